@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// Runs a TypeScript entry point through tsx's loader, so nothing has to be built first.
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { register } from 'tsx/esm/api';
+
+register();
+const [entry, ...rest] = process.argv.slice(2);
+process.argv = [process.argv[0], entry, ...rest];
+await import(pathToFileURL(resolve(entry)).href);

@@ -1,0 +1,159 @@
+/**
+ * Lossless JSON parsing (see value.ts for what "lossless" keeps).
+ *
+ * Most Label Studio objects contain nothing a plain JSON.parse would lose, so a cheap regex test
+ * routes them to V8's native parser; the rest go through a small exact parser. False positives of
+ * the test (a `2.0` inside a string) only cost speed.
+ */
+import { type JsonObject, type JsonValue, NumLit, setKey } from './value.ts';
+
+export class JsonSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly position: number,
+  ) {
+    super(message);
+    this.name = 'JsonSyntaxError';
+  }
+}
+
+// Integral float literal (`2.0`, `1e5`), a 16+ digit integer, or an array-index-like key.
+const NEEDS_EXACT = /\d\.0+(?![0-9])|\d[eE]|\d{16}|"(?:0|[1-9]\d{0,9})"\s*:/;
+
+export function parseJson(text: string): JsonValue {
+  if (!NEEDS_EXACT.test(text)) {
+    try {
+      return JSON.parse(text) as JsonValue;
+    } catch {
+      // Fall through to the exact parser for a precise error position.
+    }
+  }
+  return new ExactParser(text).parseDocument();
+}
+
+const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+class ExactParser {
+  private i = 0;
+  constructor(private readonly s: string) {}
+
+  parseDocument(): JsonValue {
+    this.ws();
+    const v = this.value();
+    this.ws();
+    if (this.i < this.s.length) this.fail('unexpected data after the JSON value');
+    return v;
+  }
+
+  private fail(what: string): never {
+    const near = this.s.slice(Math.max(0, this.i - 20), this.i + 20).replace(/\s+/g, ' ');
+    throw new JsonSyntaxError(
+      this.i >= this.s.length
+        ? `unexpected end of JSON (truncated?) at position ${this.i}`
+        : `${what} at position ${this.i} near "${near}"`,
+      this.i,
+    );
+  }
+
+  private ws(): void {
+    const s = this.s;
+    while (this.i < s.length && WS.has(s.charCodeAt(this.i))) this.i++;
+  }
+
+  private value(): JsonValue {
+    const c = this.s.charCodeAt(this.i);
+    if (c === 0x7b) return this.object();
+    if (c === 0x5b) return this.array();
+    if (c === 0x22) return this.string();
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+    if (this.s.startsWith('true', this.i)) return (this.i += 4), true;
+    if (this.s.startsWith('false', this.i)) return (this.i += 5), false;
+    if (this.s.startsWith('null', this.i)) return (this.i += 4), null;
+    if (this.s.startsWith('NaN', this.i)) return (this.i += 3), Number.NaN;
+    return this.fail('unexpected character');
+  }
+
+  private object(): JsonObject {
+    const obj: JsonObject = {};
+    this.i++;
+    this.ws();
+    if (this.s.charCodeAt(this.i) === 0x7d) return this.i++, obj;
+    for (;;) {
+      this.ws();
+      if (this.s.charCodeAt(this.i) !== 0x22) this.fail('expected a string key');
+      const key = this.string();
+      this.ws();
+      if (this.s.charCodeAt(this.i) !== 0x3a) this.fail("expected ':'");
+      this.i++;
+      this.ws();
+      setKey(obj, key, this.value());
+      this.ws();
+      const c = this.s.charCodeAt(this.i++);
+      if (c === 0x7d) return obj;
+      if (c !== 0x2c) this.i--, this.fail("expected ',' or '}'");
+    }
+  }
+
+  private array(): JsonValue[] {
+    const arr: JsonValue[] = [];
+    this.i++;
+    this.ws();
+    if (this.s.charCodeAt(this.i) === 0x5d) return this.i++, arr;
+    for (;;) {
+      this.ws();
+      arr.push(this.value());
+      this.ws();
+      const c = this.s.charCodeAt(this.i++);
+      if (c === 0x5d) return arr;
+      if (c !== 0x2c) this.i--, this.fail("expected ',' or ']'");
+    }
+  }
+
+  private string(): string {
+    const s = this.s;
+    const start = this.i;
+    let j = start + 1;
+    let escaped = false;
+    for (;;) {
+      if (j >= s.length) {
+        this.i = j;
+        this.fail('unterminated string');
+      }
+      const c = s.charCodeAt(j);
+      if (c === 0x22) break;
+      if (c === 0x5c) {
+        escaped = true;
+        j += 2;
+        continue;
+      }
+      if (c < 0x20) {
+        this.i = j;
+        this.fail('control character in string');
+      }
+      j++;
+    }
+    this.i = j + 1;
+    const raw = s.slice(start + 1, j);
+    if (!escaped) return raw;
+    try {
+      return JSON.parse(s.slice(start, j + 1)) as string;
+    } catch {
+      this.i = start;
+      return this.fail('invalid escape in string');
+    }
+  }
+
+  private number(): JsonValue {
+    const m = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+    m.lastIndex = this.i;
+    const found = m.exec(this.s);
+    if (!found) return this.fail('invalid number');
+    this.i = m.lastIndex;
+    const raw = found[0];
+    const value = Number(raw);
+    if (found[1] !== undefined || found[2] !== undefined) {
+      return Number.isInteger(value) ? new NumLit(value, true, raw) : value;
+    }
+    return Number.isSafeInteger(value) ? value : new NumLit(value, false, raw);
+  }
+}

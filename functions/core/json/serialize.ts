@@ -1,0 +1,148 @@
+/**
+ * JSON writers matching the reference converter's byte layout (converter spec §4.1): ujson with
+ * `indent=2` (escapes `/` as `\/`), Python's json module (compact with `", "` / `": "` or indented),
+ * with or without ASCII escaping.
+ */
+import { pyJsonFloat, ujsonFloat } from './py-number.ts';
+import { isJsonObject, type JsonValue, keysOf, NumLit } from './value.ts';
+
+export interface JsonStyle {
+  /** Spaces per level; null for single-line output. */
+  indent: number | null;
+  /** Escape every non-ASCII character as `\uXXXX`. */
+  ensureAscii: boolean;
+  /** ujson escapes `/` as `\/`. */
+  escapeSlash: boolean;
+  /** Separators for single-line output: [item, key]. */
+  separators: [string, string];
+  /** How a float is printed. */
+  float: (x: number) => string;
+  /** Python's json escapes U+007F when ensure_ascii is on; ujson does not. */
+  escapeDel: boolean;
+}
+
+/** ujson.dumps(indent=2, ensure_ascii=False) — JSON, JSON_MIN records. */
+export const UJSON_PRETTY: JsonStyle = {
+  indent: 2,
+  ensureAscii: false,
+  escapeSlash: true,
+  separators: [',', ':'],
+  float: ujsonFloat,
+  escapeDel: false,
+};
+/** ujson.dumps(indent=2) — COCO result.json, YOLO notes.json. */
+export const UJSON_PRETTY_ASCII: JsonStyle = { ...UJSON_PRETTY, ensureAscii: true };
+/** ujson.dumps(ensure_ascii=False) compact — CSV cells holding objects and lists. */
+export const UJSON_COMPACT: JsonStyle = { ...UJSON_PRETTY, indent: null };
+/** json.dumps(obj) — ASR manifest lines, target-storage bodies. */
+export const PY_JSON_COMPACT: JsonStyle = {
+  indent: null,
+  ensureAscii: true,
+  escapeSlash: false,
+  separators: [', ', ': '],
+  float: pyJsonFloat,
+  escapeDel: true,
+};
+/** json.dumps(obj, indent=2, ensure_ascii=False) — BRUSH_TO_COCO. */
+export const PY_JSON_PRETTY: JsonStyle = { ...PY_JSON_COMPACT, indent: 2, ensureAscii: false, escapeDel: false };
+
+const SHORT_ESCAPES: Record<number, string> = {
+  0x22: '\\"',
+  0x5c: '\\\\',
+  0x08: '\\b',
+  0x0c: '\\f',
+  0x0a: '\\n',
+  0x0d: '\\r',
+  0x09: '\\t',
+};
+
+const hex4 = (c: number) => `\\u${c.toString(16).padStart(4, '0')}`;
+
+const PLAIN_UNICODE = /^[^"\\\u0000-\u001f/]*$/;
+const PLAIN_ASCII = /^[\u0020-\u007e]*$/;
+
+export function quoteString(s: string, style: JsonStyle): string {
+  if (style.ensureAscii) {
+    if (PLAIN_ASCII.test(s) && !s.includes('"') && !s.includes('\\') && !(style.escapeSlash && s.includes('/'))) {
+      return `"${s}"`;
+    }
+  } else if (PLAIN_UNICODE.test(s)) {
+    return `"${s}"`;
+  } else if (!style.escapeSlash && /^[^"\\\u0000-\u001f]*$/.test(s)) {
+    return `"${s}"`;
+  }
+  let out = '"';
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    let rep: string | undefined;
+    if (c < 0x20 || c === 0x22 || c === 0x5c) rep = SHORT_ESCAPES[c] ?? hex4(c);
+    else if (c === 0x2f && style.escapeSlash) rep = '\\/';
+    else if (style.ensureAscii && (c > 0x7e ? c !== 0x7f || style.escapeDel : false)) rep = hex4(c);
+    if (rep !== undefined) {
+      out += s.slice(from, i) + rep;
+      from = i + 1;
+    }
+  }
+  return `${out + s.slice(from)}"`;
+}
+
+export function formatNumber(v: number | NumLit, style: JsonStyle): string {
+  if (v instanceof NumLit) return v.isFloat ? style.float(v.value) : v.raw;
+  if (Number.isInteger(v)) return Object.is(v, -0) ? '0' : String(v);
+  return style.float(v);
+}
+
+export function stringify(value: JsonValue, style: JsonStyle): string {
+  return write(value, style, '');
+}
+
+function write(v: JsonValue, style: JsonStyle, pad: string): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'string':
+      return quoteString(v, style);
+    case 'number':
+      return formatNumber(v, style);
+    case 'boolean':
+      return v ? 'true' : 'false';
+  }
+  if (v instanceof NumLit) return formatNumber(v, style);
+  const indent = style.indent;
+  if (Array.isArray(v)) {
+    if (v.length === 0) return '[]';
+    if (indent === null) {
+      let out = '[';
+      for (let i = 0; i < v.length; i++) out += (i ? style.separators[0] : '') + write(v[i], style, pad);
+      return `${out}]`;
+    }
+    const inner = pad + ' '.repeat(indent);
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += `${i ? ',' : ''}\n${inner}${write(v[i], style, inner)}`;
+    return `${out}\n${pad}]`;
+  }
+  const keys = keysOf(v);
+  if (keys.length === 0) return '{}';
+  if (indent === null) {
+    let out = '{';
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      out += `${i ? style.separators[0] : ''}${quoteString(k, style)}${style.separators[1]}${write(v[k], style, pad)}`;
+    }
+    return `${out}}`;
+  }
+  const inner = pad + ' '.repeat(indent);
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    out += `${i ? ',' : ''}\n${inner}${quoteString(k, style)}: ${write(v[k], style, inner)}`;
+  }
+  return `${out}\n${pad}}`;
+}
+
+/** Marks a computed number as a Python float, so `100` prints as `100.0`. */
+export function pyFloat(x: number): number | NumLit {
+  return Number.isInteger(x) ? NumLit.float(x) : x;
+}
+
+export { isJsonObject };

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { type SplitEvent, splitJsonDocument } from '../../../functions/core/json/array-stream.ts';
+
+async function collect(chunks: string[]): Promise<SplitEvent[]> {
+  const out: SplitEvent[] = [];
+  async function* gen() {
+    for (const c of chunks) yield Buffer.from(c);
+  }
+  for await (const e of splitJsonDocument(gen())) out.push(e);
+  return out;
+}
+
+/** Splits a text at every position, to prove chunk boundaries never matter. */
+function everySplit(text: string): string[][] {
+  const out: string[][] = [];
+  for (let i = 1; i < text.length; i++) out.push([text.slice(0, i), text.slice(i)]);
+  return out;
+}
+
+describe('splitJsonDocument', () => {
+  const doc = ' [ {"a": "x]\\"}", "b": [1, {"c": 2}]} , {"d": "\\\\"}, 7, "s,]" ] ';
+
+  it('yields each top-level element of an array', async () => {
+    const events = await collect([doc]);
+    expect(events).toEqual([
+      { type: 'root', kind: 'array' },
+      { type: 'element', index: 0, text: '{"a": "x]\\"}", "b": [1, {"c": 2}]}' },
+      { type: 'element', index: 1, text: '{"d": "\\\\"}' },
+      { type: 'element', index: 2, text: '7' },
+      { type: 'element', index: 3, text: '"s,]"' },
+    ]);
+  });
+
+  it('gives the same elements wherever the chunks are cut', async () => {
+    const whole = await collect([doc]);
+    for (const parts of everySplit(doc)) expect(await collect(parts)).toEqual(whole);
+  });
+
+  it('cuts multi-byte characters safely across chunks', async () => {
+    const bytes = Buffer.from('[{"t": "ü😀"}]');
+    const events: SplitEvent[] = [];
+    async function* gen() {
+      for (let i = 0; i < bytes.length; i++) yield bytes.subarray(i, i + 1);
+    }
+    for await (const e of splitJsonDocument(gen())) events.push(e);
+    expect(events[1]).toEqual({ type: 'element', index: 0, text: '{"t": "ü😀"}' });
+  });
+
+  it('yields a root object as one element', async () => {
+    expect(await collect(['{"id": 1}'])).toEqual([
+      { type: 'root', kind: 'object' },
+      { type: 'element', index: 0, text: '{"id": 1}' },
+    ]);
+  });
+
+  it('reports truncation after the complete elements', async () => {
+    expect(await collect(['[{"id": 1}, {"id": 2, "data": {"t'])).toEqual([
+      { type: 'root', kind: 'array' },
+      { type: 'element', index: 0, text: '{"id": 1}' },
+      { type: 'truncated', index: 1, reason: 'the document ends inside this element' },
+    ]);
+    expect((await collect(['[{"id": 1}'])).at(-1)).toEqual({ type: 'truncated', index: 1, reason: 'the array is not closed' });
+  });
+
+  it('classifies empty and non-JSON roots', async () => {
+    expect(await collect(['  '])).toEqual([{ type: 'root', kind: 'empty' }]);
+    expect(await collect(['\ufeff[1]'])).toEqual([{ type: 'root', kind: 'other', firstChar: '\ufeff' }]);
+  });
+});
