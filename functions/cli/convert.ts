@@ -1,0 +1,108 @@
+/** `ls-export convert`: one input, one label config, one format, into an output folder. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { isFormatName, supportedFormats } from '../core/config/formats.ts';
+import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
+import type { LabelSchema } from '../core/config/schema.ts';
+import { runExport } from '../core/export.ts';
+import { FIXES, type FixName, parseExportOptions } from '../core/formats/options.ts';
+import { Report } from '../core/report.ts';
+import { SingleFileSource } from '../core/readers/single-file.ts';
+import { FsObjectStore } from '../storage/fs.ts';
+import { LocalMedia } from '../storage/media.ts';
+import { StoreSink } from '../storage/sink.ts';
+import { NotFoundError } from '../storage/types.ts';
+import { type ConvertArgs, UsageError } from './args.ts';
+import { CliError } from './errors.ts';
+import { Progress } from './progress.ts';
+import { InputNotFoundError, openSource, readTextFile, s3Client } from './sources.ts';
+
+async function loadSchema(args: ConvertArgs): Promise<LabelSchema> {
+  let text: string;
+  try {
+    text = await readTextFile(args.config, args);
+  } catch (err) {
+    if (err instanceof NotFoundError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new CliError(`label config not found: ${args.config}`);
+    }
+    throw new CliError(`cannot read the label config ${args.config}: ${(err as Error).message}`);
+  }
+  try {
+    return parseLabelConfig(text);
+  } catch (err) {
+    if (err instanceof LabelConfigError) throw new CliError(`${args.config}: ${err.message}`);
+    throw err;
+  }
+}
+
+function fixOptions(fixes: string[]): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const name of fixes.flatMap((f) => f.split(','))) {
+    if (!(name in FIXES)) throw new UsageError(`unknown --fix "${name}" (known: ${Object.keys(FIXES).join(', ')})`);
+    out[FIXES[name as FixName].option] = true;
+  }
+  return out;
+}
+
+export async function runConvert(args: ConvertArgs): Promise<void> {
+  const format = args.format.toUpperCase();
+  if (!isFormatName(format)) throw new UsageError(`unknown format "${args.format}"`);
+  const schema = await loadSchema(args);
+  const supported = supportedFormats(schema);
+  if (!supported.includes(format)) {
+    throw new CliError(`format ${format} is not supported by this label config (it supports: ${supported.join(', ')})`);
+  }
+  const options = parseExportOptions({
+    dataKey: args.dataKey,
+    csvSeparator: args.csvSeparator,
+    spacy: args.spacy,
+    annotatorEmails: args.annotatorEmails,
+    ...fixOptions(args.fix),
+  });
+
+  let source: Awaited<ReturnType<typeof openSource>>;
+  try {
+    source = await openSource(args.input, args);
+  } catch (err) {
+    if (err instanceof InputNotFoundError) throw new CliError(err.message);
+    throw err;
+  }
+
+  const outDir = resolve(args.output);
+  await mkdir(outDir, { recursive: true });
+  const sink = new StoreSink(new FsObjectStore(outDir), '');
+  const report = new Report();
+  const progress = new Progress(!args.quiet);
+  const media = new LocalMedia({ uploadDir: args.uploadDir, s3: () => s3Client(args) });
+
+  let tasks: number | undefined;
+  if (format === 'JSON' && source instanceof SingleFileSource && !source.isJsonLines) {
+    // The reference copies a JSON export file byte for byte (its "file mode").
+    await sink.copyFrom('result.json', await source.raw());
+  } else {
+    const stats = await runExport({
+      source,
+      schema,
+      targets: [{ format, sink }],
+      options,
+      media,
+      report,
+      onProgress: (n) => progress.update(n),
+    });
+    tasks = stats.tasks;
+  }
+  progress.done();
+  await writeFile(resolve(outDir, 'report.json'), `${JSON.stringify(report.toJSON(), null, 2)}\n`);
+
+  const seconds = progress.elapsedSeconds();
+  const files = sink.files.length;
+  const what = tasks === undefined ? 'copied the export' : `exported ${tasks.toLocaleString('en-US')} tasks`;
+  const rate = tasks && seconds > 0 ? ` (${Math.round(tasks / seconds).toLocaleString('en-US')} tasks/s)` : '';
+  const skipped = report.skippedCount ? `; ${report.skippedCount} inputs skipped` : '; nothing skipped';
+  const warned = report.warningCount ? `, ${report.warningCount} warnings` : '';
+  if (!args.quiet) {
+    process.stderr.write(
+      `ls-export: ${what} as ${format} into ${args.output} (${files} file${files === 1 ? '' : 's'}) in ${seconds.toFixed(1)} s${rate}${skipped}${warned} — see report.json\n`,
+    );
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * `ls-export`: convert Label Studio exports and target-storage objects on one machine.
+ * Usage errors and unreadable inputs end with one clear sentence and a non-zero status; skipped
+ * inputs are reported in report.json and do not fail the run.
+ */
+import { convertArgs, parseCommandLine } from './args.ts';
+import { CliError, UsageError } from './errors.ts';
+import { runConvert } from './convert.ts';
+import { runFormats } from './formats-command.ts';
+import { HELP } from './help.ts';
+
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const { values, positionals } = parseCommandLine(argv);
+    const [command] = positionals;
+    if (values.help || command === 'help' || !command) {
+      process.stdout.write(HELP);
+      return command || values.help ? 0 : 2;
+    }
+    switch (command) {
+      case 'convert':
+      case 'export':
+        await runConvert(convertArgs(values));
+        return 0;
+      case 'formats':
+        if (!values.config) throw new UsageError('missing -c/--config (the project label config XML)');
+        await runFormats(values.config);
+        return 0;
+      case 'demo': {
+        const { runDemo } = await import('./demo.ts');
+        await runDemo();
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}" (try: convert, formats, demo)`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`ls-export: ${err.message}\nRun "ls-export --help" for usage.\n`);
+      return 2;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`ls-export: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`ls-export: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,21 @@
+/** Which writer produces each export format. */
+import type { FormatName } from '../config/formats.ts';
+import { asrWriter } from './asr.ts';
+import { conllWriter } from './conll.ts';
+import { csvWriter } from './csv.ts';
+import { jsonWriter } from './json.ts';
+import { jsonMinWriter } from './json-min.ts';
+import type { FormatWriterFactory } from './types.ts';
+
+export const WRITERS: Partial<Record<FormatName, FormatWriterFactory>> = {
+  JSON: jsonWriter,
+  JSON_MIN: jsonMinWriter,
+  CSV: (ctx) => csvWriter(ctx, ','),
+  TSV: (ctx) => csvWriter(ctx, '\t'),
+  CONLL2003: conllWriter,
+  ASR_MANIFEST: asrWriter,
+};
+
+export function implementedFormats(): FormatName[] {
+  return Object.keys(WRITERS) as FormatName[];
+}

@@ -1,0 +1,52 @@
+/**
+ * The contract between sources, format writers and outputs. Writers are pure: they receive tasks
+ * and write text or bytes to named files through an `OutputSink`, which the CLI backs with a folder
+ * or a zip and the pipeline with S3 multipart uploads.
+ */
+import type { LabelSchema } from '../config/schema.ts';
+import type { JsonObject } from '../json/value.ts';
+import type { Report } from '../report.ts';
+import type { TaskRef } from '../items.ts';
+import type { MediaAccess } from '../media.ts';
+import type { ExportOptions } from './options.ts';
+
+export interface FileWriter {
+  /** Appends to the file; await the result to respect backpressure. */
+  write(chunk: string | Uint8Array): void | Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OutputSink {
+  /** Opens (creates or truncates) a file at a relative path like `labels/img1.txt`. */
+  open(path: string): FileWriter;
+  /** Writes a whole small file. */
+  writeFile(path: string, content: string | Uint8Array): Promise<void>;
+  /** Whether a file was already written in this export (YOLO's "create empty label only if absent"). */
+  exists(path: string): boolean;
+  /** Copies a media file into the output (images for *_WITH_IMAGES, audio for ASR). */
+  copyFrom?(path: string, source: AsyncIterable<Uint8Array>): Promise<void>;
+}
+
+export interface ExportContext {
+  schema: LabelSchema;
+  sink: OutputSink;
+  report: Report;
+  options: ExportOptions;
+  /** Reads media (image headers, audio, images to copy); absent when no media can be reached. */
+  media?: MediaAccess;
+  /** The clock, injectable so dated fields are testable. */
+  now: () => Date;
+}
+
+export interface FormatWriter {
+  /**
+   * Formats whose header depends on every task (CSV: the column set) scan all tasks first; the
+   * runner then makes a second pass calling `addTask`.
+   */
+  scan?(task: JsonObject, ref: TaskRef): void;
+  addTask(task: JsonObject, ref: TaskRef): Promise<void>;
+  /** Writes what depends on the whole export (closing brackets, class lists) and closes files. */
+  finish(): Promise<void>;
+}
+
+export type FormatWriterFactory = (ctx: ExportContext) => FormatWriter;

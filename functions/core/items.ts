@@ -1,0 +1,171 @@
+/**
+ * From a task to "items" (converter spec §3.2): one item per non-cancelled annotation, newest
+ * first; one empty item for a task with no annotations; none for a task whose annotations were all
+ * cancelled. Every exporter except JSON reads items.
+ */
+import { findControl } from './config/label-config.ts';
+import type { LabelSchema } from './config/schema.ts';
+import { deepCopy, isJsonObject, type JsonObject, type JsonValue, NumLit, setKey, truthy } from './json/value.ts';
+import { pyFloatRepr } from './json/py-number.ts';
+import type { Report } from './report.ts';
+
+export interface Item {
+  task: JsonObject;
+  /** `task.id`. */
+  id: JsonValue;
+  /** `task.data`. */
+  input: JsonObject;
+  /** from_name → result values (each with the schema `type` added), in order of first appearance. */
+  output: Map<string, JsonObject[]>;
+  /** The annotation this item comes from; undefined for the empty item of an unannotated task. */
+  annotation?: JsonObject;
+  completedBy: JsonValue;
+  annotationId: JsonValue;
+  createdAt: JsonValue;
+  updatedAt: JsonValue;
+  leadTime: JsonValue;
+  history: JsonValue;
+  wasCancelled: JsonValue;
+}
+
+export interface ItemOptions {
+  /** Add `id`/`parentID` to values (the reference's keypoint mode, spec §7.7.6). */
+  keypointMode?: boolean;
+}
+
+/** Where a task came from, for report entries. */
+export interface TaskRef {
+  source: string;
+  taskId?: string | number;
+}
+
+const field = (o: JsonObject, k: string): JsonValue => (Object.hasOwn(o, k) ? o[k] : null);
+
+export function refTaskId(task: JsonObject): string | number | undefined {
+  const id = task.id;
+  return typeof id === 'number' || typeof id === 'string' ? id : undefined;
+}
+
+/** Builds the output map of one annotation's results. */
+export function buildOutput(result: JsonValue, schema: LabelSchema, opts: ItemOptions = {}): Map<string, JsonObject[]> {
+  const output = new Map<string, JsonObject[]>();
+  if (!Array.isArray(result)) return output;
+  for (const r of result) {
+    if (!isJsonObject(r)) continue;
+    const fromName = r.from_name;
+    if (typeof fromName !== 'string' || fromName === '') continue;
+    const control = findControl(schema, fromName);
+    let v: JsonObject;
+    if (control) {
+      if (!isJsonObject(r.value)) continue; // the reference crashes (KeyError); such a result carries nothing
+      v = deepCopy(r.value);
+      setKey(v, 'type', control.type);
+      if (Object.hasOwn(r, 'original_width')) setKey(v, 'original_width', r.original_width);
+      if (Object.hasOwn(r, 'original_height')) setKey(v, 'original_height', r.original_height);
+      if (opts.keypointMode) {
+        setKey(v, 'id', field(r, 'id'));
+        setKey(v, 'parentID', field(r, 'parentID'));
+      }
+    } else if (r.type === 'chatmessage') {
+      // Chat results survive even without a schema tag, as in the reference.
+      v = isJsonObject(r.value) ? deepCopy(r.value) : {};
+      setKey(v, 'type', 'chatmessage');
+    } else {
+      continue;
+    }
+    const list = output.get(fromName);
+    if (list) list.push(v);
+    else output.set(fromName, [v]);
+  }
+  return output;
+}
+
+/**
+ * The items of one task. Where the reference crashes (`annotations: null`, created_at present on
+ * some annotations only), we warn and go on.
+ */
+export function itemsOfTask(task: JsonObject, schema: LabelSchema, ref: TaskRef, report: Report, opts: ItemOptions = {}): Item[] {
+  const hasAnnotations = Object.hasOwn(task, 'annotations');
+  if (!hasAnnotations && !Object.hasOwn(task, 'completions')) {
+    report.warn({ ...ref, reason: 'task has no "annotations" key; it is left out of the export (as Label Studio does)' });
+    return [];
+  }
+  const input = isJsonObject(task.data) ? task.data : {};
+  const base = { task, id: field(task, 'id'), input };
+  const raw = hasAnnotations ? task.annotations : task.completions;
+  if (raw === null) {
+    report.warn({ ...ref, reason: '"annotations" is null; exported as a task without annotations' });
+  }
+  if (!truthy(raw)) return [{ ...base, ...emptyFields() }];
+  if (!Array.isArray(raw)) {
+    report.skip({ ...ref, reason: '"annotations" is not a list' });
+    return [];
+  }
+  const kept: JsonObject[] = [];
+  for (const a of raw) {
+    if (!isJsonObject(a)) {
+      report.warn({ ...ref, reason: 'an annotation is not an object; it is ignored' });
+      continue;
+    }
+    if (truthy(a.skipped) || truthy(a.was_cancelled)) continue;
+    kept.push(a);
+  }
+  if (kept.length === 0) return [];
+  sortNewestFirst(kept, ref, report);
+  return kept.map((a) => ({
+    ...base,
+    output: buildOutput(a.result, schema, opts),
+    annotation: a,
+    completedBy: Object.hasOwn(a, 'completed_by') ? a.completed_by : {},
+    annotationId: field(a, 'id'),
+    createdAt: field(a, 'created_at'),
+    updatedAt: field(a, 'updated_at'),
+    leadTime: field(a, 'lead_time'),
+    history: field(a, 'history'),
+    wasCancelled: field(a, 'was_cancelled'),
+  }));
+}
+
+function emptyFields() {
+  return {
+    output: new Map<string, JsonObject[]>(),
+    completedBy: {} as JsonValue,
+    annotationId: null,
+    createdAt: null,
+    updatedAt: null,
+    leadTime: null,
+    history: null,
+    wasCancelled: null,
+  };
+}
+
+/** Newest first by `created_at` compared as strings, stable (Python's sorted(reverse=True)). */
+function sortNewestFirst(annotations: JsonObject[], ref: TaskRef, report: Report): void {
+  if (annotations.length < 2) return;
+  const keys = annotations.map((a) => a.created_at);
+  const missing = keys.filter((k) => typeof k !== 'string').length;
+  if (missing > 0 && missing < keys.length) {
+    report.warn({ ...ref, reason: 'some annotations lack "created_at"; they are ordered as the oldest' });
+  }
+  const order = annotations.map((a, i) => ({ a, i, k: typeof a.created_at === 'string' ? a.created_at : '' }));
+  order.sort((x, y) => (x.k < y.k ? 1 : x.k > y.k ? -1 : x.i - y.i));
+  for (let i = 0; i < order.length; i++) annotations[i] = order[i].a;
+}
+
+/** `get_annotator` (spec §3.4). */
+export function annotatorOf(completedBy: JsonValue, fallback: JsonValue, intId: boolean): JsonValue {
+  if (isJsonObject(completedBy)) return Object.hasOwn(completedBy, 'email') ? completedBy.email : fallback;
+  if (typeof completedBy === 'number' && Number.isInteger(completedBy) && intId) return completedBy;
+  return pyStr(completedBy);
+}
+
+/** Python `str()` of a JSON value (used where the reference stringifies an annotator). */
+export function pyStr(v: JsonValue): string {
+  if (v === null) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : pyFloatRepr(v);
+  if (v instanceof NumLit) return v.isFloat ? pyFloatRepr(v.value) : v.raw;
+  return JSON.stringify(v);
+}

@@ -1,0 +1,16 @@
+/** A stream of tasks with where each came from. Sources can be read more than once (CSV needs two passes). */
+import type { TaskRef } from '../items.ts';
+import type { JsonObject } from '../json/value.ts';
+import type { Report } from '../report.ts';
+
+export interface SourceTask {
+  task: JsonObject;
+  ref: TaskRef;
+}
+
+export interface TaskSource {
+  /** A human-readable description, e.g. the path or `s3://bucket/prefix`. */
+  readonly description: string;
+  /** Streams the tasks; bad inputs are reported (key + reason) and skipped. */
+  tasks(report: Report): AsyncIterable<SourceTask>;
+}

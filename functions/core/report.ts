@@ -1,0 +1,56 @@
+/**
+ * What an export skipped or had to correct, with where it came from and why. Written as
+ * `report.json` by the CLI and into the manifest by the pipeline.
+ */
+
+export interface ReportEntry {
+  /** Where the input came from: a file path, an object key, `file.json[12]` for an array element. */
+  source: string;
+  /** The task id, when known. */
+  taskId?: string | number;
+  reason: string;
+}
+
+export interface ReportJson {
+  skipped: ReportEntry[];
+  warnings: ReportEntry[];
+  skippedCount: number;
+  warningCount: number;
+  /** True when more entries happened than were kept. */
+  truncated: boolean;
+}
+
+/** Collects skips and warnings; keeps the first `limit` of each so memory stays bounded. */
+export class Report {
+  readonly skipped: ReportEntry[] = [];
+  readonly warnings: ReportEntry[] = [];
+  skippedCount = 0;
+  warningCount = 0;
+
+  constructor(private readonly limit = 10_000) {}
+
+  skip(entry: ReportEntry): void {
+    this.skippedCount++;
+    if (this.skipped.length < this.limit) this.skipped.push(entry);
+  }
+
+  warn(entry: ReportEntry): void {
+    this.warningCount++;
+    if (this.warnings.length < this.limit) this.warnings.push(entry);
+  }
+
+  toJSON(): ReportJson {
+    return {
+      skipped: this.skipped,
+      warnings: this.warnings,
+      skippedCount: this.skippedCount,
+      warningCount: this.warningCount,
+      truncated: this.skippedCount > this.skipped.length || this.warningCount > this.warnings.length,
+    };
+  }
+}
+
+/** Short text for an error, without a stack. */
+export function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

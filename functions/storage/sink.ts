@@ -1,0 +1,138 @@
+/**
+ * An OutputSink that streams each export file into an ObjectStore (a folder or an S3 prefix).
+ * Small writes are batched; a bounded queue between the writer and the upload gives backpressure,
+ * so memory does not grow with the export.
+ */
+import type { FileWriter, OutputSink } from '../core/formats/types.ts';
+import type { ObjectStore } from './types.ts';
+
+const BATCH_BYTES = 256 * 1024;
+const MAX_QUEUED = 8;
+
+/** A single-producer, single-consumer async queue of chunks with a bounded length. */
+class ChunkChannel implements AsyncIterable<Uint8Array> {
+  private queue: Uint8Array[] = [];
+  private done = false;
+  private failed: unknown;
+  private wakeConsumer?: () => void;
+  private wakeProducer?: () => void;
+
+  async push(chunk: Uint8Array): Promise<void> {
+    if (this.failed) throw this.failed;
+    this.queue.push(chunk);
+    this.wakeConsumer?.();
+    while (this.queue.length >= MAX_QUEUED && !this.failed) {
+      await new Promise<void>((r) => (this.wakeProducer = r));
+    }
+  }
+
+  end(): void {
+    this.done = true;
+    this.wakeConsumer?.();
+  }
+
+  fail(err: unknown): void {
+    this.failed = err;
+    this.wakeProducer?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    for (;;) {
+      if (this.queue.length > 0) {
+        const c = this.queue.shift()!;
+        this.wakeProducer?.();
+        yield c;
+        continue;
+      }
+      if (this.done) return;
+      await new Promise<void>((r) => (this.wakeConsumer = r));
+      this.wakeConsumer = undefined;
+    }
+  }
+}
+
+export interface StoreSinkOptions {
+  contentType?: (path: string) => string | undefined;
+}
+
+export class StoreSink implements OutputSink {
+  private readonly written = new Set<string>();
+  /** Every file of this export, with its size, in the order they were closed. */
+  readonly files: Array<{ path: string; key: string; bytes: number }> = [];
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly prefix: string,
+  ) {}
+
+  private key(path: string): string {
+    return this.prefix ? `${this.prefix.replace(/\/+$/, '')}/${path}` : path;
+  }
+
+  exists(path: string): boolean {
+    return this.written.has(path);
+  }
+
+  open(path: string): FileWriter {
+    this.written.add(path);
+    const key = this.key(path);
+    const channel = new ChunkChannel();
+    let pending: string[] = [];
+    let pendingBytes = 0;
+    let bytes = 0;
+    const upload = this.store.putStream(key, channel).catch((err) => {
+      channel.fail(err);
+      throw err;
+    });
+    upload.catch(() => {}); // surfaced by write()/close()
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      const buf = Buffer.from(pending.join(''));
+      pending = [];
+      pendingBytes = 0;
+      bytes += buf.length;
+      await channel.push(buf);
+    };
+    return {
+      write: (chunk) => {
+        if (typeof chunk === 'string') {
+          pending.push(chunk);
+          pendingBytes += chunk.length;
+          if (pendingBytes >= BATCH_BYTES) return flush();
+          return;
+        }
+        return flush().then(() => {
+          bytes += chunk.length;
+          return channel.push(chunk);
+        });
+      },
+      close: async () => {
+        await flush();
+        channel.end();
+        await upload;
+        this.files.push({ path, key, bytes });
+      },
+    };
+  }
+
+  async writeFile(path: string, content: string | Uint8Array): Promise<void> {
+    this.written.add(path);
+    const key = this.key(path);
+    await this.store.put(key, content);
+    this.files.push({ path, key, bytes: typeof content === 'string' ? Buffer.byteLength(content) : content.length });
+  }
+
+  async copyFrom(path: string, source: AsyncIterable<Uint8Array>): Promise<void> {
+    this.written.add(path);
+    const key = this.key(path);
+    let bytes = 0;
+    async function* counted() {
+      for await (const c of source) {
+        bytes += c.length;
+        yield c;
+      }
+    }
+    await this.store.putStream(key, counted());
+    this.files.push({ path, key, bytes });
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * One small storage interface for everything the project reads and writes: a local folder or an
+ * S3 bucket. No AWS types leak through it, so the core and the pipeline can be tested on either.
+ */
+
+export interface ObjectInfo {
+  key: string;
+  size?: number;
+  etag?: string;
+  lastModified?: Date;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** Write only if the current object has this ETag (compare-and-swap). */
+  ifMatch?: string;
+  /** `*`: write only if no object exists under the key (create-only). */
+  ifNoneMatch?: '*';
+}
+
+export interface GetResult {
+  body: AsyncIterable<Uint8Array>;
+  etag?: string;
+  size?: number;
+}
+
+/** A conditional write lost its race (S3 412 PreconditionFailed / 409 ConditionalRequestConflict). */
+export class PreconditionFailedError extends Error {
+  constructor(readonly key: string) {
+    super(`conditional write to ${key} failed: the object changed`);
+    this.name = 'PreconditionFailedError';
+  }
+}
+
+export class NotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`no such object: ${key}`);
+    this.name = 'NotFoundError';
+  }
+}
+
+export interface ObjectStore {
+  /** A description for messages, e.g. `s3://bucket` or a folder path. */
+  readonly description: string;
+  /** Lists keys under a prefix, in key order. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** Reads an object (or a byte range `[start, end)`); throws NotFoundError. */
+  get(key: string, range?: { start: number; end: number }): Promise<GetResult>;
+  /** Metadata without the body; undefined when absent. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Writes a whole object; throws PreconditionFailedError when a condition fails. */
+  put(key: string, body: string | Uint8Array, options?: PutOptions): Promise<{ etag?: string }>;
+  /** Streams a large object (multipart on S3); never leaves a partial object visible. */
+  putStream(key: string, body: AsyncIterable<Uint8Array | string>, options?: PutOptions): Promise<{ etag?: string }>;
+  delete(key: string): Promise<void>;
+  /** Server-side copy when both keys live in the same store. */
+  copy?(fromKey: string, toKey: string): Promise<void>;
+}
+
+export async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const c of body) parts.push(c);
+  return Buffer.concat(parts);
+}
