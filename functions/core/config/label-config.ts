@@ -252,7 +252,9 @@ function readXml(text: string): XmlElement {
     nodes = xmlParser.parse(text) as FxpNode[];
   } catch (e) {
     const message = (e as Error).message;
-    throw notWellFormed(/maximum nested tags/i.test(message) ? 'elements are nested more than 256 deep' : message);
+    throw notWellFormed(
+      /maximum nested tags/i.test(message) ? 'elements are nested more than 256 deep' : message,
+    );
   }
   const roots = nodes.flatMap((n) => toElement(n) ?? []);
   if (roots.length !== 1) throw notWellFormed(`it has ${roots.length} root elements instead of one`);
@@ -296,12 +298,14 @@ const REFERENCE = /&(?:(#x[0-9A-Fa-f]+|#[0-9]+|[A-Za-z_:][\w.:-]*);)?/g;
 function decodeReferences(raw: string, where: string): string {
   if (!raw.includes('&')) return raw;
   return raw.replace(REFERENCE, (_whole, ref: string | undefined) => {
-    if (ref === undefined)
+    if (ref === undefined) {
       throw notWellFormed(`${where} contains an "&" that starts no entity (write &amp;)`);
+    }
     if (ref.startsWith('#')) {
       const code = ref[1] === 'x' ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
-      if (!isXmlChar(code))
+      if (!isXmlChar(code)) {
         throw notWellFormed(`${where} references the character &${ref};, which XML does not allow`);
+      }
       return String.fromCodePoint(code);
     }
     const text = PREDEFINED_ENTITIES.get(ref);
@@ -353,8 +357,9 @@ function schemaFromDict(text: string): LabelSchema {
       `the label config looks like a JSON schema but is not valid JSON: ${(e as Error).message}`,
     );
   }
-  if (!isJsonObject(root))
+  if (!isJsonObject(root)) {
     throw new LabelConfigError('the JSON label schema must be an object of control tags');
+  }
 
   const controls = new Map<string, ControlTag>();
   for (const name of keysOf(root)) {
@@ -398,8 +403,9 @@ function schemaFromDict(text: string): LabelSchema {
   return { controls };
 }
 
-function orderedRecord<T>(obj: JsonObject, map: (v: JsonObject[string]) => T): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const key of keysOf(obj)) setKey(out as JsonObject, key, map(obj[key]) as JsonObject[string]);
-  return out;
+/** A record keeping the JSON's key order (a plain JS object would put integer-like keys first). */
+function orderedRecord<T extends JsonValue>(obj: JsonObject, map: (v: JsonValue) => T): Record<string, T> {
+  const out: JsonObject = {};
+  for (const key of keysOf(obj)) setKey(out, key, map(obj[key]));
+  return out as Record<string, T>;
 }
