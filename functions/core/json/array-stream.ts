@@ -10,7 +10,7 @@ import { StringDecoder } from 'node:string_decoder';
 export type RootKind = 'array' | 'object' | 'empty' | 'other';
 
 export type SplitEvent =
-  | { type: 'root'; kind: RootKind; firstChar?: string }
+  | { type: 'root'; kind: RootKind; firstChar?: string; bom?: boolean }
   | { type: 'element'; index: number; text: string }
   | { type: 'truncated'; index: number; reason: string };
 
@@ -36,6 +36,7 @@ export async function* splitJsonDocument(chunks: AsyncIterable<Uint8Array | stri
   let index = 0;
   let closed = false;
   let inElement = false;
+  let bom = false;
 
   const decode = (chunk: Uint8Array | string) => (typeof chunk === 'string' ? chunk : decoder.write(chunk));
 
@@ -44,6 +45,11 @@ export async function* splitJsonDocument(chunks: AsyncIterable<Uint8Array | stri
     let i = 0;
     const n = s.length;
     if (root === undefined) {
+      // A UTF-8 byte order mark is skipped (the reference silently ignores such files; we read them).
+      if (!bom && i < n && s.charCodeAt(0) === 0xfeff) {
+        bom = true;
+        i++;
+      }
       while (i < n && isWs(s.charCodeAt(i))) i++;
       if (i === n) continue;
       const c = s[i];
@@ -57,7 +63,7 @@ export async function* splitJsonDocument(chunks: AsyncIterable<Uint8Array | stri
         yield { type: 'root', kind: 'other', firstChar: c };
         return;
       }
-      yield { type: 'root', kind: root };
+      yield bom ? { type: 'root', kind: root, bom } : { type: 'root', kind: root };
     }
     if (closed) continue;
     let start = inElement ? 0 : -1;

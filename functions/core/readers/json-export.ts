@@ -18,9 +18,9 @@ export async function* readJsonExport(
   for await (const ev of splitJsonDocument(chunks)) {
     if (ev.type === 'root') {
       if (ev.kind === 'empty') report.skip({ source: name, reason: 'the file is empty' });
+      if (ev.bom) report.warn({ source: name, reason: 'the file starts with a UTF-8 byte order mark (read anyway; Label Studio would ignore the file)' });
       if (ev.kind === 'other') {
-        const what = ev.firstChar === '\ufeff' ? 'it starts with a UTF-8 byte order mark' : `it starts with "${ev.firstChar}"`;
-        report.skip({ source: name, reason: `not a JSON array or object: ${what}` });
+        report.skip({ source: name, reason: `not a JSON array or object: it starts with "${ev.firstChar}"` });
       }
       continue;
     }

@@ -64,6 +64,7 @@ describe('splitJsonDocument', () => {
 
   it('classifies empty and non-JSON roots', async () => {
     expect(await collect(['  '])).toEqual([{ type: 'root', kind: 'empty' }]);
-    expect(await collect(['\ufeff[1]'])).toEqual([{ type: 'root', kind: 'other', firstChar: '\ufeff' }]);
+    expect(await collect(['x[1]'])).toEqual([{ type: 'root', kind: 'other', firstChar: 'x' }]);
+    expect((await collect(['\ufeff[1]']))[0]).toEqual({ type: 'root', kind: 'array', bom: true });
   });
 });

@@ -1,0 +1,96 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES } from '../helpers/export.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ls-export.mjs'), ...args], { encoding: 'utf8', cwd: ROOT });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'ls-cli-'));
+const TEXT_CONFIG = join(ROOT, 'samples', 'text-ner', 'config.xml');
+const TEXT_TASKS = join(ROOT, 'samples', 'text-ner', 'tasks.json');
+
+describe('ls-export CLI', () => {
+  it('--help prints usage with the converter-compatible flags', () => {
+    const r = cli('--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('ls-export convert -i INPUT -c CONFIG.xml -o OUTPUT_DIR -f FORMAT');
+    expect(r.stdout).toContain('--fix conll-all-labels');
+  });
+
+  it('converts, writes report.json and a one-line summary; skips do not fail the run', () => {
+    const out = tmp();
+    const input = join(out, 'in.json');
+    writeFileSync(input, '[{"id": 1, "data": {"text": "Jane"}, "annotations": []}, {"id": 2}, {"id": 3, "data": {"text": "ok"}');
+    const r = cli('convert', '-i', input, '-c', TEXT_CONFIG, '-o', join(out, 'o'), '-f', 'CONLL2003');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^ls-export: exported 1 tasks as CONLL2003 into .* 2 inputs skipped/m);
+    expect(readFileSync(join(out, 'o', 'result.conll'), 'utf8')).toBe('-DOCSTART- -X- O\nJane -X- _ O\n\n');
+    const report = JSON.parse(readFileSync(join(out, 'o', 'report.json'), 'utf8'));
+    expect(report.skipped.map((s: { source: string }) => s.source)).toEqual(['in.json[1]', 'in.json[2]']);
+    expect(report.skippedCount).toBe(2);
+  });
+
+  it('JSON of a single export file is a byte-for-byte copy (the reference file mode)', () => {
+    const out = tmp();
+    const r = cli('convert', '-i', TEXT_TASKS, '-c', TEXT_CONFIG, '-o', out, '-f', 'JSON', '-q');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(readFileSync(join(out, 'result.json')).equals(readFileSync(TEXT_TASKS))).toBe(true);
+  });
+
+  it('reads a folder of target-storage objects', () => {
+    const dir = tmp();
+    writeFileSync(
+      join(dir, '41'),
+      JSON.stringify({ id: 41, result: [], completed_by: { id: 1, email: 'a@b.c' }, task: { id: 4, data: { text: 'Hi there' } }, created_at: '2025', updated_at: '2025' }),
+    );
+    const out = tmp();
+    const r = cli('convert', '-i', dir, '-c', TEXT_CONFIG, '-o', out, '-f', 'CONLL2003', '-q');
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(out, 'result.conll'), 'utf8')).toBe('-DOCSTART- -X- O\nHi -X- _ O\nthere -X- _ O\n\n');
+  });
+
+  it('fails with one clear sentence for a missing input, a bad config, an unsupported format', () => {
+    const out = tmp();
+    const missing = cli('convert', '-i', join(out, 'nope.json'), '-c', TEXT_CONFIG, '-o', out, '-f', 'CSV');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toBe(`ls-export: input not found: ${join(out, 'nope.json')}\n`);
+
+    const badConfig = join(out, 'bad.xml');
+    writeFileSync(badConfig, '<View><Image name="i" value="$image"></View>');
+    const bad = cli('convert', '-i', TEXT_TASKS, '-c', badConfig, '-o', out, '-f', 'CSV');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^ls-export: .*bad\.xml: the label config is not well-formed XML/);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+
+    const unsupported = cli('convert', '-i', TEXT_TASKS, '-c', TEXT_CONFIG, '-o', out, '-f', 'COCO');
+    expect(unsupported.status).toBe(1);
+    expect(unsupported.stderr).toBe(
+      'ls-export: format COCO is not supported by this label config (it supports: JSON, JSON_MIN, CSV, TSV, CONLL2003, CSV_OLD)\n',
+    );
+
+    const noConfig = cli('convert', '-i', TEXT_TASKS, '-c', join(out, 'none.xml'), '-o', out, '-f', 'CSV');
+    expect(noConfig.status).toBe(1);
+    expect(noConfig.stderr).toBe(`ls-export: label config not found: ${join(out, 'none.xml')}\n`);
+
+    const usage = cli('convert', '-i', TEXT_TASKS);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('missing -c/--config');
+  });
+
+  it('formats lists what a config supports', () => {
+    const r = cli('formats', '-c', join(FIXTURES, 'test_export_coco', 'label_config.xml'));
+    expect(r.status).toBe(0);
+    const names = r.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]);
+    expect(names).toContain('COCO');
+    expect(names).toContain('YOLO_OBB');
+    expect(names).not.toContain('CONLL2003');
+  });
+});

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { makeWav } from '../../../bench/generate.ts';
+import { type MediaAccess, MediaError, type MediaFile } from '../../../functions/core/media.ts';
+import { exportWith } from '../../helpers/export.ts';
+
+const CONFIG = '<View><Audio name="audio" value="$audio"/><TextArea name="transcription" toName="audio"/></View>';
+
+/** In-memory media with a record of what was read. */
+function fakeMedia(files: Record<string, Buffer>): MediaAccess & { reads: string[] } {
+  const reads: string[] = [];
+  return {
+    reads,
+    async open(url: string): Promise<MediaFile> {
+      const data = files[url];
+      if (!data) throw new MediaError(`${url}: file not found`, url);
+      return {
+        name: decodeURIComponent(url.split('/').pop()!),
+        size: data.length,
+        read: (range) => {
+          reads.push(url);
+          return (async function* () {
+            yield range ? data.subarray(range.start, range.end) : data;
+          })();
+        },
+      };
+    },
+  };
+}
+
+const text = (t: string, extra: object = {}) => ({ from_name: 'transcription', to_name: 'audio', type: 'textarea', value: { text: [t] }, ...extra });
+
+describe('ASR_MANIFEST', () => {
+  it('writes Python json lines with duration from the WAV header and copies the audio (spec §7.10)', async () => {
+    const media = fakeMedia({ '/data/upload/3/a%20b.wav': makeWav(1, 16000), '/data/upload/3/c.wav': makeWav(0.5, 16000) });
+    const tasks = [
+      { id: 1, data: { audio: '/data/upload/3/a%20b.wav' }, annotations: [{ id: 1, completed_by: { id: 9, email: 'u@x' }, result: [text('hello there')] }] },
+      { id: 2, data: { audio: '/data/upload/3/c.wav' }, annotations: [] },
+    ];
+    const { sink } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', {}, media);
+    expect(sink.text('manifest.json')).toBe(
+      '{"audio_filepath": "audio/a b.wav", "duration": 1.0, "text": "hello there", "annotator": "9"}\n' +
+        // The reference repeats the previous task's transcript here; we never leak one task into another.
+        '{"audio_filepath": "audio/c.wav", "duration": 0.5, "text": "", "annotator": ""}\n',
+    );
+    expect(sink.files.get('audio/a b.wav')?.equals(makeWav(1, 16000))).toBe(true);
+    expect(sink.files.has('audio/c.wav')).toBe(true);
+  });
+
+  it('writes e-mails only with --annotator-emails', async () => {
+    const media = fakeMedia({ 'a.wav': makeWav(1) });
+    const tasks = [{ id: 1, data: { audio: 'a.wav' }, annotations: [{ id: 1, completed_by: { id: 9, email: 'u@x.com' }, result: [text('hi')] }] }];
+    const { sink } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', { annotatorEmails: true }, media);
+    expect(sink.text('manifest.json')).toContain('"annotator": "u@x.com"');
+  });
+
+  it('takes a known duration from the result and does not read the audio for it', async () => {
+    const media = fakeMedia({ 'a.wav': Buffer.from('not a wav at all') });
+    const tasks = [{ id: 1, data: { audio: 'a.wav' }, annotations: [{ id: 1, completed_by: 3, result: [text('hi', { original_length: 2.5 })] }] }];
+    const { sink, report } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', { copyAudio: false }, media);
+    expect(sink.text('manifest.json')).toBe('{"audio_filepath": "audio/a.wav", "duration": 2.5, "text": "hi", "annotator": "3"}\n');
+    expect(media.reads).toEqual([]);
+    expect(report.skippedCount).toBe(0);
+  });
+
+  it('reports unreachable or non-WAV audio and goes on', async () => {
+    const media = fakeMedia({ 'ok.wav': makeWav(0.25), 'song.mp3': Buffer.from('ID3....') });
+    const tasks = [
+      { id: 1, data: { audio: 'missing.wav' }, annotations: [{ id: 1, result: [text('a')] }] },
+      { id: 2, data: { audio: 'song.mp3' }, annotations: [{ id: 2, result: [text('b')] }] },
+      { id: 3, data: { audio: 'ok.wav' }, annotations: [{ id: 3, result: [text('c')] }] },
+    ];
+    const { sink, report } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', {}, media);
+    expect(sink.text('manifest.json')).toBe('{"audio_filepath": "audio/ok.wav", "duration": 0.25, "text": "c", "annotator": ""}\n');
+    expect(report.skipped.map((s) => [s.taskId, s.reason])).toEqual([
+      [1, 'audio unavailable, item left out: missing.wav: file not found'],
+      [2, 'audio unavailable, item left out: not a WAV file (no RIFF/WAVE header)'],
+    ]);
+  });
+
+  it('gives two different sources with the same file name distinct, stable names', async () => {
+    const media = fakeMedia({ 'x/a.wav': makeWav(0.25), 'y/a.wav': makeWav(0.5) });
+    const tasks = [
+      { id: 1, data: { audio: 'x/a.wav' }, annotations: [{ id: 1, result: [text('a')] }] },
+      { id: 2, data: { audio: 'y/a.wav' }, annotations: [{ id: 2, result: [text('b')] }] },
+    ];
+    const { sink } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', {}, media);
+    const paths = sink.text('manifest.json').trim().split('\n').map((l) => JSON.parse(l).audio_filepath);
+    expect(paths[0]).toBe('audio/a.wav');
+    expect(paths[1]).toMatch(/^audio\/a_[0-9a-f]{4}\.wav$/);
+    expect(sink.files.has(paths[1])).toBe(true);
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { readJsonExport, readJsonLines } from '../../../functions/core/readers/json-export.ts';
+import { Report } from '../../../functions/core/report.ts';
+
+async function read(text: string, lines = false) {
+  const report = new Report();
+  const chunks = (async function* () {
+    yield Buffer.from(text);
+  })();
+  const tasks = [];
+  for await (const t of (lines ? readJsonLines : readJsonExport)(chunks, 'in.json', report)) tasks.push(t);
+  return { ids: tasks.map((t) => t.task.id), report };
+}
+
+describe('readers report bad input and keep the rest', () => {
+  it('truncated JSON: the complete tasks are read, the cut one reported', async () => {
+    const { ids, report } = await read('[{"id": 1, "data": {}}, {"id": 2, "data": {"t": "abc');
+    expect(ids).toEqual([1]);
+    expect(report.skipped).toEqual([{ source: 'in.json[1]', reason: 'truncated JSON: the document ends inside this element; everything before it was exported' }]);
+  });
+
+  it('a task without data, a non-object and a malformed element are each reported by index', async () => {
+    const { ids, report } = await read('[{"id": 1}, 7, {"id": 3, "data": {}, "x": tru}, {"id": 4, "data": {}}]');
+    expect(ids).toEqual([4]);
+    expect(report.skipped.map((s) => [s.source, s.reason.split(':')[0]])).toEqual([
+      ['in.json[0]', 'not a Label Studio task'],
+      ['in.json[1]', 'not a Label Studio task'],
+      ['in.json[2]', 'invalid JSON'],
+    ]);
+    expect(report.skipped[0].reason).toBe('not a Label Studio task: data is missing');
+  });
+
+  it('huge strings, non-ASCII text and \\u escapes pass through intact', async () => {
+    const big = 'x'.repeat(5_000_000);
+    const { ids, report } = await read(`[{"id": 1, "data": {"t": "${big}", "u": "\\u00e9\\ud83d\\ude00", "n": "日本語"}}]`);
+    expect(ids).toEqual([1]);
+    expect(report.skippedCount).toBe(0);
+  });
+
+  it('a UTF-8 BOM is read with a warning (the reference silently exports nothing)', async () => {
+    const { ids, report } = await read('\ufeff[{"id": 1, "data": {}}]');
+    expect(ids).toEqual([1]);
+    expect(report.warnings[0].reason).toMatch(/^the file starts with a UTF-8 byte order mark/);
+  });
+
+  it('a file that is not JSON at all is reported', async () => {
+    const { ids, report } = await read('id,data\n1,x');
+    expect(ids).toEqual([]);
+    expect(report.skipped[0].reason).toBe('not a JSON array or object: it starts with "i"');
+  });
+
+  it('JSON Lines: blank lines skipped, bad lines reported by line number', async () => {
+    const { ids, report } = await read('{"id": 1, "data": {}}\n\nnot json\n{"id": 2, "data": {}}', true);
+    expect(ids).toEqual([1, 2]);
+    expect(report.skipped.map((s) => s.source)).toEqual(['in.json:3']);
+  });
+});
