@@ -22,7 +22,18 @@ export function rng(seed: number): () => number {
   };
 }
 
-const IMAGE_LABELS = ['Car', 'Pedestrian', 'Bicycle', 'Traffic light', 'Bus', 'Straßenschild', 'Motorcycle', 'Truck', 'Hund', 'Ölfass'];
+const IMAGE_LABELS = [
+  'Car',
+  'Pedestrian',
+  'Bicycle',
+  'Traffic light',
+  'Bus',
+  'Straßenschild',
+  'Motorcycle',
+  'Truck',
+  'Hund',
+  'Ölfass',
+];
 const NER_LABELS = ['PER', 'ORG', 'LOC', 'MISC'];
 const SIZES: Array<[number, number]> = [
   [640, 480],
@@ -37,7 +48,16 @@ const WORDS =
   'the of and to in is was for on that with as by at from his her an were are which this be or has had not but their one new after first also who more two all other its they been than into when'.split(
     ' ',
   );
-const NAMES = ['Alice Martin', 'Jürgen Weiß', 'Acme Corp', 'New York', 'São Paulo', 'Bob Stone', 'Umbrella Ltd', 'Zoë Brown'];
+const NAMES = [
+  'Alice Martin',
+  'Jürgen Weiß',
+  'Acme Corp',
+  'New York',
+  'São Paulo',
+  'Bob Stone',
+  'Umbrella Ltd',
+  'Zoë Brown',
+];
 
 export const CONFIGS: Record<Kind, string> = {
   'image-bbox': `<View>
@@ -68,8 +88,12 @@ ${NER_LABELS.map((l) => `    <Label value="${l}"/>`).join('\n')}
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 const int = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-const id10 = (r: () => number) => Math.floor(r() * 36 ** 10).toString(36).padStart(10, '0');
-const iso = (base: number, offsetSec: number) => new Date(base + offsetSec * 1000).toISOString().replace('Z', '000Z');
+const id10 = (r: () => number) =>
+  Math.floor(r() * 36 ** 10)
+    .toString(36)
+    .padStart(10, '0');
+const iso = (base: number, offsetSec: number) =>
+  new Date(base + offsetSec * 1000).toISOString().replace('Z', '000Z');
 
 function sentence(r: () => number): string {
   const n = int(r, 6, 16);
@@ -278,6 +302,7 @@ export function makeWav(seconds: number, rate = 8000): Buffer {
   buf.writeUInt16LE(8, 34); // bits per sample
   buf.write('data', 36);
   buf.writeUInt32LE(frames, 40);
-  for (let i = 0; i < frames; i++) buf[44 + i] = 128 + Math.round(40 * Math.sin((i / rate) * 2 * Math.PI * 440));
+  for (let i = 0; i < frames; i++)
+    buf[44 + i] = 128 + Math.round(40 * Math.sin((i / rate) * 2 * Math.PI * 440));
   return buf;
 }

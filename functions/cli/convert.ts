@@ -6,8 +6,8 @@ import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.
 import type { LabelSchema } from '../core/config/schema.ts';
 import { runExport } from '../core/export.ts';
 import { FIXES, type FixName, parseExportOptions } from '../core/formats/options.ts';
-import { Report } from '../core/report.ts';
 import { SingleFileSource } from '../core/readers/single-file.ts';
+import { Report } from '../core/report.ts';
 import { FsObjectStore } from '../storage/fs.ts';
 import { LocalMedia } from '../storage/media.ts';
 import { StoreSink } from '../storage/sink.ts';
@@ -38,7 +38,8 @@ async function loadSchema(args: ConvertArgs): Promise<LabelSchema> {
 function fixOptions(fixes: string[]): Record<string, boolean> {
   const out: Record<string, boolean> = {};
   for (const name of fixes.flatMap((f) => f.split(','))) {
-    if (!(name in FIXES)) throw new UsageError(`unknown --fix "${name}" (known: ${Object.keys(FIXES).join(', ')})`);
+    if (!(name in FIXES))
+      throw new UsageError(`unknown --fix "${name}" (known: ${Object.keys(FIXES).join(', ')})`);
     out[FIXES[name as FixName].option] = true;
   }
   return out;
@@ -50,7 +51,9 @@ export async function runConvert(args: ConvertArgs): Promise<void> {
   const schema = await loadSchema(args);
   const supported = supportedFormats(schema);
   if (!supported.includes(format)) {
-    throw new CliError(`format ${format} is not supported by this label config (it supports: ${supported.join(', ')})`);
+    throw new CliError(
+      `format ${format} is not supported by this label config (it supports: ${supported.join(', ')})`,
+    );
   }
   const options = parseExportOptions({
     dataKey: args.dataKey,
@@ -97,7 +100,8 @@ export async function runConvert(args: ConvertArgs): Promise<void> {
   const seconds = progress.elapsedSeconds();
   const files = sink.files.length;
   const what = tasks === undefined ? 'copied the export' : `exported ${tasks.toLocaleString('en-US')} tasks`;
-  const rate = tasks && seconds > 0 ? ` (${Math.round(tasks / seconds).toLocaleString('en-US')} tasks/s)` : '';
+  const rate =
+    tasks && seconds > 0 ? ` (${Math.round(tasks / seconds).toLocaleString('en-US')} tasks/s)` : '';
   const skipped = report.skippedCount ? `; ${report.skippedCount} inputs skipped` : '; nothing skipped';
   const warned = report.warningCount ? `, ${report.warningCount} warnings` : '';
   if (!args.quiet) {

@@ -19,7 +19,10 @@ import { StoreSink } from '../storage/sink.ts';
 const ROOT = join(import.meta.dirname, '..', '..');
 const SAMPLES = ['image-bbox', 'text-ner', 'audio-asr'];
 
-export async function runDemo(outRoot = join(ROOT, 'demo-output'), log = (s: string) => process.stdout.write(`${s}\n`)) {
+export async function runDemo(
+  outRoot = join(ROOT, 'demo-output'),
+  log = (s: string) => process.stdout.write(`${s}\n`),
+) {
   await rm(outRoot, { recursive: true, force: true });
   const implemented = new Set(implementedFormats());
   for (const sample of SAMPLES) {
@@ -42,9 +45,14 @@ export async function runDemo(outRoot = join(ROOT, 'demo-output'), log = (s: str
       });
       await writeFile(join(outDir, 'report.json'), `${JSON.stringify(report.toJSON(), null, 2)}\n`);
       const bytes = sink.files.reduce((n, f) => n + f.bytes, 0);
-      const shown = sink.files.length > 3 ? `${sink.files.length} files` : sink.files.map((f) => f.path).join(', ');
-      log(`  ${format.padEnd(22)} ${tasks} tasks → ${relative(ROOT, outDir)}/ (${shown}, ${bytes.toLocaleString('en-US')} bytes)${report.skippedCount ? `, ${report.skippedCount} skipped` : ''}`);
+      const shown =
+        sink.files.length > 3 ? `${sink.files.length} files` : sink.files.map((f) => f.path).join(', ');
+      log(
+        `  ${format.padEnd(22)} ${tasks} tasks → ${relative(ROOT, outDir)}/ (${shown}, ${bytes.toLocaleString('en-US')} bytes)${report.skippedCount ? `, ${report.skippedCount} skipped` : ''}`,
+      );
     }
   }
-  log(`\nDone: open ${relative(process.cwd(), outRoot) || '.'}/ to see every export; each folder has its report.json.`);
+  log(
+    `\nDone: open ${relative(process.cwd(), outRoot) || '.'}/ to see every export; each folder has its report.json.`,
+  );
 }

@@ -4,11 +4,10 @@
  * inputs are reported in report.json and do not fail the run.
  */
 import { convertArgs, parseCommandLine } from './args.ts';
-import { CliError, UsageError } from './errors.ts';
 import { runConvert } from './convert.ts';
+import { CliError, UsageError } from './errors.ts';
 import { runFormats } from './formats-command.ts';
 import { HELP } from './help.ts';
-
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -44,7 +43,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`ls-export: ${err.message}\n`);
       return 1;
     }
-    process.stderr.write(`ls-export: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `ls-export: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     return 1;
   }
 }

@@ -1,7 +1,8 @@
 /** Turns the CLI's INPUT (a file, a folder, or s3://bucket/prefix) into a task source. */
-import { S3Client } from '@aws-sdk/client-s3';
+
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SingleFileSource } from '../core/readers/single-file.ts';
 import type { TaskSource } from '../core/readers/source.ts';
 import { StorageObjectsSource } from '../core/readers/storage-objects.ts';
@@ -24,7 +25,8 @@ export async function openSource(input: string, s3: S3Settings): Promise<TaskSou
   if (input.startsWith('s3://')) {
     const { bucket, prefix } = parseS3Url(input);
     const store = new S3ObjectStore(s3Client(s3), bucket);
-    if (/\.(json|jsonl|ndjson)$/i.test(prefix) && (await store.head(prefix))) return new SingleFileSource(store, prefix);
+    if (/\.(json|jsonl|ndjson)$/i.test(prefix) && (await store.head(prefix)))
+      return new SingleFileSource(store, prefix);
     return new StorageObjectsSource(store, prefix);
   }
   const path = resolve(input);

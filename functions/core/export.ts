@@ -4,8 +4,8 @@
  */
 import type { FormatName } from './config/formats.ts';
 import type { LabelSchema } from './config/schema.ts';
-import { WRITERS } from './formats/registry.ts';
 import type { ExportOptions } from './formats/options.ts';
+import { WRITERS } from './formats/registry.ts';
 import type { FormatWriter, OutputSink } from './formats/types.ts';
 import type { MediaAccess } from './media.ts';
 import type { TaskSource } from './readers/source.ts';
@@ -52,7 +52,8 @@ export async function runExport(input: RunExportInput): Promise<ExportStats> {
   if (scanners.length > 0) {
     // The scan pass reports nothing: the writing pass sees the same inputs and reports them once.
     const silent = new Report(0);
-    for await (const { task, ref } of input.source.tasks(silent)) for (const w of scanners) w.scan!(task, ref);
+    for await (const { task, ref } of input.source.tasks(silent))
+      for (const w of scanners) w.scan!(task, ref);
   }
   let tasks = 0;
   for await (const { task, ref } of input.source.tasks(report)) {

@@ -5,8 +5,16 @@
  */
 import { findControl } from './config/label-config.ts';
 import type { LabelSchema } from './config/schema.ts';
-import { deepCopy, isJsonObject, type JsonObject, type JsonValue, NumLit, setKey, truthy } from './json/value.ts';
 import { pyFloatRepr } from './json/py-number.ts';
+import {
+  deepCopy,
+  isJsonObject,
+  type JsonObject,
+  type JsonValue,
+  NumLit,
+  setKey,
+  truthy,
+} from './json/value.ts';
 import type { Report } from './report.ts';
 
 export interface Item {
@@ -47,7 +55,11 @@ export function refTaskId(task: JsonObject): string | number | undefined {
 }
 
 /** Builds the output map of one annotation's results. */
-export function buildOutput(result: JsonValue, schema: LabelSchema, opts: ItemOptions = {}): Map<string, JsonObject[]> {
+export function buildOutput(
+  result: JsonValue,
+  schema: LabelSchema,
+  opts: ItemOptions = {},
+): Map<string, JsonObject[]> {
   const output = new Map<string, JsonObject[]>();
   if (!Array.isArray(result)) return output;
   for (const r of result) {
@@ -84,10 +96,19 @@ export function buildOutput(result: JsonValue, schema: LabelSchema, opts: ItemOp
  * The items of one task. Where the reference crashes (`annotations: null`, created_at present on
  * some annotations only), we warn and go on.
  */
-export function itemsOfTask(task: JsonObject, schema: LabelSchema, ref: TaskRef, report: Report, opts: ItemOptions = {}): Item[] {
+export function itemsOfTask(
+  task: JsonObject,
+  schema: LabelSchema,
+  ref: TaskRef,
+  report: Report,
+  opts: ItemOptions = {},
+): Item[] {
   const hasAnnotations = Object.hasOwn(task, 'annotations');
   if (!hasAnnotations && !Object.hasOwn(task, 'completions')) {
-    report.warn({ ...ref, reason: 'task has no "annotations" key; it is left out of the export (as Label Studio does)' });
+    report.warn({
+      ...ref,
+      reason: 'task has no "annotations" key; it is left out of the export (as Label Studio does)',
+    });
     return [];
   }
   const input = isJsonObject(task.data) ? task.data : {};
@@ -147,7 +168,11 @@ function sortNewestFirst(annotations: JsonObject[], ref: TaskRef, report: Report
   if (missing > 0 && missing < keys.length) {
     report.warn({ ...ref, reason: 'some annotations lack "created_at"; they are ordered as the oldest' });
   }
-  const order = annotations.map((a, i) => ({ a, i, k: typeof a.created_at === 'string' ? a.created_at : '' }));
+  const order = annotations.map((a, i) => ({
+    a,
+    i,
+    k: typeof a.created_at === 'string' ? a.created_at : '',
+  }));
   order.sort((x, y) => (x.k < y.k ? 1 : x.k > y.k ? -1 : x.i - y.i));
   for (let i = 0; i < order.length; i++) annotations[i] = order[i].a;
 }

@@ -19,6 +19,8 @@ export interface MediaFile {
   name: string;
   /** Size in bytes, when known without reading. */
   size?: number;
+  /** Path on the local disk, when the file is one (lets sinks copy it without streaming). */
+  localPath?: string;
   /** Reads the bytes, or only `[start, end)` (a ranged GET for S3). */
   read(range?: { start: number; end: number }): AsyncIterable<Uint8Array>;
 }

@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   type GetResult,
   NotFoundError,
@@ -21,7 +21,16 @@ import {
 const etagOf = (data: Uint8Array | string) => `"${createHash('md5').update(data).digest('hex')}"`;
 
 export class FsObjectStore implements ObjectStore {
+  /** Folders already created, so writing many files into one folder does not mkdir each time. */
+  private readonly madeDirs = new Set<string>();
+
   constructor(readonly root: string) {}
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.madeDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.madeDirs.add(dir);
+  }
 
   get description(): string {
     return this.root;
@@ -70,7 +79,7 @@ export class FsObjectStore implements ObjectStore {
       ? size === 0 || range.start >= size
         ? Readable.from([])
         : createReadStream(p, { start: range.start, end: Math.min(range.end, size) - 1 })
-      : createReadStream(p);
+      : createReadStream(p, { highWaterMark: 1 << 20 });
     return { body, size };
   }
 
@@ -94,17 +103,24 @@ export class FsObjectStore implements ObjectStore {
   async put(key: string, body: string | Uint8Array, options?: PutOptions): Promise<{ etag?: string }> {
     await this.check(key, options);
     const p = this.path(key);
-    await mkdir(dirname(p), { recursive: true });
+    await this.ensureDir(dirname(p));
     const tmp = `${p}.${process.pid}.${Date.now()}.tmp`;
-    await pipeline(Readable.from([typeof body === 'string' ? Buffer.from(body) : body]), createWriteStream(tmp));
+    await pipeline(
+      Readable.from([typeof body === 'string' ? Buffer.from(body) : body]),
+      createWriteStream(tmp),
+    );
     await rename(tmp, p);
     return { etag: etagOf(body) };
   }
 
-  async putStream(key: string, body: AsyncIterable<Uint8Array | string>, options?: PutOptions): Promise<{ etag?: string }> {
+  async putStream(
+    key: string,
+    body: AsyncIterable<Uint8Array | string>,
+    options?: PutOptions,
+  ): Promise<{ etag?: string }> {
     await this.check(key, options);
     const p = this.path(key);
-    await mkdir(dirname(p), { recursive: true });
+    await this.ensureDir(dirname(p));
     // Write beside the target and rename: a reader never sees a half-written file.
     const tmp = `${p}.${process.pid}.${Date.now()}.tmp`;
     try {
@@ -119,6 +135,12 @@ export class FsObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     await rm(this.path(key), { force: true });
+  }
+
+  async putLocalFile(key: string, path: string): Promise<void> {
+    const p = this.path(key);
+    await this.ensureDir(dirname(p));
+    await copyFile(path, p);
   }
 
   async copy(fromKey: string, toKey: string): Promise<void> {

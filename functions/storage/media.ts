@@ -3,11 +3,12 @@
  * upload folder, local-files URLs against a document root, `s3://` URIs through S3, http(s) URLs
  * with a timeout and a size limit, and plain local paths.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
+
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { type MediaAccess, MediaError, type MediaFile } from '../core/media.ts';
 import { parseS3Url, S3ObjectStore } from './s3.ts';
 import { NotFoundError } from './types.ts';
@@ -39,6 +40,7 @@ function localFile(path: string, name: string): Promise<MediaFile> {
       return {
         name,
         size: s.size,
+        localPath: path,
         read: (range?: { start: number; end: number }) =>
           range
             ? s.size === 0 || range.start >= s.size
@@ -72,10 +74,15 @@ export class LocalMedia implements MediaAccess {
     if (/^\/?upload\//.test(url)) url = `/data/${url.replace(/^\//, '')}`;
     if (url.startsWith('/data/upload/')) {
       const root = this.options.uploadDir;
-      if (!root) throw new MediaError(`${raw}: a Label Studio upload path needs --upload-dir (a copy of its upload folder)`, raw);
+      if (!root)
+        throw new MediaError(
+          `${raw}: a Label Studio upload path needs --upload-dir (a copy of its upload folder)`,
+          raw,
+        );
       const rel = safeDecode(url.slice('/data/upload/'.length));
       const path = resolve(root, rel);
-      if (!path.startsWith(resolve(root) + sep)) throw new MediaError(`${raw}: path escapes the upload folder`, raw);
+      if (!path.startsWith(resolve(root) + sep))
+        throw new MediaError(`${raw}: path escapes the upload folder`, raw);
       return localFile(path, basename(path));
     }
     const localFiles = /^\/data\/[^?]*\?d=(.*)$/.exec(url);
@@ -83,7 +90,8 @@ export class LocalMedia implements MediaAccess {
       const root = this.options.localFilesRoot;
       if (!root) throw new MediaError(`${raw}: a local-files URL needs a local files root`, raw);
       const path = resolve(root, safeDecode(localFiles[1]));
-      if (!path.startsWith(resolve(root) + sep)) throw new MediaError(`${raw}: path escapes the local files root`, raw);
+      if (!path.startsWith(resolve(root) + sep))
+        throw new MediaError(`${raw}: path escapes the local files root`, raw);
       return localFile(path, basename(path));
     }
     if (url.startsWith('s3://')) return this.s3(url);
@@ -141,4 +149,3 @@ export class LocalMedia implements MediaAccess {
     };
   }
 }
-

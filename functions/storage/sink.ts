@@ -3,6 +3,7 @@
  * Small writes are batched; a bounded queue between the writer and the upload gives backpressure,
  * so memory does not grow with the export.
  */
+import { stat } from 'node:fs/promises';
 import type { FileWriter, OutputSink } from '../core/formats/types.ts';
 import type { ObjectStore } from './types.ts';
 
@@ -119,12 +120,25 @@ export class StoreSink implements OutputSink {
     this.written.add(path);
     const key = this.key(path);
     await this.store.put(key, content);
-    this.files.push({ path, key, bytes: typeof content === 'string' ? Buffer.byteLength(content) : content.length });
+    this.files.push({
+      path,
+      key,
+      bytes: typeof content === 'string' ? Buffer.byteLength(content) : content.length,
+    });
   }
 
-  async copyFrom(path: string, source: AsyncIterable<Uint8Array>): Promise<void> {
+  async copyFrom(
+    path: string,
+    source: AsyncIterable<Uint8Array>,
+    local?: { path: string; size?: number },
+  ): Promise<void> {
     this.written.add(path);
     const key = this.key(path);
+    if (local && this.store.putLocalFile) {
+      await this.store.putLocalFile(key, local.path);
+      this.files.push({ path, key, bytes: local.size ?? (await stat(local.path)).size });
+      return;
+    }
     let bytes = 0;
     async function* counted() {
       for await (const c of source) {

@@ -51,10 +51,16 @@ export interface ObjectStore {
   /** Writes a whole object; throws PreconditionFailedError when a condition fails. */
   put(key: string, body: string | Uint8Array, options?: PutOptions): Promise<{ etag?: string }>;
   /** Streams a large object (multipart on S3); never leaves a partial object visible. */
-  putStream(key: string, body: AsyncIterable<Uint8Array | string>, options?: PutOptions): Promise<{ etag?: string }>;
+  putStream(
+    key: string,
+    body: AsyncIterable<Uint8Array | string>,
+    options?: PutOptions,
+  ): Promise<{ etag?: string }>;
   delete(key: string): Promise<void>;
   /** Server-side copy when both keys live in the same store. */
   copy?(fromKey: string, toKey: string): Promise<void>;
+  /** Stores a local file under a key (a plain file copy for a folder store). */
+  putLocalFile?(key: string, path: string): Promise<void>;
 }
 
 export async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> {

@@ -8,7 +8,10 @@ import { FIXTURES } from '../helpers/export.ts';
 const ROOT = join(import.meta.dirname, '..', '..');
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ls-export.mjs'), ...args], { encoding: 'utf8', cwd: ROOT });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ls-export.mjs'), ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -27,7 +30,10 @@ describe('ls-export CLI', () => {
   it('converts, writes report.json and a one-line summary; skips do not fail the run', () => {
     const out = tmp();
     const input = join(out, 'in.json');
-    writeFileSync(input, '[{"id": 1, "data": {"text": "Jane"}, "annotations": []}, {"id": 2}, {"id": 3, "data": {"text": "ok"}');
+    writeFileSync(
+      input,
+      '[{"id": 1, "data": {"text": "Jane"}, "annotations": []}, {"id": 2}, {"id": 3, "data": {"text": "ok"}',
+    );
     const r = cli('convert', '-i', input, '-c', TEXT_CONFIG, '-o', join(out, 'o'), '-f', 'CONLL2003');
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/^ls-export: exported 1 tasks as CONLL2003 into .* 2 inputs skipped/m);
@@ -49,12 +55,21 @@ describe('ls-export CLI', () => {
     const dir = tmp();
     writeFileSync(
       join(dir, '41'),
-      JSON.stringify({ id: 41, result: [], completed_by: { id: 1, email: 'a@b.c' }, task: { id: 4, data: { text: 'Hi there' } }, created_at: '2025', updated_at: '2025' }),
+      JSON.stringify({
+        id: 41,
+        result: [],
+        completed_by: { id: 1, email: 'a@b.c' },
+        task: { id: 4, data: { text: 'Hi there' } },
+        created_at: '2025',
+        updated_at: '2025',
+      }),
     );
     const out = tmp();
     const r = cli('convert', '-i', dir, '-c', TEXT_CONFIG, '-o', out, '-f', 'CONLL2003', '-q');
     expect(r.status).toBe(0);
-    expect(readFileSync(join(out, 'result.conll'), 'utf8')).toBe('-DOCSTART- -X- O\nHi -X- _ O\nthere -X- _ O\n\n');
+    expect(readFileSync(join(out, 'result.conll'), 'utf8')).toBe(
+      '-DOCSTART- -X- O\nHi -X- _ O\nthere -X- _ O\n\n',
+    );
   });
 
   it('fails with one clear sentence for a missing input, a bad config, an unsupported format', () => {
@@ -88,7 +103,10 @@ describe('ls-export CLI', () => {
   it('formats lists what a config supports', () => {
     const r = cli('formats', '-c', join(FIXTURES, 'test_export_coco', 'label_config.xml'));
     expect(r.status).toBe(0);
-    const names = r.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]);
+    const names = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/)[0]);
     expect(names).toContain('COCO');
     expect(names).toContain('YOLO_OBB');
     expect(names).not.toContain('CONLL2003');

@@ -1,14 +1,14 @@
 /** Test helpers: run a format over in-memory tasks or a fixture file and capture the files written. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseLabelConfig } from '../../functions/core/config/label-config.ts';
 import type { FormatName } from '../../functions/core/config/formats.ts';
+import { parseLabelConfig } from '../../functions/core/config/label-config.ts';
 import { runExport } from '../../functions/core/export.ts';
 import { type ExportOptionsInput, parseExportOptions } from '../../functions/core/formats/options.ts';
 import type { FileWriter, OutputSink } from '../../functions/core/formats/types.ts';
-import type { MediaAccess } from '../../functions/core/media.ts';
 import { parseJson } from '../../functions/core/json/parse.ts';
 import type { JsonObject } from '../../functions/core/json/value.ts';
+import type { MediaAccess } from '../../functions/core/media.ts';
 import { readJsonExport } from '../../functions/core/readers/json-export.ts';
 import type { TaskSource } from '../../functions/core/readers/source.ts';
 import { Report } from '../../functions/core/report.ts';
@@ -83,7 +83,8 @@ export async function exportWith(
   options: ExportOptionsInput = {},
   media?: MediaAccess,
 ): Promise<ExportRun> {
-  const src = typeof source === 'string' ? textSource(source) : Array.isArray(source) ? tasksSource(source) : source;
+  const src =
+    typeof source === 'string' ? textSource(source) : Array.isArray(source) ? tasksSource(source) : source;
   const sink = new MemorySink();
   const report = new Report();
   const { tasks } = await runExport({

@@ -10,9 +10,10 @@
 import { createHash } from 'node:crypto';
 import { dataKeys } from '../config/label-config.ts';
 import { type Item, itemsOfTask, pyStr } from '../items.ts';
-import { pyFloat, PY_JSON_COMPACT, stringify } from '../json/serialize.ts';
+import { PY_JSON_COMPACT, pyFloat, stringify } from '../json/serialize.ts';
 import { isJsonObject, type JsonObject, type JsonValue, num } from '../json/value.ts';
 import { type MediaFile, readHead } from '../media.ts';
+import { OrderedWork } from '../ordered-work.ts';
 import { reasonOf } from '../report.ts';
 import { parseWavHeader, wavDuration } from '../wav.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
@@ -71,7 +72,10 @@ export function asrWriter(ctx: ExportContext): FormatWriter {
     return `audio/${unique}`;
   }
 
-  async function fetchAudio(url: string, needDuration: boolean): Promise<{ path: string; duration?: number }> {
+  async function fetchAudio(
+    url: string,
+    needDuration: boolean,
+  ): Promise<{ path: string; duration?: number }> {
     const done = copied.get(url);
     if (done && (done.duration !== undefined || !needDuration)) return done;
     if (!ctx.media) throw new Error('no media access configured to read the audio');
@@ -79,15 +83,19 @@ export function asrWriter(ctx: ExportContext): FormatWriter {
     const path = done?.path ?? audioPath(url, file.name);
     let duration: number | undefined;
     if (needDuration) duration = wavDuration(parseWavHeader(await readHead(file, WAV_HEAD_BYTES)));
-    if (!done && ctx.options.copyAudio && ctx.sink.copyFrom) await ctx.sink.copyFrom(path, file.read());
+    if (!done && ctx.options.copyAudio && ctx.sink.copyFrom) {
+      const local = file.localPath ? { path: file.localPath, size: file.size } : undefined;
+      await ctx.sink.copyFrom(path, file.read(), local);
+    }
     const entry = { path, duration };
     copied.set(url, entry);
     return entry;
   }
 
+  const lines = new OrderedWork<string>(16, (line) => out.write(line));
+
   return {
     async addTask(task: JsonObject, ref) {
-      let text = '';
       for (const item of itemsOfTask(task, ctx.schema, ref, ctx.report)) {
         const url = key === undefined ? undefined : item.input[key];
         if (typeof url !== 'string' || url === '') {
@@ -95,24 +103,27 @@ export function asrWriter(ctx: ExportContext): FormatWriter {
           continue;
         }
         const known = knownDuration(item);
-        let audio: { path: string; duration?: number };
-        try {
-          audio = await fetchAudio(url, known === undefined);
-        } catch (err) {
-          ctx.report.skip({ ...ref, reason: `audio unavailable, item left out: ${reasonOf(err)}` });
-          continue;
-        }
-        const line: JsonObject = {
-          audio_filepath: audio.path,
-          duration: pyFloat(known ?? audio.duration ?? 0),
-          text: transcriptOf(item),
-          annotator: annotator(item.completedBy, ctx.options.annotatorEmails),
-        };
-        text += `${stringify(line, PY_JSON_COMPACT)}\n`;
+        // Audio copies run a few at a time; lines still come out in item order.
+        await lines.add(async () => {
+          let audio: { path: string; duration?: number };
+          try {
+            audio = await fetchAudio(url, known === undefined);
+          } catch (err) {
+            ctx.report.skip({ ...ref, reason: `audio unavailable, item left out: ${reasonOf(err)}` });
+            return '';
+          }
+          const line: JsonObject = {
+            audio_filepath: audio.path,
+            duration: pyFloat(known ?? audio.duration ?? 0),
+            text: transcriptOf(item),
+            annotator: annotator(item.completedBy, ctx.options.annotatorEmails),
+          };
+          return `${stringify(line, PY_JSON_COMPACT)}\n`;
+        });
       }
-      if (text) await out.write(text);
     },
     async finish() {
+      await lines.drain();
       await out.close();
     },
   };

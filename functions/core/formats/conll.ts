@@ -37,7 +37,10 @@ export function conllWriter(ctx: ExportContext): FormatWriter {
       for (const item of itemsOfTask(task, ctx.schema, ref, ctx.report)) {
         const doc = key === undefined ? undefined : item.input[key];
         if (typeof doc !== 'string') {
-          ctx.report.skip({ ...ref, reason: `data["${key}"] is ${doc === undefined ? 'missing' : 'not a string'}; the document is left out` });
+          ctx.report.skip({
+            ...ref,
+            reason: `data["${key}"] is ${doc === undefined ? 'missing' : 'not a string'}; the document is left out`,
+          });
           continue;
         }
         let spans = spansOf(item, ctx.options.fixConllAllLabels).map((s) => ({

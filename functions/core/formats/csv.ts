@@ -49,8 +49,10 @@ export function csvWriter(ctx: ExportContext, defaultSeparator: string): FormatW
   let colliding: Set<string> = new Set();
   const out = ctx.sink.open('result.csv');
 
-  const itemsOf = (task: Parameters<FormatWriter['addTask']>[0], ref: Parameters<FormatWriter['addTask']>[1]) =>
-    itemsOfTask(task, ctx.schema, ref, ctx.report);
+  const itemsOf = (
+    task: Parameters<FormatWriter['addTask']>[0],
+    ref: Parameters<FormatWriter['addTask']>[1],
+  ) => itemsOfTask(task, ctx.schema, ref, ctx.report);
 
   function scanItem(item: Item): void {
     for (const k of keysOf(item.input)) dataKeys.add(k);
@@ -82,7 +84,10 @@ export function csvWriter(ctx: ExportContext, defaultSeparator: string): FormatW
     }
     for (const k of keysOf(item.input)) {
       const v = item.input[k];
-      r.set(colliding.has(k) ? `_data_${k}` : k, Array.isArray(v) || isJsonObject(v) ? stringify(v, UJSON_COMPACT) : v);
+      r.set(
+        colliding.has(k) ? `_data_${k}` : k,
+        Array.isArray(v) || isJsonObject(v) ? stringify(v, UJSON_COMPACT) : v,
+      );
     }
     r.set('annotator', annotatorOf(item.completedBy, null, false));
     r.set('annotation_id', item.annotationId);

@@ -19,6 +19,10 @@ export const exportOptionsSchema = z.object({
   annotatorEmails: z.boolean().default(false),
   /** ASR_MANIFEST: copy the audio files under `audio/` (Label Studio does). */
   copyAudio: z.boolean().default(true),
+  /** BRUSH_TO_NUMPY/PNG/COCO: largest mask (width × height) decoded; bigger regions are reported and left out. */
+  brushMaxPixels: z.number().int().positive().default(67_108_864),
+  /** BRUSH_TO_NUMPY/PNG: one mask per label per annotation (regions merged) instead of one per region. */
+  fixBrushMergePerLabel: z.boolean().default(false),
 });
 
 export type ExportOptions = z.infer<typeof exportOptionsSchema>;
@@ -37,6 +41,11 @@ export const FIXES = {
   'conll-broken-spans': {
     option: 'fixConllBrokenSpans',
     description: 'CONLL2003: skip a span without start/end instead of tagging the whole document O',
+  },
+  'brush-merge-per-label': {
+    option: 'fixBrushMergePerLabel',
+    description:
+      'BRUSH_TO_NUMPY/PNG: one file per label of each annotation (its regions merged, named …-<label>-0) instead of one file per region',
   },
 } as const satisfies Record<string, { option: keyof ExportOptions; description: string }>;
 

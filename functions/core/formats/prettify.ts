@@ -1,13 +1,20 @@
 /** `prettify_result` (converter spec §3.5), shared by JSON_MIN and CSV. */
-import { deleteKey, deepCopy, isJsonObject, type JsonObject, type JsonValue } from '../json/value.ts';
+import { deepCopy, isJsonObject, type JsonObject, type JsonValue, keysOf, setKey } from '../json/value.ts';
+
+/** A copy of a value without its `type` (built without `delete`, which slows V8 objects down). */
+function withoutType(v: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const k of keysOf(v)) if (k !== 'type') setKey(out, k, deepCopy(v[k]));
+  return out;
+}
 
 function prettifyOne(v: JsonObject): JsonValue {
   const type = v.type;
-  const copy = deepCopy(v);
-  deleteKey(copy, 'type');
+  const copy = withoutType(v);
   if (type === 'Choices' && Array.isArray(copy.choices) && copy.choices.length === 1) return copy.choices[0];
   if (type === 'TextArea' && Array.isArray(copy.text) && copy.text.length === 1) return copy.text[0];
-  if ((type === 'Chat' || type === 'chatmessage') && Object.hasOwn(copy, 'chatmessage')) return copy.chatmessage;
+  if ((type === 'Chat' || type === 'chatmessage') && Object.hasOwn(copy, 'chatmessage'))
+    return copy.chatmessage;
   return copy;
 }
 

@@ -1,6 +1,8 @@
 /** Which writer produces each export format. */
 import type { FormatName } from '../config/formats.ts';
 import { asrWriter } from './asr.ts';
+import { brushWriter } from './brush.ts';
+import { brushCocoWriter } from './brush-coco.ts';
 import { conllWriter } from './conll.ts';
 import { csvWriter } from './csv.ts';
 import { jsonWriter } from './json.ts';
@@ -14,6 +16,9 @@ export const WRITERS: Partial<Record<FormatName, FormatWriterFactory>> = {
   TSV: (ctx) => csvWriter(ctx, '\t'),
   CONLL2003: conllWriter,
   ASR_MANIFEST: asrWriter,
+  BRUSH_TO_NUMPY: (ctx) => brushWriter(ctx, 'numpy'),
+  BRUSH_TO_PNG: (ctx) => brushWriter(ctx, 'png'),
+  BRUSH_TO_COCO: brushCocoWriter,
 };
 
 export function implementedFormats(): FormatName[] {

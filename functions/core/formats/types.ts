@@ -4,10 +4,10 @@
  * or a zip and the pipeline with S3 multipart uploads.
  */
 import type { LabelSchema } from '../config/schema.ts';
-import type { JsonObject } from '../json/value.ts';
-import type { Report } from '../report.ts';
 import type { TaskRef } from '../items.ts';
+import type { JsonObject } from '../json/value.ts';
 import type { MediaAccess } from '../media.ts';
+import type { Report } from '../report.ts';
 import type { ExportOptions } from './options.ts';
 
 export interface FileWriter {
@@ -23,8 +23,15 @@ export interface OutputSink {
   writeFile(path: string, content: string | Uint8Array): Promise<void>;
   /** Whether a file was already written in this export (YOLO's "create empty label only if absent"). */
   exists(path: string): boolean;
-  /** Copies a media file into the output (images for *_WITH_IMAGES, audio for ASR). */
-  copyFrom?(path: string, source: AsyncIterable<Uint8Array>): Promise<void>;
+  /**
+   * Copies a media file into the output (images for *_WITH_IMAGES, audio for ASR). `local`, when
+   * the source is a local file (MediaFile.localPath/size), lets a folder sink copy it directly.
+   */
+  copyFrom?(
+    path: string,
+    source: AsyncIterable<Uint8Array>,
+    local?: { path: string; size?: number },
+  ): Promise<void>;
 }
 
 export interface ExportContext {

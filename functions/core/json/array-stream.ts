@@ -2,8 +2,9 @@
  * Incremental splitting of a JSON document into its top-level values, without parsing them: a
  * Label Studio export is one huge array, and we want one task in memory at a time.
  *
- * The scanner only tracks strings and bracket depth. Each element's text is handed to the caller,
- * who parses it (and can report a malformed element by index while the rest go on).
+ * The scanner tracks strings and bracket depth, and on the way notes whether an element holds
+ * anything a plain JSON.parse would lose (an integral float literal like `2.0`, a 16+ digit
+ * integer, an array-index-like key), so the caller can use the native parser for the rest.
  */
 import { StringDecoder } from 'node:string_decoder';
 
@@ -11,42 +12,69 @@ export type RootKind = 'array' | 'object' | 'empty' | 'other';
 
 export type SplitEvent =
   | { type: 'root'; kind: RootKind; firstChar?: string; bom?: boolean }
-  | { type: 'element'; index: number; text: string }
+  | { type: 'element'; index: number; text: string; exact?: boolean }
   | { type: 'truncated'; index: number; reason: string };
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const COLON = 0x3a;
 
-function isWs(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+const isWs = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+const isNumberChar = (c: number) =>
+  isDigit(c) || c === 0x2e || c === 0x2d || c === 0x2b || c === 0x65 || c === 0x45;
+
+/** True when a number literal would lose information through a JS number. */
+function numberNeedsExact(s: string, start: number, end: number): boolean {
+  let digits = 0;
+  let dot = -1;
+  for (let k = start; k < end; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 0x65 || c === 0x45) return true; // exponent: may be an integral float
+    if (c === 0x2e) dot = k;
+    else if (isDigit(c) && dot < 0) digits++;
+  }
+  if (digits >= 16) return true;
+  if (dot < 0) return false;
+  for (let k = dot + 1; k < end; k++) if (s.charCodeAt(k) !== 0x30) return false;
+  return true; // `2.0`, `2.00`
+}
+
+/** True for a short all-digit string key (JS objects would reorder it). */
+function isIndexLike(s: string, start: number, end: number): boolean {
+  const len = end - start;
+  if (len < 1 || len > 10) return false;
+  for (let k = start; k < end; k++) if (!isDigit(s.charCodeAt(k))) return false;
+  return true;
 }
 
 /**
  * Yields the root kind, then each element of a root array (or the single root object), then a
  * `truncated` event if the document ends inside an element or before the closing bracket.
  */
-export async function* splitJsonDocument(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<SplitEvent> {
+export async function* splitJsonDocument(
+  chunks: AsyncIterable<Uint8Array | string>,
+): AsyncGenerator<SplitEvent> {
   const decoder = new StringDecoder('utf8');
   let root: RootKind | undefined;
-  let depth = 0; // depth inside the current element (0 = between elements)
+  let bom = false;
+  let depth = 0; // bracket depth inside the current element
   let inString = false;
-  let escape = false;
-  let scalar = false; // current element is a bare scalar (ends at ',' / ']' / whitespace)
+  let escaped = false;
+  let scalar = false; // the current element is a bare scalar
+  let inElement = false;
+  let exact = false;
   let parts: string[] = [];
   let index = 0;
   let closed = false;
-  let inElement = false;
-  let bom = false;
-
-  const decode = (chunk: Uint8Array | string) => (typeof chunk === 'string' ? chunk : decoder.write(chunk));
 
   for await (const chunk of chunks) {
-    const s = decode(chunk);
-    let i = 0;
+    const s = typeof chunk === 'string' ? chunk : decoder.write(chunk);
     const n = s.length;
+    let i = 0;
     if (root === undefined) {
       // A UTF-8 byte order mark is skipped (the reference silently ignores such files; we read them).
-      if (!bom && i < n && s.charCodeAt(0) === 0xfeff) {
+      if (!bom && n > 0 && s.charCodeAt(0) === 0xfeff) {
         bom = true;
         i++;
       }
@@ -59,7 +87,6 @@ export async function* splitJsonDocument(chunks: AsyncIterable<Uint8Array | stri
       } else if (c === '{') {
         root = 'object';
       } else {
-        root = 'other';
         yield { type: 'root', kind: 'other', firstChar: c };
         return;
       }
@@ -67,37 +94,49 @@ export async function* splitJsonDocument(chunks: AsyncIterable<Uint8Array | stri
     }
     if (closed) continue;
     let start = inElement ? 0 : -1;
+    const emit = (end: number): SplitEvent => {
+      parts.push(s.slice(start, end));
+      const text = parts.length === 1 ? parts[0] : parts.join('');
+      const ev: SplitEvent = exact
+        ? { type: 'element', index: index++, text, exact }
+        : { type: 'element', index: index++, text };
+      parts = [];
+      inElement = false;
+      scalar = false;
+      exact = false;
+      start = -1;
+      return ev;
+    };
     while (i < n) {
       if (inString) {
-        // Jump to the next quote; count the backslashes before it to know if it is escaped.
-        if (escape) {
-          escape = false;
+        if (escaped) {
+          escaped = false;
           i++;
           continue;
         }
         const q = s.indexOf('"', i);
         if (q < 0) {
-          // String continues in the next chunk; remember a trailing unpaired backslash.
           let b = 0;
           for (let k = n - 1; k >= i && s.charCodeAt(k) === BACKSLASH; k--) b++;
-          escape = b % 2 === 1;
+          escaped = b % 2 === 1;
           i = n;
           break;
         }
         let b = 0;
         for (let k = q - 1; k >= i && s.charCodeAt(k) === BACKSLASH; k--) b++;
+        const stringStart = i;
         i = q + 1;
-        if (b % 2 === 0) {
-          inString = false;
-          if (scalar && depth === 0) {
-            // a bare string element ends with its closing quote
-            parts.push(s.slice(start, i));
-            yield { type: 'element', index: index++, text: parts.join('') };
-            parts = [];
-            inElement = false;
-            scalar = false;
-            start = -1;
-          }
+        if (b % 2 !== 0) continue;
+        inString = false;
+        if (scalar && depth === 0) {
+          yield emit(i);
+          continue;
+        }
+        // A short digit-only string followed by ':' is an index-like key.
+        if (!exact && isIndexLike(s, stringStart, q)) {
+          let k = i;
+          while (k < n && isWs(s.charCodeAt(k))) k++;
+          if (k === n || s.charCodeAt(k) === COLON) exact = true;
         }
         continue;
       }
@@ -107,55 +146,47 @@ export async function* splitJsonDocument(chunks: AsyncIterable<Uint8Array | stri
           i++;
           continue;
         }
-        if (c === 0x5d && root === 'array') {
-          closed = true;
-          break;
-        }
-        if (root === 'object' && index > 0) {
-          closed = true; // data after the root object is ignored, as a JSON reader stops there
+        if ((c === 0x5d && root === 'array') || (root === 'object' && index > 0)) {
+          closed = true; // after the root object, anything is ignored, as a JSON reader stops there
           break;
         }
         inElement = true;
         start = i;
-        if (c === 0x7b || c === 0x5b) {
-          depth = 1;
-          i++;
-        } else if (c === QUOTE) {
+        if (c === 0x7b || c === 0x5b) depth = 1;
+        else {
           scalar = true;
-          inString = true;
-          i++;
-        } else {
-          scalar = true;
-          i++;
-        }
-        continue;
-      }
-      if (scalar) {
-        if (c === 0x2c || c === 0x5d || isWs(c)) {
-          parts.push(s.slice(start, i));
-          yield { type: 'element', index: index++, text: parts.join('') };
-          parts = [];
-          inElement = false;
-          scalar = false;
-          start = -1;
-          continue; // the ',' or ']' is handled between elements
+          if (c === QUOTE) inString = true;
         }
         i++;
         continue;
       }
-      if (c === QUOTE) inString = true;
-      else if (c === 0x7b || c === 0x5b) depth++;
-      else if (c === 0x7d || c === 0x5d) {
-        depth--;
-        if (depth === 0) {
-          parts.push(s.slice(start, i + 1));
-          yield { type: 'element', index: index++, text: parts.join('') };
-          parts = [];
-          inElement = false;
-          start = -1;
+      if (scalar) {
+        if (c === 0x2c || c === 0x5d || isWs(c)) {
+          yield emit(i);
+          continue;
         }
+        i++;
+        continue;
       }
-      i++;
+      if (c === QUOTE) {
+        inString = true;
+        // Fast path: most strings close in this chunk; the loop above jumps there with indexOf.
+        i++;
+      } else if (isDigit(c) || c === 0x2d) {
+        let j = i + 1;
+        while (j < n && isNumberChar(s.charCodeAt(j))) j++;
+        if (j === n || (!exact && numberNeedsExact(s, i, j))) exact = true; // cut by the chunk: be safe
+        i = j;
+      } else if (c === 0x7b || c === 0x5b) {
+        depth++;
+        i++;
+      } else if (c === 0x7d || c === 0x5d) {
+        depth--;
+        i++;
+        if (depth === 0) yield emit(i);
+      } else {
+        i++;
+      }
     }
     if (inElement && start >= 0) parts.push(s.slice(start, n));
   }

@@ -17,11 +17,18 @@ export class JsonSyntaxError extends Error {
   }
 }
 
-// Integral float literal (`2.0`, `1e5`), a 16+ digit integer, or an array-index-like key.
-const NEEDS_EXACT = /\d\.0+(?![0-9])|\d[eE]|\d{16}|"(?:0|[1-9]\d{0,9})"\s*:/;
+// A value that is an integral float literal (`2.0`, `1e5`) or a 16+ digit integer, or an
+// array-index-like key. Anchored on the JSON punctuation around values and keys so that ids like
+// "a1e5" inside strings rarely trigger it; a false positive only costs the slower exact parser.
+const NEEDS_EXACT =
+  /[:,[]\s*-?\d+(?:\.0+|\.\d+[eE][+-]?\d+|[eE][+-]?\d+)\s*[,}\]]|[:,[]\s*-?\d{16,}\s*[,}\]]|[{,]\s*"(?:0|[1-9]\d{0,9})"\s*:/;
 
-export function parseJson(text: string): JsonValue {
-  if (!NEEDS_EXACT.test(text)) {
+/**
+ * Parses JSON text losslessly. `exact` tells whether the text needs the exact parser (true),
+ * surely does not (false, from the streaming splitter's scan), or is unknown (undefined: test it).
+ */
+export function parseJson(text: string, exact?: boolean): JsonValue {
+  if (exact === false || (exact === undefined && !NEEDS_EXACT.test(text))) {
     try {
       return JSON.parse(text) as JsonValue;
     } catch {
@@ -32,6 +39,12 @@ export function parseJson(text: string): JsonValue {
 }
 
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
+const LITERALS: Array<[string, JsonValue]> = [
+  ['true', true],
+  ['false', false],
+  ['null', null],
+  ['NaN', Number.NaN],
+];
 
 class ExactParser {
   private i = 0;
@@ -66,10 +79,12 @@ class ExactParser {
     if (c === 0x5b) return this.array();
     if (c === 0x22) return this.string();
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
-    if (this.s.startsWith('true', this.i)) return (this.i += 4), true;
-    if (this.s.startsWith('false', this.i)) return (this.i += 5), false;
-    if (this.s.startsWith('null', this.i)) return (this.i += 4), null;
-    if (this.s.startsWith('NaN', this.i)) return (this.i += 3), Number.NaN;
+    for (const [word, value] of LITERALS) {
+      if (this.s.startsWith(word, this.i)) {
+        this.i += word.length;
+        return value;
+      }
+    }
     return this.fail('unexpected character');
   }
 
@@ -77,7 +92,10 @@ class ExactParser {
     const obj: JsonObject = {};
     this.i++;
     this.ws();
-    if (this.s.charCodeAt(this.i) === 0x7d) return this.i++, obj;
+    if (this.s.charCodeAt(this.i) === 0x7d) {
+      this.i++;
+      return obj;
+    }
     for (;;) {
       this.ws();
       if (this.s.charCodeAt(this.i) !== 0x22) this.fail('expected a string key');
@@ -88,9 +106,13 @@ class ExactParser {
       this.ws();
       setKey(obj, key, this.value());
       this.ws();
-      const c = this.s.charCodeAt(this.i++);
-      if (c === 0x7d) return obj;
-      if (c !== 0x2c) this.i--, this.fail("expected ',' or '}'");
+      const c = this.s.charCodeAt(this.i);
+      if (c === 0x7d) {
+        this.i++;
+        return obj;
+      }
+      if (c !== 0x2c) this.fail("expected ',' or '}'");
+      this.i++;
     }
   }
 
@@ -98,14 +120,21 @@ class ExactParser {
     const arr: JsonValue[] = [];
     this.i++;
     this.ws();
-    if (this.s.charCodeAt(this.i) === 0x5d) return this.i++, arr;
+    if (this.s.charCodeAt(this.i) === 0x5d) {
+      this.i++;
+      return arr;
+    }
     for (;;) {
       this.ws();
       arr.push(this.value());
       this.ws();
-      const c = this.s.charCodeAt(this.i++);
-      if (c === 0x5d) return arr;
-      if (c !== 0x2c) this.i--, this.fail("expected ',' or ']'");
+      const c = this.s.charCodeAt(this.i);
+      if (c === 0x5d) {
+        this.i++;
+        return arr;
+      }
+      if (c !== 0x2c) this.fail("expected ',' or ']'");
+      this.i++;
     }
   }
 

@@ -21,6 +21,12 @@ function formatFloat(x: number, padExponent: boolean, nan: string, inf: string):
   if (!Number.isFinite(x)) return x > 0 ? inf : `-${inf}`;
   const sign = x < 0 || Object.is(x, -0) ? '-' : '';
   if (x === 0) return `${sign}0.0`;
+  const abs = x < 0 ? -x : x;
+  if (abs >= 1e-4 && abs < 1e16) {
+    // Here JS prints the same shortest digits in fixed notation; Python adds ".0" to integers.
+    const text = String(x);
+    return Number.isInteger(x) ? `${text}.0` : text;
+  }
   const { digits, exp } = shortestDigits(x);
   if (exp >= -4 && exp < 16) return sign + fixed(digits, exp);
   const mant = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;

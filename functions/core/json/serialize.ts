@@ -44,16 +44,21 @@ export const PY_JSON_COMPACT: JsonStyle = {
   escapeDel: true,
 };
 /** json.dumps(obj, indent=2, ensure_ascii=False) — BRUSH_TO_COCO. */
-export const PY_JSON_PRETTY: JsonStyle = { ...PY_JSON_COMPACT, indent: 2, ensureAscii: false, escapeDel: false };
+export const PY_JSON_PRETTY: JsonStyle = {
+  ...PY_JSON_COMPACT,
+  indent: 2,
+  ensureAscii: false,
+  escapeDel: false,
+};
 
 const SHORT_ESCAPES: Record<number, string> = {
-  0x22: '\\"',
-  0x5c: '\\\\',
-  0x08: '\\b',
-  0x0c: '\\f',
-  0x0a: '\\n',
-  0x0d: '\\r',
-  0x09: '\\t',
+  34: '\\"',
+  92: '\\\\',
+  8: '\\b',
+  12: '\\f',
+  10: '\\n',
+  13: '\\r',
+  9: '\\t',
 };
 
 const hex4 = (c: number) => `\\u${c.toString(16).padStart(4, '0')}`;
@@ -63,7 +68,12 @@ const PLAIN_ASCII = /^[\u0020-\u007e]*$/;
 
 export function quoteString(s: string, style: JsonStyle): string {
   if (style.ensureAscii) {
-    if (PLAIN_ASCII.test(s) && !s.includes('"') && !s.includes('\\') && !(style.escapeSlash && s.includes('/'))) {
+    if (
+      PLAIN_ASCII.test(s) &&
+      !s.includes('"') &&
+      !s.includes('\\') &&
+      !(style.escapeSlash && s.includes('/'))
+    ) {
       return `"${s}"`;
     }
   } else if (PLAIN_UNICODE.test(s)) {

@@ -38,7 +38,13 @@ export const KEY_ORDER: unique symbol = Symbol('ls-export.keyOrder');
 
 type Ordered = JsonObject & { [KEY_ORDER]?: string[] };
 
-export const isArrayIndexKey = (key: string): boolean => /^(?:0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4294967295;
+const isDigitStart = (key: string) => {
+  const c = key.charCodeAt(0);
+  return c >= 0x30 && c <= 0x39;
+};
+
+export const isArrayIndexKey = (key: string): boolean =>
+  /^(?:0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4294967295;
 
 export function isJsonObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof NumLit);
@@ -52,9 +58,18 @@ export function keysOf(obj: JsonObject): string[] {
 /** Sets a key, appending it to the insertion order if it is new (Python dict semantics). */
 export function setKey(obj: JsonObject, key: string, value: JsonValue): void {
   const order = (obj as Ordered)[KEY_ORDER];
+  // Fast path: a key that is not index-like on an object without a recorded order.
+  if (!order && key !== '__proto__' && !isDigitStart(key)) {
+    obj[key] = value;
+    return;
+  }
   const isNew = !Object.hasOwn(obj, key);
   if (isNew && !order && isArrayIndexKey(key)) {
-    Object.defineProperty(obj, KEY_ORDER, { value: [...Object.keys(obj), key], enumerable: false, writable: true });
+    Object.defineProperty(obj, KEY_ORDER, {
+      value: [...Object.keys(obj), key],
+      enumerable: false,
+      writable: true,
+    });
   } else if (isNew && order) {
     order.push(key);
   }
@@ -82,13 +97,16 @@ export function orderedObject(): JsonObject {
 
 /** Deep copy preserving key order and number literals. */
 export function deepCopy<T extends JsonValue>(v: T): T {
+  if (typeof v !== 'object' || v === null || v instanceof NumLit) return v;
   if (Array.isArray(v)) return v.map(deepCopy) as T;
-  if (isJsonObject(v)) {
-    const out: JsonObject = {};
-    for (const k of keysOf(v)) setKey(out, k, deepCopy(v[k]));
-    return out as T;
+  const out: JsonObject = {};
+  const order = (v as Ordered)[KEY_ORDER];
+  if (order) {
+    for (const k of order) setKey(out, k, deepCopy((v as JsonObject)[k]));
+  } else {
+    for (const k in v as JsonObject) out[k] = deepCopy((v as JsonObject)[k]);
   }
-  return v;
+  return out as T;
 }
 
 /** The numeric value of a JSON number (plain or literal), or undefined for anything else. */

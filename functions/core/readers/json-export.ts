@@ -2,10 +2,11 @@
  * Reads a Label Studio JSON export (an array of tasks, or one task object) incrementally: one task
  * in memory at a time. A malformed element is reported by index and skipped; the rest go on.
  */
+
+import { refTaskId } from '../items.ts';
 import { splitJsonDocument } from '../json/array-stream.ts';
 import { parseJson } from '../json/parse.ts';
 import { isJsonObject } from '../json/value.ts';
-import { refTaskId } from '../items.ts';
 import { checkTask } from '../model/label-studio.ts';
 import { type Report, reasonOf } from '../report.ts';
 import type { SourceTask } from './source.ts';
@@ -18,7 +19,12 @@ export async function* readJsonExport(
   for await (const ev of splitJsonDocument(chunks)) {
     if (ev.type === 'root') {
       if (ev.kind === 'empty') report.skip({ source: name, reason: 'the file is empty' });
-      if (ev.bom) report.warn({ source: name, reason: 'the file starts with a UTF-8 byte order mark (read anyway; Label Studio would ignore the file)' });
+      if (ev.bom)
+        report.warn({
+          source: name,
+          reason:
+            'the file starts with a UTF-8 byte order mark (read anyway; Label Studio would ignore the file)',
+        });
       if (ev.kind === 'other') {
         report.skip({ source: name, reason: `not a JSON array or object: it starts with "${ev.firstChar}"` });
       }
@@ -31,7 +37,7 @@ export async function* readJsonExport(
     }
     let value: unknown;
     try {
-      value = parseJson(ev.text);
+      value = parseJson(ev.text, ev.exact ?? false);
     } catch (err) {
       report.skip({ source, reason: `invalid JSON: ${reasonOf(err)}` });
       continue;
@@ -39,7 +45,11 @@ export async function* readJsonExport(
     const task = isJsonObject(value) ? value : undefined;
     const check = checkTask(value);
     if (!task || !check.ok) {
-      report.skip({ source, taskId: task ? refTaskId(task) : undefined, reason: check.ok ? 'not an object' : check.reason });
+      report.skip({
+        source,
+        taskId: task ? refTaskId(task) : undefined,
+        reason: check.ok ? 'not an object' : check.reason,
+      });
       continue;
     }
     yield { task, ref: { source, taskId: refTaskId(task) } };

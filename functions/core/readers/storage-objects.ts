@@ -11,7 +11,15 @@
 import type { ObjectInfo, ObjectStore } from '../../storage/types.ts';
 import { readAll } from '../../storage/types.ts';
 import { parseJson } from '../json/parse.ts';
-import { deleteKey, isJsonObject, type JsonObject, type JsonValue, keysOf, NumLit, setKey } from '../json/value.ts';
+import {
+  deleteKey,
+  isJsonObject,
+  type JsonObject,
+  type JsonValue,
+  keysOf,
+  NumLit,
+  setKey,
+} from '../json/value.ts';
 import { checkTask, describeIssue, detectLayout, storageAnnotationSchema } from '../model/label-studio.ts';
 import { type Report, reasonOf } from '../report.ts';
 import { readJsonExport, readJsonLines } from './json-export.ts';
@@ -49,7 +57,9 @@ export function parseStorageObject(text: string): ParsedStorageObject {
   }
   const layout = detectLayout(body);
   if (!isJsonObject(body) || !layout) {
-    throw new Error('not a Label Studio storage object: neither an annotation (with "result" and "task") nor a task (with "data")');
+    throw new Error(
+      'not a Label Studio storage object: neither an annotation (with "result" and "task") nor a task (with "data")',
+    );
   }
   if (layout === 'task') {
     const check = checkTask(body);
@@ -61,7 +71,13 @@ export function parseStorageObject(text: string): ParsedStorageObject {
   const task = body.task as JsonObject;
   const annotationId = idText(body.id);
   if (annotationId === undefined) throw new Error('the annotation has no id');
-  return { layout, taskId: idText(task.id)!, annotationId, annotation: body, updatedAt: String(body.updated_at ?? '') };
+  return {
+    layout,
+    taskId: idText(task.id)!,
+    annotationId,
+    annotation: body,
+    updatedAt: String(body.updated_at ?? ''),
+  };
 }
 
 /** Rebuilds a task from its nested copy and its annotation objects (sorted by annotation id). */
@@ -151,7 +167,11 @@ export class StorageObjectsSource implements TaskSource {
       } else {
         const prev = entry.annotations.get(parsed.annotationId);
         if (!prev || parsed.updatedAt >= prev.updatedAt) {
-          entry.annotations.set(parsed.annotationId, { key: obj.key, annotationId: parsed.annotationId, updatedAt: parsed.updatedAt });
+          entry.annotations.set(parsed.annotationId, {
+            key: obj.key,
+            annotationId: parsed.annotationId,
+            updatedAt: parsed.updatedAt,
+          });
         }
       }
     }
@@ -160,7 +180,13 @@ export class StorageObjectsSource implements TaskSource {
       const entry = index.get(taskId)!;
       try {
         const task = await this.assemble(entry);
-        yield { task, ref: { source: entry.taskKey ?? [...entry.annotations.values()][0].key, taskId: Number.isNaN(Number(taskId)) ? taskId : Number(taskId) } };
+        yield {
+          task,
+          ref: {
+            source: entry.taskKey ?? [...entry.annotations.values()][0].key,
+            taskId: Number.isNaN(Number(taskId)) ? taskId : Number(taskId),
+          },
+        };
       } catch (err) {
         report.skip({ source: entry.taskKey ?? `task ${taskId}`, taskId, reason: reasonOf(err) });
       }
@@ -206,6 +232,10 @@ function mergeTaskAndAnnotations(task: JsonObject, annotationObjects: JsonObject
   }
   const out: JsonObject = {};
   for (const k of keysOf(task)) setKey(out, k, task[k]);
-  setKey(out, 'annotations', [...byId.entries()].sort((x, y) => compareIds(x[0], y[0])).map(([, a]) => a));
+  setKey(
+    out,
+    'annotations',
+    [...byId.entries()].sort((x, y) => compareIds(x[0], y[0])).map(([, a]) => a),
+  );
   return out;
 }

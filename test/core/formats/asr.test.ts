@@ -3,7 +3,8 @@ import { makeWav } from '../../../bench/generate.ts';
 import { type MediaAccess, MediaError, type MediaFile } from '../../../functions/core/media.ts';
 import { exportWith } from '../../helpers/export.ts';
 
-const CONFIG = '<View><Audio name="audio" value="$audio"/><TextArea name="transcription" toName="audio"/></View>';
+const CONFIG =
+  '<View><Audio name="audio" value="$audio"/><TextArea name="transcription" toName="audio"/></View>';
 
 /** In-memory media with a record of what was read. */
 function fakeMedia(files: Record<string, Buffer>): MediaAccess & { reads: string[] } {
@@ -27,13 +28,26 @@ function fakeMedia(files: Record<string, Buffer>): MediaAccess & { reads: string
   };
 }
 
-const text = (t: string, extra: object = {}) => ({ from_name: 'transcription', to_name: 'audio', type: 'textarea', value: { text: [t] }, ...extra });
+const text = (t: string, extra: object = {}) => ({
+  from_name: 'transcription',
+  to_name: 'audio',
+  type: 'textarea',
+  value: { text: [t] },
+  ...extra,
+});
 
 describe('ASR_MANIFEST', () => {
   it('writes Python json lines with duration from the WAV header and copies the audio (spec §7.10)', async () => {
-    const media = fakeMedia({ '/data/upload/3/a%20b.wav': makeWav(1, 16000), '/data/upload/3/c.wav': makeWav(0.5, 16000) });
+    const media = fakeMedia({
+      '/data/upload/3/a%20b.wav': makeWav(1, 16000),
+      '/data/upload/3/c.wav': makeWav(0.5, 16000),
+    });
     const tasks = [
-      { id: 1, data: { audio: '/data/upload/3/a%20b.wav' }, annotations: [{ id: 1, completed_by: { id: 9, email: 'u@x' }, result: [text('hello there')] }] },
+      {
+        id: 1,
+        data: { audio: '/data/upload/3/a%20b.wav' },
+        annotations: [{ id: 1, completed_by: { id: 9, email: 'u@x' }, result: [text('hello there')] }],
+      },
       { id: 2, data: { audio: '/data/upload/3/c.wav' }, annotations: [] },
     ];
     const { sink } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', {}, media);
@@ -48,16 +62,30 @@ describe('ASR_MANIFEST', () => {
 
   it('writes e-mails only with --annotator-emails', async () => {
     const media = fakeMedia({ 'a.wav': makeWav(1) });
-    const tasks = [{ id: 1, data: { audio: 'a.wav' }, annotations: [{ id: 1, completed_by: { id: 9, email: 'u@x.com' }, result: [text('hi')] }] }];
+    const tasks = [
+      {
+        id: 1,
+        data: { audio: 'a.wav' },
+        annotations: [{ id: 1, completed_by: { id: 9, email: 'u@x.com' }, result: [text('hi')] }],
+      },
+    ];
     const { sink } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', { annotatorEmails: true }, media);
     expect(sink.text('manifest.json')).toContain('"annotator": "u@x.com"');
   });
 
   it('takes a known duration from the result and does not read the audio for it', async () => {
     const media = fakeMedia({ 'a.wav': Buffer.from('not a wav at all') });
-    const tasks = [{ id: 1, data: { audio: 'a.wav' }, annotations: [{ id: 1, completed_by: 3, result: [text('hi', { original_length: 2.5 })] }] }];
+    const tasks = [
+      {
+        id: 1,
+        data: { audio: 'a.wav' },
+        annotations: [{ id: 1, completed_by: 3, result: [text('hi', { original_length: 2.5 })] }],
+      },
+    ];
     const { sink, report } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', { copyAudio: false }, media);
-    expect(sink.text('manifest.json')).toBe('{"audio_filepath": "audio/a.wav", "duration": 2.5, "text": "hi", "annotator": "3"}\n');
+    expect(sink.text('manifest.json')).toBe(
+      '{"audio_filepath": "audio/a.wav", "duration": 2.5, "text": "hi", "annotator": "3"}\n',
+    );
     expect(media.reads).toEqual([]);
     expect(report.skippedCount).toBe(0);
   });
@@ -70,7 +98,9 @@ describe('ASR_MANIFEST', () => {
       { id: 3, data: { audio: 'ok.wav' }, annotations: [{ id: 3, result: [text('c')] }] },
     ];
     const { sink, report } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', {}, media);
-    expect(sink.text('manifest.json')).toBe('{"audio_filepath": "audio/ok.wav", "duration": 0.25, "text": "c", "annotator": ""}\n');
+    expect(sink.text('manifest.json')).toBe(
+      '{"audio_filepath": "audio/ok.wav", "duration": 0.25, "text": "c", "annotator": ""}\n',
+    );
     expect(report.skipped.map((s) => [s.taskId, s.reason])).toEqual([
       [1, 'audio unavailable, item left out: missing.wav: file not found'],
       [2, 'audio unavailable, item left out: not a WAV file (no RIFF/WAVE header)'],
@@ -84,7 +114,11 @@ describe('ASR_MANIFEST', () => {
       { id: 2, data: { audio: 'y/a.wav' }, annotations: [{ id: 2, result: [text('b')] }] },
     ];
     const { sink } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', {}, media);
-    const paths = sink.text('manifest.json').trim().split('\n').map((l) => JSON.parse(l).audio_filepath);
+    const paths = sink
+      .text('manifest.json')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).audio_filepath);
     expect(paths[0]).toBe('audio/a.wav');
     expect(paths[1]).toMatch(/^audio\/a_[0-9a-f]{4}\.wav$/);
     expect(sink.files.has(paths[1])).toBe(true);

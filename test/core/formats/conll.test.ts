@@ -46,7 +46,12 @@ describe('CONLL2003', () => {
   });
 
   it('--spacy writes the four-column DOCSTART line spacy convert expects', async () => {
-    const { sink } = await exportWith([{ id: 1, data: { text: 'Hi' }, annotations: [] }], CONFIG, 'CONLL2003', { spacy: true });
+    const { sink } = await exportWith(
+      [{ id: 1, data: { text: 'Hi' }, annotations: [] }],
+      CONFIG,
+      'CONLL2003',
+      { spacy: true },
+    );
     expect(sink.text('result.conll')).toBe('-DOCSTART- -X- O O\nHi -X- _ O\n\n');
   });
 
@@ -66,7 +71,11 @@ describe('CONLL2003', () => {
 
   it('a span without offsets blanks the document to O (reference), or is ignored with --fix conll-broken-spans', async () => {
     const tasks = [
-      { id: 1, data: { text: 'Jane met Bob' }, annotations: [{ id: 1, result: [span('ner', 0, 4, 'PER'), span('ner', null, null, 'PER')] }] },
+      {
+        id: 1,
+        data: { text: 'Jane met Bob' },
+        annotations: [{ id: 1, result: [span('ner', 0, 4, 'PER'), span('ner', null, null, 'PER')] }],
+      },
     ];
     const plain = await exportWith(tasks, CONFIG, 'CONLL2003');
     expect(plain.sink.text('result.conll')).toContain('Jane -X- _ O\n');
@@ -88,12 +97,22 @@ describe('CONLL2003', () => {
       { id: 3, data: { text: 'ok' }, annotations: [] },
     ];
     const { sink, report } = await exportWith(tasks, CONFIG, 'CONLL2003');
-    expect(sink.text('result.conll')).toBe('-DOCSTART- -X- O\nJane -X- _ B-PER\n\nJane -X- _ O\n\nok -X- _ O\n\n');
-    expect(report.skipped).toEqual([{ source: 'input.json[1]', taskId: 2, reason: 'data["text"] is not a string; the document is left out' }]);
+    expect(sink.text('result.conll')).toBe(
+      '-DOCSTART- -X- O\nJane -X- _ B-PER\n\nJane -X- _ O\n\nok -X- _ O\n\n',
+    );
+    expect(report.skipped).toEqual([
+      {
+        source: 'input.json[1]',
+        taskId: 2,
+        reason: 'data["text"] is not a string; the document is left out',
+      },
+    ]);
   });
 
   it('counts offsets in code points, as Python does (an emoji is one)', async () => {
-    const tasks = [{ id: 1, data: { text: '😀 Jane' }, annotations: [{ id: 1, result: [span('ner', 2, 6, 'PER')] }] }];
+    const tasks = [
+      { id: 1, data: { text: '😀 Jane' }, annotations: [{ id: 1, result: [span('ner', 2, 6, 'PER')] }] },
+    ];
     const { sink } = await exportWith(tasks, CONFIG, 'CONLL2003');
     expect(sink.text('result.conll')).toBe('-DOCSTART- -X- O\n😀 -X- _ O\nJane -X- _ B-PER\n\n');
   });

@@ -46,7 +46,9 @@ describe('CSV', () => {
 
   it('TSV uses TAB and is still named result.csv', async () => {
     const { sink } = await exportWith(TASKS, CONFIG, 'TSV');
-    expect(sink.text('result.csv').split('\r\n')[0]).toBe('"agreement"\t"annotation_id"\t"annotator"\t"comment"\t"created_at"\t"flag"\t"flt"\t"id"\t"lead_time"\t"meta_info"\t"ner"\t"nil"\t"num"\t"rating"\t"sentiment"\t"text"\t"updated_at"');
+    expect(sink.text('result.csv').split('\r\n')[0]).toBe(
+      '"agreement"\t"annotation_id"\t"annotator"\t"comment"\t"created_at"\t"flag"\t"flt"\t"id"\t"lead_time"\t"meta_info"\t"ner"\t"nil"\t"num"\t"rating"\t"sentiment"\t"text"\t"updated_at"',
+    );
   });
 
   it('fixture csv_test2.json (TSV, empty schema) equals csv_test2_result.csv up to line endings', async () => {
@@ -69,7 +71,8 @@ describe('CSV', () => {
   });
 
   it('fixture colliding keys: the data value goes to _data_text, the choice to text', async () => {
-    const config = '<View><Text name="text" value="$text"/><Choices name="text" toName="text"><Choice value="positive"/></Choices></View>';
+    const config =
+      '<View><Text name="text" value="$text"/><Choices name="text" toName="text"><Choice value="positive"/></Choices></View>';
     const { sink } = await exportWith(fixture('test_export_csv/csv_test_colliding_keys.json'), config, 'CSV');
     const [header, row] = sink.text('result.csv').split('\r\n');
     const cols = header.split(',').map((c) => JSON.parse(c));
@@ -82,8 +85,13 @@ describe('CSV', () => {
   });
 
   it('fixture colliding keys, mixed: an unannotated row uses the global rename', async () => {
-    const config = '<View><Text name="text" value="$text"/><Choices name="text" toName="text"><Choice value="positive"/></Choices></View>';
-    const { sink } = await exportWith(fixture('test_export_csv/csv_test_colliding_keys_mixed.json'), config, 'CSV');
+    const config =
+      '<View><Text name="text" value="$text"/><Choices name="text" toName="text"><Choice value="positive"/></Choices></View>';
+    const { sink } = await exportWith(
+      fixture('test_export_csv/csv_test_colliding_keys_mixed.json'),
+      config,
+      'CSV',
+    );
     const lines = sink.text('result.csv').trimEnd().split('\r\n');
     const cols = lines[0].split(',').map((c) => JSON.parse(c));
     expect(cols).toContain('_data_text');
@@ -91,11 +99,21 @@ describe('CSV', () => {
   });
 
   it('chat: a transcript column "role: content" per message', async () => {
-    const schema = JSON.stringify({ chat: { type: 'Chat', to_name: ['chat'], inputs: [{ type: 'Chat', value: 'chat' }], labels: [], labels_attrs: {} } });
+    const schema = JSON.stringify({
+      chat: {
+        type: 'Chat',
+        to_name: ['chat'],
+        inputs: [{ type: 'Chat', value: 'chat' }],
+        labels: [],
+        labels_attrs: {},
+      },
+    });
     const { sink } = await exportWith(fixture('test_export_json_min/chat_data.json'), schema, 'CSV');
     const text = sink.text('result.csv');
     expect(text.split('\r\n')[0].split(',')).toContain('"chat_transcript"');
-    expect(text).toContain('user: hi\nassistant: Hello! How can I assist you today?\nuser: i dont want to be here anymore\nassistant: I');
+    expect(text).toContain(
+      'user: hi\nassistant: Hello! How can I assist you today?\nuser: i dont want to be here anymore\nassistant: I',
+    );
   });
 
   it('encodes cells like Python csv QUOTE_NONNUMERIC', () => {

@@ -24,7 +24,12 @@ const tasks = [
         result: [
           { from_name: 'sentiment', to_name: 'text', type: 'choices', value: { choices: ['Positive'] } },
           { from_name: 'comment', to_name: 'text', type: 'textarea', value: { text: ['nice one'] } },
-          { from_name: 'ner', to_name: 'text', type: 'labels', value: { start: 0, end: 5, text: 'Hello', labels: ['PER'] } },
+          {
+            from_name: 'ner',
+            to_name: 'text',
+            type: 'labels',
+            value: { start: 0, end: 5, text: 'Hello', labels: ['PER'] },
+          },
           { from_name: 'rating', to_name: 'text', type: 'rating', value: { rating: 4 } },
           { from_name: 'unknown_tag', to_name: 'text', type: 'choices', value: { choices: ['x'] } },
         ],
@@ -35,7 +40,12 @@ const tasks = [
         created_at: '2024-02-01T00:00:00Z',
         lead_time: 2,
         result: [
-          { from_name: 'sentiment', to_name: 'text', type: 'choices', value: { choices: ['Negative', 'Neutral'] } },
+          {
+            from_name: 'sentiment',
+            to_name: 'text',
+            type: 'choices',
+            value: { choices: ['Negative', 'Neutral'] },
+          },
           { from_name: 'comment', to_name: 'text', type: 'textarea', value: { text: ['l1', 'l2'] } },
         ],
       },
@@ -91,12 +101,20 @@ describe('JSON_MIN', () => {
     expect(sink.text('result.json')).toBe(
       '[\n{\n  "text": "No annotations here",\n  "id": 2,\n  "annotator": null,\n  "annotation_id": null,\n  "created_at": null,\n  "updated_at": null,\n  "lead_time": null\n}\n]',
     );
-    const slash = await exportWith([{ id: 5, data: { text: 'a/b', f: 2.0 }, annotations: [] }], TEXT_CONFIG, 'JSON_MIN');
+    const slash = await exportWith(
+      [{ id: 5, data: { text: 'a/b', f: 2.0 }, annotations: [] }],
+      TEXT_CONFIG,
+      'JSON_MIN',
+    );
     expect(slash.sink.text('result.json')).toContain('"text": "a\\/b"');
   });
 
   it('keeps float literals from the input (2.0 stays 2.0)', async () => {
-    const { sink } = await exportWith('[{"id": 5, "data": {"text": "t", "f": 2.0}, "annotations": []}]', TEXT_CONFIG, 'JSON_MIN');
+    const { sink } = await exportWith(
+      '[{"id": 5, "data": {"text": "t", "f": 2.0}, "annotations": []}]',
+      TEXT_CONFIG,
+      'JSON_MIN',
+    );
     expect(sink.text('result.json')).toContain('"f": 2.0,');
   });
 
@@ -106,7 +124,11 @@ describe('JSON_MIN', () => {
   });
 
   it('fixture test_export_json_min/data.json: one record with the polygon under "label"', async () => {
-    const { sink } = await exportWith(fixture('test_export_json_min/data.json'), fixture('test_export_json_min/label_config.xml'), 'JSON_MIN');
+    const { sink } = await exportWith(
+      fixture('test_export_json_min/data.json'),
+      fixture('test_export_json_min/label_config.xml'),
+      'JSON_MIN',
+    );
     const records = JSON.parse(sink.text('result.json'));
     expect(records).toHaveLength(1);
     expect(records[0].image).toBe('/data/upload/29/example.png');
@@ -131,7 +153,9 @@ describe('JSON_MIN', () => {
   });
 
   it('fixture chat: four messages, tool_calls kept as null', async () => {
-    const schema = JSON.stringify({ chat: { type: 'chatmessage', to_name: ['chat'], inputs: [], labels: [], labels_attrs: {} } });
+    const schema = JSON.stringify({
+      chat: { type: 'chatmessage', to_name: ['chat'], inputs: [], labels: [], labels_attrs: {} },
+    });
     const { sink } = await exportWith(fixture('test_export_json_min/chat_data.json'), schema, 'JSON_MIN');
     const records = JSON.parse(sink.text('result.json'));
     expect(records[0].chat).toHaveLength(4);

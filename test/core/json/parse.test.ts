@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { JsonSyntaxError, parseJson } from '../../../functions/core/json/parse.ts';
-import { PY_JSON_COMPACT, stringify, UJSON_COMPACT, UJSON_PRETTY } from '../../../functions/core/json/serialize.ts';
+import {
+  PY_JSON_COMPACT,
+  stringify,
+  UJSON_COMPACT,
+  UJSON_PRETTY,
+} from '../../../functions/core/json/serialize.ts';
 import { isJsonObject, keysOf, NumLit } from '../../../functions/core/json/value.ts';
 
 describe('parseJson keeps what Python keeps', () => {

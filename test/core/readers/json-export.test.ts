@@ -16,11 +16,18 @@ describe('readers report bad input and keep the rest', () => {
   it('truncated JSON: the complete tasks are read, the cut one reported', async () => {
     const { ids, report } = await read('[{"id": 1, "data": {}}, {"id": 2, "data": {"t": "abc');
     expect(ids).toEqual([1]);
-    expect(report.skipped).toEqual([{ source: 'in.json[1]', reason: 'truncated JSON: the document ends inside this element; everything before it was exported' }]);
+    expect(report.skipped).toEqual([
+      {
+        source: 'in.json[1]',
+        reason: 'truncated JSON: the document ends inside this element; everything before it was exported',
+      },
+    ]);
   });
 
   it('a task without data, a non-object and a malformed element are each reported by index', async () => {
-    const { ids, report } = await read('[{"id": 1}, 7, {"id": 3, "data": {}, "x": tru}, {"id": 4, "data": {}}]');
+    const { ids, report } = await read(
+      '[{"id": 1}, 7, {"id": 3, "data": {}, "x": tru}, {"id": 4, "data": {}}]',
+    );
     expect(ids).toEqual([4]);
     expect(report.skipped.map((s) => [s.source, s.reason.split(':')[0]])).toEqual([
       ['in.json[0]', 'not a Label Studio task'],
@@ -32,7 +39,9 @@ describe('readers report bad input and keep the rest', () => {
 
   it('huge strings, non-ASCII text and \\u escapes pass through intact', async () => {
     const big = 'x'.repeat(5_000_000);
-    const { ids, report } = await read(`[{"id": 1, "data": {"t": "${big}", "u": "\\u00e9\\ud83d\\ude00", "n": "日本語"}}]`);
+    const { ids, report } = await read(
+      `[{"id": 1, "data": {"t": "${big}", "u": "\\u00e9\\ud83d\\ude00", "n": "日本語"}}]`,
+    );
     expect(ids).toEqual([1]);
     expect(report.skippedCount).toBe(0);
   });

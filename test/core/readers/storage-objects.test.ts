@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,16 +50,26 @@ describe('StorageObjectsSource', () => {
     expect(tasks.map((t) => t.task.id)).toEqual([12, 594]);
     const t594 = tasks[1].task;
     expect(t594.data).toEqual({ text: 'task é 594' });
-    const anns = t594.annotations as Array<{ id: number; task: number; result: Array<{ value: { choices: string[] } }> }>;
+    const anns = t594.annotations as Array<{
+      id: number;
+      task: number;
+      result: Array<{ value: { choices: string[] } }>;
+    }>;
     expect(anns.map((a) => a.id)).toEqual([27, 28]);
     expect(anns[0].result[0].value.choices).toEqual(['new']);
     expect(anns[0].task).toBe(594);
   });
 
   it('reads task-layout objects with or without .json, detected by content', async () => {
-    const task = (id: number, label: string) =>
-      JSON.stringify({ id, data: { text: 'x' }, annotations: [{ id: id * 10, result: [], completed_by: { id: 1 }, updated_at: '2025' }], predictions: [1], drafts: [] });
-    const dir = folder({ '5.json': task(5, 'a'), '7': task(7, 'b') });
+    const task = (id: number) =>
+      JSON.stringify({
+        id,
+        data: { text: 'x' },
+        annotations: [{ id: id * 10, result: [], completed_by: { id: 1 }, updated_at: '2025' }],
+        predictions: [1],
+        drafts: [],
+      });
+    const dir = folder({ '5.json': task(5), '7': task(7) });
     const { tasks } = await readAllTasks(dir);
     expect(tasks.map((t) => [t.task.id, t.ref.source])).toEqual([
       [5, '5.json'],
@@ -81,7 +91,12 @@ describe('StorageObjectsSource', () => {
   });
 
   it('streams a whole JSON export dropped into the folder', async () => {
-    const dir = folder({ 'export.json': JSON.stringify([{ id: 1, data: {}, annotations: [] }, { id: 2, data: {}, annotations: [] }]) });
+    const dir = folder({
+      'export.json': JSON.stringify([
+        { id: 1, data: {}, annotations: [] },
+        { id: 2, data: {}, annotations: [] },
+      ]),
+    });
     const { tasks } = await readAllTasks(dir);
     expect(tasks.map((t) => t.ref.source)).toEqual(['export.json[0]', 'export.json[1]']);
   });
@@ -89,6 +104,7 @@ describe('StorageObjectsSource', () => {
   it('parseStorageObject keeps float literals and key order of the body', () => {
     const parsed = parseStorageObject('{"id": 1, "data": {"z": 2.0, "10": "a", "a": 1}, "annotations": []}');
     expect(parsed.layout).toBe('task');
-    if (parsed.layout === 'task') expect(stringify(parsed.task.data, UJSON_COMPACT)).toBe('{"z":2.0,"10":"a","a":1}');
+    if (parsed.layout === 'task')
+      expect(stringify(parsed.task.data, UJSON_COMPACT)).toBe('{"z":2.0,"10":"a","a":1}');
   });
 });
