@@ -20,21 +20,34 @@ export interface ReportJson {
   truncated: boolean;
 }
 
-/** Collects skips and warnings; keeps the first `limit` of each so memory stays bounded. */
+/**
+ * Collects skips and warnings; keeps the first `limit` of each so memory stays bounded. The same
+ * entry reported twice (several formats rendered in one pass see the same task) counts once.
+ */
 export class Report {
   readonly skipped: ReportEntry[] = [];
   readonly warnings: ReportEntry[] = [];
   skippedCount = 0;
   warningCount = 0;
+  private readonly seen = new Set<string>();
 
   constructor(private readonly limit = 10_000) {}
 
+  private isRepeat(kind: string, entry: ReportEntry): boolean {
+    const key = `${kind}\u0000${entry.source}\u0000${entry.taskId ?? ''}\u0000${entry.reason}`;
+    if (this.seen.has(key)) return true;
+    if (this.seen.size < this.limit * 2) this.seen.add(key);
+    return false;
+  }
+
   skip(entry: ReportEntry): void {
+    if (this.isRepeat('s', entry)) return;
     this.skippedCount++;
     if (this.skipped.length < this.limit) this.skipped.push(entry);
   }
 
   warn(entry: ReportEntry): void {
+    if (this.isRepeat('w', entry)) return;
     this.warningCount++;
     if (this.warnings.length < this.limit) this.warnings.push(entry);
   }
