@@ -23,6 +23,35 @@ export const exportOptionsSchema = z.object({
   brushMaxPixels: z.number().int().positive().default(67_108_864),
   /** BRUSH_TO_NUMPY/PNG: one mask per label per annotation (regions merged) instead of one per region. */
   fixBrushMergePerLabel: z.boolean().default(false),
+  /**
+   * Image formats: Label Studio's URL, as its converter reads `LABEL_STUDIO_URL`. Used only to name
+   * upload, local-files, storage-proxy and cloud images as the converter does when it knows its
+   * host (`<md5_8>__<name>`); without it those keep their plain basename (converter spec §5).
+   */
+  labelStudioUrl: z
+    .string()
+    .regex(/^https?:\/\//, 'must start with http:// or https://')
+    .optional(),
+  /** COCO: add `annotator` to each annotation, as `LABEL_STUDIO_FORCE_ANNOTATOR_EXPORT` does. */
+  cocoAnnotator: z.boolean().default(false),
+  /** VOC: include the images under `images/`, as Label Studio's converter does by default. */
+  vocImages: z.boolean().default(true),
+  /** COCO/YOLO: category ids in label-config order (explicit `category` kept); classes.txt line = id. */
+  fixConfigCategoryIds: z.boolean().default(false),
+  /** COCO/YOLO: categories only from region controls, not Choices/Taxonomy options. */
+  fixRegionCategories: z.boolean().default(false),
+  /** COCO/YOLO/VOC: bound rotated rectangles by their true pixel-space box. */
+  fixRotatedBbox: z.boolean().default(false),
+  /** COCO/VOC: keep images without regions (COCO image entry, VOC XML without objects). */
+  fixKeepNegativeImages: z.boolean().default(false),
+  /** YOLO/VOC: a task's label file holds its newest annotation, not its oldest. */
+  fixNewestAnnotationWins: z.boolean().default(false),
+  /** *_WITH_IMAGES, VOC: copy images given as existing local paths too. */
+  fixCopyLocalImages: z.boolean().default(false),
+  /** YOLO_OBB: export a rectangle without `rotation` unrotated instead of dropping it. */
+  fixObbDefaultRotation: z.boolean().default(false),
+  /** COCO/YOLO/VOC: clip regions to the image. */
+  fixClipCoordinates: z.boolean().default(false),
 });
 
 export type ExportOptions = z.infer<typeof exportOptionsSchema>;
@@ -46,6 +75,42 @@ export const FIXES = {
     option: 'fixBrushMergePerLabel',
     description:
       'BRUSH_TO_NUMPY/PNG: one file per label of each annotation (its regions merged, named …-<label>-0) instead of one file per region',
+  },
+  'config-category-ids': {
+    option: 'fixConfigCategoryIds',
+    description:
+      'COCO/YOLO: category ids in label-config order (explicit category= kept), not code-point sorted; classes.txt line N = class N',
+  },
+  'region-categories': {
+    option: 'fixRegionCategories',
+    description:
+      'COCO/YOLO: only Rectangle/Polygon/KeyPoint/Labels labels become categories, not Choices or Taxonomy options',
+  },
+  'rotated-bbox': {
+    option: 'fixRotatedBbox',
+    description:
+      'COCO/YOLO/VOC: box a rotated rectangle by its true pixel-space extent (Label Studio: COCO rotates in percent space, YOLO/VOC ignore rotation)',
+  },
+  'keep-negative-images': {
+    option: 'fixKeepNegativeImages',
+    description:
+      'COCO/VOC: keep images without regions (COCO image entry with its size, VOC XML without objects)',
+  },
+  'newest-annotation-wins': {
+    option: 'fixNewestAnnotationWins',
+    description: "YOLO/VOC: a task's label file holds its newest annotation (Label Studio leaves the oldest)",
+  },
+  'copy-local-images': {
+    option: 'fixCopyLocalImages',
+    description: '*_WITH_IMAGES/VOC: also copy images given as existing local paths into images/',
+  },
+  'obb-default-rotation': {
+    option: 'fixObbDefaultRotation',
+    description: 'YOLO_OBB: export a rectangle without a rotation key unrotated (Label Studio drops it)',
+  },
+  'clip-coordinates': {
+    option: 'fixClipCoordinates',
+    description: 'COCO/YOLO/VOC: clip regions to the image bounds (Label Studio writes them as drawn)',
   },
 } as const satisfies Record<string, { option: keyof ExportOptions; description: string }>;
 

@@ -1,0 +1,449 @@
+/**
+ * COCO and COCO_WITH_IMAGES (converter spec §7.5): `result.json` with `images`, `categories`,
+ * `annotations`, `info`, in that key order, as ujson writes it (indent 2, `\/`, ASCII escapes).
+ *
+ * Streaming, with flat memory: image entries are written into result.json as items arrive;
+ * annotations go to a spool (memory, then a temporary file past a few MB — see images/spool.ts),
+ * because the categories between the two arrays are final only at the end (labels outside the
+ * config add categories as they appear). `finish` writes the categories, copies the spooled
+ * annotations in and closes the object. Memory holds one task, the category list and bounded
+ * per-URL caches.
+ *
+ * Reference behaviour kept by default (spec §10.16–19): categories are every label of every control,
+ * code-point sorted, explicit `category` ids first, the keypoint labels merged into one `default`
+ * category; one image entry per annotation (duplicated file names), an item that adds no image entry
+ * leaves its id to the next item; a rotated rectangle is boxed in percent space; only the first label
+ * of a region counts; all keypoints of an annotation form one keypoint annotation.
+ *
+ * Beyond the reference: where it would write `null` sizes or drop a region for lack of
+ * `original_width`/`original_height`, the size is read from the image header (when the image can be
+ * reached); where it crashes (rotated rectangle of width 0, polygon without points, missing
+ * `model_index`) the region is reported and left out. Fixes: config-category-ids, region-categories,
+ * rotated-bbox, clip-coordinates, keep-negative-images (every item gets an image entry, so no id is
+ * reused), copy-local-images. `cocoAnnotator` mirrors LABEL_STUDIO_FORCE_ANNOTATOR_EXPORT, tagging
+ * each rectangle/polygon annotation with its own annotator (the reference, after a keypoint, tags
+ * the previous annotation instead — not mirrored).
+ *
+ * Floats: trigonometry is correctly rounded and polygon areas use NumPy's FMA summation
+ * (images/libm.ts), so values match the reference to the last bit in nearly all cases.
+ */
+import { dataKeys } from '../config/label-config.ts';
+import {
+  type CategoryTable,
+  hasKeypointLabels,
+  keypointOrder,
+  labelCategories,
+  mergeKeypointCategories,
+} from '../images/categories.ts';
+import {
+  boxOutside,
+  clipBoxPercent,
+  clipPercent,
+  polygonArea,
+  polygonBbox,
+  referenceRotatedBox,
+  trueRotatedBoxPercent,
+} from '../images/geometry.ts';
+import { ImageProbe } from '../images/image-info.ts';
+import { ImageResolver } from '../images/resolve.ts';
+import { createSpool, type Spool } from '../images/spool.ts';
+import {
+  hasKey,
+  indentJson,
+  itemValues,
+  nonEmptyList,
+  numberAt,
+  originalSize,
+  originalSizeProblem,
+  pointsOf,
+  pyDateTimeStr,
+} from '../images/values.ts';
+import { annotatorOf, type Item, itemsOfTask, type TaskRef } from '../items.ts';
+import { pyRound, ujsonFloat } from '../json/py-number.ts';
+import { quoteString, stringify, UJSON_PRETTY_ASCII } from '../json/serialize.ts';
+import { type JsonObject, type JsonValue, num, setKey } from '../json/value.ts';
+import type { ExportContext, FormatWriter } from './types.ts';
+
+const CATEGORY_KEYS = ['rectanglelabels', 'polygonlabels', 'keypointlabels', 'labels'] as const;
+
+/** The region's category name: the first label of the first non-empty label list. */
+function categoryNameOf(v: JsonObject): JsonValue | undefined {
+  for (const k of CATEGORY_KEYS) {
+    const list = nonEmptyList(v, k);
+    if (list) return list[0];
+  }
+  return undefined;
+}
+
+const json = (v: JsonValue) => stringify(v, UJSON_PRETTY_ASCII);
+
+/** A rectangle or polygon annotation's geometry, in pixels (floats, as the reference computes them). */
+interface Region {
+  /** Polygon points x1, y1, x2, y2…; undefined for a rectangle (an empty segmentation). */
+  segmentation?: number[];
+  bbox: number[];
+  area: number;
+}
+
+/** An image size as written: a JSON number keeps its literal form (`640.0`), null stays null. */
+const sizeText = (v: JsonValue): string => (v === null ? 'null' : json(v));
+
+/** Floats one per line, each on a new line at `pad` (the caller closes the bracket). */
+function floatList(values: number[], pad: string): string {
+  let text = '';
+  for (let i = 0; i < values.length; i++) text += `${i ? ',' : ''}\n${pad}${ujsonFloat(values[i])}`;
+  return text;
+}
+
+export interface CocoWriterOptions {
+  withImages: boolean;
+  /** Where the annotation spool spills (tests). */
+  spool?: () => Spool;
+}
+
+export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatWriter {
+  const { schema, sink, report, options } = ctx;
+  const key = options.dataKey ?? dataKeys(schema)[0];
+  let categories: CategoryTable = labelCategories(
+    schema,
+    { configOrder: options.fixConfigCategoryIds, regionOnly: options.fixRegionCategories },
+    report,
+  );
+  if (hasKeypointLabels(schema)) categories = mergeKeypointCategories(categories, schema);
+  let kpOrder: string[] | undefined;
+  const probe = new ImageProbe(ctx.media);
+  const resolver = new ImageResolver(ctx, probe, {
+    downloading: opts.withImages,
+    hostname: options.labelStudioUrl,
+    copyLocal: options.fixCopyLocalImages,
+  });
+  const out = sink.open('result.json');
+  const spool = (opts.spool ?? createSpool)();
+  let images = 0;
+  let annotations = 0;
+  if (key === undefined)
+    report.warn({
+      source: 'label config',
+      reason: 'the label config has no object tag with a data key; no images are exported',
+    });
+
+  // Image and region entries are printed directly (the generic serializer's layout, checked by the
+  // tests): they are most of the file.
+  async function addImage(width: JsonValue, height: JsonValue, id: number, fileName: string): Promise<void> {
+    const text =
+      `{\n      "width": ${sizeText(width)},\n      "height": ${sizeText(height)},\n      "id": ${id},` +
+      `\n      "file_name": ${quoteString(fileName, UJSON_PRETTY_ASCII)}\n    }`;
+    await out.write(`${images === 0 ? '{\n  "images": [\n    ' : ',\n    '}${text}`);
+    images++;
+  }
+
+  async function addRegion(
+    imageId: number,
+    categoryId: number,
+    region: Region,
+    annotator?: JsonValue,
+  ): Promise<void> {
+    let text = `{\n      "id": ${annotations},\n      "image_id": ${imageId},\n      "category_id": ${categoryId},`;
+    if (region.segmentation) {
+      text += `\n      "segmentation": [\n        [${floatList(region.segmentation, '          ')}\n        ]\n      ],`;
+    } else {
+      text += '\n      "segmentation": [],';
+    }
+    text += `\n      "bbox": [${floatList(region.bbox, '        ')}\n      ],\n      "ignore": 0,\n      "iscrowd": 0,`;
+    text += `\n      "area": ${ujsonFloat(region.area)}`;
+    if (annotator !== undefined) text += `,\n      "annotator": ${indentJson(json(annotator), '      ')}`;
+    await spool.write(`${annotations === 0 ? '' : ',\n    '}${text}\n    }`);
+    annotations++;
+  }
+
+  async function addAnnotation(entry: JsonObject): Promise<void> {
+    setKey(entry, 'id', annotations);
+    await spool.write(`${annotations === 0 ? '' : ',\n    '}${indentJson(json(entry), '    ')}`);
+    annotations++;
+  }
+
+  /** The header size of the item's image, read once per item (and cached per URL). */
+  function headerReader(raw: string, ref: TaskRef) {
+    let result: Promise<{ width: number; height: number } | undefined> | undefined;
+    return (why: string) => {
+      result ??= probe.header(raw).then((h) => {
+        if (h.ok) return { width: h.value.width, height: h.value.height };
+        report.warn({ ...ref, reason: `${why}, and the size of ${raw} cannot be read: ${h.reason}` });
+        return undefined;
+      });
+      return result;
+    };
+  }
+
+  async function addItem(item: Item, ref: TaskRef): Promise<void> {
+    const raw = key === undefined ? undefined : item.input[key];
+    if (typeof raw !== 'string') {
+      report.skip({ ...ref, reason: `data["${key}"] is not an image URL; the annotation is left out` });
+      return;
+    }
+    const imageId = images;
+    const image = await resolver.resolve(raw, item.id, ref);
+    const readHeader = headerReader(raw, ref);
+    let width: JsonValue | undefined;
+    let height: JsonValue | undefined;
+    let imageAdded = false;
+    if (image.opened) {
+      // The reference opens the image when it has it at hand and takes its size from the file.
+      const h = await probe.header(raw);
+      if (h.ok) {
+        width = h.value.width;
+        height = h.value.height;
+        await addImage(width, height, imageId, image.path);
+        imageAdded = true;
+      }
+    }
+    const ensureImage = async (why: string) => {
+      if (imageAdded) return;
+      const size = await readHeader(why);
+      await addImage(size?.width ?? null, size?.height ?? null, imageId, image.path);
+      imageAdded = true;
+    };
+    if (item.output.size === 0) {
+      await ensureImage('the task has no regions');
+      return;
+    }
+
+    const keypoints: JsonObject[] = [];
+    for (const v of itemValues(item)) {
+      const name = categoryNameOf(v);
+      if (name === undefined) continue; // not a region (Choices, TextArea, …)
+      if (typeof name !== 'string') {
+        report.skip({
+          ...ref,
+          reason: `label ${JSON.stringify(name)} is not a string; the region is left out`,
+        });
+        continue;
+      }
+      if (width === undefined || height === undefined) {
+        const own = originalSize(v);
+        if (own) {
+          width = own.width;
+          height = own.height;
+        } else {
+          const size = await readHeader(`a region ${originalSizeProblem(v)}`);
+          if (!size) {
+            report.skip({ ...ref, reason: `region "${name}" is left out: its image size is unknown` });
+            continue;
+          }
+          width = size.width;
+          height = size.height;
+        }
+        await addImage(width, height, imageId, image.path);
+        imageAdded = true;
+      }
+      const categoryId = categories.idFor(name, ref);
+      const W = num(width)!;
+      const H = num(height)!;
+      let entry: Region | undefined;
+      if (hasKey(v, 'rectanglelabels') || hasKey(v, 'labels')) {
+        entry = rectangle(v, W, H, ref);
+      } else if (hasKey(v, 'polygonlabels')) {
+        entry = polygon(v, W, H, ref);
+      } else if (hasKey(v, 'keypointlabels')) {
+        keypoints.push(v);
+        continue;
+      }
+      if (!entry) continue;
+      await addRegion(
+        imageId,
+        categoryId,
+        entry,
+        options.cocoAnnotator ? annotatorOf(item.completedBy, null, false) : undefined,
+      );
+    }
+    if (keypoints.length > 0) await keypointAnnotation(keypoints, imageId, num(width)!, num(height)!, ref);
+    if (options.fixKeepNegativeImages) await ensureImage('the task has no usable regions');
+  }
+
+  /** A rectangle's bbox: percent box (rotated as the reference does), scaled by its own image size. */
+  function rectangle(v: JsonObject, W: number, H: number, ref: TaskRef): Region | undefined {
+    if (!['x', 'y', 'width', 'height'].every((k) => hasKey(v, k))) {
+      report.skip({ ...ref, reason: 'a rectangle lacks x/y/width/height; it is left out' });
+      return undefined;
+    }
+    let x = numberAt(v, 'x');
+    let y = numberAt(v, 'y');
+    let w = numberAt(v, 'width');
+    let h = numberAt(v, 'height');
+    const r = hasKey(v, 'rotation') ? numberAt(v, 'rotation') : 0;
+    if (x === undefined || y === undefined || w === undefined || h === undefined || r === undefined) {
+      report.skip({
+        ...ref,
+        reason: 'a rectangle has non-numeric x/y/width/height/rotation; it is left out',
+      });
+      return undefined;
+    }
+    // The reference scales by the region's own size (and crashes without it); we fall back to the image's.
+    const own = originalSize(v);
+    if (!own && (hasKey(v, 'original_width') || hasKey(v, 'original_height'))) {
+      report.warn({
+        ...ref,
+        reason: `a rectangle ${originalSizeProblem(v)}; it is scaled by the image size ${W}×${H}`,
+      });
+    }
+    const ow = own ? num(own.width)! : W;
+    const oh = own ? num(own.height)! : H;
+    if (options.fixRotatedBbox) {
+      [x, y, w, h] = trueRotatedBoxPercent(x, y, w, h, r, ow, oh);
+    } else {
+      const box = referenceRotatedBox(x, y, w, h, r);
+      if (!box) {
+        report.skip({
+          ...ref,
+          reason: 'a rotated rectangle has width 0 (Label Studio crashes on it); it is left out',
+        });
+        return undefined;
+      }
+      [x, y, w, h] = box;
+    }
+    if (options.fixClipCoordinates) [x, y, w, h] = clipBoxPercent(x, y, w, h);
+    else if (boxOutside(x, y, w, h)) warnOutside(ref);
+    const bx = (x * ow) / 100;
+    const by = (y * oh) / 100;
+    const bw = (w * ow) / 100;
+    const bh = (h * oh) / 100;
+    return { bbox: [bx, by, bw, bh], area: bw * bh };
+  }
+
+  function polygon(v: JsonObject, W: number, H: number, ref: TaskRef): Region | undefined {
+    const points = hasKey(v, 'points') ? pointsOf(v) : undefined;
+    if (!points) {
+      report.skip({
+        ...ref,
+        reason: 'a polygon has no points, or points that are not [x, y] number pairs; it is left out',
+      });
+      return undefined;
+    }
+    if (points.length === 0) {
+      report.skip({ ...ref, reason: 'a polygon has no points (Label Studio crashes on it); it is left out' });
+      return undefined;
+    }
+    if (points.length < 3) {
+      report.warn({
+        ...ref,
+        reason: `a polygon has ${points.length} point(s); it is written as Label Studio writes it`,
+      });
+    }
+    const xs: number[] = [];
+    const ys: number[] = [];
+    let outside = false;
+    for (let [px, py] of points) {
+      if (px < 0 || px > 100 || py < 0 || py > 100) outside = true;
+      if (options.fixClipCoordinates) {
+        px = clipPercent(px);
+        py = clipPercent(py);
+      }
+      xs.push((px / 100) * W);
+      ys.push((py / 100) * H);
+    }
+    if (outside && !options.fixClipCoordinates) warnOutside(ref);
+    const segmentation: number[] = [];
+    for (let i = 0; i < xs.length; i++) segmentation.push(xs[i], ys[i]);
+    return { segmentation, bbox: polygonBbox(xs, ys), area: polygonArea(xs, ys) };
+  }
+
+  async function keypointAnnotation(kps: JsonObject[], imageId: number, W: number, H: number, ref: TaskRef) {
+    kpOrder ??= keypointOrder(schema);
+    if (kpOrder.length === 0) {
+      report.skip({
+        ...ref,
+        reason: 'keypoints are left out: no KeyPointLabels label has a model_index attribute to order them',
+      });
+      return;
+    }
+    const slots: number[] = new Array(kpOrder.length * 3).fill(0);
+    for (const kp of kps) {
+      const own = originalSize(kp);
+      const ow = own ? num(own.width)! : W;
+      const oh = own ? num(own.height)! : H;
+      const kx = numberAt(kp, 'x');
+      const ky = numberAt(kp, 'y');
+      if (kx === undefined || ky === undefined) {
+        report.skip({ ...ref, reason: 'a keypoint lacks numeric x/y; it is left out' });
+        continue;
+      }
+      const x = (kx / 100) * ow;
+      const y = (ky / 100) * oh;
+      const labels = nonEmptyList(kp, 'keypointlabels') ?? [];
+      const visibility = labels.length > 0 ? 2 : 0;
+      for (const label of labels) {
+        const idx = typeof label === 'string' ? kpOrder.indexOf(label) : -1;
+        if (idx < 0) continue;
+        slots[3 * idx] = pyRound(x);
+        slots[3 * idx + 1] = pyRound(y);
+        slots[3 * idx + 2] = visibility;
+      }
+    }
+    const visible = kpOrder.map((_, i) => i).filter((i) => slots[3 * i + 2] > 0);
+    let bbox = [0, 0, 0, 0];
+    if (visible.length > 0) {
+      const xs = visible.map((i) => slots[3 * i]);
+      const ys = visible.map((i) => slots[3 * i + 1]);
+      const minX = Math.min(...xs);
+      const minY = Math.min(...ys);
+      bbox = [minX, minY, Math.max(...xs) - minX, Math.max(...ys) - minY];
+    }
+    const annotation: JsonObject = {};
+    setKey(annotation, 'id', 0);
+    setKey(annotation, 'image_id', imageId);
+    setKey(annotation, 'category_id', categories.get(kpOrder[0]) ?? 0);
+    setKey(annotation, 'keypoints', slots);
+    setKey(annotation, 'num_keypoints', visible.length);
+    setKey(annotation, 'bbox', bbox);
+    setKey(annotation, 'iscrowd', 0);
+    await addAnnotation(annotation);
+  }
+
+  function warnOutside(ref: TaskRef): void {
+    report.warn({
+      ...ref,
+      reason: 'a region extends outside the image; written as drawn (--fix clip-coordinates clips it)',
+    });
+  }
+
+  return {
+    async addTask(task, ref) {
+      if (key === undefined) return;
+      for (const item of itemsOfTask(task, schema, ref, report)) await addItem(item, ref);
+    },
+
+    async finish() {
+      try {
+        await resolver.drain();
+        const list: JsonValue[] = categories.list.map((c) => {
+          const o: JsonObject = {};
+          setKey(o, 'id', c.id);
+          setKey(o, 'name', c.name);
+          if (c.supercategory !== undefined) setKey(o, 'supercategory', c.supercategory);
+          if (c.keypoints) setKey(o, 'keypoints', [...c.keypoints]);
+          if (c.skeleton) setKey(o, 'skeleton', [...(c.skeleton as JsonValue[])]);
+          return o;
+        });
+        let text = images === 0 ? '{\n  "images": [],\n' : '\n  ],\n';
+        text += `  "categories": ${indentJson(json(list), '  ')},\n  "annotations": `;
+        await out.write(annotations === 0 ? `${text}[]` : `${text}[\n    `);
+        if (annotations > 0) {
+          for await (const chunk of spool.drain()) await out.write(chunk);
+          await out.write('\n  ]');
+        }
+        const now = ctx.now();
+        const info: JsonObject = {};
+        setKey(info, 'year', now.getFullYear());
+        setKey(info, 'version', '1.0');
+        setKey(info, 'description', '');
+        setKey(info, 'contributor', 'Label Studio');
+        setKey(info, 'url', '');
+        setKey(info, 'date_created', pyDateTimeStr(now));
+        await out.write(`,\n  "info": ${indentJson(json(info), '  ')}\n}`);
+        await out.close();
+      } finally {
+        await spool.dispose();
+      }
+    },
+  };
+}

@@ -1,0 +1,253 @@
+/**
+ * Pascal VOC XML (converter spec §7.6): `Annotations/<stem>.xml` per image, written as tasks arrive,
+ * laid out as Python's minidom `writexml(newl="\n")` prints it.
+ *
+ * Images: Label Studio's converter includes them by default (its `download_resources` is on for
+ * VOC), so we copy them into `images/` like the *_WITH_IMAGES formats and name the XML after the
+ * copy (`<md5_8>__<name>` for URLs, the basename for uploads, the raw name when the image cannot
+ * be fetched); `vocImages: false` names them as a label-only export would.
+ *
+ * Reference behaviour kept by default (spec §10.21): the size comes from the first region only; the
+ * depth is read from included images (3 otherwise, and for existing local paths); rotation is
+ * ignored; coordinates are truncated one by one; an item rewrites its file, so the oldest annotation
+ * of a task survives; no file for an image without regions. Text is escaped as Python ≤ 3.12 does
+ * (`"` → `&quot;`).
+ *
+ * Beyond the reference: when the first region has no usable size, the image header gives it (when
+ * the image can be reached); bad regions are reported instead of crashing the export. Fixes:
+ * rotated-bbox, clip-coordinates, keep-negative-images (an XML without objects), newest-annotation-wins,
+ * copy-local-images.
+ */
+import { dataKeys } from '../config/label-config.ts';
+import { boxOutside, clipBoxPercent, trueRotatedBoxPercent } from '../images/geometry.ts';
+import { ImageProbe } from '../images/image-info.ts';
+import { pySplitext } from '../images/naming.ts';
+import { IMAGE_DIR, ImageResolver } from '../images/resolve.ts';
+import { hasKey, itemValues, numberAt, originalSize, originalSizeProblem } from '../images/values.ts';
+import { WriteQueue } from '../images/write-queue.ts';
+import { annotatorOf, itemsOfTask, pyStr, type TaskRef } from '../items.ts';
+import { type JsonObject, type JsonValue, num } from '../json/value.ts';
+import type { ExportContext, FormatWriter } from './types.ts';
+
+/** minidom's text escaping (Python ≤ 3.12). */
+export function xmlText(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;').replace(/>/g, '&gt;');
+}
+
+type XmlNode = [tag: string, content: string | XmlNode[]];
+
+/** minidom layout with indent "" and newl "\n": leaves inline, containers one child per line. */
+export function renderXml(node: XmlNode): string {
+  const [tag, content] = node;
+  if (typeof content === 'string') return `<${tag}>${xmlText(content)}</${tag}>\n`;
+  if (content.length === 0) return `<${tag}/>\n`;
+  return `<${tag}>\n${content.map(renderXml).join('')}</${tag}>\n`;
+}
+
+const textOf = (v: JsonValue): string => (typeof v === 'string' ? v : pyStr(v));
+
+export interface VocObject {
+  name: string;
+  xmin: number;
+  ymin: number;
+  xmax: number;
+  ymax: number;
+}
+
+export interface VocDocument {
+  folder: string;
+  filename: string;
+  annotator: string;
+  width: string;
+  height: string;
+  depth: number;
+  objects: VocObject[];
+}
+
+export function vocXml(doc: VocDocument): string {
+  const root: XmlNode = [
+    'annotation',
+    [
+      ['folder', doc.folder],
+      ['filename', doc.filename],
+      [
+        'source',
+        [
+          ['database', 'MyDatabase'],
+          ['annotation', 'COCO2017'],
+          ['image', 'flickr'],
+          ['flickrid', 'NULL'],
+          ['annotator', doc.annotator],
+        ],
+      ],
+      [
+        'owner',
+        [
+          ['flickrid', 'NULL'],
+          ['name', 'Label Studio'],
+        ],
+      ],
+      [
+        'size',
+        [
+          ['width', doc.width],
+          ['height', doc.height],
+          ['depth', String(doc.depth)],
+        ],
+      ],
+      ['segmented', '0'],
+      ...doc.objects.map(
+        (o): XmlNode => [
+          'object',
+          [
+            ['name', o.name],
+            ['pose', 'Unspecified'],
+            ['truncated', '0'],
+            ['difficult', '0'],
+            [
+              'bndbox',
+              [
+                ['xmin', String(o.xmin)],
+                ['ymin', String(o.ymin)],
+                ['xmax', String(o.xmax)],
+                ['ymax', String(o.ymax)],
+              ],
+            ],
+          ],
+        ],
+      ),
+    ],
+  ];
+  return `<?xml version="1.0" encoding="utf-8"?>\n${renderXml(root)}`;
+}
+
+export function vocWriter(ctx: ExportContext): FormatWriter {
+  const { schema, sink, report, options } = ctx;
+  const key = options.dataKey ?? dataKeys(schema)[0];
+  const probe = new ImageProbe(ctx.media);
+  // XML files and image copies are written a few at a time (see images/write-queue.ts).
+  const queue = new WriteQueue();
+  const resolver = new ImageResolver(
+    ctx,
+    probe,
+    {
+      downloading: options.vocImages,
+      hostname: options.labelStudioUrl,
+      copyLocal: options.fixCopyLocalImages,
+    },
+    queue,
+  );
+  if (key === undefined)
+    report.warn({
+      source: 'label config',
+      reason: 'the label config has no object tag with a data key; no files are written',
+    });
+
+  /** The objects of an item's rectangles. */
+  function objectsOf(values: JsonObject[], width: number, height: number, ref: TaskRef): VocObject[] {
+    const objects: VocObject[] = [];
+    for (const v of values) {
+      const labelKey = hasKey(v, 'rectanglelabels')
+        ? 'rectanglelabels'
+        : hasKey(v, 'labels')
+          ? 'labels'
+          : undefined;
+      const labels = labelKey ? v[labelKey] : undefined;
+      if (!Array.isArray(labels) || labels.length === 0) continue;
+      let x = numberAt(v, 'x');
+      let y = numberAt(v, 'y');
+      let w = numberAt(v, 'width');
+      let h = numberAt(v, 'height');
+      if (x === undefined || y === undefined || w === undefined || h === undefined) {
+        report.skip({ ...ref, reason: 'a rectangle lacks numeric x/y/width/height; it is left out' });
+        continue;
+      }
+      const r = numberAt(v, 'rotation') ?? 0;
+      if (options.fixRotatedBbox && r !== 0)
+        [x, y, w, h] = trueRotatedBoxPercent(x, y, w, h, r, width, height);
+      if (options.fixClipCoordinates) [x, y, w, h] = clipBoxPercent(x, y, w, h);
+      else if (boxOutside(x, y, w, h)) {
+        report.warn({
+          ...ref,
+          reason: 'a region extends outside the image; written as drawn (--fix clip-coordinates clips it)',
+        });
+      }
+      const px = Math.trunc((x / 100) * width);
+      const py = Math.trunc((y / 100) * height);
+      const pw = Math.trunc((w / 100) * width);
+      const ph = Math.trunc((h / 100) * height);
+      objects.push({ name: textOf(labels[0]), xmin: px, ymin: py, xmax: px + pw, ymax: py + ph });
+    }
+    return objects;
+  }
+
+  /** Width and height as the XML prints them, and as numbers. */
+  async function sizeOf(
+    values: JsonObject[],
+    raw: string,
+    ref: TaskRef,
+  ): Promise<{ text: [string, string]; px: [number, number] } | undefined> {
+    const first = values[0];
+    const own = first ? originalSize(first) : undefined;
+    if (own)
+      return { text: [textOf(own.width), textOf(own.height)], px: [num(own.width)!, num(own.height)!] };
+    const h = await probe.header(raw);
+    if (h.ok)
+      return { text: [String(h.value.width), String(h.value.height)], px: [h.value.width, h.value.height] };
+    const why = first ? `its first region ${originalSizeProblem(first)}` : 'it has no regions';
+    report.skip({
+      ...ref,
+      reason: `no VOC file for task image ${raw}: ${why} and the image size cannot be read (${h.reason})`,
+    });
+    return undefined;
+  }
+
+  return {
+    async addTask(task, ref) {
+      if (key === undefined) return;
+      const written = new Set<string>();
+      for (const item of itemsOfTask(task, schema, ref, report)) {
+        const raw = item.input[key];
+        if (typeof raw !== 'string') {
+          report.skip({ ...ref, reason: `data["${key}"] is not an image URL; no VOC file` });
+          continue;
+        }
+        const image = await resolver.resolve(raw, item.id, ref);
+        let depth = 3;
+        if (image.kind === 'copied' || image.kind === 'source') {
+          const h = await probe.header(raw);
+          if (h.ok && h.value.channels !== undefined) depth = h.value.channels;
+        }
+        const values = itemValues(item);
+        if (values.length === 0 && !options.fixKeepNegativeImages) continue;
+        const path = `Annotations/${pySplitext(image.name)[0]}.xml`;
+        if (written.has(path) && options.fixNewestAnnotationWins) continue;
+        const size = await sizeOf(values, raw, ref);
+        if (!size) continue;
+        // With regions but no rectangle, the reference still writes the file, without objects.
+        const objects = objectsOf(values, size.px[0], size.px[1], ref);
+        if (!written.has(path) && (sink.exists(path) || queue.pending(path))) {
+          report.warn({
+            ...ref,
+            reason: `${path} was already written for another task (images share the name ${image.name}); this task replaces it`,
+          });
+        }
+        written.add(path);
+        const annotator = annotatorOf(item.completedBy, '', false);
+        const xml = vocXml({
+          folder: IMAGE_DIR,
+          filename: image.name,
+          annotator: textOf(annotator),
+          width: size.text[0],
+          height: size.text[1],
+          depth,
+          objects,
+        });
+        await queue.write(path, () => sink.writeFile(path, xml));
+      }
+    },
+    async finish() {
+      await queue.drain();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * YOLO keypoint (pose) lines (converter spec §7.7.6), used by the YOLO writers when the label
+ * config has KeyPointLabels: one line per rectangle, `cls cx cy w h` followed by `x y 2` for each
+ * keypoint name in `model_index` order (`0.0 0.0 0` when the rectangle has none of that name).
+ * Keypoints attach to their rectangle through `parentID`; lines are joined without a trailing
+ * newline; rotation and polygons are ignored, as in the reference.
+ */
+
+import type { CategoryTable } from '../images/categories.ts';
+import { nonEmptyList, numberAt } from '../images/values.ts';
+import type { TaskRef } from '../items.ts';
+import { pyFloatRepr } from '../json/py-number.ts';
+import { type JsonObject, type JsonValue, num } from '../json/value.ts';
+import type { Report } from '../report.ts';
+
+interface Rect {
+  cls: number;
+  xc: number;
+  yc: number;
+  w: number;
+  h: number;
+  keypoints: Map<string, [number, number]>;
+}
+
+/** A dict key for a result id: Python compares `"1"` and `1` as different, and `1` equal to `1.0`. */
+function idKey(id: JsonValue | undefined): string {
+  if (id === undefined || id === null) return 'null';
+  if (typeof id === 'string') return `s:${id}`;
+  const n = num(id);
+  return n !== undefined ? `n:${n}` : `j:${JSON.stringify(id)}`;
+}
+
+const typeOf = (v: JsonObject): string => (typeof v.type === 'string' ? v.type.toLowerCase() : '');
+
+/** The label file text for one item's values. */
+export function keypointLabelText(
+  values: JsonObject[],
+  categories: CategoryTable,
+  kpOrder: string[],
+  report: Report,
+  ref: TaskRef,
+): string {
+  const rects = new Map<string, Rect>();
+  for (const v of values) {
+    if (typeOf(v) !== 'rectanglelabels') continue;
+    const labels = nonEmptyList(v, 'rectanglelabels');
+    if (!labels) continue; // the reference test: a rectangle with no label gives no line, no error
+    const cls = typeof labels[0] === 'string' ? categories.get(labels[0]) : undefined;
+    if (cls === undefined) continue; // classes come from the config only
+    const x = numberAt(v, 'x');
+    const y = numberAt(v, 'y');
+    const w = numberAt(v, 'width');
+    const h = numberAt(v, 'height');
+    if (x === undefined || y === undefined || w === undefined || h === undefined) {
+      report.skip({
+        ...ref,
+        reason: 'a keypoint-mode rectangle lacks numeric x/y/width/height; it is left out',
+      });
+      continue;
+    }
+    const x1 = x / 100;
+    const y1 = y / 100;
+    const w1 = w / 100;
+    const h1 = h / 100;
+    // Python dict: a repeated id replaces the entry but keeps its first position (as Map.set does).
+    rects.set(idKey(v.id), { cls, xc: x1 + w1 / 2, yc: y1 + h1 / 2, w: w1, h: h1, keypoints: new Map() });
+  }
+  for (const v of values) {
+    if (typeOf(v) !== 'keypointlabels') continue;
+    const rect = rects.get(idKey(v.parentID));
+    if (!rect) continue;
+    const labels = nonEmptyList(v, 'keypointlabels');
+    if (!labels || typeof labels[0] !== 'string') continue;
+    const x = numberAt(v, 'x');
+    const y = numberAt(v, 'y');
+    if (x === undefined || y === undefined) {
+      report.skip({ ...ref, reason: `keypoint "${labels[0]}" lacks numeric x/y; it is left out` });
+      continue;
+    }
+    rect.keypoints.set(labels[0], [x / 100, y / 100]);
+  }
+  const lines: string[] = [];
+  for (const r of rects.values()) {
+    let line = `${r.cls} ${pyFloatRepr(r.xc)} ${pyFloatRepr(r.yc)} ${pyFloatRepr(r.w)} ${pyFloatRepr(r.h)}`;
+    for (const name of kpOrder) {
+      const kp = r.keypoints.get(name);
+      line += kp ? ` ${pyFloatRepr(kp[0])} ${pyFloatRepr(kp[1])} 2` : ' 0.0 0.0 0';
+    }
+    lines.push(line);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,326 @@
+/**
+ * YOLO, YOLO_OBB and their *_WITH_IMAGES variants, plus YOLO keypoints (converter spec §7.7):
+ * `labels/<stem>.txt` per image, written as tasks arrive, then `classes.txt` and `notes.json`.
+ *
+ * Reference behaviour kept by default (spec §10.22): hashed `<md5_8>__<name>` label names when images
+ * are not included; one line per label of a multi-label region; rotation ignored outside OBB; OBB
+ * drops rectangles without a `rotation` key; an item rewrites its label file, so with items newest
+ * first the oldest annotation of a task survives; an empty file is created for an item without
+ * regions only if none exists; in *_WITH_IMAGES an image that cannot be fetched keeps its raw name,
+ * except cloud URIs, whose items get no label file.
+ *
+ * Beyond the reference: a region without `original_width`/`original_height` that needs them (OBB)
+ * takes the size from the image header; bad regions are reported instead of crashing the export;
+ * two tasks whose images share a name are reported. Fixes: config-category-ids (classes.txt line N
+ * is class N), region-categories, rotated-bbox, newest-annotation-wins, copy-local-images,
+ * obb-default-rotation, clip-coordinates.
+ *
+ * Label files and image copies go through a bounded write queue (images/write-queue.ts): writes to
+ * one path keep their order, so "last write wins" holds as in the reference.
+ */
+import { dataKeys } from '../config/label-config.ts';
+import {
+  type CategoryTable,
+  hasKeypointLabels,
+  keypointOrder,
+  labelCategories,
+  yoloKeypointCategories,
+} from '../images/categories.ts';
+import {
+  boxOutside,
+  clipBoxPercent,
+  clipPercent,
+  obbCorners,
+  trueRotatedBoxPercent,
+  yoloBox,
+} from '../images/geometry.ts';
+import { ImageProbe } from '../images/image-info.ts';
+import { labelStem } from '../images/naming.ts';
+import { ImageResolver, type ResolvedImage } from '../images/resolve.ts';
+import { hasKey, itemValues, nonEmptyList, numberAt, originalSize, pointsOf } from '../images/values.ts';
+import { WriteQueue } from '../images/write-queue.ts';
+import { type Item, itemsOfTask, type TaskRef } from '../items.ts';
+import { pyFloatRepr } from '../json/py-number.ts';
+import { stringify, UJSON_PRETTY_ASCII } from '../json/serialize.ts';
+import { type JsonObject, type JsonValue, num, setKey } from '../json/value.ts';
+import type { ExportContext, FormatWriter } from './types.ts';
+import { keypointLabelText } from './yolo-keypoints.ts';
+
+export interface YoloMode {
+  obb: boolean;
+  withImages: boolean;
+}
+
+const LABEL_DIR = 'labels';
+
+/** `labels/<stem>.txt` for a resolved image. */
+export const labelPathOf = (image: ResolvedImage): string => `${LABEL_DIR}/${labelStem(image.name)}.txt`;
+
+/** The image value of an item as the list of candidates the reference tries (last first). */
+export function imageCandidates(value: JsonValue | undefined): string[] | undefined {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string'))
+    return value as string[];
+  return undefined;
+}
+
+export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
+  const { schema, sink, report, options } = ctx;
+  const key = options.dataKey ?? dataKeys(schema)[0];
+  const keypointMode = hasKeypointLabels(schema);
+  const categories: CategoryTable = keypointMode
+    ? yoloKeypointCategories(schema)
+    : labelCategories(
+        schema,
+        { configOrder: options.fixConfigCategoryIds, regionOnly: options.fixRegionCategories },
+        report,
+      );
+  const kpOrder = keypointMode ? keypointOrder(schema) : [];
+  const probe = new ImageProbe(ctx.media);
+  // Label files and image copies are written a few at a time (see images/write-queue.ts).
+  const queue = new WriteQueue();
+  const resolver = new ImageResolver(
+    ctx,
+    probe,
+    { downloading: mode.withImages, hostname: options.labelStudioUrl, copyLocal: options.fixCopyLocalImages },
+    queue,
+  );
+  /** Whether a label file was written or is being written. */
+  const known = (path: string) => sink.exists(path) || queue.pending(path);
+  if (key === undefined)
+    report.warn({
+      source: 'label config',
+      reason: 'the label config has no object tag with a data key; no label files are written',
+    });
+
+  /**
+   * The image size for pixel maths when a region lacks its own (OBB, rotated-bbox). Without it the
+   * region is left out (skip) or, when `rotationOnly`, exported unrotated (warning).
+   */
+  async function headerSize(
+    raw: string,
+    ref: TaskRef,
+    rotationOnly = false,
+  ): Promise<{ width: number; height: number } | undefined> {
+    const h = await probe.header(raw);
+    if (h.ok) return h.value;
+    const reason = `a region has no usable original_width/original_height and the size of ${raw} cannot be read (${h.reason}); `;
+    if (rotationOnly) report.warn({ ...ref, reason: `${reason}its rotation is ignored` });
+    else report.skip({ ...ref, reason: `${reason}it is left out` });
+    return undefined;
+  }
+
+  /** The lines of one item (regular and OBB modes). */
+  async function lines(item: Item, raw: string, ref: TaskRef): Promise<string> {
+    let text = '';
+    for (const v of itemValues(item)) {
+      const names: JsonValue[] = [];
+      for (const k of ['rectanglelabels', 'polygonlabels', 'labels'])
+        names.push(...(nonEmptyList(v, k) ?? []));
+      if (names.length === 0) continue; // not a region (Choices, TextArea, …), as in the reference
+      const ids: number[] = [];
+      for (const name of names) {
+        if (typeof name !== 'string') {
+          report.skip({ ...ref, reason: `label ${JSON.stringify(name)} is not a string; it is left out` });
+          continue;
+        }
+        // The category exists even if the geometry turns out unusable, as in the reference.
+        ids.push(categories.idFor(name, ref));
+      }
+      if (ids.length === 0) continue;
+      let coords: number[] | undefined;
+      if (hasKey(v, 'rectanglelabels') || hasKey(v, 'rectangle') || hasKey(v, 'labels')) {
+        coords = mode.obb ? await obbCoords(v, raw, ref) : await boxCoords(v, raw, ref);
+      } else if (hasKey(v, 'polygonlabels') || hasKey(v, 'polygon')) {
+        coords = polygonCoords(v, ref);
+      }
+      if (!coords) continue;
+      const tail = coords.map(pyFloatRepr).join(' ');
+      for (const id of ids) text += tail ? `${id} ${tail}\n` : `${id}\n`;
+    }
+    return text;
+  }
+
+  async function boxCoords(v: JsonObject, raw: string, ref: TaskRef): Promise<number[] | undefined> {
+    let x = numberAt(v, 'x');
+    let y = numberAt(v, 'y');
+    let w = numberAt(v, 'width');
+    let h = numberAt(v, 'height');
+    if (x === undefined || y === undefined || w === undefined || h === undefined) {
+      report.skip({ ...ref, reason: 'a rectangle lacks numeric x/y/width/height; it is left out' });
+      return undefined;
+    }
+    const r = numberAt(v, 'rotation') ?? 0;
+    if (options.fixRotatedBbox && r !== 0) {
+      const size = originalSize(v);
+      const px = size
+        ? { width: num(size.width)!, height: num(size.height)! }
+        : await headerSize(raw, ref, true);
+      if (px) [x, y, w, h] = trueRotatedBoxPercent(x, y, w, h, r, px.width, px.height);
+    }
+    if (options.fixClipCoordinates) [x, y, w, h] = clipBoxPercent(x, y, w, h);
+    else if (boxOutside(x, y, w, h)) warnOutside(ref);
+    return yoloBox(x, y, w, h);
+  }
+
+  async function obbCoords(v: JsonObject, raw: string, ref: TaskRef): Promise<number[] | undefined> {
+    const x = numberAt(v, 'x');
+    const y = numberAt(v, 'y');
+    const w = numberAt(v, 'width');
+    const h = numberAt(v, 'height');
+    if (x === undefined || y === undefined || w === undefined || h === undefined) {
+      report.skip({ ...ref, reason: 'a rectangle lacks numeric x/y/width/height; it is left out' });
+      return undefined;
+    }
+    let r = numberAt(v, 'rotation');
+    if (r === undefined) {
+      if (hasKey(v, 'rotation') && v.rotation !== null) {
+        report.skip({ ...ref, reason: 'a rectangle has a non-numeric rotation; it is left out' });
+        return undefined;
+      }
+      if (!options.fixObbDefaultRotation) {
+        report.skip({
+          ...ref,
+          reason:
+            'a rectangle has no rotation; YOLO OBB leaves it out as Label Studio does (--fix obb-default-rotation keeps it)',
+        });
+        return undefined;
+      }
+      r = 0;
+    }
+    const size = originalSize(v);
+    const px = size ? { width: num(size.width)!, height: num(size.height)! } : await headerSize(raw, ref);
+    if (!px) return undefined;
+    if (boxOutside(x, y, w, h) && !options.fixClipCoordinates) warnOutside(ref);
+    const corners = obbCorners(x, y, w, h, r, px.width, px.height);
+    const flat = corners.flat();
+    return options.fixClipCoordinates ? flat.map((c) => Math.min(Math.max(c, 0), 1)) : flat;
+  }
+
+  function polygonCoords(v: JsonObject, ref: TaskRef): number[] | undefined {
+    if (!hasKey(v, 'points')) {
+      report.skip({ ...ref, reason: 'a polygon has no points; it is left out' });
+      return undefined;
+    }
+    const points = pointsOf(v);
+    if (!points) {
+      report.skip({
+        ...ref,
+        reason: 'a polygon has points that are not [x, y] number pairs; it is left out',
+      });
+      return undefined;
+    }
+    if (points.length < 3) {
+      report.warn({
+        ...ref,
+        reason: `a polygon has ${points.length} point(s); it is written as Label Studio writes it`,
+      });
+    }
+    const out: number[] = [];
+    let outside = false;
+    for (let [px, py] of points) {
+      if (px < 0 || px > 100 || py < 0 || py > 100) outside = true;
+      if (options.fixClipCoordinates) {
+        px = clipPercent(px);
+        py = clipPercent(py);
+      }
+      out.push(px / 100, py / 100);
+    }
+    if (outside && !options.fixClipCoordinates) warnOutside(ref);
+    return out;
+  }
+
+  function warnOutside(ref: TaskRef): void {
+    report.warn({
+      ...ref,
+      reason: 'a region extends outside the image; written as drawn (--fix clip-coordinates clips it)',
+    });
+  }
+
+  return {
+    async addTask(task, ref) {
+      if (key === undefined) return;
+      /** Label files this task wrote: later (older) annotations of the task rewrite them. */
+      const written = new Set<string>();
+      for (const item of itemsOfTask(task, schema, ref, report, { keypointMode })) {
+        const candidates = imageCandidates(item.input[key]);
+        if (!candidates) {
+          report.skip({
+            ...ref,
+            reason: `data["${key}"] is not an image URL or a list of them; no label file`,
+          });
+          continue;
+        }
+        let image: ResolvedImage | undefined;
+        let url = '';
+        for (const candidate of [...candidates].reverse()) {
+          const resolved = await resolver.resolve(candidate, item.id, ref);
+          if (resolved.cloudFailed) continue;
+          image = resolved;
+          url = candidate;
+          break;
+        }
+        if (!image) {
+          report.skip({
+            ...ref,
+            reason: 'no image of the task could be fetched; no label file is written (as Label Studio)',
+          });
+          continue;
+        }
+        const path = labelPathOf(image);
+        if (written.has(path) && options.fixNewestAnnotationWins) continue;
+        if (!written.has(path) && known(path)) {
+          report.warn({
+            ...ref,
+            reason: `${path} was already written for another task (images share the name ${image.name}); ${item.output.size === 0 ? 'it is kept' : 'this task replaces it'}`,
+          });
+        }
+        written.add(path);
+        if (item.output.size === 0) {
+          if (!known(path)) await queue.write(path, () => sink.writeFile(path, ''));
+          continue;
+        }
+        const text = keypointMode
+          ? keypointLabelText(itemValues(item), categories, kpOrder, report, ref)
+          : await lines(item, url, ref);
+        await queue.write(path, () => sink.writeFile(path, text));
+      }
+    },
+
+    async finish() {
+      await queue.drain();
+      let classes = '';
+      const list = categories.list;
+      if (options.fixConfigCategoryIds && !keypointMode) {
+        const byId = categories.byId();
+        const max = byId.length ? byId[byId.length - 1].id : -1;
+        const names = new Map<number, string>();
+        for (const c of byId) if (c.id >= 0 && !names.has(c.id)) names.set(c.id, c.name);
+        for (let id = 0; id <= max; id++) {
+          if (!names.has(id)) {
+            report.warn({
+              source: 'classes.txt',
+              reason: `no category has id ${id}; line ${id} of classes.txt is "unused_${id}"`,
+            });
+          }
+          classes += `${names.get(id) ?? `unused_${id}`}\n`;
+        }
+      } else {
+        for (const c of list) classes += `${c.name}\n`;
+      }
+      await sink.writeFile('classes.txt', classes);
+      const notes: JsonObject = {};
+      setKey(
+        notes,
+        'categories',
+        list.map((c) => {
+          const o: JsonObject = { id: c.id, name: c.name };
+          if (c.keypoints) setKey(o, 'keypoints', [...c.keypoints]);
+          return o;
+        }),
+      );
+      setKey(notes, 'info', { year: ctx.now().getFullYear(), version: '1.0', contributor: 'Label Studio' });
+      await sink.writeFile('notes.json', stringify(notes, UJSON_PRETTY_ASCII));
+    },
+  };
+}
