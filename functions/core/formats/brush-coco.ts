@@ -19,105 +19,23 @@
  *    and nothing is written there, so no `images/` appears.
  *
  * Streaming: the key order is images, annotations, categories, info. Image entries go straight into
- * the output file; annotation entries go to a {@link Spool} (memory up to a few MB, then an
+ * the output file; annotation entries go to a spool (core/spool.ts) (memory up to a few MB, then an
  * anonymous temporary file) and are copied after the last image; categories (one per distinct
  * label) are kept in memory and written last. Memory stays flat in the number of tasks.
  */
 import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { boundingRect, contourArea, findExternalContours } from '../brush/contours.ts';
 import { annotatorOf, type Item, itemsOfTask, pyStr, type TaskRef } from '../items.ts';
 import { pyRound } from '../json/py-number.ts';
 import { PY_JSON_COMPACT, PY_JSON_PRETTY, pyFloat, stringify } from '../json/serialize.ts';
 import { type JsonObject, type JsonValue, keysOf, NumLit, num } from '../json/value.ts';
+import { createSpool } from '../spool.ts';
 import { BrushRegionError, decodeBrushMask } from './brush.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
 
 const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.gif', '.bmp'];
 const TYPE_KEYS = ['brushlabels', 'polygonlabels', 'rectanglelabels', 'labels'] as const;
 type TypeKey = (typeof TYPE_KEYS)[number];
-
-/**
- * Append-only text that stays in memory up to `memoryLimit` UTF-16 units, then spills to a
- * temporary file whose name is removed at once (POSIX keeps it readable through the handle), so
- * nothing is left behind even if the export is aborted. {@link drain} streams everything back.
- */
-export class Spool {
-  private chunks: string[] = [];
-  private buffered = 0;
-  private file?: FileHandle;
-  /** Set only where the temporary folder could not be removed while open (Windows). */
-  private dir?: string;
-  private fileBytes = 0;
-
-  constructor(private readonly memoryLimit = 8 * 1024 * 1024) {}
-
-  /** Bytes written to the temporary file so far (0 while everything fits in memory). */
-  get spilledBytes(): number {
-    return this.fileBytes;
-  }
-
-  async append(text: string): Promise<void> {
-    this.chunks.push(text);
-    this.buffered += text.length;
-    if (this.buffered >= this.memoryLimit) await this.spill();
-  }
-
-  private async spill(): Promise<void> {
-    if (!this.file) {
-      const dir = await mkdtemp(join(tmpdir(), 'ls-export-'));
-      this.file = await open(join(dir, 'spool'), 'w+');
-      try {
-        await rm(dir, { recursive: true });
-      } catch {
-        this.dir = dir;
-      }
-    }
-    const buf = Buffer.from(this.chunks.join(''), 'utf8');
-    this.chunks = [];
-    this.buffered = 0;
-    let off = 0;
-    while (off < buf.length) {
-      const { bytesWritten } = await this.file.write(buf, off, buf.length - off, this.fileBytes);
-      off += bytesWritten;
-      this.fileBytes += bytesWritten;
-    }
-  }
-
-  /** Everything appended, in order (file part as fresh byte chunks, then the in-memory tail); then disposes. */
-  async *drain(chunkBytes = 1024 * 1024): AsyncGenerator<string | Uint8Array> {
-    try {
-      if (this.file) {
-        for (let pos = 0; pos < this.fileBytes; ) {
-          // A new buffer per chunk: sinks may queue chunks without copying them.
-          const buf = Buffer.allocUnsafe(Math.min(chunkBytes, this.fileBytes - pos));
-          const { bytesRead } = await this.file.read(buf, 0, buf.length, pos);
-          if (bytesRead === 0) throw new Error('the temporary annotations file ended early');
-          pos += bytesRead;
-          yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
-        }
-      }
-      if (this.chunks.length > 0) yield this.chunks.join('');
-    } finally {
-      await this.dispose();
-    }
-  }
-
-  async dispose(): Promise<void> {
-    this.chunks = [];
-    this.buffered = 0;
-    const file = this.file;
-    const dir = this.dir;
-    this.file = undefined;
-    this.dir = undefined;
-    this.fileBytes = 0;
-    await file?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  }
-}
 
 /** Python `str(datetime.now())`: local time, microseconds omitted when zero. */
 export function pyDateTimeStr(d: Date): string {
@@ -231,7 +149,7 @@ type ValueResult = { geometries: Geometry[] } | { error: string };
 
 export function brushCocoWriter(ctx: ExportContext): FormatWriter {
   const out = ctx.sink.open('result_coco.json');
-  const annotations = new Spool();
+  const annotations = createSpool();
   const maxPixels = ctx.options.brushMaxPixels;
   const categoryIds = new Map<string, number>();
   const categories: JsonObject[] = [];
@@ -392,7 +310,7 @@ export function brushCocoWriter(ctx: ExportContext): FormatWriter {
       });
       return;
     }
-    await annotations.append(text);
+    await annotations.write(text);
     if (width === null || height === null) {
       ctx.report.warn({
         ...ref,

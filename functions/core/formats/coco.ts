@@ -3,7 +3,7 @@
  * `annotations`, `info`, in that key order, as ujson writes it (indent 2, `\/`, ASCII escapes).
  *
  * Streaming, with flat memory: image entries are written into result.json as items arrive;
- * annotations go to a spool (memory, then a temporary file past a few MB — see images/spool.ts),
+ * annotations go to a spool (memory, then a temporary file past a few MB — see core/spool.ts),
  * because the categories between the two arrays are final only at the end (labels outside the
  * config add categories as they appear). `finish` writes the categories, copies the spooled
  * annotations in and closes the object. Memory holds one task, the category list and bounded
@@ -46,7 +46,6 @@ import {
 } from '../images/geometry.ts';
 import { ImageProbe } from '../images/image-info.ts';
 import { ImageResolver } from '../images/resolve.ts';
-import { createSpool, type Spool } from '../images/spool.ts';
 import {
   hasKey,
   indentJson,
@@ -62,6 +61,7 @@ import { annotatorOf, type Item, itemsOfTask, type TaskRef } from '../items.ts';
 import { pyRound, ujsonFloat } from '../json/py-number.ts';
 import { quoteString, stringify, UJSON_PRETTY_ASCII } from '../json/serialize.ts';
 import { type JsonObject, type JsonValue, num, setKey } from '../json/value.ts';
+import { createSpool, type Spool } from '../spool.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
 
 const CATEGORY_KEYS = ['rectanglelabels', 'polygonlabels', 'keypointlabels', 'labels'] as const;

@@ -30,7 +30,10 @@ export const annotationSchema = z.looseObject({
   updated_at: z.string().nullish(),
   lead_time: jsonNumber.nullish(),
 });
-export const predictionSchema = z.looseObject({ result: z.array(z.unknown()).nullish(), score: jsonNumber.nullish() });
+export const predictionSchema = z.looseObject({
+  result: z.array(z.unknown()).nullish(),
+  score: jsonNumber.nullish(),
+});
 export const draftSchema = z.looseObject({ result: z.array(z.unknown()).nullish() });
 
 export const taskSchema = z.looseObject({
@@ -60,7 +63,13 @@ export type StorageLayout = 'annotation' | 'task';
 export function detectLayout(body: unknown): StorageLayout | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const o = body as JsonObject;
-  if ('task' in o && typeof o.task === 'object' && o.task !== null && !Array.isArray(o.task) && 'result' in o) {
+  if (
+    'task' in o &&
+    typeof o.task === 'object' &&
+    o.task !== null &&
+    !Array.isArray(o.task) &&
+    'result' in o
+  ) {
     return 'annotation';
   }
   if ('data' in o) return 'task';

@@ -1,8 +1,6 @@
-import { readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRle, maskToRle } from '../../../functions/core/brush/rle.ts';
-import { categoryColor, pyDateTimeStr, Spool } from '../../../functions/core/formats/brush-coco.ts';
+import { categoryColor, pyDateTimeStr } from '../../../functions/core/formats/brush-coco.ts';
 import { exportWith } from '../../helpers/export.ts';
 
 // The export clock is 2026-01-02T03:04:05.678Z; `date_created` is local time, as Python prints it.
@@ -434,33 +432,6 @@ describe('BRUSH_TO_COCO', () => {
     const region = { ...brush(BLOCK, ['A']), value: { rle: maskToRle(mask), brushlabels: ['A'] } };
     const { json } = await coco([task(1, 'a.jpg', [region])]);
     expect(json.annotations[0].segmentation).toEqual([[1, 1, 1, 2, 3, 2, 3, 1]]);
-  });
-});
-
-describe('Spool', () => {
-  const leftovers = () => readdirSync(tmpdir()).filter((n) => n.startsWith('ls-export-'));
-
-  it('keeps small content in memory', async () => {
-    const spool = new Spool();
-    await spool.append('a');
-    await spool.append('b');
-    expect(spool.spilledBytes).toBe(0);
-    const parts: string[] = [];
-    for await (const c of spool.drain()) parts.push(Buffer.from(c).toString('utf8'));
-    expect(parts.join('')).toBe('ab');
-  });
-
-  it('spills to an anonymous temporary file and reads it back in order, leaving nothing behind', async () => {
-    const before = leftovers();
-    const spool = new Spool(16);
-    const pieces = Array.from({ length: 50 }, (_, i) => `piece ${i} — ü ✓\n`);
-    for (const p of pieces) await spool.append(p);
-    expect(spool.spilledBytes).toBeGreaterThan(0);
-    expect(leftovers()).toEqual(before);
-    const chunks: Buffer[] = [];
-    for await (const c of spool.drain(7)) chunks.push(Buffer.from(c));
-    expect(Buffer.concat(chunks).toString('utf8')).toBe(pieces.join(''));
-    expect(spool.spilledBytes).toBe(0);
   });
 });
 

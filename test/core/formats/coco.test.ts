@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { parseLabelConfig } from '../../../functions/core/config/label-config.ts';
 import { cocoWriter } from '../../../functions/core/formats/coco.ts';
 import { parseExportOptions } from '../../../functions/core/formats/options.ts';
-import { createSpool } from '../../../functions/core/images/spool.ts';
 import { pyDateTimeStr } from '../../../functions/core/images/values.ts';
 import { parseJson } from '../../../functions/core/json/parse.ts';
 import { stringify, UJSON_PRETTY_ASCII } from '../../../functions/core/json/serialize.ts';
 import type { JsonObject } from '../../../functions/core/json/value.ts';
 import { Report } from '../../../functions/core/report.ts';
+import { createSpool } from '../../../functions/core/spool.ts';
 import { exportWith, fixture, MemorySink } from '../../helpers/export.ts';
 import { FakeMedia, pngBytes } from '../images/fake-media.ts';
 

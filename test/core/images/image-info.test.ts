@@ -6,7 +6,6 @@ import {
   parseImageHeader,
   readImageHeader,
 } from '../../../functions/core/images/image-info.ts';
-import { createSpool } from '../../../functions/core/images/spool.ts';
 import { FakeMedia, jpegBytes, pngBytes } from './fake-media.ts';
 
 describe('image headers', () => {
@@ -67,35 +66,5 @@ describe('image headers', () => {
     lru.get('a');
     lru.set('c', 3);
     expect([lru.get('a'), lru.get('b'), lru.get('c')]).toEqual([1, undefined, 3]);
-  });
-});
-
-describe('spool', () => {
-  const read = async (it: AsyncIterable<Uint8Array>) => {
-    const parts: Uint8Array[] = [];
-    for await (const c of it) parts.push(c);
-    return Buffer.concat(parts).toString('utf8');
-  };
-
-  it('keeps small text in memory', async () => {
-    const spool = createSpool({ memoryLimit: 1024 });
-    await spool.write('héllo ');
-    await spool.write('world');
-    expect(spool.spilled).toBe(false);
-    expect(await read(spool.drain())).toBe('héllo world');
-  });
-
-  it('spills to a temporary file past its memory limit and reads everything back in order', async () => {
-    const spool = createSpool({ memoryLimit: 100 });
-    let expected = '';
-    for (let i = 0; i < 5000; i++) {
-      const line = `line ${i} ü\n`;
-      expected += line;
-      await spool.write(line);
-    }
-    expect(spool.spilled).toBe(true);
-    expect(spool.size).toBe(Buffer.byteLength(expected));
-    expect(await read(spool.drain())).toBe(expected);
-    expect(spool.spilled).toBe(false);
   });
 });

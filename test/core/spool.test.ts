@@ -1,0 +1,34 @@
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { createSpool } from '../../functions/core/spool.ts';
+
+const leftovers = () => readdirSync(tmpdir()).filter((n) => n.startsWith('ls-export-'));
+
+async function readBack(chunks: AsyncIterable<Uint8Array>): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const c of chunks) parts.push(Buffer.from(c));
+  return Buffer.concat(parts).toString('utf8');
+}
+
+describe('spool', () => {
+  it('keeps small content in memory', async () => {
+    const spool = createSpool();
+    await spool.write('a');
+    await spool.write('b');
+    expect(spool.spilled).toBe(false);
+    expect(spool.size).toBe(2);
+    expect(await readBack(spool.drain())).toBe('ab');
+  });
+
+  it('spills to an anonymous temporary file, reads back in order, leaves nothing behind', async () => {
+    const before = leftovers();
+    const spool = createSpool({ memoryLimit: 16 });
+    const pieces = Array.from({ length: 50 }, (_, i) => `piece ${i} — ü ✓\n`);
+    for (const p of pieces) await spool.write(p);
+    expect(spool.spilled).toBe(true);
+    expect(leftovers()).toEqual(before);
+    expect(await readBack(spool.drain(7))).toBe(pieces.join(''));
+    expect(spool.spilled).toBe(false);
+  });
+});
