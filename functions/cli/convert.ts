@@ -1,6 +1,6 @@
 /** `ls-export convert`: one input, one label config, one format, into an output folder. */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { isFormatName, supportedFormats } from '../core/config/formats.ts';
 import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
 import type { LabelSchema } from '../core/config/schema.ts';
@@ -12,6 +12,7 @@ import { FsObjectStore } from '../storage/fs.ts';
 import { LocalMedia } from '../storage/media.ts';
 import { StoreSink } from '../storage/sink.ts';
 import { NotFoundError } from '../storage/types.ts';
+import { zipFolder } from '../storage/zip.ts';
 import { type ConvertArgs, UsageError } from './args.ts';
 import { CliError } from './errors.ts';
 import { Progress } from './progress.ts';
@@ -55,13 +56,25 @@ export async function runConvert(args: ConvertArgs): Promise<void> {
       `format ${format} is not supported by this label config (it supports: ${supported.join(', ')})`,
     );
   }
-  const options = parseExportOptions({
-    dataKey: args.dataKey,
-    csvSeparator: args.csvSeparator,
-    spacy: args.spacy,
-    annotatorEmails: args.annotatorEmails,
-    ...fixOptions(args.fix),
-  });
+  let options: ReturnType<typeof parseExportOptions>;
+  try {
+    options = parseExportOptions({
+      dataKey: args.dataKey,
+      csvSeparator: args.csvSeparator,
+      spacy: args.spacy,
+      annotatorEmails: args.annotatorEmails,
+      labelStudioUrl: args.labelStudioUrl,
+      cocoAnnotator: args.cocoAnnotator,
+      vocImages: args.vocImages,
+      brushMaxPixels: args.brushMaxPixels,
+      ...fixOptions(args.fix),
+    });
+  } catch (err) {
+    const issue = (err as { issues?: Array<{ path: unknown[]; message: string }> }).issues?.[0];
+    throw new UsageError(issue ? `${issue.path.join('.')}: ${issue.message}` : (err as Error).message);
+  }
+  // Label Studio's converter finds uploads under <project_dir>/upload when no upload dir is given.
+  const uploadDir = args.uploadDir ?? (args.projectDir ? join(args.projectDir, 'upload') : undefined);
 
   let source: Awaited<ReturnType<typeof openSource>>;
   try {
@@ -73,10 +86,12 @@ export async function runConvert(args: ConvertArgs): Promise<void> {
 
   const outDir = resolve(args.output);
   await mkdir(outDir, { recursive: true });
-  const sink = new StoreSink(new FsObjectStore(outDir), '');
+  // With --zip the files are written to a scratch folder first, then zipped in one stream.
+  const filesDir = args.zip ? await mkdtemp(join(outDir, '.ls-export-')) : outDir;
+  const sink = new StoreSink(new FsObjectStore(filesDir), '');
   const report = new Report();
   const progress = new Progress(!args.quiet);
-  const media = new LocalMedia({ uploadDir: args.uploadDir, s3: () => s3Client(args) });
+  const media = new LocalMedia({ uploadDir, s3: () => s3Client(args) });
 
   let tasks: number | undefined;
   if (format === 'JSON' && source instanceof SingleFileSource && !source.isJsonLines) {
@@ -95,10 +110,23 @@ export async function runConvert(args: ConvertArgs): Promise<void> {
     tasks = stats.tasks;
   }
   progress.done();
+  let zipName: string | undefined;
+  if (args.zip) {
+    zipName = `${format}.zip`;
+    try {
+      await zipFolder(
+        filesDir,
+        sink.files.map((f) => f.path),
+        join(outDir, zipName),
+      );
+    } finally {
+      await rm(filesDir, { recursive: true, force: true });
+    }
+  }
   await writeFile(resolve(outDir, 'report.json'), `${JSON.stringify(report.toJSON(), null, 2)}\n`);
 
   const seconds = progress.elapsedSeconds();
-  const files = sink.files.length;
+  const files = zipName ? 1 : sink.files.length;
   const what = tasks === undefined ? 'copied the export' : `exported ${tasks.toLocaleString('en-US')} tasks`;
   const rate =
     tasks && seconds > 0 ? ` (${Math.round(tasks / seconds).toLocaleString('en-US')} tasks/s)` : '';
@@ -106,7 +134,7 @@ export async function runConvert(args: ConvertArgs): Promise<void> {
   const warned = report.warningCount ? `, ${report.warningCount} warnings` : '';
   if (!args.quiet) {
     process.stderr.write(
-      `ls-export: ${what} as ${format} into ${args.output} (${files} file${files === 1 ? '' : 's'}) in ${seconds.toFixed(1)} s${rate}${skipped}${warned} — see report.json\n`,
+      `ls-export: ${what} as ${format} into ${zipName ? join(args.output, zipName) : args.output} (${files} file${files === 1 ? '' : 's'}) in ${seconds.toFixed(1)} s${rate}${skipped}${warned} — see report.json\n`,
     );
   }
 }

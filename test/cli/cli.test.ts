@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -98,6 +98,37 @@ describe('ls-export CLI', () => {
     const usage = cli('convert', '-i', TEXT_TASKS);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('missing -c/--config');
+  });
+
+  it('--zip writes one archive with the whole tree (YOLO fixture), memory-flat', () => {
+    const out = tmp();
+    const r = cli(
+      'convert',
+      '-i',
+      join(FIXTURES, 'test_export_yolo', 'data.json'),
+      '-c',
+      join(FIXTURES, 'test_export_yolo', 'label_config.xml'),
+      '-o',
+      out,
+      '-f',
+      'YOLO',
+      '--zip',
+    );
+    expect(r.status).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['YOLO.zip', 'report.json']);
+    // Read the archive with an independent implementation (Python's zipfile).
+    const listing = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); print("\\n".join(sorted(z.namelist()))); print(z.read("classes.txt").decode())',
+        join(out, 'YOLO.zip'),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(listing.stdout).toBe(
+      'classes.txt\nlabels/718f1d05__image1.txt\nlabels/eee3b1dc__image2.txt\nnotes.json\nparasites\nwhite\n\n',
+    );
   });
 
   it('formats lists what a config supports', () => {
