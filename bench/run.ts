@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
 import { CONFIGS, exportChunks, type Kind, makeWav } from './generate.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -26,6 +27,13 @@ const BASELINE: Record<string, number> = {
   'CSV text-ner': 4671,
   'ASR_MANIFEST audio-asr': 3312,
 };
+
+/**
+ * Each run gets a fixed old-space heap: a format whose memory grew with the task count would fail
+ * at 100,000 tasks instead of quietly using more (V8 otherwise grows its heap lazily, which makes
+ * peak RSS drift upwards with run length even when nothing is retained).
+ */
+const HEAP_MIB = 128;
 
 const RUNS: Array<[string, Kind]> = [
   ['JSON_MIN', 'image-bbox'],
@@ -79,6 +87,23 @@ interface Result {
   maxRssMiB: number;
 }
 
+/**
+ * The measured program is bundled with esbuild first, as the Lambda functions are: figures then
+ * reflect the code, not the TypeScript loader the CLI uses for convenience.
+ */
+const BUNDLE = join(WORK, 'convert-one.mjs');
+mkdirSync(WORK, { recursive: true });
+await build({
+  entryPoints: [join(ROOT, 'bench', 'convert-one.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outfile: BUNDLE,
+  packages: 'external',
+  logLevel: 'warning',
+});
+
 function measure(format: string, input: { file: string; config: string; uploadDir: string }): Result {
   const out = join(WORK, 'out');
   rmSync(out, { recursive: true, force: true });
@@ -87,8 +112,8 @@ function measure(format: string, input: { file: string; config: string; uploadDi
   const r = spawnSync(
     process.execPath,
     [
-      join(ROOT, 'bin', 'run-ts.mjs'),
-      join(ROOT, 'bench', 'convert-one.ts'),
+      `--max-old-space-size=${HEAP_MIB}`,
+      BUNDLE,
       '--input',
       input.file,
       '--config',

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,6 +17,10 @@ import {
   PreconditionFailedError,
   type PutOptions,
 } from './types.ts';
+
+let tmpCounter = 0;
+/** A unique sibling name, so concurrent writes to one key never share a temporary file. */
+const tmpName = (p: string) => `${p}.${process.pid}.${++tmpCounter}.tmp`;
 
 const etagOf = (data: Uint8Array | string) => `"${createHash('md5').update(data).digest('hex')}"`;
 
@@ -104,11 +108,9 @@ export class FsObjectStore implements ObjectStore {
     await this.check(key, options);
     const p = this.path(key);
     await this.ensureDir(dirname(p));
-    const tmp = `${p}.${process.pid}.${Date.now()}.tmp`;
-    await pipeline(
-      Readable.from([typeof body === 'string' ? Buffer.from(body) : body]),
-      createWriteStream(tmp),
-    );
+    // Write beside the target and rename: a reader never sees a half-written file.
+    const tmp = tmpName(p);
+    await writeFile(tmp, body);
     await rename(tmp, p);
     return { etag: etagOf(body) };
   }
@@ -122,7 +124,7 @@ export class FsObjectStore implements ObjectStore {
     const p = this.path(key);
     await this.ensureDir(dirname(p));
     // Write beside the target and rename: a reader never sees a half-written file.
-    const tmp = `${p}.${process.pid}.${Date.now()}.tmp`;
+    const tmp = tmpName(p);
     try {
       await pipeline(Readable.from(body), createWriteStream(tmp));
     } catch (err) {
