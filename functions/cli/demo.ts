@@ -1,35 +1,72 @@
 /**
- * `npm run demo`: converts the bundled sample projects (samples/: image boxes, text NER, audio
- * transcription) into every format their configs support, under demo-output/, and prints what it
- * wrote. No AWS account, no network.
+ * `npm run demo`: everything on one machine, no AWS account, no network.
+ *  1. The converter: each bundled sample project (samples/) into every format its config supports,
+ *     under demo-output/local/.
+ *  2. The serverless pipeline, event-driven, against an in-process S3 server (fauxqs on 127.0.0.1):
+ *     Label Studio's target storage is played (both layouts, updates, deletes, a malformed object),
+ *     the S3 notifications go — duplicated and out of order, in AWS's shape — to the ingest
+ *     handler, the debounced render handler refreshes latest/, and a snapshot is created, converted
+ *     and downloaded through the export API handler. Exports are mirrored under demo-output/pipeline/.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, SQSRecord } from 'aws-lambda';
 import { supportedFormats } from '../core/config/formats.ts';
 import { parseLabelConfig } from '../core/config/label-config.ts';
 import { runExport } from '../core/export.ts';
 import { parseExportOptions } from '../core/formats/options.ts';
 import { implementedFormats } from '../core/formats/registry.ts';
+import { parseJson } from '../core/json/parse.ts';
+import { PY_JSON_COMPACT, stringify } from '../core/json/serialize.ts';
+import { isJsonObject, type JsonObject } from '../core/json/value.ts';
 import { SingleFileSource } from '../core/readers/single-file.ts';
 import { Report } from '../core/report.ts';
+import { createApiHandler } from '../handlers/api.ts';
+import { createRuntime } from '../handlers/env.ts';
+import { createIngestHandler } from '../handlers/ingest.ts';
+import { LocalBus } from '../handlers/local.ts';
+import { createRenderHandler } from '../handlers/render.ts';
+import { createSnapshotHandler } from '../handlers/snapshot.ts';
+import { type PipelineConfig, parseConfig } from '../pipeline/config.ts';
+import { silentLogger } from '../pipeline/context.ts';
+import { annotationObjects, type StorageObject, taskObject } from '../pipeline/ls-storage.ts';
+import type { Manifest } from '../pipeline/manifest.ts';
+import { parseS3Url, projectPaths, watchedPrefix } from '../pipeline/paths.ts';
+import { readJson } from '../pipeline/store-util.ts';
 import { FsObjectStore } from '../storage/fs.ts';
 import { LocalMedia } from '../storage/media.ts';
+import { s3ClientConfig } from '../storage/s3.ts';
 import { StoreSink } from '../storage/sink.ts';
+import { readAll } from '../storage/types.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SAMPLES = ['image-bbox', 'text-ner', 'audio-asr'];
 
+type Log = (s: string) => void;
+
 export async function runDemo(
   outRoot = join(ROOT, 'demo-output'),
-  log = (s: string) => process.stdout.write(`${s}\n`),
+  log: Log = (s) => process.stdout.write(`${s}\n`),
 ) {
   await rm(outRoot, { recursive: true, force: true });
+  const started = Date.now();
+  log('1. The converter, on this machine (samples/ → demo-output/local/)');
+  await localConversions(join(outRoot, 'local'), log);
+  log('\n2. The serverless pipeline, on a local S3 server (fauxqs, in-process on 127.0.0.1)');
+  await pipelineDemo(join(outRoot, 'pipeline'), log);
+  log(
+    `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s: open ${relative(process.cwd(), outRoot) || '.'}/ to see every export.`,
+  );
+}
+
+async function localConversions(outRoot: string, log: Log): Promise<void> {
   const implemented = new Set(implementedFormats());
   for (const sample of SAMPLES) {
     const dir = join(ROOT, 'samples', sample);
     const schema = parseLabelConfig(await readFile(join(dir, 'config.xml'), 'utf8'));
     const formats = supportedFormats(schema).filter((f) => implemented.has(f));
-    log(`\n${sample}: ${formats.join(', ')}`);
+    log(`  ${sample}: ${formats.join(', ')}`);
     for (const format of formats) {
       const outDir = join(outRoot, sample, format);
       await mkdir(outDir, { recursive: true });
@@ -48,11 +85,251 @@ export async function runDemo(
       const shown =
         sink.files.length > 3 ? `${sink.files.length} files` : sink.files.map((f) => f.path).join(', ');
       log(
-        `  ${format.padEnd(22)} ${tasks} tasks → ${relative(ROOT, outDir)}/ (${shown}, ${bytes.toLocaleString('en-US')} bytes)${report.skippedCount ? `, ${report.skippedCount} skipped` : ''}`,
+        `    ${format.padEnd(20)} ${tasks} tasks → ${relative(ROOT, outDir)}/ (${shown}, ${bytes.toLocaleString('en-US')} bytes)${report.skippedCount ? `, ${report.skippedCount} skipped` : ''}`,
       );
     }
   }
-  log(
-    `\nDone: open ${relative(process.cwd(), outRoot) || '.'}/ to see every export; each folder has its report.json.`,
-  );
+}
+
+/** A deterministic shuffle (the demo prints the same story every time). */
+function scramble<T>(xs: T[]): T[] {
+  const a = [...xs];
+  let s = 42;
+  for (let i = a.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    const j = s % (i + 1);
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+async function pipelineDemo(outRoot: string, log: Log): Promise<void> {
+  // The SDK warns once that releases after January 2027 need Node 22; the Lambdas run on Node 22+
+  // (docs/pipeline.md), and the warning would only clutter the demo's story on a Node 20 machine.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { startFauxqs } = await import('fauxqs');
+  const server = await startFauxqs({ port: 0, logger: false });
+  try {
+    const endpoint = `http://127.0.0.1:${server.port}`;
+    const client = new S3Client({
+      ...s3ClientConfig({ endpoint, region: 'us-east-1' }),
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const config: PipelineConfig = parseConfig(
+      await readFile(join(ROOT, 'samples', 'pipeline-config.json'), 'utf8'),
+    );
+    const buckets = new Set<string>();
+    for (const p of config.projects) {
+      buckets.add(p.source.bucket).add(p.export.bucket);
+      if (p.media.uploadPrefix) buckets.add(parseS3Url(p.media.uploadPrefix).bucket);
+    }
+    for (const Bucket of buckets) await client.send(new CreateBucketCommand({ Bucket }));
+    log(`  S3 endpoint ${endpoint}; buckets ${[...buckets].join(', ')}`);
+
+    // S3 → SQS notifications, as the stack configures them (fauxqs emits none: LocalBus plays them).
+    const bus = new LocalBus();
+    for (const p of config.projects) {
+      bus.notify({ bucket: p.source.bucket, prefix: watchedPrefix(p.source.prefix), queue: 'ingest' });
+      bus.notify({
+        bucket: p.export.bucket,
+        prefix: projectPaths(p).dirty,
+        events: ['created'],
+        queue: 'render',
+        delaySeconds: 60,
+      });
+      bus.notify({
+        bucket: p.export.bucket,
+        prefix: projectPaths(p).exportRequests,
+        suffix: '.json',
+        events: ['created'],
+        queue: 'snapshot',
+      });
+    }
+    const rt = createRuntime({
+      config,
+      client,
+      log: silentLogger,
+      storeOptions: { emulateConditionalWrites: true },
+      wrapStore: (store, bucket) => bus.wrap(store, bucket),
+    });
+    const store = (bucket: string) => rt.ctx.store(bucket);
+
+    // The label configs and Label Studio's uploaded media live in S3 too.
+    for (const p of config.projects) {
+      const sample = join(ROOT, 'samples', p.id);
+      if ('s3' in p.labelConfig) {
+        const { bucket, prefix } = parseS3Url(p.labelConfig.s3);
+        await store(bucket).put(prefix, await readFile(join(sample, 'config.xml')));
+      }
+      if (p.media.uploadPrefix) {
+        const { bucket, prefix } = parseS3Url(p.media.uploadPrefix);
+        const upload = new FsObjectStore(join(sample, 'upload'));
+        for await (const o of upload.list(''))
+          await store(bucket).put(`${prefix}${o.key}`, await readAll((await upload.get(o.key)).body));
+      }
+    }
+
+    // Label Studio writes its target storage: image-bbox and text-ner in the annotation layout
+    // (one object per annotation), audio-asr in the task layout (one <task id>.json per task).
+    const written: Record<string, StorageObject[]> = {};
+    for (const p of config.projects) {
+      const tasks = parseJson(
+        await readFile(join(ROOT, 'samples', p.id, 'tasks.json'), 'utf8'),
+      ) as JsonObject[];
+      const prefix = p.source.prefix.replace(/\/$/, '') + (p.source.prefix.endsWith('/') ? '/' : '');
+      const objects = tasks.flatMap((t) =>
+        p.id === 'audio-asr'
+          ? Array.isArray(t.annotations) && t.annotations.length
+            ? [taskObject(t, prefix)]
+            : []
+          : annotationObjects(t, prefix),
+      );
+      for (const o of objects) await store(p.source.bucket).put(o.key, o.body);
+      written[p.id] = objects;
+    }
+    const src = store(config.projects[0].source.bucket);
+    // Annotators keep working: updates (a later updated_at), deletions, and one broken object.
+    const edit = (o: StorageObject, stamp: string) => {
+      const body = parseJson(o.body) as JsonObject;
+      body.updated_at = stamp;
+      if (Array.isArray(body.annotations))
+        for (const a of body.annotations) if (isJsonObject(a)) a.updated_at = stamp;
+      if (typeof body.lead_time === 'number') body.lead_time += 30;
+      return stringify(body, PY_JSON_COMPACT);
+    };
+    const img = written['image-bbox'];
+    const ner = written['text-ner'];
+    const asr = written['audio-asr'];
+    await src.put(img[0].key, edit(img[0], '2026-02-01T09:00:00.000000Z'));
+    await src.put(img[0].key, edit(img[0], '2026-02-01T09:05:00.000000Z'));
+    await src.put(ner[3].key, edit(ner[3], '2026-02-01T09:10:00.000000Z'));
+    await src.put(asr[2].key, edit(asr[2], '2026-02-01T09:15:00.000000Z'));
+    await src.delete(img[1].key);
+    await src.delete(asr[5].key);
+    await src.put(`${ner[0].key.replace(/[^/]+$/, '')}9999`, '{"id": 9999, "result": [{"from_name": "ner", ');
+    const changes = img.length + ner.length + asr.length + 4 + 2 + 1;
+    log(
+      `  Label Studio wrote ${changes} object versions under s3://${src.description.replace('s3://', '')}/ls/ (annotation and task layouts, 4 updates, 2 deletes, 1 malformed)`,
+    );
+
+    // SQS delivers each notification at least once, in any order.
+    const ingest = createIngestHandler(() => rt);
+    const messages = bus.take('ingest');
+    const delivered: SQSRecord[] = scramble([...messages, ...messages.filter((_, i) => i % 7 === 0)]);
+    let batches = 0;
+    let failed = 0;
+    for (let i = 0; i < delivered.length; i += 10) {
+      const res = await ingest({ Records: delivered.slice(i, i + 10) });
+      batches++;
+      failed += res.batchItemFailures.length;
+    }
+    log(
+      `  ingest: ${delivered.length} S3 event messages (${delivered.length - messages.length} duplicates, shuffled) in ${batches} SQS batches, ${failed} failed`,
+    );
+
+    // The render queue delays each dirty marker's event (the debounce), then renders.
+    const render = createRenderHandler(() => rt);
+    bus.time += 61_000;
+    let renders = 0;
+    await bus.deliver('render', async (e) => {
+      renders += e.Records.length;
+      return render(e);
+    });
+    log(
+      `  render: ${renders} render message(s) for ${config.projects.length} projects (one dirty marker per project, however many writes)`,
+    );
+
+    for (const p of config.projects) {
+      const out = store(p.export.bucket);
+      const paths = projectPaths(p);
+      const manifest = (await readJson<Manifest>(out, paths.latestManifest))?.value;
+      if (!manifest) {
+        log(`  ${p.id}: no export`);
+        continue;
+      }
+      log(
+        `\n  ${p.id}: s3://${p.export.bucket}/${paths.latestManifest} — state v${manifest.state.version}, ${manifest.counts.tasks} tasks, ${manifest.counts.annotations} annotations`,
+      );
+      for (const f of manifest.formats) {
+        const files = f.files ?? [];
+        const bytes = files.reduce((n, x) => n + x.bytes, 0);
+        const where =
+          files.length === 1 ? files[0].key : `${manifest.prefix}${f.format}/ (${files.length} files)`;
+        log(
+          `    ${f.format.padEnd(14)} ${f.status === 'completed' ? `${where}, ${bytes.toLocaleString('en-US')} bytes` : `skipped: ${f.reason}`}`,
+        );
+        for (const file of files) {
+          const local = join(outRoot, p.id, 'latest', f.format, file.path);
+          await mkdir(dirname(local), { recursive: true });
+          await writeFile(local, await readAll((await out.get(file.key)).body));
+        }
+      }
+      for (const s of manifest.report.sourceObjects)
+        log(`    skipped source object ${s.source}: ${s.reason}`);
+      for (const s of manifest.report.skipped) log(`    skipped by the converter ${s.source}: ${s.reason}`);
+      await writeFile(join(outRoot, p.id, 'latest', 'manifest.json'), JSON.stringify(manifest, null, 2));
+    }
+
+    // A snapshot through the export API, as a Label Studio client would make one.
+    const api = createApiHandler(() => rt);
+    const snapshot = createSnapshotHandler(() => rt);
+    const call = async (method: string, path: string, body?: unknown, query?: Record<string, string>) => {
+      const res = (await api({
+        rawPath: path,
+        queryStringParameters: query,
+        requestContext: { http: { method } },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        isBase64Encoded: false,
+      } as unknown as APIGatewayProxyEventV2)) as APIGatewayProxyStructuredResultV2;
+      return {
+        status: res.statusCode ?? 0,
+        headers: res.headers ?? {},
+        json: res.body ? JSON.parse(res.body) : undefined,
+      };
+    };
+    const work = () => bus.deliver('snapshot', (e) => snapshot(e) as never);
+    const ner2 = config.projects.find((p) => p.id === 'text-ner')!;
+    const base = `/api/projects/${ner2.lsProjectId}`;
+    const created = await call('POST', `${base}/exports`, {
+      task_filter_options: { only_with_annotations: true },
+      annotation_filter_options: { usual: true },
+      serialization_options: { annotations__completed_by: { only_id: false } },
+      anonymize: true,
+    });
+    log(
+      `\n  API POST ${base}/exports → ${created.status}, export ${created.json.id} "${created.json.title}" ${created.json.status}`,
+    );
+    await work();
+    const done = await call('GET', `${base}/exports/${created.json.id}`);
+    log(
+      `  API GET  ${base}/exports/${created.json.id} → ${done.json.status}, ${done.json.counters.task_number} tasks, md5 ${done.json.md5}`,
+    );
+    const conv = await call('POST', `${base}/exports/${created.json.id}/convert`, {
+      export_type: 'CONLL2003',
+    });
+    log(`  API POST ${base}/exports/${created.json.id}/convert CONLL2003 → ${conv.status}`);
+    await work();
+    for (const type of [undefined, 'CONLL2003']) {
+      const dl = await call(
+        'GET',
+        `${base}/exports/${created.json.id}/download`,
+        undefined,
+        type ? { exportType: type } : undefined,
+      );
+      const body = Buffer.from(await (await fetch(String(dl.headers.location))).arrayBuffer());
+      const file = join(outRoot, ner2.id, 'snapshots', String(dl.json.filename));
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, body);
+      log(
+        `  API GET  …/download${type ? `?exportType=${type}` : ''} → ${dl.status} to a presigned URL; saved ${relative(ROOT, file)} (${body.length.toLocaleString('en-US')} bytes)`,
+      );
+    }
+    const nightly = (await snapshot({ kind: 'nightly' })) as {
+      results: Array<{ project: string; status: string }>;
+    };
+    log(`  nightly schedule: ${nightly.results.map((r) => `${r.project} ${r.status}`).join(', ')}`);
+    log(`\n  Exports are mirrored under ${relative(ROOT, outRoot)}/<project>/ (latest/ and snapshots/).`);
+  } finally {
+    await server.stop();
+  }
 }

@@ -11,7 +11,11 @@ import { HELP } from './help.ts';
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    const { values, positionals } = parseCommandLine(argv);
+    // `sync` has options of its own (functions/cli/sync.ts parses them).
+    const { values, positionals } =
+      argv[0] === 'sync'
+        ? { values: {} as ReturnType<typeof parseCommandLine>['values'], positionals: ['sync'] }
+        : parseCommandLine(argv);
     const [command] = positionals;
     if (values.help || command === 'help' || !command) {
       process.stdout.write(HELP);
@@ -26,13 +30,22 @@ export async function main(argv: string[]): Promise<number> {
         if (!values.config) throw new UsageError('missing -c/--config (the project label config XML)');
         await runFormats(values.config);
         return 0;
+      case 'sync': {
+        if (argv.includes('--help') || argv.includes('-h')) {
+          process.stdout.write(HELP);
+          return 0;
+        }
+        const { runSync, syncArgs } = await import('./sync.ts');
+        await runSync(syncArgs(argv.slice(1)));
+        return 0;
+      }
       case 'demo': {
         const { runDemo } = await import('./demo.ts');
         await runDemo();
         return 0;
       }
       default:
-        throw new UsageError(`unknown command "${command}" (try: convert, formats, demo)`);
+        throw new UsageError(`unknown command "${command}" (try: convert, formats, sync, demo)`);
     }
   } catch (err) {
     if (err instanceof UsageError) {

@@ -6,48 +6,54 @@ import { z } from 'zod';
 import { FORMAT_NAMES } from '../core/config/formats.ts';
 import { exportOptionsSchema } from '../core/formats/options.ts';
 
-const bucketName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name');
+const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name');
 /** A key prefix; Label Studio does not normalise prefixes, so `exports/` and `exports` both occur. */
 const prefix = z.string().max(512).default('');
 
 export const locationSchema = z.object({ bucket: bucketName, prefix });
 
-/** Label Studio's snapshot options (docs/ls-storage-export-api.md §3.2), plus our `anonymize`. */
+/**
+ * Label Studio's snapshot options (docs/ls-storage-export-api.md §3.2), plus our `anonymize`.
+ * As in Label Studio, an omitted `task_filter_options` exports every task and an omitted
+ * `annotation_filter_options` keeps every annotation; once the object is given, `usual` defaults to
+ * true. A serialization option given with `only_id: false` (or `{}`) expands the field; omitted or
+ * `only_id: true` keeps ids.
+ */
+const filterMode = z.enum(['only', 'exclude']).nullish();
+const serializationOption = z.object({ only_id: z.boolean().optional() }).nullish();
 export const snapshotOptionsSchema = z
   .object({
     task_filter_options: z
       .object({
-        view: z.number().int().optional(),
-        skipped: z.enum(['only', 'exclude']).nullish(),
-        finished: z.enum(['only', 'exclude']).nullish(),
-        annotated: z.enum(['only', 'exclude']).nullish(),
+        view: z.number().int().nullish(),
+        skipped: filterMode,
+        finished: filterMode,
+        annotated: filterMode,
+        reviewed: filterMode,
         only_with_annotations: z.boolean().default(false),
       })
-      .default({ only_with_annotations: false }),
+      .nullish(),
     annotation_filter_options: z
       .object({
         usual: z.boolean().default(true),
         ground_truth: z.boolean().nullish(),
         skipped: z.boolean().nullish(),
+        reviewed: filterMode,
       })
-      .default({ usual: true }),
+      .nullish(),
     serialization_options: z
       .object({
-        drafts: z.object({ only_id: z.boolean().default(false) }).partial().nullish(),
-        predictions: z.object({ only_id: z.boolean().default(false) }).partial().nullish(),
-        annotations__completed_by: z.object({ only_id: z.boolean().default(false) }).partial().nullish(),
+        drafts: serializationOption,
+        predictions: serializationOption,
+        annotations__completed_by: serializationOption,
+        include_annotation_history: z.boolean().nullish(),
+        interpolate_key_frames: z.boolean().nullish(),
       })
-      .default({}),
+      .nullish(),
+    /** Ours, not Label Studio's: remove annotator identities everywhere (docs/pipeline.md). */
     anonymize: z.boolean().default(false),
   })
-  .default({
-    task_filter_options: { only_with_annotations: false },
-    annotation_filter_options: { usual: true },
-    serialization_options: {},
-    anonymize: false,
-  });
+  .default({ anonymize: false });
 export type SnapshotOptions = z.infer<typeof snapshotOptionsSchema>;
 
 export const projectSchema = z.object({
@@ -58,7 +64,10 @@ export const projectSchema = z.object({
   /** Where Label Studio's S3 target storage writes this project's objects. */
   source: locationSchema,
   /** The project's label config: inline XML, or an `s3://bucket/key` object holding it. */
-  labelConfig: z.union([z.object({ inline: z.string() }), z.object({ s3: z.string().regex(/^s3:\/\/[^/]+\/.+/) })]),
+  labelConfig: z.union([
+    z.object({ inline: z.string() }),
+    z.object({ s3: z.string().regex(/^s3:\/\/[^/]+\/.+/) }),
+  ]),
   /** Formats kept fresh under `latest/`. */
   formats: z.array(z.enum(FORMAT_NAMES)).min(1),
   /** Where exports, state and snapshots go. Must not lie under any watched source prefix. */
@@ -66,14 +75,23 @@ export const projectSchema = z.object({
   /** Converter options (data key, CSV separator, fixes). */
   options: exportOptionsSchema.partial().default({}),
   /** Where Label Studio's `/data/upload/…` media live (a copy of its upload folder in S3). */
-  media: z.object({ uploadPrefix: z.string().regex(/^s3:\/\/[^/]+\/?.*/).optional() }).default({}),
+  media: z
+    .object({
+      uploadPrefix: z
+        .string()
+        .regex(/^s3:\/\/[^/]+\/?.*/)
+        .optional(),
+    })
+    .default({}),
   snapshot: z
     .object({
-      /** Formats of nightly snapshots (default: the `formats` above). */
+      /** Formats of nightly snapshots (default: the `formats` above). JSON is always written. */
       formats: z.array(z.enum(FORMAT_NAMES)).optional(),
       options: snapshotOptionsSchema,
+      /** Whether the nightly schedule snapshots this project. */
+      nightly: z.boolean().default(true),
     })
-    .default({ options: snapshotOptionsSchema.parse(undefined) }),
+    .default({ options: snapshotOptionsSchema.parse(undefined), nightly: true }),
 });
 export type ProjectConfig = z.infer<typeof projectSchema>;
 
@@ -82,15 +100,46 @@ export function prefixContains(outer: string, inner: string): boolean {
   return inner.startsWith(outer);
 }
 
+/** Tuning of the pipeline; the defaults suit projects up to a few million tasks. */
+export const settingsSchema = z.object({
+  /** Tasks per state shard (by task-id range). Fixed when a project's state is created. */
+  shardTasks: z.number().int().min(1).max(100_000).default(100),
+  /** Shards of the key index (object key → task id). Fixed when a project's state is created. */
+  keyShards: z.number().int().min(1).max(4096).default(64),
+  /** Multipart part size for exports, MiB (S3 minimum 5). */
+  partSizeMiB: z.number().int().min(5).max(5120).default(8),
+  /** Parts uploaded in parallel per file. */
+  queueSize: z.number().int().min(1).max(16).default(4),
+  /** Source objects read in parallel by ingest and rebuild. */
+  readConcurrency: z.number().int().min(1).max(256).default(16),
+  /** Attempts of one compare-and-swap state write before the batch is retried by SQS. */
+  casAttempts: z.number().int().min(1).max(50).default(10),
+  /** A render lock older than this is considered abandoned (crashed render). */
+  lockTtlSeconds: z.number().int().min(30).default(900),
+  /** A dirty marker older than this is rewritten by ingest (its render message was lost). */
+  markerStaleSeconds: z.number().int().min(30).default(900),
+  /** Tombstones of deleted objects are kept this long (longer than any event can be delayed). */
+  tombstoneDays: z.number().int().min(1).default(15),
+  /** Keys per rebuild batch when a rebuild runs in one process (the Distributed Map batches itself). */
+  rebuildBatchSize: z.number().int().min(1).max(100_000).default(500),
+});
+export type PipelineSettings = z.infer<typeof settingsSchema>;
+
 export const configSchema = z
   .object({
     version: z.literal(1),
     projects: z.array(projectSchema).min(1),
+    settings: settingsSchema.default(settingsSchema.parse({})),
   })
   .superRefine((config, ctx) => {
     const ids = new Set<string>();
     for (const [i, p] of config.projects.entries()) {
-      if (ids.has(p.id)) ctx.addIssue({ code: 'custom', path: ['projects', i, 'id'], message: `duplicate project id "${p.id}"` });
+      if (ids.has(p.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['projects', i, 'id'],
+          message: `duplicate project id "${p.id}"`,
+        });
       ids.add(p.id);
       for (const other of config.projects) {
         if (other.source.bucket === p.export.bucket && prefixContains(other.source.prefix, p.export.prefix)) {

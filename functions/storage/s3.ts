@@ -1,17 +1,25 @@
-/** ObjectStore over an S3 bucket (or any S3-compatible endpoint). */
+/**
+ * ObjectStore over an S3 bucket (or any S3-compatible endpoint): streaming multipart uploads
+ * (lib-storage, aborted on failure), conditional writes (IfMatch/IfNoneMatch → PreconditionFailedError
+ * on 412/409), bounded retries of throttling and 5xx errors (503 SlowDown) on top of the SDK's own,
+ * a content type from the key's extension, and optional server-side encryption headers.
+ */
+
+import { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  paginateListObjectsV2,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   type S3ClientConfig,
   S3ServiceException,
+  type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { Readable } from 'node:stream';
 import {
   type GetResult,
   NotFoundError,
@@ -26,6 +34,21 @@ export interface S3StoreOptions {
   partSize?: number;
   /** Parts uploaded in parallel. */
   queueSize?: number;
+  /** Server-side encryption for every write (`AES256`, or `aws:kms` with an optional key id). */
+  sse?: { type: 'AES256' } | { type: 'aws:kms'; kmsKeyId?: string };
+  /**
+   * Attempts per request for throttling (503 SlowDown) and 5xx errors, with exponential backoff.
+   * These come on top of the SDK's retries (which mocks bypass); 1 disables them.
+   */
+  attempts?: number;
+  /** Base delay of that backoff, ms. */
+  retryBaseMs?: number;
+  /**
+   * Emulate conditional writes in this process (HEAD + compare under a per-key lock) for local
+   * S3 servers that ignore IfMatch/IfNoneMatch (fauxqs). Correct only within one process.
+   */
+  emulateConditionalWrites?: boolean;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Parses `s3://bucket/prefix` into its parts. */
@@ -35,22 +58,77 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   return { bucket: m[1], prefix: m[2] };
 }
 
-/** S3 client settings from explicit values (endpoint for S3-compatible servers forces path style). */
-export function s3ClientConfig(opts: { region?: string; endpoint?: string }): S3ClientConfig {
+/** S3 client settings from explicit values (an endpoint for S3-compatible servers forces path style). */
+export function s3ClientConfig(opts: {
+  region?: string;
+  endpoint?: string;
+  maxAttempts?: number;
+}): S3ClientConfig {
   return {
     region: opts.region ?? 'us-east-1',
+    maxAttempts: opts.maxAttempts ?? 5,
     ...(opts.endpoint ? { endpoint: opts.endpoint, forcePathStyle: true } : {}),
   };
 }
 
-const isPreconditionFailure = (err: unknown) =>
+const status = (err: unknown) =>
+  err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
+
+export const isPreconditionFailure = (err: unknown) =>
   err instanceof S3ServiceException &&
-  (err.$metadata.httpStatusCode === 412 || err.$metadata.httpStatusCode === 409 || err.name === 'PreconditionFailed');
+  (status(err) === 412 ||
+    status(err) === 409 ||
+    err.name === 'PreconditionFailed' ||
+    err.name === 'ConditionalRequestConflict');
 
 const isNotFound = (err: unknown) =>
-  err instanceof S3ServiceException && (err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata.httpStatusCode === 404);
+  err instanceof S3ServiceException &&
+  (err.name === 'NoSuchKey' || err.name === 'NotFound' || status(err) === 404);
+
+const RETRYABLE_NAMES = new Set([
+  'SlowDown',
+  'ServiceUnavailable',
+  'InternalError',
+  'RequestTimeout',
+  'ThrottlingException',
+  'RequestTimeTooSkewed',
+]);
+
+/** Throttling and server errors worth another try. */
+export const isRetryable = (err: unknown) => {
+  if (err instanceof S3ServiceException) {
+    const code = status(err) ?? 0;
+    return RETRYABLE_NAMES.has(err.name) || code === 503 || code === 500 || code === 502 || code === 504;
+  }
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EPIPE';
+};
+
+const CONTENT_TYPES: Record<string, string> = {
+  json: 'application/json',
+  jsonl: 'application/x-ndjson',
+  csv: 'text/csv; charset=utf-8',
+  tsv: 'text/tab-separated-values; charset=utf-8',
+  txt: 'text/plain; charset=utf-8',
+  conll: 'text/plain; charset=utf-8',
+  xml: 'application/xml',
+  zip: 'application/zip',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  wav: 'audio/wav',
+  npy: 'application/octet-stream',
+};
+
+/** A content type from the key's extension (undefined: S3's default). */
+export function contentTypeFor(key: string): string | undefined {
+  const m = /\.([A-Za-z0-9]+)$/.exec(key);
+  return m ? CONTENT_TYPES[m[1].toLowerCase()] : undefined;
+}
 
 export class S3ObjectStore implements ObjectStore {
+  private readonly locks = new Map<string, Promise<void>>();
+
   constructor(
     readonly client: S3Client,
     readonly bucket: string,
@@ -61,23 +139,55 @@ export class S3ObjectStore implements ObjectStore {
     return `s3://${this.bucket}`;
   }
 
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: prefix })) {
-      for (const o of page.Contents ?? []) {
-        if (o.Key === undefined) continue;
-        yield { key: o.Key, size: o.Size, etag: o.ETag, lastModified: o.LastModified };
+  private async retry<T>(what: () => Promise<T>): Promise<T> {
+    const attempts = Math.max(1, this.options.attempts ?? 4);
+    const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await what();
+      } catch (err) {
+        if (attempt >= attempts || !isRetryable(err)) throw err;
+        const cap = (this.options.retryBaseMs ?? 100) * 2 ** attempt;
+        await sleep(Math.floor(Math.random() * cap));
       }
     }
   }
 
+  private sseParams() {
+    const sse = this.options.sse;
+    if (!sse) return {};
+    return {
+      ServerSideEncryption: sse.type as ServerSideEncryption,
+      ...(sse.type === 'aws:kms' && sse.kmsKeyId ? { SSEKMSKeyId: sse.kmsKeyId } : {}),
+    };
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    let token: string | undefined;
+    do {
+      const page: ListObjectsV2CommandOutput = await this.retry(() =>
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+        ),
+      );
+      for (const o of page.Contents ?? []) {
+        if (o.Key === undefined) continue;
+        yield { key: o.Key, size: o.Size, etag: o.ETag, lastModified: o.LastModified };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
   async get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
     try {
-      const r = await this.client.send(
-        new GetObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          ...(range ? { Range: `bytes=${range.start}-${Math.max(range.start, range.end - 1)}` } : {}),
-        }),
+      const r = await this.retry(() =>
+        this.client.send(
+          new GetObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            ...(range ? { Range: `bytes=${range.start}-${Math.max(range.start, range.end - 1)}` } : {}),
+          }),
+        ),
       );
       return { body: r.Body as unknown as AsyncIterable<Uint8Array>, etag: r.ETag, size: r.ContentLength };
     } catch (err) {
@@ -88,7 +198,9 @@ export class S3ObjectStore implements ObjectStore {
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     try {
-      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const r = await this.retry(() =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })),
+      );
       return { key, size: r.ContentLength, etag: r.ETag, lastModified: r.LastModified };
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -96,44 +208,76 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /** Runs a conditional write under a per-key lock, checking the condition first (emulation only). */
+  private async conditional<T>(key: string, options: PutOptions, write: () => Promise<T>): Promise<T> {
+    if (!this.options.emulateConditionalWrites || (!options.ifMatch && !options.ifNoneMatch)) return write();
+    const prev = this.locks.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const chained = prev.then(() => mine);
+    this.locks.set(key, chained);
+    await prev;
+    try {
+      const current = await this.head(key);
+      if (options.ifNoneMatch === '*' && current) throw new PreconditionFailedError(key);
+      if (options.ifMatch && current?.etag !== options.ifMatch) throw new PreconditionFailedError(key);
+      return await write();
+    } finally {
+      release();
+      if (this.locks.get(key) === chained) this.locks.delete(key);
+    }
+  }
+
   async put(key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<{ etag?: string }> {
     try {
-      const r = await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: body,
-          ContentType: options.contentType,
-          IfMatch: options.ifMatch,
-          IfNoneMatch: options.ifNoneMatch,
-        }),
-      );
-      return { etag: r.ETag };
+      return await this.conditional(key, options, async () => {
+        const r = await this.retry(() =>
+          this.client.send(
+            new PutObjectCommand({
+              Bucket: this.bucket,
+              Key: key,
+              Body: body,
+              ContentType: options.contentType ?? contentTypeFor(key),
+              IfMatch: options.ifMatch,
+              IfNoneMatch: options.ifNoneMatch,
+              ...this.sseParams(),
+            }),
+          ),
+        );
+        return { etag: r.ETag };
+      });
     } catch (err) {
       if (isPreconditionFailure(err)) throw new PreconditionFailedError(key);
       throw err;
     }
   }
 
-  async putStream(key: string, body: AsyncIterable<Uint8Array | string>, options: PutOptions = {}): Promise<{ etag?: string }> {
-    // lib-storage aborts the multipart upload when a part fails, so no partial object appears.
-    const upload = new Upload({
-      client: this.client,
-      params: {
-        Bucket: this.bucket,
-        Key: key,
-        Body: Readable.from(body),
-        ContentType: options.contentType,
-        IfMatch: options.ifMatch,
-        IfNoneMatch: options.ifNoneMatch,
-      },
-      partSize: this.options.partSize ?? 8 * 1024 * 1024,
-      queueSize: this.options.queueSize ?? 4,
-      leavePartsOnError: false,
-    });
+  async putStream(
+    key: string,
+    body: AsyncIterable<Uint8Array | string>,
+    options: PutOptions = {},
+  ): Promise<{ etag?: string }> {
     try {
-      const r = await upload.done();
-      return { etag: r.ETag };
+      return await this.conditional(key, options, async () => {
+        // lib-storage aborts the multipart upload when a part fails, so no partial object appears.
+        const upload = new Upload({
+          client: this.client,
+          params: {
+            Bucket: this.bucket,
+            Key: key,
+            Body: Readable.from(body),
+            ContentType: options.contentType ?? contentTypeFor(key),
+            IfMatch: options.ifMatch,
+            IfNoneMatch: options.ifNoneMatch,
+            ...this.sseParams(),
+          },
+          partSize: this.options.partSize ?? 8 * 1024 * 1024,
+          queueSize: this.options.queueSize ?? 4,
+          leavePartsOnError: false,
+        });
+        const r = await upload.done();
+        return { etag: r.ETag };
+      });
     } catch (err) {
       if (isPreconditionFailure(err)) throw new PreconditionFailedError(key);
       throw err;
@@ -141,12 +285,21 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    await this.retry(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
   }
 
   async copy(fromKey: string, toKey: string): Promise<void> {
-    await this.client.send(
-      new CopyObjectCommand({ Bucket: this.bucket, Key: toKey, CopySource: `${this.bucket}/${encodeURIComponent(fromKey).replaceAll('%2F', '/')}` }),
+    await this.retry(() =>
+      this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: toKey,
+          CopySource: `${this.bucket}/${encodeURIComponent(fromKey).replaceAll('%2F', '/')}`,
+          ContentType: contentTypeFor(toKey),
+          MetadataDirective: contentTypeFor(toKey) ? 'REPLACE' : undefined,
+          ...this.sseParams(),
+        }),
+      ),
     );
   }
 }

@@ -1,0 +1,237 @@
+/**
+ * Pipeline benchmark: on the local S3 server (fauxqs, in-process), for projects of N tasks in
+ * Label Studio's annotation layout, compare
+ *  - a full rebuild (list + read every source object, build the state), with
+ *  - ingesting 100 changed tasks through the ingest handler (S3 events → only those objects),
+ * counting source objects and bytes read, state objects and bytes read/written, and seconds; then
+ * the render of latest/ (JSON + CSV), which reads the whole state by nature.
+ *
+ * `runPipelineBench()` prints a markdown table (npm run bench calls it). Alone:
+ *   node bin/run-ts.mjs bench/pipeline.ts [--sizes 10000,100000] [--changed 100]
+ * Sizes also come from LS_EXPORT_BENCH_PIPELINE_SIZES. fauxqs keeps objects in memory: 100,000
+ * tasks hold about 0.4 GB of objects plus the state.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { SQSEvent } from 'aws-lambda';
+import { parseJson } from '../functions/core/json/parse.ts';
+import type { JsonObject } from '../functions/core/json/value.ts';
+import { createRuntime } from '../functions/handlers/env.ts';
+import { createIngestHandler } from '../functions/handlers/ingest.ts';
+import { parseConfig } from '../functions/pipeline/config.ts';
+import { silentLogger } from '../functions/pipeline/context.ts';
+import { annotationObjects } from '../functions/pipeline/ls-storage.ts';
+import { rebuildProject } from '../functions/pipeline/rebuild.ts';
+import { renderLatest } from '../functions/pipeline/render.ts';
+import { buildS3EventRecord, buildSqsRecord, LocalSequencer } from '../functions/pipeline/s3-events.ts';
+import { mapLimit } from '../functions/pipeline/store-util.ts';
+import { s3ClientConfig } from '../functions/storage/s3.ts';
+import type { GetResult, ObjectInfo, ObjectStore, PutOptions } from '../functions/storage/types.ts';
+import { CONFIGS, generateTask } from './generate.ts';
+
+interface Counter {
+  gets: number;
+  getBytes: number;
+  puts: number;
+  putBytes: number;
+  lists: number;
+}
+
+const zero = (): Counter => ({ gets: 0, getBytes: 0, puts: 0, putBytes: 0, lists: 0 });
+
+/** Counts what goes through a store (GET bodies are counted as they stream). */
+class CountingStore implements ObjectStore {
+  constructor(
+    private readonly inner: ObjectStore,
+    readonly c: Counter,
+  ) {}
+  get description() {
+    return this.inner.description;
+  }
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    this.c.lists++;
+    yield* this.inner.list(prefix);
+  }
+  async get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
+    const r = await this.inner.get(key, range);
+    this.c.gets++;
+    const c = this.c;
+    return {
+      ...r,
+      body: (async function* () {
+        for await (const chunk of r.body) {
+          c.getBytes += chunk.length;
+          yield chunk;
+        }
+      })(),
+    };
+  }
+  head(key: string) {
+    return this.inner.head(key);
+  }
+  async put(key: string, body: string | Uint8Array, options?: PutOptions) {
+    this.c.puts++;
+    this.c.putBytes += typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    return this.inner.put(key, body, options);
+  }
+  async putStream(key: string, body: AsyncIterable<Uint8Array | string>, options?: PutOptions) {
+    this.c.puts++;
+    const c = this.c;
+    return this.inner.putStream(
+      key,
+      (async function* () {
+        for await (const chunk of body) {
+          c.putBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+          yield chunk;
+        }
+      })(),
+      options,
+    );
+  }
+  delete(key: string) {
+    return this.inner.delete(key);
+  }
+}
+
+const mb = (n: number) => (n / 1e6).toFixed(1);
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+function task(i: number, version = 0): JsonObject {
+  const t = parseJson(JSON.stringify(generateTask('text-ner', i, 1))) as JsonObject;
+  if (version > 0 && Array.isArray(t.annotations)) {
+    for (const a of t.annotations as JsonObject[]) a.updated_at = `2027-01-0${version}T00:00:00.000000Z`;
+  }
+  return t;
+}
+
+export async function runPipelineBench(sizes = envSizes(), changed = 100): Promise<string> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { startFauxqs } = await import('fauxqs');
+  const rows: string[] = [];
+  const header = [
+    '| tasks | operation | source objects read | source MB read | state objects read / written | state MB read / written | seconds |',
+    '|---:|---|---:|---:|---:|---:|---:|',
+  ];
+  console.log(
+    '\n### Pipeline: ingest of changed tasks vs full rebuild (local S3 server, text-ner, annotation layout)\n',
+  );
+  console.log(header.join('\n'));
+  for (const n of sizes) {
+    const server = await startFauxqs({ port: 0, logger: false });
+    try {
+      const client = new S3Client({
+        ...s3ClientConfig({ endpoint: `http://127.0.0.1:${server.port}`, region: 'us-east-1' }),
+        credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+      });
+      for (const Bucket of ['bench-source', 'bench-exports'])
+        await client.send(new CreateBucketCommand({ Bucket }));
+      const config = parseConfig({
+        version: 1,
+        projects: [
+          {
+            id: 'bench',
+            source: { bucket: 'bench-source', prefix: 'ls' },
+            labelConfig: { inline: CONFIGS['text-ner'] },
+            formats: ['JSON', 'CSV'],
+            export: { bucket: 'bench-exports', prefix: 'exports' },
+          },
+        ],
+      });
+      const counters = { src: zero(), state: zero() };
+      const rt = createRuntime({
+        config,
+        client,
+        log: silentLogger,
+        storeOptions: { emulateConditionalWrites: true },
+        wrapStore: (store, bucket) =>
+          new CountingStore(store, bucket === 'bench-source' ? counters.src : counters.state),
+      });
+      // Label Studio's objects (one per annotation), written straight to the server.
+      const t0 = Date.now();
+      const ids = Array.from({ length: n }, (_, i) => i + 1);
+      let objects = 0;
+      await mapLimit(ids, 64, async (i) => {
+        for (const o of annotationObjects(task(i), 'ls')) {
+          await client.send(new PutObjectCommand({ Bucket: 'bench-source', Key: o.key, Body: o.body }));
+          objects++;
+        }
+      });
+      console.error(
+        `  [${fmt(n)} tasks: ${fmt(objects)} objects written in ${((Date.now() - t0) / 1000).toFixed(1)} s]`,
+      );
+      const measure = async (label: string, fn: () => Promise<unknown>) => {
+        counters.src = Object.assign(counters.src, zero());
+        counters.state = Object.assign(counters.state, zero());
+        const start = process.hrtime.bigint();
+        await fn();
+        const s = Number(process.hrtime.bigint() - start) / 1e9;
+        const row = `| ${fmt(n)} | ${label} | ${fmt(counters.src.gets)} | ${mb(counters.src.getBytes)} | ${fmt(counters.state.gets)} / ${fmt(counters.state.puts)} | ${mb(counters.state.getBytes)} / ${mb(counters.state.putBytes)} | ${s.toFixed(2)} |`;
+        console.log(row);
+        rows.push(row);
+      };
+      const project = config.projects[0];
+      await measure(`full rebuild (${fmt(objects)} objects listed)`, () => rebuildProject(rt.ctx, project));
+      await measure('render latest/ (JSON + CSV)', () => renderLatest(rt.ctx, project));
+      // Changed tasks: new versions of their annotation objects, then their S3 events, in SQS
+      // batches of 10 — once spread evenly over the id range (each change in its own shard: the
+      // worst case), once on consecutive ids (annotators working through a range).
+      const seq = new LocalSequencer();
+      const ingest = createIngestHandler(() => rt);
+      const changeTasks = async (taskIds: number[], version: number) => {
+        const records: unknown[] = [];
+        for (const i of taskIds) {
+          for (const o of annotationObjects(task(i, version), 'ls')) {
+            await client.send(new PutObjectCommand({ Bucket: 'bench-source', Key: o.key, Body: o.body }));
+            const event = buildS3EventRecord({
+              bucket: 'bench-source',
+              key: o.key,
+              eventName: 'ObjectCreated:Put',
+              sequencer: seq.next(),
+            });
+            records.push(buildSqsRecord(JSON.stringify({ Records: [event] }), `m${records.length}`));
+          }
+        }
+        return records;
+      };
+      const deliver = async (records: unknown[]) => {
+        for (let i = 0; i < records.length; i += 10) {
+          const res = await ingest({ Records: records.slice(i, i + 10) } as SQSEvent);
+          if (res.batchItemFailures.length) throw new Error('ingest failed');
+        }
+      };
+      await deliver(await changeTasks([n], 9)); // warm-up: first invocation of the handler
+      const spread = await changeTasks(
+        Array.from({ length: changed }, (_, k) => 1 + Math.floor((k * n) / changed)),
+        1,
+      );
+      await measure(`ingest ${changed} changed tasks spread over the ids (${spread.length} events)`, () =>
+        deliver(spread),
+      );
+      const clustered = await changeTasks(
+        Array.from({ length: changed }, (_, k) => Math.floor(n / 2) + k),
+        2,
+      );
+      await measure(`ingest ${changed} changed tasks with consecutive ids (${clustered.length} events)`, () =>
+        deliver(clustered),
+      );
+      await measure('render latest/ after the change', () => renderLatest(rt.ctx, project));
+    } finally {
+      await server.stop();
+    }
+  }
+  return [...header, ...rows].join('\n');
+}
+
+function envSizes(): number[] {
+  return (process.env.LS_EXPORT_BENCH_PIPELINE_SIZES ?? '10000,100000').split(',').map(Number);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const { values } = parseArgs({ options: { sizes: { type: 'string' }, changed: { type: 'string' } } });
+  await runPipelineBench(
+    values.sizes ? values.sizes.split(',').map(Number) : envSizes(),
+    Number(values.changed ?? 100),
+  );
+}

@@ -1,0 +1,156 @@
+/**
+ * `ls-export sync`: ingest + render against any S3 endpoint, without events. For each project of
+ * the pipeline configuration: a project without state is rebuilt from a full listing; otherwise
+ * the listing is compared with the state's recorded ETags and only new or changed objects are
+ * read (deleted keys are removed). Then `latest/` is rendered (manifest last).
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { createRuntime } from '../handlers/env.ts';
+import { ConfigError, type PipelineConfig, parseConfig } from '../pipeline/config.ts';
+import { jsonLogger } from '../pipeline/context.ts';
+import { findProject, parseS3Url } from '../pipeline/paths.ts';
+import { renderLatest } from '../pipeline/render.ts';
+import { syncProject } from '../pipeline/sync.ts';
+import { s3ClientConfig } from '../storage/s3.ts';
+import { CliError, UsageError } from './errors.ts';
+
+const argsSchema = z.object({
+  config: z
+    .string({ error: 'missing -c/--config (the pipeline configuration JSON, a file or s3:// key)' })
+    .min(1),
+  project: z.array(z.string()).default([]),
+  endpoint: z.url().optional(),
+  region: z.string().optional(),
+  full: z.boolean().default(false),
+  render: z.boolean().default(true),
+  emulateConditionalWrites: z.boolean().default(false),
+  quiet: z.boolean().default(false),
+});
+export type SyncArgs = z.infer<typeof argsSchema>;
+
+export function syncArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): SyncArgs {
+  let values: Record<string, unknown>;
+  try {
+    values = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        project: { type: 'string', short: 'p', multiple: true },
+        endpoint: { type: 'string' },
+        region: { type: 'string' },
+        full: { type: 'boolean' },
+        'no-render': { type: 'boolean' },
+        'emulate-conditional-writes': { type: 'boolean' },
+        quiet: { type: 'boolean', short: 'q' },
+      },
+    }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/\. To specify.*$/s, ''));
+  }
+  const r = argsSchema.safeParse({
+    config: values.config,
+    project: values.project,
+    endpoint: values.endpoint ?? env.AWS_ENDPOINT_URL_S3,
+    region: values.region ?? env.AWS_REGION,
+    full: values.full,
+    render: !values['no-render'],
+    emulateConditionalWrites: values['emulate-conditional-writes'],
+    quiet: values.quiet,
+  });
+  if (!r.success) throw new UsageError(r.error.issues[0].message);
+  return r.data;
+}
+
+const isLoopback = (url: string) =>
+  /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
+
+export function syncClient(args: SyncArgs, env: NodeJS.ProcessEnv = process.env): S3Client {
+  // A local test server accepts any credentials; give it some when none are configured.
+  const localCredentials =
+    args.endpoint && isLoopback(args.endpoint) && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE
+      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {};
+  return new S3Client({
+    ...s3ClientConfig({ endpoint: args.endpoint, region: args.region }),
+    ...localCredentials,
+  });
+}
+
+async function loadConfig(location: string, client: S3Client): Promise<PipelineConfig> {
+  let text: string;
+  try {
+    if (location.startsWith('s3://')) {
+      const { bucket, prefix: key } = parseS3Url(location);
+      const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+      const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      text = await r.Body!.transformToString('utf8');
+    } else text = await readFile(location, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read the configuration ${location}: ${(err as Error).message}`);
+  }
+  try {
+    return parseConfig(text);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+export async function runSync(
+  args: SyncArgs,
+  out: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<void> {
+  const client = syncClient(args);
+  const config = await loadConfig(args.config, client);
+  const projects = args.project.length
+    ? args.project.map((id) => {
+        const p = findProject(config, id);
+        if (!p)
+          throw new CliError(
+            `no project "${id}" in ${args.config} (have: ${config.projects.map((x) => x.id).join(', ')})`,
+          );
+        return p;
+      })
+    : config.projects;
+  const { ctx } = createRuntime({
+    config,
+    client,
+    log: jsonLogger('warn'),
+    storeOptions: { emulateConditionalWrites: args.emulateConditionalWrites },
+  });
+  const log = args.quiet ? () => {} : out;
+  for (const project of projects) {
+    const started = Date.now();
+    const s = await syncProject(ctx, project, { full: args.full });
+    const how =
+      s.mode === 'rebuild'
+        ? `rebuilt from ${s.listed} objects`
+        : `${s.listed} objects listed, ${s.objectsRead} read, ${s.deleted} deleted, ${s.commit?.changedTasks ?? 0} tasks changed`;
+    log(`${project.id}: ${how} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    if (!args.render) continue;
+    const r = await renderLatest(ctx, project);
+    const m = r.manifest;
+    if (!m) {
+      log(`${project.id}: render ${r.status}`);
+      continue;
+    }
+    log(
+      `${project.id}: latest ${r.status} — state v${m.state.version}, ${m.counts.tasks} tasks, ${m.counts.annotations} annotations`,
+    );
+    for (const f of m.formats) {
+      const files = f.files ?? [];
+      const bytes = files.reduce((n, x) => n + x.bytes, 0);
+      log(
+        `  ${f.format.padEnd(14)} ${f.status === 'completed' ? `${files.length} file(s), ${bytes.toLocaleString('en-US')} bytes` : `skipped: ${f.reason}`}`,
+      );
+    }
+    log(`  manifest: s3://${project.export.bucket}/${m.prefix.replace(/[^/]+\/$/, '')}manifest.json`);
+    const skipped = m.report.sourceObjects.length + m.report.skippedCount;
+    if (skipped) log(`  skipped: ${skipped} (see the manifest's report)`);
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The Lambda environment, parsed once per cold start with zod, and the runtime built from it: the
+ * configuration (inline `LS_EXPORT_CONFIG` or the object `LS_EXPORT_CONFIG_S3`), one S3 client
+ * (`AWS_ENDPOINT_URL_S3` for S3-compatible endpoints, path style then), and object stores per bucket.
+ * Nothing below functions/handlers reads process.env.
+ */
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { ConfigError, type PipelineConfig, parseConfig } from '../pipeline/config.ts';
+import { jsonLogger, type LogLevel, type PipelineContext, realSleep } from '../pipeline/context.ts';
+import { parseS3Url } from '../pipeline/paths.ts';
+import { LocalMedia } from '../storage/media.ts';
+import { S3ObjectStore, type S3StoreOptions, s3ClientConfig } from '../storage/s3.ts';
+import type { ObjectStore } from '../storage/types.ts';
+
+export const envSchema = z
+  .object({
+    LS_EXPORT_CONFIG: z.string().min(1).optional(),
+    LS_EXPORT_CONFIG_S3: z
+      .string()
+      .regex(/^s3:\/\/[^/]+\/.+/, 'must be s3://bucket/key')
+      .optional(),
+    AWS_ENDPOINT_URL_S3: z.url().optional(),
+    AWS_REGION: z.string().min(1).optional(),
+    LS_EXPORT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    /** SSE-KMS key for everything the functions write (default: the bucket's own encryption). */
+    LS_EXPORT_KMS_KEY_ID: z.string().min(1).optional(),
+    /** Only for local S3 servers without conditional writes (fauxqs): emulate them in-process. */
+    LS_EXPORT_EMULATE_CONDITIONAL_WRITES: z.enum(['true', 'false']).default('false'),
+    /** Lifetime of download links, seconds. */
+    LS_EXPORT_DOWNLOAD_TTL: z.coerce.number().int().min(1).max(604_800).default(300),
+  })
+  .refine((e) => e.LS_EXPORT_CONFIG || e.LS_EXPORT_CONFIG_S3, {
+    message: 'set LS_EXPORT_CONFIG (the JSON configuration) or LS_EXPORT_CONFIG_S3 (s3://bucket/key of it)',
+  });
+export type Env = z.infer<typeof envSchema>;
+
+export function parseEnv(env: NodeJS.ProcessEnv): Env {
+  const r = envSchema.safeParse(env);
+  if (!r.success)
+    throw new ConfigError(
+      `invalid environment: ${r.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`).join('; ')}`,
+    );
+  return r.data;
+}
+
+/** What a handler works with. */
+export interface Runtime {
+  ctx: PipelineContext;
+  client: S3Client;
+  /** A short-lived GET URL for a download. */
+  presign(bucket: string, key: string, filename: string): Promise<string>;
+}
+
+export interface RuntimeOptions {
+  config: PipelineConfig;
+  client: S3Client;
+  storeOptions?: S3StoreOptions;
+  logLevel?: LogLevel;
+  log?: PipelineContext['log'];
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+  downloadTtlSeconds?: number;
+  /** Wraps each bucket's store (local runs: emit S3 notifications, see local.ts). */
+  wrapStore?: (store: ObjectStore, bucket: string) => ObjectStore;
+}
+
+export function createRuntime(options: RuntimeOptions): Runtime {
+  const stores = new Map<string, ObjectStore>();
+  const settings = options.config.settings;
+  const storeOptions: S3StoreOptions = {
+    partSize: settings.partSizeMiB * 1024 * 1024,
+    queueSize: settings.queueSize,
+    ...options.storeOptions,
+  };
+  const ctx: PipelineContext = {
+    config: options.config,
+    store(bucket) {
+      let s = stores.get(bucket);
+      if (!s) {
+        s = new S3ObjectStore(options.client, bucket, storeOptions);
+        if (options.wrapStore) s = options.wrapStore(s, bucket);
+        stores.set(bucket, s);
+      }
+      return s;
+    },
+    now: options.now ?? (() => new Date()),
+    sleep: options.sleep ?? realSleep,
+    log: options.log ?? jsonLogger(options.logLevel ?? 'info'),
+    media: () => new LocalMedia({ s3: () => options.client }),
+  };
+  return {
+    ctx,
+    client: options.client,
+    presign: (bucket, key, filename) =>
+      getSignedUrl(
+        options.client,
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ResponseContentDisposition: `attachment; filename="${filename.replace(/["\\]/g, '_')}"`,
+        }),
+        { expiresIn: options.downloadTtlSeconds ?? 300 },
+      ),
+  };
+}
+
+/** Builds the runtime from the environment (reads the configuration object from S3 if asked). */
+export async function runtimeFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+  const e = parseEnv(env);
+  const client = new S3Client(s3ClientConfig({ region: e.AWS_REGION, endpoint: e.AWS_ENDPOINT_URL_S3 }));
+  let configText = e.LS_EXPORT_CONFIG;
+  if (!configText) {
+    const { bucket, prefix: key } = parseS3Url(e.LS_EXPORT_CONFIG_S3!);
+    const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    configText = await r.Body!.transformToString('utf8');
+  }
+  return createRuntime({
+    config: parseConfig(configText),
+    client,
+    logLevel: e.LS_EXPORT_LOG_LEVEL,
+    downloadTtlSeconds: e.LS_EXPORT_DOWNLOAD_TTL,
+    storeOptions: {
+      emulateConditionalWrites: e.LS_EXPORT_EMULATE_CONDITIONAL_WRITES === 'true',
+      ...(e.LS_EXPORT_KMS_KEY_ID
+        ? { sse: { type: 'aws:kms' as const, kmsKeyId: e.LS_EXPORT_KMS_KEY_ID } }
+        : {}),
+    },
+  });
+}
+
+let cached: Promise<Runtime> | undefined;
+
+/** The runtime of this cold start (built on first use; a failure is not cached). */
+export function defaultRuntime(): Promise<Runtime> {
+  cached ??= runtimeFromEnv().catch((err) => {
+    cached = undefined;
+    throw err;
+  });
+  return cached;
+}
+
+export type RuntimeProvider = () => Promise<Runtime> | Runtime;
+
+/** An SQS handler reporting partial batch failures. */
+export type SqsHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;

@@ -1,0 +1,169 @@
+/**
+ * Local stand-in for S3 event notifications and SQS, for the demo, `sync` and the tests: local S3
+ * servers (fauxqs) emit no S3 events, so object stores are wrapped to emit records in the exact
+ * AWS shape (URL-encoded keys, sequencers, `ObjectCreated:Put` / `ObjectRemoved:Delete`) into
+ * in-memory queues with a delivery delay, from which batches are handed to the handlers.
+ */
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { buildS3EventRecord, buildSqsRecord, LocalSequencer } from '../pipeline/s3-events.ts';
+import type { GetResult, ObjectInfo, ObjectStore, PutOptions } from '../storage/types.ts';
+
+export interface NotificationRule {
+  bucket: string;
+  queue: string;
+  prefix?: string;
+  suffix?: string;
+  events?: Array<'created' | 'removed'>;
+  /** SQS delivery delay, seconds (the render queue's debounce). */
+  delaySeconds?: number;
+}
+
+interface Queued {
+  record: SQSRecord;
+  visibleAt: number;
+}
+
+export class LocalBus {
+  private readonly rules: NotificationRule[] = [];
+  private readonly queues = new Map<string, Queued[]>();
+  private readonly sequencer = new LocalSequencer();
+  private nextId = 1;
+  /** Virtual time in ms (delivery delays are measured against it). */
+  time = 0;
+
+  notify(rule: NotificationRule): void {
+    this.rules.push(rule);
+    if (!this.queues.has(rule.queue)) this.queues.set(rule.queue, []);
+  }
+
+  /** Emits the notification S3 would send for a change (if a rule matches). */
+  emit(
+    bucket: string,
+    key: string,
+    kind: 'created' | 'removed',
+    info: { size?: number; etag?: string } = {},
+  ): void {
+    const sequencer = this.sequencer.next();
+    for (const rule of this.rules) {
+      if (rule.bucket !== bucket) continue;
+      if (rule.prefix && !key.startsWith(rule.prefix)) continue;
+      if (rule.suffix && !key.endsWith(rule.suffix)) continue;
+      if (rule.events && !rule.events.includes(kind)) continue;
+      const record = buildS3EventRecord({
+        bucket,
+        key,
+        eventName: kind === 'created' ? 'ObjectCreated:Put' : 'ObjectRemoved:Delete',
+        sequencer,
+        size: info.size,
+        eTag: info.etag,
+        eventTime: new Date().toISOString(),
+      });
+      this.enqueue(rule.queue, JSON.stringify({ Records: [record] }), rule.delaySeconds ?? 0);
+    }
+  }
+
+  enqueue(queue: string, body: string, delaySeconds = 0): void {
+    const q = this.queues.get(queue) ?? [];
+    this.queues.set(queue, q);
+    q.push({
+      record: buildSqsRecord(body, `m-${this.nextId++}`, queue) as unknown as SQSRecord,
+      visibleAt: this.time + delaySeconds * 1000,
+    });
+  }
+
+  /** Messages waiting in a queue (visible or delayed). */
+  pending(queue: string): number {
+    return this.queues.get(queue)?.length ?? 0;
+  }
+
+  /** Takes up to `max` visible messages (in order) off a queue. */
+  take(queue: string, max = Number.POSITIVE_INFINITY): SQSRecord[] {
+    const q = this.queues.get(queue) ?? [];
+    const out: SQSRecord[] = [];
+    const keep: Queued[] = [];
+    for (const m of q) {
+      if (out.length < max && m.visibleAt <= this.time) out.push(m.record);
+      else keep.push(m);
+    }
+    this.queues.set(queue, keep);
+    return out;
+  }
+
+  /**
+   * Hands visible messages to a handler in batches; records it reports failed go back to the
+   * queue (visible again after `retryAfterSeconds`). Returns the number of handler invocations.
+   */
+  async deliver(
+    queue: string,
+    handler: (event: SQSEvent) => Promise<SQSBatchResponse | undefined | unknown>,
+    options: { batchSize?: number; retryAfterSeconds?: number } = {},
+  ): Promise<{ invocations: number; failed: number }> {
+    let invocations = 0;
+    let failed = 0;
+    for (;;) {
+      const batch = this.take(queue, options.batchSize ?? 10);
+      if (batch.length === 0) return { invocations, failed };
+      invocations++;
+      const res = (await handler({ Records: batch })) as SQSBatchResponse | undefined;
+      const failures = new Set((res?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      for (const r of batch) {
+        if (!failures.has(r.messageId)) continue;
+        failed++;
+        this.queues
+          .get(queue)!
+          .push({ record: r, visibleAt: this.time + (options.retryAfterSeconds ?? 30) * 1000 });
+      }
+    }
+  }
+
+  /** Wraps a store so that its writes and deletes emit notifications like S3's. */
+  wrap(store: ObjectStore, bucket: string): ObjectStore {
+    return new NotifyingStore(store, bucket, this);
+  }
+}
+
+class NotifyingStore implements ObjectStore {
+  constructor(
+    private readonly inner: ObjectStore,
+    private readonly bucket: string,
+    private readonly bus: LocalBus,
+  ) {}
+  get description(): string {
+    return this.inner.description;
+  }
+  list(prefix: string): AsyncIterable<ObjectInfo> {
+    return this.inner.list(prefix);
+  }
+  get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
+    return this.inner.get(key, range);
+  }
+  head(key: string): Promise<ObjectInfo | undefined> {
+    return this.inner.head(key);
+  }
+  async put(key: string, body: string | Uint8Array, options?: PutOptions): Promise<{ etag?: string }> {
+    const r = await this.inner.put(key, body, options);
+    this.bus.emit(this.bucket, key, 'created', {
+      size: typeof body === 'string' ? Buffer.byteLength(body) : body.length,
+      etag: r.etag,
+    });
+    return r;
+  }
+  async putStream(
+    key: string,
+    body: AsyncIterable<Uint8Array | string>,
+    options?: PutOptions,
+  ): Promise<{ etag?: string }> {
+    const r = await this.inner.putStream(key, body, options);
+    this.bus.emit(this.bucket, key, 'created', { etag: r.etag });
+    return r;
+  }
+  async delete(key: string): Promise<void> {
+    await this.inner.delete(key);
+    this.bus.emit(this.bucket, key, 'removed');
+  }
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    if (!this.inner.copy) throw new Error('copy is not supported by this store');
+    await this.inner.copy(fromKey, toKey);
+    this.bus.emit(this.bucket, toKey, 'created');
+  }
+}

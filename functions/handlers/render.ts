@@ -1,0 +1,52 @@
+/**
+ * Render Lambda: SQS batch whose messages are S3 notifications of a project's dirty marker
+ * (`<export prefix>/<project>/_state/dirty`) in the export bucket; the queue's delivery delay is the
+ * debounce. Renders each named project once per batch; a busy project is rescheduled (not failed);
+ * a failed render fails its records so SQS retries them (the previous export stays published).
+ */
+import middy from '@middy/core';
+import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
+import type { Context, SQSEvent } from 'aws-lambda';
+import type { ProjectConfig } from '../pipeline/config.ts';
+import { projectForDirtyMarker } from '../pipeline/paths.ts';
+import { type RenderResult, renderLatest } from '../pipeline/render.ts';
+import { parseS3Notification } from '../pipeline/s3-events.ts';
+import { defaultRuntime, type RuntimeProvider, type SqsHandler } from './env.ts';
+
+export function createRenderHandler(runtime: RuntimeProvider = defaultRuntime) {
+  return middy(async (event: SQSEvent, context?: Context): Promise<PromiseSettledResult<unknown>[]> => {
+    const { ctx } = await runtime();
+    const records = event.Records ?? [];
+    const perRecord: ProjectConfig[][] = records.map((r) => {
+      const n = parseS3Notification(r.body);
+      if (n.kind !== 'changes') return [];
+      const projects = n.changes
+        .filter((c) => c.kind === 'created')
+        .map((c) => projectForDirtyMarker(ctx.config, c.bucket, c.key))
+        .filter((p): p is ProjectConfig => p !== undefined);
+      if (projects.length === 0)
+        ctx.log('warn', 'render message names no dirty marker of a configured project', {
+          messageId: r.messageId,
+        });
+      return projects;
+    });
+    const unique = [...new Set(perRecord.flat())];
+    const outcomes = new Map<ProjectConfig, Promise<RenderResult>>();
+    // Projects render one after the other: a render is memory- and I/O-heavy.
+    let chain: Promise<unknown> = Promise.resolve();
+    for (const p of unique) {
+      const run = chain.then(() => renderLatest(ctx, p, { owner: context?.awsRequestId }));
+      run.catch((error) =>
+        ctx.log('error', 'render failed; the message is retried', { project: p.id, error: String(error) }),
+      );
+      outcomes.set(p, run);
+      chain = run.catch(() => {});
+    }
+    await chain;
+    return Promise.allSettled(
+      perRecord.map((projects) => Promise.all(projects.map((p) => outcomes.get(p)!))),
+    );
+  }).use(sqsPartialBatchFailure({ logger: () => {} })) as unknown as SqsHandler;
+}
+
+export const handler = createRenderHandler();

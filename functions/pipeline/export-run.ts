@@ -1,0 +1,153 @@
+/**
+ * Runs the conversion engine over a project's state into an object-store prefix: one pass (two for
+ * CSV) over the shards feeds every requested format; each file streams into its own upload
+ * (multipart on S3). Shared by the "latest" render and by snapshots.
+ */
+import { type FormatName, supportedFormats } from '../core/config/formats.ts';
+import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
+import type { LabelSchema } from '../core/config/schema.ts';
+import { runExport } from '../core/export.ts';
+import { type ExportOptions, parseExportOptions } from '../core/formats/options.ts';
+import { WRITERS } from '../core/formats/registry.ts';
+import type { JsonObject } from '../core/json/value.ts';
+import type { MediaAccess } from '../core/media.ts';
+import { Report, type ReportJson } from '../core/report.ts';
+import { StoreSink } from '../storage/sink.ts';
+import type { ObjectStore } from '../storage/types.ts';
+import type { ProjectConfig } from './config.ts';
+import type { PipelineContext } from './context.ts';
+import { LabelConfigUnavailableError } from './errors.ts';
+import { HashingSink, type WrittenFile } from './hashing-sink.ts';
+import { UploadPrefixMedia } from './media.ts';
+import { parseS3Url, projectPaths } from './paths.ts';
+import { StateTaskSource } from './state-source.ts';
+import { readText } from './store-util.ts';
+
+export interface FormatResult {
+  format: FormatName;
+  status: 'completed' | 'skipped';
+  reason?: string;
+  files?: WrittenFile[];
+}
+
+export interface ExportRunResult {
+  formats: FormatResult[];
+  counts: { tasks: number; annotations: number };
+  report: ReportJson;
+  options: ExportOptions;
+  io: { shards: number; bytes: number };
+  /** Every key the run wrote or started writing (for cleanup after a failure). */
+  written: string[];
+}
+
+const schemaCache = new WeakMap<PipelineContext, Map<string, Promise<LabelSchema>>>();
+
+/** The project's parsed label config (inline or from S3), cached per context. */
+export function loadSchema(ctx: PipelineContext, project: ProjectConfig): Promise<LabelSchema> {
+  let cache = schemaCache.get(ctx);
+  if (!cache) schemaCache.set(ctx, (cache = new Map()));
+  const cacheKey = JSON.stringify(project.labelConfig);
+  let p = cache.get(cacheKey);
+  if (!p) {
+    p = (async () => {
+      let text: string;
+      if ('inline' in project.labelConfig) text = project.labelConfig.inline;
+      else {
+        const { bucket, prefix: key } = parseS3Url(project.labelConfig.s3);
+        const r = await readText(ctx.store(bucket), key);
+        if (!r) throw new LabelConfigUnavailableError(project.id, `${project.labelConfig.s3} does not exist`);
+        text = r.text;
+      }
+      try {
+        return parseLabelConfig(text);
+      } catch (err) {
+        if (err instanceof LabelConfigError) throw new LabelConfigUnavailableError(project.id, err.message);
+        throw err;
+      }
+    })();
+    p.catch(() => cache.delete(cacheKey));
+    cache.set(cacheKey, p);
+  }
+  return p;
+}
+
+export function projectMedia(ctx: PipelineContext, project: ProjectConfig): MediaAccess | undefined {
+  const fallback = ctx.media?.(project);
+  if (!project.media.uploadPrefix) return fallback;
+  const { bucket, prefix } = parseS3Url(project.media.uploadPrefix);
+  return new UploadPrefixMedia(ctx.store(bucket), prefix, fallback);
+}
+
+/** Which of the requested formats can be produced, and why the others cannot. */
+export function planFormats(
+  schema: LabelSchema,
+  requested: readonly FormatName[],
+): { run: FormatName[]; skipped: FormatResult[] } {
+  const supported = new Set(supportedFormats(schema));
+  const run: FormatName[] = [];
+  const skipped: FormatResult[] = [];
+  for (const f of [...new Set(requested)]) {
+    if (!WRITERS[f])
+      skipped.push({ format: f, status: 'skipped', reason: 'this format is not implemented yet' });
+    else if (!supported.has(f))
+      skipped.push({ format: f, status: 'skipped', reason: 'the label config does not support this format' });
+    else run.push(f);
+  }
+  return { run, skipped };
+}
+
+export interface ExportRunInput {
+  project: ProjectConfig;
+  store: ObjectStore;
+  /** Key prefix of the export, ending in `/`; each format goes to `<prefix><FORMAT>/`. */
+  prefix: string;
+  formats: readonly FormatName[];
+  /** The clock the writers see (snapshots pass their nominal time, so bytes are reproducible). */
+  now: Date;
+  transform?: (task: JsonObject) => JsonObject | undefined;
+  report?: Report;
+}
+
+export async function runProjectExport(
+  ctx: PipelineContext,
+  input: ExportRunInput,
+): Promise<ExportRunResult> {
+  const schema = await loadSchema(ctx, input.project);
+  const { run, skipped } = planFormats(schema, input.formats);
+  const options = parseExportOptions(input.project.options);
+  const sinks = run.map((format) => {
+    const prefix = `${input.prefix}${format}/`;
+    return { format, sink: new HashingSink(new StoreSink(input.store, prefix), prefix) };
+  });
+  const source = new StateTaskSource(ctx.store(input.project.export.bucket), projectPaths(input.project), {
+    transform: input.transform,
+  });
+  const report = input.report ?? new Report();
+  const written = () => sinks.flatMap((s) => s.sink.opened);
+  try {
+    await runExport({
+      source,
+      schema,
+      targets: sinks,
+      options,
+      media: projectMedia(ctx, input.project),
+      report,
+      now: () => input.now,
+    });
+  } catch (err) {
+    (err as { written?: string[] }).written = written();
+    throw err;
+  }
+  const results: FormatResult[] = [
+    ...sinks.map((s): FormatResult => ({ format: s.format, status: 'completed', files: s.sink.files })),
+    ...skipped,
+  ];
+  return {
+    formats: results,
+    counts: source.counts,
+    report: report.toJSON(),
+    options,
+    io: source.io,
+    written: written(),
+  };
+}

@@ -1,0 +1,63 @@
+/** Integration helpers: S3 clients, buckets and runtimes against the fauxqs server of global-setup.ts. */
+import { randomBytes } from 'node:crypto';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { inject } from 'vitest';
+import { createRuntime, type Runtime } from '../../functions/handlers/env.ts';
+import { LocalBus } from '../../functions/handlers/local.ts';
+import type { PipelineConfig } from '../../functions/pipeline/config.ts';
+import { silentLogger } from '../../functions/pipeline/context.ts';
+import { s3ClientConfig } from '../../functions/storage/s3.ts';
+import { TestClock } from '../pipeline/helpers.ts';
+
+export function endpoint(): string {
+  return `http://127.0.0.1:${inject('s3Port')}`;
+}
+
+export function s3Client(): S3Client {
+  return new S3Client({
+    ...s3ClientConfig({ endpoint: endpoint(), region: 'us-east-1' }),
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+}
+
+/** Fresh bucket names for one test (the server is shared by every test file). */
+export function bucketNames(): { src: string; out: string; media: string } {
+  const id = randomBytes(4).toString('hex');
+  return { src: `src-${id}`, out: `out-${id}`, media: `media-${id}` };
+}
+
+export async function createBuckets(client: S3Client, names: string[]): Promise<void> {
+  for (const Bucket of names) await client.send(new CreateBucketCommand({ Bucket }));
+}
+
+export interface LocalRuntime extends Runtime {
+  bus: LocalBus;
+  clock: TestClock;
+}
+
+/**
+ * A handler runtime over fauxqs: conditional writes emulated in-process (fauxqs ignores them),
+ * and S3 notifications emitted by a LocalBus for everything written through its stores.
+ */
+export function localRuntime(
+  client: S3Client,
+  config: PipelineConfig,
+  options: { partSize?: number; clock?: TestClock } = {},
+): LocalRuntime {
+  const bus = new LocalBus();
+  const clock = options.clock ?? new TestClock(Date.now());
+  const rt = createRuntime({
+    config,
+    client,
+    log: silentLogger,
+    now: clock.now,
+    sleep: async () => {},
+    storeOptions: {
+      emulateConditionalWrites: true,
+      ...(options.partSize ? { partSize: options.partSize } : {}),
+      sleep: async () => {},
+    },
+    wrapStore: (store, bucket) => bus.wrap(store, bucket),
+  });
+  return { ...rt, bus, clock };
+}
