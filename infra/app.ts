@@ -1,6 +1,6 @@
 /**
  * CDK app entry (cdk.json: `node bin/run-ts.mjs infra/app.ts`). Everything comes from CDK context,
- * given with `-c name=value` on the command line or in cdk.json; see docs/deploy.md for the list.
+ * given with `-c name=value` on the command line or in cdk.json; see README "Deploy to AWS" for the list.
  *
  *   npx cdk deploy -c config=deploy/my-config.json -c alarmEmail=ops@example.com \
  *     -c nightlyCron="15 2 * * ? *" -c nightlyTimeZone=Europe/Berlin
@@ -19,7 +19,7 @@ const get = (name: string): unknown => app.node.tryGetContext(name);
 try {
   const configPath = get('config');
   if (typeof configPath !== 'string' || configPath === '') {
-    throw new ConfigError('no configuration: pass -c config=path/to/config.json (see docs/deploy.md)');
+    throw new ConfigError('no configuration: pass -c config=path/to/config.json (see README "Deploy to AWS")');
   }
   if (resolve(configPath) === resolve('samples/deploy-config.example.json')) {
     console.error(

@@ -9,7 +9,7 @@ import type { LogLevel } from './pipeline-function.ts';
 
 type Get = (name: string) => unknown;
 
-/** Every context name the app reads, with what it sets (docs/deploy.md lists the same). */
+/** Every context name the app reads, with what it sets (README "Deploy to AWS" lists the same). */
 export const CONTEXT_KEYS = {
   config: 'path to the pipeline configuration JSON (required)',
   stackName: 'CloudFormation stack name (default LsExport)',
