@@ -7,7 +7,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve, sep } from 'node:path';
-import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type MediaAccess, MediaError, type MediaFile } from '../core/media.ts';
 import { parseS3Url, S3ObjectStore } from './s3.ts';
@@ -41,12 +40,14 @@ function localFile(path: string, name: string): Promise<MediaFile> {
         name,
         size: s.size,
         localPath: path,
-        read: (range?: { start: number; end: number }) =>
-          range
-            ? s.size === 0 || range.start >= s.size
-              ? Readable.from([])
-              : createReadStream(path, { start: range.start, end: Math.min(range.end, s.size) - 1 })
-            : createReadStream(path),
+        // Lazy: the file is opened only when the bytes are iterated (a sink that copies by path
+        // never iterates them, and an eager stream would hold a descriptor open).
+        read: async function* (range?: { start: number; end: number }) {
+          if (range && (s.size === 0 || range.start >= s.size)) return;
+          yield* range
+            ? createReadStream(path, { start: range.start, end: Math.min(range.end, s.size) - 1 })
+            : createReadStream(path);
+        },
       };
     },
     () => {
