@@ -170,7 +170,7 @@ for (const n of sizes) {
     rows.push(row);
   }
 }
-if (!values['skip-pipeline'] && existsSync(join(ROOT, 'bench', 'pipeline.ts'))) {
+if (!values['skip-pipeline']) {
   const { runPipelineBench } = await import('./pipeline.ts');
   await runPipelineBench();
 }
