@@ -19,7 +19,9 @@ const get = (name: string): unknown => app.node.tryGetContext(name);
 try {
   const configPath = get('config');
   if (typeof configPath !== 'string' || configPath === '') {
-    throw new ConfigError('no configuration: pass -c config=path/to/config.json (see README "Deploy to AWS")');
+    throw new ConfigError(
+      'no configuration: pass -c config=path/to/config.json (see README "Deploy to AWS")',
+    );
   }
   if (resolve(configPath) === resolve('samples/deploy-config.example.json')) {
     console.error(
