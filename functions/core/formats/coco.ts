@@ -38,7 +38,6 @@ import {
 import {
   boxOutside,
   clipBoxPercent,
-  clipPercent,
   polygonArea,
   polygonBbox,
   referenceRotatedBox,
@@ -54,7 +53,7 @@ import {
   numberAt,
   originalSize,
   originalSizeProblem,
-  pointsOf,
+  percentPolygon,
   pyDateTimeStr,
 } from '../images/values.ts';
 import { annotatorOf, type Item, itemsOfTask, type TaskRef } from '../items.ts';
@@ -311,36 +310,15 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
   }
 
   function polygon(v: JsonObject, W: number, H: number, ref: TaskRef): Region | undefined {
-    const points = hasKey(v, 'points') ? pointsOf(v) : undefined;
-    if (!points) {
-      report.skip({
-        ...ref,
-        reason: 'a polygon has no points, or points that are not [x, y] number pairs; it is left out',
-      });
-      return undefined;
-    }
+    const polygon = percentPolygon(v, ref, report, options.fixClipCoordinates);
+    if (!polygon) return undefined;
+    const { points, outside } = polygon;
     if (points.length === 0) {
       report.skip({ ...ref, reason: 'a polygon has no points (Label Studio crashes on it); it is left out' });
       return undefined;
     }
-    if (points.length < 3) {
-      report.warn({
-        ...ref,
-        reason: `a polygon has ${points.length} point(s); it is written as Label Studio writes it`,
-      });
-    }
-    const xs: number[] = [];
-    const ys: number[] = [];
-    let outside = false;
-    for (let [px, py] of points) {
-      if (px < 0 || px > 100 || py < 0 || py > 100) outside = true;
-      if (options.fixClipCoordinates) {
-        px = clipPercent(px);
-        py = clipPercent(py);
-      }
-      xs.push((px / 100) * W);
-      ys.push((py / 100) * H);
-    }
+    const xs = points.map(([px]) => (px / 100) * W);
+    const ys = points.map(([, py]) => (py / 100) * H);
     if (outside && !options.fixClipCoordinates) warnOutside(ref);
     const segmentation: number[] = [];
     for (let i = 0; i < xs.length; i++) segmentation.push(xs[i], ys[i]);

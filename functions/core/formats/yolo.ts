@@ -29,7 +29,6 @@ import {
 import {
   boxOutside,
   clipBoxPercent,
-  clipPercent,
   obbCorners,
   trueRotatedBoxPercent,
   yoloBox,
@@ -37,7 +36,14 @@ import {
 import { ImageProbe } from '../images/image-info.ts';
 import { labelStem } from '../images/naming.ts';
 import { ImageResolver, type ResolvedImage } from '../images/resolve.ts';
-import { hasKey, itemValues, nonEmptyList, numberAt, originalSize, pointsOf } from '../images/values.ts';
+import {
+  hasKey,
+  itemValues,
+  nonEmptyList,
+  numberAt,
+  originalSize,
+  percentPolygon,
+} from '../images/values.ts';
 import { WriteQueue } from '../images/write-queue.ts';
 import { type Item, itemsOfTask, type TaskRef } from '../items.ts';
 import { pyFloatRepr } from '../json/py-number.ts';
@@ -198,34 +204,10 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
   }
 
   function polygonCoords(v: JsonObject, ref: TaskRef): number[] | undefined {
-    if (!hasKey(v, 'points')) {
-      report.skip({ ...ref, reason: 'a polygon has no points; it is left out' });
-      return undefined;
-    }
-    const points = pointsOf(v);
-    if (!points) {
-      report.skip({
-        ...ref,
-        reason: 'a polygon has points that are not [x, y] number pairs; it is left out',
-      });
-      return undefined;
-    }
-    if (points.length < 3) {
-      report.warn({
-        ...ref,
-        reason: `a polygon has ${points.length} point(s); it is written as Label Studio writes it`,
-      });
-    }
-    const out: number[] = [];
-    let outside = false;
-    for (let [px, py] of points) {
-      if (px < 0 || px > 100 || py < 0 || py > 100) outside = true;
-      if (options.fixClipCoordinates) {
-        px = clipPercent(px);
-        py = clipPercent(py);
-      }
-      out.push(px / 100, py / 100);
-    }
+    const polygon = percentPolygon(v, ref, report, options.fixClipCoordinates);
+    if (!polygon) return undefined;
+    const { points, outside } = polygon;
+    const out = points.flatMap(([px, py]) => [px / 100, py / 100]);
     if (outside && !options.fixClipCoordinates) warnOutside(ref);
     return out;
   }

@@ -418,7 +418,7 @@ describe('COCO (spec §7.5, §11 test_export_coco)', () => {
         'a region extends outside the image; written as drawn (--fix clip-coordinates clips it)',
         'a polygon has no points (Label Studio crashes on it); it is left out',
         'a polygon has 1 point(s); it is written as Label Studio writes it',
-        'a polygon has no points, or points that are not [x, y] number pairs; it is left out',
+        'a polygon has points that are not [x, y] number pairs; it is left out',
         'label {} is not a string; the region is left out',
       ]),
     );
