@@ -6,6 +6,7 @@ import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.
 import type { LabelSchema } from '../core/config/schema.ts';
 import { runExport } from '../core/export.ts';
 import { FIXES, type FixName, parseExportOptions } from '../core/formats/options.ts';
+import { implementedFormats } from '../core/formats/registry.ts';
 import { SingleFileSource } from '../core/readers/single-file.ts';
 import { Report } from '../core/report.ts';
 import { FsObjectStore } from '../storage/fs.ts';
@@ -55,6 +56,9 @@ export async function runConvert(args: ConvertArgs): Promise<void> {
     throw new CliError(
       `format ${format} is not supported by this label config (it supports: ${supported.join(', ')})`,
     );
+  }
+  if (!implementedFormats().includes(format)) {
+    throw new CliError(`format ${format} is not implemented by ls-export yet (see README "Formats")`);
   }
   let options: ReturnType<typeof parseExportOptions>;
   try {

@@ -91,6 +91,13 @@ describe('ls-export CLI', () => {
       'ls-export: format COCO is not supported by this label config (it supports: JSON, JSON_MIN, CSV, TSV, CONLL2003, CSV_OLD)\n',
     );
 
+    const audioConfig = join(ROOT, 'samples', 'audio-asr', 'config.xml');
+    const notYet = cli('convert', '-i', TEXT_TASKS, '-c', audioConfig, '-o', out, '-f', 'DOCLANG');
+    expect(notYet.status).toBe(1);
+    expect(notYet.stderr).toBe(
+      'ls-export: format DOCLANG is not implemented by ls-export yet (see README "Formats")\n',
+    );
+
     const noConfig = cli('convert', '-i', TEXT_TASKS, '-c', join(out, 'none.xml'), '-o', out, '-f', 'CSV');
     expect(noConfig.status).toBe(1);
     expect(noConfig.stderr).toBe(`ls-export: label config not found: ${join(out, 'none.xml')}\n`);
