@@ -1,6 +1,6 @@
 /** `ls-export convert`: one input, one label config, one format, into an output folder. */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { isFormatName, supportedFormats } from '../core/config/formats.ts';
 import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
 import type { LabelSchema } from '../core/config/schema.ts';
@@ -88,10 +88,14 @@ export async function runConvert(args: ConvertArgs): Promise<void> {
     throw err;
   }
 
-  const outDir = resolve(args.output);
+  // As in Label Studio's converter, a CSV/TSV output ending in `.csv` is the file itself.
+  const csvFile =
+    (format === 'CSV' || format === 'TSV') && args.output.endsWith('.csv') ? resolve(args.output) : undefined;
+  const outDir = csvFile ? dirname(csvFile) : resolve(args.output);
   await mkdir(outDir, { recursive: true });
+  if (csvFile && args.zip) throw new UsageError('--zip needs an output folder, not a .csv file');
   // With --zip the files are written to a scratch folder first, then zipped in one stream.
-  const filesDir = args.zip ? await mkdtemp(join(outDir, '.ls-export-')) : outDir;
+  const filesDir = args.zip || csvFile ? await mkdtemp(join(outDir, '.ls-export-')) : outDir;
   const sink = new StoreSink(new FsObjectStore(filesDir), '');
   const report = new Report();
   const progress = new Progress(!args.quiet);
@@ -127,7 +131,14 @@ export async function runConvert(args: ConvertArgs): Promise<void> {
       await rm(filesDir, { recursive: true, force: true });
     }
   }
-  await writeFile(resolve(outDir, 'report.json'), `${JSON.stringify(report.toJSON(), null, 2)}\n`);
+  if (csvFile) {
+    await rename(join(filesDir, 'result.csv'), csvFile);
+    await rm(filesDir, { recursive: true, force: true });
+  }
+  const reportPath = csvFile
+    ? `${csvFile.slice(0, -'.csv'.length)}.report.json`
+    : resolve(outDir, 'report.json');
+  await writeFile(reportPath, `${JSON.stringify(report.toJSON(), null, 2)}\n`);
 
   const seconds = progress.elapsedSeconds();
   const files = zipName ? 1 : sink.files.length;
@@ -138,7 +149,7 @@ export async function runConvert(args: ConvertArgs): Promise<void> {
   const warned = report.warningCount ? `, ${report.warningCount} warnings` : '';
   if (!args.quiet) {
     process.stderr.write(
-      `ls-export: ${what} as ${format} into ${zipName ? join(args.output, zipName) : args.output} (${files} file${files === 1 ? '' : 's'}) in ${seconds.toFixed(1)} s${rate}${skipped}${warned} — see report.json\n`,
+      `ls-export: ${what} as ${format} into ${zipName ? join(args.output, zipName) : args.output} (${files} file${files === 1 ? '' : 's'}) in ${seconds.toFixed(1)} s${rate}${skipped}${warned} — see ${basename(reportPath)}\n`,
     );
   }
 }

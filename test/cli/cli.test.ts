@@ -43,6 +43,25 @@ describe('ls-export CLI', () => {
     expect(report.skippedCount).toBe(2);
   });
 
+  it('CSV to an output ending in .csv writes that file (as the reference does), the report beside it', () => {
+    const out = tmp();
+    const r = cli(
+      'convert',
+      '-i',
+      TEXT_TASKS,
+      '-c',
+      TEXT_CONFIG,
+      '-o',
+      join(out, 'sub', 'my.csv'),
+      '-f',
+      'CSV',
+      '-q',
+    );
+    expect(r.status).toBe(0);
+    expect(readdirSync(join(out, 'sub')).sort()).toEqual(['my.csv', 'my.report.json']);
+    expect(readFileSync(join(out, 'sub', 'my.csv'), 'utf8').split('\r\n')[0]).toContain('"annotation_id"');
+  });
+
   it('JSON of a single export file is a byte-for-byte copy (the reference file mode)', () => {
     const out = tmp();
     const r = cli('convert', '-i', TEXT_TASKS, '-c', TEXT_CONFIG, '-o', out, '-f', 'JSON', '-q');
