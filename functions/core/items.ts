@@ -59,6 +59,7 @@ export function buildOutput(
   result: JsonValue,
   schema: LabelSchema,
   opts: ItemOptions = {},
+  onProblem: (reason: string) => void = () => {},
 ): Map<string, JsonObject[]> {
   const output = new Map<string, JsonObject[]>();
   if (!Array.isArray(result)) return output;
@@ -69,7 +70,11 @@ export function buildOutput(
     const control = findControl(schema, fromName);
     let v: JsonObject;
     if (control) {
-      if (!isJsonObject(r.value)) continue; // the reference crashes (KeyError); such a result carries nothing
+      if (!isJsonObject(r.value)) {
+        // The reference crashes (KeyError) on such a result; it carries nothing to export.
+        onProblem(`a "${fromName}" result has no value object; it is left out`);
+        continue;
+      }
       v = deepCopy(r.value);
       setKey(v, 'type', control.type);
       if (Object.hasOwn(r, 'original_width')) setKey(v, 'original_width', r.original_width);
@@ -135,7 +140,7 @@ export function itemsOfTask(
   sortNewestFirst(kept, ref, report);
   return kept.map((a) => ({
     ...base,
-    output: buildOutput(a.result, schema, opts),
+    output: buildOutput(a.result, schema, opts, (reason) => report.warn({ ...ref, reason })),
     annotation: a,
     completedBy: Object.hasOwn(a, 'completed_by') ? a.completed_by : {},
     annotationId: field(a, 'id'),

@@ -164,3 +164,32 @@ describe('JSON_MIN', () => {
     expect(records[0].chat[1]).toHaveProperty('tool_calls', null);
   });
 });
+
+describe('results the reference would crash on', () => {
+  it('a result without a value is left out with a warning; the rest of the annotation is exported', async () => {
+    const config =
+      '<View><Text name="text" value="$text"/><Choices name="c" toName="text"><Choice value="A"/></Choices><TextArea name="t" toName="text"/></View>';
+    const tasks = [
+      {
+        id: 1,
+        data: { text: 'x' },
+        annotations: [
+          {
+            id: 2,
+            result: [
+              { from_name: 'c', to_name: 'text', type: 'choices' },
+              { from_name: 't', type: 'textarea', value: { text: ['ok'] } },
+            ],
+          },
+        ],
+      },
+    ];
+    const { sink, report } = await exportWith(tasks, config, 'JSON_MIN');
+    const [record] = JSON.parse(sink.text('result.json'));
+    expect(record).not.toHaveProperty('c');
+    expect(record.t).toBe('ok');
+    expect(report.warnings).toEqual([
+      { source: 'input.json[0]', taskId: 1, reason: 'a "c" result has no value object; it is left out' },
+    ]);
+  });
+});
