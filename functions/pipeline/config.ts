@@ -70,6 +70,15 @@ export const projectSchema = z.object({
   ]),
   /** Formats kept fresh under `latest/`. */
   formats: z.array(z.enum(FORMAT_NAMES)).min(1),
+  /**
+   * How tasks are serialized before `latest/` is rendered: `export` (default) as Label Studio's
+   * export gives them — `completed_by` as the user id, storage-only fields dropped — so `latest/`
+   * matches what Label Studio's converter makes of its own export; `storage` keeps them as target
+   * storage holds them (`completed_by` objects with e-mails).
+   */
+  latest: z
+    .object({ serialization: z.enum(['export', 'storage']).default('export') })
+    .default({ serialization: 'export' }),
   /** Where exports, state and snapshots go. Must not lie under any watched source prefix. */
   export: locationSchema,
   /** Converter options (data key, CSV separator, fixes). */

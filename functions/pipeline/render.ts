@@ -10,11 +10,16 @@ import { randomUUID } from 'node:crypto';
 import { parseExportOptions } from '../core/formats/options.ts';
 import { Report } from '../core/report.ts';
 import type { ProjectConfig } from './config.ts';
+import { snapshotOptionsSchema } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import { runProjectExport } from './export-run.ts';
 import { type Manifest, serializeManifest } from './manifest.ts';
+import { snapshotTransform } from './snapshot-filter.ts';
 import { acquireLock, loadHead, type ProjectStore, projectStore, readSkipped, releaseLock } from './state.ts';
 import { readJson } from './store-util.ts';
+
+/** Label Studio's default export: every task and annotation, users as ids, no history. */
+const LS_EXPORT_DEFAULTS = snapshotOptionsSchema.parse(undefined);
 
 export type RenderStatus = 'rendered' | 'up-to-date' | 'busy';
 
@@ -82,6 +87,8 @@ export async function renderLatest(
         formats: project.formats,
         now: started,
         report: new Report(),
+        transform:
+          project.latest.serialization === 'export' ? snapshotTransform(LS_EXPORT_DEFAULTS) : undefined,
       });
     } catch (err) {
       await removeKeys(ctx, ps, (err as { written?: string[] }).written ?? []);

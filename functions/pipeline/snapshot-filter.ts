@@ -17,7 +17,8 @@ import {
   setKey,
   truthy,
 } from '../core/json/value.ts';
-import type { SnapshotOptions } from './config.ts';
+import type { TaskSource } from '../core/readers/source.ts';
+import { type SnapshotOptions, snapshotOptionsSchema } from './config.ts';
 
 const annotationsOf = (task: JsonObject): JsonObject[] =>
   (Array.isArray(task.annotations) ? task.annotations : []).filter(isJsonObject);
@@ -137,4 +138,23 @@ function completedByObject(by: JsonObject): JsonObject {
   for (const k of ['id', 'email', 'first_name', 'last_name']) if (Object.hasOwn(by, k)) setKey(out, k, by[k]);
   for (const k of keysOf(by)) if (!Object.hasOwn(out, k)) setKey(out, k, by[k]);
   return out;
+}
+
+/** Label Studio's default export options: every task and annotation, users as ids, no history. */
+export const LS_EXPORT_DEFAULTS: SnapshotOptions = snapshotOptionsSchema.parse(undefined);
+
+/** A task source seen through a snapshot transform (tasks it drops are left out). */
+export function transformedSource(
+  source: TaskSource,
+  transform: (task: JsonObject) => JsonObject | undefined,
+): TaskSource {
+  return {
+    description: source.description,
+    async *tasks(report) {
+      for await (const t of source.tasks(report)) {
+        const task = transform(t.task);
+        if (task) yield { task, ref: t.ref };
+      }
+    },
+  };
 }

@@ -18,6 +18,11 @@ import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import { rebuildProject } from '../../functions/pipeline/rebuild.ts';
 import { renderLatest } from '../../functions/pipeline/render.ts';
+import {
+  LS_EXPORT_DEFAULTS,
+  snapshotTransform,
+  transformedSource,
+} from '../../functions/pipeline/snapshot-filter.ts';
 import { syncProject } from '../../functions/pipeline/sync.ts';
 import { S3ObjectStore } from '../../functions/storage/s3.ts';
 import type { ObjectStore } from '../../functions/storage/types.ts';
@@ -110,7 +115,11 @@ async function latest(format = 'JSON', file = 'result.json'): Promise<{ manifest
 async function reference(format: 'JSON' | 'CSV' = 'JSON'): Promise<string> {
   const sink = new MemorySink();
   await runExport({
-    source: new StorageObjectsSource(new S3ObjectStore(client, names.src), PREFIX),
+    // latest/ is serialized as Label Studio's export is (users as ids): the reference is too.
+    source: transformedSource(
+      new StorageObjectsSource(new S3ObjectStore(client, names.src), PREFIX),
+      snapshotTransform(LS_EXPORT_DEFAULTS),
+    ),
     schema: parseLabelConfig(CONFIGS['text-ner']),
     targets: [{ format, sink }],
     options: parseExportOptions({}),

@@ -5,10 +5,16 @@ import { parseLabelConfig } from '../../functions/core/config/label-config.ts';
 import { runExport } from '../../functions/core/export.ts';
 import { parseExportOptions } from '../../functions/core/formats/options.ts';
 import { StorageObjectsSource } from '../../functions/core/readers/storage-objects.ts';
+import { parseConfig } from '../../functions/pipeline/config.ts';
 import { ingestChanges } from '../../functions/pipeline/ingest.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import { renderLatest } from '../../functions/pipeline/render.ts';
+import {
+  LS_EXPORT_DEFAULTS,
+  snapshotTransform,
+  transformedSource,
+} from '../../functions/pipeline/snapshot-filter.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
 import { MemorySink } from '../helpers/export.ts';
 import {
@@ -21,6 +27,7 @@ import {
   nextSeq,
   OUT,
   objectsOf,
+  projectInput,
   putAll,
   readJsonObject,
   readText,
@@ -51,7 +58,11 @@ async function latest(format = 'JSON', file = 'result.json'): Promise<{ manifest
 async function reference(format: 'JSON' | 'CSV' = 'JSON'): Promise<string> {
   const sink = new MemorySink();
   await runExport({
-    source: new StorageObjectsSource(new FsObjectStore(join(root, SRC)), 'annotations'),
+    // latest/ is serialized as Label Studio's export is (users as ids): the reference is too.
+    source: transformedSource(
+      new StorageObjectsSource(new FsObjectStore(join(root, SRC)), 'annotations'),
+      snapshotTransform(LS_EXPORT_DEFAULTS),
+    ),
     schema: parseLabelConfig(CONFIGS['text-ner']),
     targets: [{ format, sink }],
     options: parseExportOptions({}),
@@ -216,5 +227,35 @@ describe('ingest + render on a folder store', () => {
     expect(await out().head(paths().dirty)).toBeDefined();
     await renderLatest(ctx, ctx.config.projects[0]);
     expect(await out().head(paths().dirty)).toBeUndefined();
+  });
+});
+
+describe('latest/ serialization', () => {
+  async function annotatorsOf(serialization?: 'export' | 'storage'): Promise<unknown[]> {
+    const base = makeConfig();
+    const config = serialization
+      ? parseConfig({ ...base, projects: [{ ...projectInput(), latest: { serialization } }] })
+      : base;
+    ctx = fsContext(root, config);
+    const task = annotatedTask(1);
+    const objs = objectsOf(task, 'annotation');
+    await putAll(src(), objs);
+    await ingestKeys(objs.map((o) => o.key));
+    await renderLatest(ctx, ctx.config.projects[0]);
+    const records = JSON.parse((await latest('JSON_MIN', 'result.json')).text) as Array<{
+      annotator: unknown;
+    }>;
+    return records.map((r) => r.annotator);
+  }
+
+  it('is Label Studio export serialization by default: annotators are user ids, as LS’s own export gives', async () => {
+    const ids = (annotatedTask(1).annotations as Array<{ completed_by: number }>).map((a) => a.completed_by);
+    expect(await annotatorsOf()).toEqual(ids);
+  });
+
+  it('keeps target storage as it is with serialization "storage": completed_by objects, so e-mails', async () => {
+    const annotators = await annotatorsOf('storage');
+    expect(annotators.length).toBeGreaterThan(0);
+    for (const a of annotators) expect(a).toMatch(/@/);
   });
 });
