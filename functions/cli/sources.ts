@@ -17,8 +17,19 @@ export interface S3Settings {
   region?: string;
 }
 
-export function s3Client(settings: S3Settings): S3Client {
-  return new S3Client(s3ClientConfig(settings));
+const isLoopback = (url: string) =>
+  /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
+
+/**
+ * The CLI's S3 client. A local test server accepts any credentials, so a loopback endpoint without
+ * configured credentials gets dummy ones; everything else uses the SDK's usual credential chain.
+ */
+export function s3Client(settings: S3Settings, env: NodeJS.ProcessEnv = process.env): S3Client {
+  const localCredentials =
+    settings.endpoint && isLoopback(settings.endpoint) && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE
+      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {};
+  return new S3Client({ ...s3ClientConfig(settings), ...localCredentials });
 }
 
 export async function openSource(input: string, s3: S3Settings): Promise<TaskSource> {

@@ -4,9 +4,10 @@
  * the listing is compared with the state's recorded ETags and only new or changed objects are
  * read (deleted keys are removed). Then `latest/` is rendered (manifest last).
  */
+
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { createRuntime } from '../handlers/env.ts';
 import { ConfigError, type PipelineConfig, parseConfig } from '../pipeline/config.ts';
@@ -14,8 +15,8 @@ import { jsonLogger } from '../pipeline/context.ts';
 import { findProject, parseS3Url } from '../pipeline/paths.ts';
 import { renderLatest } from '../pipeline/render.ts';
 import { syncProject } from '../pipeline/sync.ts';
-import { s3ClientConfig } from '../storage/s3.ts';
 import { CliError, UsageError } from './errors.ts';
+import { s3Client } from './sources.ts';
 
 const argsSchema = z.object({
   config: z
@@ -66,19 +67,8 @@ export function syncArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   return r.data;
 }
 
-const isLoopback = (url: string) =>
-  /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
-
 export function syncClient(args: SyncArgs, env: NodeJS.ProcessEnv = process.env): S3Client {
-  // A local test server accepts any credentials; give it some when none are configured.
-  const localCredentials =
-    args.endpoint && isLoopback(args.endpoint) && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE
-      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {};
-  return new S3Client({
-    ...s3ClientConfig({ endpoint: args.endpoint, region: args.region }),
-    ...localCredentials,
-  });
+  return s3Client({ endpoint: args.endpoint, region: args.region }, env);
 }
 
 async function loadConfig(location: string, client: S3Client): Promise<PipelineConfig> {
