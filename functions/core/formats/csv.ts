@@ -104,7 +104,8 @@ export function csvWriter(ctx: ExportContext, defaultSeparator: string): FormatW
   return {
     scan(task, ref) {
       // Warnings are reported by the writing pass; the scan only learns the columns.
-      for (const item of itemsOfTask(task, ctx.schema, ref, new Report(0))) scanItem(item);
+      for (const item of itemsOfTask(task, ctx.schema, ref, new Report(0), { typesOnly: true }))
+        scanItem(item);
     },
     async addTask(task, ref) {
       if (!columns) {
