@@ -1,6 +1,7 @@
 /**
- * Runs one or more format writers over a task source: a scanning pass first when a writer needs
- * one (CSV), then the writing pass. Memory holds one task at a time plus what each writer keeps.
+ * Runs one or more format writers over a task source in a single pass. Memory holds one task at a
+ * time plus what each writer keeps (writers that need the whole export first, such as CSV's column
+ * set or COCO's categories, spool their output).
  */
 import type { FormatName } from './config/formats.ts';
 import type { LabelSchema } from './config/schema.ts';
@@ -48,13 +49,6 @@ export async function runExport(input: RunExportInput): Promise<ExportStats> {
     if (!factory) throw new UnsupportedFormatError(format);
     return factory({ schema: input.schema, sink, report, options: input.options, media: input.media, now });
   });
-  const scanners = writers.filter((w) => w.scan);
-  if (scanners.length > 0) {
-    // The scan pass reports nothing: the writing pass sees the same inputs and reports them once.
-    const silent = new Report(0);
-    for await (const { task, ref } of input.source.tasks(silent))
-      for (const w of scanners) w.scan!(task, ref);
-  }
   let tasks = 0;
   for await (const { task, ref } of input.source.tasks(report)) {
     for (const w of writers) await w.addTask(task, ref);

@@ -39,11 +39,6 @@ export interface Item {
 export interface ItemOptions {
   /** Add `id`/`parentID` to values (the reference's keypoint mode, spec §7.7.6). */
   keypointMode?: boolean;
-  /**
-   * Values carry only their `type` (no copy of the result value): for passes that need just which
-   * controls an item has, such as CSV's column scan.
-   */
-  typesOnly?: boolean;
 }
 
 /** Where a task came from, for report entries. */
@@ -80,21 +75,17 @@ export function buildOutput(
         onProblem(`a "${fromName}" result has no value object; it is left out`);
         continue;
       }
-      if (opts.typesOnly) {
-        v = { type: control.type };
-      } else {
-        v = deepCopy(r.value);
-        setKey(v, 'type', control.type);
-        if (Object.hasOwn(r, 'original_width')) setKey(v, 'original_width', r.original_width);
-        if (Object.hasOwn(r, 'original_height')) setKey(v, 'original_height', r.original_height);
-        if (opts.keypointMode) {
-          setKey(v, 'id', field(r, 'id'));
-          setKey(v, 'parentID', field(r, 'parentID'));
-        }
+      v = deepCopy(r.value);
+      setKey(v, 'type', control.type);
+      if (Object.hasOwn(r, 'original_width')) setKey(v, 'original_width', r.original_width);
+      if (Object.hasOwn(r, 'original_height')) setKey(v, 'original_height', r.original_height);
+      if (opts.keypointMode) {
+        setKey(v, 'id', field(r, 'id'));
+        setKey(v, 'parentID', field(r, 'parentID'));
       }
     } else if (r.type === 'chatmessage') {
       // Chat results survive even without a schema tag, as in the reference.
-      v = isJsonObject(r.value) && !opts.typesOnly ? deepCopy(r.value) : {};
+      v = isJsonObject(r.value) ? deepCopy(r.value) : {};
       setKey(v, 'type', 'chatmessage');
     } else {
       continue;

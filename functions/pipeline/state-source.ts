@@ -2,7 +2,7 @@
  * A TaskSource over a project's state shards: tasks in task-id order, one shard in memory at a time
  * (plus a few prefetched), each assembled from its entries (records.ts). Re-iterable: the shard list
  * and each shard's ETag are pinned by the first pass, and a later pass that finds a shard changed
- * fails with StateChangedError instead of mixing two states (CSV's header comes from pass one).
+ * fails with StateChangedError instead of mixing two states.
  */
 import type { JsonObject } from '../core/json/value.ts';
 import type { SourceTask, TaskSource } from '../core/readers/source.ts';

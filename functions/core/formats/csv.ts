@@ -1,13 +1,24 @@
 /**
- * CSV and TSV (converter spec §7.3): two passes — the first collects the column set (sorted, with
- * data keys that collide with control names renamed `_data_<key>`), the second writes one row per
- * item with Python's csv QUOTE_NONNUMERIC rules and CRLF line ends.
+ * CSV and TSV (converter spec §7.3): the header is the sorted set of every column of every row (data
+ * keys that collide with control names renamed `_data_<key>`), so it is known only at the end. The
+ * reference reads its input twice; we read it once, spooling each row's cells (a compact JSON line,
+ * in memory up to a few MB, then a temporary file), and write header and rows at the end with
+ * Python's csv QUOTE_NONNUMERIC rules and CRLF line ends.
  */
 import { annotatorOf, type Item, itemsOfTask } from '../items.ts';
+import { parseJson } from '../json/parse.ts';
 import { pyFloatRepr } from '../json/py-number.ts';
 import { stringify, UJSON_COMPACT } from '../json/serialize.ts';
-import { isJsonObject, type JsonValue, keysOf, NumLit, truthy } from '../json/value.ts';
-import { Report } from '../report.ts';
+import {
+  isJsonObject,
+  type JsonObject,
+  type JsonValue,
+  keysOf,
+  NumLit,
+  setKey,
+  truthy,
+} from '../json/value.ts';
+import { createSpool } from '../spool.ts';
 import { prettifyResult } from './prettify.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
 
@@ -45,14 +56,9 @@ export function csvWriter(ctx: ExportContext, defaultSeparator: string): FormatW
   const dataKeys = new Set<string>();
   const outputKeys = new Set<string>();
   const extra = new Set<string>(METADATA);
-  let columns: string[] | undefined;
   let colliding: Set<string> = new Set();
   const out = ctx.sink.open('result.csv');
-
-  const itemsOf = (
-    task: Parameters<FormatWriter['addTask']>[0],
-    ref: Parameters<FormatWriter['addTask']>[1],
-  ) => itemsOfTask(task, ctx.schema, ref, ctx.report);
+  const line = (cells: string[]) => `${cells.join(sep)}\r\n`;
 
   function scanItem(item: Item): void {
     for (const k of keysOf(item.input)) dataKeys.add(k);
@@ -74,55 +80,78 @@ export function csvWriter(ctx: ExportContext, defaultSeparator: string): FormatW
     return [...all].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
-  function row(item: Item): Map<string, JsonValue> {
-    const r = new Map<string, JsonValue>();
-    if (item.id !== null) r.set('id', item.id);
+  /**
+   * A row's cells in three groups, in the reference's assignment order: id and control values,
+   * then task data (whose column names depend on collisions known only at the end), then metadata.
+   */
+  function rowParts(item: Item): [JsonObject, JsonObject, JsonObject] {
+    const head: JsonObject = {};
+    if (item.id !== null) setKey(head, 'id', item.id);
     for (const [name, values] of item.output) {
       const pretty = prettifyResult(values);
-      r.set(name, typeof pretty === 'string' ? pretty : stringify(pretty, UJSON_COMPACT));
-      if (hasChat(values)) r.set(`${name}_transcript`, transcript(pretty));
+      setKey(head, name, typeof pretty === 'string' ? pretty : stringify(pretty, UJSON_COMPACT));
+      if (hasChat(values)) setKey(head, `${name}_transcript`, transcript(pretty));
     }
+    const data: JsonObject = {};
     for (const k of keysOf(item.input)) {
       const v = item.input[k];
-      r.set(
-        colliding.has(k) ? `_data_${k}` : k,
-        Array.isArray(v) || isJsonObject(v) ? stringify(v, UJSON_COMPACT) : v,
-      );
+      setKey(data, k, Array.isArray(v) || isJsonObject(v) ? stringify(v, UJSON_COMPACT) : v);
     }
-    r.set('annotator', annotatorOf(item.completedBy, null, false));
-    r.set('annotation_id', item.annotationId);
-    r.set('created_at', item.createdAt);
-    r.set('updated_at', item.updatedAt);
-    r.set('lead_time', item.leadTime);
-    if (Object.hasOwn(item.task, 'agreement')) r.set('agreement', item.task.agreement);
-    if (truthy(item.history)) r.set('history', stringify(item.history, UJSON_COMPACT));
-    return r;
+    const tail: JsonObject = {};
+    setKey(tail, 'annotator', annotatorOf(item.completedBy, null, false));
+    setKey(tail, 'annotation_id', item.annotationId);
+    setKey(tail, 'created_at', item.createdAt);
+    setKey(tail, 'updated_at', item.updatedAt);
+    setKey(tail, 'lead_time', item.leadTime);
+    if (Object.hasOwn(item.task, 'agreement')) setKey(tail, 'agreement', item.task.agreement);
+    if (truthy(item.history)) setKey(tail, 'history', stringify(item.history, UJSON_COMPACT));
+    return [head, data, tail];
   }
 
-  const line = (cells: string[]) => `${cells.join(sep)}\r\n`;
+  /** The final cells of a spooled row: later groups overwrite earlier ones, as in the reference. */
+  function rowLine(columns: string[], [head, data, tail]: [JsonObject, JsonObject, JsonObject]): string {
+    const r = new Map<string, JsonValue>();
+    for (const k of keysOf(head)) r.set(k, head[k]);
+    for (const k of keysOf(data)) r.set(colliding.has(k) ? `_data_${k}` : k, data[k]);
+    for (const k of keysOf(tail)) r.set(k, tail[k]);
+    return line(columns.map((c) => csvCell(r.get(c))));
+  }
+
+  const rows = createSpool();
 
   return {
-    scan(task, ref) {
-      // Warnings are reported by the writing pass; the scan only learns the columns.
-      for (const item of itemsOfTask(task, ctx.schema, ref, new Report(0), { typesOnly: true }))
-        scanItem(item);
-    },
     async addTask(task, ref) {
-      if (!columns) {
-        columns = header();
-        await out.write(line(columns.map((c) => csvCell(c))));
-      }
       let text = '';
-      for (const item of itemsOf(task, ref)) {
-        const r = row(item);
-        text += line(columns.map((c) => csvCell(r.get(c))));
+      for (const item of itemsOfTask(task, ctx.schema, ref, ctx.report)) {
+        scanItem(item);
+        text += `${stringify(rowParts(item), UJSON_COMPACT)}\n`;
       }
-      if (text) await out.write(text);
+      if (text) await rows.write(text);
     },
     async finish() {
-      if (!columns) {
-        columns = header();
+      try {
+        const columns = header();
         await out.write(line(columns.map((c) => csvCell(c))));
+        const decoder = new TextDecoder();
+        let pending = '';
+        const flushLines = async (complete: boolean) => {
+          const cut = complete ? pending.length : pending.lastIndexOf('\n') + 1;
+          if (cut <= 0) return;
+          let text = '';
+          for (const json of pending.slice(0, cut).split('\n')) {
+            if (json) text += rowLine(columns, parseJson(json) as [JsonObject, JsonObject, JsonObject]);
+          }
+          pending = pending.slice(cut);
+          await out.write(text);
+        };
+        for await (const chunk of rows.drain()) {
+          pending += decoder.decode(chunk, { stream: true });
+          await flushLines(false);
+        }
+        pending += decoder.decode();
+        await flushLines(true);
+      } finally {
+        await rows.dispose();
       }
       await out.close();
     },

@@ -45,12 +45,8 @@ export interface ExportContext {
   now: () => Date;
 }
 
+/** One export format; the runner reads the source once and hands every task to `addTask`. */
 export interface FormatWriter {
-  /**
-   * Formats whose header depends on every task (CSV: the column set) scan all tasks first; the
-   * runner then makes a second pass calling `addTask`.
-   */
-  scan?(task: JsonObject, ref: TaskRef): void;
   addTask(task: JsonObject, ref: TaskRef): Promise<void>;
   /** Writes what depends on the whole export (closing brackets, class lists) and closes files. */
   finish(): Promise<void>;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { csvCell } from '../../../functions/core/formats/csv.ts';
 import { NumLit } from '../../../functions/core/json/value.ts';
-import { exportWith, fixture } from '../../helpers/export.ts';
+import type { TaskSource } from '../../../functions/core/readers/source.ts';
+import { exportWith, fixture, tasksSource } from '../../helpers/export.ts';
 
 const CONFIG = `<View>
   <Text name="text" value="$text"/>
@@ -123,5 +124,41 @@ describe('CSV', () => {
     expect(csvCell(1e-5)).toBe('1e-05');
     expect(csvCell(NumLit.float(100))).toBe('100.0');
     expect(csvCell('say "hi"\nnow')).toBe('"say ""hi""\nnow"');
+  });
+});
+
+describe('CSV reads its input once', () => {
+  it('iterates the source a single time and spools rows beyond memory without changing them', async () => {
+    const config =
+      '<View><Text name="text" value="$text"/><Choices name="c" toName="text"><Choice value="A"/></Choices></View>';
+    const long = 'x'.repeat(1500);
+    const n = 7000; // ≈ 11 MB of rows: more than the spool keeps in memory
+    const tasks = Array.from({ length: n }, (_, i) => ({
+      id: i + 1,
+      data: { text: `${long} ${i} "q"\n/`, n: i % 2 ? 2.5 : 3 },
+      annotations: [
+        {
+          id: i + 1,
+          result: [{ from_name: 'c', to_name: 'text', type: 'choices', value: { choices: ['A'] } }],
+        },
+      ],
+    }));
+    let passes = 0;
+    const inner = tasksSource(tasks);
+    const counting: TaskSource = {
+      description: 'counting',
+      tasks: (report) => {
+        passes++;
+        return inner.tasks(report);
+      },
+    };
+    const { sink } = await exportWith(counting, config, 'CSV');
+    expect(passes).toBe(1);
+    const lines = sink.text('result.csv').split('\r\n');
+    expect(lines[0]).toBe(
+      '"annotation_id","annotator","c","created_at","id","lead_time","n","text","updated_at"',
+    );
+    expect(lines).toHaveLength(n + 2); // header, rows, and the empty string after the last CRLF
+    expect(lines[n]).toBe(`${n},"","A","",${n},"",2.5,"${long} ${n - 1} ""q""\n/",""`);
   });
 });
