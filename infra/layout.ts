@@ -12,25 +12,10 @@ import {
   parseConfig,
   prefixContains,
 } from '../functions/pipeline/config.ts';
+import { projectBase, watchedPrefix } from '../functions/pipeline/paths.ts';
+import { parseS3Url } from '../functions/storage/s3-url.ts';
 
-/** A watched prefix as a key-prefix filter: `''` (whole bucket) or ending in exactly one `/`. */
-export function watchedPrefix(prefix: string): string {
-  const trimmed = prefix.replace(/\/+$/, '');
-  return trimmed === '' ? '' : `${trimmed}/`;
-}
-
-/** The project's area in the export bucket, ending in `/`. */
-export function projectBase(exportPrefix: string, projectId: string): string {
-  const trimmed = exportPrefix.replace(/\/+$/, '');
-  return trimmed === '' ? `${projectId}/` : `${trimmed}/${projectId}/`;
-}
-
-/** Parses `s3://bucket/key-or-prefix` into its parts. */
-export function parseS3Url(url: string): { bucket: string; key: string } {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-  if (!m) throw new ConfigError(`not an s3:// URL: ${url}`);
-  return { bucket: m[1], key: m[2] };
-}
+export { parseS3Url, projectBase, watchedPrefix };
 
 export interface ProjectLayout {
   readonly id: string;
@@ -94,7 +79,8 @@ export function planDeployment(input: unknown, configKey: string): DeploymentLay
   const projects = config.projects.map((p): ProjectLayout => {
     const base = projectBase(p.export.prefix, p.id);
     const media = p.media.uploadPrefix ? parseS3Url(p.media.uploadPrefix) : undefined;
-    const labelConfigObject = 's3' in p.labelConfig ? parseS3Url(p.labelConfig.s3) : undefined;
+    const labelConfigUrl = 's3' in p.labelConfig ? parseS3Url(p.labelConfig.s3) : undefined;
+    const labelConfigObject = labelConfigUrl && { bucket: labelConfigUrl.bucket, key: labelConfigUrl.prefix };
     return {
       id: p.id,
       sourceBucket: p.source.bucket,
@@ -106,7 +92,7 @@ export function planDeployment(input: unknown, configKey: string): DeploymentLay
       exports: `${base}_exports/`,
       exportRequests: `${base}_exports/requests/`,
       rebuildResults: `${base}_state/rebuild-results/`,
-      media: media ? { bucket: media.bucket, prefix: media.key } : undefined,
+      media,
       labelConfigObject,
     };
   });

@@ -440,10 +440,7 @@ export class LsExportStack extends Stack {
     const exportsArea = projects.map((p) => at(p.exports));
     const media = [
       ...projects.flatMap((p): S3Location[] => (p.media ? [p.media] : [])),
-      ...(this.props.mediaS3Prefixes ?? []).map((url): S3Location => {
-        const { bucket, key } = parseS3Url(url);
-        return { bucket, prefix: key };
-      }),
+      ...(this.props.mediaS3Prefixes ?? []).map((url): S3Location => parseS3Url(url)),
     ];
     const common: S3Location[] = [
       { bucket: exp, prefix: layout.configKey, exact: true },

@@ -5,6 +5,8 @@
  */
 import type { PipelineConfig, ProjectConfig } from './config.ts';
 
+export { parseS3Url } from '../storage/s3-url.ts';
+
 /** A watched prefix as a key-prefix filter: `''` (whole bucket) or ending in exactly one `/`. */
 export function watchedPrefix(prefix: string): string {
   const trimmed = prefix.replace(/\/+$/, '');
@@ -107,11 +109,4 @@ export function findProject(config: PipelineConfig, ref: string): ProjectConfig 
   if (byId) return byId;
   if (/^\d+$/.test(ref)) return config.projects.find((p) => p.lsProjectId === Number(ref));
   return undefined;
-}
-
-/** Parses `s3://bucket/key-or-prefix`. */
-export function parseS3Url(url: string): { bucket: string; prefix: string } {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-  if (!m) throw new Error(`not an s3:// URL: ${url}`);
-  return { bucket: m[1], prefix: m[2] };
 }

@@ -13,8 +13,13 @@
 
 import { parseJson } from '../core/json/parse.ts';
 import { type JsonStyle, PY_JSON_COMPACT, stringify } from '../core/json/serialize.ts';
-import { isJsonObject, type JsonObject, type JsonValue, keysOf, NumLit, setKey } from '../core/json/value.ts';
-import { compareIds, taskFromAnnotations } from '../core/readers/storage-objects.ts';
+import { isJsonObject, type JsonObject, type JsonValue, setKey } from '../core/json/value.ts';
+import {
+  compareIds,
+  idText,
+  mergeTaskAndAnnotations,
+  taskFromAnnotations,
+} from '../core/readers/storage-objects.ts';
 import { compareSequencers } from './s3-events.ts';
 
 /** Compact JSON that round-trips every value the core parser produces (ASCII-escaped, lossless). */
@@ -117,8 +122,7 @@ export function expireTombstones(record: TaskRecord, cutoff: string): boolean {
   return record.entries.length !== before;
 }
 
-export const idText = (v: JsonValue | undefined): string | undefined =>
-  typeof v === 'number' || typeof v === 'string' ? String(v) : v instanceof NumLit ? v.raw : undefined;
+export { idText };
 
 /** The `updated_at` that orders two versions of one object. */
 export function effectiveUpdatedAt(layout: Layout, body: JsonObject): string {
@@ -170,34 +174,6 @@ export function assembleTask(record: TaskRecord): JsonObject | undefined {
   }
   if (byId.size === 0) return taskObj;
   return mergeTaskAndAnnotations(taskObj, [...byId.values()]);
-}
-
-function mergeTaskAndAnnotations(task: JsonObject, annotationObjects: JsonObject[]): JsonObject {
-  const byId = new Map<string, JsonObject>();
-  for (const a of Array.isArray(task.annotations) ? task.annotations : []) {
-    if (isJsonObject(a)) byId.set(idText(a.id) ?? '', a);
-  }
-  for (const a of annotationObjects) {
-    const id = idText(a.id) ?? '';
-    const prev = byId.get(id);
-    if (!prev || str(a.updated_at) >= str(prev.updated_at)) {
-      const copy: JsonObject = {};
-      for (const k of keysOf(a)) if (k !== 'task') setKey(copy, k, a[k]);
-      setKey(copy, 'task', task.id ?? null);
-      byId.set(id, copy);
-    }
-  }
-  const out: JsonObject = {};
-  for (const k of keysOf(task)) if (k !== 'annotations') setKey(out, k, task[k]);
-  const list = [...byId.entries()].sort((x, y) => compareIds(x[0], y[0])).map(([, a]) => a);
-  // Keep the key where the task object had it; append otherwise.
-  if (Object.hasOwn(task, 'annotations')) {
-    const ordered: JsonObject = {};
-    for (const k of keysOf(task)) setKey(ordered, k, k === 'annotations' ? list : task[k]);
-    return ordered;
-  }
-  setKey(out, 'annotations', list);
-  return out;
 }
 
 // ---- shards -------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ import {
   type PutOptions,
 } from './types.ts';
 
+export { parseS3Url } from './s3-url.ts';
+
 export interface S3StoreOptions {
   /** Multipart part size for streamed uploads (S3 minimum 5 MiB). */
   partSize?: number;
@@ -49,13 +51,6 @@ export interface S3StoreOptions {
    */
   emulateConditionalWrites?: boolean;
   sleep?: (ms: number) => Promise<void>;
-}
-
-/** Parses `s3://bucket/prefix` into its parts. */
-export function parseS3Url(url: string): { bucket: string; prefix: string } {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-  if (!m) throw new Error(`not an s3:// URL: ${url}`);
-  return { bucket: m[1], prefix: m[2] };
 }
 
 /** S3 client settings from explicit values (an endpoint for S3-compatible servers forces path style). */

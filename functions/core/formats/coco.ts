@@ -55,6 +55,7 @@ import {
   originalSizeProblem,
   percentPolygon,
   pyDateTimeStr,
+  warnOutside,
 } from '../images/values.ts';
 import { annotatorOf, type Item, itemsOfTask, type TaskRef } from '../items.ts';
 import { pyRound, ujsonFloat } from '../json/py-number.ts';
@@ -301,7 +302,7 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
       [x, y, w, h] = box;
     }
     if (options.fixClipCoordinates) [x, y, w, h] = clipBoxPercent(x, y, w, h);
-    else if (boxOutside(x, y, w, h)) warnOutside(ref);
+    else if (boxOutside(x, y, w, h)) warnOutside(report, ref);
     const bx = (x * ow) / 100;
     const by = (y * oh) / 100;
     const bw = (w * ow) / 100;
@@ -319,7 +320,7 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
     }
     const xs = points.map(([px]) => (px / 100) * W);
     const ys = points.map(([, py]) => (py / 100) * H);
-    if (outside && !options.fixClipCoordinates) warnOutside(ref);
+    if (outside && !options.fixClipCoordinates) warnOutside(report, ref);
     const segmentation: number[] = [];
     for (let i = 0; i < xs.length; i++) segmentation.push(xs[i], ys[i]);
     return { segmentation, bbox: polygonBbox(xs, ys), area: polygonArea(xs, ys) };
@@ -375,13 +376,6 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
     setKey(annotation, 'bbox', bbox);
     setKey(annotation, 'iscrowd', 0);
     await addAnnotation(annotation);
-  }
-
-  function warnOutside(ref: TaskRef): void {
-    report.warn({
-      ...ref,
-      reason: 'a region extends outside the image; written as drawn (--fix clip-coordinates clips it)',
-    });
   }
 
   return {

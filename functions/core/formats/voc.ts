@@ -23,7 +23,14 @@ import { boxOutside, clipBoxPercent, trueRotatedBoxPercent } from '../images/geo
 import { ImageProbe } from '../images/image-info.ts';
 import { pySplitext } from '../images/naming.ts';
 import { IMAGE_DIR, ImageResolver } from '../images/resolve.ts';
-import { hasKey, itemValues, numberAt, originalSize, originalSizeProblem } from '../images/values.ts';
+import {
+  hasKey,
+  itemValues,
+  numberAt,
+  originalSize,
+  originalSizeProblem,
+  warnOutside,
+} from '../images/values.ts';
 import { WriteQueue } from '../images/write-queue.ts';
 import { annotatorOf, itemsOfTask, pyStr, type TaskRef } from '../items.ts';
 import { type JsonObject, type JsonValue, num } from '../json/value.ts';
@@ -166,12 +173,7 @@ export function vocWriter(ctx: ExportContext): FormatWriter {
       if (options.fixRotatedBbox && r !== 0)
         [x, y, w, h] = trueRotatedBoxPercent(x, y, w, h, r, width, height);
       if (options.fixClipCoordinates) [x, y, w, h] = clipBoxPercent(x, y, w, h);
-      else if (boxOutside(x, y, w, h)) {
-        report.warn({
-          ...ref,
-          reason: 'a region extends outside the image; written as drawn (--fix clip-coordinates clips it)',
-        });
-      }
+      else if (boxOutside(x, y, w, h)) warnOutside(report, ref);
       const px = Math.trunc((x / 100) * width);
       const py = Math.trunc((y / 100) * height);
       const pw = Math.trunc((w / 100) * width);

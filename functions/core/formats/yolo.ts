@@ -43,6 +43,7 @@ import {
   numberAt,
   originalSize,
   percentPolygon,
+  warnOutside,
 } from '../images/values.ts';
 import { WriteQueue } from '../images/write-queue.ts';
 import { type Item, itemsOfTask, type TaskRef } from '../items.ts';
@@ -165,7 +166,7 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
       if (px) [x, y, w, h] = trueRotatedBoxPercent(x, y, w, h, r, px.width, px.height);
     }
     if (options.fixClipCoordinates) [x, y, w, h] = clipBoxPercent(x, y, w, h);
-    else if (boxOutside(x, y, w, h)) warnOutside(ref);
+    else if (boxOutside(x, y, w, h)) warnOutside(report, ref);
     return yoloBox(x, y, w, h);
   }
 
@@ -197,7 +198,7 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
     const size = originalSize(v);
     const px = size ? { width: num(size.width)!, height: num(size.height)! } : await headerSize(raw, ref);
     if (!px) return undefined;
-    if (boxOutside(x, y, w, h) && !options.fixClipCoordinates) warnOutside(ref);
+    if (boxOutside(x, y, w, h) && !options.fixClipCoordinates) warnOutside(report, ref);
     const corners = obbCorners(x, y, w, h, r, px.width, px.height);
     const flat = corners.flat();
     return options.fixClipCoordinates ? flat.map((c) => Math.min(Math.max(c, 0), 1)) : flat;
@@ -208,15 +209,8 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
     if (!polygon) return undefined;
     const { points, outside } = polygon;
     const out = points.flatMap(([px, py]) => [px / 100, py / 100]);
-    if (outside && !options.fixClipCoordinates) warnOutside(ref);
+    if (outside && !options.fixClipCoordinates) warnOutside(report, ref);
     return out;
-  }
-
-  function warnOutside(ref: TaskRef): void {
-    report.warn({
-      ...ref,
-      reason: 'a region extends outside the image; written as drawn (--fix clip-coordinates clips it)',
-    });
   }
 
   return {

@@ -107,3 +107,11 @@ export function percentPolygon(
   });
   return { points, outside };
 }
+
+/** The one warning for a region drawn partly outside its image (written as drawn unless clipped). */
+export function warnOutside(report: Report, ref: TaskRef): void {
+  report.warn({
+    ...ref,
+    reason: 'a region extends outside the image; written as drawn (--fix clip-coordinates clips it)',
+  });
+}

@@ -4,7 +4,7 @@
  * with or without ASCII escaping.
  */
 import { pyJsonFloat, ujsonFloat } from './py-number.ts';
-import { isJsonObject, type JsonValue, keysOf, NumLit } from './value.ts';
+import { type JsonValue, keysOf, NumLit } from './value.ts';
 
 export interface JsonStyle {
   /** Spaces per level; null for single-line output. */
@@ -154,5 +154,3 @@ function write(v: JsonValue, style: JsonStyle, pad: string): string {
 export function pyFloat(x: number): number | NumLit {
   return Number.isInteger(x) ? NumLit.float(x) : x;
 }
-
-export { isJsonObject };

@@ -90,11 +90,6 @@ export function deleteKey(obj: JsonObject, key: string): void {
   delete obj[key];
 }
 
-/** An empty object that records insertion order for every key (for records we build). */
-export function orderedObject(): JsonObject {
-  return {};
-}
-
 /** Deep copy preserving key order and number literals. */
 export function deepCopy<T extends JsonValue>(v: T): T {
   if (typeof v !== 'object' || v === null || v instanceof NumLit) return v;

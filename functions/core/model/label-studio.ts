@@ -80,7 +80,8 @@ export function detectLayout(body: unknown): StorageLayout | undefined {
 export function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   const path = issue.path.length ? issue.path.join('.') : 'the object';
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `${path} is missing`;
+  // zod leaves the offending input out of issues; its message names what was received.
+  if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) return `${path} is missing`;
   return `${path}: ${issue.message}`;
 }
 

@@ -44,7 +44,8 @@ export type ParsedStorageObject =
   | { layout: 'task'; taskId: string; task: JsonObject; updatedAt: string }
   | { layout: 'annotation'; taskId: string; annotationId: string; annotation: JsonObject; updatedAt: string };
 
-const idText = (v: JsonValue | undefined): string | undefined =>
+/** An id as text (numbers, strings and big-integer literals alike), for grouping and ordering. */
+export const idText = (v: JsonValue | undefined): string | undefined =>
   typeof v === 'number' || typeof v === 'string' ? String(v) : v instanceof NumLit ? v.raw : undefined;
 
 /** Parses one target-storage object body; throws an Error whose message is the reason to report. */
@@ -214,8 +215,10 @@ export class StorageObjectsSource implements TaskSource {
   }
 }
 
+const updatedAtOf = (v: JsonValue | undefined): string => (typeof v === 'string' ? v : '');
+
 /** A task object plus newer annotation objects for the same task: per annotation id, newest wins. */
-function mergeTaskAndAnnotations(task: JsonObject, annotationObjects: JsonObject[]): JsonObject {
+export function mergeTaskAndAnnotations(task: JsonObject, annotationObjects: JsonObject[]): JsonObject {
   const byId = new Map<string, JsonObject>();
   for (const a of Array.isArray(task.annotations) ? task.annotations : []) {
     if (isJsonObject(a)) byId.set(idText(a.id) ?? '', a);
@@ -223,7 +226,7 @@ function mergeTaskAndAnnotations(task: JsonObject, annotationObjects: JsonObject
   for (const a of annotationObjects) {
     const id = idText(a.id) ?? '';
     const prev = byId.get(id);
-    if (!prev || String(a.updated_at ?? '') >= String(prev.updated_at ?? '')) {
+    if (!prev || updatedAtOf(a.updated_at) >= updatedAtOf(prev.updated_at)) {
       const copy: JsonObject = {};
       for (const k of keysOf(a)) if (k !== 'task') setKey(copy, k, a[k]);
       setKey(copy, 'task', task.id ?? null);
