@@ -19,9 +19,9 @@ import type { PipelineContext } from './context.ts';
 import { LabelConfigUnavailableError } from './errors.ts';
 import { HashingSink, type WrittenFile } from './hashing-sink.ts';
 import { UploadPrefixMedia } from './media.ts';
+import { readText } from './object-text.ts';
 import { parseS3Url, projectPaths } from './paths.ts';
 import { StateTaskSource } from './state-source.ts';
-import { readText } from './store-util.ts';
 
 export interface FormatResult {
   format: FormatName;

@@ -9,10 +9,12 @@ import { FORMATS, type FormatName, isFormatName, supportedFormats } from '../cor
 import { WRITERS } from '../core/formats/registry.ts';
 import { reasonOf } from '../core/report.ts';
 import { PreconditionFailedError } from '../storage/types.ts';
+import { casUpdate } from './conditional-write.ts';
 import { type ProjectConfig, type SnapshotOptions, snapshotOptionsSchema } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import { ExportNotFoundError, InvalidRequestError, NotReadyError, UnknownProjectError } from './errors.ts';
 import { loadSchema } from './export-run.ts';
+import { readJson } from './object-text.ts';
 import { findProject } from './paths.ts';
 import {
   type ConvertedFiles,
@@ -24,7 +26,6 @@ import {
   writeSnapshotManifest,
 } from './snapshot.ts';
 import { projectStore } from './state.ts';
-import { casUpdate, readJson } from './store-util.ts';
 
 export type ExportStatus = 'created' | 'in_progress' | 'completed' | 'failed';
 

@@ -4,8 +4,11 @@
  * resolve deletions through the key index, merge into the affected task shards with
  * compare-and-swap, record unreadable objects, bump the state version and mark the project dirty.
  */
+import { mapLimit, settleLimit } from '../core/bounded-map.ts';
+import { casUpdate } from './conditional-write.ts';
 import type { ProjectConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';
+import { readText, type TextWithEtag } from './object-text.ts';
 import { type ObservedObject, observeObject } from './observe.ts';
 import { projectsForSourceKey } from './paths.ts';
 import { applyToRecord, expireTombstones, type Observation, Shard, shardOf } from './records.ts';
@@ -24,7 +27,6 @@ import {
   serializeKeyIndex,
   updateSkipped,
 } from './state.ts';
-import { casUpdate, mapLimit, readText, settleLimit, type TextWithEtag } from './store-util.ts';
 
 export interface CommitStats {
   project: string;

@@ -3,8 +3,8 @@ import type { JsonObject } from '../core/json/value.ts';
 import { parseStorageObject } from '../core/readers/storage-objects.ts';
 import { reasonOf } from '../core/report.ts';
 import type { ObjectStore } from '../storage/types.ts';
+import { readText } from './object-text.ts';
 import { effectiveUpdatedAt, type Observation } from './records.ts';
-import { readText } from './store-util.ts';
 
 /** Target-storage objects are a few KB; anything this large is not one and is not read. */
 export const MAX_OBJECT_BYTES = 64 * 1024 * 1024;

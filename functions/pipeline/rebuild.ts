@@ -9,8 +9,11 @@
  * Locally, rebuildProject runs both steps in one process.
  */
 import { createHash } from 'node:crypto';
+import { mapLimit } from '../core/bounded-map.ts';
+import { casUpdate } from './conditional-write.ts';
 import type { ProjectConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';
+import { readJson, readText } from './object-text.ts';
 import { observeObject } from './observe.ts';
 import { watchedPrefix } from './paths.ts';
 import { decide, type KeyEntry, type Observation, Shard, shardOf, type TaskRecord } from './records.ts';
@@ -26,7 +29,6 @@ import {
   serializeKeyIndex,
   updateSkipped,
 } from './state.ts';
-import { casUpdate, mapLimit, readJson, readText } from './store-util.ts';
 
 /** One item of the Distributed Map's S3 listing (S3ObjectsItemReader). */
 export interface RebuildItem {

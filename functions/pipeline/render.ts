@@ -14,9 +14,9 @@ import { snapshotOptionsSchema } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import { runProjectExport } from './export-run.ts';
 import { type Manifest, serializeManifest } from './manifest.ts';
+import { readJson } from './object-text.ts';
 import { snapshotTransform } from './snapshot-filter.ts';
 import { acquireLock, loadHead, type ProjectStore, projectStore, readSkipped, releaseLock } from './state.ts';
-import { readJson } from './store-util.ts';
 
 /** Label Studio's default export: every task and annotation, users as ids, no history. */
 const LS_EXPORT_DEFAULTS = snapshotOptionsSchema.parse(undefined);

@@ -24,11 +24,11 @@ import { type FormatResult, loadSchema, planFormats, projectMedia } from './expo
 import { HashingSink, type WrittenFile } from './hashing-sink.ts';
 import type { Manifest } from './manifest.ts';
 import { serializeManifest } from './manifest.ts';
+import { readJson } from './object-text.ts';
 import { projectPaths } from './paths.ts';
 import { snapshotTransform } from './snapshot-filter.ts';
 import { loadHead, projectStore, readSkipped } from './state.ts';
 import { StateTaskSource } from './state-source.ts';
-import { readJson } from './store-util.ts';
 
 /** json.dump(obj, ensure_ascii=False): one line, `, ` and `: ` separators. */
 export const PY_JSON_UNICODE: JsonStyle = { ...PY_JSON_COMPACT, ensureAscii: false, escapeDel: false };

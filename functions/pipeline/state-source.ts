@@ -9,9 +9,9 @@ import type { SourceTask, TaskSource } from '../core/readers/source.ts';
 import { type Report, reasonOf } from '../core/report.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import { StateChangedError } from './errors.ts';
+import { readText, type TextWithEtag } from './object-text.ts';
 import type { ProjectPaths } from './paths.ts';
 import { assembleTask, parseRecordLine, Shard } from './records.ts';
-import { readText, type TextWithEtag } from './store-util.ts';
 
 export interface StateSourceOptions {
   /** Shards read ahead of the one being converted. */

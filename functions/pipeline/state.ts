@@ -6,15 +6,16 @@
  *    plus tombstones of keys deleted before their task was known;
  *  - `_state/skipped.json`: source objects that are currently unreadable, with reason and time;
  *  - `_state/dirty`: the render trigger; `_state/render.lock`: one render at a time.
- * Every update is a compare-and-swap (store-util.ts casUpdate).
+ * Every update is a compare-and-swap (conditional-write.ts casUpdate).
  */
 import { createHash } from 'node:crypto';
 import type { ReportEntry } from '../core/report.ts';
 import { type ObjectStore, PreconditionFailedError } from '../storage/types.ts';
+import { casUpdate } from './conditional-write.ts';
 import type { ProjectConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';
+import { readJson } from './object-text.ts';
 import { type ProjectPaths, projectPaths } from './paths.ts';
-import { casUpdate, readJson } from './store-util.ts';
 
 export interface Head {
   format: 1;

@@ -4,15 +4,16 @@
  * count as deleted. Costs one LIST page per 1,000 objects, one read of the state shards, and one
  * GET per changed object. A project without state is rebuilt instead.
  */
+import { mapLimit } from '../core/bounded-map.ts';
 import type { ProjectConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import { type CommitStats, commitObservations } from './ingest.ts';
+import { readText } from './object-text.ts';
 import { type ObservedObject, observeObject } from './observe.ts';
 import { watchedPrefix } from './paths.ts';
 import { type RebuildResult, rebuildProject } from './rebuild.ts';
 import { Shard } from './records.ts';
 import { loadHead, projectStore } from './state.ts';
-import { mapLimit, readText } from './store-util.ts';
 
 export interface SyncResult {
   project: string;
