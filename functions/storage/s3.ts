@@ -1,8 +1,9 @@
 /**
  * ObjectStore over an S3 bucket (or any S3-compatible endpoint): streaming multipart uploads
  * (lib-storage, aborted on failure), conditional writes (IfMatch/IfNoneMatch → PreconditionFailedError
- * on 412/409), bounded retries of throttling and 5xx errors (503 SlowDown) on top of the SDK's own,
- * a content type from the key's extension, and optional server-side encryption headers.
+ * on 412/409), a content type from the key's extension, and optional server-side encryption headers.
+ * Throttling (503 SlowDown), 5xx and network errors are retried by the S3 client's own retry
+ * strategy only (`s3ClientConfig`: standard mode, `maxAttempts` in total); this class never retries.
  */
 
 import { Readable } from 'node:stream';
@@ -39,21 +40,20 @@ export interface S3StoreOptions {
   /** Server-side encryption for every write (`AES256`, or `aws:kms` with an optional key id). */
   sse?: { type: 'AES256' } | { type: 'aws:kms'; kmsKeyId?: string };
   /**
-   * Attempts per request for throttling (503 SlowDown) and 5xx errors, with exponential backoff.
-   * These come on top of the SDK's retries (which mocks bypass); 1 disables them.
-   */
-  attempts?: number;
-  /** Base delay of that backoff, ms. */
-  retryBaseMs?: number;
-  /**
    * Emulate conditional writes in this process (HEAD + compare under a per-key lock) for local
    * S3 servers that ignore IfMatch/IfNoneMatch (fauxqs). Correct only within one process.
    */
   emulateConditionalWrites?: boolean;
-  sleep?: (ms: number) => Promise<void>;
 }
 
-/** S3 client settings from explicit values (an endpoint for S3-compatible servers forces path style). */
+/** Attempts per S3 request (the first try included) unless the caller says otherwise. */
+export const DEFAULT_S3_MAX_ATTEMPTS = 5;
+
+/**
+ * S3 client settings from explicit values (an endpoint for S3-compatible servers forces path style).
+ * Retries are the SDK's standard mode: throttling (SlowDown), 5xx and transient network errors,
+ * with jittered exponential backoff, `maxAttempts` attempts in total (default 5).
+ */
 export function s3ClientConfig(opts: {
   region?: string;
   endpoint?: string;
@@ -61,7 +61,8 @@ export function s3ClientConfig(opts: {
 }): S3ClientConfig {
   return {
     region: opts.region ?? 'us-east-1',
-    maxAttempts: opts.maxAttempts ?? 5,
+    maxAttempts: opts.maxAttempts ?? DEFAULT_S3_MAX_ATTEMPTS,
+    retryMode: 'standard',
     ...(opts.endpoint ? { endpoint: opts.endpoint, forcePathStyle: true } : {}),
   };
 }
@@ -79,25 +80,6 @@ export const isPreconditionFailure = (err: unknown) =>
 const isNotFound = (err: unknown) =>
   err instanceof S3ServiceException &&
   (err.name === 'NoSuchKey' || err.name === 'NotFound' || status(err) === 404);
-
-const RETRYABLE_NAMES = new Set([
-  'SlowDown',
-  'ServiceUnavailable',
-  'InternalError',
-  'RequestTimeout',
-  'ThrottlingException',
-  'RequestTimeTooSkewed',
-]);
-
-/** Throttling and server errors worth another try. */
-export const isRetryable = (err: unknown) => {
-  if (err instanceof S3ServiceException) {
-    const code = status(err) ?? 0;
-    return RETRYABLE_NAMES.has(err.name) || code === 503 || code === 500 || code === 502 || code === 504;
-  }
-  const code = (err as NodeJS.ErrnoException)?.code;
-  return code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EPIPE';
-};
 
 const CONTENT_TYPES: Record<string, string> = {
   json: 'application/json',
@@ -134,20 +116,6 @@ export class S3ObjectStore implements ObjectStore {
     return `s3://${this.bucket}`;
   }
 
-  private async retry<T>(what: () => Promise<T>): Promise<T> {
-    const attempts = Math.max(1, this.options.attempts ?? 4);
-    const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await what();
-      } catch (err) {
-        if (attempt >= attempts || !isRetryable(err)) throw err;
-        const cap = (this.options.retryBaseMs ?? 100) * 2 ** attempt;
-        await sleep(Math.floor(Math.random() * cap));
-      }
-    }
-  }
-
   private sseParams() {
     const sse = this.options.sse;
     if (!sse) return {};
@@ -160,10 +128,8 @@ export class S3ObjectStore implements ObjectStore {
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     let token: string | undefined;
     do {
-      const page: ListObjectsV2CommandOutput = await this.retry(() =>
-        this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
-        ),
+      const page: ListObjectsV2CommandOutput = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
       );
       for (const o of page.Contents ?? []) {
         if (o.Key === undefined) continue;
@@ -175,14 +141,12 @@ export class S3ObjectStore implements ObjectStore {
 
   async get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
     try {
-      const r = await this.retry(() =>
-        this.client.send(
-          new GetObjectCommand({
-            Bucket: this.bucket,
-            Key: key,
-            ...(range ? { Range: `bytes=${range.start}-${Math.max(range.start, range.end - 1)}` } : {}),
-          }),
-        ),
+      const r = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          ...(range ? { Range: `bytes=${range.start}-${Math.max(range.start, range.end - 1)}` } : {}),
+        }),
       );
       return { body: r.Body as unknown as AsyncIterable<Uint8Array>, etag: r.ETag, size: r.ContentLength };
     } catch (err) {
@@ -193,9 +157,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     try {
-      const r = await this.retry(() =>
-        this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })),
-      );
+      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return { key, size: r.ContentLength, etag: r.ETag, lastModified: r.LastModified };
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -226,18 +188,16 @@ export class S3ObjectStore implements ObjectStore {
   async put(key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<{ etag?: string }> {
     try {
       return await this.conditional(key, options, async () => {
-        const r = await this.retry(() =>
-          this.client.send(
-            new PutObjectCommand({
-              Bucket: this.bucket,
-              Key: key,
-              Body: body,
-              ContentType: options.contentType ?? contentTypeFor(key),
-              IfMatch: options.ifMatch,
-              IfNoneMatch: options.ifNoneMatch,
-              ...this.sseParams(),
-            }),
-          ),
+        const r = await this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Body: body,
+            ContentType: options.contentType ?? contentTypeFor(key),
+            IfMatch: options.ifMatch,
+            IfNoneMatch: options.ifNoneMatch,
+            ...this.sseParams(),
+          }),
         );
         return { etag: r.ETag };
       });
@@ -280,21 +240,19 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    await this.retry(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
   async copy(fromKey: string, toKey: string): Promise<void> {
-    await this.retry(() =>
-      this.client.send(
-        new CopyObjectCommand({
-          Bucket: this.bucket,
-          Key: toKey,
-          CopySource: `${this.bucket}/${encodeURIComponent(fromKey).replaceAll('%2F', '/')}`,
-          ContentType: contentTypeFor(toKey),
-          MetadataDirective: contentTypeFor(toKey) ? 'REPLACE' : undefined,
-          ...this.sseParams(),
-        }),
-      ),
+    await this.client.send(
+      new CopyObjectCommand({
+        Bucket: this.bucket,
+        Key: toKey,
+        CopySource: `${this.bucket}/${encodeURIComponent(fromKey).replaceAll('%2F', '/')}`,
+        ContentType: contentTypeFor(toKey),
+        MetadataDirective: contentTypeFor(toKey) ? 'REPLACE' : undefined,
+        ...this.sseParams(),
+      }),
     );
   }
 }

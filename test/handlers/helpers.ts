@@ -14,7 +14,7 @@ export function mockRuntime(s3: FakeS3, config: PipelineConfig, clock = new Test
     log: silentLogger,
     now: clock.now,
     sleep: async () => {},
-    storeOptions: { sleep: async () => {}, partSize: 5 * 1024 * 1024 },
+    storeOptions: { partSize: 5 * 1024 * 1024 },
   });
 }
 

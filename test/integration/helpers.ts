@@ -55,7 +55,6 @@ export function localRuntime(
     storeOptions: {
       emulateConditionalWrites: true,
       ...(options.partSize ? { partSize: options.partSize } : {}),
-      sleep: async () => {},
     },
     wrapStore: (store, bucket) => bus.wrap(store, bucket),
   });
