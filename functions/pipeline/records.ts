@@ -11,6 +11,7 @@
  *  - listing-based reads (sync, rebuild) carry no sequencer; a `force` observation applies as read.
  */
 
+import { MAX_JSON_DEPTH } from '../core/json/limits.ts';
 import { parseJson } from '../core/json/parse.ts';
 import { type JsonStyle, PY_JSON_COMPACT, stringify } from '../core/json/serialize.ts';
 import { isJsonObject, type JsonObject, type JsonValue, setKey } from '../core/json/value.ts';
@@ -210,8 +211,11 @@ export function recordLine(record: TaskRecord): string {
   return stringify(out, STATE_JSON);
 }
 
+/** A state line wraps each body 3 levels deep (line → entries → entry → body). */
+const RECORD_LINE_DEPTH = MAX_JSON_DEPTH + 3;
+
 export function parseRecordLine(line: string): TaskRecord {
-  const v = parseJson(line);
+  const v = parseJson(line, undefined, { maxDepth: RECORD_LINE_DEPTH });
   if (!isJsonObject(v) || typeof v.id !== 'string' || !Array.isArray(v.entries))
     throw new Error('malformed state line');
   const entries: KeyEntry[] = v.entries.map((raw) => {

@@ -6,6 +6,7 @@
  * Python's csv QUOTE_NONNUMERIC rules and CRLF line ends.
  */
 import { annotatorOf, type Item, itemsOfTask } from '../items.ts';
+import { MAX_JSON_DEPTH } from '../json/limits.ts';
 import { parseJson } from '../json/parse.ts';
 import { pyFloatRepr } from '../json/py-number.ts';
 import { stringify, UJSON_COMPACT } from '../json/serialize.ts';
@@ -21,6 +22,9 @@ import {
 import { createSpool } from '../spool.ts';
 import { prettifyResult } from './prettify.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
+
+/** Depth of a spooled row: [head, data, tail] holds task fields at most one level deeper. */
+const ROW_DEPTH = MAX_JSON_DEPTH + 1;
 
 const METADATA = ['annotator', 'annotation_id', 'created_at', 'updated_at', 'lead_time'];
 
@@ -139,7 +143,12 @@ export function csvWriter(ctx: ExportContext, defaultSeparator: string): FormatW
           if (cut <= 0) return;
           let text = '';
           for (const json of pending.slice(0, cut).split('\n')) {
-            if (json) text += rowLine(columns, parseJson(json) as [JsonObject, JsonObject, JsonObject]);
+            // A spooled row nests task-level values (id, agreement) one level deeper than the task.
+            if (json)
+              text += rowLine(
+                columns,
+                parseJson(json, undefined, { maxDepth: ROW_DEPTH }) as [JsonObject, JsonObject, JsonObject],
+              );
           }
           pending = pending.slice(cut);
           await out.write(text);

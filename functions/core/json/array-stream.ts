@@ -5,15 +5,23 @@
  * The scanner tracks strings and bracket depth, and on the way notes whether an element holds
  * anything a plain JSON.parse would lose (an integral float literal like `2.0`, a 16+ digit
  * integer, an array-index-like key), so the caller can use the native parser for the rest.
+ *
+ * It also enforces the input limits (limits.ts): an element nested deeper than `maxDepth` or larger
+ * than `maxElementBytes` (UTF-8) is not buffered past the point where the limit is crossed; the scan
+ * goes on to the element's end and yields an `invalid` event with the reason instead of the text.
+ * Elements yielded as `element` are therefore within both limits (their depth is checked).
  */
 import { StringDecoder } from 'node:string_decoder';
+import { depthReason, type JsonLimits, MAX_ELEMENT_BYTES, MAX_JSON_DEPTH, sizeReason } from './limits.ts';
 
 export type RootKind = 'array' | 'object' | 'empty' | 'other';
 
 export type SplitEvent =
   | { type: 'root'; kind: RootKind; firstChar?: string; bom?: boolean }
   | { type: 'element'; index: number; text: string; exact?: boolean }
-  | { type: 'truncated'; index: number; reason: string };
+  | { type: 'truncated'; index: number; reason: string }
+  /** An element over a limit (too deep, too large): skipped whole, its text never assembled. */
+  | { type: 'invalid'; index: number; reason: string };
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -49,12 +57,16 @@ function isIndexLike(s: string, start: number, end: number): boolean {
 }
 
 /**
- * Yields the root kind, then each element of a root array (or the single root object), then a
- * `truncated` event if the document ends inside an element or before the closing bracket.
+ * Yields the root kind, then each element of a root array (or the single root object) — or an
+ * `invalid` event for one over `limits` — then a `truncated` event if the document ends inside an
+ * element or before the closing bracket.
  */
 export async function* splitJsonDocument(
   chunks: AsyncIterable<Uint8Array | string>,
+  limits: JsonLimits = {},
 ): AsyncGenerator<SplitEvent> {
+  const maxDepth = limits.maxDepth ?? MAX_JSON_DEPTH;
+  const maxBytes = limits.maxElementBytes ?? MAX_ELEMENT_BYTES;
   const decoder = new StringDecoder('utf8');
   let root: RootKind | undefined;
   let bom = false;
@@ -64,6 +76,12 @@ export async function* splitJsonDocument(
   let scalar = false; // the current element is a bare scalar
   let inElement = false;
   let exact = false;
+  /** Why the current element is skipped (over a limit); its parts are no longer kept. */
+  let invalid: string | undefined;
+  /** UTF-16 units of the current element's parts so far. */
+  let units = 0;
+  /** Their exact UTF-8 size, counted only once it may pass the limit (a unit is 1 to 3 bytes). */
+  let bytes = -1;
   let parts: string[] = [];
   let index = 0;
   let closed = false;
@@ -94,13 +112,36 @@ export async function* splitJsonDocument(
     }
     if (closed) continue;
     let start = inElement ? 0 : -1;
-    const emit = (end: number): SplitEvent => {
-      parts.push(s.slice(start, end));
-      const text = parts.length === 1 ? parts[0] : parts.join('');
-      const ev: SplitEvent = exact
-        ? { type: 'element', index: index++, text, exact }
-        : { type: 'element', index: index++, text };
+    /** Keeps a piece of the current element, unless a limit already dropped it. */
+    const keep = (piece: string): void => {
+      if (invalid !== undefined) return;
+      units += piece.length;
+      if (bytes >= 0) bytes += Buffer.byteLength(piece, 'utf8');
+      else if (units * 3 > maxBytes) {
+        bytes = Buffer.byteLength(piece, 'utf8');
+        for (const p of parts) bytes += Buffer.byteLength(p, 'utf8');
+      }
+      if (bytes > maxBytes) drop(sizeReason(maxBytes));
+      else parts.push(piece);
+    };
+    const drop = (reason: string): void => {
+      invalid = reason;
       parts = [];
+    };
+    const emit = (end: number): SplitEvent => {
+      if (invalid === undefined) keep(s.slice(start, end));
+      let ev: SplitEvent;
+      if (invalid !== undefined) ev = { type: 'invalid', index: index++, reason: invalid };
+      else {
+        const text = parts.length === 1 ? parts[0] : parts.join('');
+        ev = exact
+          ? { type: 'element', index: index++, text, exact }
+          : { type: 'element', index: index++, text };
+      }
+      parts = [];
+      units = 0;
+      bytes = -1;
+      invalid = undefined;
       inElement = false;
       scalar = false;
       exact = false;
@@ -179,6 +220,7 @@ export async function* splitJsonDocument(
         i = j;
       } else if (c === 0x7b || c === 0x5b) {
         depth++;
+        if (depth > maxDepth && invalid === undefined) drop(depthReason(maxDepth));
         i++;
       } else if (c === 0x7d || c === 0x5d) {
         depth--;
@@ -188,17 +230,19 @@ export async function* splitJsonDocument(
         i++;
       }
     }
-    if (inElement && start >= 0) parts.push(s.slice(start, n));
+    if (inElement && start >= 0 && invalid === undefined) keep(s.slice(start, n));
   }
   const tail = decoder.end();
-  if (tail && inElement) parts.push(tail);
+  if (tail && inElement && invalid === undefined) parts.push(tail);
   if (root === undefined) {
     yield { type: 'root', kind: 'empty' };
     return;
   }
   if (inElement) {
     if (scalar && !inString) {
-      yield { type: 'element', index: index++, text: parts.join('') };
+      yield invalid !== undefined
+        ? { type: 'invalid', index: index++, reason: invalid }
+        : { type: 'element', index: index++, text: parts.join('') };
       if (root === 'array') yield { type: 'truncated', index, reason: 'the array is not closed' };
     } else {
       yield { type: 'truncated', index, reason: 'the document ends inside this element' };

@@ -5,7 +5,10 @@
  * routes them to V8's native parser; the rest go through a small exact parser. False positives of
  * the test (a `2.0` inside a string) only cost speed.
  */
+import { exceedsDepth, JsonDepthError, MAX_JSON_DEPTH } from './limits.ts';
 import { type JsonObject, type JsonValue, NumLit, setKey } from './value.ts';
+
+export { JsonDepthError };
 
 export class JsonSyntaxError extends Error {
   constructor(
@@ -23,19 +26,37 @@ export class JsonSyntaxError extends Error {
 const NEEDS_EXACT =
   /[:,[]\s*-?\d+(?:\.0+|\.\d+[eE][+-]?\d+|[eE][+-]?\d+)\s*[,}\]]|[:,[]\s*-?\d{16,}\s*[,}\]]|[{,]\s*"(?:0|[1-9]\d{0,9})"\s*:/;
 
+export interface ParseOptions {
+  /** Deepest nesting accepted (default MAX_JSON_DEPTH, limits.ts); deeper throws JsonDepthError. */
+  maxDepth?: number;
+  /** The caller already checked the depth (the streaming splitter does while scanning). */
+  depthChecked?: boolean;
+}
+
 /**
  * Parses JSON text losslessly. `exact` tells whether the text needs the exact parser (true),
  * surely does not (false, from the streaming splitter's scan), or is unknown (undefined: test it).
+ * Throws JsonSyntaxError for malformed text and JsonDepthError for text nested deeper than
+ * `options.maxDepth`, on both the native and the exact path.
  */
-export function parseJson(text: string, exact?: boolean): JsonValue {
+export function parseJson(text: string, exact?: boolean, options: ParseOptions = {}): JsonValue {
+  const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH;
   if (exact === false || (exact === undefined && !NEEDS_EXACT.test(text))) {
+    // V8's JSON.parse accepts any depth; what reads the value afterwards recurses, so check first.
+    if (!options.depthChecked && exceedsDepth(text, maxDepth)) throw new JsonDepthError(maxDepth);
     try {
       return JSON.parse(text) as JsonValue;
     } catch {
       // Fall through to the exact parser for a precise error position.
     }
   }
-  return new ExactParser(text).parseDocument();
+  return new ExactParser(text, maxDepth).parseDocument();
+}
+
+/** The report reason for a parse failure: the limit's own words, or `invalid JSON: …`. */
+export function jsonErrorReason(err: unknown): string {
+  if (err instanceof JsonDepthError) return err.message;
+  return `invalid JSON: ${err instanceof Error ? err.message : String(err)}`;
 }
 
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
@@ -48,7 +69,16 @@ const LITERALS: Array<[string, JsonValue]> = [
 
 class ExactParser {
   private i = 0;
-  constructor(private readonly s: string) {}
+  private depth = 0;
+  constructor(
+    private readonly s: string,
+    private readonly maxDepth: number,
+  ) {}
+
+  /** Enters an object or array (recursion stays bounded by maxDepth). */
+  private enter(): void {
+    if (++this.depth > this.maxDepth) throw new JsonDepthError(this.maxDepth);
+  }
 
   parseDocument(): JsonValue {
     this.ws();
@@ -90,10 +120,12 @@ class ExactParser {
 
   private object(): JsonObject {
     const obj: JsonObject = {};
+    this.enter();
     this.i++;
     this.ws();
     if (this.s.charCodeAt(this.i) === 0x7d) {
       this.i++;
+      this.depth--;
       return obj;
     }
     for (;;) {
@@ -109,6 +141,7 @@ class ExactParser {
       const c = this.s.charCodeAt(this.i);
       if (c === 0x7d) {
         this.i++;
+        this.depth--;
         return obj;
       }
       if (c !== 0x2c) this.fail("expected ',' or '}'");
@@ -118,10 +151,12 @@ class ExactParser {
 
   private array(): JsonValue[] {
     const arr: JsonValue[] = [];
+    this.enter();
     this.i++;
     this.ws();
     if (this.s.charCodeAt(this.i) === 0x5d) {
       this.i++;
+      this.depth--;
       return arr;
     }
     for (;;) {
@@ -131,6 +166,7 @@ class ExactParser {
       const c = this.s.charCodeAt(this.i);
       if (c === 0x5d) {
         this.i++;
+        this.depth--;
         return arr;
       }
       if (c !== 0x2c) this.fail("expected ',' or ']'");

@@ -1,22 +1,25 @@
 /**
  * Reads a Label Studio JSON export (an array of tasks, or one task object) incrementally: one task
- * in memory at a time. A malformed element is reported by index and skipped; the rest go on.
+ * in memory at a time. A malformed element — including one nested deeper than MAX_JSON_DEPTH or
+ * larger than MAX_ELEMENT_BYTES (json/limits.ts) — is reported by index and skipped; the rest go on.
  */
 
 import { refTaskId } from '../items.ts';
 import { splitJsonDocument } from '../json/array-stream.ts';
-import { parseJson } from '../json/parse.ts';
+import { type JsonLimits, MAX_ELEMENT_BYTES, MAX_JSON_DEPTH, sizeReason } from '../json/limits.ts';
+import { jsonErrorReason, parseJson } from '../json/parse.ts';
 import { isJsonObject } from '../json/value.ts';
 import { checkTask } from '../model/label-studio.ts';
-import { type Report, reasonOf } from '../report.ts';
+import type { Report } from '../report.ts';
 import type { SourceTask } from './source.ts';
 
 export async function* readJsonExport(
   chunks: AsyncIterable<Uint8Array | string>,
   name: string,
   report: Report,
+  limits: JsonLimits = {},
 ): AsyncGenerator<SourceTask> {
-  for await (const ev of splitJsonDocument(chunks)) {
+  for await (const ev of splitJsonDocument(chunks, limits)) {
     if (ev.type === 'root') {
       if (ev.kind === 'empty') report.skip({ source: name, reason: 'the file is empty' });
       if (ev.bom)
@@ -35,11 +38,16 @@ export async function* readJsonExport(
       report.skip({ source, reason: `truncated JSON: ${ev.reason}; everything before it was exported` });
       continue;
     }
+    if (ev.type === 'invalid') {
+      report.skip({ source, reason: ev.reason });
+      continue;
+    }
     let value: unknown;
     try {
-      value = parseJson(ev.text, ev.exact ?? false);
+      // The splitter checked the depth while scanning.
+      value = parseJson(ev.text, ev.exact ?? false, { maxDepth: limits.maxDepth, depthChecked: true });
     } catch (err) {
-      report.skip({ source, reason: `invalid JSON: ${reasonOf(err)}` });
+      report.skip({ source, reason: jsonErrorReason(err) });
       continue;
     }
     const task = isJsonObject(value) ? value : undefined;
@@ -56,25 +64,39 @@ export async function* readJsonExport(
   }
 }
 
-/** Reads JSON Lines: one task per non-empty line. */
+/**
+ * Reads JSON Lines: one task per non-empty line. A line over `limits.maxElementBytes` is reported
+ * (`name:line`) and skipped without being buffered whole; one nested too deep is reported too.
+ */
 export async function* readJsonLines(
   chunks: AsyncIterable<Uint8Array | string>,
   name: string,
   report: Report,
+  limits: JsonLimits = {},
 ): AsyncGenerator<SourceTask> {
+  const maxBytes = limits.maxElementBytes ?? MAX_ELEMENT_BYTES;
+  const maxDepth = limits.maxDepth ?? MAX_JSON_DEPTH;
   const decoder = new TextDecoder();
   let pending = '';
   let lineNo = 0;
+  /** The current line is over the size limit: drop text until its newline. */
+  let skipping = false;
+  const tooLarge = () => report.skip({ source: `${name}:${lineNo + 1}`, reason: sizeReason(maxBytes) });
   const handle = (line: string): SourceTask | undefined => {
     lineNo++;
     const text = line.trim();
     if (!text) return undefined;
     const source = `${name}:${lineNo}`;
+    // A UTF-16 unit is 1 to 3 UTF-8 bytes: measure only a line that may be over the limit.
+    if (text.length * 3 > maxBytes && Buffer.byteLength(text, 'utf8') > maxBytes) {
+      report.skip({ source, reason: sizeReason(maxBytes) });
+      return undefined;
+    }
     let value: unknown;
     try {
-      value = parseJson(text);
+      value = parseJson(text, undefined, { maxDepth });
     } catch (err) {
-      report.skip({ source, reason: `invalid JSON: ${reasonOf(err)}` });
+      report.skip({ source, reason: jsonErrorReason(err) });
       return undefined;
     }
     const check = checkTask(value);
@@ -88,14 +110,25 @@ export async function* readJsonLines(
     pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
     let nl = pending.indexOf('\n');
     while (nl >= 0) {
-      const t = handle(pending.slice(0, nl));
-      if (t) yield t;
+      if (skipping) {
+        skipping = false;
+        lineNo++;
+      } else {
+        const t = handle(pending.slice(0, nl));
+        if (t) yield t;
+      }
       pending = pending.slice(nl + 1);
       nl = pending.indexOf('\n');
     }
+    // No newline in sight and already more units than the limit has bytes: over the limit.
+    if (pending.length > maxBytes) {
+      if (!skipping) tooLarge();
+      skipping = true;
+      pending = '';
+    }
   }
   pending += decoder.decode();
-  if (pending) {
+  if (pending && !skipping) {
     const t = handle(pending);
     if (t) yield t;
   }

@@ -10,7 +10,8 @@
  */
 import type { ObjectInfo, ObjectStore } from '../../storage/types.ts';
 import { readAll } from '../../storage/types.ts';
-import { parseJson } from '../json/parse.ts';
+import { MAX_ELEMENT_BYTES, sizeReason } from '../json/limits.ts';
+import { jsonErrorReason, parseJson } from '../json/parse.ts';
 import {
   deleteKey,
   isJsonObject,
@@ -48,13 +49,16 @@ export type ParsedStorageObject =
 export const idText = (v: JsonValue | undefined): string | undefined =>
   typeof v === 'number' || typeof v === 'string' ? String(v) : v instanceof NumLit ? v.raw : undefined;
 
-/** Parses one target-storage object body; throws an Error whose message is the reason to report. */
+/**
+ * Parses one target-storage object body; throws an Error whose message is the reason to report
+ * (invalid JSON, nested deeper than MAX_JSON_DEPTH, not a Label Studio object).
+ */
 export function parseStorageObject(text: string): ParsedStorageObject {
   let body: JsonValue;
   try {
     body = parseJson(text);
   } catch (err) {
-    throw new Error(`invalid JSON: ${reasonOf(err)}`);
+    throw new Error(jsonErrorReason(err));
   }
   const layout = detectLayout(body);
   if (!isJsonObject(body) || !layout) {
@@ -147,6 +151,8 @@ export class StorageObjectsSource implements TaskSource {
             exportFiles.push(obj.key);
             continue;
           }
+          // Not an export: one storage object, read whole — refused above the element limit.
+          if ((obj.size ?? 0) > MAX_ELEMENT_BYTES) throw new Error(sizeReason(MAX_ELEMENT_BYTES));
         }
         const text = await this.readText(obj.key);
         if (text.trimStart().startsWith('[')) {
