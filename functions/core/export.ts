@@ -2,6 +2,15 @@
  * Runs one or more format writers over a task source in a single pass. Memory holds one task at a
  * time plus what each writer keeps (writers that need the whole export first, such as CSV's column
  * set or COCO's categories, spool their output).
+ *
+ * One task never fails a run: an unexpected exception while a writer converts a task (a RangeError,
+ * a TypeError on data no check foresaw) is reported for that task and format, and the run goes on
+ * with the next task. What the writer had already written for that task stays: JSON, JSON_MIN, CSV,
+ * CONLL2003 and the COCO-family annotation spools build a task's text first and write it in one
+ * call, so they keep nothing of it; writers with one file per item or region (brush masks, YOLO
+ * labels, VOC XML) keep the complete files of the items converted before the failure. Output
+ * failures (a sink that cannot write, a full disk: output-failure.ts) still fail the run, since the
+ * export could not be complete.
  */
 import type { FormatName } from './config/formats.ts';
 import type { LabelSchema } from './config/schema.ts';
@@ -9,8 +18,9 @@ import type { ExportOptions } from './formats/options.ts';
 import { WRITERS } from './formats/registry.ts';
 import type { FormatWriter, OutputSink } from './formats/types.ts';
 import type { MediaAccess } from './media.ts';
+import { guardSink, isOutputFailure } from './output-failure.ts';
 import type { TaskSource } from './readers/source.ts';
-import { Report } from './report.ts';
+import { Report, reasonOf } from './report.ts';
 
 export class UnsupportedFormatError extends Error {
   constructor(readonly format: string) {
@@ -44,18 +54,31 @@ export interface ExportStats {
 export async function runExport(input: RunExportInput): Promise<ExportStats> {
   const report = input.report ?? new Report();
   const now = input.now ?? (() => new Date());
-  const writers: FormatWriter[] = input.targets.map(({ format, sink }) => {
-    const factory = WRITERS[format];
-    if (!factory) throw new UnsupportedFormatError(format);
-    return factory({ schema: input.schema, sink, report, options: input.options, media: input.media, now });
-  });
+  const writers: Array<{ format: FormatName; writer: FormatWriter }> = input.targets.map(
+    ({ format, sink }) => {
+      const factory = WRITERS[format];
+      if (!factory) throw new UnsupportedFormatError(format);
+      const ctx = { schema: input.schema, sink: guardSink(sink), report, options: input.options, now };
+      return { format, writer: factory({ ...ctx, media: input.media }) };
+    },
+  );
   let tasks = 0;
   for await (const { task, ref } of input.source.tasks(report)) {
-    for (const w of writers) await w.addTask(task, ref);
+    for (const { format, writer } of writers) {
+      try {
+        await writer.addTask(task, ref);
+      } catch (err) {
+        if (isOutputFailure(err)) throw err;
+        report.skip({
+          ...ref,
+          reason: `${format}: the task could not be converted and is left out: ${reasonOf(err)}`,
+        });
+      }
+    }
     tasks++;
     if (input.onProgress && tasks % 500 === 0) input.onProgress(tasks);
   }
-  for (const w of writers) await w.finish();
+  for (const { writer } of writers) await writer.finish();
   input.onProgress?.(tasks);
   return { tasks, report };
 }

@@ -125,11 +125,11 @@ export function csvWriter(ctx: ExportContext, defaultSeparator: string): FormatW
 
   return {
     async addTask(task, ref) {
+      // Rows are built before the column set learns the task's columns: one that fails leaves no trace.
+      const items = itemsOfTask(task, ctx.schema, ref, ctx.report);
       let text = '';
-      for (const item of itemsOfTask(task, ctx.schema, ref, ctx.report)) {
-        scanItem(item);
-        text += `${stringify(rowParts(item), UJSON_COMPACT)}\n`;
-      }
+      for (const item of items) text += `${stringify(rowParts(item), UJSON_COMPACT)}\n`;
+      for (const item of items) scanItem(item);
       if (text) await rows.write(text);
     },
     async finish() {

@@ -26,12 +26,14 @@ export function jsonMinWriter(ctx: ExportContext): FormatWriter {
   let opened = false;
   return {
     async addTask(task, ref) {
+      // All records of the task are built before any state changes: one that fails leaves no trace.
       let text = '';
       for (const item of itemsOfTask(task, ctx.schema, ref, ctx.report)) {
-        text += (opened ? ',\n' : '[\n') + stringify(jsonMinRecord(item), UJSON_PRETTY);
-        opened = true;
+        text += (opened || text ? ',\n' : '[\n') + stringify(jsonMinRecord(item), UJSON_PRETTY);
       }
-      if (text) await out.write(text);
+      if (!text) return;
+      opened = true;
+      await out.write(text);
     },
     async finish() {
       await out.write(opened ? '\n]' : '[\n\n]');

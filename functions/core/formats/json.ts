@@ -11,9 +11,10 @@ export function jsonWriter(ctx: ExportContext): FormatWriter {
   let opened = false;
   return {
     async addTask(task) {
-      const head = opened ? ',\n' : '[\n';
+      // Serialized before any state changes: a task that fails here leaves no trace in the file.
+      const text = (opened ? ',\n' : '[\n') + stringify(task, UJSON_PRETTY);
       opened = true;
-      await out.write(head + stringify(task, UJSON_PRETTY));
+      await out.write(text);
     },
     async finish() {
       await out.write(opened ? '\n]' : '[\n\n]');
