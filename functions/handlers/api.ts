@@ -1,28 +1,25 @@
 /**
  * HTTP API Lambda (API Gateway HTTP API, payload v2) shaped like Label Studio's export API
  * (docs/ls-storage-export-api.md §3): snapshots are created, listed, inspected, deleted, converted
- * and downloaded (a 302 to a short-lived presigned URL). Requests are validated with zod; every
- * error is JSON `{status_code, detail, message, validation_errors?}`. Authentication is the API
- * Gateway's job (IAM or an authorizer), not this function's.
+ * and downloaded (a 302 to a short-lived presigned URL). This file only routes and speaks HTTP;
+ * what each route does is pipeline/exports-api.ts. Errors are mapped once, here: an HttpError
+ * (pipeline/api-errors.ts) becomes Label Studio's error body
+ * `{id, status_code, detail, exc_info: null, validation_errors?}`; anything else is logged and
+ * answered `500 A server error occurred.` without details. Authentication is the API Gateway's job.
  */
+import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { BadRequest, HttpError, MethodNotAllowed, NotFound } from '../pipeline/api-errors.ts';
 import {
-  ExportNotFoundError,
-  InvalidRequestError,
-  NotReadyError,
-  UnknownProjectError,
-} from '../pipeline/errors.ts';
-import {
+  convertExport,
+  createExport,
   deleteExport,
   downloadTarget,
   exportFormats,
-  getRecord,
-  listRecords,
-  publicRecord,
-  requestConversion,
-  requestExport,
-  requireProject,
-} from '../pipeline/exports.ts';
+  getExport,
+  listExports,
+  parseExportPk,
+} from '../pipeline/exports-api.ts';
 import { defaultRuntime, type Runtime, type RuntimeProvider } from './env.ts';
 
 type Result = APIGatewayProxyStructuredResultV2;
@@ -33,53 +30,38 @@ const json = (statusCode: number, body: unknown, headers: Record<string, string>
   body: JSON.stringify(body),
 });
 
-export function errorBody(
-  statusCode: number,
-  detail: string,
-  validationErrors?: Record<string, string[]>,
-): Result {
-  return json(statusCode, {
-    status_code: statusCode,
-    detail,
-    message: detail,
-    ...(validationErrors && Object.keys(validationErrors).length
-      ? { validation_errors: validationErrors }
-      : {}),
-  });
+/** Label Studio's error body (its `custom_exception_handler`); `id` identifies the request. */
+export function errorResponse(err: HttpError, requestId: string): Result {
+  const fields = err.validationErrors;
+  return json(
+    err.statusCode,
+    {
+      id: requestId,
+      status_code: err.statusCode,
+      detail: err.detail,
+      exc_info: null,
+      ...(fields && Object.keys(fields).length ? { validation_errors: fields } : {}),
+    },
+    err.headers,
+  );
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-    readonly details?: Record<string, string[]>,
-  ) {
-    super(message);
-  }
-}
-
+/** The request body as a JSON object (`{}` when empty); BadRequest as Django REST framework words it. */
 function parseBody(event: APIGatewayProxyEventV2): unknown {
   if (!event.body) return {};
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (text.trim() === '') return {};
+  let value: unknown;
   try {
-    const value = JSON.parse(text);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new HttpError(400, 'Validation error', {
-        non_field_errors: ['Invalid data. Expected a dictionary.'],
-      });
-    }
-    return value;
+    value = JSON.parse(text);
   } catch (err) {
-    if (err instanceof HttpError) throw err;
-    throw new HttpError(400, `JSON parse error - ${(err as Error).message}`);
+    throw new BadRequest(`JSON parse error - ${(err as Error).message}`);
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BadRequest('Validation error', { non_field_errors: ['Invalid data. Expected a dictionary.'] });
+  }
+  return value;
 }
-
-const exportPk = (raw: string): number => {
-  if (!/^[1-9]\d{0,15}$/.test(raw)) throw new HttpError(404, 'Not found.');
-  return Number(raw);
-};
 
 type Route = {
   method: string;
@@ -87,97 +69,92 @@ type Route = {
   run: (rt: Runtime, m: RegExpExecArray, e: APIGatewayProxyEventV2) => Promise<Result>;
 };
 
+const PROJECT = String.raw`\/api\/projects\/([^/]+)`;
+const path = (rest: string) => new RegExp(`${PROJECT}${rest}\\/?$`);
+
 const ROUTES: Route[] = [
   {
     method: 'GET',
-    pattern: /\/api\/projects\/([^/]+)\/export\/formats\/?$/,
+    pattern: path(String.raw`\/export\/formats`),
     run: async (rt, m) => json(200, await exportFormats(rt.ctx, m[1])),
   },
   {
     method: 'GET',
-    pattern: /\/api\/projects\/([^/]+)\/exports\/?$/,
-    run: async (rt, m) => {
-      const records = await listRecords(rt.ctx, requireProject(rt.ctx, m[1]));
-      return json(
-        200,
-        records.map((r) => publicRecord(r, false)),
-      );
-    },
+    pattern: path(String.raw`\/exports`),
+    run: async (rt, m) => json(200, await listExports(rt.ctx, m[1])),
   },
   {
     method: 'POST',
-    pattern: /\/api\/projects\/([^/]+)\/exports\/?$/,
-    run: async (rt, m, e) => {
-      requireProject(rt.ctx, m[1]);
-      return json(201, publicRecord(await requestExport(rt.ctx, m[1], parseBody(e))));
-    },
+    pattern: path(String.raw`\/exports`),
+    run: async (rt, m, e) => json(201, await createExport(rt.ctx, m[1], parseBody(e))),
   },
   {
     method: 'GET',
-    pattern: /\/api\/projects\/([^/]+)\/exports\/([^/]+)\/?$/,
-    run: async (rt, m) =>
-      json(200, publicRecord(await getRecord(rt.ctx, requireProject(rt.ctx, m[1]), exportPk(m[2])))),
+    pattern: path(String.raw`\/exports\/([^/]+)`),
+    run: async (rt, m) => json(200, await getExport(rt.ctx, m[1], parseExportPk(m[2]))),
   },
   {
     method: 'DELETE',
-    pattern: /\/api\/projects\/([^/]+)\/exports\/([^/]+)\/?$/,
+    pattern: path(String.raw`\/exports\/([^/]+)`),
     run: async (rt, m) => {
-      await deleteExport(rt.ctx, m[1], exportPk(m[2]));
+      await deleteExport(rt.ctx, m[1], parseExportPk(m[2]));
       return { statusCode: 204, body: '' };
     },
   },
   {
     method: 'GET',
-    pattern: /\/api\/projects\/([^/]+)\/exports\/([^/]+)\/download\/?$/,
+    pattern: path(String.raw`\/exports\/([^/]+)\/download`),
     run: async (rt, m, e) => {
       const q = e.queryStringParameters ?? {};
       const type = q.exportType ?? q.export_type;
-      const target = await downloadTarget(
-        rt.ctx,
-        m[1],
-        exportPk(m[2]),
-        type && type !== '' ? type : undefined,
-      );
+      const target = await downloadTarget(rt.ctx, m[1], parseExportPk(m[2]), type || undefined);
       const url = await rt.presign(target.bucket, target.key, target.filename);
       return json(302, { url, filename: target.filename }, { location: url, 'cache-control': 'no-store' });
     },
   },
   {
     method: 'POST',
-    pattern: /\/api\/projects\/([^/]+)\/exports\/([^/]+)\/convert\/?$/,
+    pattern: path(String.raw`\/exports\/([^/]+)\/convert`),
     run: async (rt, m, e) => {
-      const pk = exportPk(m[2]);
-      requireProject(rt.ctx, m[1]);
-      return json(200, await requestConversion(rt.ctx, m[1], pk, parseBody(e)));
+      const pk = parseExportPk(m[2]);
+      return json(200, await convertExport(rt.ctx, m[1], pk, parseBody(e)));
     },
   },
 ];
 
+/** The route for a method and path; NotFound or MethodNotAllowed (with the path's methods). */
+function match(method: string, path: string): { route: Route; m: RegExpExecArray } {
+  const matching = ROUTES.flatMap((route) => {
+    const m = route.pattern.exec(path);
+    return m ? [{ route, m }] : [];
+  });
+  if (matching.length === 0) throw new NotFound();
+  const hit = matching.find((x) => x.route.method === method);
+  if (!hit)
+    throw new MethodNotAllowed(
+      method,
+      matching.map((x) => x.route.method),
+    );
+  return hit;
+}
+
+/** Answers one API Gateway event; never throws. */
 export async function route(rt: Runtime, event: APIGatewayProxyEventV2): Promise<Result> {
   const method = event.requestContext?.http?.method?.toUpperCase() ?? 'GET';
   const path = event.rawPath ?? '/';
-  const matching = ROUTES.map((r) => ({ r, m: r.pattern.exec(path) })).filter((x) => x.m);
-  if (matching.length === 0) return errorBody(404, 'Not found.');
-  const hit = matching.find((x) => x.r.method === method);
-  if (!hit)
-    return {
-      ...errorBody(405, `Method "${method}" not allowed.`),
-      headers: { 'content-type': 'application/json', allow: matching.map((x) => x.r.method).join(', ') },
-    };
+  const requestId = event.requestContext?.requestId ?? randomUUID();
   try {
-    return await hit.r.run(rt, hit.m!, event);
+    const { route, m } = match(method, path);
+    return await route.run(rt, m, event);
   } catch (err) {
-    if (err instanceof HttpError) return errorBody(err.statusCode, err.message, err.details);
-    if (err instanceof UnknownProjectError || err instanceof ExportNotFoundError)
-      return errorBody(404, 'Not found.');
-    if (err instanceof NotReadyError) return errorBody(404, err.message);
-    if (err instanceof InvalidRequestError) return errorBody(400, err.message, err.details);
+    if (err instanceof HttpError) return errorResponse(err, requestId);
     rt.ctx.log('error', 'API request failed', {
       method,
       path,
+      requestId,
       error: err instanceof Error ? (err.stack ?? err.message) : String(err),
     });
-    return errorBody(500, 'A server error occurred.');
+    return errorResponse(new HttpError(500, 'A server error occurred.'), requestId);
   }
 }
 

@@ -4,7 +4,7 @@
  * `<project>/_state/rebuild/<runId>/`. Returns a small summary (the map's result must stay small).
  */
 import { z } from 'zod';
-import { requireProject } from '../pipeline/exports.ts';
+import { requireProject } from '../pipeline/project-lookup.ts';
 import { rebuildBatch } from '../pipeline/rebuild.ts';
 import { defaultRuntime, type RuntimeProvider } from './env.ts';
 

@@ -3,7 +3,7 @@
  * project state, bumps its version and marks it dirty (which triggers a render).
  */
 import { z } from 'zod';
-import { requireProject } from '../pipeline/exports.ts';
+import { requireProject } from '../pipeline/project-lookup.ts';
 import { rebuildMerge } from '../pipeline/rebuild.ts';
 import { defaultRuntime, type RuntimeProvider } from './env.ts';
 

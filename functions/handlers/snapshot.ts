@@ -9,7 +9,7 @@ import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { nightlySnapshots, processRequest } from '../pipeline/exports.ts';
+import { nightlySnapshots, processRequest } from '../pipeline/exports-worker.ts';
 import { projectForExportRequest } from '../pipeline/paths.ts';
 import { parseS3Notification } from '../pipeline/s3-events.ts';
 import { defaultRuntime, type RuntimeProvider, type SqsHandler } from './env.ts';

@@ -1,7 +1,8 @@
 /**
  * Typed errors of the pipeline. Callers branch with `instanceof`: expected conditions (a request
- * that names no project, a lost race that ran out of retries, a bad API body) have their own class;
- * anything else propagates so the SQS record fails and is retried.
+ * that names no project, a lost race that ran out of retries, a missing export) have their own
+ * class; anything else propagates so the SQS record fails and is retried. HTTP statuses are not
+ * known here: the API logic translates these into api-errors.ts.
  */
 
 /** Base class: every pipeline error has a stable `code`. */
@@ -46,20 +47,10 @@ export class ExportNotFoundError extends PipelineError {
   }
 }
 
-/** A client request is invalid (HTTP 400). `details` are field → messages, Label Studio style. */
-export class InvalidRequestError extends PipelineError {
-  constructor(
-    message: string,
-    readonly details: Record<string, string[]> = {},
-  ) {
-    super(message, 'invalid_request');
-  }
-}
-
-/** The request is valid but the resource is not ready (e.g. a download before completion). */
-export class NotReadyError extends PipelineError {
-  constructor(message: string) {
-    super(message, 'not_ready');
+/** A new snapshot's folder name and its `<name>-<id>` fallback are both taken. */
+export class SnapshotNameTakenError extends PipelineError {
+  constructor(readonly snapshotName: string) {
+    super(`snapshot name ${snapshotName} is taken`, 'snapshot_name_taken');
   }
 }
 
