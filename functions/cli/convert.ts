@@ -7,6 +7,7 @@ import type { LabelSchema } from '../core/config/schema.ts';
 import { runExport } from '../core/export.ts';
 import { FIXES, type FixName, parseExportOptions } from '../core/formats/options.ts';
 import { implementedFormats } from '../core/formats/registry.ts';
+import { type HttpPolicy, parseHttpPolicy } from '../core/media-policy.ts';
 import { SingleFileSource } from '../core/readers/single-file.ts';
 import { Report } from '../core/report.ts';
 import { FsObjectStore } from '../storage/fs.ts';
@@ -77,6 +78,12 @@ export async function runConvert(args: ConvertArgs): Promise<void> {
     const issue = (err as { issues?: Array<{ path: unknown[]; message: string }> }).issues?.[0];
     throw new UsageError(issue ? `${issue.path.join('.')}: ${issue.message}` : (err as Error).message);
   }
+  let httpPolicy: HttpPolicy;
+  try {
+    httpPolicy = parseHttpPolicy(args.mediaHttp);
+  } catch (err) {
+    throw new UsageError(`--media-http: ${(err as Error).message}`);
+  }
   // Label Studio's converter finds uploads under <project_dir>/upload when no upload dir is given.
   const uploadDir = args.uploadDir ?? (args.projectDir ? join(args.projectDir, 'upload') : undefined);
 
@@ -96,10 +103,16 @@ export async function runConvert(args: ConvertArgs): Promise<void> {
   if (csvFile && args.zip) throw new UsageError('--zip needs an output folder, not a .csv file');
   // With --zip the files are written to a scratch folder first, then zipped in one stream.
   const filesDir = args.zip || csvFile ? await mkdtemp(join(outDir, '.ls-export-')) : outDir;
-  const sink = new StoreSink(new FsObjectStore(filesDir), '');
   const report = new Report();
+  const sink = new StoreSink(new FsObjectStore(filesDir), '', { report });
   const progress = new Progress(!args.quiet);
-  const media = new LocalMedia({ uploadDir, s3: () => s3Client(args) });
+  // Task media: local files only under the folders the user gave (docs/media-policy.md).
+  const media = new LocalMedia({
+    uploadDir,
+    mediaRoots: [...(args.projectDir ? [args.projectDir] : []), ...args.mediaRoots],
+    s3: () => s3Client(args),
+    http: httpPolicy,
+  });
 
   let tasks: number | undefined;
   if (format === 'JSON' && source instanceof SingleFileSource && !source.isJsonLines) {
@@ -122,11 +135,12 @@ export async function runConvert(args: ConvertArgs): Promise<void> {
   if (args.zip) {
     zipName = `${format}.zip`;
     try {
-      await zipFolder(
+      const left = await zipFolder(
         filesDir,
         sink.files.map((f) => f.path),
         join(outDir, zipName),
       );
+      for (const s of left) report.skip({ source: `output file ${s.path}`, reason: s.reason });
     } finally {
       await rm(filesDir, { recursive: true, force: true });
     }

@@ -23,6 +23,10 @@ export class HashingSink implements OutputSink {
     private readonly keyPrefix: string,
   ) {}
 
+  get maxPathBytes(): number | undefined {
+    return this.inner.maxPathBytes;
+  }
+
   private key(path: string): string {
     return `${this.keyPrefix}${path}`;
   }
@@ -48,7 +52,8 @@ export class HashingSink implements OutputSink {
       },
       close: async () => {
         await inner.close();
-        this.record(path, hash, bytes);
+        // A file the inner sink dropped for its name (reported there) is not listed.
+        if (this.inner.exists(path)) this.record(path, hash, bytes);
       },
     };
   }
@@ -57,7 +62,7 @@ export class HashingSink implements OutputSink {
     this.opened.push(this.key(path));
     const buf = typeof content === 'string' ? Buffer.from(content) : content;
     await this.inner.writeFile(path, buf);
-    this.record(path, createHash('sha256').update(buf), buf.length);
+    if (this.inner.exists(path)) this.record(path, createHash('sha256').update(buf), buf.length);
   }
 
   exists(path: string): boolean {
@@ -78,6 +83,6 @@ export class HashingSink implements OutputSink {
     }
     // No local-file shortcut: every byte goes through the hash.
     await this.inner.copyFrom(path, hashed());
-    this.record(path, hash, bytes);
+    if (this.inner.exists(path)) this.record(path, hash, bytes);
   }
 }

@@ -18,6 +18,7 @@ import { SingleFileSource } from '../core/readers/single-file.ts';
 import { Report } from '../core/report.ts';
 import { StoreSink } from '../storage/sink.ts';
 import type { ObjectStore } from '../storage/types.ts';
+import { addZipEntry } from '../storage/zip.ts';
 import type { ProjectConfig, SnapshotOptions } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import { type FormatResult, loadSchema, planFormats, projectMedia } from './export-run.ts';
@@ -136,8 +137,8 @@ export async function convertSnapshot(
   const { run, skipped } = planFormats(schema, [format]);
   if (run.length === 0) return { ...skipped[0] };
   const prefix = `${base.prefix}${format}/`;
-  const sink = new HashingSink(new StoreSink(ps.store, prefix), prefix);
   const report = new Report();
+  const sink = new HashingSink(new StoreSink(ps.store, prefix, { report }), prefix);
   await runExport({
     source: new SingleFileSource(ps.store, base.file),
     schema,
@@ -154,22 +155,35 @@ export async function convertSnapshot(
     download = { key: files[0].key, filename: `${base.name}${ext}` };
   } else if (files.length > 1) {
     const key = `${base.prefix}${format}.zip`;
-    await zipFiles(ps.store, files, key, now);
+    await zipFiles(ps.store, files, key, now, report);
     download = { key, filename: `${base.name}.zip` };
   }
   return { format, status: 'completed', files, download };
 }
 
-/** Streams files of the store into one zip (fixed timestamps: reproducible bytes). */
-async function zipFiles(store: ObjectStore, files: WrittenFile[], key: string, mtime: Date): Promise<void> {
+/**
+ * Streams files of the store into one zip (fixed timestamps: reproducible bytes). Entry names are
+ * the files' paths, which writers already made safe (core/output-names.ts); one the zip format
+ * still refuses is reported and left out of the archive.
+ */
+async function zipFiles(
+  store: ObjectStore,
+  files: WrittenFile[],
+  key: string,
+  mtime: Date,
+  report: Report,
+): Promise<void> {
   const zip = new ZipFile();
   for (const f of files) {
-    zip.addReadStreamLazy(f.path, { mtime, size: f.bytes }, (cb) => {
-      store.get(f.key).then(
-        (r) => cb(null, Readable.from(r.body)),
-        (err) => cb(err, new PassThrough()),
-      );
-    });
+    const skip = addZipEntry(f.path, () =>
+      zip.addReadStreamLazy(f.path, { mtime, size: f.bytes }, (cb) => {
+        store.get(f.key).then(
+          (r) => cb(null, Readable.from(r.body)),
+          (err) => cb(err, new PassThrough()),
+        );
+      }),
+    );
+    if (skip) report.skip({ source: `output file ${skip.path}`, reason: skip.reason });
   }
   zip.end();
   await store.putStream(key, zip.outputStream as unknown as AsyncIterable<Uint8Array>, {

@@ -6,9 +6,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { MAX_SEGMENT_BYTES, OutputNameError } from '../core/output-names.ts';
 import {
   type GetResult,
   NotFoundError,
@@ -19,8 +20,11 @@ import {
 } from './types.ts';
 
 let tmpCounter = 0;
-/** A unique sibling name, so concurrent writes to one key never share a temporary file. */
-const tmpName = (p: string) => `${p}.${process.pid}.${++tmpCounter}.tmp`;
+/**
+ * A unique short sibling name, so concurrent writes to one key never share a temporary file. Short
+ * whatever the target's name: a file name of 255 bytes (the limit) must still be writable.
+ */
+const tmpName = (p: string) => join(dirname(p), `.ls-export-${process.pid}-${++tmpCounter}.tmp`);
 
 const etagOf = (data: Uint8Array | string) => `"${createHash('md5').update(data).digest('hex')}"`;
 
@@ -40,9 +44,19 @@ export class FsObjectStore implements ObjectStore {
     return this.root;
   }
 
+  /**
+   * The file path of a key. Throws OutputNameError for a key the folder cannot hold (a NUL, a
+   * segment over 255 bytes, escaping the root), before any folder is created for it.
+   */
   private path(key: string): string {
-    const p = join(this.root, ...key.split('/').filter(Boolean));
-    if (relative(this.root, p).startsWith('..')) throw new Error(`key escapes the folder: ${key}`);
+    const segments = key.split('/').filter(Boolean);
+    if (key.includes('\0')) throw new OutputNameError(key, 'a file name cannot hold a NUL character');
+    if (segments.some((s) => Buffer.byteLength(s) > MAX_SEGMENT_BYTES))
+      throw new OutputNameError(key, `a file name is longer than ${MAX_SEGMENT_BYTES} bytes (ENAMETOOLONG)`);
+    const p = join(this.root, ...segments);
+    const rel = relative(this.root, p);
+    if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+      throw new OutputNameError(key, 'the key escapes the folder');
     return p;
   }
 
@@ -110,8 +124,13 @@ export class FsObjectStore implements ObjectStore {
     await this.ensureDir(dirname(p));
     // Write beside the target and rename: a reader never sees a half-written file.
     const tmp = tmpName(p);
-    await writeFile(tmp, body);
-    await rename(tmp, p);
+    try {
+      await writeFile(tmp, body);
+      await rename(tmp, p);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
     return { etag: etagOf(body) };
   }
 
@@ -127,11 +146,11 @@ export class FsObjectStore implements ObjectStore {
     const tmp = tmpName(p);
     try {
       await pipeline(Readable.from(body), createWriteStream(tmp));
+      await rename(tmp, p);
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
     }
-    await rename(tmp, p);
     return {};
   }
 

@@ -5,6 +5,8 @@
  */
 import { stat } from 'node:fs/promises';
 import type { FileWriter, OutputSink } from '../core/formats/types.ts';
+import { isOutputNameError, S3_MAX_KEY_BYTES } from '../core/output-names.ts';
+import { type Report, reasonOf } from '../core/report.ts';
 import type { ObjectStore } from './types.ts';
 
 const BATCH_BYTES = 256 * 1024;
@@ -53,21 +55,48 @@ class ChunkChannel implements AsyncIterable<Uint8Array> {
 }
 
 export interface StoreSinkOptions {
-  contentType?: (path: string) => string | undefined;
+  /**
+   * Where a file that cannot be written under its name is reported (one skip each, with the path
+   * and the reason); the export goes on without it. Without a report such failures reject.
+   */
+  report?: Report;
 }
 
+/**
+ * Files of one export under a key prefix of a store. Name limits: `maxPathBytes` is the store's key
+ * limit (S3's 1,024 bytes unless the store says otherwise) minus the prefix, so writers can keep
+ * every key within it (core/output-names.ts). A write that still fails because of its name
+ * (core/output-names.ts isOutputNameError) is reported and dropped; other failures reject.
+ */
 export class StoreSink implements OutputSink {
   private readonly written = new Set<string>();
   /** Every file of this export, with its size, in the order they were closed. */
   readonly files: Array<{ path: string; key: string; bytes: number }> = [];
+  readonly maxPathBytes: number;
 
   constructor(
     private readonly store: ObjectStore,
     private readonly prefix: string,
-  ) {}
+    private readonly options: StoreSinkOptions = {},
+  ) {
+    this.maxPathBytes = (store.maxKeyBytes ?? S3_MAX_KEY_BYTES) - Buffer.byteLength(this.key(''));
+  }
 
   private key(path: string): string {
     return this.prefix ? `${this.prefix.replace(/\/+$/, '')}/${path}` : path;
+  }
+
+  /** Whether a failed write is one file's name problem that the report takes instead. */
+  private droppable(err: unknown): boolean {
+    return this.options.report !== undefined && isOutputNameError(err);
+  }
+
+  private drop(path: string, err: unknown): void {
+    this.written.delete(path);
+    this.options.report?.skip({
+      source: `output file ${path}`,
+      reason: `it cannot be written under this name (${reasonOf(err)}); it is left out`,
+    });
   }
 
   exists(path: string): boolean {
@@ -81,11 +110,17 @@ export class StoreSink implements OutputSink {
     let pending: string[] = [];
     let pendingBytes = 0;
     let bytes = 0;
+    let dropped = false;
     const upload = this.store.putStream(key, channel).catch((err) => {
       channel.fail(err);
-      throw err;
+      if (!this.droppable(err)) throw err;
+      dropped = true;
+      this.drop(path, err);
     });
     upload.catch(() => {}); // surfaced by write()/close()
+    const unlessDropped = (err: unknown) => {
+      if (!dropped) throw err;
+    };
     const flush = async () => {
       if (pendingBytes === 0) return;
       const buf = Buffer.from(pending.join(''));
@@ -96,22 +131,25 @@ export class StoreSink implements OutputSink {
     };
     return {
       write: (chunk) => {
+        if (dropped) return;
         if (typeof chunk === 'string') {
           pending.push(chunk);
           pendingBytes += chunk.length;
-          if (pendingBytes >= BATCH_BYTES) return flush();
+          if (pendingBytes >= BATCH_BYTES) return flush().catch(unlessDropped);
           return;
         }
-        return flush().then(() => {
-          bytes += chunk.length;
-          return channel.push(chunk);
-        });
+        return flush()
+          .then(() => {
+            bytes += chunk.length;
+            return channel.push(chunk);
+          })
+          .catch(unlessDropped);
       },
       close: async () => {
-        await flush();
+        if (!dropped) await flush().catch(unlessDropped);
         channel.end();
         await upload;
-        this.files.push({ path, key, bytes });
+        if (!dropped) this.files.push({ path, key, bytes });
       },
     };
   }
@@ -119,7 +157,13 @@ export class StoreSink implements OutputSink {
   async writeFile(path: string, content: string | Uint8Array): Promise<void> {
     this.written.add(path);
     const key = this.key(path);
-    await this.store.put(key, content);
+    try {
+      await this.store.put(key, content);
+    } catch (err) {
+      if (!this.droppable(err)) throw err;
+      this.drop(path, err);
+      return;
+    }
     this.files.push({
       path,
       key,
@@ -134,19 +178,24 @@ export class StoreSink implements OutputSink {
   ): Promise<void> {
     this.written.add(path);
     const key = this.key(path);
-    if (local && this.store.putLocalFile) {
-      await this.store.putLocalFile(key, local.path);
-      this.files.push({ path, key, bytes: local.size ?? (await stat(local.path)).size });
-      return;
-    }
-    let bytes = 0;
-    async function* counted() {
-      for await (const c of source) {
-        bytes += c.length;
-        yield c;
+    try {
+      if (local && this.store.putLocalFile) {
+        await this.store.putLocalFile(key, local.path);
+        this.files.push({ path, key, bytes: local.size ?? (await stat(local.path)).size });
+        return;
       }
+      let bytes = 0;
+      async function* counted() {
+        for await (const c of source) {
+          bytes += c.length;
+          yield c;
+        }
+      }
+      await this.store.putStream(key, counted());
+      this.files.push({ path, key, bytes });
+    } catch (err) {
+      if (!this.droppable(err)) throw err;
+      this.drop(path, err);
     }
-    await this.store.putStream(key, counted());
-    this.files.push({ path, key, bytes });
   }
 }

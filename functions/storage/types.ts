@@ -42,6 +42,8 @@ export class NotFoundError extends Error {
 export interface ObjectStore {
   /** A description for messages, e.g. `s3://bucket` or a folder path. */
   readonly description: string;
+  /** Most UTF-8 bytes of a key (sinks assume S3's 1,024 when a store does not say). */
+  readonly maxKeyBytes?: number;
   /** Lists keys under a prefix, in key order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Reads an object (or a byte range `[start, end)`); throws NotFoundError. */

@@ -8,12 +8,42 @@ import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
+import { reasonOf } from '../core/report.ts';
 
-export async function zipFolder(dir: string, paths: string[], zipPath: string): Promise<void> {
+/** A file left out of an archive: its path and why. */
+export interface ZipSkip {
+  path: string;
+  reason: string;
+}
+
+/**
+ * Adds one entry through `add`; an entry name the zip format refuses (yazl: `..` segments,
+ * absolute paths, names over 65,535 bytes) is returned as a skip instead of failing the archive.
+ */
+export function addZipEntry(path: string, add: () => void): ZipSkip | undefined {
+  try {
+    add();
+    return undefined;
+  } catch (err) {
+    return { path, reason: `not a valid zip entry name (${reasonOf(err)}); it is left out of the archive` };
+  }
+}
+
+/**
+ * Zips `paths` (relative, `/`-separated) of `dir` into `zipPath` (written beside it as `.part`,
+ * then renamed). Returns the files left out because the zip format refuses their names; the
+ * caller reports them. Read or write failures reject.
+ */
+export async function zipFolder(dir: string, paths: string[], zipPath: string): Promise<ZipSkip[]> {
   const zip = new yazl.ZipFile();
-  for (const path of new Set(paths)) zip.addFile(join(dir, ...path.split('/')), path);
+  const skipped: ZipSkip[] = [];
+  for (const path of new Set(paths)) {
+    const skip = addZipEntry(path, () => zip.addFile(join(dir, ...path.split('/')), path));
+    if (skip) skipped.push(skip);
+  }
   zip.end();
   const tmp = `${zipPath}.part`;
   await pipeline(zip.outputStream, createWriteStream(tmp));
   await rename(tmp, zipPath);
+  return skipped;
 }

@@ -14,6 +14,7 @@ import { PY_JSON_COMPACT, pyFloat, stringify } from '../json/serialize.ts';
 import { isJsonObject, type JsonObject, type JsonValue, num } from '../json/value.ts';
 import { type MediaFile, readHead } from '../media.ts';
 import { OrderedWork } from '../ordered-work.ts';
+import { outputPath } from '../output-names.ts';
 import { reasonOf } from '../report.ts';
 import { parseWavHeader, wavDuration } from '../wav.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
@@ -62,14 +63,14 @@ export function asrWriter(ctx: ExportContext): FormatWriter {
     const owner = usedNames.get(name);
     if (owner === undefined || owner === url) {
       usedNames.set(name, url);
-      return `audio/${name}`;
+      return outputPath(ctx.sink, 'audio', name);
     }
     // Two different sources with one file name: keep both, with a stable suffix.
     const dot = name.lastIndexOf('.');
     const suffix = `_${createHash('md5').update(url).digest('hex').slice(0, 4)}`;
     const unique = dot > 0 ? name.slice(0, dot) + suffix + name.slice(dot) : name + suffix;
     usedNames.set(unique, url);
-    return `audio/${unique}`;
+    return outputPath(ctx.sink, 'audio', unique);
   }
 
   async function fetchAudio(

@@ -16,7 +16,17 @@ export interface FileWriter {
   close(): Promise<void>;
 }
 
+/**
+ * Where an export's files go. A file the sink cannot write because of its name (too long for the
+ * store, refused by it) is reported by the sink as one skipped file and dropped: the call resolves
+ * and `exists(path)` stays false. Other write failures reject.
+ */
 export interface OutputSink {
+  /**
+   * Most UTF-8 bytes a relative path may have here (an S3 sink: 1,024 minus its key prefix);
+   * writers pass it to `outputPath` (core/output-names.ts) when they name files after task data.
+   */
+  readonly maxPathBytes?: number;
   /** Opens (creates or truncates) a file at a relative path like `labels/img1.txt`. */
   open(path: string): FileWriter;
   /** Writes a whole small file. */

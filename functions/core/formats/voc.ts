@@ -34,6 +34,7 @@ import {
 import { WriteQueue } from '../images/write-queue.ts';
 import { annotatorOf, itemsOfTask, pyStr, type TaskRef } from '../items.ts';
 import { type JsonObject, type JsonValue, num } from '../json/value.ts';
+import { outputPath } from '../output-names.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
 
 /** minidom's text escaping (Python ≤ 3.12). */
@@ -222,7 +223,7 @@ export function vocWriter(ctx: ExportContext): FormatWriter {
         }
         const values = itemValues(item);
         if (values.length === 0 && !options.fixKeepNegativeImages) continue;
-        const path = `Annotations/${pySplitext(image.name)[0]}.xml`;
+        const path = outputPath(sink, 'Annotations', `${pySplitext(image.name)[0]}.xml`);
         if (written.has(path) && options.fixNewestAnnotationWins) continue;
         const size = await sizeOf(values, raw, ref);
         if (!size) continue;

@@ -50,6 +50,7 @@ import { type Item, itemsOfTask, type TaskRef } from '../items.ts';
 import { pyFloatRepr } from '../json/py-number.ts';
 import { stringify, UJSON_PRETTY_ASCII } from '../json/serialize.ts';
 import { type JsonObject, type JsonValue, num, setKey } from '../json/value.ts';
+import { type NameLimits, outputPath } from '../output-names.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
 import { keypointLabelText } from './yolo-keypoints.ts';
 
@@ -60,8 +61,9 @@ export interface YoloMode {
 
 const LABEL_DIR = 'labels';
 
-/** `labels/<stem>.txt` for a resolved image. */
-export const labelPathOf = (image: ResolvedImage): string => `${LABEL_DIR}/${labelStem(image.name)}.txt`;
+/** `labels/<stem>.txt` for a resolved image, made safe for the output (core/output-names.ts). */
+export const labelPathOf = (image: ResolvedImage, limits?: NameLimits): string =>
+  outputPath(limits, LABEL_DIR, `${labelStem(image.name)}.txt`);
 
 /** The image value of an item as the list of candidates the reference tries (last first). */
 export function imageCandidates(value: JsonValue | undefined): string[] | undefined {
@@ -243,7 +245,7 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
           });
           continue;
         }
-        const path = labelPathOf(image);
+        const path = labelPathOf(image, sink);
         if (written.has(path) && options.fixNewestAnnotationWins) continue;
         if (!written.has(path) && known(path)) {
           report.warn({

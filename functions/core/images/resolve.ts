@@ -13,6 +13,8 @@
 
 import type { ExportContext } from '../formats/types.ts';
 import type { TaskRef } from '../items.ts';
+import { displayUrl, mediaReason } from '../media.ts';
+import { outputName } from '../output-names.ts';
 import {
   HEAD_BYTES,
   type ImageHeader,
@@ -88,7 +90,7 @@ export class ImageResolver {
         opened: raw.startsWith('/'),
       };
       if (this.opts.downloading && this.opts.copyLocal) {
-        const name = pyBasename(raw);
+        const name = outputName(this.ctx.sink, IMAGE_DIR, pyBasename(raw));
         if (await this.copy(raw, `${IMAGE_DIR}/${name}`, ref))
           return { path: `${IMAGE_DIR}/${name}`, name, kind: 'copied', opened: true };
       }
@@ -128,7 +130,7 @@ export class ImageResolver {
         kind === 'upload' ? ' (Label Studio upload paths need the upload folder, e.g. --upload-dir)' : '';
       this.ctx.report.warn({
         ...ref,
-        reason: `image ${raw} could not be fetched${hint}: ${opened.reason}; it is not included`,
+        reason: `image ${displayUrl(raw)} could not be fetched${hint}: ${opened.reason}; it is not included`,
       });
       return {
         path: raw,
@@ -138,7 +140,8 @@ export class ImageResolver {
         cloudFailed: isCloudUri(normaliseUploadUrl(raw)),
       };
     }
-    const name = fetchedReferenceName(raw, this.opts.hostname);
+    // The copy's name, made safe for the output (core/output-names.ts); files naming it use it too.
+    const name = outputName(this.ctx.sink, IMAGE_DIR, fetchedReferenceName(raw, this.opts.hostname));
     const path = `${IMAGE_DIR}/${name}`;
     if (!(await this.copy(raw, path, ref))) {
       return {
@@ -164,7 +167,7 @@ export class ImageResolver {
       if (owner !== url) {
         this.ctx.report.warn({
           ...ref,
-          reason: `images ${owner} and ${url} are both named ${path}; the first one is kept (Label Studio overwrites it)`,
+          reason: `images ${displayUrl(owner)} and ${displayUrl(url)} are both named ${path}; the first one is kept (Label Studio overwrites it)`,
         });
       }
       return true;
@@ -218,7 +221,7 @@ export class ImageResolver {
         tryHeader(true);
         report.warn({
           ...ref,
-          reason: `image ${url} could not be copied to ${path}: ${(err as Error).message}; files that name it point at a missing image`,
+          reason: `image ${displayUrl(url)} could not be copied to ${path}: ${mediaReason(err)}; files that name it point at a missing image`,
         });
       }
     });
