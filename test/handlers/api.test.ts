@@ -215,6 +215,13 @@ describe('export API', () => {
     const wrong = await call('PUT', '/api/projects/7/exports');
     expect(wrong.status).toBe(405);
     expect(wrong.headers.allow).toBe('GET, POST');
+    // Label Studio's error body (custom_exception_handler): id, status_code, detail, exc_info.
+    expect(wrong.json).toEqual({
+      id: expect.any(String),
+      status_code: 405,
+      detail: 'Method "PUT" not allowed.',
+      exc_info: null,
+    });
 
     const badJson = await call('POST', '/api/projects/7/exports', '{"title": ');
     expect(badJson.status).toBe(400);
@@ -225,6 +232,7 @@ describe('export API', () => {
       anonymize: 'yes',
     });
     expect(badField.status).toBe(400);
+    expect(badField.json).toMatchObject({ status_code: 400, detail: 'Validation error', exc_info: null });
     expect(Object.keys(badField.json.validation_errors).sort()).toEqual([
       'anonymize',
       'task_filter_options.skipped',
@@ -268,6 +276,44 @@ describe('export API', () => {
     expect(zip.subarray(0, 2).toString()).toBe('PK');
     expect(zip.includes(Buffer.from('manifest.json'))).toBe(true);
     expect(zip.includes(Buffer.from('clip_1.wav'))).toBe(true);
+  });
+});
+
+describe('export API failures', () => {
+  it('answers an unexpected error with a bare 500 (no message, no stack) and logs it', async () => {
+    const logged: Array<{ msg: string; fields?: Record<string, unknown> }> = [];
+    const failing = createApiHandler(() => ({
+      ...rt,
+      ctx: { ...rt.ctx, log: (_level, msg, fields) => void logged.push({ msg, fields }) },
+      presign: async () => {
+        throw new Error('secret-bucket-detail');
+      },
+    }));
+    const created = await call('POST', '/api/projects/7/exports', { title: 'five-hundred' });
+    await processRequests();
+    const res = (await failing(
+      event('GET', `/api/projects/7/exports/${created.json.id}/download`),
+    )) as APIGatewayProxyStructuredResultV2;
+    expect(res.statusCode).toBe(500);
+    expect(JSON.parse(res.body!)).toEqual({
+      id: expect.any(String),
+      status_code: 500,
+      detail: 'A server error occurred.',
+      exc_info: null,
+    });
+    expect(res.body).not.toContain('secret-bucket-detail');
+    expect(String(logged[0]?.fields?.error)).toContain('secret-bucket-detail');
+  });
+
+  it('answers 409 in Label Studio shape when a title names a snapshot that exists twice over', async () => {
+    const a = await call('POST', '/api/projects/7/exports', { title: 'clash' });
+    await rt.ctx
+      .store(names.out)
+      .put(`${projectPaths(config.projects[0]).snapshot(`clash-${a.json.id + 1}`)}export.json`, '{}');
+    const b = await call('POST', '/api/projects/7/exports', { title: 'clash' });
+    expect(b.status).toBe(409);
+    expect(b.json).toMatchObject({ status_code: 409, detail: expect.stringMatching(/clash already exists/) });
+    await processRequests();
   });
 });
 
