@@ -14,6 +14,10 @@ const convertSchema = z.object({
   csvSeparator: z.string().optional(),
   uploadDir: z.string().optional(),
   projectDir: z.string().optional(),
+  /** More local folders task media may be read from (besides the upload and project folders). */
+  mediaRoots: z.array(z.string().min(1)).default([]),
+  /** http(s) media: `any` (default), `public`, `off`, or a comma-separated host list. */
+  mediaHttp: z.string().min(1).default('any'),
   labelStudioUrl: z.string().optional(),
   cocoAnnotator: z.boolean().default(false),
   vocImages: z.boolean().default(true),
@@ -38,6 +42,8 @@ const OPTIONS = {
   'csv-no-header': { type: 'boolean' },
   'upload-dir': { type: 'string' },
   'project-dir': { type: 'string' },
+  'media-root': { type: 'string', multiple: true },
+  'media-http': { type: 'string' },
   'label-studio-url': { type: 'string' },
   'coco-annotator': { type: 'boolean' },
   'no-voc-images': { type: 'boolean' },
@@ -70,6 +76,8 @@ export function convertArgs(values: ReturnType<typeof parseCommandLine>['values'
     csvSeparator: values['csv-separator'] === '\\t' ? '\t' : values['csv-separator'],
     uploadDir: values['upload-dir'],
     projectDir: values['project-dir'],
+    mediaRoots: values['media-root'],
+    mediaHttp: values['media-http'],
     labelStudioUrl: values['label-studio-url'],
     cocoAnnotator: values['coco-annotator'],
     vocImages: !values['no-voc-images'],

@@ -8,6 +8,7 @@ import { runExport } from '../core/export.ts';
 import { FIXES, type FixName, parseExportOptions } from '../core/formats/options.ts';
 import { implementedFormats } from '../core/formats/registry.ts';
 import { SingleFileSource } from '../core/readers/single-file.ts';
+import { type HttpPolicy, parseHttpPolicy } from '../core/media-policy.ts';
 import { Report } from '../core/report.ts';
 import { FsObjectStore } from '../storage/fs.ts';
 import { LocalMedia } from '../storage/media.ts';
@@ -77,6 +78,12 @@ export async function runConvert(args: ConvertArgs): Promise<void> {
     const issue = (err as { issues?: Array<{ path: unknown[]; message: string }> }).issues?.[0];
     throw new UsageError(issue ? `${issue.path.join('.')}: ${issue.message}` : (err as Error).message);
   }
+  let httpPolicy: HttpPolicy;
+  try {
+    httpPolicy = parseHttpPolicy(args.mediaHttp);
+  } catch (err) {
+    throw new UsageError(`--media-http: ${(err as Error).message}`);
+  }
   // Label Studio's converter finds uploads under <project_dir>/upload when no upload dir is given.
   const uploadDir = args.uploadDir ?? (args.projectDir ? join(args.projectDir, 'upload') : undefined);
 
@@ -99,7 +106,13 @@ export async function runConvert(args: ConvertArgs): Promise<void> {
   const report = new Report();
   const sink = new StoreSink(new FsObjectStore(filesDir), '', { report });
   const progress = new Progress(!args.quiet);
-  const media = new LocalMedia({ uploadDir, s3: () => s3Client(args) });
+  // Task media: local files only under the folders the user gave (docs/media-policy.md).
+  const media = new LocalMedia({
+    uploadDir,
+    mediaRoots: [...(args.projectDir ? [args.projectDir] : []), ...args.mediaRoots],
+    s3: () => s3Client(args),
+    http: httpPolicy,
+  });
 
   let tasks: number | undefined;
   if (format === 'JSON' && source instanceof SingleFileSource && !source.isJsonLines) {

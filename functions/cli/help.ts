@@ -23,6 +23,10 @@ Options for convert:
   --csv-separator CHAR      CSV/TSV separator (default "," for CSV, TAB for TSV; "\\t" accepted)
   --upload-dir DIR          a local copy of Label Studio's upload folder, for /data/upload/… media
   --project-dir DIR         Label Studio's project folder (uploads under DIR/upload)
+  --media-root DIR          a folder task media paths may point into (repeatable); local files
+                            outside --upload-dir, --project-dir and --media-root are never read
+  --media-http POLICY       http(s) media: any (default), public (no loopback/private/link-local
+                            addresses), off, or HOST[,HOST…] (only these hosts)
   --label-studio-url URL    name images as the converter does when it knows its host (<md5_8>__name)
   --coco-annotator          COCO: add annotator to each annotation (LABEL_STUDIO_FORCE_ANNOTATOR_EXPORT)
   --no-voc-images           VOC: do not copy the images into images/

@@ -4,14 +4,55 @@
  * provide implementations (functions/storage/media.ts).
  */
 
+/**
+ * Media that cannot be used: not found, unreachable, or refused by the media policy (`refused`).
+ * The message names the (shortened) URL and the reason; exporters report it per task and go on.
+ */
 export class MediaError extends Error {
   constructor(
     message: string,
     readonly url: string,
+    /** True when the media policy refused the URL (or a budget ran out) before it was read. */
+    readonly refused = false,
+    /** The message without the URL, for reports that name the URL themselves. */
+    readonly detail: string = message,
   ) {
     super(message);
     this.name = 'MediaError';
   }
+}
+
+/** An error's text without the URL when it is a MediaError (the caller names the URL). */
+export function mediaReason(err: unknown): string {
+  if (err instanceof MediaError) return err.detail;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Longest URL text quoted in messages and reports. */
+export const MAX_URL_IN_MESSAGES = 200;
+
+/** A URL for messages: at most 200 characters (`…` marks a cut), control characters escaped. */
+export function displayUrl(url: string): string {
+  const clean = url.replace(
+    /[\u0000-\u001f\u007f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+  return clean.length > MAX_URL_IN_MESSAGES ? `${clean.slice(0, MAX_URL_IN_MESSAGES - 1)}…` : clean;
+}
+
+/** A refusal by the media policy: `media not allowed: <url>: <reason>`. */
+export function mediaRefused(url: string, reason: string): MediaError {
+  return new MediaError(
+    `media not allowed: ${displayUrl(url)}: ${reason}`,
+    url,
+    true,
+    `media not allowed: ${reason}`,
+  );
+}
+
+/** A failure to read allowed media: `<url>: <reason>`. */
+export function mediaFailed(url: string, reason: string): MediaError {
+  return new MediaError(`${displayUrl(url)}: ${reason}`, url, false, reason);
 }
 
 export interface MediaFile {

@@ -10,8 +10,8 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { ConfigError, type PipelineConfig, parseConfig } from '../pipeline/config.ts';
 import { jsonLogger, type LogLevel, type PipelineContext, realSleep } from '../pipeline/context.ts';
+import { projectMedia } from '../pipeline/media.ts';
 import { parseS3Url } from '../pipeline/paths.ts';
-import { LocalMedia } from '../storage/media.ts';
 import { S3ObjectStore, type S3StoreOptions, s3ClientConfig } from '../storage/s3.ts';
 import type { ObjectStore } from '../storage/types.ts';
 
@@ -89,7 +89,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     now: options.now ?? (() => new Date()),
     sleep: options.sleep ?? realSleep,
     log: options.log ?? jsonLogger(options.logLevel ?? 'info'),
-    media: () => new LocalMedia({ s3: () => options.client }),
+    // Task media: only what the project's media policy allows (its configuration), never the
+    // Lambda's own files; one PolicyMedia (one set of budgets) per render or snapshot.
+    media: (project) => projectMedia(project, (bucket) => ctx.store(bucket)),
   };
   return {
     ctx,

@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { FORMAT_NAMES } from '../core/config/formats.ts';
 import { exportOptionsSchema } from '../core/formats/options.ts';
+import { prefixesOverlap, s3Location } from '../core/media-policy.ts';
+import { projectBase } from './paths.ts';
 
 const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name');
 /** A key prefix; Label Studio does not normalise prefixes, so `exports/` and `exports` both occur. */
@@ -56,6 +58,48 @@ export const snapshotOptionsSchema = z
   .default({ anonymize: false });
 export type SnapshotOptions = z.infer<typeof snapshotOptionsSchema>;
 
+const s3PrefixUrl = z
+  .string()
+  .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be s3://bucket/prefix');
+
+/** Bounds on the media one render or snapshot may fetch; the defaults suit most projects. */
+export const mediaLimitsSchema = z.object({
+  /** Connect + first byte of one http(s) request, and the longest pause between its chunks. */
+  timeoutSeconds: z.number().positive().max(60).default(5),
+  /** Wall time for all http(s) media of one run. */
+  runSeconds: z.number().positive().max(900).default(120),
+  /** Bytes of all media one run may read, MiB. */
+  runMiB: z.number().int().positive().default(8192),
+  /** Bytes of one http(s) file, MiB. */
+  fileMiB: z.number().int().positive().default(512),
+  /** http(s) requests at once. */
+  concurrency: z.number().int().min(1).max(64).default(8),
+  /** Failures of one host after which its further URLs are refused at once. */
+  hostFailures: z.number().int().min(1).max(1000).default(2),
+});
+
+/**
+ * The project's media policy. `/data/upload/…` resolve under `uploadPrefix` (which is also an
+ * allowed `s3://` prefix); other `s3://` URIs only under `s3Prefixes`; http(s) by `http`:
+ * `"off"`, `"public"` (default: public addresses only, checked on connect) or
+ * `{ "allowHosts": ["host", "host:port", "*.example.com"] }`. Local paths are never read.
+ */
+export const mediaSchema = z
+  .object({
+    uploadPrefix: s3PrefixUrl.optional(),
+    s3Prefixes: z.array(s3PrefixUrl).default([]),
+    http: z
+      .union([
+        z.enum(['off', 'public']),
+        z.object({ allowHosts: z.array(z.string().min(1)).min(1) }).strict(),
+      ])
+      .default('public'),
+    limits: mediaLimitsSchema.default(mediaLimitsSchema.parse({})),
+  })
+  .strict()
+  .default({ s3Prefixes: [], http: 'public', limits: mediaLimitsSchema.parse({}) });
+export type MediaConfig = z.infer<typeof mediaSchema>;
+
 export const projectSchema = z.object({
   /** Our name for the project, used in export paths: letters, digits, `-`, `_`. */
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"'),
@@ -83,15 +127,8 @@ export const projectSchema = z.object({
   export: locationSchema,
   /** Converter options (data key, CSV separator, fixes). */
   options: exportOptionsSchema.partial().default({}),
-  /** Where Label Studio's `/data/upload/…` media live (a copy of its upload folder in S3). */
-  media: z
-    .object({
-      uploadPrefix: z
-        .string()
-        .regex(/^s3:\/\/[^/]+\/?.*/)
-        .optional(),
-    })
-    .default({}),
+  /** Which media tasks may make exports read (docs/media-policy.md). */
+  media: mediaSchema,
   snapshot: z
     .object({
       /** Formats of nightly snapshots (default: the `formats` above). JSON is always written. */
@@ -150,6 +187,7 @@ export const configSchema = z
           message: `duplicate project id "${p.id}"`,
         });
       ids.add(p.id);
+      mediaOverlaps(config.projects, i, ctx);
       for (const other of config.projects) {
         if (other.source.bucket === p.export.bucket && prefixContains(other.source.prefix, p.export.prefix)) {
           ctx.addIssue({
@@ -162,6 +200,43 @@ export const configSchema = z
     }
   });
 export type PipelineConfig = z.infer<typeof configSchema>;
+
+/**
+ * A project's media prefixes must not overlap any project's export area (`<export.prefix>/<id>/`:
+ * state, latest, snapshots, exports) or watched source prefix (other projects' tasks): a task
+ * could otherwise copy them into its own export.
+ */
+function mediaOverlaps(
+  projects: ReadonlyArray<z.infer<typeof projectSchema>>,
+  i: number,
+  ctx: z.RefinementCtx,
+): void {
+  const p = projects[i];
+  const media = [
+    ...p.media.s3Prefixes.map((url, j) => ({ url, path: ['projects', i, 'media', 's3Prefixes', j] })),
+    ...(p.media.uploadPrefix
+      ? [{ url: p.media.uploadPrefix, path: ['projects', i, 'media', 'uploadPrefix'] }]
+      : []),
+  ];
+  for (const m of media) {
+    const loc = s3Location(m.url);
+    for (const q of projects) {
+      const base = projectBase(q.export.prefix, q.id);
+      if (q.export.bucket === loc.bucket && prefixesOverlap(loc.prefix, base))
+        ctx.addIssue({
+          code: 'custom',
+          path: m.path,
+          message: `media prefix ${m.url} overlaps the export area s3://${q.export.bucket}/${base} of project "${q.id}"`,
+        });
+      if (q.source.bucket === loc.bucket && prefixesOverlap(loc.prefix, q.source.prefix))
+        ctx.addIssue({
+          code: 'custom',
+          path: m.path,
+          message: `media prefix ${m.url} overlaps the watched source prefix s3://${q.source.bucket}/${q.source.prefix} of project "${q.id}"`,
+        });
+    }
+  }
+}
 
 export class ConfigError extends Error {
   constructor(message: string) {

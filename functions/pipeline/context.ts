@@ -17,7 +17,7 @@ export interface PipelineContext {
   /** Waits between retries (tests make it instant). */
   sleep(ms: number): Promise<void>;
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
-  /** Media access for URLs the upload prefix does not cover (s3://, http(s)); optional. */
+  /** The media access of one export run (default: the project's media policy, pipeline/media.ts). */
   media?(project: ProjectConfig): MediaAccess | undefined;
   /** Random numbers for retry jitter and ids (tests can fix it). */
   random?(): number;

@@ -18,7 +18,7 @@ import type { ProjectConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import { LabelConfigUnavailableError } from './errors.ts';
 import { HashingSink, type WrittenFile } from './hashing-sink.ts';
-import { UploadPrefixMedia } from './media.ts';
+import { projectMedia as policyMedia } from './media.ts';
 import { readText } from './object-text.ts';
 import { parseS3Url, projectPaths } from './paths.ts';
 import { StateTaskSource } from './state-source.ts';
@@ -71,11 +71,9 @@ export function loadSchema(ctx: PipelineContext, project: ProjectConfig): Promis
   return p;
 }
 
-export function projectMedia(ctx: PipelineContext, project: ProjectConfig): MediaAccess | undefined {
-  const fallback = ctx.media?.(project);
-  if (!project.media.uploadPrefix) return fallback;
-  const { bucket, prefix } = parseS3Url(project.media.uploadPrefix);
-  return new UploadPrefixMedia(ctx.store(bucket), prefix, fallback);
+/** The media of one export run: the context's (the Lambda wiring), else the project's policy over its stores. */
+export function projectMedia(ctx: PipelineContext, project: ProjectConfig): MediaAccess {
+  return ctx.media?.(project) ?? policyMedia(project, (bucket) => ctx.store(bucket));
 }
 
 /** Which of the requested formats can be produced, and why the others cannot. */

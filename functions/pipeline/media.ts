@@ -1,51 +1,44 @@
 /**
- * Media for the pipeline's exports: Label Studio upload paths (`/data/upload/…`) resolve under the
- * project's `media.uploadPrefix` in S3; anything else goes to a fallback (s3:// and http(s) URLs).
+ * The pipeline's media: a project's media policy built from its configuration (`media` in the
+ * project config) — uploads under `media.uploadPrefix`, `s3://` only under it and
+ * `media.s3Prefixes`, http(s) by `media.http`, never a local file — enforced by PolicyMedia
+ * (storage/media.ts), one instance (one set of budgets) per render or snapshot.
  */
-import { type MediaAccess, MediaError, type MediaFile } from '../core/media.ts';
-import { NotFoundError, type ObjectStore } from '../storage/types.ts';
+import { type HttpPolicy, type MediaPolicy, s3Location } from '../core/media-policy.ts';
+import { PolicyMedia } from '../storage/media.ts';
+import type { ObjectStore } from '../storage/types.ts';
+import type { MediaConfig, ProjectConfig } from './config.ts';
 
-const safeDecode = (s: string) => {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-};
+const MiB = 1024 * 1024;
 
-export class UploadPrefixMedia implements MediaAccess {
-  constructor(
-    private readonly store: ObjectStore,
-    private readonly prefix: string,
-    private readonly fallback?: MediaAccess,
-  ) {}
+/** The `media.http` setting as a policy. */
+export function httpPolicyOf(http: MediaConfig['http']): HttpPolicy {
+  if (http === 'off' || http === 'public') return { mode: http };
+  return { mode: 'allow', hosts: http.allowHosts };
+}
 
-  async open(url: string): Promise<MediaFile> {
-    let path = url;
-    if (/^\/?upload\//.test(path)) path = `/data/${path.replace(/^\//, '')}`;
-    if (!path.startsWith('/data/upload/')) {
-      if (this.fallback) return this.fallback.open(url);
-      throw new MediaError(`${url}: no media access configured for this URL`, url);
-    }
-    const rel = safeDecode(path.slice('/data/upload/'.length).split('?')[0]);
-    if (rel.split('/').includes('..')) throw new MediaError(`${url}: path escapes the upload folder`, url);
-    const base = this.prefix === '' || this.prefix.endsWith('/') ? this.prefix : `${this.prefix}/`;
-    const key = `${base}${rel}`;
-    const info = await this.store.head(key);
-    if (!info) throw new MediaError(`${url}: not found at ${this.store.description}/${key}`, url);
-    const store = this.store;
-    return {
-      name: rel.split('/').pop() ?? rel,
-      size: info.size,
-      read: (range) =>
-        (async function* () {
-          try {
-            yield* (await store.get(key, range)).body;
-          } catch (err) {
-            if (err instanceof NotFoundError) throw new MediaError(`${url}: no such object`, url);
-            throw err;
-          }
-        })(),
-    };
-  }
+/** A project's media policy, from its configuration only (the Lambdas never read local files). */
+export function projectMediaPolicy(project: ProjectConfig): MediaPolicy {
+  const m = project.media;
+  const l = m.limits;
+  return {
+    upload: m.uploadPrefix ? { s3: s3Location(m.uploadPrefix) } : undefined,
+    localRoots: [],
+    s3: m.s3Prefixes.map(s3Location),
+    http: httpPolicyOf(m.http),
+    limits: {
+      timeoutMs: l.timeoutSeconds * 1000,
+      runTimeMs: l.runSeconds * 1000,
+      runBytes: l.runMiB * MiB,
+      fileBytes: l.fileMiB * MiB,
+      concurrency: l.concurrency,
+      hostFailures: l.hostFailures,
+      redirects: 3,
+    },
+  };
+}
+
+/** The MediaAccess of one export run of a project: its policy over the pipeline's object stores. */
+export function projectMedia(project: ProjectConfig, store: (bucket: string) => ObjectStore): PolicyMedia {
+  return new PolicyMedia(projectMediaPolicy(project), { store });
 }

@@ -1,152 +1,489 @@
 /**
- * MediaAccess for the CLI and the Lambdas: Label Studio upload paths against a local copy of its
- * upload folder, local-files URLs against a document root, `s3://` URIs through S3, http(s) URLs
- * with a timeout and a size limit, and plain local paths.
+ * The one MediaAccess of the CLI and the pipeline, enforcing a MediaPolicy (core/media-policy.ts)
+ * before any request: Label Studio upload paths (a local folder or an S3 prefix), local files only
+ * under the allowed roots (after `..`, percent-decoding and symlinks), `s3://` only under the
+ * allowed prefixes, http(s) by the host/address policy (safe-http.ts). It also keeps the run's
+ * budgets: http(s) requests at once, one time budget for all http(s) media, one byte budget for
+ * all media, and a per-host negative cache. Every refusal is a MediaError (`refused`) whose message
+ * says why; the exporters report it per task and go on.
  */
 
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { basename, resolve, sep } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import { basename, isAbsolute, resolve, sep } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type MediaAccess, MediaError, type MediaFile } from '../core/media.ts';
-import { parseS3Url, S3ObjectStore } from './s3.ts';
-import { NotFoundError } from './types.ts';
+import { nonPublicAddressReason, nonPublicReason, parseIpAddress } from '../core/ip-address.ts';
+import { type MediaRef, mediaBaseName, parseMediaUrl } from '../core/label-studio-urls.ts';
+import { type MediaAccess, MediaError, type MediaFile, mediaFailed, mediaRefused } from '../core/media.ts';
+import {
+  canonicalHost,
+  DEFAULT_MEDIA_LIMITS,
+  folderPrefix,
+  type HttpPolicy,
+  hostAllowed,
+  type MediaLimits,
+  type MediaPolicy,
+  s3KeyAllowed,
+  unsafeKeyReason,
+} from '../core/media-policy.ts';
+import { S3ObjectStore } from './s3.ts';
+import { HttpHostError, HttpRefusedError, safeGet } from './safe-http.ts';
+import { NotFoundError, type ObjectStore } from './types.ts';
+
+type Range = { start: number; end: number };
+
+export interface PolicyMediaOptions {
+  /** The object store of a bucket (S3 media, uploads under an S3 prefix); absent = no S3 access. */
+  store?: (bucket: string) => ObjectStore;
+  /** The clock (tests). */
+  now?: () => number;
+}
+
+/** A semaphore: at most `limit` holders. */
+class Slots {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+  async acquire(): Promise<() => void> {
+    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
+    else this.active++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    };
+  }
+}
+
+const within = (root: string, path: string) =>
+  path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+
+/**
+ * MediaAccess under a MediaPolicy. One instance per export run: budgets and the negative cache
+ * are per instance. `open` throws MediaError (refused or unavailable); reads throw MediaError too.
+ */
+export class PolicyMedia implements MediaAccess {
+  readonly policy: MediaPolicy;
+  private readonly limits: MediaLimits;
+  private readonly slots: Slots;
+  private readonly hostFailures = new Map<string, number>();
+  private bytesRead = 0;
+  private deadline?: number;
+  private deadlineSignal?: AbortSignal;
+  private readonly realRoots = new Map<string, Promise<string>>();
+  private readonly now: () => number;
+
+  constructor(
+    policy: MediaPolicy,
+    private readonly options: PolicyMediaOptions = {},
+  ) {
+    this.policy = policy;
+    this.limits = { ...DEFAULT_MEDIA_LIMITS, ...policy.limits };
+    this.slots = new Slots(this.limits.concurrency);
+    this.now = options.now ?? Date.now;
+  }
+
+  async open(url: string): Promise<MediaFile> {
+    try {
+      return await this.resolve(url, parseMediaUrl(url));
+    } catch (err) {
+      if (err instanceof MediaError) throw err;
+      throw mediaFailed(url, (err as Error).message);
+    }
+  }
+
+  private resolve(url: string, ref: MediaRef): Promise<MediaFile> {
+    switch (ref.kind) {
+      case 'upload':
+        return this.upload(url, ref.path);
+      case 'local-files':
+        return this.local(url, ref.path, 'relative-to-roots');
+      case 'file':
+        return this.local(url, ref.path, 'absolute');
+      case 'local':
+        return this.local(url, ref.path, 'as-given');
+      case 's3':
+        return this.s3(url, ref.bucket, ref.key, this.s3Allowed(url, ref.bucket, ref.key));
+      case 'http':
+        return this.http(url, ref.url);
+      case 'gs':
+      case 'azure-blob':
+        throw mediaRefused(url, `${ref.kind} URIs are not supported`);
+      default:
+        throw mediaRefused(url, ref.reason);
+    }
+  }
+
+  // ---- uploads -------------------------------------------------------------------------------
+
+  private async upload(url: string, rel: string): Promise<MediaFile> {
+    const where = this.policy.upload;
+    if (!where)
+      throw mediaRefused(
+        url,
+        'a Label Studio upload path needs the upload folder (--upload-dir, or media.uploadPrefix in the pipeline)',
+      );
+    if (rel.split('/').some((s) => s === '..') || rel.includes('\0'))
+      throw mediaRefused(url, 'the path escapes the upload folder');
+    if ('dir' in where) {
+      const root = resolve(where.dir);
+      const path = resolve(root, rel);
+      if (!within(root, path)) throw mediaRefused(url, 'the path escapes the upload folder');
+      return this.localFile(url, path, [root]);
+    }
+    const key = `${folderPrefix(where.s3.prefix)}${rel}`;
+    return this.s3(url, where.s3.bucket, key, undefined);
+  }
+
+  // ---- local files ---------------------------------------------------------------------------
+
+  private async local(
+    url: string,
+    path: string,
+    how: 'as-given' | 'absolute' | 'relative-to-roots',
+  ): Promise<MediaFile> {
+    const roots = this.policy.localRoots.map((r) => resolve(r));
+    if (roots.length === 0)
+      throw mediaRefused(
+        url,
+        'local files are outside the allowed media roots (none are configured; the CLI takes --media-root DIR)',
+      );
+    if (path.includes('\0')) throw mediaRefused(url, 'the path has a NUL character');
+    if (how === 'relative-to-roots') {
+      // Label Studio's local-files URLs are relative to its document root: try each root.
+      for (const root of roots) {
+        const candidate = resolve(root, path.replace(/^\/+/, ''));
+        if (!within(root, candidate)) continue;
+        if (await stat(candidate).catch(() => undefined)) return this.localFile(url, candidate, roots);
+      }
+      throw mediaRefused(url, 'the local-files path is outside the allowed media roots or missing');
+    }
+    if (how === 'absolute' && !isAbsolute(path))
+      throw mediaRefused(url, 'a file: URL needs an absolute path');
+    return this.localFile(url, resolve(path), roots);
+  }
+
+  /** Opens a local file after checking it (and its real path) lies under one of the roots. */
+  private async localFile(url: string, path: string, roots: string[]): Promise<MediaFile> {
+    if (!roots.some((r) => within(r, path))) throw mediaRefused(url, 'outside the allowed media roots');
+    const real = await realpath(path).catch(() => undefined);
+    if (real === undefined) throw mediaFailed(url, `file not found: ${path}`);
+    const allowed = await Promise.all(roots.map((r) => this.realRoot(r)));
+    if (!allowed.some((r) => within(r, real)))
+      throw mediaRefused(url, 'outside the allowed media roots (a symbolic link leads out of them)');
+    const s = await stat(real);
+    if (!s.isFile()) throw mediaFailed(url, `not a file: ${path}`);
+    const self = this;
+    return {
+      name: basename(path),
+      size: s.size,
+      localPath: real,
+      // Lazy: the file is opened only when the bytes are iterated (a sink that copies by path
+      // never iterates them, and an eager stream would hold a descriptor open).
+      read: (range?: Range) =>
+        (async function* () {
+          if (range && (s.size === 0 || range.start >= s.size)) return;
+          const stream = range
+            ? createReadStream(real, { start: range.start, end: Math.min(range.end, s.size) - 1 })
+            : createReadStream(real);
+          yield* self.metered(url, stream);
+        })(),
+    };
+  }
+
+  /** A root with its symbolic links resolved (cached; a missing root stays as given). */
+  private realRoot(root: string): Promise<string> {
+    let p = this.realRoots.get(root);
+    if (!p) {
+      p = realpath(root).catch(() => root);
+      this.realRoots.set(root, p);
+    }
+    return p;
+  }
+
+  // ---- S3 ------------------------------------------------------------------------------------
+
+  /** Why an s3:// URI is refused; undefined when allowed. */
+  private s3Allowed(url: string, bucket: string, key: string): MediaError | undefined {
+    const unsafe = unsafeKeyReason(key);
+    if (unsafe) return mediaRefused(url, unsafe);
+    const s3 = this.policy.s3;
+    if (s3 === 'any') return undefined;
+    const upload = this.policy.upload;
+    const allowed = upload && 's3' in upload ? [...s3, upload.s3] : s3;
+    if (!s3KeyAllowed(allowed, bucket, key))
+      return mediaRefused(
+        url,
+        allowed.length
+          ? `outside the project's media prefixes (${allowed.map((l) => `s3://${l.bucket}/${folderPrefix(l.prefix)}`).join(', ')})`
+          : 's3:// media are not allowed (the project configures no media.s3Prefixes)',
+      );
+    return undefined;
+  }
+
+  private async s3(
+    url: string,
+    bucket: string,
+    key: string,
+    refusal: MediaError | undefined,
+  ): Promise<MediaFile> {
+    if (refusal) throw refusal;
+    if (unsafeKeyReason(key)) throw mediaRefused(url, unsafeKeyReason(key)!);
+    if (!this.options.store) throw mediaRefused(url, 'no S3 access is configured');
+    const store = this.options.store(bucket);
+    this.checkBytes(url);
+    const info = await store.head(key);
+    if (!info) throw mediaFailed(url, `not found at ${store.description}/${key}`);
+    const self = this;
+    return {
+      name: basename(key),
+      size: info.size,
+      read: (range?: Range) =>
+        (async function* () {
+          self.checkBytes(url);
+          let body: AsyncIterable<Uint8Array>;
+          try {
+            body = (await store.get(key, range)).body;
+          } catch (err) {
+            if (err instanceof NotFoundError) throw mediaFailed(url, 'no such object');
+            throw err;
+          }
+          yield* self.metered(url, body);
+        })(),
+    };
+  }
+
+  // ---- http(s) -------------------------------------------------------------------------------
+
+  /** Why an http(s) URL is refused by the policy (scheme, host list, literal address); undefined = allowed. */
+  private urlRefusal(url: URL, http: HttpPolicy): string | undefined {
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      return `the scheme ${url.protocol} is not allowed`;
+    if (url.username || url.password) return 'URLs with credentials are not allowed';
+    if (http.mode === 'off') return 'http(s) media are turned off';
+    if (http.mode === 'allow' && !hostAllowed(http.hosts, url))
+      return `the host ${url.host} is not on the allowed host list`;
+    if (http.mode === 'public') {
+      const host = canonicalHost(url.hostname);
+      if (host === 'localhost' || host.endsWith('.localhost')) return `${host} is a loopback name`;
+    }
+    return undefined;
+  }
+
+  private async http(raw: string, url: URL): Promise<MediaFile> {
+    const http = this.policy.http;
+    const why = this.urlRefusal(url, http);
+    if (why) throw mediaRefused(raw, why);
+    if (http.mode === 'public') {
+      // IP literals are checked here already; names are checked on connect.
+      const host = canonicalHost(url.hostname);
+      const literal = parseIpAddress(host);
+      const reason = literal && nonPublicReason(literal);
+      if (reason) throw mediaRefused(raw, `${host} is ${reason}`);
+    }
+    this.checkHost(raw, url);
+    return {
+      name: mediaBaseName({ kind: 'http', url }),
+      read: (range?: Range) => this.httpRead(raw, url, range),
+    };
+  }
+
+  private checkHost(raw: string, url: URL): void {
+    const failures = this.hostFailures.get(canonicalHost(url.host)) ?? 0;
+    if (failures >= this.limits.hostFailures)
+      throw mediaRefused(
+        raw,
+        `the host ${url.host} failed ${failures} times in this run; its other media are skipped`,
+      );
+  }
+
+  private failHost(url: URL): void {
+    const key = canonicalHost(url.host);
+    this.hostFailures.set(key, (this.hostFailures.get(key) ?? 0) + 1);
+  }
+
+  private timeBudget(raw: string): AbortSignal {
+    const now = this.now();
+    if (this.deadline === undefined) {
+      this.deadline = now + this.limits.runTimeMs;
+      this.deadlineSignal = AbortSignal.timeout(this.limits.runTimeMs);
+    }
+    if (now >= this.deadline || this.deadlineSignal!.aborted)
+      throw mediaRefused(
+        raw,
+        `the run's time budget for http(s) media (${this.limits.runTimeMs / 1000} s) is used up`,
+      );
+    return this.deadlineSignal!;
+  }
+
+  private async *httpRead(raw: string, url: URL, range?: Range): AsyncGenerator<Uint8Array> {
+    this.checkHost(raw, url);
+    this.checkBytes(raw);
+    const signal = this.timeBudget(raw);
+    const release = await this.slots.acquire();
+    try {
+      this.checkHost(raw, url);
+      const signalNow = this.timeBudget(raw);
+      const http = this.policy.http;
+      let res: Awaited<ReturnType<typeof safeGet>>;
+      try {
+        res = await safeGet(url, {
+          policy: http,
+          addressCheck: (a) => nonPublicAddressReason(a),
+          urlCheck: (u) => this.urlRefusal(u, http) ?? this.hostRefusal(u),
+          timeoutMs: this.limits.timeoutMs,
+          redirects: this.limits.redirects,
+          range,
+          signal: signalNow,
+        });
+      } catch (err) {
+        throw this.httpError(raw, url, err, signal);
+      }
+      const body = res.response;
+      // A server that ignores the range sends the whole file: skip to the start ourselves.
+      let skip = range && body.statusCode === 200 ? range.start : 0;
+      let remaining = range ? range.end - range.start : Number.POSITIVE_INFINITY;
+      let total = 0;
+      const iterator = body[Symbol.asyncIterator]();
+      try {
+        while (remaining > 0) {
+          let timer: NodeJS.Timeout | undefined;
+          const idle = new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new HttpHostError(`no data for ${this.limits.timeoutMs / 1000} s`)),
+              this.limits.timeoutMs,
+            );
+          });
+          const aborted = new Promise<never>((_, reject) => {
+            if (signal.aborted) reject(signal.reason);
+            signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+          });
+          let next: IteratorResult<Buffer>;
+          try {
+            next = await Promise.race([iterator.next(), idle, aborted]);
+          } catch (err) {
+            throw this.httpError(raw, url, err, signal);
+          } finally {
+            clearTimeout(timer);
+          }
+          if (next.done) break;
+          let chunk: Uint8Array = next.value;
+          if (skip > 0) {
+            const n = Math.min(skip, chunk.length);
+            skip -= n;
+            chunk = chunk.subarray(n);
+          }
+          if (chunk.length > remaining) chunk = chunk.subarray(0, remaining);
+          remaining -= chunk.length;
+          total += chunk.length;
+          if (total > this.limits.fileBytes)
+            throw mediaRefused(raw, `larger than the limit of ${this.limits.fileBytes} bytes per file`);
+          this.countBytes(raw, chunk.length);
+          if (chunk.length) yield chunk;
+        }
+      } finally {
+        body.destroy();
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /** The negative cache applied to a redirect target. */
+  private hostRefusal(url: URL): string | undefined {
+    const failures = this.hostFailures.get(canonicalHost(url.host)) ?? 0;
+    return failures >= this.limits.hostFailures
+      ? `the host ${url.host} failed ${failures} times in this run`
+      : undefined;
+  }
+
+  private httpError(raw: string, url: URL, err: unknown, budget: AbortSignal): MediaError {
+    if (err instanceof MediaError) return err;
+    if (err instanceof HttpRefusedError) return mediaRefused(raw, err.message);
+    if (budget.aborted || (err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError') {
+      this.failHost(url);
+      return mediaRefused(
+        raw,
+        `the run's time budget for http(s) media (${this.limits.runTimeMs / 1000} s) is used up`,
+      );
+    }
+    if (err instanceof HttpHostError) {
+      this.failHost(url);
+      return mediaFailed(raw, err.message);
+    }
+    return mediaFailed(raw, (err as Error).message);
+  }
+
+  // ---- bytes ---------------------------------------------------------------------------------
+
+  private checkBytes(raw: string): void {
+    if (this.bytesRead >= this.limits.runBytes)
+      throw mediaRefused(raw, `the run's byte budget for media (${this.limits.runBytes} bytes) is used up`);
+  }
+
+  private countBytes(raw: string, n: number): void {
+    this.bytesRead += n;
+    if (this.bytesRead > this.limits.runBytes)
+      throw mediaRefused(raw, `the run's byte budget for media (${this.limits.runBytes} bytes) is used up`);
+  }
+
+  private async *metered(raw: string, body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of body) {
+      this.countBytes(raw, chunk.length);
+      yield chunk;
+    }
+  }
+
+  /** Bytes read so far in this run (all sources). */
+  get bytes(): number {
+    return this.bytesRead;
+  }
+}
 
 export interface LocalMediaOptions {
   /** A local copy of Label Studio's upload folder (`/data/upload/…` paths resolve here). */
   uploadDir?: string;
-  /** Root for Label Studio local-files URLs (`/data/local-files/?d=…`). */
-  localFilesRoot?: string;
-  /** An S3 client for `s3://` media, created on first use. */
+  /** More local folders task paths may name (`--media-root`). */
+  mediaRoots?: string[];
+  /** An S3 client for `s3://` media, created on first use (any key the credentials can read). */
   s3?: () => S3Client;
-  /** Limits for http(s) downloads. */
-  httpTimeoutMs?: number;
-  httpMaxBytes?: number;
+  /** http(s) policy (default `any`: the user's own machine, see docs/media-policy.md). */
+  http?: HttpPolicy;
+  limits?: Partial<MediaLimits>;
 }
 
-const safeDecode = (s: string) => {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-};
-
-function localFile(path: string, name: string): Promise<MediaFile> {
-  return stat(path).then(
-    (s) => {
-      if (!s.isFile()) throw new Error('not a file');
-      return {
-        name,
-        size: s.size,
-        localPath: path,
-        // Lazy: the file is opened only when the bytes are iterated (a sink that copies by path
-        // never iterates them, and an eager stream would hold a descriptor open).
-        read: async function* (range?: { start: number; end: number }) {
-          if (range && (s.size === 0 || range.start >= s.size)) return;
-          yield* range
-            ? createReadStream(path, { start: range.start, end: Math.min(range.end, s.size) - 1 })
-            : createReadStream(path);
-        },
-      };
-    },
-    () => {
-      throw new Error(`file not found: ${path}`);
-    },
-  );
+/** The CLI's media policy: local files only under the upload folder and the media roots. */
+export function cliMediaPolicy(options: LocalMediaOptions): MediaPolicy {
+  const roots = [...(options.uploadDir ? [options.uploadDir] : []), ...(options.mediaRoots ?? [])];
+  return {
+    upload: options.uploadDir ? { dir: options.uploadDir } : undefined,
+    localRoots: roots,
+    s3: 'any',
+    http: options.http ?? { mode: 'any' },
+    limits: { ...DEFAULT_MEDIA_LIMITS, ...options.limits },
+  };
 }
 
-export class LocalMedia implements MediaAccess {
-  private s3Client?: S3Client;
-
-  constructor(private readonly options: LocalMediaOptions = {}) {}
-
-  async open(url: string): Promise<MediaFile> {
-    try {
-      return await this.resolve(url);
-    } catch (err) {
-      if (err instanceof MediaError) throw err;
-      throw new MediaError(`${url}: ${(err as Error).message}`, url);
-    }
-  }
-
-  private async resolve(raw: string): Promise<MediaFile> {
-    let url = raw;
-    if (/^\/?upload\//.test(url)) url = `/data/${url.replace(/^\//, '')}`;
-    if (url.startsWith('/data/upload/')) {
-      const root = this.options.uploadDir;
-      if (!root)
-        throw new MediaError(
-          `${raw}: a Label Studio upload path needs --upload-dir (a copy of its upload folder)`,
-          raw,
-        );
-      const rel = safeDecode(url.slice('/data/upload/'.length));
-      const path = resolve(root, rel);
-      if (!path.startsWith(resolve(root) + sep))
-        throw new MediaError(`${raw}: path escapes the upload folder`, raw);
-      return localFile(path, basename(path));
-    }
-    const localFiles = /^\/data\/[^?]*\?d=(.*)$/.exec(url);
-    if (localFiles) {
-      const root = this.options.localFilesRoot;
-      if (!root) throw new MediaError(`${raw}: a local-files URL needs a local files root`, raw);
-      const path = resolve(root, safeDecode(localFiles[1]));
-      if (!path.startsWith(resolve(root) + sep))
-        throw new MediaError(`${raw}: path escapes the local files root`, raw);
-      return localFile(path, basename(path));
-    }
-    if (url.startsWith('s3://')) return this.s3(url);
-    if (/^https?:\/\//i.test(url)) return this.http(url);
-    if (/^[a-z][a-z0-9+.-]*:/i.test(url)) throw new MediaError(`${raw}: unsupported URL scheme`, raw);
-    return localFile(resolve(url), basename(url));
-  }
-
-  private async s3(url: string): Promise<MediaFile> {
-    if (!this.options.s3) throw new MediaError(`${url}: no S3 access configured`, url);
-    this.s3Client ??= this.options.s3();
-    const { bucket, prefix: key } = parseS3Url(url);
-    const store = new S3ObjectStore(this.s3Client, bucket);
-    const info = await store.head(key);
-    if (!info) throw new MediaError(`${url}: no such object`, url);
-    return {
-      name: basename(key),
-      size: info.size,
-      read: (range) => {
-        async function* gen() {
-          try {
-            yield* (await store.get(key, range)).body;
-          } catch (err) {
-            if (err instanceof NotFoundError) throw new MediaError(`${url}: no such object`, url);
-            throw err;
+/** PolicyMedia with the CLI's policy (see cliMediaPolicy). */
+export class LocalMedia extends PolicyMedia {
+  constructor(options: LocalMediaOptions = {}) {
+    let client: S3Client | undefined;
+    const stores = new Map<string, ObjectStore>();
+    super(cliMediaPolicy(options), {
+      store: options.s3
+        ? (bucket) => {
+            let s = stores.get(bucket);
+            if (!s) {
+              client ??= options.s3!();
+              s = new S3ObjectStore(client, bucket);
+              stores.set(bucket, s);
+            }
+            return s;
           }
-        }
-        return gen();
-      },
-    };
-  }
-
-  private async http(url: string): Promise<MediaFile> {
-    const timeout = this.options.httpTimeoutMs ?? 30_000;
-    const maxBytes = this.options.httpMaxBytes ?? 512 * 1024 * 1024;
-    const name = basename(new URL(url).pathname);
-    return {
-      name,
-      read: (range) => {
-        async function* gen() {
-          const res = await fetch(url, {
-            signal: AbortSignal.timeout(timeout),
-            headers: range ? { Range: `bytes=${range.start}-${range.end - 1}` } : {},
-          });
-          if (!res.ok || !res.body) throw new MediaError(`${url}: HTTP ${res.status}`, url);
-          let total = 0;
-          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-            total += chunk.length;
-            if (total > maxBytes) throw new MediaError(`${url}: larger than ${maxBytes} bytes`, url);
-            yield chunk;
-          }
-        }
-        return gen();
-      },
-    };
+        : undefined,
+    });
   }
 }

@@ -1,37 +1,60 @@
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lookup } from 'node:dns/promises';
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nonPublicAddressReason } from '../../functions/core/ip-address.ts';
 import { MediaError } from '../../functions/core/media.ts';
-import { LocalMedia } from '../../functions/storage/media.ts';
+import { DEFAULT_MEDIA_LIMITS, type MediaPolicy, s3Location } from '../../functions/core/media-policy.ts';
+import { FsObjectStore } from '../../functions/storage/fs.ts';
+import { LocalMedia, PolicyMedia } from '../../functions/storage/media.ts';
 
 const openDescriptors = () => readdirSync('/proc/self/fd').length;
 
-async function bytes(it: AsyncIterable<Uint8Array>): Promise<string> {
+async function text(it: AsyncIterable<Uint8Array>): Promise<string> {
   const parts: Uint8Array[] = [];
   for await (const c of it) parts.push(c);
   return Buffer.concat(parts).toString('utf8');
 }
 
-describe('LocalMedia', () => {
+async function refusal(p: Promise<unknown>): Promise<MediaError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(MediaError);
+  return err as MediaError;
+}
+
+describe('local files: only under the allowed roots', () => {
   const root = mkdtempSync(join(tmpdir(), 'ls-media-'));
-  mkdirSync(join(root, 'upload', '3'), { recursive: true });
-  writeFileSync(join(root, 'upload', '3', 'a b.wav'), 'RIFF-audio-bytes');
+  const upload = join(root, 'upload');
+  const media = join(root, 'media');
+  const outside = join(root, 'outside');
+  for (const d of [join(upload, '3'), media, outside]) mkdirSync(d, { recursive: true });
+  writeFileSync(join(upload, '3', 'a b.wav'), 'RIFF-audio-bytes');
+  writeFileSync(join(media, 'ok.png'), 'allowed');
+  writeFileSync(join(outside, 'secret.txt'), 'SECRET');
+  symlinkSync(join(outside, 'secret.txt'), join(media, 'link.png'));
+  symlinkSync(outside, join(media, 'dir-link'));
 
   it('resolves /data/upload/… against the upload folder, percent-decoded, with its local path', async () => {
-    const media = new LocalMedia({ uploadDir: join(root, 'upload') });
-    const file = await media.open('/data/upload/3/a%20b.wav');
+    const m = new LocalMedia({ uploadDir: upload });
+    const file = await m.open('/data/upload/3/a%20b.wav');
     expect(file.name).toBe('a b.wav');
     expect(file.size).toBe(16);
-    expect(file.localPath).toBe(join(root, 'upload', '3', 'a b.wav'));
-    expect(await bytes(file.read())).toBe('RIFF-audio-bytes');
-    expect(await bytes(file.read({ start: 5, end: 10 }))).toBe('audio');
+    expect(file.localPath).toBe(join(upload, '3', 'a b.wav'));
+    expect(await text(file.read())).toBe('RIFF-audio-bytes');
+    expect(await text(file.read({ start: 5, end: 10 }))).toBe('audio');
+    // The CLI now strips ?query like the pipeline did (one rule in core/label-studio-urls.ts).
+    expect((await m.open('/data/upload/3/a%20b.wav?x=1')).name).toBe('a b.wav');
   });
 
   it('opens the file only when its bytes are read (sinks that copy by path never read them)', async () => {
-    const media = new LocalMedia({ uploadDir: join(root, 'upload') });
-    const file = await media.open('/data/upload/3/a%20b.wav');
+    const file = await new LocalMedia({ uploadDir: upload }).open('/data/upload/3/a%20b.wav');
     const before = openDescriptors();
     const unread = Array.from({ length: 200 }, () => file.read());
     await sleep(50);
@@ -39,14 +62,230 @@ describe('LocalMedia', () => {
     expect(unread).toHaveLength(200);
   });
 
-  it('explains what is missing instead of failing vaguely', async () => {
-    await expect(new LocalMedia().open('/data/upload/3/a.wav')).rejects.toThrow(/needs --upload-dir/);
-    await expect(
-      new LocalMedia({ uploadDir: join(root, 'upload') }).open('/data/upload/../../etc/passwd'),
-    ).rejects.toThrow(/escapes the upload folder/);
-    await expect(
-      new LocalMedia({ uploadDir: join(root, 'upload') }).open('/data/upload/3/none.wav'),
-    ).rejects.toBeInstanceOf(MediaError);
+  it('reads plain paths and file: URLs under a media root', async () => {
+    const m = new LocalMedia({ mediaRoots: [media] });
+    expect(await text((await m.open(join(media, 'ok.png'))).read())).toBe('allowed');
+    expect(await text((await m.open(`file://${join(media, 'ok.png')}`)).read())).toBe('allowed');
+  });
+
+  it('refuses paths outside the roots: absolute, .., %2e%2e, file:, symlinks', async () => {
+    const m = new LocalMedia({ uploadDir: upload, mediaRoots: [media] });
+    const cases = [
+      '/proc/self/environ',
+      '/etc/passwd',
+      join(outside, 'secret.txt'),
+      `${media}/../outside/secret.txt`,
+      `file://${media}/%2e%2e/outside/secret.txt`,
+      `file://${outside}/secret.txt`,
+      join(media, 'link.png'), // a symlink out of the root
+      join(media, 'dir-link', 'secret.txt'), // a directory symlink out of the root
+      '../../../../etc/passwd',
+    ];
+    for (const url of cases) {
+      const err = await refusal(m.open(url));
+      expect(err.refused, url).toBe(true);
+      expect(err.message, url).toMatch(/outside the allowed media roots/);
+    }
+    const up = await refusal(m.open('/data/upload/%2e%2e/outside/secret.txt'));
+    expect(up.message).toMatch(/escapes the upload folder/);
+    const up2 = await refusal(m.open('/data/upload/3/..%2f..%2f..%2foutside/secret.txt'));
+    expect(up2.message).toMatch(/escapes the upload folder/);
+  });
+
+  it('without roots no local file is read at all', async () => {
+    const err = await refusal(new LocalMedia().open(join(media, 'ok.png')));
+    expect(err.message).toMatch(/outside the allowed media roots \(none are configured/);
+    await expect(new LocalMedia().open('/data/upload/3/a.wav')).rejects.toThrow(/--upload-dir/);
     await expect(new LocalMedia().open('ftp://host/x.wav')).rejects.toThrow(/unsupported URL scheme/);
+  });
+});
+
+describe('s3:// media: only under the allowed prefixes', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ls-media-s3-'));
+  const put = (bucket: string, key: string, body: string) => {
+    mkdirSync(join(root, bucket, key, '..'), { recursive: true });
+    writeFileSync(join(root, bucket, key), body);
+  };
+  put('media', 'proj-a/x.jpg', 'A-IMAGE');
+  put('media', 'upload/1/u.jpg', 'UPLOADED');
+  put('media', 'proj-b/x.jpg', 'B-IMAGE');
+  put('exports', 'exports/b/_state/tasks/n0.jsonl', 'B-STATE');
+  const requested: string[] = [];
+  const policy: MediaPolicy = {
+    upload: { s3: s3Location('s3://media/upload/') },
+    localRoots: [],
+    s3: [s3Location('s3://media/proj-a')],
+    http: { mode: 'off' },
+    limits: DEFAULT_MEDIA_LIMITS,
+  };
+  const store = (bucket: string) => {
+    requested.push(bucket);
+    return new FsObjectStore(join(root, bucket));
+  };
+
+  it('reads allowed keys, uploads under the upload prefix', async () => {
+    const m = new PolicyMedia(policy, { store });
+    expect(await text((await m.open('s3://media/proj-a/x.jpg')).read())).toBe('A-IMAGE');
+    expect(await text((await m.open('/data/upload/1/u.jpg')).read())).toBe('UPLOADED');
+    expect(await text((await m.open('s3://media/upload/1/u.jpg')).read())).toBe('UPLOADED');
+  });
+
+  it('refuses other prefixes, other buckets and dot tricks before any request', async () => {
+    const m = new PolicyMedia(policy, { store });
+    requested.length = 0;
+    for (const url of [
+      's3://media/proj-b/x.jpg',
+      's3://exports/exports/b/_state/tasks/n0.jsonl',
+      's3://some-other-bucket/private/payroll.csv',
+      's3://media/proj-a/../proj-b/x.jpg',
+      's3://media/proj-a/%2e%2e/proj-b/x.jpg',
+      's3://media/proj-a-evil/x.jpg',
+    ]) {
+      const err = await refusal(m.open(url));
+      expect(err.refused, url).toBe(true);
+      expect(err.message).toMatch(/^media not allowed: /);
+    }
+    expect(requested).toEqual([]);
+  });
+});
+
+describe('http(s) media', () => {
+  const hits: string[] = [];
+  let server: Server;
+  let base = '';
+  let port = 0;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      if (req.url === '/redirect-private') {
+        res.writeHead(302, { location: `http://localhost:${port}/secret` });
+        return res.end();
+      }
+      if (req.url === '/redirect-ok') {
+        res.writeHead(302, { location: '/ok.png' });
+        return res.end();
+      }
+      if (req.url?.startsWith('/loop')) {
+        res.writeHead(302, { location: `/loop${hits.length}` });
+        return res.end();
+      }
+      if (req.url?.startsWith('/slow')) {
+        res.writeHead(200);
+        res.write('PNG-head');
+        return; // never ends
+      }
+      if (req.url === '/big') {
+        res.writeHead(200);
+        return res.end(Buffer.alloc(10_000, 1));
+      }
+      if (req.url === '/ok.png') {
+        res.writeHead(200);
+        return res.end('OK-BODY');
+      }
+      res.writeHead(404);
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    port = (server.address() as AddressInfo).port;
+    base = `http://127.0.0.1:${port}`;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  const media = (http: MediaPolicy['http'], limits: Partial<typeof DEFAULT_MEDIA_LIMITS> = {}) =>
+    new PolicyMedia({ localRoots: [], s3: [], http, limits: { ...DEFAULT_MEDIA_LIMITS, ...limits } });
+
+  it('public: refuses loopback in every notation, without a request', async () => {
+    hits.length = 0;
+    const m = media({ mode: 'public' });
+    for (const host of [
+      '127.0.0.1',
+      '2130706433',
+      '0177.0.0.1',
+      '0x7f.1',
+      '127.1',
+      '[::ffff:127.0.0.1]',
+      '[::1]',
+      'localhost',
+    ]) {
+      const url = `http://${host}:${port}/ok.png`;
+      const err = await refusal(m.open(url).then((f) => text(f.read())));
+      expect(err.refused, url).toBe(true);
+    }
+    const meta = await refusal(m.open('http://169.254.169.254/latest/meta-data/'));
+    expect(meta.message).toMatch(/link-local/);
+    expect(hits).toEqual([]);
+  });
+
+  it('public: a name resolving to a private address is refused on connect (no request sent)', async () => {
+    // The machine's own name resolves to a loopback address here (/etc/hosts), as on most hosts.
+    const name = hostname();
+    const addresses = await lookup(name, { all: true });
+    expect(addresses.length).toBeGreaterThan(0);
+    expect(addresses.every((a) => nonPublicAddressReason(a.address) !== undefined)).toBe(true);
+    hits.length = 0;
+    const m = media({ mode: 'public' });
+    const err = await refusal(m.open(`http://${name}:${port}/ok.png`).then((f) => text(f.read())));
+    expect(err.refused).toBe(true);
+    expect(err.message).toMatch(new RegExp(`${name} resolves to .*(loopback|private)`));
+    expect(hits).toEqual([]);
+  });
+
+  it('allow-list: fetches listed hosts, follows checked redirects, refuses a redirect to another host', async () => {
+    hits.length = 0;
+    const m = media({ mode: 'allow', hosts: [`127.0.0.1:${port}`] });
+    expect(await text((await m.open(`${base}/ok.png`)).read())).toBe('OK-BODY');
+    expect(await text((await m.open(`${base}/redirect-ok`)).read())).toBe('OK-BODY');
+    const err = await refusal(m.open(`${base}/redirect-private`).then((f) => text(f.read())));
+    expect(err.refused).toBe(true);
+    expect(err.message).toMatch(/redirected to http:\/\/localhost.*not on the allowed host list/);
+    expect(hits).not.toContain('/secret');
+    await expect(m.open('http://example.com/x.png')).rejects.toThrow(/not on the allowed host list/);
+  });
+
+  it('caps redirects', async () => {
+    const m = media({ mode: 'any' });
+    await expect(m.open(`${base}/loop`).then((f) => text(f.read()))).rejects.toThrow(/more than 3 redirects/);
+  });
+
+  it('off: nothing is fetched', async () => {
+    await expect(media({ mode: 'off' }).open(`${base}/ok.png`)).rejects.toThrow(/turned off/);
+  });
+
+  it('a tarpit times out quickly, and after N failures its host is refused at once', async () => {
+    const m = media({ mode: 'any' }, { timeoutMs: 200, hostFailures: 2 });
+    const started = Date.now();
+    for (const n of [1, 2]) {
+      const err = await refusal(m.open(`${base}/slow/${n}.png`).then((f) => text(f.read())));
+      expect(err.message).toMatch(/no data for 0.2 s/);
+    }
+    hits.length = 0;
+    const err = await refusal(m.open(`${base}/slow/3.png`));
+    expect(err.message).toMatch(/failed 2 times in this run/);
+    expect(hits).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('the run time budget ends every further http(s) read', async () => {
+    const m = media({ mode: 'any' }, { timeoutMs: 5_000, runTimeMs: 300, hostFailures: 100 });
+    const err = await refusal(m.open(`${base}/slow/9.png`).then((f) => text(f.read())));
+    expect(err.message).toMatch(/time budget for http\(s\) media \(0.3 s\) is used up/);
+    await expect(m.open(`${base}/ok.png`).then((f) => text(f.read()))).rejects.toThrow(/time budget/);
+  });
+
+  it('the byte budget and the per-file limit stop reads', async () => {
+    const perFile = media({ mode: 'any' }, { fileBytes: 5_000 });
+    await expect(perFile.open(`${base}/big`).then((f) => text(f.read()))).rejects.toThrow(/per file/);
+    const run = media({ mode: 'any' }, { runBytes: 12_000 });
+    expect((await text((await run.open(`${base}/big`)).read())).length).toBe(10_000);
+    await expect(run.open(`${base}/big`).then((f) => text(f.read()))).rejects.toThrow(/byte budget/);
+    await expect(run.open(`${base}/ok.png`).then((f) => text(f.read()))).rejects.toThrow(/byte budget/);
+  });
+
+  it('ranged reads of a server that ignores Range return only the range', async () => {
+    const m = media({ mode: 'any' });
+    expect(await text((await m.open(`${base}/ok.png`)).read({ start: 3, end: 7 }))).toBe('BODY');
   });
 });

@@ -61,6 +61,7 @@ import { annotatorOf, type Item, itemsOfTask, type TaskRef } from '../items.ts';
 import { pyRound, ujsonFloat } from '../json/py-number.ts';
 import { quoteString, stringify, UJSON_PRETTY_ASCII } from '../json/serialize.ts';
 import { type JsonObject, type JsonValue, num, setKey } from '../json/value.ts';
+import { displayUrl } from '../media.ts';
 import { createSpool, type Spool } from '../spool.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
 
@@ -168,7 +169,10 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
     return (why: string) => {
       result ??= probe.header(raw).then((h) => {
         if (h.ok) return { width: h.value.width, height: h.value.height };
-        report.warn({ ...ref, reason: `${why}, and the size of ${raw} cannot be read: ${h.reason}` });
+        report.warn({
+          ...ref,
+          reason: `${why}, and the size of ${displayUrl(raw)} cannot be read: ${h.reason}`,
+        });
         return undefined;
       });
       return result;

@@ -3,7 +3,7 @@
  * `<depth>`), read from the first bytes of a file so remote images are never fetched whole.
  */
 import { imageSize } from 'image-size';
-import { type MediaAccess, type MediaFile, readHead } from '../media.ts';
+import { type MediaAccess, type MediaFile, mediaReason, readHead } from '../media.ts';
 import { reasonOf } from '../report.ts';
 
 export interface ImageHeader {
@@ -154,7 +154,7 @@ export class ImageProbe {
       p = media
         ? media.open(url).then(
             (value): Outcome<MediaFile> => ({ ok: true, value }),
-            (err): Outcome<MediaFile> => ({ ok: false, reason: reasonOf(err) }),
+            (err): Outcome<MediaFile> => ({ ok: false, reason: mediaReason(err) }),
           )
         : Promise.resolve<Outcome<MediaFile>>({ ok: false, reason: 'no media access is configured' });
       this.files.set(url, p);
@@ -175,7 +175,7 @@ export class ImageProbe {
         try {
           return { ok: true, value: await readImageHeader(file.value) };
         } catch (err) {
-          return { ok: false, reason: reasonOf(err) };
+          return { ok: false, reason: mediaReason(err) };
         }
       });
       this.headers.set(url, p);

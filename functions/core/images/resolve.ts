@@ -12,8 +12,9 @@
  */
 
 import type { ExportContext } from '../formats/types.ts';
-import { outputName } from '../output-names.ts';
 import type { TaskRef } from '../items.ts';
+import { displayUrl, mediaReason } from '../media.ts';
+import { outputName } from '../output-names.ts';
 import {
   HEAD_BYTES,
   type ImageHeader,
@@ -129,7 +130,7 @@ export class ImageResolver {
         kind === 'upload' ? ' (Label Studio upload paths need the upload folder, e.g. --upload-dir)' : '';
       this.ctx.report.warn({
         ...ref,
-        reason: `image ${raw} could not be fetched${hint}: ${opened.reason}; it is not included`,
+        reason: `image ${displayUrl(raw)} could not be fetched${hint}: ${opened.reason}; it is not included`,
       });
       return {
         path: raw,
@@ -166,7 +167,7 @@ export class ImageResolver {
       if (owner !== url) {
         this.ctx.report.warn({
           ...ref,
-          reason: `images ${owner} and ${url} are both named ${path}; the first one is kept (Label Studio overwrites it)`,
+          reason: `images ${displayUrl(owner)} and ${displayUrl(url)} are both named ${path}; the first one is kept (Label Studio overwrites it)`,
         });
       }
       return true;
@@ -220,7 +221,7 @@ export class ImageResolver {
         tryHeader(true);
         report.warn({
           ...ref,
-          reason: `image ${url} could not be copied to ${path}: ${(err as Error).message}; files that name it point at a missing image`,
+          reason: `image ${displayUrl(url)} could not be copied to ${path}: ${mediaReason(err)}; files that name it point at a missing image`,
         });
       }
     });
