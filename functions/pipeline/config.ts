@@ -212,6 +212,7 @@ function mediaOverlaps(
   ctx: z.RefinementCtx,
 ): void {
   const p = projects[i];
+  if (!p.media || !Array.isArray(p.media.s3Prefixes)) return;
   const media = [
     ...p.media.s3Prefixes.map((url, j) => ({ url, path: ['projects', i, 'media', 's3Prefixes', j] })),
     ...(p.media.uploadPrefix
@@ -219,8 +220,11 @@ function mediaOverlaps(
       : []),
   ];
   for (const m of media) {
+    // Refinements run even when a field failed its own check: skip what is not an s3:// URL.
+    if (typeof m.url !== 'string' || !m.url.startsWith('s3://')) continue;
     const loc = s3Location(m.url);
     for (const q of projects) {
+      if (typeof q.export?.prefix !== 'string' || typeof q.source?.prefix !== 'string') continue;
       const base = projectBase(q.export.prefix, q.id);
       if (q.export.bucket === loc.bucket && prefixesOverlap(loc.prefix, base))
         ctx.addIssue({

@@ -58,6 +58,10 @@ class Slots {
   }
 }
 
+/** The negative cache's key: canonical host (any IP notation) and port. */
+const hostKey = (url: URL) =>
+  `${canonicalHost(url.hostname)}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
+
 const within = (root: string, path: string) =>
   path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 
@@ -292,7 +296,7 @@ export class PolicyMedia implements MediaAccess {
   }
 
   private checkHost(raw: string, url: URL): void {
-    const failures = this.hostFailures.get(canonicalHost(url.host)) ?? 0;
+    const failures = this.hostFailures.get(hostKey(url)) ?? 0;
     if (failures >= this.limits.hostFailures)
       throw mediaRefused(
         raw,
@@ -301,7 +305,7 @@ export class PolicyMedia implements MediaAccess {
   }
 
   private failHost(url: URL): void {
-    const key = canonicalHost(url.host);
+    const key = hostKey(url);
     this.hostFailures.set(key, (this.hostFailures.get(key) ?? 0) + 1);
   }
 
@@ -394,7 +398,7 @@ export class PolicyMedia implements MediaAccess {
 
   /** The negative cache applied to a redirect target. */
   private hostRefusal(url: URL): string | undefined {
-    const failures = this.hostFailures.get(canonicalHost(url.host)) ?? 0;
+    const failures = this.hostFailures.get(hostKey(url)) ?? 0;
     return failures >= this.limits.hostFailures
       ? `the host ${url.host} failed ${failures} times in this run`
       : undefined;
