@@ -7,8 +7,8 @@ import type { LabelSchema } from '../core/config/schema.ts';
 import { runExport } from '../core/export.ts';
 import { FIXES, type FixName, parseExportOptions } from '../core/formats/options.ts';
 import { implementedFormats } from '../core/formats/registry.ts';
-import { SingleFileSource } from '../core/readers/single-file.ts';
 import { type HttpPolicy, parseHttpPolicy } from '../core/media-policy.ts';
+import { SingleFileSource } from '../core/readers/single-file.ts';
 import { Report } from '../core/report.ts';
 import { FsObjectStore } from '../storage/fs.ts';
 import { LocalMedia } from '../storage/media.ts';
@@ -72,6 +72,8 @@ export async function runConvert(args: ConvertArgs): Promise<void> {
       cocoAnnotator: args.cocoAnnotator,
       vocImages: args.vocImages,
       brushMaxPixels: args.brushMaxPixels,
+      brushMaxTaskPixels: args.brushMaxTaskPixels,
+      brushMaxTotalPixels: args.brushMaxTotalPixels,
       ...fixOptions(args.fix),
     });
   } catch (err) {

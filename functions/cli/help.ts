@@ -31,6 +31,11 @@ Options for convert:
   --coco-annotator          COCO: add annotator to each annotation (LABEL_STUDIO_FORCE_ANNOTATOR_EXPORT)
   --no-voc-images           VOC: do not copy the images into images/
   --brush-max-pixels N      brush formats: skip (and report) masks larger than N pixels
+  --brush-max-task-pixels N brush formats: skip (and report) a task's masks past N decoded pixels
+                            in all (default 268,435,456)
+  --brush-max-total-pixels N
+                            brush formats: skip (and report) masks past N decoded pixels in the
+                            whole export (default 4,294,967,296)
   --zip                     write OUTPUT_DIR/FORMAT.zip instead of a folder tree
   --data-key KEY            the data key of the object to export (default: first in the config)
   --spacy                   CONLL2003: write "-DOCSTART- -X- O O" as spacy convert expects

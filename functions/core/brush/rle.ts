@@ -12,6 +12,11 @@ export class RleError extends Error {
 export interface DecodeRleOptions {
   /** Refuse payloads declaring more values than this (guards memory before allocating). */
   maxValues?: number;
+  /**
+   * Called with the declared value count once the header is checked, before anything is allocated
+   * or decoded; throwing here refuses the payload (brush/budget.ts charges it).
+   */
+  beforeDecode?: (num: number) => void;
 }
 
 /** The reference reads `num` as 32 bits; anything past 2^31 is not a real mask and would not fit a buffer. */
@@ -91,6 +96,7 @@ export function decodeRle(bytes: ArrayLike<number>, options: DecodeRleOptions = 
       `RLE declares ${num} values but its ${bytes.length} bytes can hold at most ${capacity}`,
     );
   }
+  options.beforeDecode?.(num);
 
   const out = new Uint8Array(num);
   let i = 0;

@@ -14,7 +14,8 @@
  *    are null/numbers, unhashable labels, non-numeric coordinates, an empty polygon), the value or
  *    label is reported and left out. Where it only logs (no image path, no results, undecodable
  *    RLE, RLE/size mismatch, missing sizes), the same data is left out and reported too. Masks above
- *    `brushMaxPixels` are refused before decoding.
+ *    `brushMaxPixels`, or past the decoded-pixel budget per task / per run (`brushMaxTaskPixels`,
+ *    `brushMaxTotalPixels`, core/brush/budget.ts), are refused before decoding.
  *  - The reference creates an empty `images/` folder; sinks create folders only for files written,
  *    and nothing is written there, so no `images/` appears.
  *
@@ -24,13 +25,14 @@
  * label) are kept in memory and written last. Memory stays flat in the number of tasks.
  */
 import { createHash } from 'node:crypto';
+import type { PixelBudget } from '../brush/budget.ts';
 import { boundingRect, contourArea, findExternalContours } from '../brush/contours.ts';
 import { annotatorOf, type Item, itemsOfTask, pyStr, type TaskRef } from '../items.ts';
 import { pyRound } from '../json/py-number.ts';
 import { PY_JSON_COMPACT, PY_JSON_PRETTY, pyFloat, stringify } from '../json/serialize.ts';
 import { type JsonObject, type JsonValue, keysOf, NumLit, num } from '../json/value.ts';
 import { createSpool } from '../spool.ts';
-import { BrushRegionError, decodeBrushMask } from './brush.ts';
+import { BrushRegionError, decodeBrushMask, pixelBudget } from './brush.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
 
 const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.gif', '.bmp'];
@@ -97,8 +99,12 @@ function coordinate(v: JsonValue | undefined, what: string): number {
 }
 
 /** Brush: one geometry per external contour with at least 3 points (spec §7.9, §7.9.1). */
-function brushGeometries(value: JsonObject, maxPixels: number): { geometries: Geometry[]; empty: boolean } {
-  const { mask, width, height } = decodeBrushMask(value, { maxPixels, allowStringRle: true });
+function brushGeometries(
+  value: JsonObject,
+  maxPixels: number,
+  budget: PixelBudget,
+): { geometries: Geometry[]; empty: boolean } {
+  const { mask, width, height } = decodeBrushMask(value, { maxPixels, allowStringRle: true, budget });
   const geometries: Geometry[] = [];
   for (const contour of findExternalContours(mask, width, height)) {
     if (contour.length < 3) continue;
@@ -151,6 +157,7 @@ export function brushCocoWriter(ctx: ExportContext): FormatWriter {
   const out = ctx.sink.open('result_coco.json');
   const annotations = createSpool();
   const maxPixels = ctx.options.brushMaxPixels;
+  const budget = pixelBudget(ctx.options);
   const categoryIds = new Map<string, number>();
   const categories: JsonObject[] = [];
   let itemIndex = 0;
@@ -189,7 +196,7 @@ export function brushCocoWriter(ctx: ExportContext): FormatWriter {
       if (typeKey === 'brushlabels' && has('rle')) {
         if (!has('original_width', 'original_height'))
           return { error: 'a brush region needs original_width and original_height' };
-        const { geometries, empty } = brushGeometries(value, maxPixels);
+        const { geometries, empty } = brushGeometries(value, maxPixels, budget);
         if (geometries.length === 0 && !empty) {
           ctx.report.warn({
             ...ref,
@@ -327,6 +334,7 @@ export function brushCocoWriter(ctx: ExportContext): FormatWriter {
 
   return {
     async addTask(task, ref) {
+      budget.startTask();
       await start();
       for (const item of itemsOfTask(task, ctx.schema, ref, ctx.report))
         await addItem(item, itemIndex++, ref);

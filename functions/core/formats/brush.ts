@@ -14,11 +14,13 @@
  * Where the reference crashes the whole export (missing or non-integer sizes, malformed RLE, a size
  * that does not match the RLE, labels that are not strings), the region is reported and left out;
  * the next regions keep their numbers (a failed region still counts in `<n>`). Masks above
- * `brushMaxPixels` are refused before decoding. Fix `brush-merge-per-label` writes one mask per
+ * `brushMaxPixels` are refused before decoding, and so are masks past the aggregate budget of
+ * decoded pixels per task (`brushMaxTaskPixels`) and per run (`brushMaxTotalPixels`, brush/budget.ts). Fix `brush-merge-per-label` writes one mask per
  * label instead of one per region.
  *
  * The reference writes into an existing folder and fails if it is missing; our sinks create it.
  */
+import { PixelBudget, PixelBudgetError } from '../brush/budget.ts';
 import { encodeNpyUint8 } from '../brush/npy.ts';
 import { encodeGrayPng } from '../brush/png.ts';
 import { alphaChannel, decodeRle } from '../brush/rle.ts';
@@ -76,12 +78,23 @@ export interface DecodeMaskOptions {
   maxPixels: number;
   /** Accept a string `rle` as its UTF-8 bytes (BRUSH_TO_COCO does; NUMPY/PNG crash on it). */
   allowStringRle?: boolean;
+  /** Charged with width × height before the RLE is decoded; refusal leaves the region out. */
+  budget?: PixelBudget;
+}
+
+/** The writer's budget from the export options. */
+export function pixelBudget(options: {
+  brushMaxTaskPixels: number;
+  brushMaxTotalPixels: number;
+}): PixelBudget {
+  return new PixelBudget(options.brushMaxTaskPixels, options.brushMaxTotalPixels);
 }
 
 /**
  * Decodes one region's mask: checks `original_width`/`original_height` and the pixel limit, checks
- * that the RLE's value count (its first 32 bits) is exactly width·height·4 before allocating, then
- * decodes and keeps the alpha channel. Throws BrushRegionError with a readable reason.
+ * that the RLE's value count (its first 32 bits) is exactly width·height·4 before allocating,
+ * charges the budget (if any) from the RLE header before decoding, then decodes and keeps the alpha
+ * channel. Throws BrushRegionError with a readable reason.
  */
 export function decodeBrushMask(value: JsonObject, options: DecodeMaskOptions): BrushMask {
   const width = dimension(value, 'original_width');
@@ -106,9 +119,14 @@ export function decodeBrushMask(value: JsonObject, options: DecodeMaskOptions): 
     }
   }
   let decoded: Uint8Array;
+  const budget = options.budget;
   try {
-    decoded = decodeRle(bytes, { maxValues: expected });
+    decoded = decodeRle(bytes, {
+      maxValues: expected,
+      beforeDecode: budget ? (num) => budget.take(num / 4) : undefined,
+    });
   } catch (err) {
+    if (err instanceof PixelBudgetError) throw new BrushRegionError(err.message);
     throw new BrushRegionError(`malformed RLE: ${reasonOf(err)}`);
   }
   try {
@@ -150,6 +168,7 @@ export type BrushFileFormat = 'numpy' | 'png';
 
 export function brushWriter(ctx: ExportContext, format: BrushFileFormat): FormatWriter {
   const { brushMaxPixels: maxPixels, fixBrushMergePerLabel: merge } = ctx.options;
+  const budget = pixelBudget(ctx.options);
   let warnedIgnored = false;
 
   async function writeLayer(ref: TaskRef, prefix: string, layer: string, m: BrushMask): Promise<void> {
@@ -222,7 +241,7 @@ export function brushWriter(ctx: ExportContext, format: BrushFileFormat): Format
         const n = counters.get(name) ?? 0;
         counters.set(name, n + 1);
         try {
-          mask = decodeBrushMask(value, { maxPixels });
+          mask = decodeBrushMask(value, { maxPixels, budget });
         } catch (err) {
           ctx.report.skip({ ...ref, reason: `${where} (${name}-${n}) left out: ${reasonOf(err)}` });
           continue;
@@ -250,6 +269,7 @@ export function brushWriter(ctx: ExportContext, format: BrushFileFormat): Format
 
   return {
     async addTask(task, ref) {
+      budget.startTask();
       for (const item of itemsOfTask(task, ctx.schema, ref, ctx.report)) await writeItem(item, ref);
     },
     async finish() {},

@@ -21,6 +21,16 @@ export const exportOptionsSchema = z.object({
   copyAudio: z.boolean().default(true),
   /** BRUSH_TO_NUMPY/PNG/COCO: largest mask (width × height) decoded; bigger regions are reported and left out. */
   brushMaxPixels: z.number().int().positive().default(67_108_864),
+  /**
+   * BRUSH_TO_NUMPY/PNG/COCO: most decoded mask pixels of one task, summed over its regions (4 masks
+   * at the brushMaxPixels limit); regions past it are reported and left out (core/brush/budget.ts).
+   */
+  brushMaxTaskPixels: z.number().int().positive().default(268_435_456),
+  /**
+   * BRUSH_TO_NUMPY/PNG/COCO: most decoded mask pixels of a whole export, per format (about 4 GB of
+   * .npy, a few minutes of CPU); regions past it are reported and left out.
+   */
+  brushMaxTotalPixels: z.number().int().positive().default(4_294_967_296),
   /** BRUSH_TO_NUMPY/PNG: one mask per label per annotation (regions merged) instead of one per region. */
   fixBrushMergePerLabel: z.boolean().default(false),
   /**
