@@ -28,13 +28,21 @@ const ROW_DEPTH = MAX_JSON_DEPTH + 1;
 
 const METADATA = ['annotator', 'annotation_id', 'created_at', 'updated_at', 'lead_time'];
 
-/** Python csv QUOTE_NONNUMERIC: numbers and booleans bare, everything else quoted. */
-export function csvCell(v: JsonValue | undefined): string {
+/** Text a spreadsheet would run as a formula (OWASP "CSV injection"): `= + - @`, TAB, CR first. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * Python csv QUOTE_NONNUMERIC: numbers and booleans bare, everything else quoted. With
+ * `escapeFormulas` (fix csv-formula-escape) a text cell that a spreadsheet would evaluate gets a
+ * leading `'`; numbers stay numbers (a negative number is not a formula).
+ */
+export function csvCell(v: JsonValue | undefined, escapeFormulas = false): string {
   if (v === undefined || v === null) return '""';
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : pyFloatRepr(v);
   if (v instanceof NumLit) return v.isFloat ? pyFloatRepr(v.value) : v.raw;
   if (typeof v === 'boolean') return v ? 'True' : 'False';
-  const s = typeof v === 'string' ? v : stringify(v, UJSON_COMPACT);
+  let s = typeof v === 'string' ? v : stringify(v, UJSON_COMPACT);
+  if (escapeFormulas && FORMULA_START.test(s)) s = `'${s}`;
   return `"${s.replaceAll('"', '""')}"`;
 }
 
@@ -57,6 +65,7 @@ const cellText = (v: JsonValue): string => (typeof v === 'string' ? v : stringif
 
 export function csvWriter(ctx: ExportContext, defaultSeparator: string): FormatWriter {
   const sep = ctx.options.csvSeparator ?? defaultSeparator;
+  const escapeFormulas = ctx.options.fixCsvFormulaEscape;
   const dataKeys = new Set<string>();
   const outputKeys = new Set<string>();
   const extra = new Set<string>(METADATA);
@@ -118,7 +127,7 @@ export function csvWriter(ctx: ExportContext, defaultSeparator: string): FormatW
     for (const k of keysOf(head)) r.set(k, head[k]);
     for (const k of keysOf(data)) r.set(colliding.has(k) ? `_data_${k}` : k, data[k]);
     for (const k of keysOf(tail)) r.set(k, tail[k]);
-    return line(columns.map((c) => csvCell(r.get(c))));
+    return line(columns.map((c) => csvCell(r.get(c), escapeFormulas)));
   }
 
   const rows = createSpool();
@@ -135,7 +144,8 @@ export function csvWriter(ctx: ExportContext, defaultSeparator: string): FormatW
     async finish() {
       try {
         const columns = header();
-        await out.write(line(columns.map((c) => csvCell(c))));
+        // Column names come from task data keys and control names: escaped like any cell.
+        await out.write(line(columns.map((c) => csvCell(c, escapeFormulas))));
         const decoder = new TextDecoder();
         let pending = '';
         const flushLines = async (complete: boolean) => {
