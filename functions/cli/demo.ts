@@ -39,6 +39,7 @@ import { LocalMedia } from '../storage/media.ts';
 import { s3ClientConfig } from '../storage/s3.ts';
 import { StoreSink } from '../storage/sink.ts';
 import { readAll } from '../storage/types.ts';
+import { CliError } from './errors.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SAMPLES = ['image-bbox', 'text-ner', 'audio-asr'];
@@ -49,6 +50,7 @@ export async function runDemo(
   outRoot = join(ROOT, 'demo-output'),
   log: Log = (s) => process.stdout.write(`${s}\n`),
 ) {
+  assertLocalS3ServerRuns();
   await rm(outRoot, { recursive: true, force: true });
   const started = Date.now();
   log('1. The converter, on this machine (samples/ → demo-output/local/)');
@@ -103,10 +105,20 @@ function scramble<T>(xs: T[]): T[] {
   return a;
 }
 
+/**
+ * The local S3 server (fauxqs 2, which uses node:sqlite) needs Node ≥ 22.5. Throws a CliError
+ * naming the fix on an older Node, before anything is written.
+ */
+function assertLocalS3ServerRuns(): void {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major > 22 || (major === 22 && minor >= 5)) return;
+  throw new CliError(
+    `the demo's local S3 server (fauxqs) needs Node ≥ 22.5, this is ${process.version}: run it as ` +
+      '"npm run demo" (on Linux, npm ci installs Node 24 into node_modules/.bin for it) or install Node 24',
+  );
+}
+
 async function pipelineDemo(outRoot: string, log: Log): Promise<void> {
-  // The SDK warns once that releases after January 2027 need Node 22; the Lambdas run on Node 22+
-  // (docs/pipeline.md), and the warning would only clutter the demo's story on a Node 20 machine.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { startFauxqs } = await import('fauxqs');
   const server = await startFauxqs({ port: 0, logger: false });
   try {

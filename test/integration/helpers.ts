@@ -9,8 +9,16 @@ import { silentLogger } from '../../functions/pipeline/context.ts';
 import { s3ClientConfig } from '../../functions/storage/s3.ts';
 import { TestClock } from '../pipeline/helpers.ts';
 
+/** The local S3 server's URL; throws in a test file that is not in vitest's `integration` project. */
 export function endpoint(): string {
-  return `http://127.0.0.1:${inject('s3Port')}`;
+  const port = inject('s3Port');
+  if (!port) {
+    throw new Error(
+      'No local S3 server in this Vitest project: put the test under test/integration/ or name it ' +
+        '*.int.test.ts (see SERVER_TESTS in vitest.config.ts).',
+    );
+  }
+  return `http://127.0.0.1:${port}`;
 }
 
 export function s3Client(): S3Client {
