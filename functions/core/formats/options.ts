@@ -62,6 +62,8 @@ export const exportOptionsSchema = z.object({
   fixObbDefaultRotation: z.boolean().default(false),
   /** COCO/YOLO/VOC: clip regions to the image. */
   fixClipCoordinates: z.boolean().default(false),
+  /** CSV/TSV: prefix `'` to text cells starting with `=`, `+`, `-`, `@`, TAB or CR (spreadsheet formulas). */
+  fixCsvFormulaEscape: z.boolean().default(false),
 });
 
 export type ExportOptions = z.infer<typeof exportOptionsSchema>;
@@ -121,6 +123,11 @@ export const FIXES = {
   'clip-coordinates': {
     option: 'fixClipCoordinates',
     description: 'COCO/YOLO/VOC: clip regions to the image bounds (Label Studio writes them as drawn)',
+  },
+  'csv-formula-escape': {
+    option: 'fixCsvFormulaEscape',
+    description:
+      "CSV/TSV: prefix ' to text cells (header included) starting with = + - @ TAB or CR, so spreadsheets show them as text instead of running them as formulas",
   },
 } as const satisfies Record<string, { option: keyof ExportOptions; description: string }>;
 
