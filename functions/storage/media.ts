@@ -352,6 +352,14 @@ export class PolicyMedia implements MediaAccess {
       let remaining = range ? range.end - range.start : Number.POSITIVE_INFINITY;
       let total = 0;
       const iterator = body[Symbol.asyncIterator]();
+      // One listener on the run's budget signal per request (not per chunk).
+      let onAbort: (() => void) | undefined;
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(signal.reason);
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      });
+      aborted.catch(() => {});
       try {
         while (remaining > 0) {
           let timer: NodeJS.Timeout | undefined;
@@ -360,10 +368,6 @@ export class PolicyMedia implements MediaAccess {
               () => reject(new HttpHostError(`no data for ${this.limits.timeoutMs / 1000} s`)),
               this.limits.timeoutMs,
             );
-          });
-          const aborted = new Promise<never>((_, reject) => {
-            if (signal.aborted) reject(signal.reason);
-            signal.addEventListener('abort', () => reject(signal.reason), { once: true });
           });
           let next: IteratorResult<Buffer>;
           try {
@@ -389,6 +393,7 @@ export class PolicyMedia implements MediaAccess {
           if (chunk.length) yield chunk;
         }
       } finally {
+        signal.removeEventListener('abort', onAbort!);
         body.destroy();
       }
     } finally {
