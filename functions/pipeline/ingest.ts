@@ -3,8 +3,15 @@
  * project in a batch: keep the newest event per key, read those objects (bounded parallelism),
  * resolve deletions through the key index, merge into the affected task shards with
  * compare-and-swap, record unreadable objects, bump the state version and mark the project dirty.
+ *
+ * One object never poisons a batch: an object that cannot be parsed or normalised (invalid JSON,
+ * nested deeper than MAX_JSON_DEPTH, not a Label Studio object, too large) is recorded in
+ * `_state/skipped.json` and acknowledged on the first try, and so is one whose merge into its task's
+ * record throws; the other records of the batch and project are committed. Only failures to read
+ * an object or to write the state are retried.
  */
 import { mapLimit, settleLimit } from '../core/bounded-map.ts';
+import { reasonOf } from '../core/report.ts';
 import { casUpdate } from './conditional-write.ts';
 import type { ProjectConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';
@@ -255,33 +262,43 @@ export async function commitObservations(
     for (const { taskId, obs } of resolved) addObs(taskId, obs);
   });
 
-  // 3. The task shards, each with compare-and-swap.
+  // 3. The task shards, each with compare-and-swap. A task whose merge throws keeps its record as
+  // it was; its observations are reported as unusable (step 4) instead of failing the shard.
   const cutoff = new Date(ctx.now().getTime() - ctx.config.settings.tombstoneDays * 86_400_000).toISOString();
+  const unmerged = new Map<string, string>();
   await mapLimit(
     [...shards.values()].filter((w) => w.byTask.size > 0),
     limit,
     async (w) => {
       let changedTasks = 0;
+      let failed = new Map<string, string>();
       const r = await casUpdate(
         ctx,
         ps.store,
         ps.paths.taskShard(w.id),
         (text) => {
           changedTasks = 0;
+          failed = new Map();
           const shard = Shard.parse(text ?? '');
           for (const [taskId, list] of w.byTask) {
-            const record = shard.record(taskId);
-            const changed = applyToRecord(record, list);
-            const expired = expireTombstones(record, cutoff);
-            if (changed || expired) {
-              if (changed) changedTasks++;
-              shard.set(record);
+            try {
+              const record = shard.record(taskId);
+              const changed = applyToRecord(record, list);
+              const expired = expireTombstones(record, cutoff);
+              if (changed || expired) {
+                shard.set(record);
+                if (changed) changedTasks++;
+              }
+            } catch (err) {
+              const reason = `could not be merged into task ${taskId}'s state record: ${reasonOf(err)}`;
+              for (const obs of list) failed.set(obs.key, reason);
             }
           }
           return changedTasks > 0 ? shard.serialize() : undefined;
         },
         { attempts, contentType: JSONL_TYPE, initial: w.initial },
       );
+      for (const [key, reason] of failed) unmerged.set(key, reason);
       stats.bytesRead += r.attempts > 1 ? r.bytesRead - (w.initial?.bytes ?? 0) : 0;
       stats.bytesWritten += r.bytesWritten;
       if (r.changed) {
@@ -295,8 +312,9 @@ export async function commitObservations(
   const add = new Map<string, SkippedEntry>();
   const clear: string[] = [];
   for (const o of observed) {
-    if (o.malformed) {
-      add.set(o.obs.key, { reason: o.malformed, at: o.obs.observedAt });
+    const reason = o.malformed ?? unmerged.get(o.obs.key);
+    if (reason !== undefined) {
+      add.set(o.obs.key, { reason, at: o.obs.observedAt });
       stats.malformed++;
     } else clear.push(o.obs.key);
   }

@@ -250,9 +250,27 @@ export function lineTaskId(line: string): string {
 export class Shard {
   readonly lines = new Map<string, string>();
 
-  static parse(text: string): Shard {
+  /**
+   * Splits a shard into its lines. A line without a readable task id throws, unless `onMalformed`
+   * is given: then it is passed there (1-based line number, reason) and left out (readers use it;
+   * ingest, which rewrites shards, must not drop lines silently).
+   */
+  static parse(text: string, onMalformed?: (lineNo: number, reason: string) => void): Shard {
     const s = new Shard();
-    for (const line of text.split('\n')) if (line) s.lines.set(lineTaskId(line), line);
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i];
+      if (!line) continue;
+      if (!onMalformed) {
+        s.lines.set(lineTaskId(line), line);
+        continue;
+      }
+      try {
+        s.lines.set(lineTaskId(line), line);
+      } catch (err) {
+        onMalformed(i + 1, err instanceof Error ? err.message : String(err));
+      }
+    }
     return s;
   }
 

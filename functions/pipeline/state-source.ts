@@ -3,6 +3,9 @@
  * (plus a few prefetched), each assembled from its entries (records.ts). Re-iterable: the shard list
  * and each shard's ETag are pinned by the first pass, and a later pass that finds a shard changed
  * fails with StateChangedError instead of mixing two states.
+ *
+ * Per-task faults are reported and skipped, never thrown: a line without a task id, a record that
+ * does not parse or assemble, a transform (snapshot filter) that throws on one task.
  */
 import type { JsonObject } from '../core/json/value.ts';
 import type { SourceTask, TaskSource } from '../core/readers/source.ts';
@@ -82,7 +85,9 @@ export class StateTaskSource implements TaskSource {
       const r = await pending.shift()!;
       fill();
       if (!r) continue;
-      const shard = Shard.parse(r.text);
+      const shard = Shard.parse(r.text, (lineNo, reason) =>
+        report.skip({ source: `${key} line ${lineNo}`, reason: `unreadable state record: ${reason}` }),
+      );
       for (const taskId of shard.taskIds()) {
         let task: JsonObject | undefined;
         let source = key;
@@ -100,7 +105,14 @@ export class StateTaskSource implements TaskSource {
           continue;
         }
         if (!task) continue;
-        if (this.options.transform) task = this.options.transform(task);
+        if (this.options.transform) {
+          try {
+            task = this.options.transform(task);
+          } catch (err) {
+            report.skip({ source, taskId, reason: `the task could not be filtered: ${reasonOf(err)}` });
+            continue;
+          }
+        }
         if (!task) continue;
         counts.tasks++;
         if (Array.isArray(task.annotations)) counts.annotations += task.annotations.length;
