@@ -139,7 +139,7 @@ export async function runSync(
         `  ${f.format.padEnd(14)} ${f.status === 'completed' ? `${files.length} file(s), ${bytes.toLocaleString('en-US')} bytes` : `skipped: ${f.reason}`}`,
       );
     }
-    log(`  manifest: s3://${project.export.bucket}/${m.prefix.replace(/[^/]+\/$/, '')}manifest.json`);
+    log(`  manifest: s3://${project.export.bucket}/${m.prefix}manifest.json`);
     const skipped = m.report.sourceObjects.length + m.report.skippedCount;
     if (skipped) log(`  skipped: ${skipped} (see the manifest's report)`);
   }

@@ -118,11 +118,15 @@ export const projectSchema = z.object({
    * How tasks are serialized before `latest/` is rendered: `export` (default) as Label Studio's
    * export gives them — `completed_by` as the user id, storage-only fields dropped — so `latest/`
    * matches what Label Studio's converter makes of its own export; `storage` keeps them as target
-   * storage holds them (`completed_by` objects with e-mails).
+   * storage holds them (`completed_by` objects with e-mails). `zip`: also keep
+   * `latest/<FORMAT>.zip` for formats with several files (rewritten only when one of them changed).
    */
   latest: z
-    .object({ serialization: z.enum(['export', 'storage']).default('export') })
-    .default({ serialization: 'export' }),
+    .object({
+      serialization: z.enum(['export', 'storage']).default('export'),
+      zip: z.boolean().default(false),
+    })
+    .default({ serialization: 'export', zip: false }),
   /** Where exports, state and snapshots go. Must not lie under any watched source prefix. */
   export: locationSchema,
   /** Converter options (data key, CSV separator, fixes). */

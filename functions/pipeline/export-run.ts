@@ -9,6 +9,7 @@ import type { LabelSchema } from '../core/config/schema.ts';
 import { runExport } from '../core/export.ts';
 import { type ExportOptions, parseExportOptions } from '../core/formats/options.ts';
 import { WRITERS } from '../core/formats/registry.ts';
+import type { OutputSink } from '../core/formats/types.ts';
 import type { JsonObject } from '../core/json/value.ts';
 import type { MediaAccess } from '../core/media.ts';
 import { Report, type ReportJson } from '../core/report.ts';
@@ -104,6 +105,17 @@ export interface ExportRunInput {
   now: Date;
   transform?: (task: JsonObject) => JsonObject | undefined;
   report?: Report;
+  /**
+   * The sink of one format's folder (`<prefix><FORMAT>/`); default: every file streamed and hashed
+   * (HashingSink over StoreSink). The render passes one that writes only changed files.
+   */
+  sinkFor?: (format: FormatName, prefix: string, report: Report) => ExportSink;
+}
+
+/** A format's output sink that lists the files it holds and the keys it started writing. */
+export interface ExportSink extends OutputSink {
+  readonly files: WrittenFile[];
+  readonly opened: string[];
 }
 
 export async function runProjectExport(
@@ -116,7 +128,10 @@ export async function runProjectExport(
   const report = input.report ?? new Report();
   const sinks = run.map((format) => {
     const prefix = `${input.prefix}${format}/`;
-    return { format, sink: new HashingSink(new StoreSink(input.store, prefix, { report }), prefix) };
+    const sink: ExportSink = input.sinkFor
+      ? input.sinkFor(format, prefix, report)
+      : new HashingSink(new StoreSink(input.store, prefix, { report }), prefix);
+    return { format, sink };
   });
   const source = new StateTaskSource(ctx.store(input.project.export.bucket), projectPaths(input.project), {
     transform: input.transform,

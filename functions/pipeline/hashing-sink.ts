@@ -5,11 +5,15 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { FileWriter, OutputSink } from '../core/formats/types.ts';
 
+/** One file of an export as the manifest lists it. */
 export interface WrittenFile {
+  /** Path below the format's folder, e.g. `labels/img1.txt`. */
   path: string;
   key: string;
   bytes: number;
   sha256: string;
+  /** The S3 version holding exactly these bytes (versioned buckets; `latest/` only). */
+  versionId?: string;
 }
 
 export class HashingSink implements OutputSink {

@@ -1,11 +1,30 @@
 /**
  * manifest.json: what an export holds, written after every file of it (the commit point). A reader
  * reads the manifest first and then fetches the keys it lists; sha256 lets it verify each file.
+ * `latest/` (layout `fixed`): files live under fixed keys `latest/<FORMAT>/…` that each render
+ * overwrites only where the bytes changed; each entry names the S3 version holding its bytes
+ * (versioned buckets), so reading the manifest's versions gives one consistent export even while
+ * the next render overwrites the keys.
  */
 import type { ExportOptions } from '../core/formats/options.ts';
 import type { ReportEntry, ReportJson } from '../core/report.ts';
 import type { SnapshotOptions } from './config.ts';
 import type { FormatResult } from './export-run.ts';
+import type { WrittenFile } from './hashing-sink.ts';
+
+/** A format of a manifest: its files and, for `latest/` with `latest.zip`, the zip of them. */
+export type ManifestFormat = FormatResult & {
+  /** `latest/<FORMAT>.zip` (formats with several files, when the project asks for zips). */
+  zip?: WrittenFile;
+};
+
+/** What a `latest/` render wrote: files stored, files left as they were, files deleted. */
+export interface ManifestChanges {
+  written: number;
+  unchanged: number;
+  deleted: number;
+  bytesWritten: number;
+}
 
 export interface Manifest {
   format: 1;
@@ -13,6 +32,8 @@ export interface Manifest {
   project: string;
   /** `latest`: the render id; `snapshot`: the snapshot name. */
   id: string;
+  /** `latest` only: `fixed` = the files under `latest/<FORMAT>/…` (absent: an older layout). */
+  layout?: 'fixed';
   /** Key prefix holding the files (`<FORMAT>/…` below it). */
   prefix: string;
   /** When the export was made (a snapshot: its nominal time, part of its name). */
@@ -20,14 +41,16 @@ export interface Manifest {
   /** The project state this export reflects. */
   state: { version: number; updatedAt: string };
   counts: { tasks: number; annotations: number };
-  formats: FormatResult[];
-  options: { export: ExportOptions; snapshot?: SnapshotOptions };
+  formats: ManifestFormat[];
+  options: { export: ExportOptions; snapshot?: SnapshotOptions; latest?: { zip: boolean } };
   /** `latest` only (snapshot manifests are reproducible byte for byte). */
   timings?: { startedAt: string; finishedAt: string; ms: number; shardsRead: number; stateBytesRead: number };
   /** What was skipped: unreadable source objects (from ingest) and inputs the converter skipped. */
   report: ReportJson & { sourceObjects: ReportEntry[] };
-  /** `latest` only: the render this one replaced (kept one cycle for readers still downloading it). */
+  /** `latest` only: the render this one replaced. */
   previous?: string;
+  /** `latest` only: what this render wrote, left unchanged and deleted. */
+  changes?: ManifestChanges;
 }
 
 export function serializeManifest(m: Manifest): string {

@@ -25,6 +25,8 @@ export interface ProjectPaths {
   readonly head: string;
   readonly dirty: string;
   readonly lock: string;
+  /** Written by a render before its first output write, deleted after it committed (render.ts). */
+  readonly renderInflight: string;
   readonly skipped: string;
   readonly taskShards: string;
   readonly keyShards: string;
@@ -36,7 +38,10 @@ export interface ProjectPaths {
   readonly exportCounter: string;
   taskShard(shardId: string): string;
   keyShard(n: number): string;
-  render(renderId: string): string;
+  /** `latest/<FORMAT>/`: the fixed folder of one format's current files. */
+  latestFormat(format: string): string;
+  /** `latest/<FORMAT>.zip`: the format's files in one archive (projects with `latest.zip`). */
+  latestZip(format: string): string;
   snapshot(name: string): string;
   exportRecord(id: number): string;
   request(name: string): string;
@@ -53,6 +58,7 @@ export function projectPaths(project: ProjectConfig): ProjectPaths {
     head: `${state}head.json`,
     dirty: `${state}dirty`,
     lock: `${state}render.lock`,
+    renderInflight: `${state}render-inflight.json`,
     skipped: `${state}skipped.json`,
     taskShards: `${state}tasks/`,
     keyShards: `${state}keys/`,
@@ -64,7 +70,8 @@ export function projectPaths(project: ProjectConfig): ProjectPaths {
     exportCounter: `${exports}next-id.json`,
     taskShard: (id) => `${state}tasks/${id}.jsonl`,
     keyShard: (n) => `${state}keys/${String(n).padStart(4, '0')}.json`,
-    render: (id) => `${base}latest/${id}/`,
+    latestFormat: (format) => `${base}latest/${format}/`,
+    latestZip: (format) => `${base}latest/${format}.zip`,
     snapshot: (name) => `${base}snapshots/${name}/`,
     exportRecord: (id) => `${exports}${id}.json`,
     request: (name) => `${exports}requests/${name}.json`,

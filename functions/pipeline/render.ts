@@ -1,20 +1,30 @@
 /**
  * Render: keep `latest/` fresh. One render per project at a time (a lock object created with
- * IfNoneMatch), triggered by the dirty marker (state.ts markDirty). A render writes every file of
- * every format under a new `latest/<renderId>/` prefix, then writes `latest/manifest.json` pointing
- * at it — the manifest is the only thing a reader starts from, so it never sees a half-written
- * export, and a failed render leaves the previous manifest and files untouched. Renders older than
- * the previous one are deleted after the switch.
+ * IfNoneMatch), triggered by the dirty marker (state.ts markDirty). Files live under fixed keys
+ * `latest/<FORMAT>/…` (and `latest/<FORMAT>.zip` with `latest.zip`); a render writes only the files
+ * whose bytes changed since the previous manifest (publish-sink.ts), then `latest/manifest.json`
+ * — every file with size, sha256 and the S3 version id holding it — and only then deletes the
+ * files that are gone. The export bucket is versioned, so a reader of the manifest's versions
+ * always gets one complete export, and a failed render leaves the manifest naming complete
+ * versions. `_state/render-inflight.json` is written before the first output write and deleted
+ * after a render committed and cleaned up: one left behind (a failed or killed render, whose writes
+ * may have replaced current objects the manifest names) makes the next render rewrite every file
+ * and delete every key under `latest/` its manifest does not list.
  */
 import { randomUUID } from 'node:crypto';
+import { settleLimit } from '../core/bounded-map.ts';
+import type { FormatName } from '../core/config/formats.ts';
 import { parseExportOptions } from '../core/formats/options.ts';
 import { Report } from '../core/report.ts';
 import type { ProjectConfig } from './config.ts';
 import { snapshotOptionsSchema } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import { runProjectExport } from './export-run.ts';
-import { type Manifest, serializeManifest } from './manifest.ts';
+import type { WrittenFile } from './hashing-sink.ts';
+import { writeLatestZip } from './latest-zip.ts';
+import { type Manifest, type ManifestChanges, type ManifestFormat, serializeManifest } from './manifest.ts';
 import { readJson } from './object-text.ts';
+import { PublishSink } from './publish-sink.ts';
 import { snapshotTransform } from './snapshot-filter.ts';
 import { acquireLock, loadHead, type ProjectStore, projectStore, readSkipped, releaseLock } from './state.ts';
 
@@ -67,7 +77,8 @@ export async function renderLatest(
     await ps.store.delete(ps.paths.dirty);
     const head = await loadHead(ctx, ps);
     const current = (await readJson<Manifest>(ps.store, ps.paths.latestManifest))?.value;
-    if (!options.force && current && isCurrent(current, head.version, project)) {
+    const inflight = (await readJson<InflightDoc>(ps.store, ps.paths.renderInflight))?.value;
+    if (!options.force && !inflight && current && isCurrent(current, head.version, project)) {
       ctx.log('info', 'latest export already reflects the state', {
         project: project.id,
         version: head.version,
@@ -76,36 +87,106 @@ export async function renderLatest(
     }
     const started = ctx.now();
     const renderId = `${stamp(started)}-v${head.version}-${owner.slice(0, 8)}`;
-    const prefix = ps.paths.render(renderId);
+    // The previous files can be carried over only when the keys hold exactly what its manifest
+    // lists: after a committed render of this layout, not after a failed one or an older layout.
+    const repair = current !== undefined && (current.layout !== 'fixed' || inflight !== undefined);
+    if (repair)
+      ctx.log('warn', 'latest/ is rewritten in full', {
+        project: project.id,
+        reason: inflight ? `render ${inflight.renderId} did not finish` : 'older layout',
+      });
+    const previous =
+      current && !repair ? previousFiles(current) : new Map<string, Map<string, WrittenFile>>();
+    const doc: InflightDoc = { owner, renderId, startedAt: started.toISOString() };
+    await ps.store.put(ps.paths.renderInflight, JSON.stringify(doc), { contentType: 'application/json' });
     const sourceObjects = await readSkipped(ps);
+    const report = new Report();
+    const sinks = new Map<FormatName, PublishSink>();
+    const changes: ManifestChanges = { written: 0, unchanged: 0, deleted: 0, bytesWritten: 0 };
     let result: Awaited<ReturnType<typeof runProjectExport>>;
+    const formats: ManifestFormat[] = [];
     try {
       result = await runProjectExport(ctx, {
         project,
         store: ps.store,
-        prefix,
+        prefix: ps.paths.latest,
         formats: project.formats,
         now: started,
-        report: new Report(),
+        report,
         transform:
           project.latest.serialization === 'export' ? snapshotTransform(LS_EXPORT_DEFAULTS) : undefined,
+        sinkFor: (format, prefix, rep) => {
+          const sink = new PublishSink(ps.store, prefix, previous.get(format) ?? new Map(), { report: rep });
+          sinks.set(format, sink);
+          return sink;
+        },
       });
+      for (const sink of sinks.values()) {
+        changes.written += sink.stats.written;
+        changes.unchanged += sink.stats.unchanged;
+        changes.bytesWritten += sink.stats.bytesWritten;
+      }
+      for (const f of result.formats) {
+        const files = [...(f.files ?? [])].sort(byPath);
+        const entry: ManifestFormat = f.status === 'completed' ? { ...f, files } : f;
+        if (project.latest.zip && f.status === 'completed' && files.length > 1) {
+          const before = previous.get(f.format);
+          const prevZip = repair ? undefined : current?.formats.find((x) => x.format === f.format)?.zip;
+          const same =
+            prevZip !== undefined &&
+            before !== undefined &&
+            sinks.get(f.format)?.stats.written === 0 &&
+            before.size === files.length &&
+            files.every((x) => before.has(x.path));
+          if (same) {
+            entry.zip = prevZip;
+            changes.unchanged++;
+          } else {
+            entry.zip = await writeLatestZip(ps.store, files, ps.paths.latestZip(f.format), started, report);
+            changes.written++;
+            changes.bytesWritten += entry.zip.bytes;
+          }
+        }
+        formats.push(entry);
+      }
     } catch (err) {
-      await removeKeys(ctx, ps, (err as { written?: string[] }).written ?? []);
+      // Keys this render created that the published manifest does not name are removed; keys it
+      // overwrote stay (the manifest names their earlier versions) and the inflight record makes
+      // the next render rewrite them.
+      const named = new Set(current ? manifestKeys(current) : []);
+      const written = (err as { written?: string[] }).written ?? [];
+      await removeKeys(
+        ctx,
+        ps,
+        written.filter((k) => !named.has(k)),
+      );
       throw err;
     }
+    const keep = new Set<string>([ps.paths.latestManifest]);
+    for (const f of formats) {
+      for (const x of f.files ?? []) keep.add(x.key);
+      if (f.zip) keep.add(f.zip.key);
+    }
+    // What to delete once the manifest no longer names it: the previous manifest's files that are
+    // gone; after a failed render or from an older layout, every other key under latest/.
+    const stale = new Set<string>();
+    if (current) for (const k of manifestKeys(current)) if (!keep.has(k)) stale.add(k);
+    if (repair || inflight)
+      for await (const o of ps.store.list(ps.paths.latest)) if (!keep.has(o.key)) stale.add(o.key);
+    changes.deleted = stale.size;
     const finished = ctx.now();
     const manifest: Manifest = {
       format: 1,
       kind: 'latest',
       project: project.id,
       id: renderId,
-      prefix,
+      layout: 'fixed',
+      prefix: ps.paths.latest,
       createdAt: started.toISOString(),
       state: { version: head.version, updatedAt: head.updatedAt },
       counts: result.counts,
-      formats: result.formats,
-      options: { export: result.options },
+      formats,
+      options: { export: result.options, latest: { zip: project.latest.zip } },
       timings: {
         startedAt: started.toISOString(),
         finishedAt: finished.toISOString(),
@@ -113,19 +194,23 @@ export async function renderLatest(
         shardsRead: result.io.shards,
         stateBytesRead: result.io.bytes,
       },
-      report: { ...result.report, sourceObjects },
+      report: { ...report.toJSON(), sourceObjects },
       previous: current?.id,
+      changes,
     };
-    // The commit point: every file above is complete before this write.
+    // The commit point: every version the manifest names is complete before this write.
     await ps.store.put(ps.paths.latestManifest, serializeManifest(manifest), {
       contentType: 'application/json',
     });
-    await pruneRenders(ctx, ps, new Set([renderId, ...(current ? [current.id] : [])]));
+    const failed = await removeKeys(ctx, ps, [...stale]);
+    // A delete that failed leaves the record: the next render sweeps latest/ again.
+    if (failed === 0) await ps.store.delete(ps.paths.renderInflight);
     ctx.log('info', 'rendered', {
       project: project.id,
       version: head.version,
       tasks: manifest.counts.tasks,
       ms: manifest.timings?.ms,
+      ...changes,
     });
     return { project: project.id, status: 'rendered', manifest };
   } finally {
@@ -135,6 +220,27 @@ export async function renderLatest(
   }
 }
 
+/** `_state/render-inflight.json`: a render that started writing and has not finished. */
+interface InflightDoc {
+  owner: string;
+  renderId: string;
+  startedAt: string;
+}
+
+const byPath = (a: WrittenFile, b: WrittenFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/** The previous manifest's files, by format and path. */
+function previousFiles(m: Manifest): Map<string, Map<string, WrittenFile>> {
+  const out = new Map<string, Map<string, WrittenFile>>();
+  for (const f of m.formats) out.set(f.format, new Map((f.files ?? []).map((x) => [x.path, x])));
+  return out;
+}
+
+/** Every key a manifest names (its files and zips). */
+function manifestKeys(m: Manifest): string[] {
+  return m.formats.flatMap((f) => [...(f.files ?? []).map((x) => x.key), ...(f.zip ? [f.zip.key] : [])]);
+}
+
 /** Whether the published export already reflects this state version, formats and options. */
 function isCurrent(m: Manifest, version: number, project: ProjectConfig): boolean {
   const formats = m.formats.map((f) => f.format).sort();
@@ -142,23 +248,19 @@ function isCurrent(m: Manifest, version: number, project: ProjectConfig): boolea
   return (
     m.state.version === version &&
     JSON.stringify(formats) === JSON.stringify(wanted) &&
-    JSON.stringify(m.options.export) === JSON.stringify(parseExportOptions(project.options))
+    JSON.stringify(m.options.export) === JSON.stringify(parseExportOptions(project.options)) &&
+    (m.options.latest?.zip ?? false) === project.latest.zip
   );
 }
 
-async function removeKeys(ctx: PipelineContext, ps: ProjectStore, keys: string[]): Promise<void> {
-  for (const key of keys)
-    await ps.store.delete(key).catch((err) => ctx.log('warn', 'cleanup failed', { key, error: String(err) }));
-}
-
-/** Deletes every render folder under `latest/` except the ones to keep. */
-async function pruneRenders(ctx: PipelineContext, ps: ProjectStore, keep: Set<string>): Promise<void> {
-  const stale: string[] = [];
-  for await (const o of ps.store.list(ps.paths.latest)) {
-    const rest = o.key.slice(ps.paths.latest.length);
-    const slash = rest.indexOf('/');
-    if (slash < 0) continue; // manifest.json
-    if (!keep.has(rest.slice(0, slash))) stale.push(o.key);
-  }
-  await removeKeys(ctx, ps, stale);
+/** Deletes keys, a few at a time; failures are logged. Returns how many could not be deleted. */
+async function removeKeys(ctx: PipelineContext, ps: ProjectStore, keys: string[]): Promise<number> {
+  const outcomes = await settleLimit(keys, 8, (key) => ps.store.delete(key));
+  let failed = 0;
+  outcomes.forEach((o, i) => {
+    if (o.status === 'fulfilled') return;
+    failed++;
+    ctx.log('warn', 'delete failed', { key: keys[i], error: String(o.reason) });
+  });
+  return failed;
 }

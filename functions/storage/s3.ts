@@ -28,6 +28,7 @@ import {
   type ObjectStore,
   PreconditionFailedError,
   type PutOptions,
+  type PutResult,
 } from './types.ts';
 
 export { parseS3Url } from './s3-url.ts';
@@ -185,7 +186,7 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async put(key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<{ etag?: string }> {
+  async put(key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<PutResult> {
     try {
       return await this.conditional(key, options, async () => {
         const r = await this.client.send(
@@ -199,7 +200,7 @@ export class S3ObjectStore implements ObjectStore {
             ...this.sseParams(),
           }),
         );
-        return { etag: r.ETag };
+        return { etag: r.ETag, ...(r.VersionId ? { versionId: r.VersionId } : {}) };
       });
     } catch (err) {
       if (isPreconditionFailure(err)) throw new PreconditionFailedError(key);
@@ -211,7 +212,7 @@ export class S3ObjectStore implements ObjectStore {
     key: string,
     body: AsyncIterable<Uint8Array | string>,
     options: PutOptions = {},
-  ): Promise<{ etag?: string }> {
+  ): Promise<PutResult> {
     try {
       return await this.conditional(key, options, async () => {
         // lib-storage aborts the multipart upload when a part fails, so no partial object appears.
@@ -231,7 +232,7 @@ export class S3ObjectStore implements ObjectStore {
           leavePartsOnError: false,
         });
         const r = await upload.done();
-        return { etag: r.ETag };
+        return { etag: r.ETag, ...(r.VersionId ? { versionId: r.VersionId } : {}) };
       });
     } catch (err) {
       if (isPreconditionFailure(err)) throw new PreconditionFailedError(key);

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import type { FileWriter, OutputSink } from '../core/formats/types.ts';
 import { isOutputNameError, S3_MAX_KEY_BYTES } from '../core/output-names.ts';
 import { type Report, reasonOf } from '../core/report.ts';
-import type { ObjectStore } from './types.ts';
+import type { ObjectStore, PutResult } from './types.ts';
 
 const BATCH_BYTES = 256 * 1024;
 const MAX_QUEUED = 8;
@@ -60,6 +60,18 @@ export interface StoreSinkOptions {
    * and the reason); the export goes on without it. Without a report such failures reject.
    */
   report?: Report;
+  /**
+   * Called once per file the store accepted, with its key, size and what the store returned
+   * (the version id in a versioned bucket); not called for dropped files.
+   */
+  onFile?: (file: StoredFile) => void;
+}
+
+/** One file a StoreSink wrote: its path, key, size in bytes, and the store's answer to the write. */
+export interface StoredFile extends PutResult {
+  path: string;
+  key: string;
+  bytes: number;
 }
 
 /**
@@ -103,6 +115,11 @@ export class StoreSink implements OutputSink {
     return this.written.has(path);
   }
 
+  private stored(file: StoredFile): void {
+    this.files.push({ path: file.path, key: file.key, bytes: file.bytes });
+    this.options.onFile?.(file);
+  }
+
   open(path: string): FileWriter {
     this.written.add(path);
     const key = this.key(path);
@@ -111,12 +128,18 @@ export class StoreSink implements OutputSink {
     let pendingBytes = 0;
     let bytes = 0;
     let dropped = false;
-    const upload = this.store.putStream(key, channel).catch((err) => {
-      channel.fail(err);
-      if (!this.droppable(err)) throw err;
-      dropped = true;
-      this.drop(path, err);
-    });
+    let result: PutResult = {};
+    const upload = this.store.putStream(key, channel).then(
+      (r) => {
+        result = r ?? {};
+      },
+      (err) => {
+        channel.fail(err);
+        if (!this.droppable(err)) throw err;
+        dropped = true;
+        this.drop(path, err);
+      },
+    );
     upload.catch(() => {}); // surfaced by write()/close()
     const unlessDropped = (err: unknown) => {
       if (!dropped) throw err;
@@ -149,7 +172,7 @@ export class StoreSink implements OutputSink {
         if (!dropped) await flush().catch(unlessDropped);
         channel.end();
         await upload;
-        if (!dropped) this.files.push({ path, key, bytes });
+        if (!dropped) this.stored({ path, key, bytes, ...result });
       },
     };
   }
@@ -157,17 +180,19 @@ export class StoreSink implements OutputSink {
   async writeFile(path: string, content: string | Uint8Array): Promise<void> {
     this.written.add(path);
     const key = this.key(path);
+    let result: PutResult;
     try {
-      await this.store.put(key, content);
+      result = (await this.store.put(key, content)) ?? {};
     } catch (err) {
       if (!this.droppable(err)) throw err;
       this.drop(path, err);
       return;
     }
-    this.files.push({
+    this.stored({
       path,
       key,
       bytes: typeof content === 'string' ? Buffer.byteLength(content) : content.length,
+      ...result,
     });
   }
 
@@ -181,7 +206,7 @@ export class StoreSink implements OutputSink {
     try {
       if (local && this.store.putLocalFile) {
         await this.store.putLocalFile(key, local.path);
-        this.files.push({ path, key, bytes: local.size ?? (await stat(local.path)).size });
+        this.stored({ path, key, bytes: local.size ?? (await stat(local.path)).size });
         return;
       }
       let bytes = 0;
@@ -191,8 +216,8 @@ export class StoreSink implements OutputSink {
           yield c;
         }
       }
-      await this.store.putStream(key, counted());
-      this.files.push({ path, key, bytes });
+      const result = (await this.store.putStream(key, counted())) ?? {};
+      this.stored({ path, key, bytes, ...result });
     } catch (err) {
       if (!this.droppable(err)) throw err;
       this.drop(path, err);

@@ -18,6 +18,13 @@ export interface PutOptions {
   ifNoneMatch?: '*';
 }
 
+/** What a write made: the new object's ETag and, in a versioned bucket, its version id. */
+export interface PutResult {
+  etag?: string;
+  /** S3's `x-amz-version-id` when the bucket is versioned (absent otherwise, and for folders). */
+  versionId?: string;
+}
+
 export interface GetResult {
   body: AsyncIterable<Uint8Array>;
   etag?: string;
@@ -51,13 +58,9 @@ export interface ObjectStore {
   /** Metadata without the body; undefined when absent. */
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Writes a whole object; throws PreconditionFailedError when a condition fails. */
-  put(key: string, body: string | Uint8Array, options?: PutOptions): Promise<{ etag?: string }>;
+  put(key: string, body: string | Uint8Array, options?: PutOptions): Promise<PutResult>;
   /** Streams a large object (multipart on S3); never leaves a partial object visible. */
-  putStream(
-    key: string,
-    body: AsyncIterable<Uint8Array | string>,
-    options?: PutOptions,
-  ): Promise<{ etag?: string }>;
+  putStream(key: string, body: AsyncIterable<Uint8Array | string>, options?: PutOptions): Promise<PutResult>;
   delete(key: string): Promise<void>;
   /** Server-side copy when both keys live in the same store. */
   copy?(fromKey: string, toKey: string): Promise<void>;

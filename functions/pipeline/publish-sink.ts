@@ -1,0 +1,203 @@
+/**
+ * The OutputSink of one format's fixed folder `latest/<FORMAT>/`: it writes only files whose bytes
+ * changed since the previous manifest. A file is hashed (SHA-256) before it is stored: one that
+ * fits in `bufferBytes` (per-task labels, masks, XML, most copied images) is held in memory until
+ * it is complete, and when its size and hash equal the previous manifest's entry it is not written
+ * at all — the entry (with its version id) is carried over. A larger file (aggregate results,
+ * big media) is streamed to the store as it is produced (multipart on S3) and always written.
+ * Name limits and name-error skips are the wrapped StoreSink's (storage/sink.ts).
+ */
+import { createHash, type Hash } from 'node:crypto';
+import type { FileWriter, OutputSink } from '../core/formats/types.ts';
+import type { Report } from '../core/report.ts';
+import { type StoredFile, StoreSink } from '../storage/sink.ts';
+import type { ObjectStore } from '../storage/types.ts';
+import type { WrittenFile } from './hashing-sink.ts';
+
+/** Files held in memory to compare them before writing, per file (1 MiB by default). */
+export const DEFAULT_COMPARE_BYTES = 1024 * 1024;
+
+export interface PublishSinkOptions {
+  /** Where files that cannot be written under their name are reported (skipped, not failed). */
+  report?: Report;
+  /** Largest file hashed before it is written (compared with the previous manifest). */
+  bufferBytes?: number;
+}
+
+/** What a PublishSink did: files stored, files left as they were, bytes stored. */
+export interface PublishStats {
+  written: number;
+  unchanged: number;
+  bytesWritten: number;
+}
+
+export class PublishSink implements OutputSink {
+  /** Every file of this render's output, as the manifest lists it (written or carried over). */
+  private readonly entries = new Map<string, WrittenFile>();
+  /** Keys stored by this render (complete or not), for cleanup after a failure. */
+  readonly opened: string[] = [];
+  readonly stats: PublishStats = { written: 0, unchanged: 0, bytesWritten: 0 };
+  private readonly claimed = new Set<string>();
+  private readonly stored = new Map<string, StoredFile>();
+  private readonly inner: StoreSink;
+  private readonly bufferBytes: number;
+
+  /**
+   * @param prefix key prefix of the folder, ending in `/` (`…/latest/<FORMAT>/`)
+   * @param previous the previous manifest's files of this format by path (empty: write everything)
+   */
+  constructor(
+    store: ObjectStore,
+    private readonly prefix: string,
+    private readonly previous: ReadonlyMap<string, WrittenFile>,
+    options: PublishSinkOptions = {},
+  ) {
+    this.bufferBytes = options.bufferBytes ?? DEFAULT_COMPARE_BYTES;
+    this.inner = new StoreSink(store, prefix, {
+      report: options.report,
+      onFile: (f) => this.stored.set(f.path, f),
+    });
+  }
+
+  get maxPathBytes(): number {
+    return this.inner.maxPathBytes;
+  }
+
+  /** The format's files in the order they were finished. */
+  get files(): WrittenFile[] {
+    return [...this.entries.values()];
+  }
+
+  exists(path: string): boolean {
+    return this.claimed.has(path);
+  }
+
+  private claim(path: string): void {
+    this.claimed.add(path);
+    this.entries.delete(path);
+  }
+
+  /** Carries the previous entry over when the bytes are the same; true if it did. */
+  private reuse(path: string, bytes: number, sha256: string): boolean {
+    const prev = this.previous.get(path);
+    if (!prev || prev.bytes !== bytes || prev.sha256 !== sha256) return false;
+    this.entries.set(path, { ...prev, key: `${this.prefix}${path}` });
+    this.stats.unchanged++;
+    return true;
+  }
+
+  /** Records a file the inner sink stored (or forgets it when the sink dropped it for its name). */
+  private record(path: string, hash: Hash): void {
+    const s = this.stored.get(path);
+    this.stored.delete(path);
+    if (!s || !this.inner.exists(path)) {
+      this.claimed.delete(path);
+      return;
+    }
+    this.entries.set(path, {
+      path,
+      key: s.key,
+      bytes: s.bytes,
+      sha256: hash.digest('hex'),
+      ...(s.versionId ? { versionId: s.versionId } : {}),
+    });
+    this.stats.written++;
+    this.stats.bytesWritten += s.bytes;
+  }
+
+  private async putWhole(path: string, body: Buffer, hash: Hash): Promise<void> {
+    this.opened.push(`${this.prefix}${path}`);
+    await this.inner.writeFile(path, body);
+    this.record(path, hash);
+  }
+
+  open(path: string): FileWriter {
+    this.claim(path);
+    const hash = createHash('sha256');
+    let held: Buffer[] | undefined = [];
+    let heldBytes = 0;
+    let stream: FileWriter | undefined;
+    const startStream = async () => {
+      this.opened.push(`${this.prefix}${path}`);
+      stream = this.inner.open(path);
+      const first = held!;
+      held = undefined;
+      for (const c of first) await stream.write(c);
+    };
+    return {
+      write: async (chunk) => {
+        const buf =
+          typeof chunk === 'string'
+            ? Buffer.from(chunk)
+            : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        hash.update(buf);
+        if (held) {
+          held.push(buf);
+          heldBytes += buf.length;
+          if (heldBytes > this.bufferBytes) await startStream();
+          return;
+        }
+        await stream!.write(buf);
+      },
+      close: async () => {
+        if (held) {
+          const body = Buffer.concat(held);
+          held = undefined;
+          const digest = hash.copy().digest('hex');
+          if (this.reuse(path, body.length, digest)) return;
+          await this.putWhole(path, body, hash);
+          return;
+        }
+        await stream!.close();
+        this.record(path, hash);
+      },
+    };
+  }
+
+  async writeFile(path: string, content: string | Uint8Array): Promise<void> {
+    this.claim(path);
+    const body = Buffer.from(content);
+    const hash = createHash('sha256').update(body);
+    if (this.reuse(path, body.length, hash.copy().digest('hex'))) return;
+    await this.putWhole(path, body, hash);
+  }
+
+  /**
+   * Copies a media file: up to `bufferBytes` it is read and hashed first (an unchanged copy is not
+   * written); a larger one is streamed into the store while it is hashed.
+   */
+  async copyFrom(path: string, source: AsyncIterable<Uint8Array>): Promise<void> {
+    this.claim(path);
+    const hash = createHash('sha256');
+    const it = source[Symbol.asyncIterator]();
+    const held: Buffer[] = [];
+    let heldBytes = 0;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) {
+        const body = Buffer.concat(held);
+        if (this.reuse(path, body.length, hash.copy().digest('hex'))) return;
+        await this.putWhole(path, body, hash);
+        return;
+      }
+      const buf = Buffer.from(r.value);
+      hash.update(buf);
+      held.push(buf);
+      heldBytes += buf.length;
+      if (heldBytes > this.bufferBytes) break;
+    }
+    async function* rest() {
+      yield* held;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return;
+        const buf = Buffer.from(r.value);
+        hash.update(buf);
+        yield buf;
+      }
+    }
+    this.opened.push(`${this.prefix}${path}`);
+    await this.inner.copyFrom(path, rest());
+    this.record(path, hash);
+  }
+}
