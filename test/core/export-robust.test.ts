@@ -78,6 +78,42 @@ describe('runExport with a task a writer cannot convert', () => {
     );
   });
 
+  it('BRUSH_TO_COCO: a task failing half-way leaves no entry, no gap in ids and valid JSON', async () => {
+    const schema = parseLabelConfig(
+      '<View><Image name="image" value="$image"/><RectangleLabels name="box" toName="image"><Label value="Car"/></RectangleLabels></View>',
+    );
+    const rect = {
+      from_name: 'box',
+      to_name: 'image',
+      type: 'rectanglelabels',
+      original_width: 100,
+      original_height: 50,
+      value: { x: 10, y: 10, width: 20, height: 20, rectanglelabels: ['Car'] },
+    };
+    const boxTask = (id: number, completedBy: JsonValue): JsonObject => ({
+      id,
+      data: { image: `/x/${id}.png` },
+      annotations: [{ id, completed_by: completedBy, result: [rect], created_at: '2025-01-01T00:00:00Z' }],
+    });
+    const sink = new MemorySink();
+    const report = new Report();
+    // Task 1's annotator (an e-mail nested 20,000 levels deep) overflows the serializer mid-item.
+    await runExport({
+      source: source([boxTask(1, { email: deepValue(20_000) }), boxTask(2, { email: 'b@x' })]),
+      schema,
+      targets: [{ format: 'BRUSH_TO_COCO', sink }],
+      options: parseExportOptions({}),
+      report,
+    });
+    const coco = JSON.parse(sink.text('result_coco.json'));
+    expect(coco.annotations.map((a: { id: number; image_id: number }) => [a.id, a.image_id])).toEqual([
+      [0, 1],
+    ]);
+    expect(report.skipped.map((s) => s.reason)).toEqual([
+      'BRUSH_TO_COCO: the task could not be converted and is left out: Maximum call stack size exceeded',
+    ]);
+  });
+
   it('an output failure still fails the run', async () => {
     const sink = new MemorySink();
     sink.open = () => ({

@@ -250,6 +250,9 @@ export function brushCocoWriter(ctx: ExportContext): FormatWriter {
     let width: JsonValue = null;
     let height: JsonValue = null;
     const annotator = annotatorOf(item.completedBy, 'unknown', false);
+    // Annotation ids are taken from a local counter and committed with the text, so an item that
+    // throws half-way (runExport reports it) leaves neither entries nor a gap in the ids behind.
+    let nextId = nextAnnotationId;
     let text = '';
     for (const [fromName, values] of item.output) {
       for (let i = 0; i < values.length; i++) {
@@ -295,8 +298,9 @@ export function brushCocoWriter(ctx: ExportContext): FormatWriter {
           }
           if (!result || 'error' in result) continue;
           for (const g of result.geometries) {
+            const id = nextId++;
             const entry: JsonObject = {
-              id: nextAnnotationId++,
+              id,
               image_id: imageId,
               category_id: categoryId,
               segmentation: g.segmentation,
@@ -305,7 +309,7 @@ export function brushCocoWriter(ctx: ExportContext): FormatWriter {
               iscrowd: 0,
               annotator,
             };
-            text += `${nextAnnotationId > 1 ? ',' : ''}\n    ${indented(stringify(entry, PY_JSON_PRETTY), '    ')}`;
+            text += `${id > 0 ? ',' : ''}\n    ${indented(stringify(entry, PY_JSON_PRETTY), '    ')}`;
           }
         }
       }
@@ -317,6 +321,7 @@ export function brushCocoWriter(ctx: ExportContext): FormatWriter {
       });
       return;
     }
+    nextAnnotationId = nextId;
     await annotations.write(text);
     if (width === null || height === null) {
       ctx.report.warn({
