@@ -36,6 +36,13 @@ export class JsonDepthError extends Error {
   }
 }
 
+/** Occurrences of `ch` in `s`, counting stops at `limit`. */
+function countUpTo(s: string, ch: string, limit: number): number {
+  let count = 0;
+  for (let i = s.indexOf(ch); i >= 0 && count < limit; i = s.indexOf(ch, i + 1)) count++;
+  return count;
+}
+
 /**
  * Whether a JSON text nests objects/arrays deeper than `maxDepth` (brackets inside strings do not
  * count). A linear scan without allocation, meant to run before a parser that would accept the
@@ -44,6 +51,8 @@ export class JsonDepthError extends Error {
 export function exceedsDepth(s: string, maxDepth: number): boolean {
   const n = s.length;
   if (n <= maxDepth) return false; // maxDepth + 1 levels need that many opening brackets
+  // Fast path (typical tasks have a few hundred brackets): count them with native searches.
+  if (countUpTo(s, '[', maxDepth + 1) + countUpTo(s, '{', maxDepth + 1) <= maxDepth) return false;
   let depth = 0;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
