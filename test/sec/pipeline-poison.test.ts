@@ -87,6 +87,23 @@ describe('sec-03: a deeply nested object in the pipeline', () => {
     expect(stateTaskIds()).toEqual(['5', '6', '7']);
   });
 
+  it('a task nested exactly 1,000 levels deep is ingested and rendered in every format', async () => {
+    // task (1) → data (2) → d: 998 arrays (3 … 1000).
+    const atLimit = `{"text":"edge","d":${'['.repeat(998)}${']'.repeat(998)}}`;
+    s3.put('src', 'ls/4.json', taskObj(4, atLimit));
+    expect((await ingest(sqsEvent(s3Message('src', 'ls/4.json')))).batchItemFailures).toEqual([]);
+    expect(skipped()).toEqual([]);
+    expect((await render(sqsEvent(s3Message('out', paths.dirty)))).batchItemFailures).toEqual([]);
+    const m = manifest();
+    expect(jsonIds(m)).toEqual([4]);
+    expect(m.formats.map((f) => [f.format, f.status])).toEqual([
+      ['JSON', 'completed'],
+      ['JSON_MIN', 'completed'],
+      ['CSV', 'completed'],
+    ]);
+    expect(m.report.skipped).toEqual([]);
+  });
+
   it('an observation whose merge throws is reported in skipped.json; the other tasks are committed', async () => {
     // Defence in depth: a body no parser produced (the depth limit stops it at parse time), whose
     // state line overflows the serializer. Its task stays as it was, the batch-mate is committed.
