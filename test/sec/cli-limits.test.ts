@@ -5,7 +5,7 @@
  * test/core/json/limits.test.ts.)
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +51,21 @@ describe('sec-03: a task nested 10,000 levels deep (CLI)', () => {
       }
     });
   }
+
+  it('a folder of storage objects: the deep object reported by its file name, the other exported', () => {
+    const dir = tmp();
+    const tasks = readFileSync(DEEP, 'utf8').slice(1, -1).split(',\n');
+    mkdirSync(join(dir, 'in'));
+    writeFileSync(join(dir, 'in', '1'), tasks[0]);
+    writeFileSync(join(dir, 'in', '2'), tasks[1]);
+    const out = join(dir, 'o');
+    const r = cli('convert', '-q', '-i', join(dir, 'in'), '-c', DEEP_CONFIG, '-o', out, '-f', 'JSON_MIN');
+    expect(r.status).toBe(0);
+    expect(reportOf(out).skipped).toEqual([{ source: '1', reason: 'nested deeper than 1000 levels' }]);
+    expect(
+      JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')).map((t: { id: number }) => t.id),
+    ).toEqual([2]);
+  });
 
   it('JSON from JSON Lines (the serializer path of the case): exit 0, the deep line reported', () => {
     const dir = tmp();
