@@ -1,14 +1,20 @@
 /**
  * HTTP API Lambda (API Gateway HTTP API, payload v2) shaped like Label Studio's export API
- * (docs/ls-storage-export-api.md §3): snapshots are created, listed, inspected, deleted, converted
- * and downloaded (a 302 to a short-lived presigned URL). This file only routes and speaks HTTP;
- * what each route does is pipeline/exports-api.ts. Errors are mapped once, here: an HttpError
+ * (docs/label-studio-storage-and-api.md, "Export API"): snapshots are created, listed, inspected,
+ * deleted, converted and downloaded; the published export (`latest/`) is downloaded per format
+ * through Label Studio's synchronous `GET /export` and our `GET /exports/latest/download`; `GET
+ * /api/version` answers as Label Studio does. Downloads are a 302 to a short-lived presigned URL.
+ * This file only routes and speaks HTTP; what each route does is pipeline/exports-api.ts and
+ * pipeline/latest-api.ts. A wrong method on a known path is 405 with `Allow`. Errors are mapped
+ * once, here: an HttpError
  * (pipeline/api-errors.ts) becomes Label Studio's error body
  * `{id, status_code, detail, exc_info: null, validation_errors?}`; anything else is logged and
- * answered `500 A server error occurred.` without details. Authentication is the API Gateway's job.
+ * answered `500 A server error occurred.` without details. Authentication is the API Gateway's job
+ * (IAM, or the token authorizer handlers/token-authorizer.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import pkg from '../../package.json' with { type: 'json' };
 import { BadRequest, HttpError, MethodNotAllowed, NotFound } from '../pipeline/api-errors.ts';
 import {
   convertExport,
@@ -19,7 +25,14 @@ import {
   getExport,
   listExports,
   parseExportPk,
+  versionInfo,
 } from '../pipeline/exports-api.ts';
+import {
+  type DownloadTarget,
+  latestDownloadTarget,
+  latestQuery,
+  syncExportQuery,
+} from '../pipeline/latest-api.ts';
 import { defaultRuntime, type Runtime, type RuntimeProvider } from './env.ts';
 
 type Result = APIGatewayProxyStructuredResultV2;
@@ -63,6 +76,14 @@ function parseBody(event: APIGatewayProxyEventV2): unknown {
   return value;
 }
 
+/** A 302 to a presigned URL of the target; the body names it too (for clients not following). */
+async function redirect(rt: Runtime, target: DownloadTarget): Promise<Result> {
+  const url = await rt.presign(target.bucket, target.key, target.filename, target.versionId);
+  return json(302, { url, filename: target.filename }, { location: url, 'cache-control': 'no-store' });
+}
+
+const query = (e: APIGatewayProxyEventV2) => e.queryStringParameters ?? {};
+
 type Route = {
   method: string;
   pattern: RegExp;
@@ -73,6 +94,19 @@ const PROJECT = String.raw`\/api\/projects\/([^/]+)`;
 const path = (rest: string) => new RegExp(`${PROJECT}${rest}\\/?$`);
 
 const ROUTES: Route[] = [
+  {
+    method: 'GET',
+    pattern: /^\/api\/version\/?$/,
+    run: async () => json(200, versionInfo(pkg.version)),
+  },
+  {
+    method: 'GET',
+    pattern: path(String.raw`\/export`),
+    run: async (rt, m, e) => {
+      const q = syncExportQuery(query(e));
+      return redirect(rt, await latestDownloadTarget(rt.ctx, m[1], q.exportType, q.path));
+    },
+  },
   {
     method: 'GET',
     pattern: path(String.raw`\/export\/formats`),
@@ -102,14 +136,20 @@ const ROUTES: Route[] = [
     },
   },
   {
+    // Before the snapshot download below: `latest` is not an export id.
+    method: 'GET',
+    pattern: path(String.raw`\/exports\/latest\/download`),
+    run: async (rt, m, e) => {
+      const q = latestQuery(query(e));
+      return redirect(rt, await latestDownloadTarget(rt.ctx, m[1], q.exportType, q.path));
+    },
+  },
+  {
     method: 'GET',
     pattern: path(String.raw`\/exports\/([^/]+)\/download`),
     run: async (rt, m, e) => {
-      const q = e.queryStringParameters ?? {};
-      const type = q.exportType ?? q.export_type;
-      const target = await downloadTarget(rt.ctx, m[1], parseExportPk(m[2]), type || undefined);
-      const url = await rt.presign(target.bucket, target.key, target.filename);
-      return json(302, { url, filename: target.filename }, { location: url, 'cache-control': 'no-store' });
+      const type = latestQuery(query(e)).exportType;
+      return redirect(rt, await downloadTarget(rt.ctx, m[1], parseExportPk(m[2]), type));
     },
   },
   {
@@ -130,11 +170,7 @@ function match(method: string, path: string): { route: Route; m: RegExpExecArray
   });
   if (matching.length === 0) throw new NotFound();
   const hit = matching.find((x) => x.route.method === method);
-  if (!hit)
-    throw new MethodNotAllowed(
-      method,
-      matching.map((x) => x.route.method),
-    );
+  if (!hit) throw new MethodNotAllowed(method, [...new Set(matching.map((x) => x.route.method))]);
   return hit;
 }
 

@@ -50,8 +50,8 @@ export function parseEnv(env: NodeJS.ProcessEnv): Env {
 export interface Runtime {
   ctx: PipelineContext;
   client: S3Client;
-  /** A short-lived GET URL for a download. */
-  presign(bucket: string, key: string, filename: string): Promise<string>;
+  /** A short-lived GET URL for a download (of one S3 version of the key, when given). */
+  presign(bucket: string, key: string, filename: string, versionId?: string): Promise<string>;
 }
 
 export interface RuntimeOptions {
@@ -96,12 +96,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   return {
     ctx,
     client: options.client,
-    presign: (bucket, key, filename) =>
+    presign: (bucket, key, filename, versionId) =>
       getSignedUrl(
         options.client,
         new GetObjectCommand({
           Bucket: bucket,
           Key: key,
+          ...(versionId ? { VersionId: versionId } : {}),
           ResponseContentDisposition: `attachment; filename="${filename.replace(/["\\]/g, '_')}"`,
         }),
         { expiresIn: options.downloadTtlSeconds ?? 300 },

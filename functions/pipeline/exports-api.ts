@@ -243,3 +243,22 @@ export async function downloadTarget(
   }
   return { bucket, ...cf.download };
 }
+
+/**
+ * `GET /api/version`: Label Studio's version body, naming this service. `edition` is `Community`
+ * on purpose: the SDK's `projects.exports.as_file`/`as_json`/`as_pandas` read it and then take the
+ * one-call synchronous export (served at once from `latest/`); with `Enterprise` they create a
+ * snapshot, poll only its status and download a conversion that may not be finished yet.
+ */
+export function versionInfo(release: string) {
+  return {
+    release,
+    edition: 'Community' as const,
+    backend: { name: 'ls-export', release },
+    lsf: {},
+    'label-studio-os-package': { version: release },
+    'label-studio-os-backend': {},
+    'label-studio-frontend': {},
+    'label-studio-converter': { name: 'ls-export', version: release },
+  };
+}
