@@ -71,18 +71,21 @@ describe('render handler', () => {
     expect(s3.mock).toHaveReceivedCommand(AbortMultipartUploadCommand);
     expect(s3.mock.commandCalls(UploadPartCommand).length).toBeGreaterThanOrEqual(2);
     expect(manifest()).toEqual(before);
+    // The aborted upload never replaced the object under the fixed key.
+    expect(before.formats[0].files![0].key).toBe(`${paths.latest}JSON/result.json`);
     expect(s3.text(OUT, before.formats[0].files![0].key)).toBe(beforeJson);
-    // Nothing of the failed render is visible, and the lock is free for the retry.
-    expect(
-      s3
-        .keys(OUT, paths.latest)
-        .filter((k) => !k.startsWith(before.prefix) && !k.endsWith('latest/manifest.json')),
-    ).toEqual([]);
+    // No key beyond the published ones appeared; the lock is free for the retry, and the in-flight
+    // record tells the retry that the keys may no longer match the manifest.
+    const published = before.formats.flatMap((f) => (f.files ?? []).map((x) => x.key));
+    expect(s3.keys(OUT, paths.latest)).toEqual([...published, paths.latestManifest].sort());
     expect(s3.text(OUT, paths.lock)).toBeUndefined();
-    // SQS redelivers: this time it works.
+    expect(s3.text(OUT, paths.renderInflight)).toBeDefined();
+    // SQS redelivers: this time it works, rewriting every file.
     expect((await render(sqsEvent(msg))).batchItemFailures).toEqual([]);
     expect(manifest()!.counts.tasks).toBe(1701);
     expect(manifest()!.previous).toBe(before.id);
+    expect(manifest()!.changes).toMatchObject({ unchanged: 0, written: published.length, deleted: 0 });
+    expect(s3.text(OUT, paths.renderInflight)).toBeUndefined();
   });
 
   it('reschedules instead of failing when another render holds the lock', async () => {
