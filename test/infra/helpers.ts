@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { FunctionName, LsExport } from '../../infra/constructs/ls-export.ts';
 import { LsExportStack, type LsExportStackProps } from '../../infra/ls-export-stack.ts';
 
 const root = new URL('../../', import.meta.url);
@@ -31,6 +32,8 @@ export function makeApp(context: Record<string, unknown> = {}): App {
 export interface Synth {
   readonly app: App;
   readonly stack: LsExportStack;
+  /** The stack's `LsExport` construct. */
+  readonly ls: LsExport;
   readonly template: Template;
   readonly json: { Resources: Record<string, Resource> };
 }
@@ -51,7 +54,38 @@ export function synth(
   const stack = new LsExportStack(app, 'LsExportTest', { config: exampleConfig(), ...props });
   if (opts.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   const template = Template.fromStack(stack);
-  return { app, stack, template, json: template.toJSON() as Synth['json'] };
+  return { app, stack, ls: stack.lsExport, template, json: template.toJSON() as Synth['json'] };
+}
+
+export const EXPORT = 'acme-ls-export';
+export const SOURCE = 'acme-labelstudio-target';
+export const KMS_KEY = 'arn:aws:kms:eu-central-1:111122223333:key/0a1b2c3d-1111-2222-3333-444455556666';
+
+/** The props most construct tests synthesize with (non-default schedule, retention, KMS, e-mail). */
+export const FULL_PROPS: Partial<LsExportStackProps> = {
+  nightlyCron: '30 3 * * ? *',
+  nightlyTimeZone: 'Europe/Berlin',
+  snapshotRetentionDays: 45,
+  sourceKmsKeyArns: [KMS_KEY],
+  alarmEmail: 'ops@example.com',
+};
+
+/** `arn:<AWS::Partition>:s3:::<bucket/key>`, the flattened form of an S3 ARN. */
+export const s3Arn = (key: string): string => `arn:<AWS::Partition>:s3:::${key}`;
+
+/** Logical ids of a pipeline function and of its role. */
+export function fnId(s: Synth, name: FunctionName): string {
+  return logicalId(s, s.ls.functions[name].fn);
+}
+export function roleId(s: Synth, name: FunctionName): string {
+  return logicalId(s, s.ls.functions[name].role);
+}
+
+/** The resources (object ARNs, flattened) a role may call `s3:GetObject` on. */
+export function readableObjects(s: Synth, name: FunctionName): string[] {
+  return roleStatements(s, roleId(s, name))
+    .filter((st) => asArray(st.Action).includes('s3:GetObject'))
+    .flatMap((st) => asArray(st.Resource).map(flat));
 }
 
 /** The template's resources of one type, by logical id. */

@@ -1,43 +1,43 @@
 /**
- * The synthesized template, read resource by resource: every invariant of issue 5.
+ * The whole stack: functions, least-privilege IAM across the constructs, media confinement, stable logical ids.
  */
-import { Match } from 'aws-cdk-lib/assertions';
+import { type CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { FunctionName } from '../../infra/ls-export-stack.ts';
+import { LsExport } from '../../infra/index.ts';
+import { type FunctionName, LsExportStack, type LsExportStackProps } from '../../infra/ls-export-stack.ts';
 import {
   asArray,
-  CDK_JSON,
-  type Cfn,
-  definition,
+  EXPORT,
   exampleConfig,
+  FULL_PROPS,
   flat,
+  fnId as fnIdOf,
+  KMS_KEY,
   logicalId,
+  makeApp,
   ofType,
   type Resource,
+  readableObjects,
+  roleId as roleIdOf,
   roleStatements,
+  SOURCE,
   type Statement,
   type Synth,
+  s3Arn,
   synth,
 } from './helpers.ts';
 
 const FUNCTIONS: FunctionName[] = ['ingest', 'render', 'snapshot', 'rebuildBatch', 'rebuildMerge', 'api'];
-const EXPORT = 'acme-ls-export';
-const SOURCE = 'acme-labelstudio-target';
-const KMS_KEY = 'arn:aws:kms:eu-central-1:111122223333:key/0a1b2c3d-1111-2222-3333-444455556666';
 
 let s: Synth;
 beforeAll(() => {
-  s = synth({
-    nightlyCron: '30 3 * * ? *',
-    nightlyTimeZone: 'Europe/Berlin',
-    snapshotRetentionDays: 45,
-    sourceKmsKeyArns: [KMS_KEY],
-    alarmEmail: 'ops@example.com',
-  });
+  s = synth(FULL_PROPS);
 });
 
-const fnId = (name: FunctionName) => logicalId(s, s.stack.functions[name].fn);
-const roleId = (name: FunctionName) => logicalId(s, s.stack.functions[name].role);
+const fnId = (name: FunctionName) => fnIdOf(s, name);
+const roleId = (name: FunctionName) => roleIdOf(s, name);
 const resource = (id: string): Resource => s.json.Resources[id];
 
 describe('functions', () => {
@@ -53,7 +53,7 @@ describe('functions', () => {
       expect(p.Architectures).toEqual(['arm64']);
       expect(p.Handler).toBe('index.handler');
       expect(p.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' });
-      expect(p.LoggingConfig.LogGroup).toEqual({ Ref: logicalId(s, s.stack.functions[name].logGroup) });
+      expect(p.LoggingConfig.LogGroup).toEqual({ Ref: logicalId(s, s.ls.functions[name].logGroup) });
       expect(p.Environment.Variables).toMatchObject({
         NODE_OPTIONS: '--enable-source-maps',
         LS_EXPORT_CONFIG_S3: `s3://${EXPORT}/_ls-export/config.json`,
@@ -81,296 +81,9 @@ describe('functions', () => {
       );
       expect(logs).toHaveLength(1);
       expect(logs[0].Resource).toEqual({
-        'Fn::GetAtt': [logicalId(s, s.stack.functions[name].logGroup), 'Arn'],
+        'Fn::GetAtt': [logicalId(s, s.ls.functions[name].logGroup), 'Arn'],
       });
     }
-  });
-
-  it('wait for the deployed config object', () => {
-    const cfg = ofType(s, 'Custom::AWS');
-    expect(cfg).toHaveLength(1);
-    const [cfgId, cfgRes] = cfg[0];
-    for (const name of FUNCTIONS) expect(resource(fnId(name)).DependsOn).toContain(cfgId);
-    const create = JSON.parse(flat(cfgRes.Properties.Create));
-    expect(create).toMatchObject({ service: 'S3', action: 'putObject' });
-    expect(create.parameters.Key).toBe('_ls-export/config.json');
-    expect(JSON.parse(create.parameters.Body).projects.map((p: { id: string }) => p.id)).toEqual([
-      'news-ner',
-      'street-scenes',
-    ]);
-  });
-});
-
-describe('queues and event sources', () => {
-  const esms = () =>
-    ofType(s, 'AWS::Lambda::EventSourceMapping').map(([, r]) => {
-      const queue = resource(r.Properties.EventSourceArn['Fn::GetAtt'][0]);
-      const fn = resource(r.Properties.FunctionName.Ref);
-      return {
-        esm: r.Properties,
-        queue: queue.Properties,
-        fn: fn.Properties,
-        fnRef: r.Properties.FunctionName.Ref,
-      };
-    });
-
-  it('each consumer: visibility timeout ≥ 6 × function timeout + batching window (synthesized values)', () => {
-    const all = esms();
-    expect(all.map((e) => e.fnRef).sort()).toEqual([fnId('ingest'), fnId('render'), fnId('snapshot')].sort());
-    for (const { esm, queue, fn } of all) {
-      const window = esm.MaximumBatchingWindowInSeconds ?? 0;
-      expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Timeout + window);
-    }
-  });
-
-  it('partial batch failures, batch size, batching window and maximum concurrency are set', () => {
-    for (const { esm } of esms()) {
-      expect(esm.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
-      expect(esm.BatchSize).toBeGreaterThanOrEqual(1);
-      expect(esm.ScalingConfig.MaximumConcurrency).toBeGreaterThanOrEqual(2);
-      expect(esm.ScalingConfig.MaximumConcurrency).toBeLessThanOrEqual(1000);
-    }
-    const ingest = esms().find((e) => e.fnRef === fnId('ingest'))!;
-    expect(ingest.esm).toMatchObject({
-      BatchSize: 100,
-      MaximumBatchingWindowInSeconds: 10,
-      ScalingConfig: { MaximumConcurrency: 5 },
-    });
-    const render = esms().find((e) => e.fnRef === fnId('render'))!;
-    expect(render.esm.ScalingConfig.MaximumConcurrency).toBe(2);
-  });
-
-  it('every consumer queue has a DLQ with maxReceiveCount ≥ 5', () => {
-    for (const { queue } of esms()) {
-      expect(queue.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(5);
-      const dlq = resource(queue.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]);
-      expect(dlq.Type).toBe('AWS::SQS::Queue');
-      expect(dlq.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
-      expect(dlq.Properties.MessageRetentionPeriod).toBeGreaterThan(queue.MessageRetentionPeriod);
-    }
-  });
-
-  it('the render queue debounces with a delivery delay', () => {
-    expect(resource(logicalId(s, s.stack.queues.render)).Properties.DelaySeconds).toBe(60);
-    expect(resource(logicalId(s, s.stack.queues.ingest)).Properties.DelaySeconds).toBeUndefined();
-  });
-
-  it('every queue is encrypted and refuses non-TLS access', () => {
-    const queues = ofType(s, 'AWS::SQS::Queue');
-    expect(queues).toHaveLength(7);
-    for (const [id, q] of queues) {
-      expect(q.Properties.SqsManagedSseEnabled).toBe(true);
-      const policy = ofType(s, 'AWS::SQS::QueuePolicy').find(([, p]) =>
-        asArray(p.Properties.Queues).some((r: unknown) => flat(r) === `<${id}>`),
-      );
-      expect(policy, `queue policy of ${id}`).toBeDefined();
-      expect(policy![1].Properties.PolicyDocument.Statement).toContainEqual(
-        expect.objectContaining({
-          Effect: 'Deny',
-          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-        }),
-      );
-    }
-  });
-});
-
-describe('S3 notifications', () => {
-  it('watched prefixes notify the ingest queue of created and removed objects', () => {
-    const ingestQueue = logicalId(s, s.stack.queues.ingest);
-    const notif = ofType(s, 'Custom::S3BucketNotifications').find(
-      ([, r]) => flat(r.Properties.BucketName) === SOURCE,
-    );
-    expect(notif).toBeDefined();
-    expect(notif![1].Properties.Managed).toBe(false); // imported bucket: existing notifications are kept
-    const configs = notif![1].Properties.NotificationConfiguration.QueueConfigurations;
-    for (const prefix of ['ls/news-ner/', 'ls/street-scenes/']) {
-      for (const event of ['s3:ObjectCreated:*', 's3:ObjectRemoved:*']) {
-        expect(configs).toContainEqual({
-          Events: [event],
-          Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: prefix }] } },
-          QueueArn: { 'Fn::GetAtt': [ingestQueue, 'Arn'] },
-        });
-      }
-    }
-    expect(configs).toHaveLength(4);
-    // Only S3 events of that bucket may be sent to the queue.
-    const [, policy] = ofType(s, 'AWS::SQS::QueuePolicy').find(([, p]) =>
-      asArray(p.Properties.Queues).some((q: unknown) => flat(q) === `<${ingestQueue}>`),
-    )!;
-    const allow = (policy.Properties.PolicyDocument.Statement as Statement[]).filter(
-      (st) => st.Effect === 'Allow',
-    );
-    expect(allow).toHaveLength(1);
-    expect(allow[0]).toMatchObject({ Principal: { Service: 's3.amazonaws.com' } });
-    expect(flat(allow[0].Condition!.ArnLike['aws:SourceArn'])).toBe(`arn:<AWS::Partition>:s3:::${SOURCE}`);
-  });
-
-  it('the export bucket notifies render of dirty markers and snapshot of export requests', () => {
-    const notif = ofType(s, 'Custom::S3BucketNotifications').find(
-      ([, r]) => flat(r.Properties.BucketName) === `<${logicalId(s, s.stack.exportBucket)}>`,
-    );
-    const configs = notif![1].Properties.NotificationConfiguration.QueueConfigurations;
-    const render = { 'Fn::GetAtt': [logicalId(s, s.stack.queues.render), 'Arn'] };
-    const snapshot = { 'Fn::GetAtt': [logicalId(s, s.stack.queues.snapshot), 'Arn'] };
-    for (const id of ['news-ner', 'street-scenes']) {
-      expect(configs).toContainEqual({
-        Events: ['s3:ObjectCreated:*'],
-        Filter: {
-          Key: {
-            FilterRules: [
-              { Name: 'suffix', Value: '_state/dirty' },
-              { Name: 'prefix', Value: `exports/${id}/_state/` },
-            ],
-          },
-        },
-        QueueArn: render,
-      });
-      expect(configs).toContainEqual({
-        Events: ['s3:ObjectCreated:*'],
-        Filter: {
-          Key: {
-            FilterRules: [
-              { Name: 'suffix', Value: '.json' },
-              { Name: 'prefix', Value: `exports/${id}/_exports/requests/` },
-            ],
-          },
-        },
-        QueueArn: snapshot,
-      });
-    }
-  });
-
-  it('overlapping watched prefixes in one bucket collapse into one notification', () => {
-    const config = exampleConfig();
-    config.projects[1].source.prefix = 'ls/news-ner/images';
-    const t = synth({ config });
-    const notif = ofType(t, 'Custom::S3BucketNotifications').find(
-      ([, r]) => flat(r.Properties.BucketName) === SOURCE,
-    );
-    const prefixes = notif![1].Properties.NotificationConfiguration.QueueConfigurations.map(
-      (c: Cfn) => c.Filter.Key.FilterRules[0].Value,
-    );
-    expect([...new Set(prefixes)]).toEqual(['ls/news-ner/']);
-  });
-});
-
-describe('nightly schedule', () => {
-  it('uses EventBridge Scheduler with the configured cron and time zone, no flexible window', () => {
-    s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'cron(30 3 * * ? *)',
-      ScheduleExpressionTimezone: 'Europe/Berlin',
-      FlexibleTimeWindow: { Mode: 'OFF' },
-      State: 'ENABLED',
-      Target: {
-        Arn: { 'Fn::GetAtt': [fnId('snapshot'), 'Arn'] },
-        Input: JSON.stringify({ kind: 'nightly' }),
-        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 7200 },
-        DeadLetterConfig: { Arn: Match.anyValue() },
-      },
-    });
-  });
-
-  it('defaults to 02:15 UTC', () => {
-    synth().template.hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'cron(15 2 * * ? *)',
-      ScheduleExpressionTimezone: 'UTC',
-    });
-  });
-
-  it('its role can invoke exactly the snapshot function and write to its DLQ', () => {
-    const [[schedId, sched]] = ofType(s, 'AWS::Scheduler::Schedule');
-    expect(schedId).toBeDefined();
-    const role = sched.Properties.Target.RoleArn['Fn::GetAtt'][0];
-    const statements = roleStatements(s, role);
-    expect(statements.map((st) => [st.Action, flat(st.Resource)])).toEqual([
-      ['lambda:InvokeFunction', `<${fnId('snapshot')}.Arn>`],
-      ['sqs:SendMessage', flat(sched.Properties.Target.DeadLetterConfig.Arn)],
-    ]);
-  });
-});
-
-describe('rebuild state machines', () => {
-  const sm = (projectId: string) => logicalId(s, s.stack.stateMachines.get(projectId)!);
-
-  it('one per project: Distributed Map over the S3 listing with batching, bounded concurrency, tolerated failures and ResultWriterV2, then the merge', () => {
-    expect(CDK_JSON.context['@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2']).toBe(true);
-    for (const [projectId, prefix] of [
-      ['news-ner', 'ls/news-ner/'],
-      ['street-scenes', 'ls/street-scenes/'],
-    ]) {
-      const def = definition(s, sm(projectId));
-      const map = def.States[def.StartAt];
-      expect(map.Type).toBe('Map');
-      expect(map.ItemReader).toEqual({
-        Resource: 'arn:<AWS::Partition>:states:::s3:listObjectsV2',
-        Parameters: { Bucket: SOURCE, Prefix: prefix },
-      });
-      expect(map.ItemBatcher).toEqual({
-        MaxItemsPerBatch: 200,
-        MaxInputBytesPerBatch: 204800,
-        BatchInput: { projectId, 'runId.$': '$$.Execution.Name' },
-      });
-      expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
-      expect(map.MaxConcurrency).toBe(20);
-      expect(map.ToleratedFailurePercentage).toBe(5);
-      expect(map.ResultWriter).toEqual({
-        Resource: 'arn:<AWS::Partition>:states:::s3:putObject',
-        Parameters: {
-          Bucket: `<${logicalId(s, s.stack.exportBucket)}>`,
-          Prefix: `exports/${projectId}/_state/rebuild-results/`,
-        },
-      });
-      const child = map.ItemProcessor.States[map.ItemProcessor.StartAt];
-      expect(child.Resource).toBe(`<${fnId('rebuildBatch')}.Arn>`);
-      expect(child.Retry.flatMap((r: { ErrorEquals: string[] }) => r.ErrorEquals)).toContain(
-        'Lambda.TooManyRequestsException',
-      );
-      const merge = def.States[map.Next];
-      expect(merge.Resource).toBe(`<${fnId('rebuildMerge')}.Arn>`);
-      // The same run id as the batches, and the map's ResultWriter details.
-      expect(merge.Parameters).toEqual({ projectId, 'runId.$': '$$.Execution.Name', 'mapResult.$': '$' });
-      expect(map.ResultSelector).toEqual({ 'resultWriterDetails.$': '$.ResultWriterDetails' });
-      expect(merge.End).toBe(true);
-    }
-  });
-
-  it('ResultWriter is silently dropped without the feature flag (why cdk.json sets it)', () => {
-    const t = synth({}, { context: { '@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2': false } });
-    const def = definition(t, logicalId(t, t.stack.stateMachines.get('news-ner')!));
-    expect(def.States[def.StartAt].ResultWriter).toBeUndefined();
-  });
-
-  it('log everything, trace with X-Ray, and time out', () => {
-    for (const id of ['news-ner', 'street-scenes']) {
-      const p = resource(sm(id)).Properties;
-      expect(p.LoggingConfiguration.Level).toBe('ALL');
-      expect(p.TracingConfiguration).toEqual({ Enabled: true });
-      expect(definition(s, sm(id)).TimeoutSeconds).toBe(12 * 3600);
-    }
-  });
-
-  it('their roles are scoped to the project: listing of its prefix, results under its prefix, its child executions', () => {
-    const p = resource(sm('news-ner')).Properties;
-    const role = p.RoleArn['Fn::GetAtt'][0];
-    const st = roleStatements(s, role);
-    const bySid = Object.fromEntries(st.map((x) => [x.Sid, x]));
-    expect(bySid.ListSource.Resource).toSatisfy(
-      (r: unknown) => flat(r) === `arn:<AWS::Partition>:s3:::${SOURCE}`,
-    );
-    expect(bySid.ListSource.Condition).toEqual({ StringLike: { 's3:prefix': ['ls/news-ner/*'] } });
-    expect(asArray(bySid.WriteMapResults.Resource).map(flat)).toEqual([
-      `arn:<AWS::Partition>:s3:::${EXPORT}/exports/news-ner/_state/rebuild-results/*`,
-    ]);
-    expect(asArray(bySid.InvokeRebuildFunctions.Resource).map(flat)).toEqual([
-      `<${fnId('rebuildBatch')}.Arn>`,
-      `<${fnId('rebuildMerge')}.Arn>`,
-    ]);
-    expect(flat(bySid.StartChildExecutions.Resource)).toBe(
-      'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:LsExportTest-rebuild-news-ner',
-    );
-    expect(p.StateMachineName).toBe('LsExportTest-rebuild-news-ner');
-    // The logging/tracing statement is the one documented Resource "*" (see the IAM test below).
-    expect(bySid.LogDeliveryAndTracing.Resource).toBe('*');
   });
 });
 
@@ -484,7 +197,7 @@ describe('IAM: least privilege', () => {
       expect(kms(name)).toHaveLength(0);
     // No key given: no KMS statement at all.
     const plain = synth();
-    const ingestRole = logicalId(plain, plain.stack.functions.ingest.role);
+    const ingestRole = logicalId(plain, plain.ls.functions.ingest.role);
     expect(roleStatements(plain, ingestRole).some((st) => asArray(st.Action).includes('kms:Decrypt'))).toBe(
       false,
     );
@@ -493,7 +206,7 @@ describe('IAM: least privilege', () => {
   it('extra media locations (s3:// URLs in tasks) are readable by render and snapshot only', () => {
     const t = synth({ mediaS3Prefixes: ['s3://acme-images/raw/'] });
     const reads = (name: FunctionName) =>
-      roleStatements(t, logicalId(t, t.stack.functions[name].role))
+      roleStatements(t, logicalId(t, t.ls.functions[name].role))
         .filter((st) => asArray(st.Action).includes('s3:GetObject'))
         .flatMap((st) => asArray(st.Resource).map(flat));
     for (const name of ['render', 'snapshot'] as const)
@@ -534,222 +247,128 @@ describe('IAM: least privilege', () => {
   });
 });
 
-describe('buckets', () => {
-  const exportId = () => logicalId(s, s.stack.exportBucket);
-  const logId = () => logicalId(s, s.stack.accessLogBucket);
-
-  function expectHardened(id: string) {
-    const p = resource(id).Properties;
-    expect(
-      p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm,
-    ).toMatch(/^(AES256|aws:kms)$/);
-    expect(p.PublicAccessBlockConfiguration).toEqual({
-      BlockPublicAcls: true,
-      BlockPublicPolicy: true,
-      IgnorePublicAcls: true,
-      RestrictPublicBuckets: true,
-    });
-    const policy = ofType(s, 'AWS::S3::BucketPolicy').find(
-      ([, bp]) => flat(bp.Properties.Bucket) === `<${id}>`,
-    );
-    expect(policy, `bucket policy of ${id}`).toBeDefined();
-    expect(policy![1].Properties.PolicyDocument.Statement).toContainEqual(
-      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-    );
-    expect(policy![1].Properties.PolicyDocument.Statement).toContainEqual(
-      expect.objectContaining({ Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
-    );
-  }
-
-  it('the export bucket is versioned, encrypted, private, TLS-only and logged, and retained', () => {
-    const b = resource(exportId());
-    expect(b.Properties.BucketName).toBe(EXPORT);
-    expect(b.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-    expect(b.Properties.LoggingConfiguration).toEqual({
-      DestinationBucketName: { Ref: logId() },
-      LogFilePrefix: `s3/${EXPORT}/`,
-    });
-    expect(b.DeletionPolicy).toBe('Retain');
-    expect(b.UpdateReplacePolicy).toBe('Retain');
-    expectHardened(exportId());
-    expectHardened(logId());
+describe('logical ids', () => {
+  it('stateful and named resources keep the logical ids of the stack before the constructs were split', () => {
+    // Recorded from the pre-split stack (commit 2a04878): a changed id would replace the resource.
+    const before: Record<string, string> = {
+      AccessLogBucketDA470295: 'AWS::S3::Bucket',
+      ExportBucket4E99310E: 'AWS::S3::Bucket',
+      IngestDeadLetterQueue48D59084: 'AWS::SQS::Queue',
+      IngestQueue2280FF4E: 'AWS::SQS::Queue',
+      RenderDeadLetterQueue9AF94DDB: 'AWS::SQS::Queue',
+      RenderQueue86559A2E: 'AWS::SQS::Queue',
+      SnapshotDeadLetterQueueD1DC1B4E: 'AWS::SQS::Queue',
+      SnapshotQueueE8274447: 'AWS::SQS::Queue',
+      NightlyScheduleDeadLetterQueue2E540DB8: 'AWS::SQS::Queue',
+      NightlySnapshotsABF14641: 'AWS::Scheduler::Schedule',
+      Rebuildnewsner9AB0CA54: 'AWS::StepFunctions::StateMachine',
+      Rebuildstreetscenes72F8B5E2: 'AWS::StepFunctions::StateMachine',
+      HttpApiF5A9A8A7: 'AWS::ApiGatewayV2::Api',
+      AlarmTopicKey57B0D3A7: 'AWS::KMS::Key',
+      AlarmTopicD01E77F9: 'AWS::SNS::Topic',
+      IngestLogs41B5EF21: 'AWS::Logs::LogGroup',
+      ApiFunctionLogsA98C1C37: 'AWS::Logs::LogGroup',
+      DeployedConfig80ADD08C: 'Custom::AWS',
+      ExportBucketNotifications00765CA3: 'Custom::S3BucketNotifications',
+      IngestFunctionSqsEventSourceLsExportTestIngestQueue052DEB3954F3EB8F: 'AWS::Lambda::EventSourceMapping',
+    };
+    for (const [id, type] of Object.entries(before)) expect(resource(id)?.Type, id).toBe(type);
+    const created = synth({ sourceBucketMode: 'create' });
+    expect(created.json.Resources.SourceBucketacmelabelstudiotarget359E0EC9?.Type).toBe('AWS::S3::Bucket');
   });
 
-  it('lifecycle: snapshots expire after the configured days, incomplete uploads are aborted, old versions expire', () => {
-    const rules = resource(exportId()).Properties.LifecycleConfiguration.Rules as Cfn[];
-    const abort = rules.find((r) => r.AbortIncompleteMultipartUpload && !r.Prefix);
-    expect(abort.AbortIncompleteMultipartUpload.DaysAfterInitiation).toBeGreaterThanOrEqual(1);
-    expect(abort.AbortIncompleteMultipartUpload.DaysAfterInitiation).toBeLessThanOrEqual(7);
-    expect(rules).toContainEqual(
-      expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: 'Enabled' }),
+  it('two constructs that would flatten to one logical id are refused', () => {
+    const stack = new LsExportStack(makeApp(), 'Collide', { config: exampleConfig() });
+    // A second `ExportBucket` under another grouping scope flattens to the export bucket's id.
+    new s3.Bucket(stack.lsExport.rebuild, 'ExportBucket');
+    expect(() => Template.fromStack(stack)).toThrow(
+      /logical id ExportBucket4E99310E of .* is already used by/,
     );
-    for (const id of ['news-ner', 'street-scenes']) {
-      expect(rules).toContainEqual(
-        expect.objectContaining({
-          Prefix: `exports/${id}/snapshots/`,
-          ExpirationInDays: 45,
-          Status: 'Enabled',
-        }),
-      );
-    }
-    // Nothing ever expires the live state or latest/.
-    for (const r of rules.filter((x) => x.ExpirationInDays))
-      expect(r.Prefix).toMatch(/\/(snapshots|_state\/rebuild-results)\/$/);
   });
+});
 
-  it('the access log bucket expires its logs and does not log itself', () => {
-    const p = resource(logId()).Properties;
-    expect(p.LoggingConfiguration).toBeUndefined();
-    expect(p.LifecycleConfiguration.Rules).toContainEqual(expect.objectContaining({ ExpirationInDays: 90 }));
-  });
-
-  it('source buckets are imported by name by default, created (hardened) on request', () => {
-    expect(ofType(s, 'AWS::S3::Bucket')).toHaveLength(2);
-    const created = synth({ sourceBucketMode: 'create', removalPolicy: 'destroy' });
-    const buckets = ofType(created, 'AWS::S3::Bucket');
-    expect(buckets).toHaveLength(3);
-    const [srcId, src] = buckets.find(([, b]) => b.Properties.BucketName === SOURCE)!;
-    expect(src.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-    expect(src.Properties.LoggingConfiguration.LogFilePrefix).toBe(`s3/${SOURCE}/`);
-    expect(src.DeletionPolicy).toBe('Delete');
-    const saved = s;
-    s = created;
-    try {
-      expectHardened(srcId);
-    } finally {
-      s = saved;
-    }
-  });
-
-  it('a source prefix in the export bucket itself works (single-bucket deployments)', () => {
+describe('media confinement', () => {
+  const withMedia = (s3Prefixes: string[], props: Partial<LsExportStackProps> = {}) => {
     const config = exampleConfig();
-    for (const p of config.projects) p.source.bucket = EXPORT;
-    const t = synth({ config });
-    expect(ofType(t, 'AWS::S3::Bucket')).toHaveLength(2);
-    const notif = ofType(t, 'Custom::S3BucketNotifications');
-    expect(notif).toHaveLength(1);
-    expect(notif[0][1].Properties.NotificationConfiguration.QueueConfigurations).toHaveLength(8);
+    config.projects[0].media = { s3Prefixes };
+    return synth({ config, ...props });
+  };
+
+  it('render and snapshot read exactly the union of media.s3Prefixes, uploadPrefix and mediaS3Prefixes', () => {
+    const t = withMedia(['s3://acme-images/raw/', 's3://acme-images/raw/'], {
+      mediaS3Prefixes: ['s3://shared-media/'],
+    });
+    const media = [
+      s3Arn('acme-images/raw/*'),
+      s3Arn('acme-labelstudio-media/upload/*'),
+      s3Arn('shared-media/*'),
+    ];
+    for (const name of ['render', 'snapshot'] as const) {
+      const [st] = roleStatements(t, roleIdOf(t, name)).filter((x) => x.Sid === 'ReadMedia');
+      expect(asArray(st.Action)).toEqual(['s3:GetObject']);
+      expect(asArray(st.Resource).map(flat).sort()).toEqual(media);
+    }
+    for (const name of ['ingest', 'rebuildBatch', 'rebuildMerge', 'api'] as const)
+      for (const m of media) expect(readableObjects(t, name)).not.toContain(m);
+    expect(t.ls.media.map((m) => m.origin)).toEqual([
+      'projects.0.media.s3Prefixes.0',
+      'projects.0.media.s3Prefixes.1',
+      'projects.1.media.uploadPrefix',
+      'mediaS3Prefixes.0',
+    ]);
+  });
+
+  it('media overlapping an export area, export prefix, config folder or watched prefix fail synthesis, naming both', () => {
+    // mediaS3Prefixes come from the deployment, not the configuration: only this guard sees them.
+    expect(() =>
+      withMedia([], { mediaS3Prefixes: ['s3://acme-ls-export/exports/news-ner/_state/'] }),
+    ).toThrow(
+      'the media location s3://acme-ls-export/exports/news-ner/_state/ (mediaS3Prefixes.0) overlaps the export prefix of project "news-ner", s3://acme-ls-export/exports/',
+    );
+    // A media prefix containing the export areas (here the whole bucket) is as bad.
+    expect(() => withMedia([], { mediaS3Prefixes: ['s3://acme-ls-export'] })).toThrow(
+      /media location s3:\/\/acme-ls-export\/ \(mediaS3Prefixes\.0\) overlaps the export prefix of project "news-ner"/,
+    );
+    expect(() => withMedia([], { mediaS3Prefixes: ['s3://acme-labelstudio-target/ls/'] })).toThrow(
+      /\(mediaS3Prefixes\.0\) overlaps the watched source prefix of project "news-ner", s3:\/\/acme-labelstudio-target\/ls\/news-ner\//,
+    );
+    // In the configuration: under the export prefix but outside every project area, and the config folder.
+    expect(() => withMedia(['s3://acme-ls-export/exports/media/'])).toThrow(
+      /\(projects\.0\.media\.s3Prefixes\.0\) overlaps the export prefix of project "news-ner"/,
+    );
+    expect(() => withMedia(['s3://acme-ls-export/_ls-export/'])).toThrow(
+      /\(projects\.0\.media\.s3Prefixes\.0\) overlaps the deployed configuration, s3:\/\/acme-ls-export\/_ls-export\//,
+    );
+    const config = exampleConfig();
+    for (const p of config.projects) p.export.prefix = '';
+    expect(() => synth({ config, mediaS3Prefixes: ['s3://acme-ls-export/street-scenes/latest/'] })).toThrow(
+      /\(mediaS3Prefixes\.0\) overlaps the export area \(_state\/, _exports\/, latest\/, snapshots\/\) of project "street-scenes"/,
+    );
+    // Elsewhere in the export bucket is fine (e.g. media uploaded next to the exports).
+    expect(withMedia(['s3://acme-ls-export/media/']).ls.media[0]).toMatchObject({ prefix: 'media/' });
+  });
+
+  it('malformed media locations are refused with their path', () => {
+    expect(() => withMedia(['https://example.com/x'])).toThrow(/projects\.0\.media\.s3Prefixes\.0/);
   });
 });
 
-describe('alarms', () => {
-  const alarms = () => ofType(s, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
-  const topicRef = () => ({ Ref: logicalId(s, s.stack.alarmTopic) });
-
-  it('every DLQ alarms on visible messages', () => {
-    for (const dlq of s.stack.deadLetterQueues) {
-      const id = logicalId(s, dlq);
-      const a = alarms().find(
-        (x) =>
-          x.MetricName === 'ApproximateNumberOfMessagesVisible' &&
-          x.Dimensions?.[0]?.Value?.['Fn::GetAtt']?.[0] === id,
-      );
-      expect(a, `alarm for ${id}`).toMatchObject({
-        Namespace: 'AWS/SQS',
-        Threshold: 0,
-        ComparisonOperator: 'GreaterThanThreshold',
-        AlarmActions: [topicRef()],
-      });
-    }
-    expect(s.stack.deadLetterQueues).toHaveLength(4);
-  });
-
-  it('the ingest queue alarms on the age of its oldest message', () => {
-    expect(alarms()).toContainEqual(
-      expect.objectContaining({
-        MetricName: 'ApproximateAgeOfOldestMessage',
-        Threshold: 900,
-        Dimensions: [
-          { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(s, s.stack.queues.ingest), 'QueueName'] } },
-        ],
-      }),
+describe('LsExport in a team’s own stack', () => {
+  it('is importable from infra/index.ts and synthesizes in any stack, with outputs left to the app', () => {
+    const app = makeApp();
+    const stack = new Stack(app, 'TeamStack');
+    const ls = new LsExport(stack, 'Exports', { config: exampleConfig() });
+    const json = Template.fromStack(stack).toJSON() as {
+      Resources: Record<string, Resource>;
+      Outputs?: object;
+    };
+    const buckets = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::S3::Bucket');
+    expect(buckets.map(([, r]) => r.Properties.BucketName)).toContain(EXPORT);
+    // Without LsExportStack's flattening the ids carry the construct path.
+    expect(stack.getLogicalId(ls.exportBucket.node.defaultChild as CfnElement)).toMatch(
+      /^ExportsStorageExportBucket[0-9A-F]{8}$/,
     );
-  });
-
-  it('every function alarms on errors and throttles', () => {
-    for (const name of FUNCTIONS) {
-      for (const metric of ['Errors', 'Throttles']) {
-        expect(alarms()).toContainEqual(
-          expect.objectContaining({
-            Namespace: 'AWS/Lambda',
-            MetricName: metric,
-            Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId(name) } }],
-            Threshold: 0,
-            AlarmActions: [topicRef()],
-          }),
-        );
-      }
-    }
-  });
-
-  it('every state machine alarms on failed executions', () => {
-    for (const sm of s.stack.stateMachines.values()) {
-      expect(alarms()).toContainEqual(
-        expect.objectContaining({
-          Namespace: 'AWS/States',
-          MetricName: 'ExecutionsFailed',
-          Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: logicalId(s, sm) } }],
-          AlarmActions: [topicRef()],
-        }),
-      );
-    }
-  });
-
-  it('the topic is KMS-encrypted, usable by CloudWatch, TLS-only, with the e-mail subscription', () => {
-    const [[, topic]] = ofType(s, 'AWS::SNS::Topic');
-    expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Arn'] });
-    const key = resource(topic.Properties.KmsMasterKeyId['Fn::GetAtt'][0]);
-    expect(key.Properties.EnableKeyRotation).toBe(true);
-    expect(key.Properties.KeyPolicy.Statement).toContainEqual(
-      expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' } }),
-    );
-    s.template.hasResourceProperties('AWS::SNS::Subscription', {
-      Protocol: 'email',
-      Endpoint: 'ops@example.com',
-    });
-    const [[, tp]] = ofType(s, 'AWS::SNS::TopicPolicy');
-    expect(tp.Properties.PolicyDocument.Statement).toContainEqual(
-      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-    );
-    expect(synth().template.findResources('AWS::SNS::Subscription')).toEqual({});
-  });
-});
-
-describe('API', () => {
-  it('HTTP API: the Label Studio export routes, all with IAM authorization', () => {
-    const routes = ofType(s, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
-    expect(routes.map((r) => r.RouteKey).sort()).toEqual(
-      [
-        'POST /api/projects/{id}/exports',
-        'GET /api/projects/{id}/exports',
-        'GET /api/projects/{id}/exports/{export_pk}',
-        'DELETE /api/projects/{id}/exports/{export_pk}',
-        'GET /api/projects/{id}/exports/{export_pk}/download',
-        'POST /api/projects/{id}/exports/{export_pk}/convert',
-        'GET /api/projects/{id}/export/formats',
-      ].sort(),
-    );
-    for (const r of routes) expect(r.AuthorizationType).toBe('AWS_IAM');
-    s.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
-  });
-
-  it('the stage throttles and writes JSON access logs to a log group', () => {
-    const [[, stage]] = ofType(s, 'AWS::ApiGatewayV2::Stage');
-    expect(stage.Properties).toMatchObject({
-      StageName: '$default',
-      AutoDeploy: true,
-      DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
-    });
-    const dest = stage.Properties.AccessLogSettings.DestinationArn['Fn::GetAtt'][0];
-    expect(resource(dest).Type).toBe('AWS::Logs::LogGroup');
-    const format = JSON.parse(stage.Properties.AccessLogSettings.Format);
-    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
-  });
-
-  it('throttling is configurable', () => {
-    const t = synth({ api: { throttleRateLimit: 5, throttleBurstLimit: 7 } });
-    t.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      DefaultRouteSettings: { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 7 },
-    });
+    expect(json.Outputs).toBeUndefined();
+    expect(Object.keys(ls.functions).sort()).toEqual([...FUNCTIONS].sort());
   });
 });

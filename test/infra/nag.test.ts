@@ -62,8 +62,8 @@ describe('cdk-nag AwsSolutions', () => {
     expect(new Set(ids).size).toBe(ids.length);
     const star = acks.filter((a) => a.id === 'AwsSolutions-IAM5[Resource::*]');
     expect(star.map((a) => a.path)).toEqual([
-      'LsExportTest/Rebuild-newsner-Role',
-      'LsExportTest/Rebuild-streetscenes-Role',
+      'LsExportTest/LsExport/ProjectRebuild/Rebuild-newsner-Role',
+      'LsExportTest/LsExport/ProjectRebuild/Rebuild-streetscenes-Role',
     ]);
     for (const a of acks.filter((x) =>
       x.id.startsWith('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::'),
