@@ -13,6 +13,7 @@ import type {
 import { z } from 'zod';
 import { ApiKeyCache, matchKey, type SecretSource, tokenFromHeader } from '../pipeline/api-tokens.ts';
 import { jsonLogger, type PipelineContext } from '../pipeline/context.ts';
+import { secretsManagerSource } from '../storage/secrets-manager.ts';
 
 export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<{ tokenStage: string }>;
 
@@ -64,19 +65,6 @@ export const authorizerEnvSchema = z.object({
   LS_EXPORT_API_TOKEN_SECRET_ID: z.string().min(1),
   LS_EXPORT_API_TOKEN_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
 });
-
-/**
- * The secret source of the deployed function. `@aws-sdk/client-secrets-manager` is not a
- * dependency yet: until it is, this source fails and every request is denied (fail closed) with an
- * error log saying so. With it: GetSecretValue per stage, undefined on ResourceNotFoundException.
- */
-function secretsManagerSource(secretId: string): SecretSource {
-  return async () => {
-    throw new Error(
-      `reading secret ${secretId} needs @aws-sdk/client-secrets-manager, which is not installed`,
-    );
-  };
-}
 
 let cached: ReturnType<typeof createTokenAuthorizer> | undefined;
 
