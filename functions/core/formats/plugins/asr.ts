@@ -1,0 +1,38 @@
+/** ASR_MANIFEST: audio transcriptions as JSON Lines, with the audio files. */
+import { z } from 'zod';
+import { asrWriter } from '../asr.ts';
+import { defineFormat, type FormatOption, supportedIf } from '../plugin.ts';
+import { allOf, singleDataKey } from '../support.ts';
+
+export const ASR_MANIFEST_FORMAT = defineFormat({
+  name: 'ASR_MANIFEST',
+  value: 10,
+  title: 'ASR Manifest',
+  description: 'Audio transcriptions as a JSON-lines manifest for speech recognition training.',
+  tags: ['speech recognition'],
+  outputs: ['manifest.json', 'audio/'],
+  needsMedia: true,
+  convertible: true,
+  supports: (c) =>
+    allOf(
+      singleDataKey(c),
+      supportedIf(
+        (c.inputs.has('Audio') || c.inputs.has('AudioPlus')) && c.has('TextArea'),
+        'no TextArea on an Audio',
+      ),
+    ),
+  options: {
+    /** ASR_MANIFEST: write annotator e-mails (off by default: they are personal data). */
+    annotatorEmails: {
+      schema: z.boolean().default(false),
+      cli: {
+        flag: 'annotator-emails',
+        type: 'boolean',
+        help: 'ASR_MANIFEST: write annotator e-mails (omitted by default)',
+      },
+    } satisfies FormatOption,
+    /** ASR_MANIFEST: copy the audio files under `audio/` (Label Studio does). */
+    copyAudio: { schema: z.boolean().default(true) } satisfies FormatOption,
+  },
+  writer: asrWriter,
+});

@@ -1,0 +1,73 @@
+/** BRUSH_TO_NUMPY, BRUSH_TO_PNG and BRUSH_TO_COCO: brush masks as arrays, images or COCO polygons. */
+import { brushWriter } from '../brush.ts';
+import { brushCocoWriter } from '../brush-coco.ts';
+import { defineFormat, supportedIf } from '../plugin.ts';
+import { allOf, type ConfigFacts, singleDataKey } from '../support.ts';
+import * as shared from './shared-options.ts';
+import { fix } from './shared-options.ts';
+
+const supports = (c: ConfigFacts) =>
+  allOf(
+    singleDataKey(c),
+    supportedIf(
+      c.inputs.has('Image') &&
+        (c.has('BrushLabels') || c.has('brushlabels') || (c.has('Brush') && c.has('Labels'))),
+      'no brush labels on an image',
+    ),
+  );
+
+const budget = {
+  brushMaxPixels: shared.brushMaxPixels,
+  brushMaxTaskPixels: shared.brushMaxTaskPixels,
+  brushMaxTotalPixels: shared.brushMaxTotalPixels,
+};
+const maskOptions = {
+  ...budget,
+  /** BRUSH_TO_NUMPY/PNG: one mask per label per annotation (regions merged) instead of one per region. */
+  fixBrushMergePerLabel: fix(
+    'brush-merge-per-label',
+    'BRUSH_TO_NUMPY/PNG: one file per label of each annotation (its regions merged, named …-<label>-0) instead of one file per region',
+  ),
+};
+
+export const BRUSH_TO_NUMPY_FORMAT = defineFormat({
+  name: 'BRUSH_TO_NUMPY',
+  value: 8,
+  title: 'Brush labels to NumPy',
+  description: 'Each brush region as a 2-D NumPy mask array.',
+  tags: ['image segmentation'],
+  outputs: ['*.npy'],
+  needsMedia: false,
+  convertible: true,
+  supports,
+  options: maskOptions,
+  writer: (ctx) => brushWriter(ctx, 'numpy'),
+});
+
+export const BRUSH_TO_PNG_FORMAT = defineFormat({
+  name: 'BRUSH_TO_PNG',
+  value: 9,
+  title: 'Brush labels to PNG',
+  description: 'Each brush region as a grayscale PNG mask.',
+  tags: ['image segmentation'],
+  outputs: ['*.png'],
+  needsMedia: false,
+  convertible: true,
+  supports,
+  options: maskOptions,
+  writer: (ctx) => brushWriter(ctx, 'png'),
+});
+
+export const BRUSH_TO_COCO_FORMAT = defineFormat({
+  name: 'BRUSH_TO_COCO',
+  value: 17,
+  title: 'Brush labels to COCO',
+  description: 'Brush masks traced into COCO polygons.',
+  tags: ['image segmentation', 'brush annotations'],
+  outputs: ['result_coco.json'],
+  needsMedia: false,
+  convertible: true,
+  supports,
+  options: budget,
+  writer: brushCocoWriter,
+});
