@@ -34,6 +34,8 @@ export const CONTEXT_KEYS = {
   ingestMaxConcurrency: 'ingest maximum concurrency (default 5)',
   apiThrottleRateLimit: 'API steady-state requests per second (default 20)',
   apiThrottleBurstLimit: 'API burst (default 40)',
+  apiAuth:
+    'iam (default, SigV4) or token (Label Studio "Authorization: Token <key>", key in Secrets Manager)',
   rebuildMaxItemsPerBatch: 'source keys per rebuild batch (default 200)',
   rebuildMaxConcurrency: 'parallel rebuild batches (default 20)',
   rebuildToleratedFailurePercentage: 'failed batches tolerated by a rebuild, % (default 5)',
@@ -109,6 +111,7 @@ export function stackPropsFromContext(get: Get): Omit<LsExportStackProps, 'confi
     removalPolicy: oneOf(get, 'removalPolicy', ['retain', 'destroy'] as const),
     renderDebounceSeconds: num(get, 'renderDebounceSeconds'),
     ingestMaxAgeSeconds: num(get, 'ingestMaxAgeSeconds'),
+    apiAuth: oneOf(get, 'apiAuth', ['iam', 'token'] as const),
     ingest: { batchSize: num(get, 'ingestBatchSize'), maxConcurrency: num(get, 'ingestMaxConcurrency') },
     api: {
       throttleRateLimit: num(get, 'apiThrottleRateLimit'),

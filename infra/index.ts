@@ -8,9 +8,10 @@
  * `LsExportStack` is the stack the bundled app (infra/app.ts) deploys.
  */
 export { Alarms, type AlarmsProps } from './constructs/alarms.ts';
+export { ApiTokenAuth, type ApiTokenAuthProps } from './constructs/api-token-auth.ts';
 export { DeployedConfig, type DeployedConfigProps } from './constructs/deployed-config.ts';
 export { EventIngest, type EventIngestProps } from './constructs/event-ingest.ts';
-export { ExportApi, type ExportApiProps } from './constructs/export-api.ts';
+export { type ApiAuth, ExportApi, type ExportApiProps } from './constructs/export-api.ts';
 export { ExportStorage, type ExportStorageProps } from './constructs/export-storage.ts';
 export {
   DEFAULT_CONFIG_KEY,

@@ -32,6 +32,14 @@ export class LsExportStack extends Stack {
     new CfnOutput(this, 'ExportBucketName', { value: ls.exportBucket.bucketName });
     new CfnOutput(this, 'ConfigObject', { value: ls.config.environment.LS_EXPORT_CONFIG_S3 });
     new CfnOutput(this, 'ApiEndpoint', { value: ls.httpApi.apiEndpoint });
+    const token = ls.api.tokenAuth;
+    if (token) {
+      new CfnOutput(this, 'ApiTokenSecretArn', {
+        value: token.secret.secretArn,
+        description:
+          'API key for "Authorization: Token <key>": aws secretsmanager get-secret-value --secret-id <this> --query SecretString --output text',
+      });
+    }
     new CfnOutput(this, 'AlarmTopicArn', { value: ls.alarmTopic.topicArn });
     new CfnOutput(this, 'IngestQueueUrl', { value: ls.queues.ingest.queueUrl });
     for (const [projectId, sm] of ls.stateMachines) {

@@ -25,7 +25,7 @@ import type { LogLevel, PipelineFunction } from '../pipeline-function.ts';
 import { Alarms } from './alarms.ts';
 import { DeployedConfig } from './deployed-config.ts';
 import { EventIngest } from './event-ingest.ts';
-import { ExportApi } from './export-api.ts';
+import { type ApiAuth, ExportApi } from './export-api.ts';
 import { ExportStorage } from './export-storage.ts';
 import { markGroupingScope } from './logical-ids.ts';
 import type { PipelineProps } from './pipeline.ts';
@@ -82,6 +82,11 @@ export interface LsExportProps {
     readonly throttleBurstLimit?: number;
   };
   readonly rebuild?: RebuildTuning;
+  /**
+   * How API callers authenticate: `iam` (default), SigV4 with `execute-api:Invoke`; `token`, Label
+   * Studio's `Authorization: Token <key>` checked against a generated Secrets Manager secret.
+   */
+  readonly apiAuth?: ApiAuth;
 }
 
 /** The function names used for alarms, tests and outputs. */
@@ -177,6 +182,7 @@ export class LsExport extends Construct {
       tuning: props.api,
       logRetention,
       removalPolicy,
+      auth: props.apiAuth,
     });
     this.acknowledgeCdkManagedResources();
   }

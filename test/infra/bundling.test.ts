@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -39,5 +40,35 @@ describe('NodejsFunction bundling', () => {
     expect(bundle).toMatch(/export\s*\{[^}]*handler/);
     expect(bundle).toContain('//# sourceMappingURL=index.mjs.map');
     expect(bundle).not.toContain('module.exports');
+  });
+  it('bundles the token authorizer with the Secrets Manager client; the bundle loads on Node and denies a request without a token', async () => {
+    const app = new App({ context: CDK_JSON.context });
+    const stack = new Stack(app, 'BundlingAuthorizer');
+    const f = new PipelineFunction(stack, 'Authorizer', {
+      entry: 'functions/handlers/token-authorizer.ts',
+      description: 'bundling test',
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      environment: {},
+      logRetention: logs.RetentionDays.ONE_DAY,
+      removalPolicy: RemovalPolicy.DESTROY,
+      logLevel: 'INFO',
+    });
+    const assembly = app.synth();
+    const code = stack.resolve((f.fn.node.defaultChild as lambda.CfnFunction).code) as { s3Key: string };
+    const file = join(assembly.directory, `asset.${String(code.s3Key).replace(/\.zip$/, '')}`, 'index.mjs');
+    const bundle = readFileSync(file, 'utf8');
+    expect(bundle).toContain('GetSecretValue');
+    process.env.LS_EXPORT_API_TOKEN_SECRET_ID =
+      'arn:aws:secretsmanager:eu-central-1:111122223333:secret:t-AbCdEf';
+    try {
+      const mod = (await import(pathToFileURL(file).href)) as {
+        handler: (e: unknown) => Promise<{ isAuthorized: boolean }>;
+      };
+      const res = await mod.handler({ headers: {}, requestContext: { requestId: 'r' } });
+      expect(res.isAuthorized).toBe(false);
+    } finally {
+      delete process.env.LS_EXPORT_API_TOKEN_SECRET_ID;
+    }
   });
 });

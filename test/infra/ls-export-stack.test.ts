@@ -144,6 +144,8 @@ describe('IAM: least privilege', () => {
       [common, R],
       [both('_exports'), RWD],
       [both('snapshots'), ['s3:DeleteObject', 's3:GetObject']],
+      // latest/ downloads presign the manifest's S3 version of a file.
+      [both('latest'), ['s3:GetObject', 's3:GetObjectVersion']],
       // Creating an export reserves its snapshot folder: only `export.json` may be written there.
       [
         ['news-ner', 'street-scenes'].map((p) => arn(`${EXPORT}/exports/${p}/snapshots/*/export.json`)),
