@@ -13,7 +13,8 @@
  * (IAM, or the token authorizer handlers/token-authorizer.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import pkg from '../../package.json' with { type: 'json' };
 import { BadRequest, HttpError, MethodNotAllowed, NotFound } from '../pipeline/api-errors.ts';
 import {
@@ -33,7 +34,9 @@ import {
   latestQuery,
   syncExportQuery,
 } from '../pipeline/latest-api.ts';
+import { recordApiRequest } from '../pipeline/metrics.ts';
 import { defaultRuntime, type Runtime, type RuntimeProvider } from './env.ts';
+import { defaultObservability, type Observability, observabilityMiddlewares } from './observability.ts';
 
 type Result = APIGatewayProxyStructuredResultV2;
 
@@ -194,8 +197,24 @@ export async function route(rt: Runtime, event: APIGatewayProxyEventV2): Promise
   }
 }
 
-export function createApiHandler(runtime: RuntimeProvider = defaultRuntime) {
-  return async (event: APIGatewayProxyEventV2): Promise<Result> => route(await runtime(), event);
+/**
+ * The API Lambda: routes, then records ApiRequests by status class; every log line of the
+ * invocation carries the API Gateway request id as `correlation_id`.
+ */
+export function createApiHandler(
+  runtime: RuntimeProvider = defaultRuntime,
+  obs: Observability = defaultObservability(),
+) {
+  return middy(async (event: APIGatewayProxyEventV2): Promise<Result> => {
+    const rt = await runtime();
+    const result = await route(rt, event);
+    recordApiRequest(rt.ctx.metrics, result.statusCode ?? 200);
+    return result;
+  }).use(
+    observabilityMiddlewares<APIGatewayProxyEventV2>(obs, {
+      keys: (e) => ({ correlation_id: e.requestContext?.requestId }),
+    }),
+  ) as unknown as (event: APIGatewayProxyEventV2, context?: Context) => Promise<Result>;
 }
 
 export const handler = createApiHandler();

@@ -1,7 +1,8 @@
 /**
  * The Lambda environment, parsed once per cold start with zod, and the runtime built from it: the
  * configuration (inline `LS_EXPORT_CONFIG` or the object `LS_EXPORT_CONFIG_S3`), one S3 client
- * (`AWS_ENDPOINT_URL_S3` for S3-compatible endpoints, path style then), and object stores per bucket.
+ * (`AWS_ENDPOINT_URL_S3` for S3-compatible endpoints, path style then, traced by X-Ray), object stores
+ * per bucket, and the pipeline's log and metrics ports over Powertools (observability.ts).
  * Nothing below functions/handlers reads process.env.
  */
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -9,11 +10,17 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { ConfigError, type PipelineConfig, parseConfig } from '../pipeline/config.ts';
-import { jsonLogger, type LogLevel, type PipelineContext, realSleep } from '../pipeline/context.ts';
+import { type MetricsPort, type PipelineContext, realSleep } from '../pipeline/context.ts';
 import { projectMedia } from '../pipeline/media.ts';
 import { parseS3Url } from '../pipeline/paths.ts';
 import { S3ObjectStore, type S3StoreOptions, s3ClientConfig } from '../storage/s3.ts';
 import type { ObjectStore } from '../storage/types.ts';
+import {
+  defaultObservability,
+  type Observability,
+  powertoolsLog,
+  powertoolsMetrics,
+} from './observability.ts';
 
 export const envSchema = z
   .object({
@@ -58,8 +65,9 @@ export interface RuntimeOptions {
   config: PipelineConfig;
   client: S3Client;
   storeOptions?: S3StoreOptions;
-  logLevel?: LogLevel;
-  log?: PipelineContext['log'];
+  /** The log port (the Lambda handlers: Powertools, see runtimeFromEnv; the CLI: console). */
+  log: PipelineContext['log'];
+  metrics?: MetricsPort;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
   downloadTtlSeconds?: number;
@@ -88,7 +96,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
     now: options.now ?? (() => new Date()),
     sleep: options.sleep ?? realSleep,
-    log: options.log ?? jsonLogger(options.logLevel ?? 'info'),
+    log: options.log,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     // Task media: only what the project's media policy allows (its configuration), never the
     // Lambda's own files; one PolicyMedia (one set of budgets) per render or snapshot.
     media: (project) => projectMedia(project, (bucket) => ctx.store(bucket)),
@@ -110,10 +119,18 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   };
 }
 
-/** Builds the runtime from the environment (reads the configuration object from S3 if asked). */
-export async function runtimeFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+/**
+ * Builds the runtime from the environment (reads the configuration object from S3 if asked); logs
+ * and metrics go to the Powertools instances `obs`, and its tracer captures the S3 client.
+ */
+export async function runtimeFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  obs: Observability = defaultObservability(),
+): Promise<Runtime> {
   const e = parseEnv(env);
-  const client = new S3Client(s3ClientConfig({ region: e.AWS_REGION, endpoint: e.AWS_ENDPOINT_URL_S3 }));
+  const client = obs.tracer.captureAWSv3Client(
+    new S3Client(s3ClientConfig({ region: e.AWS_REGION, endpoint: e.AWS_ENDPOINT_URL_S3 })),
+  );
   let configText = e.LS_EXPORT_CONFIG;
   if (!configText) {
     const { bucket, prefix: key } = parseS3Url(e.LS_EXPORT_CONFIG_S3!);
@@ -123,7 +140,8 @@ export async function runtimeFromEnv(env: NodeJS.ProcessEnv = process.env): Prom
   return createRuntime({
     config: parseConfig(configText),
     client,
-    logLevel: e.LS_EXPORT_LOG_LEVEL,
+    log: powertoolsLog(obs.logger),
+    metrics: powertoolsMetrics(obs.metrics),
     downloadTtlSeconds: e.LS_EXPORT_DOWNLOAD_TTL,
     storeOptions: {
       emulateConditionalWrites: e.LS_EXPORT_EMULATE_CONDITIONAL_WRITES === 'true',

@@ -8,10 +8,16 @@ import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent } from 'aws-lambda';
 import { ingestChanges } from '../pipeline/ingest.ts';
+import { recordIngest } from '../pipeline/metrics.ts';
 import { type ObjectChange, parseS3Notification } from '../pipeline/s3-events.ts';
 import { defaultRuntime, type RuntimeProvider, type SqsHandler } from './env.ts';
+import { defaultObservability, type Observability, observabilityMiddlewares } from './observability.ts';
 
-export function createIngestHandler(runtime: RuntimeProvider = defaultRuntime) {
+/** `obs`: the Powertools instances the middlewares use (the runtime's ports should log to the same). */
+export function createIngestHandler(
+  runtime: RuntimeProvider = defaultRuntime,
+  obs: Observability = defaultObservability(),
+) {
   return middy(async (event: SQSEvent): Promise<PromiseSettledResult<unknown>[]> => {
     const { ctx } = await runtime();
     const records = event.Records ?? [];
@@ -31,12 +37,19 @@ export function createIngestHandler(runtime: RuntimeProvider = defaultRuntime) {
       return n.changes;
     });
     const result = await ingestChanges(ctx, perRecord.flat());
+    recordIngest(ctx.metrics, result);
     for (const c of result.unmatched)
       ctx.log('warn', 'object under no configured project', { bucket: c.bucket, key: c.key });
     for (const p of result.projects)
       ctx.log('info', 'ingested', { ...p.stats, failedKeys: p.failedKeys.size, failed: Boolean(p.error) });
-    return perRecord.map((changes) => {
+    return perRecord.map((changes, i) => {
       const failed = changes.filter((c) => result.failed(c));
+      for (const c of failed)
+        ctx.log('warn', 'change not ingested; the message is retried', {
+          messageId: records[i].messageId,
+          bucket: c.bucket,
+          key: c.key,
+        });
       return failed.length === 0
         ? { status: 'fulfilled', value: changes.length }
         : {
@@ -46,7 +59,9 @@ export function createIngestHandler(runtime: RuntimeProvider = defaultRuntime) {
             ),
           };
     });
-  }).use(sqsPartialBatchFailure({ logger: () => {} })) as unknown as SqsHandler;
+  })
+    .use(observabilityMiddlewares<SQSEvent>(obs))
+    .use(sqsPartialBatchFailure({ logger: () => {} })) as unknown as SqsHandler;
 }
 
 export const handler = createIngestHandler();

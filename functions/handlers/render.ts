@@ -8,12 +8,18 @@ import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context, SQSEvent } from 'aws-lambda';
 import type { ProjectConfig } from '../pipeline/config.ts';
+import { recordRenders } from '../pipeline/metrics.ts';
 import { projectForDirtyMarker } from '../pipeline/paths.ts';
 import { type RenderResult, renderLatest } from '../pipeline/render.ts';
 import { parseS3Notification } from '../pipeline/s3-events.ts';
 import { defaultRuntime, type RuntimeProvider, type SqsHandler } from './env.ts';
+import { defaultObservability, type Observability, observabilityMiddlewares } from './observability.ts';
 
-export function createRenderHandler(runtime: RuntimeProvider = defaultRuntime) {
+/** `obs`: the Powertools instances the middlewares use (the runtime's ports should log to the same). */
+export function createRenderHandler(
+  runtime: RuntimeProvider = defaultRuntime,
+  obs: Observability = defaultObservability(),
+) {
   return middy(async (event: SQSEvent, context?: Context): Promise<PromiseSettledResult<unknown>[]> => {
     const { ctx } = await runtime();
     const records = event.Records ?? [];
@@ -43,10 +49,21 @@ export function createRenderHandler(runtime: RuntimeProvider = defaultRuntime) {
       chain = run.catch(() => {});
     }
     await chain;
+    const settled = await Promise.allSettled(outcomes.values());
+    recordRenders(
+      ctx.metrics,
+      settled.flatMap((s) =>
+        s.status === 'fulfilled' && s.value.status === 'rendered' && s.value.manifest
+          ? [s.value.manifest]
+          : [],
+      ),
+    );
     return Promise.allSettled(
       perRecord.map((projects) => Promise.all(projects.map((p) => outcomes.get(p)!))),
     );
-  }).use(sqsPartialBatchFailure({ logger: () => {} })) as unknown as SqsHandler;
+  })
+    .use(observabilityMiddlewares<SQSEvent>(obs))
+    .use(sqsPartialBatchFailure({ logger: () => {} })) as unknown as SqsHandler;
 }
 
 export const handler = createRenderHandler();

@@ -13,10 +13,15 @@ import { nightlySnapshots, processRequest } from '../pipeline/exports-worker.ts'
 import { projectForExportRequest } from '../pipeline/paths.ts';
 import { parseS3Notification } from '../pipeline/s3-events.ts';
 import { defaultRuntime, type RuntimeProvider, type SqsHandler } from './env.ts';
+import { defaultObservability, type Observability, observabilityMiddlewares } from './observability.ts';
 
 const nightlySchema = z.object({ kind: z.literal('nightly'), projects: z.array(z.string()).optional() });
 
-export function createSnapshotHandler(runtime: RuntimeProvider = defaultRuntime) {
+/** `obs`: the Powertools instances the middlewares use (the runtime's ports should log to the same). */
+export function createSnapshotHandler(
+  runtime: RuntimeProvider = defaultRuntime,
+  obs: Observability = defaultObservability(),
+) {
   const fromQueue = middy(async (event: SQSEvent): Promise<PromiseSettledResult<unknown>[]> => {
     const { ctx } = await runtime();
     const out: PromiseSettledResult<unknown>[] = [];
@@ -52,7 +57,7 @@ export function createSnapshotHandler(runtime: RuntimeProvider = defaultRuntime)
     return out;
   }).use(sqsPartialBatchFailure({ logger: () => {} })) as unknown as SqsHandler;
 
-  return async (event: unknown, context?: unknown) => {
+  return middy(async (event: unknown, context?: Context) => {
     const nightly = nightlySchema.safeParse(event);
     if (nightly.success) {
       const { ctx } = await runtime();
@@ -61,10 +66,13 @@ export function createSnapshotHandler(runtime: RuntimeProvider = defaultRuntime)
       return { results };
     }
     if (typeof event === 'object' && event !== null && Array.isArray((event as SQSEvent).Records)) {
-      return fromQueue(event as SQSEvent, context as Context | undefined);
+      return fromQueue(event as SQSEvent, context);
     }
     throw new Error('unsupported event: expected {"kind":"nightly"} or an SQS batch of export requests');
-  };
+  }).use(observabilityMiddlewares<unknown>(obs)) as unknown as (
+    event: unknown,
+    context?: Context,
+  ) => Promise<unknown>;
 }
 
 export const handler = createSnapshotHandler();

@@ -1,13 +1,26 @@
 /**
  * Everything the pipeline needs from the outside world, passed in explicitly: the validated
- * configuration, object stores by bucket, the clock, and a logger. Handlers build one per cold
- * start from the environment; the CLI, the demo and the tests build their own.
+ * configuration, object stores by bucket, the clock, a logger and (optionally) metrics. Handlers
+ * build one per cold start from the environment (logs and metrics through Powertools for AWS
+ * Lambda, handlers/observability.ts); the CLI, the demo and the tests build their own.
  */
 import type { MediaAccess } from '../core/media.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import type { PipelineConfig, ProjectConfig } from './config.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Units of the metrics the pipeline records (CloudWatch's names). */
+export type MetricUnit = 'Count' | 'Seconds' | 'Milliseconds' | 'Bytes';
+
+/**
+ * Where the pipeline records numbers (the Lambda handlers: CloudWatch EMF through Powertools; the
+ * CLI and the tests: nothing, or an in-memory list). Names are listed in pipeline/metrics.ts.
+ */
+export interface MetricsPort {
+  /** Records one value; `dimensions` (e.g. `{project: "p1"}`) name its CloudWatch dimensions. */
+  add(name: string, unit: MetricUnit, value: number, dimensions?: Readonly<Record<string, string>>): void;
+}
 
 export interface PipelineContext {
   readonly config: PipelineConfig;
@@ -16,14 +29,17 @@ export interface PipelineContext {
   now(): Date;
   /** Waits between retries (tests make it instant). */
   sleep(ms: number): Promise<void>;
+  /** Structured log line; fields never hold tokens, secrets or task content. */
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
+  /** Metrics (absent: none recorded). */
+  metrics?: MetricsPort;
   /** The media access of one export run (default: the project's media policy, pipeline/media.ts). */
   media?(project: ProjectConfig): MediaAccess | undefined;
   /** Random numbers for retry jitter and ids (tests can fix it). */
   random?(): number;
 }
 
-/** A JSON-lines logger for Lambda (CloudWatch) or a silent one. */
+/** A JSON-lines console logger (the CLI's; the Lambda handlers log through Powertools). */
 export function jsonLogger(minLevel: LogLevel = 'info'): PipelineContext['log'] {
   const order: LogLevel[] = ['debug', 'info', 'warn', 'error'];
   return (level, message, fields) => {

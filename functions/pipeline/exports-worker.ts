@@ -16,6 +16,7 @@ import {
   getRecord,
   updateRecord,
 } from './exports-records.ts';
+import { countPerProject, METRIC } from './metrics.ts';
 import { readJson } from './object-text.ts';
 import {
   type ConvertedFiles,
@@ -90,7 +91,7 @@ export async function runSnapshot(
       converted.push(await convertOne(ctx, project, base, cf.export_type, createdAt));
     }
     await writeSnapshotManifest(ctx, project, base, converted, options, createdAt);
-    return await updateRecord(ctx, project, record.id, (r) => ({
+    const completed = await updateRecord(ctx, project, record.id, (r) => ({
       ...r,
       status: 'completed',
       finished_at: ctx.now().toISOString(),
@@ -102,6 +103,8 @@ export async function runSnapshot(
       }),
       traceback: null,
     }));
+    countPerProject(ctx.metrics, METRIC.SnapshotsCreated, 1, project.id);
+    return completed;
   } catch (err) {
     await updateRecord(ctx, project, record.id, (r) => ({
       ...r,

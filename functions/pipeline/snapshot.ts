@@ -25,6 +25,7 @@ import { type FormatResult, loadSchema, planFormats, projectMedia } from './expo
 import { HashingSink, type WrittenFile } from './hashing-sink.ts';
 import type { Manifest } from './manifest.ts';
 import { serializeManifest } from './manifest.ts';
+import { countPerProject, METRIC, mediaRefusals } from './metrics.ts';
 import { readJson } from './object-text.ts';
 import { projectPaths } from './paths.ts';
 import { snapshotTransform } from './snapshot-filter.ts';
@@ -148,6 +149,7 @@ export async function convertSnapshot(
     report,
     now: () => now,
   });
+  countPerProject(ctx.metrics, METRIC.MediaRefusals, mediaRefusals(report.toJSON()), project.id);
   const files = [...sink.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   let download: ConvertedFiles['download'];
   if (files.length === 1) {
