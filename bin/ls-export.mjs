@@ -1,13 +1,24 @@
 #!/usr/bin/env node
-// The `ls-export` command: loads the TypeScript CLI through tsx (no build step, nothing global).
-import { dirname, join } from 'node:path';
+// The `ls-export` command. Runs the bundled CLI (dist/cli/, `npm run build`, done by `npm ci` /
+// `npm install` through `prepare`) when it is present and up to date with the sources; otherwise
+// the TypeScript itself through tsx, so editing the sources needs no build step.
+// LS_EXPORT_BUNDLE=never forces tsx; =always forces the bundle (benchmarks in a checkout where
+// other sources are being edited).
+import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { register } from 'tsx/esm/api';
+import { bundleEntry, bundleIsFresh } from './bundle-state.mjs';
 
 // The AWS SDK warns on every run under Node 20 that its releases after January 2027 need Node ≥ 22.
 // This is its documented switch for that one warning (aws/aws-sdk-js-v3#7983); others still print.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-register();
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const { main } = await import(pathToFileURL(join(root, 'functions/cli/main.ts')).href);
+let main;
+const mode = process.env.LS_EXPORT_BUNDLE;
+if (mode === 'always' || (mode !== 'never' && bundleIsFresh(root))) {
+  ({ main } = await import(pathToFileURL(bundleEntry(root)).href));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import(pathToFileURL(`${root}/functions/cli/main.ts`).href));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -4,9 +4,7 @@
  * inputs are reported in report.json and do not fail the run.
  */
 import { convertArgs, parseCommandLine } from './args.ts';
-import { runConvert } from './convert.ts';
 import { CliError, UsageError } from './errors.ts';
-import { runFormats } from './formats-command.ts';
 import { HELP } from './help.ts';
 
 export async function main(argv: string[]): Promise<number> {
@@ -24,11 +22,12 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'convert':
       case 'export':
-        await runConvert(convertArgs(values));
+        // Commands load their modules when run, so `--help` and the others start without them.
+        await (await import('./convert.ts')).runConvert(convertArgs(values));
         return 0;
       case 'formats':
         if (!values.config) throw new UsageError('missing -c/--config (the project label config XML)');
-        await runFormats(values.config);
+        await (await import('./formats-command.ts')).runFormats(values.config);
         return 0;
       case 'sync': {
         if (argv.includes('--help') || argv.includes('-h')) {

@@ -2,40 +2,40 @@
 
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SingleFileSource } from '../core/readers/single-file.ts';
 import type { TaskSource } from '../core/readers/source.ts';
 import { StorageObjectsSource } from '../core/readers/storage-objects.ts';
 import { FsObjectStore } from '../storage/fs.ts';
-import { parseS3Url, S3ObjectStore, s3ClientConfig } from '../storage/s3.ts';
+import { parseS3Url } from '../storage/s3-url.ts';
 import type { ObjectStore } from '../storage/types.ts';
+import type { S3Settings } from './s3-client.ts';
+
+export type { S3Settings } from './s3-client.ts';
 
 export class InputNotFoundError extends Error {}
 
-export interface S3Settings {
-  endpoint?: string;
-  region?: string;
+/**
+ * The CLI's S3 client (see s3-client.ts), with the AWS SDK loaded on first use only: a local
+ * convert never loads it.
+ */
+export async function s3Client(
+  settings: S3Settings,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<S3Client> {
+  return (await import('./s3-client.ts')).s3Client(settings, env);
 }
 
-const isLoopback = (url: string) =>
-  /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
-
-/**
- * The CLI's S3 client. A local test server accepts any credentials, so a loopback endpoint without
- * configured credentials gets dummy ones; everything else uses the SDK's usual credential chain.
- */
-export function s3Client(settings: S3Settings, env: NodeJS.ProcessEnv = process.env): S3Client {
-  const localCredentials =
-    settings.endpoint && isLoopback(settings.endpoint) && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE
-      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {};
-  return new S3Client({ ...s3ClientConfig(settings), ...localCredentials });
+/** An S3ObjectStore for `bucket` (the AWS SDK loaded on first use). */
+async function s3Store(settings: S3Settings, bucket: string): Promise<ObjectStore> {
+  const { S3ObjectStore } = await import('../storage/s3.ts');
+  return new S3ObjectStore(await s3Client(settings), bucket);
 }
 
 export async function openSource(input: string, s3: S3Settings): Promise<TaskSource> {
   if (input.startsWith('s3://')) {
     const { bucket, prefix } = parseS3Url(input);
-    const store = new S3ObjectStore(s3Client(s3), bucket);
+    const store = await s3Store(s3, bucket);
     if (/\.(json|jsonl|ndjson)$/i.test(prefix) && (await store.head(prefix)))
       return new SingleFileSource(store, prefix);
     return new StorageObjectsSource(store, prefix);
@@ -53,7 +53,7 @@ export async function readTextFile(location: string, s3: S3Settings): Promise<st
   let key: string;
   if (location.startsWith('s3://')) {
     const { bucket, prefix } = parseS3Url(location);
-    store = new S3ObjectStore(s3Client(s3), bucket);
+    store = await s3Store(s3, bucket);
     key = prefix;
   } else {
     const path = resolve(location);

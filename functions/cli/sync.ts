@@ -16,7 +16,7 @@ import { findProject, parseS3Url } from '../pipeline/paths.ts';
 import { renderLatest } from '../pipeline/render.ts';
 import { syncProject } from '../pipeline/sync.ts';
 import { CliError, UsageError } from './errors.ts';
-import { s3Client } from './sources.ts';
+import { s3Client } from './s3-client.ts';
 
 const argsSchema = z.object({
   config: z

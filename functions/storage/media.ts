@@ -26,15 +26,17 @@ import {
   s3KeyAllowed,
   unsafeKeyReason,
 } from '../core/media-policy.ts';
-import { S3ObjectStore } from './s3.ts';
 import { HttpHostError, HttpRefusedError, safeGet } from './safe-http.ts';
 import { NotFoundError, type ObjectStore } from './types.ts';
 
 type Range = { start: number; end: number };
 
 export interface PolicyMediaOptions {
-  /** The object store of a bucket (S3 media, uploads under an S3 prefix); absent = no S3 access. */
-  store?: (bucket: string) => ObjectStore;
+  /**
+   * The object store of a bucket (S3 media, uploads under an S3 prefix); absent = no S3 access.
+   * May resolve asynchronously (the CLI loads the AWS SDK on first use).
+   */
+  store?: (bucket: string) => ObjectStore | Promise<ObjectStore>;
   /** The clock (tests). */
   now?: () => number;
 }
@@ -237,7 +239,7 @@ export class PolicyMedia implements MediaAccess {
     if (refusal) throw refusal;
     if (unsafeKeyReason(key)) throw mediaRefused(url, unsafeKeyReason(key)!);
     if (!this.options.store) throw mediaRefused(url, 'no S3 access is configured');
-    const store = this.options.store(bucket);
+    const store = await this.options.store(bucket);
     this.checkBytes(url);
     const info = await store.head(key);
     if (!info) throw mediaFailed(url, `not found at ${store.description}/${key}`);
@@ -458,7 +460,7 @@ export interface LocalMediaOptions {
   /** More local folders task paths may name (`--media-root`). */
   mediaRoots?: string[];
   /** An S3 client for `s3://` media, created on first use (any key the credentials can read). */
-  s3?: () => S3Client;
+  s3?: () => S3Client | Promise<S3Client>;
   /** http(s) policy (default `any`: the user's own machine, see docs/media-policy.md). */
   http?: HttpPolicy;
   limits?: Partial<MediaLimits>;
@@ -479,15 +481,17 @@ export function cliMediaPolicy(options: LocalMediaOptions): MediaPolicy {
 /** PolicyMedia with the CLI's policy (see cliMediaPolicy). */
 export class LocalMedia extends PolicyMedia {
   constructor(options: LocalMediaOptions = {}) {
-    let client: S3Client | undefined;
-    const stores = new Map<string, ObjectStore>();
+    let client: Promise<S3Client> | undefined;
+    const stores = new Map<string, Promise<ObjectStore>>();
     super(cliMediaPolicy(options), {
+      // The AWS SDK (storage/s3.ts) is loaded only when a task names s3:// media.
       store: options.s3
         ? (bucket) => {
             let s = stores.get(bucket);
             if (!s) {
-              client ??= options.s3!();
-              s = new S3ObjectStore(client, bucket);
+              client ??= Promise.resolve(options.s3!());
+              const c = client;
+              s = import('./s3.ts').then(async ({ S3ObjectStore }) => new S3ObjectStore(await c, bucket));
               stores.set(bucket, s);
             }
             return s;
