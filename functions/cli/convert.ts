@@ -1,12 +1,11 @@
 /** `ls-export convert`: one input, one label config, one format, into an output folder. */
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { isFormatName, supportedFormats } from '../core/config/formats.ts';
 import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
 import type { LabelSchema } from '../core/config/schema.ts';
 import { runExport } from '../core/export.ts';
-import { FIXES, type FixName, parseExportOptions } from '../core/formats/options.ts';
-import { implementedFormats } from '../core/formats/registry.ts';
+import { type ExportOptions, parseExportOptions } from '../core/formats/options.ts';
+import { type FormatRegistry, REGISTRY } from '../core/formats/registry.ts';
 import { type HttpPolicy, parseHttpPolicy } from '../core/media-policy.ts';
 import { SingleFileSource } from '../core/readers/single-file.ts';
 import { Report } from '../core/report.ts';
@@ -38,44 +37,42 @@ async function loadSchema(args: ConvertArgs): Promise<LabelSchema> {
   }
 }
 
-function fixOptions(fixes: string[]): Record<string, boolean> {
+function fixOptions(fixes: string[], registry: FormatRegistry): Record<string, boolean> {
+  const known = registry.fixes();
   const out: Record<string, boolean> = {};
   for (const name of fixes.flatMap((f) => f.split(','))) {
-    if (!(name in FIXES))
-      throw new UsageError(`unknown --fix "${name}" (known: ${Object.keys(FIXES).join(', ')})`);
-    out[FIXES[name as FixName].option] = true;
+    if (!Object.hasOwn(known, name))
+      throw new UsageError(`unknown --fix "${name}" (known: ${Object.keys(known).join(', ')})`);
+    out[known[name].option] = true;
   }
   return out;
 }
 
-export async function runConvert(args: ConvertArgs): Promise<void> {
+/**
+ * Converts one input into one format of `registry` (the built-in formats by default). Throws
+ * UsageError for bad arguments, CliError when the export cannot run (unreadable config or input,
+ * a format the config does not support or ls-export does not implement).
+ */
+export async function runConvert(args: ConvertArgs, registry: FormatRegistry = REGISTRY): Promise<void> {
   const format = args.format.toUpperCase();
-  if (!isFormatName(format)) throw new UsageError(`unknown format "${args.format}"`);
+  const plugin = registry.get(format);
+  if (!plugin) throw new UsageError(`unknown format "${args.format}"`);
   const schema = await loadSchema(args);
-  const supported = supportedFormats(schema);
+  const supported = registry.supported(schema);
   if (!supported.includes(format)) {
     throw new CliError(
       `format ${format} is not supported by this label config (it supports: ${supported.join(', ')})`,
     );
   }
-  if (!implementedFormats().includes(format)) {
+  if (!plugin.writer) {
     throw new CliError(`format ${format} is not implemented by ls-export yet (see README "Formats")`);
   }
-  let options: ReturnType<typeof parseExportOptions>;
+  let options: ExportOptions;
   try {
-    options = parseExportOptions({
-      dataKey: args.dataKey,
-      csvSeparator: args.csvSeparator,
-      spacy: args.spacy,
-      annotatorEmails: args.annotatorEmails,
-      labelStudioUrl: args.labelStudioUrl,
-      cocoAnnotator: args.cocoAnnotator,
-      vocImages: args.vocImages,
-      brushMaxPixels: args.brushMaxPixels,
-      brushMaxTaskPixels: args.brushMaxTaskPixels,
-      brushMaxTotalPixels: args.brushMaxTotalPixels,
-      ...fixOptions(args.fix),
-    });
+    const input = { ...args.formatOptions, ...fixOptions(args.fix, registry) };
+    options = (
+      registry === REGISTRY ? parseExportOptions(input) : registry.optionsSchema().parse(input)
+    ) as ExportOptions;
   } catch (err) {
     const issue = (err as { issues?: Array<{ path: unknown[]; message: string }> }).issues?.[0];
     throw new UsageError(issue ? `${issue.path.join('.')}: ${issue.message}` : (err as Error).message);
@@ -124,7 +121,7 @@ export async function runConvert(args: ConvertArgs): Promise<void> {
     const stats = await runExport({
       source,
       schema,
-      targets: [{ format, sink }],
+      targets: [{ format, sink, writer: plugin.writer }],
       options,
       media,
       report,

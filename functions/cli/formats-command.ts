@@ -1,25 +1,24 @@
 /** `ls-export formats -c CONFIG`: the export formats a label config supports. */
 import { readFile } from 'node:fs/promises';
-import { FORMATS, supportedFormats } from '../core/config/formats.ts';
 import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
-import { implementedFormats } from '../core/formats/registry.ts';
+import { type FormatRegistry, REGISTRY } from '../core/formats/registry.ts';
 import { CliError } from './errors.ts';
 
-export async function runFormats(configPath: string): Promise<void> {
+/** Prints `NAME  Title` per format of `registry` the config supports; CliError for a bad config. */
+export async function runFormats(configPath: string, registry: FormatRegistry = REGISTRY): Promise<void> {
   const text = await readFile(configPath, 'utf8').catch(() => {
     throw new CliError(`label config not found: ${configPath}`);
   });
   let supported: string[];
   try {
-    supported = supportedFormats(parseLabelConfig(text));
+    supported = registry.supported(parseLabelConfig(text));
   } catch (err) {
     if (err instanceof LabelConfigError) throw new CliError(`${configPath}: ${err.message}`);
     throw err;
   }
-  const implemented = new Set<string>(implementedFormats());
-  for (const f of FORMATS) {
+  for (const f of registry.plugins) {
     if (!supported.includes(f.name)) continue;
-    const note = implemented.has(f.name) ? '' : '  (not implemented yet)';
+    const note = f.writer ? '' : '  (not implemented yet)';
     process.stdout.write(`${f.name.padEnd(22)} ${f.title}${note}\n`);
   }
 }

@@ -1,10 +1,42 @@
-import { FIXES } from '../core/formats/options.ts';
+/** `ls-export --help`: the command's own options, then each format plugin's flags and fixes. */
+import { type FormatRegistry, REGISTRY } from '../core/formats/registry.ts';
 
-const fixes = Object.entries(FIXES)
-  .map(([name, f]) => `  --fix ${name.padEnd(22)} ${f.description}`)
-  .join('\n');
+const COLUMN = 28;
 
-export const HELP = `ls-export — Label Studio exports, faithful to Label Studio's converter, streaming and fast.
+/** `  FLAG ARG` padded to the help column, then the text; `\n` in the text continues under it. */
+function optionLine(head: string, text: string): string {
+  const left = `  ${head}`;
+  const indent = ' '.repeat(COLUMN);
+  const first = left.length < COLUMN ? left.padEnd(COLUMN) : `${left}\n${indent}`;
+  return first + text.split('\n').join(`\n${indent}`);
+}
+
+/** Words joined into lines of at most `width` characters, each after `indent`. */
+function wrap(words: string[], indent: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const w of words) {
+    if (line && indent.length + line.length + w.length + 1 > width) {
+      lines.push(line);
+      line = '';
+    }
+    line += line ? ` ${w}` : w;
+  }
+  lines.push(line);
+  return lines.join(`\n${indent}`);
+}
+
+/** The help text for a format registry (the built-in one by default). */
+export function helpText(registry: FormatRegistry = REGISTRY): string {
+  const names = registry.implemented().map((n, i, all) => (i < all.length - 1 ? `${n},` : n));
+  const formatFlags = registry
+    .flags()
+    .map((f) => optionLine(f.arg ? `--${f.flag} ${f.arg}` : `--${f.flag}`, f.help))
+    .join('\n');
+  const fixes = Object.entries(registry.fixes())
+    .map(([name, f]) => `  --fix ${name.padEnd(22)} ${f.description}`)
+    .join('\n');
+  return `ls-export — Label Studio exports, faithful to Label Studio's converter, streaming and fast.
 
 Usage:
   ls-export convert -i INPUT -c CONFIG.xml -o OUTPUT_DIR -f FORMAT [options]
@@ -19,30 +51,20 @@ Options for convert:
   -i, --input PATH          input file, folder or s3:// prefix
   -c, --config PATH         the project's label config (XML), a file or s3:// key
   -o, --output DIR          output folder (created); report.json is written there too
-  -f, --format NAME         JSON, JSON_MIN, CSV, TSV, CONLL2003, ASR_MANIFEST, …
-  --csv-separator CHAR      CSV/TSV separator (default "," for CSV, TAB for TSV; "\\t" accepted)
+  -f, --format NAME         ${wrap(names, ' '.repeat(COLUMN), 100)}
   --upload-dir DIR          a local copy of Label Studio's upload folder, for /data/upload/… media
   --project-dir DIR         Label Studio's project folder (uploads under DIR/upload)
   --media-root DIR          a folder task media paths may point into (repeatable); local files
                             outside --upload-dir, --project-dir and --media-root are never read
   --media-http POLICY       http(s) media: any (default), public (no loopback/private/link-local
                             addresses), off, or HOST[,HOST…] (only these hosts)
-  --label-studio-url URL    name images as the converter does when it knows its host (<md5_8>__name)
-  --coco-annotator          COCO: add annotator to each annotation (LABEL_STUDIO_FORCE_ANNOTATOR_EXPORT)
-  --no-voc-images           VOC: do not copy the images into images/
-  --brush-max-pixels N      brush formats: skip (and report) masks larger than N pixels
-  --brush-max-task-pixels N brush formats: skip (and report) a task's masks past N decoded pixels
-                            in all (default 268,435,456)
-  --brush-max-total-pixels N
-                            brush formats: skip (and report) masks past N decoded pixels in the
-                            whole export (default 4,294,967,296)
   --zip                     write OUTPUT_DIR/FORMAT.zip instead of a folder tree
-  --data-key KEY            the data key of the object to export (default: first in the config)
-  --spacy                   CONLL2003: write "-DOCSTART- -X- O O" as spacy convert expects
-  --annotator-emails        ASR_MANIFEST: write annotator e-mails (omitted by default)
   --endpoint URL            S3-compatible endpoint (default: AWS; also AWS_ENDPOINT_URL_S3)
   --region REGION           AWS region for s3:// inputs (default: AWS_REGION or us-east-1)
   -q, --quiet               no progress line and no summary
+
+Format options (from the formats' plugins):
+${formatFlags}
 ${fixes}
 
 sync brings each project of a pipeline configuration (docs/pipeline.md) up to date from its
@@ -52,3 +74,7 @@ objects whose ETag changed are read. --emulate-conditional-writes for S3 servers
 Exit status: 0 when the export completed (skipped inputs are listed in report.json),
 1 when it could not run (missing input, unreadable config, unsupported format), 2 for usage errors.
 `;
+}
+
+/** The built-in registry's help. */
+export const HELP = helpText();

@@ -3,35 +3,41 @@
  * Usage errors and unreadable inputs end with one clear sentence and a non-zero status; skipped
  * inputs are reported in report.json and do not fail the run.
  */
-import { convertArgs, parseCommandLine } from './args.ts';
+import { type FormatRegistry, REGISTRY } from '../core/formats/registry.ts';
+import { type CommandLineValues, convertArgs, parseCommandLine } from './args.ts';
 import { CliError, UsageError } from './errors.ts';
-import { HELP } from './help.ts';
+import { helpText } from './help.ts';
 
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs one command; resolves to the exit status. `registry`: the export formats offered (the
+ * built-in ones; tests pass their own).
+ */
+export async function main(argv: string[], registry: FormatRegistry = REGISTRY): Promise<number> {
   try {
     // `sync` has options of its own (functions/cli/sync.ts parses them).
     const { values, positionals } =
       argv[0] === 'sync'
-        ? { values: {} as ReturnType<typeof parseCommandLine>['values'], positionals: ['sync'] }
-        : parseCommandLine(argv);
+        ? { values: {} as CommandLineValues, positionals: ['sync'] }
+        : parseCommandLine(argv, registry);
     const [command] = positionals;
     if (values.help || command === 'help' || !command) {
-      process.stdout.write(HELP);
+      process.stdout.write(helpText(registry));
       return command || values.help ? 0 : 2;
     }
     switch (command) {
       case 'convert':
       case 'export':
         // Commands load their modules when run, so `--help` and the others start without them.
-        await (await import('./convert.ts')).runConvert(convertArgs(values));
+        await (await import('./convert.ts')).runConvert(convertArgs(values, registry), registry);
         return 0;
       case 'formats':
-        if (!values.config) throw new UsageError('missing -c/--config (the project label config XML)');
-        await (await import('./formats-command.ts')).runFormats(values.config);
+        if (typeof values.config !== 'string')
+          throw new UsageError('missing -c/--config (the project label config XML)');
+        await (await import('./formats-command.ts')).runFormats(values.config, registry);
         return 0;
       case 'sync': {
         if (argv.includes('--help') || argv.includes('-h')) {
-          process.stdout.write(HELP);
+          process.stdout.write(helpText(registry));
           return 0;
         }
         const { runSync, syncArgs } = await import('./sync.ts');

@@ -16,7 +16,7 @@ import type { FormatName } from './config/formats.ts';
 import type { LabelSchema } from './config/schema.ts';
 import type { ExportOptions } from './formats/options.ts';
 import { WRITERS } from './formats/registry.ts';
-import type { FormatWriter, OutputSink } from './formats/types.ts';
+import type { FormatWriter, FormatWriterFactory, OutputSink } from './formats/types.ts';
 import type { MediaAccess } from './media.ts';
 import { guardSink, isOutputFailure } from './output-failure.ts';
 import type { TaskSource } from './readers/source.ts';
@@ -30,8 +30,11 @@ export class UnsupportedFormatError extends Error {
 }
 
 export interface ExportTarget {
-  format: FormatName;
+  /** A built-in format's name, or another registry's (with `writer`). */
+  format: FormatName | (string & {});
   sink: OutputSink;
+  /** The format's writer when it is not a built-in one (a test-local registry's); default: WRITERS[format]. */
+  writer?: FormatWriterFactory;
 }
 
 export interface RunExportInput {
@@ -54,9 +57,9 @@ export interface ExportStats {
 export async function runExport(input: RunExportInput): Promise<ExportStats> {
   const report = input.report ?? new Report();
   const now = input.now ?? (() => new Date());
-  const writers: Array<{ format: FormatName; writer: FormatWriter }> = input.targets.map(
-    ({ format, sink }) => {
-      const factory = WRITERS[format];
+  const writers: Array<{ format: string; writer: FormatWriter }> = input.targets.map(
+    ({ format, sink, writer }) => {
+      const factory = writer ?? WRITERS[format as FormatName];
       if (!factory) throw new UnsupportedFormatError(format);
       const ctx = { schema: input.schema, sink: guardSink(sink), report, options: input.options, now };
       return { format, writer: factory({ ...ctx, media: input.media }) };

@@ -3,6 +3,7 @@
  * order. Adding a format = one plugin file + one line in FORMAT_PLUGINS (docs/adding-a-format.md).
  * `FormatRegistry` also serves test-local registries (a tiny format registered next to these).
  */
+import { z } from 'zod';
 import type { LabelSchema } from '../config/schema.ts';
 import type { CliFlag, FormatOption, FormatPlugin, FormatSupport } from './plugin.ts';
 import { ASR_MANIFEST_FORMAT } from './plugins/asr.ts';
@@ -49,6 +50,46 @@ export const FORMAT_PLUGINS = [
 
 export type FormatName = (typeof FORMAT_PLUGINS)[number]['name'];
 
+/**
+ * The options' key order before formats became plugins. Parsed options serialize in this order
+ * (manifests record them and are reproducible byte for byte); options not listed follow, in
+ * registry order.
+ */
+const KEY_ORDER = [
+  'dataKey',
+  'csvSeparator',
+  'spacy',
+  'fixConllAllLabels',
+  'fixConllBrokenSpans',
+  'annotatorEmails',
+  'copyAudio',
+  'brushMaxPixels',
+  'brushMaxTaskPixels',
+  'brushMaxTotalPixels',
+  'fixBrushMergePerLabel',
+  'labelStudioUrl',
+  'cocoAnnotator',
+  'vocImages',
+  'fixConfigCategoryIds',
+  'fixRegionCategories',
+  'fixRotatedBbox',
+  'fixKeepNegativeImages',
+  'fixNewestAnnotationWins',
+  'fixCopyLocalImages',
+  'fixObbDefaultRotation',
+  'fixClipCoordinates',
+  'fixCsvFormulaEscape',
+];
+
+/** Option keys in their stable order (KEY_ORDER, then the others as given). */
+export function inOptionOrder<T>(items: readonly T[], key: (t: T) => string): T[] {
+  const rank = (k: string) => (KEY_ORDER.includes(k) ? KEY_ORDER.indexOf(k) : KEY_ORDER.length);
+  return items
+    .map((t, i) => ({ t, i, r: rank(key(t)) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map(({ t }) => t);
+}
+
 /** A `--fix NAME` switch: the boolean option it turns on. */
 export interface FixInfo {
   readonly option: string;
@@ -67,7 +108,7 @@ export interface OptionFlag extends CliFlag {
  */
 export class FormatRegistry {
   readonly #byName = new Map<string, FormatPlugin>();
-  /** Every option (common first, then each plugin's in plugin order), each key once. */
+  /** Every option, each key once, in KEY_ORDER then as met (common first, then plugin order). */
   readonly options = new Map<string, FormatOption>();
 
   constructor(
@@ -78,11 +119,13 @@ export class FormatRegistry {
       if (this.#byName.has(p.name)) throw new Error(`format ${p.name} is registered twice`);
       this.#byName.set(p.name, p);
     }
+    const all = new Map<string, FormatOption>();
     for (const [key, opt] of [common, ...plugins.map((p) => p.options)].flatMap((o) => Object.entries(o))) {
-      const known = this.options.get(key);
+      const known = all.get(key);
       if (known && known !== opt) throw new Error(`option ${key} is defined differently by two formats`);
-      this.options.set(key, opt);
+      all.set(key, opt);
     }
+    for (const key of inOptionOrder([...all.keys()], (k) => k)) this.options.set(key, all.get(key)!);
     const names = new Set<string>();
     for (const [key, opt] of this.options) {
       for (const n of [opt.fix && `fix ${opt.fix.name}`, opt.cli && `flag ${opt.cli.flag}`]) {
@@ -123,6 +166,11 @@ export class FormatRegistry {
     return this.support(schema)
       .filter((s) => s.supported)
       .map((s) => s.name);
+  }
+
+  /** One zod object of every option (validation and defaults), in option order. */
+  optionsSchema(): z.ZodObject<Record<string, z.ZodType>> {
+    return z.object(Object.fromEntries([...this.options].map(([k, o]) => [k, o.schema])));
   }
 
   /** `--fix NAME` switches, in option order. */
