@@ -1,6 +1,8 @@
 /**
- * Three Vitest projects, run together by `npm test` and one at a time by `npm run test:<name>`:
- * - `unit`: everything that needs neither the local S3 server nor the CDK (seconds);
+ * Vitest projects, run together by `npm test` and by group with `npm run test:<name>`:
+ * - `core` (test/core: the pure conversion engine) and `unit` (everything else that needs neither
+ *   the local S3 server nor the CDK), both run by `npm run test:unit`. `core` runs its files in one
+ *   process (isolate: false): starting a fresh worker per file cost 3× its tests' own time;
  * - `integration`: the files that talk to the local S3 server (fauxqs, started once by
  *   test/integration/global-setup.ts, which only this project runs) or start their own (the demo);
  * - `infra`: CDK synthesis, cdk-nag and esbuild bundling (slow).
@@ -17,6 +19,8 @@ const SERVER_TESTS = [
   'test/storage/s3-local.test.ts',
 ];
 const INFRA_TESTS = ['test/infra/**/*.test.ts'];
+/** Pure tests (no mocks of shared clients, no environment changes) that may share one process. */
+const CORE_TESTS = ['test/core/**/*.test.ts'];
 
 // fauxqs 2 (node:sqlite) needs Node ≥ 22.5, and the functions run on Lambda's nodejs24.x.
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -38,9 +42,18 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'core',
+          include: CORE_TESTS,
+          exclude: [...configDefaults.exclude, ...SERVER_TESTS],
+          isolate: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...SERVER_TESTS, ...INFRA_TESTS],
+          exclude: [...configDefaults.exclude, ...SERVER_TESTS, ...INFRA_TESTS, ...CORE_TESTS],
         },
       },
       {
