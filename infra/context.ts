@@ -39,6 +39,7 @@ export const CONTEXT_KEYS = {
   rebuildMaxItemsPerBatch: 'source keys per rebuild batch (default 200)',
   rebuildMaxConcurrency: 'parallel rebuild batches (default 20)',
   rebuildToleratedFailurePercentage: 'failed batches tolerated by a rebuild, % (default 5)',
+  dashboard: 'true (default) or false: the CloudWatch dashboard of the deployment',
   nag: 'false skips the cdk-nag AwsSolutions checks',
 } as const;
 
@@ -112,6 +113,7 @@ export function stackPropsFromContext(get: Get): Omit<LsExportStackProps, 'confi
     renderDebounceSeconds: num(get, 'renderDebounceSeconds'),
     ingestMaxAgeSeconds: num(get, 'ingestMaxAgeSeconds'),
     apiAuth: oneOf(get, 'apiAuth', ['iam', 'token'] as const),
+    dashboard: bool(get, 'dashboard'),
     ingest: { batchSize: num(get, 'ingestBatchSize'), maxConcurrency: num(get, 'ingestMaxConcurrency') },
     api: {
       throttleRateLimit: num(get, 'apiThrottleRateLimit'),

@@ -9,6 +9,7 @@
  */
 export { Alarms, type AlarmsProps } from './constructs/alarms.ts';
 export { ApiTokenAuth, type ApiTokenAuthProps } from './constructs/api-token-auth.ts';
+export { Dashboard, type DashboardProps } from './constructs/dashboard.ts';
 export { DeployedConfig, type DeployedConfigProps } from './constructs/deployed-config.ts';
 export { EventIngest, type EventIngestProps } from './constructs/event-ingest.ts';
 export { type ApiAuth, ExportApi, type ExportApiProps } from './constructs/export-api.ts';

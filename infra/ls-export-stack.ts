@@ -42,6 +42,9 @@ export class LsExportStack extends Stack {
     }
     new CfnOutput(this, 'AlarmTopicArn', { value: ls.alarmTopic.topicArn });
     new CfnOutput(this, 'IngestQueueUrl', { value: ls.queues.ingest.queueUrl });
+    if (ls.dashboard) {
+      new CfnOutput(this, 'DashboardName', { value: ls.dashboard.dashboard.dashboardName });
+    }
     for (const [projectId, sm] of ls.stateMachines) {
       new CfnOutput(this, `RebuildStateMachine${sanitize(projectId)}`, {
         value: sm.stateMachineArn,

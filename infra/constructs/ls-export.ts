@@ -11,6 +11,7 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -23,6 +24,7 @@ import { checkMediaConfinement, type MediaLocation, mediaLocations } from '../me
 import { NagAcknowledgements } from '../nag.ts';
 import type { LogLevel, PipelineFunction } from '../pipeline-function.ts';
 import { Alarms } from './alarms.ts';
+import { Dashboard } from './dashboard.ts';
 import { DeployedConfig } from './deployed-config.ts';
 import { EventIngest } from './event-ingest.ts';
 import { type ApiAuth, ExportApi } from './export-api.ts';
@@ -87,6 +89,8 @@ export interface LsExportProps {
    * Studio's `Authorization: Token <key>` checked against a generated Secrets Manager secret.
    */
   readonly apiAuth?: ApiAuth;
+  /** A CloudWatch dashboard of the deployment (constructs/dashboard.ts). Default true. */
+  readonly dashboard?: boolean;
 }
 
 /** The function names used for alarms, tests and outputs. */
@@ -106,6 +110,8 @@ export class LsExport extends Construct {
   readonly snapshots: Snapshots;
   readonly api: ExportApi;
   readonly rebuild: ProjectRebuild;
+  /** Absent with `dashboard: false`. */
+  readonly dashboard?: Dashboard;
   /** The media locations render and snapshot may read, with where each was configured. */
   readonly media: readonly MediaLocation[];
 
@@ -184,6 +190,19 @@ export class LsExport extends Construct {
       removalPolicy,
       auth: props.apiAuth,
     });
+    if (props.dashboard !== false) {
+      const fns: Record<string, lambda.IFunction> = {};
+      for (const [name, f] of Object.entries(this.functions)) fns[name] = f.fn;
+      if (this.api.tokenAuth) fns.tokenAuthorizer = this.api.tokenAuth.function.fn;
+      this.dashboard = new Dashboard(this, 'Dashboard', {
+        queues: this.queues,
+        deadLetterQueues: this.deadLetterQueues,
+        functions: fns,
+        httpApi: this.httpApi,
+        stateMachines: this.stateMachines,
+        projectIds: layout.projects.map((p) => p.id),
+      });
+    }
     this.acknowledgeCdkManagedResources();
   }
 
