@@ -38,8 +38,10 @@ import {
 import {
   boxOutside,
   clipBoxPercent,
-  polygonArea,
-  polygonBbox,
+  keypointsBbox,
+  type PixelRegion,
+  pixelBox,
+  pixelPolygon,
   referenceRotatedBox,
   trueRotatedBoxPercent,
 } from '../images/geometry.ts';
@@ -47,22 +49,27 @@ import { ImageProbe } from '../images/image-info.ts';
 import { ImageResolver } from '../images/resolve.ts';
 import {
   hasKey,
-  indentJson,
   itemValues,
   nonEmptyList,
   numberAt,
   originalSize,
   originalSizeProblem,
   percentPolygon,
-  pyDateTimeStr,
   warnOutside,
 } from '../images/values.ts';
 import { annotatorOf, type Item, itemsOfTask, type TaskRef } from '../items.ts';
-import { pyRound, ujsonFloat } from '../json/py-number.ts';
-import { quoteString, stringify, UJSON_PRETTY_ASCII } from '../json/serialize.ts';
+import { pyRound } from '../json/py-number.ts';
 import { type JsonObject, type JsonValue, num, setKey } from '../json/value.ts';
 import { displayUrl } from '../media.ts';
 import { createSpool, type Spool } from '../spool.ts';
+import {
+  ANNOTATIONS_END,
+  annotationEntry,
+  categoriesAndAnnotationsStart,
+  imageEntry,
+  infoAndEnd,
+  regionEntry,
+} from './coco-layout.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
 
 const CATEGORY_KEYS = ['rectanglelabels', 'polygonlabels', 'keypointlabels', 'labels'] as const;
@@ -76,25 +83,8 @@ function categoryNameOf(v: JsonObject): JsonValue | undefined {
   return undefined;
 }
 
-const json = (v: JsonValue) => stringify(v, UJSON_PRETTY_ASCII);
-
 /** A rectangle or polygon annotation's geometry, in pixels (floats, as the reference computes them). */
-interface Region {
-  /** Polygon points x1, y1, x2, y2…; undefined for a rectangle (an empty segmentation). */
-  segmentation?: number[];
-  bbox: number[];
-  area: number;
-}
-
-/** An image size as written: a JSON number keeps its literal form (`640.0`), null stays null. */
-const sizeText = (v: JsonValue): string => (v === null ? 'null' : json(v));
-
-/** Floats one per line, each on a new line at `pad` (the caller closes the bracket). */
-function floatList(values: number[], pad: string): string {
-  let text = '';
-  for (let i = 0; i < values.length; i++) text += `${i ? ',' : ''}\n${pad}${ujsonFloat(values[i])}`;
-  return text;
-}
+type Region = PixelRegion;
 
 export interface CocoWriterOptions {
   withImages: boolean;
@@ -128,13 +118,9 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
       reason: 'the label config has no object tag with a data key; no images are exported',
     });
 
-  // Image and region entries are printed directly (the generic serializer's layout, checked by the
-  // tests): they are most of the file.
+  // The file's text layout: coco-layout.ts.
   async function addImage(width: JsonValue, height: JsonValue, id: number, fileName: string): Promise<void> {
-    const text =
-      `{\n      "width": ${sizeText(width)},\n      "height": ${sizeText(height)},\n      "id": ${id},` +
-      `\n      "file_name": ${quoteString(fileName, UJSON_PRETTY_ASCII)}\n    }`;
-    await out.write(`${images === 0 ? '{\n  "images": [\n    ' : ',\n    '}${text}`);
+    await out.write(imageEntry(images, width, height, id, fileName));
     images++;
   }
 
@@ -144,22 +130,13 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
     region: Region,
     annotator?: JsonValue,
   ): Promise<void> {
-    let text = `{\n      "id": ${annotations},\n      "image_id": ${imageId},\n      "category_id": ${categoryId},`;
-    if (region.segmentation) {
-      text += `\n      "segmentation": [\n        [${floatList(region.segmentation, '          ')}\n        ]\n      ],`;
-    } else {
-      text += '\n      "segmentation": [],';
-    }
-    text += `\n      "bbox": [${floatList(region.bbox, '        ')}\n      ],\n      "ignore": 0,\n      "iscrowd": 0,`;
-    text += `\n      "area": ${ujsonFloat(region.area)}`;
-    if (annotator !== undefined) text += `,\n      "annotator": ${indentJson(json(annotator), '      ')}`;
-    await spool.write(`${annotations === 0 ? '' : ',\n    '}${text}\n    }`);
+    await spool.write(regionEntry(annotations, imageId, categoryId, region, annotator));
     annotations++;
   }
 
   async function addAnnotation(entry: JsonObject): Promise<void> {
     setKey(entry, 'id', annotations);
-    await spool.write(`${annotations === 0 ? '' : ',\n    '}${indentJson(json(entry), '    ')}`);
+    await spool.write(annotationEntry(annotations, entry));
     annotations++;
   }
 
@@ -307,11 +284,7 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
     }
     if (options.fixClipCoordinates) [x, y, w, h] = clipBoxPercent(x, y, w, h);
     else if (boxOutside(x, y, w, h)) warnOutside(report, ref);
-    const bx = (x * ow) / 100;
-    const by = (y * oh) / 100;
-    const bw = (w * ow) / 100;
-    const bh = (h * oh) / 100;
-    return { bbox: [bx, by, bw, bh], area: bw * bh };
+    return pixelBox([x, y, w, h], ow, oh);
   }
 
   function polygon(v: JsonObject, W: number, H: number, ref: TaskRef): Region | undefined {
@@ -322,12 +295,8 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
       report.skip({ ...ref, reason: 'a polygon has no points (Label Studio crashes on it); it is left out' });
       return undefined;
     }
-    const xs = points.map(([px]) => (px / 100) * W);
-    const ys = points.map(([, py]) => (py / 100) * H);
     if (outside && !options.fixClipCoordinates) warnOutside(report, ref);
-    const segmentation: number[] = [];
-    for (let i = 0; i < xs.length; i++) segmentation.push(xs[i], ys[i]);
-    return { segmentation, bbox: polygonBbox(xs, ys), area: polygonArea(xs, ys) };
+    return pixelPolygon(points, W, H);
   }
 
   async function keypointAnnotation(kps: JsonObject[], imageId: number, W: number, H: number, ref: TaskRef) {
@@ -362,15 +331,7 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
         slots[3 * idx + 2] = visibility;
       }
     }
-    const visible = kpOrder.map((_, i) => i).filter((i) => slots[3 * i + 2] > 0);
-    let bbox = [0, 0, 0, 0];
-    if (visible.length > 0) {
-      const xs = visible.map((i) => slots[3 * i]);
-      const ys = visible.map((i) => slots[3 * i + 1]);
-      const minX = Math.min(...xs);
-      const minY = Math.min(...ys);
-      bbox = [minX, minY, Math.max(...xs) - minX, Math.max(...ys) - minY];
-    }
+    const { bbox, visible } = keypointsBbox(slots);
     const annotation: JsonObject = {};
     setKey(annotation, 'id', 0);
     setKey(annotation, 'image_id', imageId);
@@ -400,22 +361,12 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
           if (c.skeleton) setKey(o, 'skeleton', [...(c.skeleton as JsonValue[])]);
           return o;
         });
-        let text = images === 0 ? '{\n  "images": [],\n' : '\n  ],\n';
-        text += `  "categories": ${indentJson(json(list), '  ')},\n  "annotations": `;
-        await out.write(annotations === 0 ? `${text}[]` : `${text}[\n    `);
+        await out.write(categoriesAndAnnotationsStart(images, list, annotations));
         if (annotations > 0) {
           for await (const chunk of spool.drain()) await out.write(chunk);
-          await out.write('\n  ]');
+          await out.write(ANNOTATIONS_END);
         }
-        const now = ctx.now();
-        const info: JsonObject = {};
-        setKey(info, 'year', now.getFullYear());
-        setKey(info, 'version', '1.0');
-        setKey(info, 'description', '');
-        setKey(info, 'contributor', 'Label Studio');
-        setKey(info, 'url', '');
-        setKey(info, 'date_created', pyDateTimeStr(now));
-        await out.write(`,\n  "info": ${indentJson(json(info), '  ')}\n}`);
+        await out.write(infoAndEnd(ctx.now()));
         await out.close();
       } finally {
         await spool.dispose();

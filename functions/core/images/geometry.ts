@@ -153,3 +153,43 @@ export function polygonBbox(xs: number[], ys: number[]): Box {
   }
   return [minX, minY, maxX - minX, maxY - minY];
 }
+
+/** A COCO-style region in pixels: polygon points x1, y1, x2, y2… (none for a box), bbox, area. */
+export interface PixelRegion {
+  segmentation?: number[];
+  bbox: number[];
+  area: number;
+}
+
+/** A percent box scaled to an image of `ow`×`oh` pixels, with its area (the reference's operation order). */
+export function pixelBox([x, y, w, h]: Box, ow: number, oh: number): PixelRegion {
+  const bx = (x * ow) / 100;
+  const by = (y * oh) / 100;
+  const bw = (w * ow) / 100;
+  const bh = (h * oh) / 100;
+  return { bbox: [bx, by, bw, bh], area: bw * bh };
+}
+
+/** Percent polygon points scaled to `W`×`H` pixels: flat segmentation, bbox and area (at least one point). */
+export function pixelPolygon(points: readonly Point[], W: number, H: number): PixelRegion {
+  const xs = points.map(([px]) => (px / 100) * W);
+  const ys = points.map(([, py]) => (py / 100) * H);
+  const segmentation: number[] = [];
+  for (let i = 0; i < xs.length; i++) segmentation.push(xs[i], ys[i]);
+  return { segmentation, bbox: polygonBbox(xs, ys), area: polygonArea(xs, ys) };
+}
+
+/**
+ * The bbox of COCO keypoint slots (x, y, visibility per keypoint): around the visible ones,
+ * `[0, 0, 0, 0]` when none is; `visible` = their indexes.
+ */
+export function keypointsBbox(slots: readonly number[]): { bbox: number[]; visible: number[] } {
+  const visible: number[] = [];
+  for (let i = 0; 3 * i < slots.length; i++) if (slots[3 * i + 2] > 0) visible.push(i);
+  if (visible.length === 0) return { bbox: [0, 0, 0, 0], visible };
+  const xs = visible.map((i) => slots[3 * i]);
+  const ys = visible.map((i) => slots[3 * i + 1]);
+  const minX = Math.min(...xs);
+  const minY = Math.min(...ys);
+  return { bbox: [minX, minY, Math.max(...xs) - minX, Math.max(...ys) - minY], visible };
+}
