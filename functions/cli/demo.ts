@@ -8,6 +8,7 @@
  *     handler, the debounced render handler refreshes latest/, and a snapshot is created, converted
  *     and downloaded through the export API handler. Exports are mirrored under demo-output/pipeline/.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -41,7 +42,18 @@ import { StoreSink } from '../storage/sink.ts';
 import { readAll } from '../storage/types.ts';
 import { CliError } from './errors.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+/**
+ * The repository (samples/, demo-output/): the nearest folder above `from` holding samples/ and a
+ * package.json, so it is found from functions/cli/ (tsx) as from dist/cli/chunks/ (the bundled CLI).
+ */
+function repositoryRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'samples'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json with samples/ above ${from}`);
+  }
+}
+
+const ROOT = repositoryRoot(import.meta.dirname);
 const SAMPLES = ['image-bbox', 'text-ner', 'audio-asr'];
 
 type Log = (s: string) => void;
