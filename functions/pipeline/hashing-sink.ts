@@ -14,6 +14,11 @@ export interface WrittenFile {
   sha256: string;
   /** The S3 version holding exactly these bytes (versioned buckets; `latest/` only). */
   versionId?: string;
+  /**
+   * `chunks`: `sha256` is the SHA-256 of the file's chunk digests (an aggregate file assembled
+   * server-side from segments, pipeline/segments-assemble.ts), not of its bytes.
+   */
+  sha256Of?: 'chunks';
 }
 
 export class HashingSink implements OutputSink {

@@ -44,7 +44,28 @@ export interface Manifest {
   formats: ManifestFormat[];
   options: { export: ExportOptions; snapshot?: SnapshotOptions; latest?: { zip: boolean } };
   /** `latest` only (snapshot manifests are reproducible byte for byte). */
-  timings?: { startedAt: string; finishedAt: string; ms: number; shardsRead: number; stateBytesRead: number };
+  timings?: {
+    startedAt: string;
+    finishedAt: string;
+    ms: number;
+    shardsRead: number;
+    stateBytesRead: number;
+    /**
+     * Render by segments: segments in the state and re-rendered; aggregate assembly (bytes of
+     * previous versions read back, uploaded, copied server-side, parts); formats rendered over
+     * every task instead, with why.
+     */
+    segments?: {
+      total: number;
+      rendered: number;
+      readBytes: number;
+      reads: number;
+      uploadedBytes: number;
+      copiedBytes: number;
+      parts: number;
+      fallback?: Record<string, string>;
+    };
+  };
   /** What was skipped: unreadable source objects (from ingest) and inputs the converter skipped. */
   report: ReportJson & { sourceObjects: ReportEntry[] };
   /** `latest` only: the render this one replaced. */

@@ -38,6 +38,8 @@ export class PublishSink implements OutputSink {
   readonly opened: string[] = [];
   readonly stats: PublishStats = { written: 0, unchanged: 0, bytesWritten: 0 };
   private readonly claimed = new Set<string>();
+  /** Paths this render stored (or started storing). */
+  private readonly storedPaths = new Set<string>();
   private readonly stored = new Map<string, StoredFile>();
   private readonly inner: StoreSink;
   private readonly bufferBytes: number;
@@ -68,6 +70,25 @@ export class PublishSink implements OutputSink {
     return [...this.entries.values()];
   }
 
+  /**
+   * Lists a file this sink did not write itself: an aggregate file assembled from segments, or a
+   * per-task file of a segment that was not re-rendered (its previous entry carried over).
+   */
+  adopt(entry: WrittenFile, written: boolean): void {
+    this.claimed.add(entry.path);
+    this.entries.set(entry.path, entry);
+    if (written) {
+      this.opened.push(entry.key);
+      this.stats.written++;
+      this.stats.bytesWritten += entry.bytes;
+    } else this.stats.unchanged++;
+  }
+
+  /** The previous manifest's entry of a path (undefined when it had none). */
+  previousEntry(path: string): WrittenFile | undefined {
+    return this.previous.get(path);
+  }
+
   exists(path: string): boolean {
     return this.claimed.has(path);
   }
@@ -79,6 +100,9 @@ export class PublishSink implements OutputSink {
 
   /** Carries the previous entry over when the bytes are the same; true if it did. */
   private reuse(path: string, bytes: number, sha256: string): boolean {
+    // A path written twice in one render (YOLO: one label file per annotation, the last wins) must
+    // be stored again: the key no longer holds the previous version's bytes.
+    if (this.storedPaths.has(path)) return false;
     const prev = this.previous.get(path);
     if (!prev || prev.bytes !== bytes || prev.sha256 !== sha256) return false;
     this.entries.set(path, { ...prev, key: `${this.prefix}${path}` });
@@ -107,6 +131,7 @@ export class PublishSink implements OutputSink {
 
   private async putWhole(path: string, body: Buffer, hash: Hash): Promise<void> {
     this.opened.push(`${this.prefix}${path}`);
+    this.storedPaths.add(path);
     await this.inner.writeFile(path, body);
     this.record(path, hash);
   }
@@ -119,6 +144,7 @@ export class PublishSink implements OutputSink {
     let stream: FileWriter | undefined;
     const startStream = async () => {
       this.opened.push(`${this.prefix}${path}`);
+      this.storedPaths.add(path);
       stream = this.inner.open(path);
       const first = held!;
       held = undefined;
@@ -197,6 +223,7 @@ export class PublishSink implements OutputSink {
       }
     }
     this.opened.push(`${this.prefix}${path}`);
+    this.storedPaths.add(path);
     await this.inner.copyFrom(path, rest());
     this.record(path, hash);
   }

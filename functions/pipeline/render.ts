@@ -13,18 +13,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { settleLimit } from '../core/bounded-map.ts';
-import type { FormatName } from '../core/config/formats.ts';
 import { parseExportOptions } from '../core/formats/options.ts';
 import { Report } from '../core/report.ts';
 import type { ProjectConfig } from './config.ts';
 import { snapshotOptionsSchema } from './config.ts';
 import type { PipelineContext } from './context.ts';
-import { runProjectExport } from './export-run.ts';
 import type { WrittenFile } from './hashing-sink.ts';
 import { writeLatestZip } from './latest-zip.ts';
 import { type Manifest, type ManifestChanges, type ManifestFormat, serializeManifest } from './manifest.ts';
 import { readJson } from './object-text.ts';
-import { PublishSink } from './publish-sink.ts';
+import { segmentIndexKey } from './segments.ts';
+import { renderLatestFiles } from './segments-latest.ts';
 import { snapshotTransform } from './snapshot-filter.ts';
 import { acquireLock, loadHead, type ProjectStore, projectStore, readSkipped, releaseLock } from './state.ts';
 
@@ -50,6 +49,14 @@ export interface RenderOptions {
   force?: boolean;
   /** Who holds the lock (the Lambda request id). */
   owner?: string;
+  /** State shards per segment (segments.ts; default 10). */
+  segmentShards?: number;
+  /** Aggregate files from this size on are assembled with UploadPartCopy (default 16 MiB). */
+  minMultipartBytes?: number;
+  /** Smallest multipart part but the last (S3's 5 MiB; lower only for stores that allow it). */
+  minPartBytes?: number;
+  /** Segments rendered at once. */
+  concurrency?: number;
 }
 
 export async function renderLatest(
@@ -101,27 +108,25 @@ export async function renderLatest(
     await ps.store.put(ps.paths.renderInflight, JSON.stringify(doc), { contentType: 'application/json' });
     const sourceObjects = await readSkipped(ps);
     const report = new Report();
-    const sinks = new Map<FormatName, PublishSink>();
     const changes: ManifestChanges = { written: 0, unchanged: 0, deleted: 0, bytesWritten: 0 };
-    let result: Awaited<ReturnType<typeof runProjectExport>>;
+    let result: Awaited<ReturnType<typeof renderLatestFiles>>;
     const formats: ManifestFormat[] = [];
     try {
-      result = await runProjectExport(ctx, {
-        project,
-        store: ps.store,
-        prefix: ps.paths.latest,
-        formats: project.formats,
+      result = await renderLatestFiles(ctx, {
+        ps,
         now: started,
         report,
         transform:
           project.latest.serialization === 'export' ? snapshotTransform(LS_EXPORT_DEFAULTS) : undefined,
-        sinkFor: (format, prefix, rep) => {
-          const sink = new PublishSink(ps.store, prefix, previous.get(format) ?? new Map(), { report: rep });
-          sinks.set(format, sink);
-          return sink;
-        },
+        previous,
+        // Segments and aggregate layouts are reused only after a committed render of this layout.
+        reuseFrom: current && !repair && !options.force ? current.id : undefined,
+        segmentShards: options.segmentShards,
+        minMultipartBytes: options.minMultipartBytes,
+        minPartBytes: options.minPartBytes,
+        concurrency: options.concurrency,
       });
-      for (const sink of sinks.values()) {
+      for (const sink of result.sinks) {
         changes.written += sink.stats.written;
         changes.unchanged += sink.stats.unchanged;
         changes.bytesWritten += sink.stats.bytesWritten;
@@ -135,9 +140,8 @@ export async function renderLatest(
           const same =
             prevZip !== undefined &&
             before !== undefined &&
-            sinks.get(f.format)?.stats.written === 0 &&
-            before.size === files.length &&
-            files.every((x) => before.has(x.path));
+            files.every((x) => before.get(x.path)?.sha256 === x.sha256) &&
+            before.size === files.length;
           if (same) {
             entry.zip = prevZip;
             changes.unchanged++;
@@ -148,6 +152,12 @@ export async function renderLatest(
           }
         }
         formats.push(entry);
+      }
+      if (result.index) {
+        // Written before the manifest: it describes the versions the manifest is about to name.
+        await ps.store.put(segmentIndexKey(ps.paths.state), JSON.stringify({ ...result.index, renderId }), {
+          contentType: 'application/json',
+        });
       }
     } catch (err) {
       // Keys this render created that the published manifest does not name are removed; keys it
@@ -171,6 +181,7 @@ export async function renderLatest(
     // gone; after a failed render or from an older layout, every other key under latest/.
     const stale = new Set<string>();
     if (current) for (const k of manifestKeys(current)) if (!keep.has(k)) stale.add(k);
+    for (const k of result.discarded) if (!keep.has(k)) stale.add(k);
     if (repair || inflight)
       for await (const o of ps.store.list(ps.paths.latest)) if (!keep.has(o.key)) stale.add(o.key);
     changes.deleted = stale.size;
@@ -193,8 +204,14 @@ export async function renderLatest(
         ms: finished.getTime() - started.getTime(),
         shardsRead: result.io.shards,
         stateBytesRead: result.io.bytes,
+        segments: {
+          total: result.io.segments,
+          rendered: result.io.segmentsRendered,
+          ...result.io.assemble,
+          ...(Object.keys(result.io.fallback).length ? { fallback: result.io.fallback } : {}),
+        },
       },
-      report: { ...report.toJSON(), sourceObjects },
+      report: { ...result.report, sourceObjects },
       previous: current?.id,
       changes,
     };

@@ -21,6 +21,8 @@ export interface StateSourceOptions {
   prefetch?: number;
   /** Filters/rewrites each task (snapshots); undefined drops it. */
   transform?: (task: JsonObject) => JsonObject | undefined;
+  /** Read only these shard keys (a segment's), in this order, instead of listing every shard. */
+  shardKeys?: readonly string[];
 }
 
 export class StateTaskSource implements TaskSource {
@@ -42,6 +44,7 @@ export class StateTaskSource implements TaskSource {
   }
 
   private async shardList(): Promise<string[]> {
+    if (!this.shardKeys && this.options.shardKeys) this.shardKeys = [...this.options.shardKeys];
     if (!this.shardKeys) {
       const keys: string[] = [];
       for await (const o of this.store.list(this.paths.taskShards))

@@ -10,7 +10,9 @@ import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MAX_SEGMENT_BYTES, OutputNameError } from '../core/output-names.ts';
+import { checkParts } from './assembly.ts';
 import {
+  type AssemblyPart,
   type GetResult,
   NotFoundError,
   type ObjectInfo,
@@ -60,7 +62,7 @@ export class FsObjectStore implements ObjectStore {
     return p;
   }
 
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+  async *list(prefix: string, options: { etags?: boolean } = {}): AsyncIterable<ObjectInfo> {
     const keys: string[] = [];
     const walk = async (dir: string): Promise<void> => {
       let entries: import('node:fs').Dirent[];
@@ -81,7 +83,8 @@ export class FsObjectStore implements ObjectStore {
     for (const key of keys) {
       if (!key.startsWith(prefix)) continue;
       const s = await stat(this.path(key));
-      yield { key, size: s.size, lastModified: s.mtime };
+      const etag = options.etags ? etagOf(await readFile(this.path(key))) : undefined;
+      yield { key, size: s.size, lastModified: s.mtime, ...(etag ? { etag } : {}) };
     }
   }
 
@@ -152,6 +155,24 @@ export class FsObjectStore implements ObjectStore {
       throw err;
     }
     return {};
+  }
+
+  /** The parts read and concatenated (copied ranges read from their files), then written like put. */
+  async assemble(key: string, parts: AssemblyPart[]): Promise<{ etag?: string }> {
+    checkParts(parts);
+    const chunks: Uint8Array[] = [];
+    for (const p of parts) {
+      if ('body' in p) chunks.push(p.body);
+      else {
+        const data = await readFile(this.path(p.copy.key)).catch(() => {
+          throw new NotFoundError(p.copy.key);
+        });
+        if (p.copy.end > data.length)
+          throw new RangeError(`${p.copy.key} has ${data.length} bytes; cannot copy up to ${p.copy.end}`);
+        chunks.push(data.subarray(p.copy.start, p.copy.end));
+      }
+    }
+    return this.put(key, Buffer.concat(chunks));
   }
 
   async delete(key: string): Promise<void> {

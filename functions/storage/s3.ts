@@ -8,7 +8,10 @@
 
 import { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -19,9 +22,13 @@ import {
   type S3ClientConfig,
   S3ServiceException,
   type ServerSideEncryption,
+  UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { checkParts } from './assembly.ts';
 import {
+  type AssemblyPart,
   type GetResult,
   NotFoundError,
   type ObjectInfo,
@@ -236,6 +243,67 @@ export class S3ObjectStore implements ObjectStore {
       });
     } catch (err) {
       if (isPreconditionFailure(err)) throw new PreconditionFailedError(key);
+      throw err;
+    }
+  }
+
+  /**
+   * One multipart upload: uploaded parts by UploadPart, copied ranges by UploadPartCopy (the
+   * source version pinned with `?versionId=`), parts sent one at a time in order; the upload is
+   * aborted when a part or the completion fails.
+   */
+  async assemble(
+    key: string,
+    parts: AssemblyPart[],
+    options: { contentType?: string } = {},
+  ): Promise<PutResult> {
+    checkParts(parts);
+    const { UploadId } = await this.client.send(
+      new CreateMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key: key,
+        ContentType: options.contentType ?? contentTypeFor(key),
+        ...this.sseParams(),
+      }),
+    );
+    try {
+      const done: Array<{ PartNumber: number; ETag?: string }> = [];
+      for (const [i, part] of parts.entries()) {
+        const PartNumber = i + 1;
+        if ('body' in part) {
+          const r = await this.client.send(
+            new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId, PartNumber, Body: part.body }),
+          );
+          done.push({ PartNumber, ETag: r.ETag });
+        } else {
+          const c = part.copy;
+          const source = `${this.bucket}/${encodeURIComponent(c.key).replaceAll('%2F', '/')}`;
+          const r = await this.client.send(
+            new UploadPartCopyCommand({
+              Bucket: this.bucket,
+              Key: key,
+              UploadId,
+              PartNumber,
+              CopySource: c.versionId ? `${source}?versionId=${encodeURIComponent(c.versionId)}` : source,
+              CopySourceRange: `bytes=${c.start}-${c.end - 1}`,
+            }),
+          );
+          done.push({ PartNumber, ETag: r.CopyPartResult?.ETag });
+        }
+      }
+      const r = await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId,
+          MultipartUpload: { Parts: done },
+        }),
+      );
+      return { etag: r.ETag, ...(r.VersionId ? { versionId: r.VersionId } : {}) };
+    } catch (err) {
+      await this.client
+        .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId }))
+        .catch(() => {});
       throw err;
     }
   }

@@ -32,6 +32,17 @@ export interface GetResult {
 }
 
 /** A conditional write lost its race (S3 412 PreconditionFailed / 409 ConditionalRequestConflict). */
+/**
+ * One part of an object assembled in the store (ObjectStore.assemble): bytes uploaded, or the byte
+ * range `[start, end)` of a stored object (pinned to `versionId` when given) copied server-side.
+ */
+export type AssemblyPart =
+  | { body: Uint8Array }
+  | { copy: { key: string; versionId?: string; start: number; end: number } };
+
+/** S3's smallest multipart part (every part of an upload but the last): 5 MiB. */
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+
 export class PreconditionFailedError extends Error {
   constructor(readonly key: string) {
     super(`conditional write to ${key} failed: the object changed`);
@@ -51,8 +62,11 @@ export interface ObjectStore {
   readonly description: string;
   /** Most UTF-8 bytes of a key (sinks assume S3's 1,024 when a store does not say). */
   readonly maxKeyBytes?: number;
-  /** Lists keys under a prefix, in key order. */
-  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /**
+   * Lists keys under a prefix, in key order. `etags: true` asks for each object's ETag where the
+   * store does not list it anyway (a folder store hashes the files then).
+   */
+  list(prefix: string, options?: { etags?: boolean }): AsyncIterable<ObjectInfo>;
   /** Reads an object (or a byte range `[start, end)`); throws NotFoundError. */
   get(key: string, range?: { start: number; end: number }): Promise<GetResult>;
   /** Metadata without the body; undefined when absent. */
@@ -64,6 +78,12 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Server-side copy when both keys live in the same store. */
   copy?(fromKey: string, toKey: string): Promise<void>;
+  /**
+   * Builds one object from parts, in order (S3: CreateMultipartUpload, UploadPart / UploadPartCopy,
+   * CompleteMultipartUpload; aborted on failure, so no partial object appears). Every part but the
+   * last must be ≥ MIN_PART_BYTES (S3's rule; throws RangeError otherwise).
+   */
+  assemble?(key: string, parts: AssemblyPart[], options?: { contentType?: string }): Promise<PutResult>;
   /** Stores a local file under a key (a plain file copy for a folder store). */
   putLocalFile?(key: string, path: string): Promise<void>;
 }

@@ -1,0 +1,187 @@
+/**
+ * Writes one aggregate file from pieces: fresh bytes (changed segments, frame literals) and byte
+ * ranges of the file's previous version (unchanged segments). Below `minMultipartBytes` (default
+ * 16 MiB) the file is put whole: the previous ranges are read back (one ranged GET per contiguous
+ * run) and the bytes hashed — a file equal to the previous one is not written. From that size on
+ * (and when the store can assemble) it is one multipart upload: a run of previous bytes ≥ 5 MiB
+ * is copied server-side (UploadPartCopy from the previous version, pinned by its version id);
+ * fresh bytes and shorter runs are uploaded, topped up to 5 MiB from the next copied run where a
+ * part would be too small (S3: every part but the last ≥ 5 MiB). Such a file's manifest `sha256`
+ * is the SHA-256 of its chunks' SHA-256 digests (`sha256Of: "chunks"`), since its bytes never pass
+ * through the render.
+ */
+import { createHash } from 'node:crypto';
+import { type AssemblyPart, MIN_PART_BYTES, type ObjectStore, readAll } from '../storage/types.ts';
+import type { WrittenFile } from './hashing-sink.ts';
+
+/** Files below this size are put whole; from it on they are assembled with UploadPartCopy. */
+export const DEFAULT_MULTIPART_BYTES = 16 * 1024 * 1024;
+/** Uploaded parts are flushed at this size. */
+const UPLOAD_PART_BYTES = 16 * 1024 * 1024;
+
+/** A piece of the new file: fresh bytes, or `[start, end)` of the previous version. */
+export type Piece =
+  | { bytes: Buffer; sha256: string }
+  | { prev: { start: number; end: number }; sha256: string };
+
+export const pieceBytes = (p: Piece) => ('bytes' in p ? p.bytes.length : p.prev.end - p.prev.start);
+
+export interface AssembleIo {
+  /** Bytes of the previous version read back (ranged GETs) and requests doing it. */
+  readBytes: number;
+  reads: number;
+  /** Bytes uploaded (PUT or UploadPart) and bytes copied server-side. */
+  uploadedBytes: number;
+  copiedBytes: number;
+  parts: number;
+}
+
+export interface AssembleResult {
+  entry: WrittenFile;
+  written: boolean;
+}
+
+/** Runs of previous bytes merged where contiguous (fresh pieces left as they are). */
+function mergeRuns(pieces: Piece[]): Piece[] {
+  const out: Piece[] = [];
+  for (const p of pieces) {
+    const last = out.at(-1);
+    if ('prev' in p && last && 'prev' in last && last.prev.end === p.prev.start) {
+      out[out.length - 1] = { prev: { start: last.prev.start, end: p.prev.end }, sha256: '' };
+    } else if (!('bytes' in p) || p.bytes.length > 0) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Writes `key` from `pieces`. `previous`: the manifest entry of the file's previous version (the
+ * source of `prev` pieces); required when any piece is `prev`. Throws what the store throws.
+ */
+export async function assembleFile(input: {
+  store: ObjectStore;
+  key: string;
+  path: string;
+  pieces: Piece[];
+  previous?: WrittenFile;
+  minMultipartBytes?: number;
+  /** Smallest part but the last (S3: 5 MiB; tests of the part planning use less). */
+  minPartBytes?: number;
+  io: AssembleIo;
+}): Promise<AssembleResult> {
+  const MIN_PART = input.minPartBytes ?? MIN_PART_BYTES;
+  const { store, key, path, previous, io } = input;
+  const total = input.pieces.reduce((n, p) => n + pieceBytes(p), 0);
+  const runs = mergeRuns(input.pieces);
+  if (
+    previous &&
+    runs.length === 1 &&
+    'prev' in runs[0] &&
+    runs[0].prev.start === 0 &&
+    total === previous.bytes
+  )
+    return { entry: previous, written: false };
+  const needPrev = runs.some((r) => 'prev' in r);
+  if (needPrev && !previous) throw new Error(`${key}: pieces refer to a previous version that is not known`);
+  const readPrev = async (start: number, end: number): Promise<Buffer> => {
+    const r = await store.get(previous!.key, { start, end });
+    const b = await readAll(r.body);
+    io.reads++;
+    io.readBytes += b.length;
+    if (b.length !== end - start)
+      throw new Error(`${previous!.key}: expected ${end - start} bytes at ${start}, read ${b.length}`);
+    return b;
+  };
+  if (total < (input.minMultipartBytes ?? DEFAULT_MULTIPART_BYTES) || !store.assemble || !needPrev) {
+    const parts: Buffer[] = [];
+    for (const r of runs) parts.push('bytes' in r ? r.bytes : await readPrev(r.prev.start, r.prev.end));
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for (const p of parts) {
+      hash.update(p);
+      bytes += p.length;
+    }
+    const digest = hash.digest('hex');
+    if (previous && previous.bytes === bytes && previous.sha256 === digest && !previous.sha256Of)
+      return { entry: previous, written: false };
+    // Streamed (multipart on S3 past its part size), so a large fresh file is not one PUT body.
+    const put = await store.putStream(
+      key,
+      (async function* () {
+        for (const p of parts) yield p;
+      })(),
+    );
+    io.uploadedBytes += bytes;
+    io.parts++;
+    return {
+      entry: {
+        path,
+        key,
+        bytes: bytes,
+        sha256: digest,
+        ...(put.versionId ? { versionId: put.versionId } : {}),
+      },
+      written: true,
+    };
+  }
+  // Multipart: plan parts, then upload them.
+  const plan: Array<{ upload: Piece[] } | { copy: { start: number; end: number } }> = [];
+  let pending: Piece[] = [];
+  let pendingBytes = 0;
+  const flush = () => {
+    if (pending.length) plan.push({ upload: pending });
+    pending = [];
+    pendingBytes = 0;
+  };
+  for (const r0 of runs) {
+    let r = r0;
+    if ('prev' in r && pieceBytes(r) >= MIN_PART) {
+      if (pendingBytes > 0 && pendingBytes < MIN_PART) {
+        const need = MIN_PART - pendingBytes;
+        if (pieceBytes(r) - need >= MIN_PART) {
+          pending.push({ prev: { start: r.prev.start, end: r.prev.start + need }, sha256: '' });
+          pendingBytes += need;
+          r = { prev: { start: r.prev.start + need, end: r.prev.end }, sha256: '' };
+        } else {
+          pending.push(r);
+          pendingBytes += pieceBytes(r);
+          continue;
+        }
+      }
+      flush();
+      plan.push({ copy: r.prev });
+    } else {
+      pending.push(r);
+      pendingBytes += pieceBytes(r);
+      if (pendingBytes >= UPLOAD_PART_BYTES) flush();
+    }
+  }
+  flush();
+  const parts: AssemblyPart[] = [];
+  for (const p of plan) {
+    if ('copy' in p) {
+      parts.push({ copy: { key: previous!.key, versionId: previous!.versionId, ...p.copy } });
+      io.copiedBytes += p.copy.end - p.copy.start;
+    } else {
+      const bufs: Buffer[] = [];
+      for (const x of p.upload) bufs.push('bytes' in x ? x.bytes : await readPrev(x.prev.start, x.prev.end));
+      const body = Buffer.concat(bufs);
+      io.uploadedBytes += body.length;
+      parts.push({ body });
+    }
+  }
+  io.parts += parts.length;
+  const put = await store.assemble(key, parts);
+  const tree = createHash('sha256');
+  for (const p of input.pieces) tree.update(`${p.sha256}\n`);
+  return {
+    entry: {
+      path,
+      key,
+      bytes: total,
+      sha256: tree.digest('hex'),
+      sha256Of: 'chunks',
+      ...(put.versionId ? { versionId: put.versionId } : {}),
+    },
+    written: true,
+  };
+}

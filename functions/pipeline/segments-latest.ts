@@ -1,0 +1,234 @@
+/**
+ * The files of one `latest/` render: the formats in SEGMENT_FORMATS by segments (plan → segment
+ * workers → assemble, segments-render.ts), reading only the changed segments' shards when the
+ * previous render's segment index can be reused; every other format (and a segment format that
+ * falls back) by one run over every task (export-run.ts). Returns what the manifest needs and the
+ * new segment index, which the caller writes before the manifest.
+ */
+import type { FormatName } from '../core/config/formats.ts';
+import type { LabelSchema } from '../core/config/schema.ts';
+import { parseExportOptions } from '../core/formats/options.ts';
+import type { JsonObject } from '../core/json/value.ts';
+import { Report, type ReportJson } from '../core/report.ts';
+import type { ProjectConfig } from './config.ts';
+import type { PipelineContext } from './context.ts';
+import { type FormatResult, loadSchema, planFormats, projectMedia, runProjectExport } from './export-run.ts';
+import type { WrittenFile } from './hashing-sink.ts';
+import { readJson } from './object-text.ts';
+import { PublishSink } from './publish-sink.ts';
+import { DEFAULT_SEGMENT_SHARDS, planSegments, type SegmentIndex, segmentIndexKey } from './segments.ts';
+import type { AssembleIo } from './segments-assemble.ts';
+import { codecOf, SEGMENT_FORMATS, sha256 } from './segments-codecs.ts';
+import {
+  assembleFormats,
+  emptyRun,
+  mergeSegmentReports,
+  renderSegments,
+  type SegmentRenderContext,
+} from './segments-render.ts';
+import type { ProjectStore } from './state.ts';
+
+export interface LatestFilesInput {
+  ps: ProjectStore;
+  now: Date;
+  transform?: (task: JsonObject) => JsonObject | undefined;
+  /** The previous manifest's files by format and path (empty: write everything). */
+  previous: Map<string, Map<string, WrittenFile>>;
+  /** The previous manifest's id when its files may be reused (undefined: render every segment). */
+  reuseFrom?: string;
+  report: Report;
+  segmentShards?: number;
+  minMultipartBytes?: number;
+  minPartBytes?: number;
+  concurrency?: number;
+}
+
+export interface LatestFiles {
+  formats: FormatResult[];
+  counts: { tasks: number; annotations: number };
+  report: ReportJson;
+  options: ReturnType<typeof parseExportOptions>;
+  sinks: PublishSink[];
+  /** Keys written by sinks whose output was discarded (a fallback re-render): to delete unless listed. */
+  discarded: string[];
+  index?: SegmentIndex;
+  io: {
+    shards: number;
+    bytes: number;
+    segments: number;
+    segmentsRendered: number;
+    fallback: Record<string, string>;
+    assemble: AssembleIo;
+  };
+}
+
+const plain = (_k: string, v: unknown) =>
+  v instanceof Map ? [...v.entries()] : v instanceof Set ? [...v.values()] : v;
+
+/** What segment bytes depend on besides the tasks. */
+function fingerprint(
+  schema: LabelSchema,
+  formats: FormatName[],
+  options: unknown,
+  project: ProjectConfig,
+  segmentShards: number,
+): string {
+  return sha256(
+    JSON.stringify(
+      { v: 1, formats, options, schema, serialization: project.latest.serialization, segmentShards },
+      plain,
+    ),
+  );
+}
+
+export async function renderLatestFiles(ctx: PipelineContext, input: LatestFilesInput): Promise<LatestFiles> {
+  const { ps, report } = input;
+  const project = ps.project;
+  const schema = await loadSchema(ctx, project);
+  const { run, skipped } = planFormats(schema, project.formats);
+  const options = parseExportOptions(project.options);
+  const segFormats = run.filter((f) => SEGMENT_FORMATS.has(f)).sort();
+  const whole: FormatName[] = run.filter((f) => !SEGMENT_FORMATS.has(f));
+  const segmentShards = input.segmentShards ?? DEFAULT_SEGMENT_SHARDS;
+  // A format re-rendered after a discarded segment pass writes every file (the pass may have
+  // overwritten keys the previous manifest names).
+  const rewrite = new Set<FormatName>();
+  const newSink = (format: FormatName) =>
+    new PublishSink(
+      ps.store,
+      ps.paths.latestFormat(format),
+      rewrite.has(format) ? new Map() : (input.previous.get(format) ?? new Map()),
+      { report },
+    );
+  const sinks = new Map<FormatName, PublishSink>();
+  const io: LatestFiles['io'] = {
+    shards: 0,
+    bytes: 0,
+    segments: 0,
+    segmentsRendered: 0,
+    fallback: {},
+    assemble: { readBytes: 0, reads: 0, uploadedBytes: 0, copiedBytes: 0, parts: 0 },
+  };
+  const discarded: string[] = [];
+  let index: SegmentIndex | undefined;
+  let merged: { report: ReportJson; counts: { tasks: number; annotations: number } } | undefined;
+  const allSinks = () => [...sinks.values()];
+  try {
+    if (segFormats.length > 0) {
+      for (const f of segFormats) sinks.set(f, newSink(f));
+      const fp = fingerprint(schema, segFormats, options, project, segmentShards);
+      const rc: SegmentRenderContext = {
+        schema,
+        options,
+        formats: segFormats,
+        store: ps.store,
+        paths: ps.paths,
+        transform: input.transform,
+        media: projectMedia(ctx, project),
+        now: input.now,
+        sinks,
+      };
+      const empty = await emptyRun(rc);
+      const aggregatePaths = new Map([...empty.files].map(([f, m]) => [f, new Set(m.keys())]));
+      let prevIndex: SegmentIndex | undefined;
+      if (input.reuseFrom) {
+        const doc = (await readJson<SegmentIndex>(ps.store, segmentIndexKey(ps.paths.state)))?.value;
+        if (doc && doc.renderId === input.reuseFrom && doc.fingerprint === fp && reusable(doc, empty.files))
+          prevIndex = doc;
+      }
+      const plan = await planSegments(ps.store, ps.paths.taskShards, segmentShards, prevIndex);
+      const jobs = plan.segments.filter((s) => plan.changed.has(s.id));
+      const rendered = await renderSegments(rc, jobs, aggregatePaths, input.concurrency ?? 2);
+      for (const o of rendered.values()) {
+        io.shards += o.io.shards;
+        io.bytes += o.io.bytes;
+      }
+      io.segments = plan.segments.length;
+      io.segmentsRendered = rendered.size;
+      const asm = await assembleFormats({
+        rc,
+        plan,
+        empty,
+        rendered,
+        previous: prevIndex,
+        previousFiles: input.previous,
+        minMultipartBytes: input.minMultipartBytes,
+        minPartBytes: input.minPartBytes,
+      });
+      io.assemble = asm.io;
+      for (const [f, why] of asm.fallback) {
+        ctx.log('warn', 'format rendered over every task', { project: project.id, format: f, reason: why });
+        io.fallback[f] = why;
+        discarded.push(...sinks.get(f)!.opened);
+        sinks.delete(f);
+        rewrite.add(f);
+        whole.push(f);
+      }
+      index = { format: 1, renderId: '', fingerprint: fp, segments: asm.segments, files: asm.files };
+      merged = mergeSegmentReports(empty.report, asm.segments);
+    }
+    let wholeResult: Awaited<ReturnType<typeof runProjectExport>> | undefined;
+    if (whole.length > 0) {
+      wholeResult = await runProjectExport(ctx, {
+        project,
+        store: ps.store,
+        prefix: ps.paths.latest,
+        formats: whole,
+        now: input.now,
+        report,
+        transform: input.transform,
+        sinkFor: (format) => {
+          const sink = newSink(format);
+          sinks.set(format, sink);
+          return sink;
+        },
+      });
+      io.shards += wholeResult.io.shards;
+      io.bytes += wholeResult.io.bytes;
+    }
+    const formats: FormatResult[] = [];
+    for (const f of run) {
+      const sink = sinks.get(f);
+      if (sink) formats.push({ format: f, status: 'completed', files: sink.files });
+    }
+    formats.push(...skipped);
+    let reportJson = report.toJSON();
+    if (merged) {
+      const all = new Report();
+      for (const e of merged.report.skipped) all.skip(e);
+      for (const e of merged.report.warnings) all.warn(e);
+      for (const e of reportJson.skipped) all.skip(e);
+      for (const e of reportJson.warnings) all.warn(e);
+      const j = all.toJSON();
+      reportJson = {
+        ...j,
+        skippedCount: Math.max(j.skippedCount, merged.report.skippedCount),
+        warningCount: Math.max(j.warningCount, merged.report.warningCount),
+        truncated: j.truncated || merged.report.truncated,
+      };
+    }
+    return {
+      formats,
+      counts: merged?.counts ?? wholeResult?.counts ?? { tasks: 0, annotations: 0 },
+      report: reportJson,
+      options,
+      sinks: allSinks(),
+      discarded,
+      index,
+      io,
+    };
+  } catch (err) {
+    (err as { written?: string[] }).written = [...discarded, ...allSinks().flatMap((s) => s.opened)];
+    throw err;
+  }
+}
+
+/** Whether an index has what a render by segments reuses: every format's summaries and layouts. */
+function reusable(doc: SegmentIndex, empty: Map<FormatName, Map<string, string>>): boolean {
+  for (const [format, files] of empty) {
+    if (doc.segments.some((s) => !s.formats[format])) return false;
+    for (const path of files.keys())
+      if (codecOf(format, path) !== 'global' && !doc.files[format]?.[path]) return false;
+  }
+  return true;
+}

@@ -1,0 +1,639 @@
+/**
+ * A `latest/` render by segments (DESIGN.md "Aggregate files from segments"), in three steps that
+ * a Step Functions workflow can call separately; here they run in-process:
+ *  1. plan (segments.ts planSegments): which segments changed since the index;
+ *  2. segment workers (renderSegment): read one segment's shards, run the existing writers over
+ *     its tasks; per-task files go straight to the render's PublishSinks (written only where the
+ *     bytes changed), aggregate files are held as the segment's bodies and summaries;
+ *  3. assemble (assembleFormats): merge the summaries (CSV columns, COCO id offsets, categories),
+ *     lay every aggregate file out as frame + segment chunks and write it from fresh bodies and
+ *     ranges of its previous version (segments-assemble.ts); per-task files of unchanged segments
+ *     are carried over from the previous manifest.
+ * A format whose global facts the segments cannot reproduce byte for byte (a label outside the
+ * config, so categories/classes differ from the empty run; a CSV data key renamed `_data_<key>`
+ * by another segment's control; two segments writing one per-task file) is returned as a
+ * fallback: the caller renders it with one run over every task.
+ */
+
+import { mapLimit } from '../core/bounded-map.ts';
+import type { FormatName } from '../core/config/formats.ts';
+import type { LabelSchema } from '../core/config/schema.ts';
+import { runExport } from '../core/export.ts';
+import type { ExportOptions } from '../core/formats/options.ts';
+import type { FileWriter, OutputSink } from '../core/formats/types.ts';
+import { type Item, itemsOfTask } from '../core/items.ts';
+import { isJsonObject, type JsonObject, type JsonValue, keysOf, truthy } from '../core/json/value.ts';
+import type { MediaAccess } from '../core/media.ts';
+import type { SourceTask, TaskSource } from '../core/readers/source.ts';
+import { Report, type ReportJson } from '../core/report.ts';
+import type { ObjectStore } from '../storage/types.ts';
+import { readAll } from '../storage/types.ts';
+import type { WrittenFile } from './hashing-sink.ts';
+import type { ProjectPaths } from './paths.ts';
+import type { PublishSink } from './publish-sink.ts';
+import type {
+  Chunk,
+  FileLayout,
+  RenderPlan,
+  SegmentEntry,
+  SegmentFormat,
+  SegmentIndex,
+  SegmentJob,
+  SegmentPlacement,
+} from './segments.ts';
+import { type AssembleIo, assembleFile, type Piece } from './segments-assemble.ts';
+import {
+  COCO_SEP,
+  type CocoParts,
+  CodecShapeError,
+  type CsvColumns,
+  cocoFrame,
+  codecOf,
+  concatBody,
+  countEntries,
+  csvHeaderColumns,
+  csvHeaderLine,
+  csvRelayable,
+  mergeCsvColumns,
+  relayCsv,
+  SEQ_SEP,
+  seqBody,
+  sha256,
+  shiftIds,
+  splitCoco,
+} from './segments-codecs.ts';
+import { StateTaskSource } from './state-source.ts';
+
+/** Report entries kept per segment in the index. */
+const SEGMENT_REPORT_ENTRIES = 100;
+
+/** What every step needs: the project's writers' inputs and the render's sinks. */
+export interface SegmentRenderContext {
+  schema: LabelSchema;
+  options: ExportOptions;
+  /** Formats rendered by segments (all in SEGMENT_FORMATS). */
+  formats: FormatName[];
+  store: ObjectStore;
+  paths: ProjectPaths;
+  transform?: (task: JsonObject) => JsonObject | undefined;
+  media?: MediaAccess;
+  now: Date;
+  /** The render's sink per format (`latest/<FORMAT>/`). */
+  sinks: Map<FormatName, PublishSink>;
+}
+
+// ---- capture sinks ---------------------------------------------------------------------------
+
+/** Holds files in memory (the empty run, and a segment's aggregate files). */
+class MemoryFiles {
+  readonly files = new Map<string, Buffer[]>();
+  text(path: string): string | undefined {
+    const parts = this.files.get(path);
+    return parts ? Buffer.concat(parts).toString('utf8') : undefined;
+  }
+  open(path: string): FileWriter {
+    const parts: Buffer[] = [];
+    this.files.set(path, parts);
+    return {
+      write: (c) => {
+        parts.push(Buffer.from(typeof c === 'string' ? c : c));
+      },
+      close: async () => {},
+    };
+  }
+}
+
+class MemorySink implements OutputSink {
+  readonly mem = new MemoryFiles();
+  open(path: string): FileWriter {
+    return this.mem.open(path);
+  }
+  async writeFile(path: string, content: string | Uint8Array): Promise<void> {
+    const w = this.mem.open(path);
+    await w.write(content);
+  }
+  exists(path: string): boolean {
+    return this.mem.files.has(path);
+  }
+  async copyFrom(path: string, source: AsyncIterable<Uint8Array>): Promise<void> {
+    const w = this.mem.open(path);
+    for await (const c of source) await w.write(c);
+  }
+}
+
+/**
+ * One segment's sink of one format: the format's aggregate paths are held in memory, every other
+ * file goes to the render's PublishSink. `exists` answers for this segment's files only, as a
+ * writer run over just these tasks would see it.
+ */
+class SegmentSink implements OutputSink {
+  readonly mem = new MemoryFiles();
+  private readonly own = new Set<string>();
+  constructor(
+    private readonly aggregate: ReadonlySet<string>,
+    private readonly publish: PublishSink,
+  ) {}
+  get maxPathBytes(): number {
+    return this.publish.maxPathBytes;
+  }
+  /** Per-task files this segment wrote (and the store accepted). */
+  files(): string[] {
+    return [...this.own].filter((p) => !this.aggregate.has(p) && this.publish.exists(p));
+  }
+  open(path: string): FileWriter {
+    this.own.add(path);
+    return this.aggregate.has(path) ? this.mem.open(path) : this.publish.open(path);
+  }
+  async writeFile(path: string, content: string | Uint8Array): Promise<void> {
+    this.own.add(path);
+    if (this.aggregate.has(path)) await this.mem.open(path).write(content);
+    else await this.publish.writeFile(path, content);
+  }
+  exists(path: string): boolean {
+    return this.own.has(path) && (this.aggregate.has(path) || this.publish.exists(path));
+  }
+  async copyFrom(path: string, source: AsyncIterable<Uint8Array>): Promise<void> {
+    this.own.add(path);
+    if (this.aggregate.has(path)) {
+      const w = this.mem.open(path);
+      for await (const c of source) await w.write(c);
+    } else await this.publish.copyFrom(path, source);
+  }
+}
+
+// ---- the empty run ---------------------------------------------------------------------------
+
+/** Every format's files for zero tasks: which paths are aggregate files, and their frames. */
+export interface EmptyRun {
+  files: Map<FormatName, Map<string, string>>;
+  report: Report;
+}
+
+const noTasks: TaskSource = {
+  description: 'no tasks',
+  async *tasks() {},
+};
+
+export async function emptyRun(rc: SegmentRenderContext): Promise<EmptyRun> {
+  const report = new Report();
+  const sinks = rc.formats.map((format) => ({ format, sink: new MemorySink() }));
+  await runExport({
+    source: noTasks,
+    schema: rc.schema,
+    targets: sinks,
+    options: rc.options,
+    media: rc.media,
+    report,
+    now: () => rc.now,
+  });
+  const files = new Map<FormatName, Map<string, string>>();
+  for (const { format, sink } of sinks) {
+    const m = new Map<string, string>();
+    for (const path of sink.mem.files.keys()) m.set(path, sink.mem.text(path) ?? '');
+    files.set(format, m);
+  }
+  return { files, report };
+}
+
+// ---- segment worker --------------------------------------------------------------------------
+
+/** A rendered segment: per format its aggregate files' bytes and its per-task files. */
+export interface SegmentOutput {
+  entry: SegmentEntry;
+  /** Per format, per aggregate path: the segment's writer output. */
+  aggregate: Map<FormatName, Map<string, string>>;
+  io: { shards: number; bytes: number };
+}
+
+const METADATA = ['annotator', 'annotation_id', 'created_at', 'updated_at', 'lead_time'];
+const hasChat = (values: JsonValue[]) =>
+  values.some((v) => isJsonObject(v) && (v.type === 'Chat' || v.type === 'chatmessage'));
+
+/** The CSV key sets of items (the writer's scanItem). */
+function scanCsv(items: Item[], into: { d: Set<string>; o: Set<string>; e: Set<string> }): void {
+  for (const item of items) {
+    for (const k of keysOf(item.input)) into.d.add(k);
+    if (item.id !== null) into.e.add('id');
+    for (const [name, values] of item.output) {
+      into.o.add(name);
+      if (hasChat(values)) into.e.add(`${name}_transcript`);
+    }
+    if (Object.hasOwn(item.task, 'agreement')) into.e.add('agreement');
+    if (truthy(item.history)) into.e.add('history');
+  }
+}
+
+/** Reads one segment's shards and runs every format's writer over its tasks. */
+export async function renderSegment(
+  rc: SegmentRenderContext,
+  job: SegmentJob,
+  aggregatePaths: Map<FormatName, Set<string>>,
+): Promise<SegmentOutput> {
+  const report = new Report(SEGMENT_REPORT_ENTRIES);
+  const state = new StateTaskSource(rc.store, rc.paths, {
+    transform: rc.transform,
+    shardKeys: Object.keys(job.shards).sort(),
+  });
+  const wantCsv = rc.formats.some((f) => f === 'CSV' || f === 'TSV');
+  const cols = { d: new Set<string>(), o: new Set<string>(), e: new Set<string>(METADATA) };
+  const source: TaskSource = {
+    description: state.description,
+    async *tasks(rep: Report): AsyncGenerator<SourceTask> {
+      for await (const t of state.tasks(rep)) {
+        if (wantCsv) {
+          try {
+            scanCsv(itemsOfTask(t.task, rc.schema, t.ref, new Report(1)), cols);
+          } catch {
+            // the writers report this task
+          }
+        }
+        yield t;
+      }
+    },
+  };
+  const targets = rc.formats.map((format) => ({
+    format,
+    sink: new SegmentSink(aggregatePaths.get(format) ?? new Set(), rc.sinks.get(format)!),
+  }));
+  await runExport({
+    source,
+    schema: rc.schema,
+    targets,
+    options: rc.options,
+    media: rc.media,
+    report,
+    now: () => rc.now,
+  });
+  const s = (x: Set<string>) => [...x].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const csv: CsvColumns = { dataKeys: s(cols.d), outputKeys: s(cols.o), extra: s(cols.e) };
+  const aggregate = new Map<FormatName, Map<string, string>>();
+  const formats: Partial<Record<FormatName, SegmentFormat>> = {};
+  for (const { format, sink } of targets) {
+    const m = new Map<string, string>();
+    for (const path of sink.mem.files.keys()) m.set(path, sink.mem.text(path) ?? '');
+    aggregate.set(format, m);
+    formats[format] = {
+      files: sink.files(),
+      globalSame: true,
+      ...(format === 'CSV' || format === 'TSV' ? { csv } : {}),
+    };
+  }
+  const r = report.toJSON();
+  return {
+    entry: {
+      id: job.id,
+      shards: job.shards,
+      counts: state.counts,
+      report: {
+        skipped: r.skipped,
+        warnings: r.warnings,
+        skippedCount: r.skippedCount,
+        warningCount: r.warningCount,
+      },
+      formats,
+    },
+    aggregate,
+    io: state.io,
+  };
+}
+
+// ---- assemble --------------------------------------------------------------------------------
+
+export interface AssembleInput {
+  rc: SegmentRenderContext;
+  plan: RenderPlan;
+  empty: EmptyRun;
+  /** Rendered segments by id (every changed one). */
+  rendered: Map<string, SegmentOutput>;
+  /** The index of the previous render when its layouts can be reused (undefined: every segment rendered). */
+  previous?: SegmentIndex;
+  /** The previous manifest's files by format and path. */
+  previousFiles: Map<string, Map<string, WrittenFile>>;
+  minMultipartBytes?: number;
+  minPartBytes?: number;
+}
+
+export interface AssembleOutput {
+  /** The new index (without renderId, set by the caller). */
+  segments: SegmentEntry[];
+  files: Partial<Record<FormatName, Record<string, FileLayout>>>;
+  /** Formats that need one run over every task, with why. */
+  fallback: Map<FormatName, string>;
+  io: AssembleIo;
+}
+
+/** Bytes and a flag: whether a segment's stream is fresh text or a chunk of the previous file. */
+type Body = { text: string } | { chunk: Chunk; transform?: (body: string) => string };
+
+class Fallback extends Error {}
+
+/** Merges the segments' summaries and writes every aggregate file; returns the new index parts. */
+export async function assembleFormats(input: AssembleInput): Promise<AssembleOutput> {
+  const { rc, plan, rendered, previous } = input;
+  const prevSeg = new Map((previous?.segments ?? []).map((s) => [s.id, s]));
+  const entries: SegmentEntry[] = plan.segments.map((job) => {
+    const e = rendered.get(job.id)?.entry ?? prevSeg.get(job.id);
+    if (!e) throw new Error(`segment ${job.id} was neither rendered nor in the index`);
+    return e;
+  });
+  const io: AssembleIo = { readBytes: 0, reads: 0, uploadedBytes: 0, copiedBytes: 0, parts: 0 };
+  const files: Partial<Record<FormatName, Record<string, FileLayout>>> = {};
+  const fallback = new Map<FormatName, string>();
+  for (const format of rc.formats) {
+    try {
+      files[format] = await assembleFormat(input, format, entries, io);
+    } catch (err) {
+      if (!(err instanceof Fallback || err instanceof CodecShapeError)) throw err;
+      fallback.set(format, err.message);
+    }
+  }
+  return { segments: entries, files, fallback, io };
+}
+
+async function assembleFormat(
+  input: AssembleInput,
+  format: FormatName,
+  entries: SegmentEntry[],
+  io: AssembleIo,
+): Promise<Record<string, FileLayout>> {
+  const { rc, empty, rendered, previous } = input;
+  const sink = rc.sinks.get(format)!;
+  const emptyFiles = empty.files.get(format) ?? new Map<string, string>();
+  const prevFiles = input.previousFiles.get(format) ?? new Map<string, WrittenFile>();
+  // Summaries of fresh segments (global files compared with the empty run).
+  for (const e of entries) {
+    const out = rendered.get(e.id);
+    const f = e.formats[format];
+    if (!f) throw new Fallback(`segment ${e.id} has no ${format} summary`);
+    if (!out) continue;
+    const agg = out.aggregate.get(format)!;
+    for (const [path, text] of agg) {
+      const kind = codecOf(format, path);
+      if (kind === 'global' && text !== emptyFiles.get(path)) f.globalSame = false;
+      if (kind === 'coco') {
+        const parts = splitCoco(text);
+        if (parts.middle !== splitCoco(emptyFiles.get(path) ?? '').middle) f.globalSame = false;
+        f.images = countEntries(parts.images);
+        f.annotations = countEntries(parts.annotations);
+      }
+    }
+  }
+  const notSame = entries.find((e) => !e.formats[format]!.globalSame);
+  if (notSame)
+    throw new Fallback(`segment ${notSame.id} has categories or classes beyond the label config's`);
+  // Per-task files: each path from one segment only.
+  const owner = new Map<string, string>();
+  for (const e of entries)
+    for (const p of e.formats[format]!.files) {
+      const o = owner.get(p);
+      if (o !== undefined && o !== e.id) throw new Fallback(`segments ${o} and ${e.id} both write ${p}`);
+      owner.set(p, e.id);
+    }
+  for (const e of entries) {
+    if (rendered.has(e.id)) continue;
+    for (const p of e.formats[format]!.files) {
+      const prev = prevFiles.get(p);
+      if (!prev) throw new Fallback(`${p} of segment ${e.id} is not in the previous manifest`);
+      sink.adopt(prev, false);
+    }
+  }
+  const layouts: Record<string, FileLayout> = {};
+  for (const [path, emptyText] of emptyFiles) {
+    const kind = codecOf(format, path);
+    if (kind === 'global') {
+      await sink.writeFile(path, emptyText);
+      continue;
+    }
+    const prevLayout = previous?.files[format]?.[path];
+    const prevEntry = prevFiles.get(path);
+    const usable =
+      prevLayout !== undefined &&
+      prevEntry !== undefined &&
+      prevEntry.bytes === prevLayout.bytes &&
+      prevEntry.versionId === prevLayout.versionId;
+    layouts[path] = await assembleAggregate(input, format, path, kind, emptyText, entries, {
+      layout: usable ? prevLayout : undefined,
+      entry: prevEntry,
+      io,
+    });
+  }
+  return layouts;
+}
+
+async function assembleAggregate(
+  input: AssembleInput,
+  format: FormatName,
+  path: string,
+  kind: 'seq' | 'concat' | 'csv' | 'coco',
+  emptyText: string,
+  entries: SegmentEntry[],
+  prev: { layout?: FileLayout; entry?: WrittenFile; io: AssembleIo },
+): Promise<FileLayout> {
+  const { rc, rendered } = input;
+  const sink = rc.sinks.get(format)!;
+  const streams = kind === 'coco' ? 2 : 1;
+  const sep = kind === 'seq' ? SEQ_SEP : kind === 'coco' ? COCO_SEP : '';
+  const csvSep = rc.options.csvSeparator ?? (format === 'TSV' ? '\t' : ',');
+  let columns: string[] | undefined;
+  if (kind === 'csv') {
+    const merged = mergeCsvColumns(entries.map((e) => e.formats[format]!.csv!));
+    for (const e of entries)
+      if (!csvRelayable(e.formats[format]!.csv!, merged))
+        throw new Fallback(
+          `a data key of segment ${e.id} is renamed _data_<key> by another segment's control`,
+        );
+    columns = csvHeaderColumns(merged);
+  }
+  // Each segment's bodies, per stream.
+  const bodies: Body[][] = [];
+  let imageBase = 0;
+  let annotationBase = 0;
+  const bases: Array<{ imageBase: number; annotationBase: number }> = [];
+  for (const e of entries) {
+    const f = e.formats[format]!;
+    const out = rendered.get(e.id);
+    const placement = prev.layout?.segments[e.id];
+    bases.push({ imageBase, annotationBase });
+    if (out) {
+      const text = out.aggregate.get(format)?.get(path) ?? emptyText;
+      if (kind === 'seq') bodies.push([{ text: seqBody(text) }]);
+      else if (kind === 'concat') bodies.push([{ text: concatBody(text, emptyText) }]);
+      else if (kind === 'csv') {
+        const local = csvHeaderColumns(f.csv!);
+        const head = csvHeaderLine(local, csvSep, rc.options.fixCsvFormulaEscape);
+        if (!text.startsWith(head)) throw new CodecShapeError(`CSV header of segment ${e.id}`);
+        bodies.push([{ text: relayCsv(text.slice(head.length), csvSep, local, columns!) }]);
+      } else {
+        const parts: CocoParts = splitCoco(text);
+        bodies.push([
+          { text: shiftIds(parts.images, imageBase, 0) },
+          { text: shiftIds(parts.annotations, annotationBase, imageBase) },
+        ]);
+      }
+    } else {
+      if (!placement || placement.streams.length !== streams)
+        throw new Fallback(`segment ${e.id} has no place in the previous ${path}`);
+      if (kind === 'csv') {
+        const from = prev.layout!.columns ?? [];
+        const same = from.length === columns!.length && from.every((c, i) => c === columns![i]);
+        bodies.push([
+          same
+            ? { chunk: placement.streams[0] }
+            : { chunk: placement.streams[0], transform: (b) => relayCsv(b, csvSep, from, columns!) },
+        ]);
+      } else if (kind === 'coco') {
+        const di = imageBase - (placement.imageBase ?? 0);
+        const da = annotationBase - (placement.annotationBase ?? 0);
+        bodies.push([
+          di === 0
+            ? { chunk: placement.streams[0] }
+            : { chunk: placement.streams[0], transform: (b) => shiftIds(b, di, 0) },
+          di === 0 && da === 0
+            ? { chunk: placement.streams[1] }
+            : { chunk: placement.streams[1], transform: (b) => shiftIds(b, da, di) },
+        ]);
+      } else bodies.push([{ chunk: placement.streams[0] }]);
+    }
+    imageBase += f.images ?? 0;
+    annotationBase += f.annotations ?? 0;
+  }
+  const bodyBytes = (b: Body) =>
+    'text' in b ? Buffer.byteLength(b.text) : b.chunk.end - b.chunk.start - b.chunk.lead;
+  const nonEmpty = Array.from({ length: streams }, (_, s) => bodies.some((bs) => bodyBytes(bs[s]) > 0));
+  const frame =
+    kind === 'seq'
+      ? ['[\n', '\n]']
+      : kind === 'concat'
+        ? [emptyText, '']
+        : kind === 'csv'
+          ? [csvHeaderLine(columns!, csvSep, rc.options.fixCsvFormulaEscape), '']
+          : cocoFrame(splitCoco(emptyText), nonEmpty[0], nonEmpty[1]);
+  const pieces: Piece[] = [];
+  const layout: FileLayout = { bytes: 0, frame: [], segments: {}, ...(columns ? { columns } : {}) };
+  let offset = 0;
+  const readChunkBody = async (c: Chunk): Promise<string> => {
+    if (c.end - c.start - c.lead === 0) return '';
+    const r = await rc.store.get(prev.entry!.key, { start: c.start + c.lead, end: c.end });
+    const b = await readAll(r.body);
+    prev.io.reads++;
+    prev.io.readBytes += b.length;
+    return b.toString('utf8');
+  };
+  const pushText = (text: string): Chunk => {
+    const bytes = Buffer.from(text);
+    const digest = sha256(bytes);
+    pieces.push({ bytes, sha256: digest });
+    const c = { start: offset, end: offset + bytes.length, lead: 0, sha256: digest };
+    offset += bytes.length;
+    return c;
+  };
+  const pushLiteral = (i: number) => {
+    const text = frame[i];
+    const p = prev.layout?.frame[i];
+    const digest = sha256(text);
+    if (p && prev.entry && p.sha256 === digest && p.end - p.start === Buffer.byteLength(text)) {
+      pieces.push({ prev: { start: p.start, end: p.end }, sha256: digest });
+      layout.frame.push({ start: offset, end: p.end - p.start + offset, lead: 0, sha256: digest });
+      offset += p.end - p.start;
+    } else layout.frame.push(pushText(text));
+  };
+  const placements: SegmentPlacement[] = entries.map((_, i) => ({
+    streams: [],
+    ...(kind === 'coco' ? bases[i] : {}),
+  }));
+  for (let s = 0; s < streams; s++) {
+    pushLiteral(s);
+    let first = true;
+    for (let i = 0; i < entries.length; i++) {
+      const b = bodies[i][s];
+      if (bodyBytes(b) === 0) {
+        placements[i].streams.push({ start: offset, end: offset, lead: 0, sha256: sha256('') });
+        continue;
+      }
+      const lead = first ? '' : sep;
+      first = false;
+      if ('chunk' in b && !b.transform && b.chunk.lead === Buffer.byteLength(lead)) {
+        pieces.push({ prev: { start: b.chunk.start, end: b.chunk.end }, sha256: b.chunk.sha256 });
+        const len = b.chunk.end - b.chunk.start;
+        placements[i].streams.push({
+          start: offset,
+          end: offset + len,
+          lead: b.chunk.lead,
+          sha256: b.chunk.sha256,
+        });
+        offset += len;
+        continue;
+      }
+      let text: string;
+      if ('text' in b) text = b.text;
+      else {
+        const raw = await readChunkBody(b.chunk);
+        text = b.transform ? b.transform(raw) : raw;
+      }
+      const c = pushText(lead + text);
+      c.lead = Buffer.byteLength(lead);
+      placements[i].streams.push(c);
+    }
+  }
+  pushLiteral(streams);
+  entries.forEach((e, i) => {
+    layout.segments[e.id] = placements[i];
+  });
+  layout.bytes = offset;
+  const r = await assembleFile({
+    store: rc.store,
+    key: `${rc.paths.latestFormat(format)}${path}`,
+    path,
+    pieces,
+    previous: prev.entry,
+    minMultipartBytes: input.minMultipartBytes,
+    minPartBytes: input.minPartBytes,
+    io: prev.io,
+  });
+  sink.adopt(r.entry, r.written);
+  if (r.entry.versionId) layout.versionId = r.entry.versionId;
+  return layout;
+}
+
+/** The manifest's report and counts from the segments' (plus the empty run's report). */
+export function mergeSegmentReports(
+  empty: Report,
+  entries: SegmentEntry[],
+): { report: ReportJson; counts: { tasks: number; annotations: number } } {
+  const report = new Report();
+  const base = empty.toJSON();
+  for (const e of base.skipped) report.skip(e);
+  for (const e of base.warnings) report.warn(e);
+  let skippedCount = base.skippedCount;
+  let warningCount = base.warningCount;
+  const counts = { tasks: 0, annotations: 0 };
+  for (const s of entries) {
+    for (const e of s.report.skipped) report.skip(e);
+    for (const e of s.report.warnings) report.warn(e);
+    skippedCount += s.report.skippedCount;
+    warningCount += s.report.warningCount;
+    counts.tasks += s.counts.tasks;
+    counts.annotations += s.counts.annotations;
+  }
+  const json = report.toJSON();
+  return {
+    report: {
+      ...json,
+      skippedCount,
+      warningCount,
+      truncated: json.truncated || skippedCount > json.skipped.length || warningCount > json.warnings.length,
+    },
+    counts,
+  };
+}
+
+/** Renders the changed segments with bounded concurrency (the Distributed Map's job, in-process). */
+export async function renderSegments(
+  rc: SegmentRenderContext,
+  jobs: SegmentJob[],
+  aggregatePaths: Map<FormatName, Set<string>>,
+  concurrency: number,
+): Promise<Map<string, SegmentOutput>> {
+  const outs = await mapLimit(jobs, concurrency, (job) => renderSegment(rc, job, aggregatePaths));
+  return new Map(outs.map((o) => [o.entry.id, o]));
+}
