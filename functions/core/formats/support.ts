@@ -1,5 +1,5 @@
 /**
- * What format support rules look at in a label config (converter spec §2.2), computed once per
+ * * What format support rules look at in a label config (Label Studio's supported-formats rules), computed once per
  * config, and the conditions several formats share.
  */
 import { dataKeys } from '../config/label-config.ts';
