@@ -1,6 +1,6 @@
 /**
- * * What format support rules look at in a label config (Label Studio's supported-formats rules), computed once per
- * config, and the conditions several formats share.
+ * What format support rules look at in a label config (Label Studio's supported-formats rules),
+ * computed once per config, and the conditions several formats share.
  */
 import { dataKeys } from '../config/label-config.ts';
 import type { LabelSchema } from '../config/schema.ts';
