@@ -61,7 +61,7 @@ export async function runExport(input: RunExportInput): Promise<ExportStats> {
     ({ format, sink, writer }) => {
       const factory = writer ?? WRITERS[format as FormatName];
       if (!factory) throw new UnsupportedFormatError(format);
-      const ctx = { schema: input.schema, sink: guardSink(sink), report, options: input.options, now };
+      const ctx = { schema: input.schema, sink: guardSink(sink), report, options: input.options, now, format };
       return { format, writer: factory({ ...ctx, media: input.media }) };
     },
   );

@@ -17,6 +17,29 @@ import {
 } from './json/value.ts';
 import type { Report } from './report.ts';
 
+/** Where a result value came from (core/accounting.ts names it in report entries). */
+export interface ResultInfo {
+  annotationId?: string | number;
+  resultId?: string | number;
+  fromName?: string;
+  /** The result's `type`, else its control's type. */
+  type?: string;
+}
+
+/** A result of the annotation that did not become a value of `Item.output`, and why. */
+export interface DroppedResult {
+  info: ResultInfo;
+  reason: string;
+}
+
+const RESULT_INFO = new WeakMap<JsonObject, ResultInfo>();
+
+/** Where a value of `Item.output` came from (empty for values built elsewhere). */
+export const resultInfo = (v: JsonObject): ResultInfo => RESULT_INFO.get(v) ?? {};
+
+const idOf = (v: JsonValue | undefined): string | number | undefined =>
+  typeof v === 'string' || typeof v === 'number' ? v : undefined;
+
 export interface Item {
   task: JsonObject;
   /** `task.id`. */
@@ -27,6 +50,8 @@ export interface Item {
   output: Map<string, JsonObject[]>;
   /** The annotation this item comes from; undefined for the empty item of an unannotated task. */
   annotation?: JsonObject;
+  /** Results of the annotation that are not in `output` (no control of that name, no value). */
+  dropped: DroppedResult[];
   completedBy: JsonValue;
   annotationId: JsonValue;
   createdAt: JsonValue;
@@ -59,20 +84,32 @@ export function buildOutput(
   result: JsonValue,
   schema: LabelSchema,
   opts: ItemOptions = {},
-  onProblem: (reason: string) => void = () => {},
+  onDropped: (dropped: DroppedResult) => void = () => {},
+  annotationId?: JsonValue,
 ): Map<string, JsonObject[]> {
   const output = new Map<string, JsonObject[]>();
   if (!Array.isArray(result)) return output;
   for (const r of result) {
-    if (!isJsonObject(r)) continue;
+    const info: ResultInfo = { annotationId: idOf(annotationId) };
+    if (!isJsonObject(r)) {
+      onDropped({ info, reason: 'a result is not an object; it is left out' });
+      continue;
+    }
+    info.resultId = idOf(r.id);
+    if (typeof r.type === 'string') info.type = r.type;
     const fromName = r.from_name;
-    if (typeof fromName !== 'string' || fromName === '') continue;
+    if (typeof fromName !== 'string' || fromName === '') {
+      onDropped({ info, reason: 'a result has no from_name; it is left out' });
+      continue;
+    }
+    info.fromName = fromName;
     const control = findControl(schema, fromName);
     let v: JsonObject;
     if (control) {
+      info.type ??= control.type.toLowerCase();
       if (!isJsonObject(r.value)) {
         // The reference crashes (KeyError) on such a result; it carries nothing to export.
-        onProblem(`a "${fromName}" result has no value object; it is left out`);
+        onDropped({ info, reason: `a "${fromName}" result has no value object; it is left out` });
         continue;
       }
       v = deepCopy(r.value);
@@ -88,8 +125,13 @@ export function buildOutput(
       v = isJsonObject(r.value) ? deepCopy(r.value) : {};
       setKey(v, 'type', 'chatmessage');
     } else {
+      onDropped({
+        info,
+        reason: `from_name "${fromName}" is not a control of the label config; the result is left out (as Label Studio does)`,
+      });
       continue;
     }
+    RESULT_INFO.set(v, info);
     const list = output.get(fromName);
     if (list) list.push(v);
     else output.set(fromName, [v]);
@@ -138,9 +180,23 @@ export function itemsOfTask(
   }
   if (kept.length === 0) return [];
   sortNewestFirst(kept, ref, report);
-  return kept.map((a) => ({
-    ...base,
-    output: buildOutput(a.result, schema, opts, (reason) => report.warn({ ...ref, reason })),
+  return kept.map((a) => {
+    const dropped: DroppedResult[] = [];
+    const output = buildOutput(a.result, schema, opts, (d) => dropped.push(d), a.id);
+    return { ...base, output, dropped, ...annotationFields(a) };
+  });
+}
+
+/** Whether a task has an annotation that is neither cancelled nor skipped (`--only-annotated`). */
+export function hasKeptAnnotation(task: JsonObject): boolean {
+  const raw = Object.hasOwn(task, 'annotations') ? task.annotations : task.completions;
+  return (
+    Array.isArray(raw) && raw.some((a) => isJsonObject(a) && !truthy(a.skipped) && !truthy(a.was_cancelled))
+  );
+}
+
+function annotationFields(a: JsonObject) {
+  return {
     annotation: a,
     completedBy: Object.hasOwn(a, 'completed_by') ? a.completed_by : {},
     annotationId: field(a, 'id'),
@@ -149,12 +205,13 @@ export function itemsOfTask(
     leadTime: field(a, 'lead_time'),
     history: field(a, 'history'),
     wasCancelled: field(a, 'was_cancelled'),
-  }));
+  };
 }
 
 function emptyFields() {
   return {
     output: new Map<string, JsonObject[]>(),
+    dropped: [] as DroppedResult[],
     completedBy: {} as JsonValue,
     annotationId: null,
     createdAt: null,

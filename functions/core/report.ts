@@ -9,6 +9,22 @@ export interface ReportEntry {
   /** The task id, when known. */
   taskId?: string | number;
   reason: string;
+  /** Region entries (core/accounting.ts): the format that could not carry the result. */
+  format?: string;
+  /** Region entries: the annotation's `id`. */
+  annotationId?: string | number;
+  /** Region entries: the result's `id` (region id). */
+  resultId?: string | number;
+  /** Region entries: the result's `from_name` (control name). */
+  fromName?: string;
+  /** Region entries: the result's `type` (e.g. `polygonlabels`), else its control's type. */
+  type?: string;
+}
+
+/** Results of annotations per format: written into the output, or left out (each one reported). */
+export interface RegionCounts {
+  exported: number;
+  skipped: number;
 }
 
 export interface ReportJson {
@@ -18,6 +34,10 @@ export interface ReportJson {
   warningCount: number;
   /** True when more entries happened than were kept. */
   truncated: boolean;
+  /** Per format: results written / left out (present once a writer accounted for results). */
+  regions?: Record<string, RegionCounts>;
+  /** Tasks left out by `onlyAnnotated` (no non-cancelled annotation), when the option is on. */
+  tasksWithoutAnnotations?: number;
 }
 
 /**
@@ -29,12 +49,25 @@ export class Report {
   readonly warnings: ReportEntry[] = [];
   skippedCount = 0;
   warningCount = 0;
+  /** Per format result counts, filled by core/accounting.ts. */
+  readonly regions = new Map<string, RegionCounts>();
+  /** Tasks left out by `onlyAnnotated`; undefined when the option is off. */
+  tasksWithoutAnnotations?: number;
   private readonly seen = new Set<string>();
 
   constructor(private readonly limit = 10_000) {}
 
   private isRepeat(kind: string, entry: ReportEntry): boolean {
-    const key = `${kind}\u0000${entry.source}\u0000${entry.taskId ?? ''}\u0000${entry.reason}`;
+    const key = [
+      kind,
+      entry.source,
+      entry.taskId ?? '',
+      entry.reason,
+      entry.format ?? '',
+      entry.annotationId ?? '',
+      entry.resultId ?? '',
+      entry.fromName ?? '',
+    ].join('\u0000');
     if (this.seen.has(key)) return true;
     if (this.seen.size < this.limit * 2) this.seen.add(key);
     return false;
@@ -52,14 +85,35 @@ export class Report {
     if (this.warnings.length < this.limit) this.warnings.push(entry);
   }
 
+  /** The result counts of one format (created at zero on first use). */
+  regionCounts(format: string): RegionCounts {
+    let c = this.regions.get(format);
+    if (!c) {
+      c = { exported: 0, skipped: 0 };
+      this.regions.set(format, c);
+    }
+    return c;
+  }
+
+  /** Results left out over all formats (0 when no writer accounted for results). */
+  get regionsSkipped(): number {
+    let n = 0;
+    for (const c of this.regions.values()) n += c.skipped;
+    return n;
+  }
+
   toJSON(): ReportJson {
-    return {
+    const json: ReportJson = {
       skipped: this.skipped,
       warnings: this.warnings,
       skippedCount: this.skippedCount,
       warningCount: this.warningCount,
       truncated: this.skippedCount > this.skipped.length || this.warningCount > this.warnings.length,
     };
+    if (this.regions.size > 0) json.regions = Object.fromEntries(this.regions);
+    if (this.tasksWithoutAnnotations !== undefined)
+      json.tasksWithoutAnnotations = this.tasksWithoutAnnotations;
+    return json;
   }
 }
 

@@ -53,6 +53,8 @@ export interface ExportContext {
   media?: MediaAccess;
   /** The clock, injectable so dated fields are testable. */
   now: () => Date;
+  /** The format being written (runExport sets it); region accounting names it in report entries. */
+  format?: string;
 }
 
 /** One export format; the runner reads the source once and hands every task to `addTask`. */
