@@ -199,14 +199,33 @@ export function conllTags(
   tokens: readonly Token[],
   spans: readonly ConllSpan[] | null | undefined,
 ): string[] {
+  return conllTagging(tokens, spans).tags;
+}
+
+/** BIO tags, and for each span (input order) whether it tagged at least one token. */
+export interface ConllTagging {
+  tags: string[];
+  /** `tagged[i]`: spans[i] put its label on a token (false: overlapped, outside every token, no label). */
+  tagged: boolean[];
+}
+
+/**
+ * `conllTags` with per-span outcome, so callers can report the spans the output does not carry.
+ * Same rules and errors as `conllTags`.
+ */
+export function conllTagging(
+  tokens: readonly Token[],
+  spans: readonly ConllSpan[] | null | undefined,
+): ConllTagging {
   const tags: string[] = new Array(tokens.length).fill('O');
-  if (!spans || spans.length === 0 || tokens.length === 0) return tags;
+  const tagged: boolean[] = new Array(spans?.length ?? 0).fill(false);
+  if (!spans || spans.length === 0 || tokens.length === 0) return { tags, tagged };
   if (spans.some((s) => s.start === undefined || s.start === null || s.end === undefined || s.end === null)) {
-    return tags;
+    return { tags, tagged };
   }
 
   const queue = spans
-    .map((s) => ({ start: offset(s.start), end: offset(s.end), labels: s.labels }))
+    .map((s, index) => ({ start: offset(s.start), end: offset(s.end), labels: s.labels, index }))
     .sort((a, b) => a.start - b.start); // Array.prototype.sort is stable, like Python's sorted()
   let next = 0;
   let span = queue[next++];
@@ -229,10 +248,11 @@ export function conllTags(
     if (tokEnd < curStart || !truthy(span.labels as JsonValue)) continue;
     if (curStart <= tokEnd && curEnd >= tokStart) {
       tags[i] = prefix + firstLabel(span.labels);
+      tagged[span.index] = true;
       prefix = 'I-';
     }
   }
-  return tags;
+  return { tags, tagged };
 }
 
 /** A span offset as Python would compute with it (`bool` is an `int` there). */

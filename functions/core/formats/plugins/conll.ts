@@ -26,6 +26,20 @@ export const CONLL2003_FORMAT = defineFormat({
         help: 'CONLL2003: write "-DOCSTART- -X- O O" as spacy convert expects',
       },
     } satisfies FormatOption,
+    /**
+     * CONLL2003: a span with several labels keeps its first (`first`, Label Studio's output, each
+     * such span warned) or all of them (`columns`: one tag column per label position, as many as
+     * the config's largest Labels control has labels).
+     */
+    conllMultiLabel: {
+      schema: z.enum(['first', 'columns']).default('first'),
+      cli: {
+        flag: 'conll-multi-label',
+        type: 'string',
+        arg: 'MODE',
+        help: 'CONLL2003: a span with several labels keeps the first (first, default)\nor all: one tag column per label position (columns)',
+      },
+    } satisfies FormatOption,
     /** CONLL2003: tag spans of every `Labels` control, not only the first one met. */
     fixConllAllLabels: fix(
       'conll-all-labels',
