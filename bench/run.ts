@@ -1,13 +1,30 @@
 /**
  * `npm run bench`: generates realistic Label Studio exports (bench/generate.ts) at 10,000 and
- * 100,000 tasks and converts them format by format, each in its own process, printing wall time,
- * tasks/s and peak RSS next to Label Studio's converter figures (docs/baseline.md) and the floor
- * (reading + parsing the input once). Options: --sizes 10000,100000 --only CSV,COCO --skip-pipeline
+ * 100,000 tasks and converts them format by format with the CLI as users run it
+ * (`node bin/ls-export.mjs convert …`, the bundle `npm run build` makes, no heap flags), each in its
+ * own process, printing wall time, tasks/s and peak RSS next to Label Studio's converter figures
+ * (docs/baseline.md) and the floor (reading + parsing the input once).
+ *
+ * Every run's output files are hashed; the digests are kept in bench-output/digests.json and a
+ * later run whose output differs is flagged `OUTPUT CHANGED` (byte-identity across changes).
+ *
+ * Options: --sizes 10000,100000 --only CSV,COCO --repeat 3 (median of 3) --record (overwrite the
+ * kept digests) --skip-pipeline
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { delimiter, dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { CONFIGS, exportChunks, type Kind, makeWav } from './generate.ts';
@@ -26,30 +43,35 @@ const BASELINE: Record<string, number> = {
   'JSON_MIN text-ner': 10363,
   'CSV text-ner': 4671,
   'ASR_MANIFEST audio-asr': 3312,
+  // From the side-by-side rounds in docs/baseline.md (reference 29.65 s and 21.63 s at 100,000).
+  'YOLO_OBB image-bbox': 3373,
+  'TSV text-ner': 4623,
 };
-
-/**
- * Each run gets a fixed old-space heap: a format whose memory grew with the task count would fail
- * at 100,000 tasks instead of quietly using more (V8 otherwise grows its heap lazily, which makes
- * peak RSS drift upwards with run length even when nothing is retained).
- */
-const HEAP_MIB = 128;
 
 const RUNS: Array<[string, Kind]> = [
   ['JSON_MIN', 'image-bbox'],
   ['CSV', 'image-bbox'],
   ['COCO', 'image-bbox'],
   ['YOLO', 'image-bbox'],
+  ['YOLO_OBB', 'image-bbox'],
   ['VOC', 'image-bbox'],
   ['JSON_MIN', 'text-ner'],
   ['CSV', 'text-ner'],
+  ['TSV', 'text-ner'],
   ['CONLL2003', 'text-ner'],
   ['ASR_MANIFEST', 'audio-asr'],
 ];
 
 const { values } = parseArgs({
-  options: { sizes: { type: 'string' }, only: { type: 'string' }, 'skip-pipeline': { type: 'boolean' } },
+  options: {
+    sizes: { type: 'string' },
+    only: { type: 'string' },
+    repeat: { type: 'string' },
+    record: { type: 'boolean' },
+    'skip-pipeline': { type: 'boolean' },
+  },
 });
+const repeat = Number(values.repeat ?? 1);
 const sizes = (values.sizes ?? '10000,100000').split(',').map(Number);
 const only = values.only?.split(',');
 
@@ -81,17 +103,19 @@ async function ensureInput(
 }
 
 interface Result {
-  tasks: number;
   wall: number;
-  inProcess: number;
   maxRssMiB: number;
+  /** sha256 over the output files (paths and bytes), report.json excluded. */
+  digest?: string;
 }
 
-/**
- * The measured program is bundled with esbuild first, as the Lambda functions are: figures then
- * reflect the code, not the TypeScript loader the CLI uses for convenience.
- */
+/** The floor (read + parse, no writer) is bench/convert-one.ts, bundled as the CLI is. */
 const BUNDLE = join(WORK, 'convert-one.mjs');
+/** Preloaded into each measured process: writes its peak RSS (KiB) to LS_BENCH_RSS_FILE at exit. */
+const PROBE = join(WORK, 'rss-probe.mjs');
+const RSS_FILE = join(WORK, 'rss.txt');
+const CLI = join(ROOT, 'bin', 'ls-export.mjs');
+const DIGESTS = join(WORK, 'digests.json');
 mkdirSync(WORK, { recursive: true });
 await build({
   entryPoints: [join(ROOT, 'bench', 'convert-one.ts')],
@@ -103,41 +127,98 @@ await build({
   packages: 'external',
   logLevel: 'warning',
 });
+writeFileSync(
+  PROBE,
+  "import { writeFileSync } from 'node:fs';\n" +
+    "process.on('exit', () => writeFileSync(process.env.LS_BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)));\n",
+);
+if (!existsSync(join(ROOT, 'dist', 'cli', 'main.mjs'))) throw new Error('run `npm run build` first');
 
-function measure(format: string, input: { file: string; config: string; uploadDir: string }): Result {
+/** sha256 over every file under `dir` but report.json: relative path, NUL, bytes. */
+function digestTree(dir: string): string {
+  const hash = createHash('sha256');
+  const files = (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .filter((p) => p !== 'report.json')
+    .sort();
+  for (const f of files) hash.update(`${f}\0`).update(readFileSync(join(dir, f)));
+  return hash.digest('hex');
+}
+
+function runOnce(format: string, input: { file: string; config: string; uploadDir: string }): Result {
   const out = join(WORK, 'out');
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
+  rmSync(RSS_FILE, { force: true });
+  // The CLI is executed as a program, as `npx ls-export` does (its first line picks the node flags);
+  // the floor gets the same young-generation cap, so `× floor` compares like with like.
+  const [command, args] =
+    format === 'FLOOR'
+      ? [process.execPath, ['--max-semi-space-size=16', BUNDLE, '--input', input.file, '--format', 'FLOOR']]
+      : [
+          CLI,
+          ['convert', '-i', input.file, '-c', input.config, '-o', out, '-f', format, '-q'].concat(
+            '--upload-dir',
+            input.uploadDir,
+          ),
+        ];
   const t0 = performance.now();
-  const r = spawnSync(
-    process.execPath,
-    [
-      `--max-old-space-size=${HEAP_MIB}`,
-      BUNDLE,
-      '--input',
-      input.file,
-      '--config',
-      input.config,
-      '--output',
-      out,
-      '--format',
-      format,
-      '--upload-dir',
-      input.uploadDir,
-    ],
-    { encoding: 'utf8', maxBuffer: 1 << 24 },
-  );
+  const r = spawnSync(command, args, {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+    env: {
+      ...process.env,
+      // The node running this script first on the PATH, as `npm run` puts node_modules/.bin first.
+      PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${PROBE}`.trim(),
+      // The bundle even if another engineer's edit made it look stale: `npm run bench` just built it.
+      LS_EXPORT_BUNDLE: 'always',
+      // s3:// images without credentials (VOC, YOLO_WITH_IMAGES): no instance-metadata probing.
+      AWS_EC2_METADATA_DISABLED: 'true',
+      LS_BENCH_RSS_FILE: RSS_FILE,
+    },
+  });
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${format} failed: ${r.stderr}`);
-  const line = JSON.parse(r.stdout.trim().split('\n').pop()!);
-  return { tasks: line.tasks, wall, inProcess: line.seconds, maxRssMiB: line.maxRssMiB };
+  const maxRssMiB = Number(readFileSync(RSS_FILE, 'utf8')) / 1024;
+  return { wall, maxRssMiB, digest: format === 'FLOOR' ? undefined : digestTree(out) };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** `repeat` runs; the median wall time and the median peak RSS. */
+function measure(format: string, input: { file: string; config: string; uploadDir: string }): Result {
+  const runs = Array.from({ length: repeat }, () => runOnce(format, input));
+  const digests = new Set(runs.map((r) => r.digest));
+  if (digests.size > 1) throw new Error(`${format}: output differs between runs`);
+  return {
+    wall: median(runs.map((r) => r.wall)),
+    maxRssMiB: median(runs.map((r) => r.maxRssMiB)),
+    digest: runs[0].digest,
+  };
+}
+
+const digests: Record<string, string> = existsSync(DIGESTS) ? JSON.parse(readFileSync(DIGESTS, 'utf8')) : {};
+/** '' when the output matches the kept digest (or none was kept), else a flag for the table. */
+function checkDigest(key: string, digest: string | undefined): string {
+  if (!digest) return '';
+  const kept = digests[key];
+  if (kept === undefined || values.record) {
+    digests[key] = digest;
+    writeFileSync(DIGESTS, `${JSON.stringify(digests, null, 1)}\n`);
+    return '';
+  }
+  return kept === digest ? '' : ' OUTPUT CHANGED';
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const rows: string[] = [];
 const header =
   '| format | kind | N | input MB | wall (s) | tasks/s | peak RSS (MiB) | × floor | × Label Studio |';
-console.log(`Node ${process.version}, ${new Date().toISOString()}\n`);
+console.log(
+  `Node ${process.version}, ${new Date().toISOString()}, ${repeat === 1 ? 'single runs' : `median of ${repeat} runs`}\n`,
+);
 console.log(header);
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const n of sizes) {
@@ -165,7 +246,8 @@ for (const n of sizes) {
     const floor = floors.get(kind)!;
     const rate = n / r.wall;
     const base = BASELINE[`${format} ${kind}`];
-    const row = `| ${format} | ${kind} | ${fmt(n)} | ${(statSync(input.file).size / 1e6).toFixed(0)} | ${r.wall.toFixed(2)} | ${fmt(rate)} | ${r.maxRssMiB.toFixed(0)} | ${(r.wall / floor.wall).toFixed(1)} | ${base && n === 100000 ? `${(rate / base).toFixed(1)}×` : ''} |`;
+    const changed = checkDigest(`${format} ${kind} ${n}`, r.digest);
+    const row = `| ${format}${changed} | ${kind} | ${fmt(n)} | ${(statSync(input.file).size / 1e6).toFixed(0)} | ${r.wall.toFixed(2)} | ${fmt(rate)} | ${r.maxRssMiB.toFixed(0)} | ${(r.wall / floor.wall).toFixed(1)} | ${base && n === 100000 ? `${(rate / base).toFixed(1)}×` : ''} |`;
     console.log(row);
     rows.push(row);
   }
