@@ -13,7 +13,9 @@
  * takes the size from the image header; bad regions are reported instead of crashing the export;
  * two tasks whose images share a name are reported. Fixes: config-category-ids (classes.txt line N
  * is class N), region-categories, rotated-bbox, newest-annotation-wins, copy-local-images,
- * obb-default-rotation, clip-coordinates.
+ * obb-default-rotation, clip-coordinates. Options for Ultralytics (yolo-dataset.ts): `yoloSplit` lays
+ * out `labels/<split>/` (and `images/<split>/`) by a hash of the task id; `yoloDataYaml` (implied by
+ * the split) writes `data.yaml`.
  *
  * Label files and image copies go through a bounded write queue (images/write-queue.ts): writes to
  * one path keep their order, so "last write wins" holds as in the reference.
@@ -52,6 +54,7 @@ import { stringify, UJSON_PRETTY_ASCII } from '../json/serialize.ts';
 import { type JsonObject, type JsonValue, num, setKey } from '../json/value.ts';
 import { type NameLimits, outputPath } from '../output-names.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
+import { classNamesById, dataYamlText, parseSplit, type SplitName, splitOf } from './yolo-dataset.ts';
 import { keypointLabelText } from './yolo-keypoints.ts';
 
 export interface YoloMode {
@@ -61,9 +64,12 @@ export interface YoloMode {
 
 const LABEL_DIR = 'labels';
 
-/** `labels/<stem>.txt` for a resolved image, made safe for the output (core/output-names.ts). */
-export const labelPathOf = (image: ResolvedImage, limits?: NameLimits): string =>
-  outputPath(limits, LABEL_DIR, `${labelStem(image.name)}.txt`);
+/**
+ * `labels/<stem>.txt` (`labels/<split>/<stem>.txt` with a split) for a resolved image, made safe for
+ * the output (core/output-names.ts).
+ */
+export const labelPathOf = (image: ResolvedImage, limits?: NameLimits, split?: SplitName): string =>
+  outputPath(limits, split ? `${LABEL_DIR}/${split}` : LABEL_DIR, `${labelStem(image.name)}.txt`);
 
 /** The image value of an item as the list of candidates the reference tries (last first). */
 export function imageCandidates(value: JsonValue | undefined): string[] | undefined {
@@ -88,12 +94,28 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
   const probe = new ImageProbe(ctx.media);
   // Label files and image copies are written a few at a time (see images/write-queue.ts).
   const queue = new WriteQueue();
-  const resolver = new ImageResolver(
-    ctx,
-    probe,
-    { downloading: mode.withImages, hostname: options.labelStudioUrl, copyLocal: options.fixCopyLocalImages },
-    queue,
+  const resolverOptions = {
+    downloading: mode.withImages,
+    hostname: options.labelStudioUrl,
+    copyLocal: options.fixCopyLocalImages,
+  };
+  const resolver = new ImageResolver(ctx, probe, resolverOptions, queue);
+  // --split: a resolver per split, copying into images/<split>/ (the schema validated the text).
+  const split = options.yoloSplit === undefined ? undefined : parseSplit(options.yoloSplit);
+  const splitResolvers = new Map(
+    (split ?? []).map((s) => [
+      s.name,
+      new ImageResolver(ctx, probe, { ...resolverOptions, imageDir: `images/${s.name}` }, queue),
+    ]),
   );
+  /** The split of a task: by its id, else (no usable id) by its source position, with a warning. */
+  function taskSplit(ref: TaskRef): SplitName | undefined {
+    if (!split) return undefined;
+    const id = ref.taskId;
+    if (id !== undefined && id !== '') return splitOf(id, split);
+    report.warn({ ...ref, reason: `the task has no id; its split is chosen by its source ${ref.source}` });
+    return splitOf(ref.source, split);
+  }
   /** Whether a label file was written or is being written. */
   const known = (path: string) => sink.exists(path) || queue.pending(path);
   if (key === undefined)
@@ -220,6 +242,8 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
       if (key === undefined) return;
       /** Label files this task wrote: later (older) annotations of the task rewrite them. */
       const written = new Set<string>();
+      const splitName = taskSplit(ref);
+      const taskResolver = splitName ? splitResolvers.get(splitName)! : resolver;
       for (const item of itemsOfTask(task, schema, ref, report, { keypointMode })) {
         const candidates = imageCandidates(item.input[key]);
         if (!candidates) {
@@ -232,7 +256,7 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
         let image: ResolvedImage | undefined;
         let url = '';
         for (const candidate of [...candidates].reverse()) {
-          const resolved = await resolver.resolve(candidate, item.id, ref);
+          const resolved = await taskResolver.resolve(candidate, item.id, ref);
           if (resolved.cloudFailed) continue;
           image = resolved;
           url = candidate;
@@ -245,7 +269,7 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
           });
           continue;
         }
-        const path = labelPathOf(image, sink);
+        const path = labelPathOf(image, sink, splitName);
         if (written.has(path) && options.fixNewestAnnotationWins) continue;
         if (!written.has(path) && known(path)) {
           report.warn({
@@ -299,6 +323,14 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
       );
       setKey(notes, 'info', { year: ctx.now().getFullYear(), version: '1.0', contributor: 'Label Studio' });
       await sink.writeFile('notes.json', stringify(notes, UJSON_PRETTY_ASCII));
+      if (options.yoloDataYaml || split) {
+        const names = classNamesById(list);
+        const splits = split?.map((s) => s.name);
+        await sink.writeFile(
+          'data.yaml',
+          dataYamlText(names, splits, keypointMode ? kpOrder.length : undefined),
+        );
+      }
     },
   };
 }

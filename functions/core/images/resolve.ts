@@ -62,6 +62,8 @@ export interface ResolverOptions {
   hostname?: string;
   /** `--fix copy-local-images`: copy images given as existing local paths too. */
   copyLocal?: boolean;
+  /** The folder images are copied into and named under (default `images`; YOLO's split: `images/train`). */
+  imageDir?: string;
 }
 
 export class ImageResolver {
@@ -77,6 +79,10 @@ export class ImageResolver {
     private readonly queue: WriteQueue = new WriteQueue(),
   ) {}
 
+  private get dir(): string {
+    return this.opts.imageDir ?? IMAGE_DIR;
+  }
+
   get downloading(): boolean {
     return this.opts.downloading;
   }
@@ -90,9 +96,9 @@ export class ImageResolver {
         opened: raw.startsWith('/'),
       };
       if (this.opts.downloading && this.opts.copyLocal) {
-        const name = outputName(this.ctx.sink, IMAGE_DIR, pyBasename(raw));
-        if (await this.copy(raw, `${IMAGE_DIR}/${name}`, ref))
-          return { path: `${IMAGE_DIR}/${name}`, name, kind: 'copied', opened: true };
+        const name = outputName(this.ctx.sink, this.dir, pyBasename(raw));
+        if (await this.copy(raw, `${this.dir}/${name}`, ref))
+          return { path: `${this.dir}/${name}`, name, kind: 'copied', opened: true };
       }
       return local;
     }
@@ -115,7 +121,7 @@ export class ImageResolver {
     });
     if (ref2.kind === 'raw') return { path: raw, name: ref2.name, kind: 'raw', opened: false };
     return {
-      path: `${IMAGE_DIR}/${ref2.name}`,
+      path: `${this.dir}/${ref2.name}`,
       name: ref2.name,
       kind: ref2.kind,
       opened: ref2.kind === 'source',
@@ -141,8 +147,8 @@ export class ImageResolver {
       };
     }
     // The copy's name, made safe for the output (core/output-names.ts); files naming it use it too.
-    const name = outputName(this.ctx.sink, IMAGE_DIR, fetchedReferenceName(raw, this.opts.hostname));
-    const path = `${IMAGE_DIR}/${name}`;
+    const name = outputName(this.ctx.sink, this.dir, fetchedReferenceName(raw, this.opts.hostname));
+    const path = `${this.dir}/${name}`;
     if (!(await this.copy(raw, path, ref))) {
       return {
         path: raw,

@@ -1,7 +1,9 @@
 /** YOLO, YOLO_OBB and their *_WITH_IMAGES variants: one label file per image, plus the class list. */
-import { defineFormat, supportedIf } from '../plugin.ts';
+import { z } from 'zod';
+import { defineFormat, type FormatOption, supportedIf } from '../plugin.ts';
 import { allOf, type ConfigFacts, detection, notKeypointsOnly } from '../support.ts';
 import { yoloWriter } from '../yolo.ts';
+import { parseSplit } from '../yolo-dataset.ts';
 import * as shared from './shared-options.ts';
 import { fix } from './shared-options.ts';
 
@@ -15,6 +17,37 @@ const obbSupports = (c: ConfigFacts) =>
     supportedIf(!(c.inputs.has('Video') && c.has('TimelineLabels')), 'Video with TimelineLabels'),
   );
 
+/** YOLO: write Ultralytics' `data.yaml` (a new file; Label Studio's files are unchanged). */
+const yoloDataYaml = {
+  schema: z.boolean().default(false),
+  cli: {
+    flag: 'yolo-data-yaml',
+    type: 'boolean',
+    help: "YOLO: also write Ultralytics' data.yaml (train/val, names by class id)",
+  },
+} satisfies FormatOption;
+
+/** YOLO: `train=0.8,val=0.2[,test=…]` — labels/<split>/, images/<split>/ by a hash of the task id. */
+const yoloSplit = {
+  schema: z
+    .string()
+    .optional()
+    .superRefine((text, ctx) => {
+      if (text === undefined) return;
+      try {
+        parseSplit(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
+  cli: {
+    flag: 'split',
+    type: 'string',
+    arg: 'SPEC',
+    help: 'YOLO: split tasks by a hash of their id, e.g. train=0.8,val=0.2[,test=0.1]:\nlabels/<split>/, images/<split>/ and data.yaml, as Ultralytics reads them',
+  },
+} satisfies FormatOption;
+
 const options = {
   labelStudioUrl: shared.labelStudioUrl,
   fixConfigCategoryIds: shared.fixConfigCategoryIds,
@@ -22,6 +55,8 @@ const options = {
   fixRotatedBbox: shared.fixRotatedBbox,
   fixNewestAnnotationWins: shared.fixNewestAnnotationWins,
   fixClipCoordinates: shared.fixClipCoordinates,
+  yoloDataYaml,
+  yoloSplit,
 };
 const withImages = { ...options, fixCopyLocalImages: shared.fixCopyLocalImages };
 /** YOLO_OBB: export a rectangle without `rotation` unrotated instead of dropping it. */
