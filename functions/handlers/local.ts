@@ -6,7 +6,15 @@
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { buildS3EventRecord, buildSqsRecord, LocalSequencer } from '../pipeline/s3-events.ts';
-import type { GetResult, ObjectInfo, ObjectStore, PutOptions } from '../storage/types.ts';
+import {
+  type AssemblyPart,
+  type GetResult,
+  type ObjectInfo,
+  type ObjectStore,
+  type PutOptions,
+  type PutResult,
+  readAll,
+} from '../storage/types.ts';
 
 export interface NotificationRule {
   bucket: string;
@@ -131,8 +139,8 @@ class NotifyingStore implements ObjectStore {
   get description(): string {
     return this.inner.description;
   }
-  list(prefix: string): AsyncIterable<ObjectInfo> {
-    return this.inner.list(prefix);
+  list(prefix: string, options?: { etags?: boolean }): AsyncIterable<ObjectInfo> {
+    return this.inner.list(prefix, options);
   }
   get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
     return this.inner.get(key, range);
@@ -160,6 +168,18 @@ class NotifyingStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     await this.inner.delete(key);
     this.bus.emit(this.bucket, key, 'removed');
+  }
+  async assemble(key: string, parts: AssemblyPart[], options?: { contentType?: string }): Promise<PutResult> {
+    let r: PutResult;
+    if (this.inner.assemble) r = await this.inner.assemble(key, parts, options);
+    else {
+      const bufs: Uint8Array[] = [];
+      for (const p of parts)
+        bufs.push('body' in p ? p.body : await readAll((await this.inner.get(p.copy.key, p.copy)).body));
+      r = await this.inner.put(key, Buffer.concat(bufs), options);
+    }
+    this.bus.emit(this.bucket, key, 'created', { etag: r.etag });
+    return r;
   }
   async copy(fromKey: string, toKey: string): Promise<void> {
     if (!this.inner.copy) throw new Error('copy is not supported by this store');
