@@ -10,6 +10,7 @@
  * (the `-DOCSTART-` line too: `-DOCSTART- -X- O` and K more `O`, which also contains the
  * `-DOCSTART- -X- O O` that spaCy's converter looks for), so the file is a fixed-width column file.
  */
+import { type ItemLedger, RegionLedger } from '../accounting.ts';
 import { dataKeys } from '../config/label-config.ts';
 import type { LabelSchema } from '../config/schema.ts';
 import { type Item, itemsOfTask, pyStr, type TaskRef } from '../items.ts';
@@ -18,17 +19,15 @@ import { reasonOf } from '../report.ts';
 import { type ConllSpan, conllTagging, spanTokenize } from '../text/treebank.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
 
-/** A span with the result it came from (for report entries). */
+/** A span with the result value it came from (for the region accounting). */
 interface SourcedSpan extends ConllSpan {
-  fromName: string;
-  /** Index among the from_name's values of the item. */
-  index: number;
+  value: JsonObject;
 }
 
 /** What an item's results become: the spans to tag, and the results CONLL2003 leaves out. */
 interface ItemSpans {
   spans: SourcedSpan[];
-  left: Array<{ fromName: string; index: number; type: string; reason: string }>;
+  left: Array<{ value: JsonObject; reason: string }>;
 }
 
 const isLabels = (v: JsonObject | undefined) =>
@@ -41,28 +40,24 @@ function spansOf(item: Item, allLabels: boolean): ItemSpans {
   for (const [fromName, values] of item.output) {
     if (isLabels(values[0]) && (allLabels || !taken)) {
       taken = true;
-      values.forEach((v, index) => {
+      for (const v of values)
         out.spans.push({
           start: num(v.start) ?? v.start,
           end: num(v.end) ?? v.end,
           labels: v.labels,
-          fromName,
-          index,
+          value: v,
         });
-      });
       continue;
     }
-    values.forEach((v, index) => {
+    for (const v of values) {
       const type = typeof v.type === 'string' ? v.type : 'unknown';
       out.left.push({
-        fromName,
-        index,
-        type,
+        value: v,
         reason: isLabels(values[0])
           ? `only the first Labels control is tagged; "${fromName}" is left out (fix conll-all-labels tags every one)`
           : `a ${type} result has no place in CONLL2003 (only Labels spans become tags)`,
       });
-    });
+    }
   }
   return out;
 }
@@ -99,37 +94,22 @@ export function conllWriter(ctx: ExportContext): FormatWriter {
     : ctx.options.spacy
       ? '-DOCSTART- -X- O O\n'
       : '-DOCSTART- -X- O\n';
+  const ledger = new RegionLedger(ctx, 'CONLL2003');
   let started = false;
 
-  function leaveOut(ref: TaskRef, item: Item, s: { fromName: string; index: number }, reason: string): void {
-    ctx.report.skip({
-      ...ref,
-      reason: `annotation ${pyStr(item.annotationId)}, "${s.fromName}" result ${s.index + 1}: ${reason}`,
-    });
-  }
-
-  function warnSpan(ref: TaskRef, item: Item, s: SourcedSpan, reason: string): void {
-    ctx.report.warn({
-      ...ref,
-      reason: `annotation ${pyStr(item.annotationId)}, "${s.fromName}" result ${s.index + 1}: ${reason}`,
-    });
-  }
-
   /** The item's token lines, or undefined (reported) when its text cannot be tokenized. */
-  function itemLines(doc: string, item: Item, ref: TaskRef): string | undefined {
+  function itemLines(doc: string, item: Item, ref: TaskRef, acc: ItemLedger): string | undefined {
     const { spans: all, left } = spansOf(item, ctx.options.fixConllAllLabels);
-    for (const l of left) leaveOut(ref, item, l, l.reason);
+    for (const l of left) acc.skip(l.value, l.reason);
     let spans = all;
     const broken = all.filter((s) => !hasOffsets(s));
     if (broken.length > 0) {
-      for (const s of broken) leaveOut(ref, item, s, 'the span has no start/end offsets');
+      for (const s of broken) acc.skip(s.value, 'the span has no start/end offsets');
       if (ctx.options.fixConllBrokenSpans) spans = all.filter(hasOffsets);
       else {
         for (const s of all.filter(hasOffsets)) {
-          leaveOut(
-            ref,
-            item,
-            s,
+          acc.skip(
+            s.value,
             'another span of the document has no start/end, so the whole document is tagged O as in Label Studio (fix conll-broken-spans keeps the others)',
           );
         }
@@ -144,10 +124,8 @@ export function conllWriter(ctx: ExportContext): FormatWriter {
       if (broken.length === 0 || ctx.options.fixConllBrokenSpans) {
         first.tagged.forEach((ok, i) => {
           if (!ok)
-            leaveOut(
-              ref,
-              item,
-              spans[i],
+            acc.skip(
+              spans[i].value,
               `span ${at(spans[i])} tags no token (it overlaps an earlier span, lies outside the text or has no label)`,
             );
         });
@@ -160,7 +138,9 @@ export function conllWriter(ctx: ExportContext): FormatWriter {
           ).tags,
         );
     } catch (err) {
-      ctx.report.skip({ ...ref, reason: `cannot tokenize the text: ${reasonOf(err)}` });
+      const reason = `cannot tokenize the text: ${reasonOf(err)}`;
+      ctx.report.skip({ ...ref, reason });
+      acc.skipAll(`the document is left out: ${reason}`);
       return undefined;
     }
     for (const s of spans) {
@@ -168,10 +148,8 @@ export function conllWriter(ctx: ExportContext): FormatWriter {
       if (n <= columns || !hasOffsets(s)) continue;
       const labels = s.labels as unknown[];
       const kept = labels.slice(0, columns).map((l) => pyStr(l as JsonValue));
-      warnSpan(
-        ref,
-        item,
-        s,
+      acc.warn(
+        s.value,
         columns === 1
           ? `span ${at(s)} has ${n} labels; CONLL2003 keeps the first, ${kept[0]} (left out: ${labels
               .slice(1)
@@ -197,15 +175,14 @@ export function conllWriter(ctx: ExportContext): FormatWriter {
       let text = started ? '' : docStart;
       started = true;
       for (const item of itemsOfTask(task, ctx.schema, ref, ctx.report)) {
+        const acc = ledger.item(item, ref);
         const doc = key === undefined ? undefined : item.input[key];
         if (typeof doc !== 'string') {
-          ctx.report.skip({
-            ...ref,
-            reason: `data["${key}"] is ${doc === undefined ? 'missing' : 'not a string'}; the document is left out`,
-          });
-          continue;
-        }
-        text += itemLines(doc, item, ref) ?? '';
+          const reason = `data["${key}"] is ${doc === undefined ? 'missing' : 'not a string'}; the document is left out`;
+          ctx.report.skip({ ...ref, reason });
+          acc.skipAll(reason);
+        } else text += itemLines(doc, item, ref, acc) ?? '';
+        acc.close();
       }
       await out.write(text);
     },

@@ -129,49 +129,93 @@ describe('CONLL2003 spans with several labels (br-09)', () => {
   });
 });
 
-describe('CONLL2003 results that do not reach the output are reported', () => {
-  it('a span without offsets: itself and the spans it blanks (reference), only itself with the fix', async () => {
-    const result = [span(0, 3, ['PER']), span(null, null, ['ORG'])];
-    const plain = await exportWith(task(result), CONFIG, 'CONLL2003');
-    expect(plain.sink.text('result.conll')).toContain('Ann -X- _ O');
-    const plainReasons = plain.report.skipped.map((s) => s.reason);
-    expect(plainReasons).toHaveLength(2);
-    expect(plainReasons.some((r) => r.includes('"ner" result 2: the span has no start/end'))).toBe(true);
-    expect(
-      plainReasons.some((r) => r.includes('"ner" result 1: another span of the document has no start/end')),
-    ).toBe(true);
+describe('CONLL2003 results that do not reach the output are accounted for', () => {
+  const entry = (e: { resultId?: unknown; fromName?: unknown; format?: unknown; reason: string }) => [
+    e.resultId,
+    e.fromName,
+    e.format,
+    e.reason,
+  ];
 
-    const fixed = await exportWith(task(result), CONFIG, 'CONLL2003', { fixConllBrokenSpans: true });
-    expect(fixed.sink.text('result.conll')).toContain('Ann -X- _ B-PER');
-    expect(fixed.report.skipped.map((s) => s.reason)).toEqual([
-      expect.stringContaining('"ner" result 2: the span has no start/end'),
+  it('br-09: both spans counted as exported, each with its warning naming the result', async () => {
+    const { report } = await exportWith(read('tasks.json'), read('config.xml'), 'CONLL2003');
+    expect(report.toJSON().regions).toEqual({ CONLL2003: { exported: 2, skipped: 0 } });
+    expect(report.warnings.map((w) => [w.annotationId, w.resultId, w.fromName, w.type])).toEqual([
+      [96, 'a', 'label', 'labels'],
+      [97, 'b', 'label', 'labels'],
     ]);
   });
 
-  it('an overlapped span and a span outside the text are reported, not silently lost', async () => {
+  it('a span without offsets: itself and the spans it blanks (reference), only itself with the fix', async () => {
+    const result = [span(0, 3, ['PER'], 's1'), span(null, null, ['ORG'], 's2')];
+    const plain = await exportWith(task(result), CONFIG, 'CONLL2003');
+    expect(plain.sink.text('result.conll')).toContain('Ann -X- _ O');
+    expect(plain.report.skipped.map(entry)).toEqual([
+      ['s2', 'ner', 'CONLL2003', 'the span has no start/end offsets'],
+      ['s1', 'ner', 'CONLL2003', expect.stringContaining('another span of the document has no start/end')],
+    ]);
+    expect(plain.report.toJSON().regions).toEqual({ CONLL2003: { exported: 0, skipped: 2 } });
+
+    const fixed = await exportWith(task(result), CONFIG, 'CONLL2003', { fixConllBrokenSpans: true });
+    expect(fixed.sink.text('result.conll')).toContain('Ann -X- _ B-PER');
+    expect(fixed.report.skipped.map(entry)).toEqual([
+      ['s2', 'ner', 'CONLL2003', 'the span has no start/end offsets'],
+    ]);
+    expect(fixed.report.toJSON().regions).toEqual({ CONLL2003: { exported: 1, skipped: 1 } });
+  });
+
+  it('an overlapped span and a span outside the text are skipped, not silently lost', async () => {
     const { sink, report } = await exportWith(
-      task([span(0, 7, ['PER']), span(4, 7, ['ORG']), span(100, 104, ['LOC'])]),
+      task([span(0, 7, ['PER'], 'a'), span(4, 7, ['ORG'], 'b'), span(100, 104, ['LOC'], 'c')]),
       CONFIG,
       'CONLL2003',
     );
     expect(sink.text('result.conll')).toContain('Lee -X- _ I-PER');
-    expect(report.skipped.map((s) => s.reason)).toEqual([
-      expect.stringContaining('"ner" result 2: span 4–7 tags no token'),
-      expect.stringContaining('"ner" result 3: span 100–104 tags no token'),
+    expect(report.skipped.map(entry)).toEqual([
+      ['b', 'ner', 'CONLL2003', expect.stringContaining('span 4–7 tags no token')],
+      ['c', 'ner', 'CONLL2003', expect.stringContaining('span 100–104 tags no token')],
     ]);
+    expect(report.toJSON().regions).toEqual({ CONLL2003: { exported: 1, skipped: 2 } });
   });
 
-  it('a Choices result has no place in CONLL2003: reported', async () => {
+  it('a Choices result and a second Labels control (without the fix) are skipped with their reason', async () => {
+    const config = CONFIG.replace(
+      '</View>',
+      '<Labels name="extra" toName="text"><Label value="MISC"/></Labels></View>',
+    );
+    const result = [
+      span(0, 3, ['PER'], 'a'),
+      { id: 'c', from_name: 'topic', to_name: 'text', type: 'choices', value: { choices: ['news'] } },
+      {
+        id: 'm',
+        from_name: 'extra',
+        to_name: 'text',
+        type: 'labels',
+        value: { start: 12, end: 15, labels: ['MISC'] },
+      },
+    ];
+    const plain = await exportWith(task(result), config, 'CONLL2003');
+    expect(plain.report.skipped.map(entry)).toEqual([
+      [
+        'c',
+        'topic',
+        'CONLL2003',
+        'a Choices result has no place in CONLL2003 (only Labels spans become tags)',
+      ],
+      ['m', 'extra', 'CONLL2003', expect.stringContaining('fix conll-all-labels')],
+    ]);
+    const all = await exportWith(task(result), config, 'CONLL2003', { fixConllAllLabels: true });
+    expect(all.sink.text('result.conll')).toContain('Bob -X- _ B-MISC');
+    expect(all.report.toJSON().regions).toEqual({ CONLL2003: { exported: 2, skipped: 1 } });
+  });
+
+  it('a document that is not a string: every result of the item skipped', async () => {
     const { report } = await exportWith(
-      task([
-        span(0, 3, ['PER']),
-        { from_name: 'topic', to_name: 'text', type: 'choices', value: { choices: ['news'] } },
-      ]),
+      [{ id: 1, data: { text: 5 }, annotations: [{ id: 2, result: [span(0, 1, ['PER'], 'z')] }] }],
       CONFIG,
       'CONLL2003',
     );
-    expect(report.skipped.map((s) => s.reason)).toEqual([
-      expect.stringContaining('a Choices result has no place in CONLL2003'),
-    ]);
+    expect(report.toJSON().regions).toEqual({ CONLL2003: { exported: 0, skipped: 1 } });
+    expect(report.skipped.map((e) => e.resultId)).toContain('z');
   });
 });
