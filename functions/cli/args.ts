@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { type FormatRegistry, REGISTRY } from '../core/formats/registry.ts';
 import { UsageError } from './errors.ts';
+import { parseFormatList } from './format-names.ts';
 
 export { UsageError };
 
@@ -14,7 +15,10 @@ const convertSchema = z.object({
   input: z.string({ error: 'missing -i/--input (a JSON export, a folder, or s3://bucket/prefix)' }).min(1),
   config: z.string({ error: 'missing -c/--config (the project label config XML)' }).min(1),
   output: z.string({ error: 'missing -o/--output (the output folder)' }).min(1),
-  format: z.string({ error: 'missing -f/--format (see `ls-export formats -c CONFIG`)' }).min(1),
+  /** `-f`: one name or a comma-separated list; JSON when absent, as in Label Studio's converter. */
+  format: z.string().min(1, '-f/--format needs a format name').default('JSON'),
+  /** Where image copies go (COCO/YOLO/VOC families) instead of OUTPUT/images (converter's --image-dir). */
+  imageDir: z.string().min(1).optional(),
   uploadDir: z.string().optional(),
   projectDir: z.string().optional(),
   /** More local folders task media may be read from (besides the upload and project folders). */
@@ -26,8 +30,12 @@ const convertSchema = z.object({
   endpoint: z.string().url().optional(),
   region: z.string().optional(),
   quiet: z.boolean().default(false),
+  /** CSV/TSV: omit the header row (`--csv-no-header`). */
+  csvNoHeader: z.boolean().default(false),
 });
 export type ConvertArgs = z.infer<typeof convertSchema> & {
+  /** The formats `-f` names (upper-case, registry names, in the order given, each once). */
+  formats: string[];
   /** Export option inputs set by format flags (option key → value; unset flags absent). */
   formatOptions: Record<string, unknown>;
 };
@@ -38,7 +46,11 @@ const COMMAND_OPTIONS = {
   config: { type: 'string', short: 'c' },
   output: { type: 'string', short: 'o' },
   format: { type: 'string', short: 'f' },
-  // Label Studio's converter CLI flag; accepted and ignored, as before.
+  // Label Studio's converter: its default (one JSON export file) cannot be turned off there; here
+  // the input's shape (file, JSON Lines, folder, s3:// prefix) is detected, so it is accepted only.
+  'heartex-format': { type: 'boolean' },
+  'image-dir': { type: 'string' },
+  // The converter's flag: CSV/TSV without the header row (its own CSV writer ignores it).
   'csv-no-header': { type: 'boolean' },
   'upload-dir': { type: 'string' },
   'project-dir': { type: 'string' },
@@ -50,6 +62,8 @@ const COMMAND_OPTIONS = {
   region: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  debug: { type: 'boolean' },
 } as const;
 
 export type CommandLineValues = Record<string, string | boolean | Array<string | boolean> | undefined>;
@@ -77,6 +91,7 @@ export function convertArgs(values: CommandLineValues, registry: FormatRegistry 
     config: values.config,
     output: values.output,
     format: values.format,
+    imageDir: values['image-dir'],
     uploadDir: values['upload-dir'],
     projectDir: values['project-dir'],
     mediaRoots: values['media-root'],
@@ -86,6 +101,7 @@ export function convertArgs(values: CommandLineValues, registry: FormatRegistry 
     endpoint: values.endpoint ?? process.env.AWS_ENDPOINT_URL_S3,
     region: values.region ?? process.env.AWS_REGION,
     quiet: values.quiet,
+    csvNoHeader: values['csv-no-header'],
   });
   if (!r.success) throw new UsageError(r.error.issues[0].message);
   const formatOptions: Record<string, unknown> = {};
@@ -94,5 +110,5 @@ export function convertArgs(values: CommandLineValues, registry: FormatRegistry 
     if (raw === undefined || Array.isArray(raw)) continue;
     formatOptions[f.option] = f.toOption ? f.toOption(raw) : raw;
   }
-  return { ...r.data, formatOptions };
+  return { ...r.data, formats: parseFormatList(r.data.format, registry), formatOptions };
 }

@@ -1,10 +1,17 @@
-/** `ls-export convert`: one input, one label config, one format, into an output folder. */
+/**
+ * `ls-export convert` (alias `export`): one input, one label config, one or more formats. The
+ * input is read once for all formats (core/export.ts runs every writer per task). One format is
+ * written into OUTPUT itself; several (`-f COCO,YOLO,CSV`) each into OUTPUT/<FORMAT>/, with one
+ * report.json for the run in OUTPUT (input problems are the same for every format; a format's own
+ * problems name it).
+ */
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
 import type { LabelSchema } from '../core/config/schema.ts';
 import { runExport } from '../core/export.ts';
 import { type ExportOptions, parseExportOptions } from '../core/formats/options.ts';
+import type { FormatPlugin } from '../core/formats/plugin.ts';
 import { type FormatRegistry, REGISTRY } from '../core/formats/registry.ts';
 import { type HttpPolicy, parseHttpPolicy } from '../core/media-policy.ts';
 import { SingleFileSource } from '../core/readers/single-file.ts';
@@ -16,8 +23,10 @@ import { NotFoundError } from '../storage/types.ts';
 import { zipFolder } from '../storage/zip.ts';
 import { type ConvertArgs, UsageError } from './args.ts';
 import { CliError } from './errors.ts';
+import { CliSink } from './output-sink.ts';
 import { Progress } from './progress.ts';
 import { InputNotFoundError, openSource, readTextFile, s3Client } from './sources.ts';
+import { type FormatResult, summaryLine } from './summary.ts';
 
 async function loadSchema(args: ConvertArgs): Promise<LabelSchema> {
   let text: string;
@@ -27,6 +36,8 @@ async function loadSchema(args: ConvertArgs): Promise<LabelSchema> {
     if (err instanceof NotFoundError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new CliError(`label config not found: ${args.config}`);
     }
+    // S3 errors (credentials, access, endpoint) are put in words by main (errors.ts).
+    if (args.config.startsWith('s3://')) throw err;
     throw new CliError(`cannot read the label config ${args.config}: ${(err as Error).message}`);
   }
   try {
@@ -48,25 +59,49 @@ function fixOptions(fixes: string[], registry: FormatRegistry): Record<string, b
   return out;
 }
 
+/** The plugins of `formats`; CliError for one the config does not support or ls-export lacks. */
+function checkFormats(formats: string[], schema: LabelSchema, registry: FormatRegistry): FormatPlugin[] {
+  const supported = registry.supported(schema);
+  return formats.map((format) => {
+    const plugin = registry.get(format);
+    if (!plugin) throw new UsageError(`unknown format "${format}"`);
+    if (!supported.includes(format)) {
+      throw new CliError(
+        `format ${format} is not supported by this label config (it supports: ${supported.join(', ')})`,
+      );
+    }
+    if (!plugin.writer) {
+      throw new CliError(`format ${format} is not implemented by ls-export yet (see README "Formats")`);
+    }
+    return plugin;
+  });
+}
+
+/** One format's output: where its files go and the sink writing them. */
+interface Output {
+  format: string;
+  plugin: FormatPlugin;
+  /** The folder or .csv file shown to the user. */
+  shown: string;
+  /** Where the format's files are finally (a folder), or the .csv file. */
+  dir: string;
+  csvFile?: string;
+  /** Where the writer writes (a scratch folder with --zip or a .csv output). */
+  filesDir: string;
+  sink: CliSink;
+  zipName?: string;
+}
+
 /**
- * Converts one input into one format of `registry` (the built-in formats by default). Throws
- * UsageError for bad arguments, CliError when the export cannot run (unreadable config or input,
- * a format the config does not support or ls-export does not implement).
+ * Converts one input into the formats `args.formats` names, of `registry` (the built-in formats by
+ * default). Throws UsageError for bad arguments, CliError when the export cannot run (unreadable
+ * config or input, a format the config does not support or ls-export does not implement).
  */
 export async function runConvert(args: ConvertArgs, registry: FormatRegistry = REGISTRY): Promise<void> {
-  const format = args.format.toUpperCase();
-  const plugin = registry.get(format);
-  if (!plugin) throw new UsageError(`unknown format "${args.format}"`);
+  const formats = args.formats;
+  const several = formats.length > 1;
   const schema = await loadSchema(args);
-  const supported = registry.supported(schema);
-  if (!supported.includes(format)) {
-    throw new CliError(
-      `format ${format} is not supported by this label config (it supports: ${supported.join(', ')})`,
-    );
-  }
-  if (!plugin.writer) {
-    throw new CliError(`format ${format} is not implemented by ls-export yet (see README "Formats")`);
-  }
+  const plugins = checkFormats(formats, schema, registry);
   let options: ExportOptions;
   try {
     const input = { ...args.formatOptions, ...fixOptions(args.fix, registry) };
@@ -83,6 +118,11 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
   } catch (err) {
     throw new UsageError(`--media-http: ${(err as Error).message}`);
   }
+  // As in Label Studio's converter, a CSV/TSV output ending in `.csv` is the file itself.
+  const csvOutput = args.output.endsWith('.csv');
+  if (csvOutput && (several || !['CSV', 'TSV'].includes(formats[0])))
+    throw new UsageError('an OUTPUT ending in .csv is for one CSV or TSV export; give a folder');
+  if (csvOutput && args.zip) throw new UsageError('--zip needs an output folder, not a .csv file');
   // Label Studio's converter finds uploads under <project_dir>/upload when no upload dir is given.
   const uploadDir = args.uploadDir ?? (args.projectDir ? join(args.projectDir, 'upload') : undefined);
 
@@ -94,16 +134,25 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
     throw err;
   }
 
-  // As in Label Studio's converter, a CSV/TSV output ending in `.csv` is the file itself.
-  const csvFile =
-    (format === 'CSV' || format === 'TSV') && args.output.endsWith('.csv') ? resolve(args.output) : undefined;
-  const outDir = csvFile ? dirname(csvFile) : resolve(args.output);
-  await mkdir(outDir, { recursive: true });
-  if (csvFile && args.zip) throw new UsageError('--zip needs an output folder, not a .csv file');
-  // With --zip the files are written to a scratch folder first, then zipped in one stream.
-  const filesDir = args.zip || csvFile ? await mkdtemp(join(outDir, '.ls-export-')) : outDir;
   const report = new Report();
-  const sink = new StoreSink(new FsObjectStore(filesDir), '', { report });
+  const root = resolve(args.output);
+  const imageRoot = args.imageDir ? resolve(args.imageDir) : undefined;
+  const outputs: Output[] = [];
+  for (const [i, format] of formats.entries()) {
+    const csvFile = csvOutput ? root : undefined;
+    const dir = csvFile ? dirname(csvFile) : several ? join(root, format) : root;
+    await mkdir(dir, { recursive: true });
+    // With --zip the files are written to a scratch folder first, then zipped in one stream.
+    const filesDir = args.zip || csvFile ? await mkdtemp(join(dir, '.ls-export-')) : dir;
+    // --image-dir: one folder for every format's image copies (several formats: DIR/<FORMAT>).
+    const imagesDir = imageRoot && (several ? join(imageRoot, format) : imageRoot);
+    const sink = new CliSink(new StoreSink(new FsObjectStore(filesDir), '', { report }), {
+      images: imagesDir ? new StoreSink(new FsObjectStore(imagesDir), '', { report }) : undefined,
+      csvNoHeader: args.csvNoHeader,
+    });
+    const shown = csvFile ? args.output : several ? join(args.output, format) : args.output;
+    outputs.push({ format, plugin: plugins[i], shown, dir, csvFile, filesDir, sink });
+  }
   const progress = new Progress(!args.quiet);
   // Task media: local files only under the folders the user gave (docs/media-policy.md).
   const media = new LocalMedia({
@@ -113,15 +162,17 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
     http: httpPolicy,
   });
 
+  // The reference copies a JSON export file byte for byte (its "file mode").
+  const fileMode = source instanceof SingleFileSource && !source.isJsonLines;
+  const copied = outputs.filter((o) => o.format === 'JSON' && fileMode);
+  for (const o of copied) await o.sink.copyFrom('result.json', await (source as SingleFileSource).raw());
+  const converted = outputs.filter((o) => !copied.includes(o));
   let tasks: number | undefined;
-  if (format === 'JSON' && source instanceof SingleFileSource && !source.isJsonLines) {
-    // The reference copies a JSON export file byte for byte (its "file mode").
-    await sink.copyFrom('result.json', await source.raw());
-  } else {
+  if (converted.length) {
     const stats = await runExport({
       source,
       schema,
-      targets: [{ format, sink, writer: plugin.writer }],
+      targets: converted.map((o) => ({ format: o.format, sink: o.sink, writer: o.plugin.writer })),
       options,
       media,
       report,
@@ -130,39 +181,40 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
     tasks = stats.tasks;
   }
   progress.done();
-  let zipName: string | undefined;
-  if (args.zip) {
-    zipName = `${format}.zip`;
-    try {
-      const left = await zipFolder(
-        filesDir,
-        sink.files.map((f) => f.path),
-        join(outDir, zipName),
-      );
-      for (const s of left) report.skip({ source: `output file ${s.path}`, reason: s.reason });
-    } finally {
-      await rm(filesDir, { recursive: true, force: true });
+
+  for (const o of outputs) {
+    if (args.zip) {
+      o.zipName = `${o.format}.zip`;
+      try {
+        const left = await zipFolder(o.filesDir, o.sink.mainPaths(), join(o.dir, o.zipName));
+        for (const s of left) report.skip({ source: `output file ${s.path}`, reason: s.reason });
+      } finally {
+        await rm(o.filesDir, { recursive: true, force: true });
+      }
+    }
+    if (o.csvFile) {
+      await rename(join(o.filesDir, 'result.csv'), o.csvFile);
+      await rm(o.filesDir, { recursive: true, force: true });
     }
   }
-  if (csvFile) {
-    await rename(join(filesDir, 'result.csv'), csvFile);
-    await rm(filesDir, { recursive: true, force: true });
-  }
-  const reportPath = csvFile
-    ? `${csvFile.slice(0, -'.csv'.length)}.report.json`
-    : resolve(outDir, 'report.json');
+  const reportPath = csvOutput ? `${root.slice(0, -'.csv'.length)}.report.json` : join(root, 'report.json');
   await writeFile(reportPath, `${JSON.stringify(report.toJSON(), null, 2)}\n`);
 
-  const seconds = progress.elapsedSeconds();
-  const files = zipName ? 1 : sink.files.length;
-  const what = tasks === undefined ? 'copied the export' : `exported ${tasks.toLocaleString('en-US')} tasks`;
-  const rate =
-    tasks && seconds > 0 ? ` (${Math.round(tasks / seconds).toLocaleString('en-US')} tasks/s)` : '';
-  const skipped = report.skippedCount ? `; ${report.skippedCount} inputs skipped` : '; nothing skipped';
-  const warned = report.warningCount ? `, ${report.warningCount} warnings` : '';
-  if (!args.quiet) {
-    process.stderr.write(
-      `ls-export: ${what} as ${format} into ${zipName ? join(args.output, zipName) : args.output} (${files} file${files === 1 ? '' : 's'}) in ${seconds.toFixed(1)} s${rate}${skipped}${warned} — see ${basename(reportPath)}\n`,
-    );
-  }
+  if (args.quiet) return;
+  const results: FormatResult[] = outputs.map((o) => ({
+    format: o.format,
+    copied: copied.includes(o),
+    into: o.zipName ? join(o.shown, o.zipName) : o.shown,
+    files: o.zipName ? 1 : o.sink.fileCount(),
+  }));
+  process.stderr.write(
+    summaryLine({
+      results,
+      tasks,
+      seconds: progress.elapsedSeconds(),
+      skipped: report.skippedCount,
+      warnings: report.warningCount,
+      reportName: basename(reportPath),
+    }),
+  );
 }

@@ -15,3 +15,73 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
+
+/** The fields of an AWS SDK or Node network error this module reads. */
+interface ErrorFacts {
+  name?: string;
+  code?: string;
+  message?: string;
+  BucketName?: string;
+  hostname?: string;
+  address?: string;
+  port?: number;
+  cause?: unknown;
+  $metadata?: { httpStatusCode?: number };
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+]);
+const BAD_CREDENTIALS = new Set([
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'InvalidToken',
+  'TokenRefreshRequired',
+  'UnrecognizedClientException',
+]);
+
+/** The error, or the first of its causes, with a network error code. */
+function networkError(err: unknown): ErrorFacts | undefined {
+  for (let e = err as ErrorFacts | undefined, depth = 0; e && depth < 5; e = e.cause as ErrorFacts, depth++) {
+    if (typeof e === 'object' && e.code && NETWORK_CODES.has(e.code)) return e;
+  }
+  return undefined;
+}
+
+/**
+ * One sentence for the failures people meet with S3 inputs — no AWS credentials, credentials
+ * refused, access denied, a missing bucket or key, a wrong endpoint or region — or undefined for
+ * any other error. `endpoint`: the --endpoint in use, named when it cannot be reached.
+ */
+export function describeError(err: unknown, endpoint?: string): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as ErrorFacts;
+  const status = e.$metadata?.httpStatusCode;
+  if (e.name === 'CredentialsProviderError')
+    return 'no AWS credentials found: set AWS_PROFILE (after `aws configure` or `aws sso login`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
+  if (e.name && BAD_CREDENTIALS.has(e.name))
+    return `AWS refused the credentials (${e.name}): check AWS_PROFILE or the access keys, or log in again`;
+  if (e.name === 'AccessDenied' || e.name === 'Forbidden' || status === 403)
+    return `access denied by S3 (${e.name ?? 403}): the credentials in use may not read that bucket or key (s3:ListBucket, s3:GetObject)`;
+  if (e.name === 'NoSuchBucket')
+    return `S3 bucket ${e.BucketName ? `"${e.BucketName}" ` : ''}does not exist (check the s3:// address and --endpoint)`;
+  if (e.name === 'NoSuchKey') return 'S3 object not found (check the s3:// address)';
+  if (e.name === 'PermanentRedirect' || e.name === 'AuthorizationHeaderMalformed' || status === 301)
+    return `the bucket is in another AWS region (${e.name ?? status}): pass --region or set AWS_REGION`;
+  const net = networkError(err);
+  if (net) {
+    const where = endpoint ?? net.hostname ?? (net.address ? `${net.address}:${net.port ?? ''}` : 'S3');
+    return `cannot reach ${where} (${net.code}): check --endpoint / AWS_ENDPOINT_URL_S3 and the network`;
+  }
+  if (e.name === 'TimeoutError')
+    return `S3 did not answer in time${endpoint ? ` at ${endpoint}` : ''}: check --endpoint and the network`;
+  if (status !== undefined)
+    return `S3 request failed (${e.name ?? 'HTTP'} ${status}${e.message && e.message !== e.name ? `: ${e.message}` : ''})${endpoint ? `; is ${endpoint} an S3 endpoint?` : ''}`;
+  return undefined;
+}

@@ -1,32 +1,58 @@
 /**
  * `ls-export`: convert Label Studio exports and target-storage objects on one machine.
- * Usage errors and unreadable inputs end with one clear sentence and a non-zero status; skipped
- * inputs are reported in report.json and do not fail the run.
+ * Usage errors and unreadable inputs end with one clear sentence and a non-zero status (S3 errors
+ * too: errors.ts describeError); skipped inputs are reported in report.json and do not fail the
+ * run. Stack traces only with --debug.
  */
 import { type FormatRegistry, REGISTRY } from '../core/formats/registry.ts';
 import { type CommandLineValues, convertArgs, parseCommandLine } from './args.ts';
-import { CliError, UsageError } from './errors.ts';
-import { helpText } from './help.ts';
+import { CliError, describeError, UsageError } from './errors.ts';
+import { COMMANDS, type Command, commandHelp, helpText } from './help.ts';
+import { cliVersion } from './version.ts';
+
+const isCommand = (s: string | undefined): s is Command => COMMANDS.includes(s as Command);
+
+/** The command's name (`export` is convert's alias). */
+const canonical = (command: string | undefined) => (command === 'export' ? 'convert' : command);
 
 /**
  * Runs one command; resolves to the exit status. `registry`: the export formats offered (the
  * built-in ones; tests pass their own).
  */
 export async function main(argv: string[], registry: FormatRegistry = REGISTRY): Promise<number> {
+  const debug = argv.includes('--debug');
+  let endpoint: string | undefined;
   try {
+    const first = canonical(argv[0]);
     // `sync` has options of its own (functions/cli/sync.ts parses them).
     const { values, positionals } =
-      argv[0] === 'sync'
+      first === 'sync'
         ? { values: {} as CommandLineValues, positionals: ['sync'] }
         : parseCommandLine(argv, registry);
-    const [command] = positionals;
-    if (values.help || command === 'help' || !command) {
+    const command = canonical(positionals[0]);
+    endpoint = typeof values.endpoint === 'string' ? values.endpoint : process.env.AWS_ENDPOINT_URL_S3;
+    if (values.version || (first === 'sync' && argv.includes('--version'))) {
+      process.stdout.write(`ls-export ${cliVersion()}\n`);
+      return 0;
+    }
+    const wantsHelp = values.help || (first === 'sync' && (argv.includes('--help') || argv.includes('-h')));
+    if (command === 'help') {
+      const topic = canonical(positionals[1]);
+      if (topic === undefined) process.stdout.write(helpText(registry));
+      else if (isCommand(topic)) process.stdout.write(commandHelp(topic, registry));
+      else throw new UsageError(`no help for "${positionals[1]}" (commands: ${COMMANDS.join(', ')})`);
+      return 0;
+    }
+    if (!command || (wantsHelp && !isCommand(command))) {
       process.stdout.write(helpText(registry));
-      return command || values.help ? 0 : 2;
+      return command || wantsHelp ? 0 : 2;
+    }
+    if (wantsHelp && isCommand(command)) {
+      process.stdout.write(commandHelp(command, registry));
+      return 0;
     }
     switch (command) {
       case 'convert':
-      case 'export':
         // Commands load their modules when run, so `--help` and the others start without them.
         await (await import('./convert.ts')).runConvert(convertArgs(values, registry), registry);
         return 0;
@@ -36,12 +62,10 @@ export async function main(argv: string[], registry: FormatRegistry = REGISTRY):
         await (await import('./formats-command.ts')).runFormats(values.config, registry);
         return 0;
       case 'sync': {
-        if (argv.includes('--help') || argv.includes('-h')) {
-          process.stdout.write(helpText(registry));
-          return 0;
-        }
         const { runSync, syncArgs } = await import('./sync.ts');
-        await runSync(syncArgs(argv.slice(1)));
+        const args = syncArgs(argv.slice(1).filter((a) => a !== '--debug'));
+        endpoint = args.endpoint;
+        await runSync(args);
         return 0;
       }
       case 'demo': {
@@ -50,7 +74,9 @@ export async function main(argv: string[], registry: FormatRegistry = REGISTRY):
         return 0;
       }
       default:
-        throw new UsageError(`unknown command "${command}" (try: convert, formats, sync, demo)`);
+        throw new UsageError(
+          `unknown command "${command}" (try: convert, export, formats, sync, demo, help)`,
+        );
     }
   } catch (err) {
     if (err instanceof UsageError) {
@@ -61,8 +87,15 @@ export async function main(argv: string[], registry: FormatRegistry = REGISTRY):
       process.stderr.write(`ls-export: ${err.message}\n`);
       return 1;
     }
+    const sentence = describeError(err, endpoint);
+    const trace = debug && err instanceof Error && err.stack ? `\n${err.stack}` : '';
+    if (sentence) {
+      process.stderr.write(`ls-export: ${sentence}${trace}\n`);
+      return 1;
+    }
+    const what = err instanceof Error ? err.message : String(err);
     process.stderr.write(
-      `ls-export: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      `ls-export: unexpected error: ${what}${trace || '\n(run again with --debug for the stack trace)'}\n`,
     );
     return 1;
   }

@@ -38,7 +38,10 @@ export async function openSource(input: string, s3: S3Settings): Promise<TaskSou
     const store = await s3Store(s3, bucket);
     if (/\.(json|jsonl|ndjson)$/i.test(prefix) && (await store.head(prefix)))
       return new SingleFileSource(store, prefix);
-    return new StorageObjectsSource(store, prefix);
+    // Listing one key answers early: a missing bucket (NoSuchBucket), denied access, no credentials,
+    // a wrong endpoint — or a key or prefix with nothing under it.
+    for await (const _ of store.list(prefix)) return new StorageObjectsSource(store, prefix);
+    throw new InputNotFoundError(`input not found: no object at or under ${input}`);
   }
   const path = resolve(input);
   const info = await stat(path).catch(() => undefined);

@@ -1,0 +1,50 @@
+/** The summary `ls-export convert` prints on stderr when it is done: counts that are true, in words. */
+
+/** `1 task`, `2 tasks`, `1,500 tasks`. */
+export function plural(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? noun : nouns}`;
+}
+
+/** What one format left. */
+export interface FormatResult {
+  format: string;
+  /** The export file was copied byte for byte (JSON from a JSON export file). */
+  copied: boolean;
+  /** The folder, .csv file or zip shown to the user. */
+  into: string;
+  /** Distinct files left on disk (a file rewritten during the run counts once). */
+  files: number;
+}
+
+export interface SummaryInput {
+  results: FormatResult[];
+  /** Tasks read; undefined when nothing was converted (only a byte-for-byte copy). */
+  tasks?: number;
+  seconds: number;
+  skipped: number;
+  warnings: number;
+  reportName: string;
+}
+
+/**
+ * One line for one format (`ls-export: exported 3 tasks as COCO into out (2 files) in 0.1 s …`),
+ * or a line for the run followed by one indented line per format.
+ */
+export function summaryLine(s: SummaryInput): string {
+  const rate = s.tasks && s.seconds > 0 ? ` (${plural(Math.round(s.tasks / s.seconds), 'task')}/s)` : '';
+  const skipped = s.skipped ? `; ${plural(s.skipped, 'input')} skipped` : '; nothing skipped';
+  const warned = s.warnings ? `, ${plural(s.warnings, 'warning')}` : '';
+  const tail = `in ${s.seconds.toFixed(1)} s${rate}${skipped}${warned} — see ${s.reportName}`;
+  const files = (r: FormatResult) => `(${plural(r.files, 'file')})`;
+  if (s.results.length === 1) {
+    const [r] = s.results;
+    const what = s.tasks === undefined ? 'copied the export' : `exported ${plural(s.tasks, 'task')}`;
+    return `ls-export: ${what} as ${r.format} into ${r.into} ${files(r)} ${tail}\n`;
+  }
+  const width = Math.max(...s.results.map((r) => r.format.length));
+  const lines = s.results.map(
+    (r) => `  ${r.format.padEnd(width)}  ${r.copied ? 'copied' : 'written'} into ${r.into} ${files(r)}\n`,
+  );
+  const read = s.tasks === undefined ? 'copied the export' : `read ${plural(s.tasks, 'task')}`;
+  return `ls-export: ${read} once, ${s.results.length} formats ${tail}\n${lines.join('')}`;
+}
