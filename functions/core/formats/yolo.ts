@@ -20,6 +20,8 @@
  * Label files and image copies go through a bounded write queue (images/write-queue.ts): writes to
  * one path keep their order, so "last write wins" holds as in the reference.
  */
+
+import { type ItemLedger, RegionLedger, resultType } from '../accounting.ts';
 import { dataKeys } from '../config/label-config.ts';
 import {
   type CategoryTable,
@@ -39,14 +41,14 @@ import { ImageProbe } from '../images/image-info.ts';
 import { labelStem } from '../images/naming.ts';
 import { ImageResolver, type ResolvedImage } from '../images/resolve.ts';
 import {
-  hasKey,
-  itemValues,
-  nonEmptyList,
-  numberAt,
-  originalSize,
-  percentPolygon,
-  warnOutside,
-} from '../images/values.ts';
+  clippedPolygon,
+  notCarried,
+  OUTSIDE,
+  regionShape,
+  SHORT_POLYGON,
+  type Shape,
+} from '../images/shapes.ts';
+import { itemValues, nonEmptyList, numberAt, originalSize } from '../images/values.ts';
 import { WriteQueue } from '../images/write-queue.ts';
 import { type Item, itemsOfTask, type TaskRef } from '../items.ts';
 import { pyFloatRepr } from '../json/py-number.ts';
@@ -116,6 +118,10 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
     report.warn({ ...ref, reason: `the task has no id; its split is chosen by its source ${ref.source}` });
     return splitOf(ref.source, split);
   }
+  const ledger = new RegionLedger(
+    ctx,
+    `YOLO${mode.obb ? '_OBB' : ''}${mode.withImages ? '_WITH_IMAGES' : ''}`,
+  );
   /** Whether a label file was written or is being written. */
   const known = (path: string) => sink.exists(path) || queue.pending(path);
   if (key === undefined)
@@ -130,127 +136,136 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
    */
   async function headerSize(
     raw: string,
-    ref: TaskRef,
+    v: JsonObject,
+    acc: ItemLedger,
     rotationOnly = false,
   ): Promise<{ width: number; height: number } | undefined> {
     const h = await probe.header(raw);
     if (h.ok) return h.value;
     const reason = `a region has no usable original_width/original_height and the size of ${raw} cannot be read (${h.reason}); `;
-    if (rotationOnly) report.warn({ ...ref, reason: `${reason}its rotation is ignored` });
-    else report.skip({ ...ref, reason: `${reason}it is left out` });
+    if (rotationOnly) acc.warn(v, `${reason}its rotation is ignored`);
+    else acc.skip(v, `${reason}it is left out`);
     return undefined;
   }
 
-  /** The lines of one item (regular and OBB modes). */
-  async function lines(item: Item, raw: string, ref: TaskRef): Promise<string> {
+  /**
+   * The lines of one item (regular and OBB modes). The shape is decided by the value's keys
+   * (images/shapes.ts) and validated there; every value is accounted for in `acc`.
+   */
+  async function lines(item: Item, raw: string, ref: TaskRef, acc: ItemLedger): Promise<string> {
     let text = '';
     for (const v of itemValues(item)) {
       const names: JsonValue[] = [];
       for (const k of ['rectanglelabels', 'polygonlabels', 'labels'])
         names.push(...(nonEmptyList(v, k) ?? []));
-      if (names.length === 0) continue; // not a region (Choices, TextArea, …), as in the reference
+      if (names.length === 0) continue; // not a region (Choices, TextArea, …): acc.close reports it
       const ids: number[] = [];
       for (const name of names) {
         if (typeof name !== 'string') {
-          report.skip({ ...ref, reason: `label ${JSON.stringify(name)} is not a string; it is left out` });
+          acc.skip(v, `label ${JSON.stringify(name)} is not a string; it is left out`);
           continue;
         }
         // The category exists even if the geometry turns out unusable, as in the reference.
         ids.push(categories.idFor(name, ref));
       }
       if (ids.length === 0) continue;
+      const shape = regionShape(v);
       let coords: number[] | undefined;
-      if (hasKey(v, 'rectanglelabels') || hasKey(v, 'rectangle') || hasKey(v, 'labels')) {
-        coords = mode.obb ? await obbCoords(v, raw, ref) : await boxCoords(v, raw, ref);
-      } else if (hasKey(v, 'polygonlabels') || hasKey(v, 'polygon')) {
-        coords = polygonCoords(v, ref);
+      if (shape.kind === 'box') {
+        coords = mode.obb ? await obbCoords(v, shape, raw, acc) : await boxCoords(v, shape, raw, acc);
+      } else if (shape.kind === 'polygon') {
+        coords = polygonCoords(v, shape, acc);
+      } else if (shape.kind === 'invalid') {
+        acc.skip(v, shape.reason);
+      } else {
+        acc.skip(v, notCarried(ledger.format, shape.kind === 'keypoint' ? 'a keypoint' : shape.what));
       }
       if (!coords) continue;
+      acc.exported(v);
       const tail = coords.map(pyFloatRepr).join(' ');
-      for (const id of ids) text += tail ? `${id} ${tail}\n` : `${id}\n`;
+      for (const id of ids) text += `${id} ${tail}\n`;
     }
     return text;
   }
 
-  async function boxCoords(v: JsonObject, raw: string, ref: TaskRef): Promise<number[] | undefined> {
-    let x = numberAt(v, 'x');
-    let y = numberAt(v, 'y');
-    let w = numberAt(v, 'width');
-    let h = numberAt(v, 'height');
-    if (x === undefined || y === undefined || w === undefined || h === undefined) {
-      report.skip({ ...ref, reason: 'a rectangle lacks numeric x/y/width/height; it is left out' });
-      return undefined;
-    }
+  type BoxShape = Extract<Shape, { kind: 'box' }>;
+  type PolygonShape = Extract<Shape, { kind: 'polygon' }>;
+
+  async function boxCoords(v: JsonObject, s: BoxShape, raw: string, acc: ItemLedger): Promise<number[]> {
+    let { x, y, w, h } = s;
     const r = numberAt(v, 'rotation') ?? 0;
     if (options.fixRotatedBbox && r !== 0) {
       const size = originalSize(v);
       const px = size
         ? { width: num(size.width)!, height: num(size.height)! }
-        : await headerSize(raw, ref, true);
+        : await headerSize(raw, v, acc, true);
       if (px) [x, y, w, h] = trueRotatedBoxPercent(x, y, w, h, r, px.width, px.height);
     }
     if (options.fixClipCoordinates) [x, y, w, h] = clipBoxPercent(x, y, w, h);
-    else if (boxOutside(x, y, w, h)) warnOutside(report, ref);
+    else if (boxOutside(x, y, w, h)) acc.warn(v, OUTSIDE);
     return yoloBox(x, y, w, h);
   }
 
-  async function obbCoords(v: JsonObject, raw: string, ref: TaskRef): Promise<number[] | undefined> {
-    const x = numberAt(v, 'x');
-    const y = numberAt(v, 'y');
-    const w = numberAt(v, 'width');
-    const h = numberAt(v, 'height');
-    if (x === undefined || y === undefined || w === undefined || h === undefined) {
-      report.skip({ ...ref, reason: 'a rectangle lacks numeric x/y/width/height; it is left out' });
-      return undefined;
-    }
+  async function obbCoords(
+    v: JsonObject,
+    s: BoxShape,
+    raw: string,
+    acc: ItemLedger,
+  ): Promise<number[] | undefined> {
+    const { x, y, w, h } = s;
     let r = numberAt(v, 'rotation');
     if (r === undefined) {
-      if (hasKey(v, 'rotation') && v.rotation !== null) {
-        report.skip({ ...ref, reason: 'a rectangle has a non-numeric rotation; it is left out' });
+      if (Object.hasOwn(v, 'rotation') && v.rotation !== null) {
+        acc.skip(v, 'a rectangle has a non-numeric rotation; it is left out');
         return undefined;
       }
       if (!options.fixObbDefaultRotation) {
-        report.skip({
-          ...ref,
-          reason:
-            'a rectangle has no rotation; YOLO OBB leaves it out as Label Studio does (--fix obb-default-rotation keeps it)',
-        });
+        acc.skip(
+          v,
+          'a rectangle has no rotation; YOLO OBB leaves it out as Label Studio does (--fix obb-default-rotation keeps it)',
+        );
         return undefined;
       }
       r = 0;
     }
     const size = originalSize(v);
-    const px = size ? { width: num(size.width)!, height: num(size.height)! } : await headerSize(raw, ref);
+    const px = size ? { width: num(size.width)!, height: num(size.height)! } : await headerSize(raw, v, acc);
     if (!px) return undefined;
-    if (boxOutside(x, y, w, h) && !options.fixClipCoordinates) warnOutside(report, ref);
+    if (boxOutside(x, y, w, h) && !options.fixClipCoordinates) acc.warn(v, OUTSIDE);
     const corners = obbCorners(x, y, w, h, r, px.width, px.height);
     const flat = corners.flat();
     return options.fixClipCoordinates ? flat.map((c) => Math.min(Math.max(c, 0), 1)) : flat;
   }
 
-  function polygonCoords(v: JsonObject, ref: TaskRef): number[] | undefined {
-    const polygon = percentPolygon(v, ref, report, options.fixClipCoordinates);
-    if (!polygon) return undefined;
-    const { points, outside } = polygon;
-    const out = points.flatMap(([px, py]) => [px / 100, py / 100]);
-    if (outside && !options.fixClipCoordinates) warnOutside(report, ref);
-    return out;
+  function polygonCoords(v: JsonObject, s: PolygonShape, acc: ItemLedger): number[] {
+    if (s.shortPolygon) acc.warn(v, SHORT_POLYGON);
+    const { points, outside } = clippedPolygon(s.points, options.fixClipCoordinates);
+    if (outside && !options.fixClipCoordinates) acc.warn(v, OUTSIDE);
+    return points.flatMap(([px, py]) => [px / 100, py / 100]);
   }
+
+  /** Leaves every result of an item out: one entry per result, or one for the task without any. */
+  function leaveOut(acc: ItemLedger, item: Item, ref: TaskRef, reason: string): void {
+    if (item.output.size === 0) report.skip({ ...ref, reason });
+    else acc.skipAll(reason);
+    acc.close();
+  }
+
+  /** Results the label lines had no place for. */
+  const notWritten = (v: JsonObject) => notCarried(ledger.format, `a ${resultType(v)} result`);
 
   return {
     async addTask(task, ref) {
       if (key === undefined) return;
       /** Label files this task wrote: later (older) annotations of the task rewrite them. */
-      const written = new Set<string>();
+      const written = new Map<string, ItemLedger>();
       const splitName = taskSplit(ref);
       const taskResolver = splitName ? splitResolvers.get(splitName)! : resolver;
       for (const item of itemsOfTask(task, schema, ref, report, { keypointMode })) {
+        const acc = ledger.item(item, ref);
         const candidates = imageCandidates(item.input[key]);
         if (!candidates) {
-          report.skip({
-            ...ref,
-            reason: `data["${key}"] is not an image URL or a list of them; no label file`,
-          });
+          leaveOut(acc, item, ref, `data["${key}"] is not an image URL or a list of them; no label file`);
           continue;
         }
         let image: ResolvedImage | undefined;
@@ -263,28 +278,46 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
           break;
         }
         if (!image) {
-          report.skip({
-            ...ref,
-            reason: 'no image of the task could be fetched; no label file is written (as Label Studio)',
-          });
+          leaveOut(
+            acc,
+            item,
+            ref,
+            'no image of the task could be fetched; no label file is written (as Label Studio)',
+          );
           continue;
         }
         const path = labelPathOf(image, sink, splitName);
-        if (written.has(path) && options.fixNewestAnnotationWins) continue;
+        if (written.has(path) && options.fixNewestAnnotationWins) {
+          acc.skipAll(
+            'an older annotation of the task; the newest one is exported (--fix newest-annotation-wins)',
+          );
+          acc.close();
+          continue;
+        }
         if (!written.has(path) && known(path)) {
           report.warn({
             ...ref,
             reason: `${path} was already written for another task (images share the name ${image.name}); ${item.output.size === 0 ? 'it is kept' : 'this task replaces it'}`,
           });
         }
-        written.add(path);
+        // Label Studio rewrites the file per annotation: the newer annotation's lines are lost.
+        written
+          .get(path)
+          ?.revoke(
+            `replaced in ${path} by an older annotation of the task, as Label Studio does (--fix newest-annotation-wins keeps the newest)`,
+          );
+        written.set(path, acc);
         if (item.output.size === 0) {
+          if (item.annotation === undefined)
+            report.warn({ ...ref, reason: 'no annotation: exported as an image without objects' });
+          acc.close();
           if (!known(path)) await queue.write(path, () => sink.writeFile(path, ''));
           continue;
         }
         const text = keypointMode
-          ? keypointLabelText(itemValues(item), categories, kpOrder, report, ref)
-          : await lines(item, url, ref);
+          ? keypointLabelText(itemValues(item), categories, kpOrder, report, ref, acc)
+          : await lines(item, url, ref, acc);
+        acc.close(notWritten);
         await queue.write(path, () => sink.writeFile(path, text));
       }
     },

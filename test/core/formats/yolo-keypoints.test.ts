@@ -59,14 +59,21 @@ describe('YOLO keypoints (spec §7.7.6, §11 test_export_keypoints_yolo)', () =>
     value: { x: 50, y: 60, keypointlabels: labels },
   });
 
-  it('a rectangle with no label gives an empty file, no error', async () => {
+  it('a rectangle with no label gives an empty file (as Label Studio); both regions are reported', async () => {
     const { sink, report } = await exportWith(
       [task(1, '/i.png', [rectKp('r1', []), kp('r1', ['nose'])])],
       kpConfig,
       'YOLO',
     );
     expect(sink.text('labels/d73e1615__i.txt')).toBe('');
-    expect(report.skippedCount).toBe(0);
+    expect(report.skipped.map((e) => [e.type, e.reason])).toEqual([
+      ['rectanglelabels', 'a rectangle has no label; YOLO keypoint lines need one, it is left out'],
+      [
+        'keypointlabels',
+        'a keypoint has no parent rectangle (parentID); YOLO keypoint lines need one, it is left out',
+      ],
+    ]);
+    expect(report.toJSON().regions).toEqual({ YOLO: { exported: 0, skipped: 2 } });
   });
 
   it('a keypoint with no label leaves exactly one line with an invisible slot', async () => {
@@ -135,7 +142,7 @@ describe('keypointLabelText', () => {
       keypointLabelText([bad, r('r1', 'car', 0), kpBad], categories, order, report, { source: 't' }),
     ).toBe('1 0.05 0.1 0.1 0.2 0.0 0.0 0 0.0 0.0 0');
     expect(report.skipped.map((s) => s.reason)).toEqual([
-      'a keypoint-mode rectangle lacks numeric x/y/width/height; it is left out',
+      'a rectangle lacks numeric x/y/width/height; it is left out',
       'keypoint "a" lacks numeric x/y; it is left out',
     ]);
   });

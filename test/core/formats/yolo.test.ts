@@ -76,7 +76,23 @@ describe('YOLO (spec §7.7, §11 test_export_yolo)', () => {
       ],
       info: { year: 2026, version: '1.0', contributor: 'Label Studio' },
     });
-    expect(report.skippedCount + report.warningCount).toBe(0);
+    // The newer annotation's regions of task 1 were replaced: each is reported, none vanishes.
+    expect(report.warningCount).toBe(0);
+    expect(report.skipped.map((e) => [e.taskId, e.format, e.reason])).toEqual(
+      report.skipped.map(() => [
+        1,
+        'YOLO',
+        'replaced in labels/718f1d05__image1.txt by an older annotation of the task, as Label Studio does (--fix newest-annotation-wins keeps the newest)',
+      ]),
+    );
+    const lineCount = (t: string) => t.split('\n').filter(Boolean).length;
+    expect(report.toJSON().regions).toEqual({
+      YOLO: {
+        exported: lineCount(USER2_IMAGE1) + lineCount(USER1_IMAGE2),
+        skipped: lineCount(USER1_IMAGE1),
+      },
+    });
+    expect(report.skippedCount).toBe(lineCount(USER1_IMAGE1));
   });
 
   it('YOLO_WITH_IMAGES with unreachable images falls back to raw names (reference test run)', async () => {
@@ -136,7 +152,16 @@ describe('YOLO (spec §7.7, §11 test_export_yolo)', () => {
     );
     // Quirk: explicit id 5 (apple) is line 0.
     expect(sink.text('classes.txt')).toBe('apple\nCat\nDog\nZebra\nday\nnight\n');
-    expect(report.skippedCount + report.warningCount).toBe(0);
+    // The Choices result has no place in a label file: reported, not silently dropped.
+    expect(report.warningCount).toBe(0);
+    expect(report.skipped).toEqual([
+      expect.objectContaining({
+        fromName: 'time',
+        type: 'choices',
+        reason: 'YOLO cannot carry a choices result; it is left out',
+      }),
+    ]);
+    expect(report.toJSON().regions).toEqual({ YOLO: { exported: 2, skipped: 1 } });
   });
 
   it('fix config-category-ids: ids in config order, classes.txt line N is class N', async () => {
@@ -241,7 +266,11 @@ describe('YOLO (spec §7.7, §11 test_export_yolo)', () => {
     expect(reasons).toContain('label 5 is not a string; it is left out');
     expect(reasons.filter((r) => r.includes('not [x, y] number pairs'))).toHaveLength(1);
     expect(reasons).toContain('a polygon has no points; it is left out');
-    expect(reasons).toContain('a polygon has 2 point(s); it is written as Label Studio writes it');
+    expect(reasons).toContain(
+      'a polygon has 2 points; it is written as Label Studio writes it (YOLO loaders may read a 5-column line as a box)',
+    );
+    // 10 results: 2 written, 8 left out, each one counted.
+    expect(report.toJSON().regions).toEqual({ YOLO: { exported: 2, skipped: 8 } });
     expect(reasons.filter((r) => r.includes('outside the image'))).toHaveLength(1);
   });
 

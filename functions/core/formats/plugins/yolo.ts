@@ -1,6 +1,6 @@
 /** YOLO, YOLO_OBB and their *_WITH_IMAGES variants: one label file per image, plus the class list. */
 import { z } from 'zod';
-import { defineFormat, type FormatOption, supportedIf } from '../plugin.ts';
+import { defineFormat, type FormatOption, type FormatSupport, supportedIf } from '../plugin.ts';
 import { allOf, type ConfigFacts, detection, notKeypointsOnly } from '../support.ts';
 import { yoloWriter } from '../yolo.ts';
 import { parseSplit } from '../yolo-dataset.ts';
@@ -11,11 +11,24 @@ const TAGS = ['image segmentation', 'object detection', 'keypoints'];
 const OBB_TAGS = ['image segmentation', 'object detection'];
 
 const yoloSupports = (c: ConfigFacts) => allOf(notKeypointsOnly(c), detection(c));
-const obbSupports = (c: ConfigFacts) =>
-  allOf(
+/**
+ * YOLO_OBB is offered for a keypoint-only config, as Label Studio offers it, but can only write
+ * empty label files there: `emptyOutputWarning` says so (`formats` marks it, `convert` warns,
+ * `--strict` refuses).
+ */
+const obbSupports = (c: ConfigFacts): FormatSupport => {
+  const s = allOf(
     detection(c),
     supportedIf(!(c.inputs.has('Video') && c.has('TimelineLabels')), 'Video with TimelineLabels'),
   );
+  const regions = ['RectangleLabels', 'PolygonLabels', 'Rectangle', 'Polygon'].some((t) => c.has(t));
+  if (!s.supported || regions || !c.has('KeyPointLabels')) return s;
+  return {
+    ...s,
+    emptyOutputWarning:
+      'the label config has KeyPointLabels but no RectangleLabels or PolygonLabels: YOLO OBB carries no keypoints, so every label file will be empty',
+  };
+};
 
 /** YOLO: write Ultralytics' `data.yaml` (a new file; Label Studio's files are unchanged). */
 const yoloDataYaml = {
