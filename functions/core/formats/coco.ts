@@ -20,13 +20,18 @@
  * reached); where it crashes (rotated rectangle of width 0, polygon without points, missing
  * `model_index`) the region is reported and left out. Fixes: config-category-ids, region-categories,
  * rotated-bbox, clip-coordinates, keep-negative-images (every item gets an image entry, so no id is
- * reused), copy-local-images. `cocoAnnotator` mirrors LABEL_STUDIO_FORCE_ANNOTATOR_EXPORT, tagging
+ * reused), copy-local-images, coco-image-per-task (one image entry per task, from its newest
+ * annotation; `file_name` is `images/<name>` for a copied image, else the task's image value, so it
+ * resolves from the output folder or is the URL to fetch). `cocoAnnotator` mirrors
+ * LABEL_STUDIO_FORCE_ANNOTATOR_EXPORT, tagging
  * each rectangle/polygon annotation with its own annotator (the reference, after a keypoint, tags
  * the previous annotation instead — not mirrored).
  *
  * Floats: trigonometry is correctly rounded and polygon areas use NumPy's FMA summation
  * (images/libm.ts), so values match the reference to the last bit in nearly all cases.
  */
+
+import { type ItemLedger, RegionLedger, resultType } from '../accounting.ts';
 import { dataKeys } from '../config/label-config.ts';
 import {
   type CategoryTable,
@@ -47,6 +52,7 @@ import {
 } from '../images/geometry.ts';
 import { ImageProbe } from '../images/image-info.ts';
 import { ImageResolver } from '../images/resolve.ts';
+import { clippedPolygon, notCarried, OUTSIDE, regionShape, SHORT_POLYGON } from '../images/shapes.ts';
 import {
   hasKey,
   itemValues,
@@ -54,8 +60,6 @@ import {
   numberAt,
   originalSize,
   originalSizeProblem,
-  percentPolygon,
-  warnOutside,
 } from '../images/values.ts';
 import { annotatorOf, type Item, itemsOfTask, type TaskRef } from '../items.ts';
 import { pyRound } from '../json/py-number.ts';
@@ -112,6 +116,8 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
   const spool = (opts.spool ?? createSpool)();
   let images = 0;
   let annotations = 0;
+  const ledger = new RegionLedger(ctx, opts.withImages ? 'COCO_WITH_IMAGES' : 'COCO');
+  const notWritten = (v: JsonObject) => notCarried(ledger.format, `a ${resultType(v)} result`);
   if (key === undefined)
     report.warn({
       source: 'label config',
@@ -157,13 +163,26 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
   }
 
   async function addItem(item: Item, ref: TaskRef): Promise<void> {
+    const acc = ledger.item(item, ref);
+    try {
+      await addItemRegions(item, ref, acc);
+    } finally {
+      acc.close(notWritten);
+    }
+  }
+
+  async function addItemRegions(item: Item, ref: TaskRef, acc: ItemLedger): Promise<void> {
     const raw = key === undefined ? undefined : item.input[key];
     if (typeof raw !== 'string') {
-      report.skip({ ...ref, reason: `data["${key}"] is not an image URL; the annotation is left out` });
+      const reason = `data["${key}"] is not an image URL; the annotation is left out`;
+      if (item.output.size === 0) report.skip({ ...ref, reason });
+      else acc.skipAll(reason);
       return;
     }
     const imageId = images;
     const image = await resolver.resolve(raw, item.id, ref);
+    // coco-image-per-task: a path that exists in the output, or the image's own URL/path.
+    const fileName = options.fixCocoImagePerTask && image.kind !== 'copied' ? raw : image.path;
     const readHeader = headerReader(raw, ref);
     let width: JsonValue | undefined;
     let height: JsonValue | undefined;
@@ -174,17 +193,19 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
       if (h.ok) {
         width = h.value.width;
         height = h.value.height;
-        await addImage(width, height, imageId, image.path);
+        await addImage(width, height, imageId, fileName);
         imageAdded = true;
       }
     }
     const ensureImage = async (why: string) => {
       if (imageAdded) return;
       const size = await readHeader(why);
-      await addImage(size?.width ?? null, size?.height ?? null, imageId, image.path);
+      await addImage(size?.width ?? null, size?.height ?? null, imageId, fileName);
       imageAdded = true;
     };
     if (item.output.size === 0) {
+      if (item.annotation === undefined)
+        report.warn({ ...ref, reason: 'no annotation: exported as an image without objects' });
       await ensureImage('the task has no regions');
       return;
     }
@@ -192,12 +213,9 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
     const keypoints: JsonObject[] = [];
     for (const v of itemValues(item)) {
       const name = categoryNameOf(v);
-      if (name === undefined) continue; // not a region (Choices, TextArea, …)
+      if (name === undefined) continue; // not a region (Choices, TextArea, …): acc.close reports it
       if (typeof name !== 'string') {
-        report.skip({
-          ...ref,
-          reason: `label ${JSON.stringify(name)} is not a string; the region is left out`,
-        });
+        acc.skip(v, `label ${JSON.stringify(name)} is not a string; the region is left out`);
         continue;
       }
       if (width === undefined || height === undefined) {
@@ -208,28 +226,36 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
         } else {
           const size = await readHeader(`a region ${originalSizeProblem(v)}`);
           if (!size) {
-            report.skip({ ...ref, reason: `region "${name}" is left out: its image size is unknown` });
+            acc.skip(v, `region "${name}" is left out: its image size is unknown`);
             continue;
           }
           width = size.width;
           height = size.height;
         }
-        await addImage(width, height, imageId, image.path);
+        await addImage(width, height, imageId, fileName);
         imageAdded = true;
       }
       const categoryId = categories.idFor(name, ref);
       const W = num(width)!;
       const H = num(height)!;
+      // The shape follows the value's keys (a `labels` result with points is a polygon).
+      const shape = regionShape(v);
       let entry: Region | undefined;
-      if (hasKey(v, 'rectanglelabels') || hasKey(v, 'labels')) {
-        entry = rectangle(v, W, H, ref);
-      } else if (hasKey(v, 'polygonlabels')) {
-        entry = polygon(v, W, H, ref);
-      } else if (hasKey(v, 'keypointlabels')) {
+      if (shape.kind === 'invalid') {
+        acc.skip(v, shape.reason);
+      } else if (shape.kind === 'other') {
+        acc.skip(v, notCarried(ledger.format, shape.what));
+      } else if (shape.kind === 'keypoint') {
         keypoints.push(v);
         continue;
+      } else if (shape.kind === 'box') {
+        entry = rectangle(v, W, H, acc);
+      } else {
+        if (shape.shortPolygon) acc.warn(v, SHORT_POLYGON);
+        entry = polygon(v, shape.points, W, H, acc);
       }
       if (!entry) continue;
+      acc.exported(v);
       await addRegion(
         imageId,
         categoryId,
@@ -237,14 +263,15 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
         options.cocoAnnotator ? annotatorOf(item.completedBy, null, false) : undefined,
       );
     }
-    if (keypoints.length > 0) await keypointAnnotation(keypoints, imageId, num(width)!, num(height)!, ref);
+    if (keypoints.length > 0)
+      await keypointAnnotation(keypoints, imageId, num(width)!, num(height)!, ref, acc);
     if (options.fixKeepNegativeImages) await ensureImage('the task has no usable regions');
   }
 
   /** A rectangle's bbox: percent box (rotated as the reference does), scaled by its own image size. */
-  function rectangle(v: JsonObject, W: number, H: number, ref: TaskRef): Region | undefined {
+  function rectangle(v: JsonObject, W: number, H: number, acc: ItemLedger): Region | undefined {
     if (!['x', 'y', 'width', 'height'].every((k) => hasKey(v, k))) {
-      report.skip({ ...ref, reason: 'a rectangle lacks x/y/width/height; it is left out' });
+      acc.skip(v, 'a rectangle lacks x/y/width/height; it is left out');
       return undefined;
     }
     let x = numberAt(v, 'x');
@@ -253,19 +280,13 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
     let h = numberAt(v, 'height');
     const r = hasKey(v, 'rotation') ? numberAt(v, 'rotation') : 0;
     if (x === undefined || y === undefined || w === undefined || h === undefined || r === undefined) {
-      report.skip({
-        ...ref,
-        reason: 'a rectangle has non-numeric x/y/width/height/rotation; it is left out',
-      });
+      acc.skip(v, 'a rectangle has non-numeric x/y/width/height/rotation; it is left out');
       return undefined;
     }
     // The reference scales by the region's own size (and crashes without it); we fall back to the image's.
     const own = originalSize(v);
     if (!own && (hasKey(v, 'original_width') || hasKey(v, 'original_height'))) {
-      report.warn({
-        ...ref,
-        reason: `a rectangle ${originalSizeProblem(v)}; it is scaled by the image size ${W}×${H}`,
-      });
+      acc.warn(v, `a rectangle ${originalSizeProblem(v)}; it is scaled by the image size ${W}×${H}`);
     }
     const ow = own ? num(own.width)! : W;
     const oh = own ? num(own.height)! : H;
@@ -274,38 +295,43 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
     } else {
       const box = referenceRotatedBox(x, y, w, h, r);
       if (!box) {
-        report.skip({
-          ...ref,
-          reason: 'a rotated rectangle has width 0 (Label Studio crashes on it); it is left out',
-        });
+        acc.skip(v, 'a rotated rectangle has width 0 (Label Studio crashes on it); it is left out');
         return undefined;
       }
       [x, y, w, h] = box;
     }
     if (options.fixClipCoordinates) [x, y, w, h] = clipBoxPercent(x, y, w, h);
-    else if (boxOutside(x, y, w, h)) warnOutside(report, ref);
+    else if (boxOutside(x, y, w, h)) acc.warn(v, OUTSIDE);
     return pixelBox([x, y, w, h], ow, oh);
   }
 
-  function polygon(v: JsonObject, W: number, H: number, ref: TaskRef): Region | undefined {
-    const polygon = percentPolygon(v, ref, report, options.fixClipCoordinates);
-    if (!polygon) return undefined;
-    const { points, outside } = polygon;
-    if (points.length === 0) {
-      report.skip({ ...ref, reason: 'a polygon has no points (Label Studio crashes on it); it is left out' });
-      return undefined;
-    }
-    if (outside && !options.fixClipCoordinates) warnOutside(report, ref);
+  /** A validated polygon (images/shapes.ts) in pixels. */
+  function polygon(
+    v: JsonObject,
+    raw: ReadonlyArray<[number, number]>,
+    W: number,
+    H: number,
+    acc: ItemLedger,
+  ): Region {
+    const { points, outside } = clippedPolygon(raw, options.fixClipCoordinates);
+    if (outside && !options.fixClipCoordinates) acc.warn(v, OUTSIDE);
     return pixelPolygon(points, W, H);
   }
 
-  async function keypointAnnotation(kps: JsonObject[], imageId: number, W: number, H: number, ref: TaskRef) {
+  async function keypointAnnotation(
+    kps: JsonObject[],
+    imageId: number,
+    W: number,
+    H: number,
+    ref: TaskRef,
+    acc: ItemLedger,
+  ) {
     kpOrder ??= keypointOrder(schema);
     if (kpOrder.length === 0) {
-      report.skip({
-        ...ref,
-        reason: 'keypoints are left out: no KeyPointLabels label has a model_index attribute to order them',
-      });
+      const reason =
+        'keypoints are left out: no KeyPointLabels label has a model_index attribute to order them';
+      report.skip({ ...ref, reason });
+      for (const kp of kps) acc.skip(kp, reason);
       return;
     }
     const slots: number[] = new Array(kpOrder.length * 3).fill(0);
@@ -316,7 +342,7 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
       const kx = numberAt(kp, 'x');
       const ky = numberAt(kp, 'y');
       if (kx === undefined || ky === undefined) {
-        report.skip({ ...ref, reason: 'a keypoint lacks numeric x/y; it is left out' });
+        acc.skip(kp, 'a keypoint lacks numeric x/y; it is left out');
         continue;
       }
       const x = (kx / 100) * ow;
@@ -329,7 +355,9 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
         slots[3 * idx] = pyRound(x);
         slots[3 * idx + 1] = pyRound(y);
         slots[3 * idx + 2] = visibility;
+        acc.exported(kp);
       }
+      acc.skip(kp, 'a keypoint has no label with a model_index place; it is left out');
     }
     const { bbox, visible } = keypointsBbox(slots);
     const annotation: JsonObject = {};
@@ -346,7 +374,9 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
   return {
     async addTask(task, ref) {
       if (key === undefined) return;
-      for (const item of itemsOfTask(task, schema, ref, report)) await addItem(item, ref);
+      const items = itemsOfTask(task, schema, ref, report);
+      // coco-image-per-task: items come newest first; the newest annotation stands for the task.
+      for (const item of options.fixCocoImagePerTask ? items.slice(0, 1) : items) await addItem(item, ref);
     },
 
     async finish() {

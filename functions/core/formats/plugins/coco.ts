@@ -4,6 +4,7 @@ import { cocoWriter } from '../coco.ts';
 import { defineFormat, type FormatOption } from '../plugin.ts';
 import { allOf, type ConfigFacts, detection, notKeypointsOnly } from '../support.ts';
 import * as shared from './shared-options.ts';
+import { fix } from './shared-options.ts';
 
 const TAGS = ['image segmentation', 'object detection', 'keypoints'];
 const supports = (c: ConfigFacts) => allOf(notKeypointsOnly(c), detection(c));
@@ -24,6 +25,11 @@ const options = {
   fixRotatedBbox: shared.fixRotatedBbox,
   fixKeepNegativeImages: shared.fixKeepNegativeImages,
   fixClipCoordinates: shared.fixClipCoordinates,
+  /** COCO: one image entry per task (its newest annotation); file_name usable from the output folder. */
+  fixCocoImagePerTask: fix(
+    'coco-image-per-task',
+    "COCO: one image entry per task, from its newest annotation (Label Studio: one per annotation); file_name images/<name> when copied, else the task's image URL",
+  ),
 };
 
 export const COCO_FORMAT = defineFormat({
