@@ -23,7 +23,9 @@ describe('ls-export CLI', () => {
   it('--help prints usage with the converter-compatible flags', () => {
     const r = cli('--help');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('ls-export convert -i INPUT -c CONFIG.xml -o OUTPUT_DIR [-f FORMAT[,FORMAT…]]');
+    expect(r.stdout).toContain(
+      'ls-export convert -i INPUT -c CONFIG.xml -o OUTPUT_DIR [-f FORMAT[,FORMAT…]]',
+    );
     expect(r.stdout).toContain('--fix conll-all-labels');
   });
 
@@ -36,7 +38,9 @@ describe('ls-export CLI', () => {
     );
     const r = cli('convert', '-i', input, '-c', TEXT_CONFIG, '-o', join(out, 'o'), '-f', 'CONLL2003');
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/^ls-export: exported 1 task as CONLL2003 into .* \(1 file\) .* 2 inputs skipped/m);
+    expect(r.stderr).toMatch(
+      /^ls-export: exported 1 task as CONLL2003 into .* \(1 file\) .* 2 inputs skipped/m,
+    );
     expect(readFileSync(join(out, 'o', 'result.conll'), 'utf8')).toBe('-DOCSTART- -X- O\nJane -X- _ O\n\n');
     const report = JSON.parse(readFileSync(join(out, 'o', 'report.json'), 'utf8'));
     expect(report.skipped.map((s: { source: string }) => s.source)).toEqual(['in.json[1]', 'in.json[2]']);
