@@ -19,7 +19,7 @@ import {
   splitOf,
   splitPosition,
 } from '../../../functions/core/formats/yolo-dataset.ts';
-import { exportWith, type MemorySink } from '../../helpers/export.ts';
+import { exportWith, FIXTURES, type MemorySink } from '../../helpers/export.ts';
 import { FakeMedia, jpegBytes } from '../images/fake-media.ts';
 
 const CONFIG = `<View>
@@ -182,12 +182,9 @@ describe('YOLO for Ultralytics: --split and data.yaml', () => {
   });
 
   it('YOLO_OBB_WITH_IMAGES splits the same way', async () => {
-    const obb = tasks(12).map((t) => ({
-      ...t,
-      annotations: t.annotations.map((a) => ({ ...a, result: a.result.map((r) => ({ ...r })) })),
-    }));
+    // The boxes carry rotation 0, so OBB keeps them (it drops rectangles without the key).
     const { sink } = await exportWith(
-      obb,
+      tasks(12),
       CONFIG,
       'YOLO_OBB_WITH_IMAGES',
       { yoloSplit: 'train=0.8,val=0.2' },
@@ -226,6 +223,19 @@ describe('YOLO for Ultralytics: --split and data.yaml', () => {
     const { yaml, pairs } = loadUltralytics(join(materialise(withYaml.sink), 'data.yaml'));
     expect(yaml).toMatchObject({ train: 'images', val: 'images', nc: 3 });
     expect(pairs.get('train')!.size).toBe(6);
+  });
+
+  it('a keypoint (pose) export gets kpt_shape [K, 3], K = the keypoints per line', async () => {
+    const { sink } = await exportWith(
+      readFileSync(join(FIXTURES, 'test_export_yolo/data_keypoints.json'), 'utf8'),
+      readFileSync(join(FIXTURES, 'test_export_yolo/label_config_keypoints.xml'), 'utf8'),
+      'YOLO',
+      { yoloDataYaml: true },
+    );
+    const yaml = parseYaml(sink.text('data.yaml'), { version: '1.1' });
+    const fields = sink.text('labels/image1.txt').split(' ');
+    expect(yaml.kpt_shape).toEqual([(fields.length - 5) / 3, 3]);
+    expect(yaml.names).toEqual(['person']);
   });
 
   it('the split is sha256(id) → [0, 1) against cumulative fractions', () => {
