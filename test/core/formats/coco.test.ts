@@ -308,9 +308,10 @@ describe('COCO (spec §7.5, §11 test_export_coco)', () => {
     expect(none.json.images).toEqual([
       { width: null, height: null, id: 0, file_name: 'images/a1236795__empty.png' },
     ]);
-    expect(none.report.warnings[0].reason).toMatch(
-      /the task has no regions, and the size of \/x\/empty.png cannot be read/,
-    );
+    expect(none.report.warnings.map((w) => w.reason)).toEqual([
+      'no annotation: exported as an image without objects',
+      expect.stringMatching(/the task has no regions, and the size of \/x\/empty.png cannot be read/),
+    ]);
     const read = await coco(
       tasks,
       SPEC_CONFIG,
@@ -377,7 +378,10 @@ describe('COCO (spec §7.5, §11 test_export_coco)', () => {
     expect(json.annotations[0].bbox).toEqual([20, 10, 100, 50]);
     // Copied once, though two annotations point at it.
     expect(media.log.reads.filter((r) => r.url === 'https://h/img.png' && !r.range)).toHaveLength(1);
-    expect(report.warningCount).toBe(0);
+    // Task 2 has no annotation: exported as an image without objects, and said so.
+    expect(report.warnings.map((w) => [w.taskId, w.reason])).toEqual([
+      [2, 'no annotation: exported as an image without objects'],
+    ]);
   });
 
   it('COCO_WITH_IMAGES: an image that cannot be fetched keeps its raw path, reported', async () => {
@@ -412,26 +416,25 @@ describe('COCO (spec §7.5, §11 test_export_coco)', () => {
     const reasons = [...report.skipped, ...report.warnings].map((e) => e.reason);
     expect(reasons).toEqual(
       expect.arrayContaining([
-        'a rotated rectangle has width 0 (Label Studio crashes on it); it is left out',
+        'a rectangle has zero or negative size (0×40 %); it is left out',
         'a rectangle has non-numeric x/y/width/height/rotation; it is left out',
-        'a rectangle lacks x/y/width/height; it is left out',
+        'a rectangle lacks numeric x/y/width/height; it is left out',
         'a region extends outside the image; written as drawn (--fix clip-coordinates clips it)',
-        'a polygon has no points (Label Studio crashes on it); it is left out',
-        'a polygon has 1 point(s); it is written as Label Studio writes it',
-        'a polygon has points that are not [x, y] number pairs; it is left out',
+        'a polygon has 0 points (a region needs at least 2); it is left out',
+        'a polygon has 1 point (a region needs at least 2); it is left out',
+        'a polygon has points that are not [x, y] number pairs (finite numbers); it is left out',
         'label {} is not a string; the region is left out',
       ]),
     );
-    // Kept (rectangles first: values come in from_name order): the outside rectangle, the last
+    // Kept (rectangles first: values come in from_name order): the outside rectangle and the last
     // rectangle — its size 0 is unusable, so it scales by the image size the first region
-    // established — and the one-point polygon (area 0).
+    // established. Polygons with fewer than 2 points are never written.
     expect(json.annotations.map((a) => a.bbox)).toEqual([
       [-10, 20, 20, 10],
       [20, 20, 20, 10],
-      [2, 2, 0, 0],
     ]);
-    expect(json.annotations[2].area).toBe(0);
     expect(json.images).toHaveLength(1);
+    expect(report.toJSON().regions).toEqual({ COCO: { exported: 2, skipped: 7 } });
   });
 
   it('fix clip-coordinates clips boxes and polygons', async () => {
