@@ -1,0 +1,157 @@
+/**
+ * S3 failures end in one sentence, never a stack trace (unless --debug): no credentials (the SDK's
+ * real credential chain with nothing configured, in a child process on the oldest Node available,
+ * which also shows the SDK's Node-version warning is silenced), and — with aws-sdk-client-mock,
+ * since the local S3 server accepts any credentials — refused credentials and access denied.
+ * Missing buckets, keys and endpoints are tested against the local server (s3-errors.int.test.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describeError } from '../../functions/cli/errors.ts';
+import { main } from '../../functions/cli/main.ts';
+import { s3Error } from '../handlers/fake-s3.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const TEXT_CONFIG = join(ROOT, 'samples', 'text-ner', 'config.xml');
+
+afterEach(() => vi.restoreAllMocks());
+
+async function run(...argv: string[]) {
+  const err: string[] = [];
+  vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
+    err.push(String(c));
+    return true;
+  });
+  const status = await main(argv);
+  vi.restoreAllMocks();
+  return { status, stderr: err.join('') };
+}
+
+/** A Node older than 22 on this machine (the SDK warns on those), else the test's own. */
+function oldestNode(): string {
+  for (const p of ['/usr/bin/node', '/usr/local/bin/node', '/bin/node']) {
+    const r = spawnSync(p, ['--version'], { encoding: 'utf8' });
+    if (r.status === 0 && Number(r.stdout.slice(1).split('.')[0]) < 22) return p;
+  }
+  return process.execPath;
+}
+
+describe('S3 errors in one sentence', () => {
+  it('no AWS credentials: one line, no stack trace, no AWS SDK warning about the Node version', () => {
+    const home = mkdtempSync(join(tmpdir(), 'ls-nocreds-'));
+    writeFileSync(join(home, 'empty'), '');
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: home,
+      AWS_CONFIG_FILE: join(home, 'empty'),
+      AWS_SHARED_CREDENTIALS_FILE: join(home, 'empty'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_REGION: 'us-east-1',
+      LS_EXPORT_BUNDLE: 'never',
+    };
+    const out = join(home, 'o');
+    const args = [
+      join(ROOT, 'bin', 'ls-export.mjs'),
+      'convert',
+      '-i',
+      's3://some-bucket/ls',
+      '-c',
+      TEXT_CONFIG,
+      '-o',
+      out,
+    ];
+    const r = spawnSync(oldestNode(), args, { encoding: 'utf8', env, timeout: 60_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      'ls-export: no AWS credentials found: set AWS_PROFILE (after `aws configure` or `aws sso login`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n',
+    );
+    // With --debug the same sentence, then the stack.
+    const d = spawnSync(oldestNode(), [...args, '--debug'], { encoding: 'utf8', env, timeout: 60_000 });
+    expect(d.status).toBe(1);
+    expect(d.stderr).toMatch(
+      /^ls-export: no AWS credentials found: .*\nCredentialsProviderError: .*\n\s+at /,
+    );
+  });
+
+  it('access denied and refused credentials (mocked S3): one sentence each, exit 1', async () => {
+    const s3 = mockClient(S3Client);
+    try {
+      s3.on(HeadObjectCommand).rejects(s3Error('Forbidden', 403));
+      s3.on(ListObjectsV2Command).rejects(s3Error('AccessDenied', 403, 'Access Denied'));
+      const env = { ...process.env };
+      process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
+      process.env.AWS_SECRET_ACCESS_KEY = 'secret';
+      try {
+        const denied = await run(
+          'convert',
+          '-i',
+          's3://b/ls',
+          '-c',
+          TEXT_CONFIG,
+          '-o',
+          mkdtempSync(join(tmpdir(), 'ls-')),
+        );
+        expect(denied).toEqual({
+          status: 1,
+          stderr:
+            'ls-export: access denied by S3 (AccessDenied): the credentials in use may not read that bucket or key (s3:ListBucket, s3:GetObject)\n',
+        });
+        s3.on(ListObjectsV2Command).rejects(
+          s3Error('InvalidAccessKeyId', 403, 'The AWS Access Key Id you provided does not exist'),
+        );
+        const refused = await run(
+          'convert',
+          '-i',
+          's3://b/ls',
+          '-c',
+          TEXT_CONFIG,
+          '-o',
+          mkdtempSync(join(tmpdir(), 'ls-')),
+        );
+        expect(refused.status).toBe(1);
+        expect(refused.stderr).toBe(
+          'ls-export: AWS refused the credentials (InvalidAccessKeyId): check AWS_PROFILE or the access keys, or log in again\n',
+        );
+      } finally {
+        process.env.AWS_ACCESS_KEY_ID = env.AWS_ACCESS_KEY_ID;
+        process.env.AWS_SECRET_ACCESS_KEY = env.AWS_SECRET_ACCESS_KEY;
+        if (env.AWS_ACCESS_KEY_ID === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+        if (env.AWS_SECRET_ACCESS_KEY === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      }
+    } finally {
+      s3.restore();
+    }
+  });
+
+  it('an unexpected error: its message in one line, the stack only with --debug', async () => {
+    const plain = await run('formats', '-c', ROOT); // a folder: EISDIR
+    expect(plain.status).toBe(1);
+    expect(plain.stderr.trim().split('\n')).toHaveLength(1);
+    expect(plain.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('describeError: each case its sentence; other errors none', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    expect(describeError(refused, 'http://127.0.0.1:1')).toBe(
+      'cannot reach http://127.0.0.1:1 (ECONNREFUSED): check --endpoint / AWS_ENDPOINT_URL_S3 and the network',
+    );
+    const nested = Object.assign(new Error('fetch failed'), {
+      cause: Object.assign(new Error('getaddrinfo ENOTFOUND s3.example.invalid'), {
+        code: 'ENOTFOUND',
+        hostname: 's3.example.invalid',
+      }),
+    });
+    expect(describeError(nested)).toMatch(/^cannot reach s3\.example\.invalid \(ENOTFOUND\)/);
+    expect(describeError(Object.assign(s3Error('NoSuchBucket', 404), { BucketName: 'nope' }))).toBe(
+      'S3 bucket "nope" does not exist (check the s3:// address and --endpoint)',
+    );
+    expect(describeError(s3Error('PermanentRedirect', 301))).toMatch(/another AWS region .*--region/);
+    expect(describeError(new TypeError('x is undefined'))).toBeUndefined();
+    expect(describeError('a string')).toBeUndefined();
+  });
+});
