@@ -1,7 +1,7 @@
 /**
  * The house defaults for every ls-export Lambda function, in one place: Node 24 on arm64, an ESM
  * bundle built by the local esbuild (no Docker), source maps, a dedicated log group with retention,
- * JSON structured logs, and a role of its own that can write only to that log group (no AWS managed
+ * JSON structured logs, active X-Ray tracing, and a role of its own that can write only to that log group (no AWS managed
  * policy); each function then gets its data permissions from the stack.
  */
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { NagAcknowledgements } from './nag.ts';
 
 /** Repository root: bundling's projectRoot, where package-lock.json lives. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -66,6 +67,8 @@ export class PipelineFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
+      // X-Ray traces from the Powertools Tracer in every handler (functions/handlers/observability.ts).
+      tracing: lambda.Tracing.ACTIVE,
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel[props.logLevel],
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
@@ -86,6 +89,18 @@ export class PipelineFunction extends Construct {
     });
     // The function must not start before its role can write logs.
     this.fn.node.addDependency(this.role);
+  }
+
+  /**
+   * Records why the role's one `Resource: *` statement is fine: active tracing adds
+   * `xray:PutTraceSegments`/`xray:PutTelemetryRecords`, which have no resource-level permissions.
+   */
+  acknowledgeTracing(nag: NagAcknowledgements): void {
+    nag.add(
+      this.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Active X-Ray tracing (Powertools Tracer) needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; the role has no other statement on *.',
+    );
   }
 
   /** The function timeout in seconds (used for the queue visibility rule). */

@@ -55,6 +55,7 @@ export class ApiTokenAuth extends Construct {
       environment: { LS_EXPORT_API_TOKEN_SECRET_ID: this.secret.secretArn },
     });
     this.secret.grantRead(this.function.role);
+    this.function.acknowledgeTracing(props.nag);
     props.alarms.lambdaFunction('tokenAuthorizer', this.function.fn);
 
     this.authorizer = new HttpLambdaAuthorizer('TokenAuthorizer', this.function.fn, {

@@ -50,6 +50,7 @@ export function pipelineFunction(
     description: spec.description,
   });
   props.config.grantRead(f);
+  f.acknowledgeTracing(props.nag);
   props.alarms.lambdaFunction(alarmName, f.fn);
   return f;
 }
