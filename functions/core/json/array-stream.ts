@@ -32,20 +32,27 @@ const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 const isNumberChar = (c: number) =>
   isDigit(c) || c === 0x2e || c === 0x2d || c === 0x2b || c === 0x65 || c === 0x45;
 
-/** True when a number literal would lose information through a JS number. */
-function numberNeedsExact(s: string, start: number, end: number): boolean {
-  let digits = 0;
-  let dot = -1;
-  for (let k = start; k < end; k++) {
-    const c = s.charCodeAt(k);
-    if (c === 0x65 || c === 0x45) return true; // exponent: may be an integral float
-    if (c === 0x2e) dot = k;
-    else if (isDigit(c) && dot < 0) digits++;
+/**
+ * The end of the number literal starting at `start` (a digit or `-`), or its bitwise complement
+ * (`~end`, negative) when a JS number would lose information: an exponent (may be an integral
+ * float), 16+ integer digits, an all-zero fraction (`2.0`), or a literal cut by the chunk's end.
+ */
+function scanNumber(s: string, start: number, n: number): number {
+  let intDigits = s.charCodeAt(start) === 0x2d ? 0 : 1;
+  let dot = false;
+  let fracNonZero = false;
+  let exponent = false;
+  let j = start + 1;
+  for (; j < n; j++) {
+    const d = s.charCodeAt(j);
+    if (d >= 0x30 && d <= 0x39) {
+      if (!dot) intDigits++;
+      else if (d !== 0x30) fracNonZero = true;
+    } else if (d === 0x2e) dot = true;
+    else if (d === 0x65 || d === 0x45) exponent = true;
+    else if (d !== 0x2b && d !== 0x2d) break;
   }
-  if (digits >= 16) return true;
-  if (dot < 0) return false;
-  for (let k = dot + 1; k < end; k++) if (s.charCodeAt(k) !== 0x30) return false;
-  return true; // `2.0`, `2.00`
+  return j === n || exponent || intDigits >= 16 || (dot && !fracNonZero) ? ~j : j;
 }
 
 /** True for a short all-digit string key (JS objects would reorder it). */
@@ -215,8 +222,12 @@ export async function* splitJsonDocument(
         i++;
       } else if (isDigit(c) || c === 0x2d) {
         let j = i + 1;
-        while (j < n && isNumberChar(s.charCodeAt(j))) j++;
-        if (j === n || (!exact && numberNeedsExact(s, i, j))) exact = true; // cut by the chunk: be safe
+        if (exact) while (j < n && isNumberChar(s.charCodeAt(j))) j++;
+        else {
+          const r = scanNumber(s, i, n);
+          if (r < 0) exact = true;
+          j = r < 0 ? ~r : r;
+        }
         i = j;
       } else if (c === 0x7b || c === 0x5b) {
         depth++;

@@ -51,6 +51,29 @@ describe('splitJsonDocument', () => {
     ).toEqual([true, false, true, true, true, false, false]);
   });
 
+  it('flags each kind of number literal a JS number would change, and only those', async () => {
+    const flagOf = async (literal: string) => {
+      const [ev] = (await collect([`[{"v": ${literal}}]`])).filter((e) => e.type === 'element');
+      return ev.type === 'element' && Boolean(ev.exact);
+    };
+    const cases: Array<[string, boolean]> = [
+      ['2.00', true],
+      ['-0.0', true],
+      ['-2.0', true],
+      ['1E5', true],
+      ['1.5e-3', true],
+      ['1234567890123456', true], // 16 digits
+      ['-1234567890123456', true],
+      ['123456789012345', false], // 15 digits
+      ['-123456789012345.5', false],
+      ['0.10', false],
+      ['12.345678901234567', false],
+      ['-7', false],
+      ['0', false],
+    ];
+    for (const [literal, exact] of cases) expect([literal, await flagOf(literal)]).toEqual([literal, exact]);
+  });
+
   it('cuts multi-byte characters safely across chunks', async () => {
     const bytes = Buffer.from('[{"t": "ü😀"}]');
     const events: SplitEvent[] = [];
