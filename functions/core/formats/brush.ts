@@ -20,10 +20,14 @@
  *
  * The reference writes into an existing folder and fails if it is missing; our sinks create it.
  */
+import { type ItemLedger, RegionLedger, resultType } from '../accounting.ts';
 import { PixelBudget, PixelBudgetError } from '../brush/budget.ts';
+import { MaskIndex } from '../brush/mask-index.ts';
 import { encodeNpyUint8 } from '../brush/npy.ts';
 import { encodeGrayPng } from '../brush/png.ts';
 import { alphaChannel, decodeRle } from '../brush/rle.ts';
+import { dataKeys, findControl } from '../config/label-config.ts';
+import { labelOnlyReferencePath, labelStem } from '../images/naming.ts';
 import { type Item, itemsOfTask, pyStr, type TaskRef } from '../items.ts';
 import { isJsonObject, type JsonObject, type JsonValue, NumLit } from '../json/value.ts';
 import { outputPath } from '../output-names.ts';
@@ -166,15 +170,60 @@ function maskKey(value: JsonObject): 'brushlabels' | 'labels' | undefined {
 
 export type BrushFileFormat = 'numpy' | 'png';
 
+/** The data key of the image a brush control paints on: the option, its object's key, the config's first. */
+function imageKey(ctx: ExportContext, fromName: string): string | undefined {
+  if (ctx.options.dataKey) return ctx.options.dataKey;
+  const control = findControl(ctx.schema, fromName);
+  return control?.inputs[0]?.value ?? dataKeys(ctx.schema)[0];
+}
+
+/**
+ * `brushNames: "image"`: the image's stem as YOLO names its label file (`labels/<stem>.txt`, the
+ * reference's name for the image without its extension), so masks pair with the project's image
+ * exports. Undefined when the task has no image text.
+ */
+export function imageStem(
+  image: JsonValue | undefined,
+  labelStudioUrl?: string,
+  taskId?: JsonValue,
+): string | undefined {
+  if (typeof image !== 'string' || image === '') return undefined;
+  const stem = labelStem(labelOnlyReferencePath(image, { hostname: labelStudioUrl, taskId }).name);
+  return stem === '' ? undefined : stem;
+}
+
+/** One mask to write: its layer name and the results it holds (several when merged). */
+interface Layer {
+  /** `<from_name>-<labels>` (task naming) or `<labels>` (image naming), before `-<n>`. */
+  name: string;
+  labels: string[];
+  mask: BrushMask;
+  values: JsonObject[];
+}
+
 export function brushWriter(ctx: ExportContext, format: BrushFileFormat): FormatWriter {
   const { brushMaxPixels: maxPixels, fixBrushMergePerLabel: merge } = ctx.options;
+  const byImage = ctx.options.brushNames === 'image';
   const budget = pixelBudget(ctx.options);
-  let warnedIgnored = false;
+  const ledger = new RegionLedger(ctx, format === 'png' ? 'BRUSH_TO_PNG' : 'BRUSH_TO_NUMPY');
+  const index = ctx.options.brushIndex ? new MaskIndex(ctx.sink, ctx.options.brushIndex) : undefined;
+  /** Image naming: masks so far per `<stem>-<labels>`, numbering them across the export. */
+  const imageCounters = new Map<string, number>();
+  const ext = format === 'png' ? 'png' : 'npy';
+  const ignoredReason = (fromName: string, type: string) =>
+    `"${fromName}" is a ${type} control: only BrushLabels/Labels regions are exported as masks (as in Label Studio)`;
 
-  async function writeLayer(ref: TaskRef, prefix: string, layer: string, m: BrushMask): Promise<void> {
-    const base = prefix + layer.replace(/[/\\]/g, '-');
+  async function writeLayer(
+    ref: TaskRef,
+    item: Item,
+    acc: ItemLedger,
+    base: string,
+    layer: Layer,
+    image: JsonValue | undefined,
+  ): Promise<void> {
     // np.save would not append `.npy` to a name already ending in it, but layers end in `-<n>`.
-    const path = outputPath(ctx.sink, '', `${base}.${format === 'png' ? 'png' : 'npy'}`);
+    const path = outputPath(ctx.sink, '', `${base.replace(/[/\\]/g, '-')}.${ext}`);
+    const m = layer.mask;
     let bytes: Uint8Array;
     try {
       bytes =
@@ -182,7 +231,7 @@ export function brushWriter(ctx: ExportContext, format: BrushFileFormat): Format
           ? encodeGrayPng(m.mask, m.width, m.height)
           : encodeNpyUint8(m.mask, [m.height, m.width]);
     } catch (err) {
-      ctx.report.skip({ ...ref, reason: `brush mask ${path} not written: ${reasonOf(err)}` });
+      for (const v of layer.values) acc.skip(v, `brush mask ${path} not written: ${reasonOf(err)}`);
       return;
     }
     if (ctx.sink.exists(path)) {
@@ -192,9 +241,33 @@ export function brushWriter(ctx: ExportContext, format: BrushFileFormat): Format
       });
     }
     await ctx.sink.writeFile(path, bytes);
+    if (!ctx.sink.exists(path)) {
+      for (const v of layer.values)
+        acc.skip(v, `the output refused the mask file name ${JSON.stringify(path)}`);
+      return;
+    }
+    for (const v of layer.values) acc.exported(v);
+    await index?.add({
+      file: path,
+      taskId: item.id,
+      annotationId: item.annotationId,
+      label: layer.labels.join(', '),
+      image: image ?? null,
+      width: m.width,
+      height: m.height,
+    });
   }
 
-  async function writeItem(item: Item, ref: TaskRef): Promise<void> {
+  /** The file base name of a layer (without extension): task naming, or image naming (`brushNames`). */
+  function baseName(prefix: string, stem: string | undefined, layer: Layer, n: number): string {
+    if (stem === undefined) return `${prefix}${layer.name}-${n}`;
+    const key = `${stem}-${layer.name}`;
+    const k = imageCounters.get(key) ?? 0;
+    imageCounters.set(key, k + 1);
+    return `${key}-${k}`;
+  }
+
+  async function writeItem(item: Item, ref: TaskRef, acc: ItemLedger): Promise<void> {
     let annotator = fileAnnotator(item.completedBy);
     if (annotator === undefined) {
       ctx.report.warn({
@@ -204,74 +277,90 @@ export function brushWriter(ctx: ExportContext, format: BrushFileFormat): Format
       annotator = '';
     }
     const prefix = `task-${pyStr(item.id)}-annotation-${pyStr(item.annotationId)}-by-${annotator}-`;
-    if (/[/\\\0]/.test(prefix)) {
-      ctx.report.skip({
-        ...ref,
-        reason: `the task or annotation id puts a path separator in the mask file names (${JSON.stringify(prefix)}); its masks are left out`,
-      });
+    if (!byImage && /[/\\\0]/.test(prefix)) {
+      const reason = `the task or annotation id puts a path separator in the mask file names (${JSON.stringify(prefix)}); its masks are left out`;
+      ctx.report.skip({ ...ref, reason });
+      acc.skipAll(reason);
       return;
     }
     for (const [fromName, values] of item.output) {
+      const key0 = imageKey(ctx, fromName);
+      const image = key0 === undefined ? undefined : item.input[key0];
+      let stem: string | undefined;
+      if (byImage) {
+        stem = imageStem(image, ctx.options.labelStudioUrl, item.id);
+        if (stem === undefined && values.some((v) => maskKey(v) && Object.hasOwn(v, 'rle'))) {
+          ctx.report.warn({
+            ...ref,
+            reason: `data["${key0}"] is not an image path or URL; "${fromName}" masks are named after the task (task-…) instead of the image`,
+          });
+        }
+      }
       const counters = new Map<string, number>();
-      // Fix brush-merge-per-label: layer base name → the union of its regions, in first-seen order.
-      const merged = merge ? new Map<string, BrushMask>() : undefined;
+      // Fix brush-merge-per-label: layer name → the union of its regions, in first-seen order.
+      const merged = merge ? new Map<string, Layer>() : undefined;
       for (let i = 0; i < values.length; i++) {
         const value = values[i];
         const key = maskKey(value);
         if (key === undefined) {
-          if (Object.hasOwn(value, 'rle') && !warnedIgnored) {
-            warnedIgnored = true;
-            ctx.report.warn({
-              ...ref,
-              reason: `"${fromName}" is a ${String(value.type)} control: only BrushLabels/Labels regions are exported as masks (as in Label Studio); such regions are ignored`,
-            });
-          }
+          if (Object.hasOwn(value, 'rle')) acc.skip(value, ignoredReason(fromName, String(value.type)));
           continue;
         }
         if (!Object.hasOwn(value, 'rle')) continue;
-        const where = `annotation ${pyStr(item.annotationId)}, "${fromName}" region ${i + 1}`;
-        let name: string;
+        let labels: string[];
         let mask: BrushMask;
         try {
-          name = `${fromName}-${layerLabels(value, key).join('-')}`;
+          labels = layerLabels(value, key);
         } catch (err) {
-          ctx.report.skip({ ...ref, reason: `${where} left out: ${reasonOf(err)}` });
+          acc.skip(value, `region ${i + 1} left out: ${reasonOf(err)}`);
           continue;
         }
+        const name = stem === undefined ? `${fromName}-${labels.join('-')}` : labels.join('-');
         const n = counters.get(name) ?? 0;
         counters.set(name, n + 1);
         try {
           mask = decodeBrushMask(value, { maxPixels, budget });
         } catch (err) {
-          ctx.report.skip({ ...ref, reason: `${where} (${name}-${n}) left out: ${reasonOf(err)}` });
+          acc.skip(value, `region ${i + 1} (${name}-${n}) left out: ${reasonOf(err)}`);
           continue;
         }
+        const layer: Layer = { name, labels, mask, values: [value] };
         if (!merged) {
-          await writeLayer(ref, prefix, `${name}-${n}`, mask);
+          await writeLayer(ref, item, acc, baseName(prefix, stem, layer, n), layer, image);
           continue;
         }
         const into = merged.get(name);
-        if (!into) merged.set(name, mask);
-        else if (into.width !== mask.width || into.height !== mask.height) {
-          ctx.report.skip({
-            ...ref,
-            reason: `${where} (${name}) left out of the merged mask: it is ${mask.width}×${mask.height}, the label's first region ${into.width}×${into.height}`,
-          });
+        if (!into) merged.set(name, layer);
+        else if (into.mask.width !== mask.width || into.mask.height !== mask.height) {
+          acc.skip(
+            value,
+            `region ${i + 1} (${name}) left out of the merged mask: it is ${mask.width}×${mask.height}, the label's first region ${into.mask.width}×${into.mask.height}`,
+          );
         } else {
-          const a = into.mask;
+          const a = into.mask.mask;
           const b = mask.mask;
           for (let p = 0; p < a.length; p++) if (b[p] > a[p]) a[p] = b[p];
+          into.values.push(value);
         }
       }
-      if (merged) for (const [name, mask] of merged) await writeLayer(ref, prefix, `${name}-0`, mask);
+      if (merged)
+        for (const layer of merged.values())
+          await writeLayer(ref, item, acc, baseName(prefix, stem, layer, 0), layer, image);
     }
   }
 
   return {
     async addTask(task, ref) {
       budget.startTask();
-      for (const item of itemsOfTask(task, ctx.schema, ref, ctx.report)) await writeItem(item, ref);
+      for (const item of itemsOfTask(task, ctx.schema, ref, ctx.report)) {
+        const acc = ledger.item(item, ref);
+        await writeItem(item, ref, acc);
+        // Results not marked by now were not written: not brush regions (no rle).
+        acc.close((v) => `a ${resultType(v)} result is not a brush mask; ${ledger.format} writes masks only`);
+      }
     },
-    async finish() {},
+    async finish() {
+      await index?.finish();
+    },
   };
 }

@@ -128,10 +128,15 @@ describe('BRUSH_TO_NUMPY', () => {
       'task-1-annotation-2-by-7-lab-Sky-0.npy',
       'task-1-annotation-2-by-7-lab-no_label-0.npy',
     ]);
-    // The plain Brush region is ignored like in Label Studio, and said once.
-    expect(report.warnings.map((w) => w.reason)).toEqual([
-      expect.stringContaining('"plain" is a Brush control'),
+    // The plain Brush region, the Choices and the region without rle are left out like in Label
+    // Studio, each accounted for as a skipped result.
+    expect(report.warnings).toEqual([]);
+    expect(report.skipped.map((e) => [e.fromName, e.format, e.reason])).toEqual([
+      ['plain', 'BRUSH_TO_NUMPY', expect.stringContaining('"plain" is a Brush control')],
+      ['quality', 'BRUSH_TO_NUMPY', 'a choices result is not a brush mask; BRUSH_TO_NUMPY writes masks only'],
+      ['tag', 'BRUSH_TO_NUMPY', 'a brushlabels result is not a brush mask; BRUSH_TO_NUMPY writes masks only'],
     ]);
+    expect(report.toJSON().regions).toEqual({ BRUSH_TO_NUMPY: { exported: 2, skipped: 3 } });
   });
 
   it('names multi-label regions with every label and counts layers per name', async () => {
@@ -153,7 +158,11 @@ describe('BRUSH_TO_NUMPY', () => {
     ];
     const { sink, report } = await exportWith(tasks, CONFIG, 'BRUSH_TO_NUMPY');
     expect(sink.files.size).toBe(0);
-    expect(report.skippedCount).toBe(0);
+    // The Choices result is accounted for: not a mask.
+    expect(report.skipped.map((e) => [e.taskId, e.fromName, e.reason])).toEqual([
+      [2, 'quality', 'a choices result is not a brush mask; BRUSH_TO_NUMPY writes masks only'],
+    ]);
+    expect(report.toJSON().regions).toEqual({ BRUSH_TO_NUMPY: { exported: 0, skipped: 1 } });
   });
 
   it('reports regions the reference crashes on and goes on, keeping the numbering', async () => {

@@ -1,7 +1,9 @@
 /** BRUSH_TO_NUMPY, BRUSH_TO_PNG and BRUSH_TO_COCO: brush masks as arrays, images or COCO polygons. */
+
+import { z } from 'zod';
 import { brushWriter } from '../brush.ts';
 import { brushCocoWriter } from '../brush-coco.ts';
-import { defineFormat, supportedIf } from '../plugin.ts';
+import { defineFormat, type FormatOption, supportedIf } from '../plugin.ts';
 import { allOf, type ConfigFacts, singleDataKey } from '../support.ts';
 import * as shared from './shared-options.ts';
 import { fix } from './shared-options.ts';
@@ -23,6 +25,27 @@ const budget = {
 };
 const maskOptions = {
   ...budget,
+  labelStudioUrl: shared.labelStudioUrl,
+  /** BRUSH_TO_NUMPY/PNG: an index of the mask files (masks.csv or masks.json); none by default, as Label Studio. */
+  brushIndex: {
+    schema: z.enum(['csv', 'json']).optional(),
+    cli: {
+      flag: 'brush-index',
+      type: 'string',
+      arg: 'csv|json',
+      help: 'BRUSH_TO_NUMPY/PNG: also write masks.csv or masks.json: file, task id,\nannotation id, label, image, width, height of every mask',
+    },
+  } satisfies FormatOption,
+  /** BRUSH_TO_NUMPY/PNG: mask file names after the task (Label Studio's) or after the image. */
+  brushNames: {
+    schema: z.enum(['task', 'image']).default('task'),
+    cli: {
+      flag: 'brush-names',
+      type: 'string',
+      arg: 'task|image',
+      help: 'BRUSH_TO_NUMPY/PNG: name masks task-<id>-annotation-<id>-by-<user>-<layer>\n(task, default) or <image stem>-<label>-<n> (image)',
+    },
+  } satisfies FormatOption,
   /** BRUSH_TO_NUMPY/PNG: one mask per label per annotation (regions merged) instead of one per region. */
   fixBrushMergePerLabel: fix(
     'brush-merge-per-label',
