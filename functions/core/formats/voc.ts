@@ -18,19 +18,15 @@
  * rotated-bbox, clip-coordinates, keep-negative-images (an XML without objects), newest-annotation-wins,
  * copy-local-images.
  */
+
+import { type ItemLedger, RegionLedger, resultType } from '../accounting.ts';
 import { dataKeys } from '../config/label-config.ts';
 import { boxOutside, clipBoxPercent, trueRotatedBoxPercent } from '../images/geometry.ts';
 import { ImageProbe } from '../images/image-info.ts';
 import { pySplitext } from '../images/naming.ts';
 import { IMAGE_DIR, ImageResolver } from '../images/resolve.ts';
-import {
-  hasKey,
-  itemValues,
-  numberAt,
-  originalSize,
-  originalSizeProblem,
-  warnOutside,
-} from '../images/values.ts';
+import { notCarried, OUTSIDE, regionShape } from '../images/shapes.ts';
+import { hasKey, itemValues, numberAt, originalSize, originalSizeProblem } from '../images/values.ts';
 import { WriteQueue } from '../images/write-queue.ts';
 import { annotatorOf, itemsOfTask, pyStr, type TaskRef } from '../items.ts';
 import { type JsonObject, type JsonValue, num } from '../json/value.ts';
@@ -151,8 +147,11 @@ export function vocWriter(ctx: ExportContext): FormatWriter {
       reason: 'the label config has no object tag with a data key; no files are written',
     });
 
-  /** The objects of an item's rectangles. */
-  function objectsOf(values: JsonObject[], width: number, height: number, ref: TaskRef): VocObject[] {
+  const ledger = new RegionLedger(ctx, 'VOC');
+  const notWritten = (v: JsonObject) => notCarried('VOC', `a ${resultType(v)} result`);
+
+  /** The objects of an item's rectangles; every value is accounted for in `acc`. */
+  function objectsOf(values: JsonObject[], width: number, height: number, acc: ItemLedger): VocObject[] {
     const objects: VocObject[] = [];
     for (const v of values) {
       const labelKey = hasKey(v, 'rectanglelabels')
@@ -161,25 +160,32 @@ export function vocWriter(ctx: ExportContext): FormatWriter {
           ? 'labels'
           : undefined;
       const labels = labelKey ? v[labelKey] : undefined;
-      if (!Array.isArray(labels) || labels.length === 0) continue;
-      let x = numberAt(v, 'x');
-      let y = numberAt(v, 'y');
-      let w = numberAt(v, 'width');
-      let h = numberAt(v, 'height');
-      if (x === undefined || y === undefined || w === undefined || h === undefined) {
-        report.skip({ ...ref, reason: 'a rectangle lacks numeric x/y/width/height; it is left out' });
+      if (!Array.isArray(labels) || labels.length === 0) continue; // acc.close reports it
+      // The shape follows the value's keys: a `labels` result with points is a polygon.
+      const shape = regionShape(v);
+      if (shape.kind === 'invalid') {
+        acc.skip(v, shape.reason);
         continue;
       }
+      if (shape.kind !== 'box') {
+        const what = shape.kind === 'other' ? shape.what : `a ${shape.kind} (VOC has rectangles only)`;
+        acc.skip(v, notCarried('VOC', what));
+        continue;
+      }
+      let { x, y, w, h } = shape;
       const r = numberAt(v, 'rotation') ?? 0;
       if (options.fixRotatedBbox && r !== 0)
         [x, y, w, h] = trueRotatedBoxPercent(x, y, w, h, r, width, height);
       if (options.fixClipCoordinates) [x, y, w, h] = clipBoxPercent(x, y, w, h);
-      else if (boxOutside(x, y, w, h)) warnOutside(report, ref);
+      else if (boxOutside(x, y, w, h)) acc.warn(v, OUTSIDE);
       const px = Math.trunc((x / 100) * width);
       const py = Math.trunc((y / 100) * height);
       const pw = Math.trunc((w / 100) * width);
       const ph = Math.trunc((h / 100) * height);
       objects.push({ name: textOf(labels[0]), xmin: px, ymin: py, xmax: px + pw, ymax: py + ph });
+      if (labels.length > 1)
+        acc.warn(v, `a region has ${labels.length} labels; VOC keeps the first ("${textOf(labels[0])}")`);
+      acc.exported(v);
     }
     return objects;
   }
@@ -208,11 +214,18 @@ export function vocWriter(ctx: ExportContext): FormatWriter {
   return {
     async addTask(task, ref) {
       if (key === undefined) return;
-      const written = new Set<string>();
+      const written = new Map<string, ItemLedger>();
       for (const item of itemsOfTask(task, schema, ref, report)) {
+        const acc = ledger.item(item, ref);
+        /** Leaves every result of the item out: one entry per result, or one for the task without any. */
+        const leaveOut = (reason: string) => {
+          if (item.output.size === 0) report.skip({ ...ref, reason });
+          else acc.skipAll(reason);
+          acc.close();
+        };
         const raw = item.input[key];
         if (typeof raw !== 'string') {
-          report.skip({ ...ref, reason: `data["${key}"] is not an image URL; no VOC file` });
+          leaveOut(`data["${key}"] is not an image URL; no VOC file`);
           continue;
         }
         const image = await resolver.resolve(raw, item.id, ref);
@@ -222,20 +235,47 @@ export function vocWriter(ctx: ExportContext): FormatWriter {
           if (h.ok && h.value.channels !== undefined) depth = h.value.channels;
         }
         const values = itemValues(item);
-        if (values.length === 0 && !options.fixKeepNegativeImages) continue;
+        if (item.annotation === undefined)
+          report.warn({
+            ...ref,
+            reason: options.fixKeepNegativeImages
+              ? 'no annotation: exported as an image without objects'
+              : 'no annotation: no VOC file is written (as Label Studio; --fix keep-negative-images writes one)',
+          });
+        if (values.length === 0 && !options.fixKeepNegativeImages) {
+          acc.close();
+          continue;
+        }
         const path = outputPath(sink, 'Annotations', `${pySplitext(image.name)[0]}.xml`);
-        if (written.has(path) && options.fixNewestAnnotationWins) continue;
+        if (written.has(path) && options.fixNewestAnnotationWins) {
+          acc.skipAll(
+            'an older annotation of the task; the newest one is exported (--fix newest-annotation-wins)',
+          );
+          acc.close();
+          continue;
+        }
         const size = await sizeOf(values, raw, ref);
-        if (!size) continue;
+        if (!size) {
+          acc.skipAll('the image size is unknown; no VOC file');
+          acc.close();
+          continue;
+        }
         // With regions but no rectangle, the reference still writes the file, without objects.
-        const objects = objectsOf(values, size.px[0], size.px[1], ref);
+        const objects = objectsOf(values, size.px[0], size.px[1], acc);
+        acc.close(notWritten);
         if (!written.has(path) && (sink.exists(path) || queue.pending(path))) {
           report.warn({
             ...ref,
             reason: `${path} was already written for another task (images share the name ${image.name}); this task replaces it`,
           });
         }
-        written.add(path);
+        // Label Studio rewrites the file per annotation: the newer annotation's objects are lost.
+        written
+          .get(path)
+          ?.revoke(
+            `replaced in ${path} by an older annotation of the task, as Label Studio does (--fix newest-annotation-wins keeps the newest)`,
+          );
+        written.set(path, acc);
         const annotator = annotatorOf(item.completedBy, '', false);
         const xml = vocXml({
           folder: IMAGE_DIR,
