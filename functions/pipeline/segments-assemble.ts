@@ -45,10 +45,11 @@ export interface AssembleResult {
 function mergeRuns(pieces: Piece[]): Piece[] {
   const out: Piece[] = [];
   for (const p of pieces) {
+    if (pieceBytes(p) === 0) continue;
     const last = out.at(-1);
     if ('prev' in p && last && 'prev' in last && last.prev.end === p.prev.start) {
       out[out.length - 1] = { prev: { start: last.prev.start, end: p.prev.end }, sha256: '' };
-    } else if (!('bytes' in p) || p.bytes.length > 0) out.push(p);
+    } else out.push(p);
   }
   return out;
 }
