@@ -5,6 +5,7 @@
  * in memory up to a few MB, then a temporary file), and write header and rows at the end with
  * Python's csv QUOTE_NONNUMERIC rules and CRLF line ends.
  */
+import { RegionLedger } from '../accounting.ts';
 import { annotatorOf, type Item, itemsOfTask } from '../items.ts';
 import { MAX_JSON_DEPTH } from '../json/limits.ts';
 import { parseJson } from '../json/parse.ts';
@@ -20,6 +21,7 @@ import {
   truthy,
 } from '../json/value.ts';
 import { createSpool } from '../spool.ts';
+import { reportFlatCollisions } from './json-min.ts';
 import { prettifyResult } from './prettify.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
 
@@ -66,6 +68,9 @@ const cellText = (v: JsonValue): string => (typeof v === 'string' ? v : stringif
 export function csvWriter(ctx: ExportContext, defaultSeparator: string): FormatWriter {
   const sep = ctx.options.csvSeparator ?? defaultSeparator;
   const escapeFormulas = ctx.options.fixCsvFormulaEscape;
+  const stable = ctx.options.fixJsonminStableText;
+  const ledger = new RegionLedger(ctx, defaultSeparator === '\t' ? 'TSV' : 'CSV');
+  const warned = new Set<string>();
   const dataKeys = new Set<string>();
   const outputKeys = new Set<string>();
   const extra = new Set<string>(METADATA);
@@ -101,7 +106,7 @@ export function csvWriter(ctx: ExportContext, defaultSeparator: string): FormatW
     const head: JsonObject = {};
     if (item.id !== null) setKey(head, 'id', item.id);
     for (const [name, values] of item.output) {
-      const pretty = prettifyResult(values);
+      const pretty = prettifyResult(values, stable);
       setKey(head, name, typeof pretty === 'string' ? pretty : stringify(pretty, UJSON_COMPACT));
       if (hasChat(values)) setKey(head, `${name}_transcript`, transcript(pretty));
     }
@@ -139,6 +144,11 @@ export function csvWriter(ctx: ExportContext, defaultSeparator: string): FormatW
       let text = '';
       for (const item of items) text += `${stringify(rowParts(item), UJSON_COMPACT)}\n`;
       for (const item of items) scanItem(item);
+      for (const item of items) {
+        const acc = ledger.item(item, ref);
+        reportFlatCollisions(item, ref, ctx.report, acc, warned, ledger.format, true);
+        acc.close();
+      }
       if (text) await rows.write(text);
     },
     async finish() {

@@ -1,4 +1,11 @@
-/** `prettify_result` (converter spec §3.5), shared by JSON_MIN and CSV. */
+/**
+ * `prettify_result` (converter spec §3.5), shared by JSON_MIN and CSV.
+ *
+ * Label Studio collapses a Choices/TextArea value to its one entry when it has exactly one, and
+ * otherwise keeps the whole value object (coordinates and all): a per-region transcription list
+ * mixes strings and region objects (br-01). With `stableText` (fix `jsonmin-stable-text`) such a
+ * value is always its list of texts (`text`) or choices (`choices`).
+ */
 import { deepCopy, isJsonObject, type JsonObject, type JsonValue, keysOf, setKey } from '../json/value.ts';
 
 /** A copy of a value without its `type` (built without `delete`, which slows V8 objects down). */
@@ -8,8 +15,21 @@ function withoutType(v: JsonObject): JsonObject {
   return out;
 }
 
-function prettifyOne(v: JsonObject): JsonValue {
+/** The list a Choices/TextArea value holds (`choices` / `text`), as a list; undefined if neither. */
+function textList(v: JsonObject): JsonValue[] | undefined {
+  const key = v.type === 'Choices' ? 'choices' : v.type === 'TextArea' ? 'text' : undefined;
+  if (key === undefined || !Object.hasOwn(v, key)) return undefined;
+  const t = v[key];
+  if (Array.isArray(t)) return deepCopy(t) as JsonValue[];
+  return typeof t === 'string' ? [t] : undefined;
+}
+
+function prettifyOne(v: JsonObject, stableText: boolean): JsonValue {
   const type = v.type;
+  if (stableText) {
+    const list = textList(v);
+    if (list) return list;
+  }
   const copy = withoutType(v);
   if (type === 'Choices' && Array.isArray(copy.choices) && copy.choices.length === 1) return copy.choices[0];
   if (type === 'TextArea' && Array.isArray(copy.text) && copy.text.length === 1) return copy.text[0];
@@ -18,8 +38,9 @@ function prettifyOne(v: JsonObject): JsonValue {
   return copy;
 }
 
-export function prettifyResult(values: JsonObject[]): JsonValue {
-  const out = values.map(prettifyOne);
+/** A control's values as JSON_MIN/CSV write them; `stableText`: fix jsonmin-stable-text. */
+export function prettifyResult(values: JsonObject[], stableText = false): JsonValue {
+  const out = values.map((v) => prettifyOne(v, stableText));
   const last = values[values.length - 1];
   if (values.length === 1 && isJsonObject(last) && (last.type === 'Choices' || last.type === 'TextArea')) {
     return out[0];

@@ -166,7 +166,7 @@ describe('JSON_MIN', () => {
 });
 
 describe('results the reference would crash on', () => {
-  it('a result without a value is left out with a warning; the rest of the annotation is exported', async () => {
+  it('a result without a value is left out and accounted; the rest of the annotation is exported', async () => {
     const config =
       '<View><Text name="text" value="$text"/><Choices name="c" toName="text"><Choice value="A"/></Choices><TextArea name="t" toName="text"/></View>';
     const tasks = [
@@ -188,8 +188,17 @@ describe('results the reference would crash on', () => {
     const [record] = JSON.parse(sink.text('result.json'));
     expect(record).not.toHaveProperty('c');
     expect(record.t).toBe('ok');
-    expect(report.warnings).toEqual([
-      { source: 'input.json[0]', taskId: 1, reason: 'a "c" result has no value object; it is left out' },
+    expect(report.skipped).toEqual([
+      {
+        source: 'input.json[0]',
+        taskId: 1,
+        annotationId: 2,
+        fromName: 'c',
+        type: 'choices',
+        format: 'JSON_MIN',
+        reason: 'a "c" result has no value object; it is left out',
+      },
     ]);
+    expect(report.toJSON().regions).toEqual({ JSON_MIN: { exported: 1, skipped: 1 } });
   });
 });

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { csvWriter } from '../csv.ts';
 import { defineFormat, type FormatOption, SUPPORTED } from '../plugin.ts';
+import { fixJsonminStableText } from './json-min.ts';
 import { fix } from './shared-options.ts';
 
 const options = {
@@ -21,6 +22,7 @@ const options = {
     'csv-formula-escape',
     "CSV/TSV: prefix ' to text cells (header included) starting with = + - @ TAB or CR, so spreadsheets show them as text instead of running them as formulas",
   ),
+  fixJsonminStableText,
 };
 
 export const CSV_FORMAT = defineFormat({
