@@ -39,7 +39,7 @@ describe('ls-export CLI', () => {
     const r = cli('convert', '-i', input, '-c', TEXT_CONFIG, '-o', join(out, 'o'), '-f', 'CONLL2003');
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(
-      /^ls-export: exported 1 task as CONLL2003 into .* \(1 file\) .* 2 inputs skipped/m,
+      /^ls-export: exported 1 task as CONLL2003 into .* \(1 file\).* 2 inputs skipped/m,
     );
     expect(readFileSync(join(out, 'o', 'result.conll'), 'utf8')).toBe('-DOCSTART- -X- O\nJane -X- _ O\n\n');
     const report = JSON.parse(readFileSync(join(out, 'o', 'report.json'), 'utf8'));
