@@ -5,9 +5,13 @@ import { join } from 'node:path';
 import { CONFIGS, generateTask } from '../../bench/generate.ts';
 import { parseJson } from '../../functions/core/json/parse.ts';
 import type { JsonObject } from '../../functions/core/json/value.ts';
+import {
+  annotationObjects,
+  type StorageObject,
+  taskObject,
+} from '../../functions/local/label-studio-storage.ts';
 import { type PipelineConfig, parseConfig } from '../../functions/pipeline/config.ts';
 import { type PipelineContext, silentLogger } from '../../functions/pipeline/context.ts';
-import { annotationObjects, type StorageObject, taskObject } from '../../functions/pipeline/ls-storage.ts';
 import { LocalSequencer, type ObjectChange } from '../../functions/pipeline/s3-events.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
 import type { ObjectStore } from '../../functions/storage/types.ts';
