@@ -30,6 +30,8 @@ const convertSchema = z.object({
   endpoint: z.string().url().optional(),
   region: z.string().optional(),
   quiet: z.boolean().default(false),
+  /** Exit status 3 when anything was skipped or a region lost; refuse formats that can only be empty. */
+  strict: z.boolean().default(false),
   /** CSV/TSV: omit the header row (`--csv-no-header`). */
   csvNoHeader: z.boolean().default(false),
 });
@@ -61,6 +63,7 @@ const COMMAND_OPTIONS = {
   endpoint: { type: 'string' },
   region: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
+  strict: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
   debug: { type: 'boolean' },
@@ -98,6 +101,7 @@ export function convertArgs(values: CommandLineValues, registry: FormatRegistry 
     mediaHttp: values['media-http'],
     fix: values.fix,
     zip: values.zip,
+    strict: values.strict,
     endpoint: values.endpoint ?? process.env.AWS_ENDPOINT_URL_S3,
     region: values.region ?? process.env.AWS_REGION,
     quiet: values.quiet,

@@ -97,11 +97,20 @@ interface Output {
  * default). Throws UsageError for bad arguments, CliError when the export cannot run (unreadable
  * config or input, a format the config does not support or ls-export does not implement).
  */
-export async function runConvert(args: ConvertArgs, registry: FormatRegistry = REGISTRY): Promise<void> {
+export async function runConvert(args: ConvertArgs, registry: FormatRegistry = REGISTRY): Promise<number> {
   const formats = args.formats;
   const several = formats.length > 1;
   const schema = await loadSchema(args);
   const plugins = checkFormats(formats, schema, registry);
+  // A format the config supports but that can only produce empty output (YOLO_OBB for keypoints).
+  const emptyOutput = registry
+    .support(schema)
+    .filter((s) => formats.includes(s.name) && s.emptyOutputWarning)
+    .map(
+      (s) => `format ${s.name} can only produce empty output for this label config: ${s.emptyOutputWarning}`,
+    );
+  if (args.strict && emptyOutput.length) throw new CliError(`${emptyOutput[0]} (--strict refuses it)`);
+  for (const w of emptyOutput) process.stderr.write(`ls-export: WARNING: ${w}\n`);
   let options: ExportOptions;
   try {
     const input = { ...args.formatOptions, ...fixOptions(args.fix, registry) };
@@ -135,6 +144,7 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
   }
 
   const report = new Report();
+  for (const reason of emptyOutput) report.warn({ source: 'label config', reason });
   const root = resolve(args.output);
   const imageRoot = args.imageDir ? resolve(args.imageDir) : undefined;
   const outputs: Output[] = [];
@@ -165,6 +175,7 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
   // The reference copies a JSON export file byte for byte (its "file mode").
   const fileMode = source instanceof SingleFileSource && !source.isJsonLines;
   const copied = outputs.filter((o) => o.format === 'JSON' && fileMode);
+  if (copied.length) await checkLabelStudioExport(source, args.input);
   for (const o of copied) await o.sink.copyFrom('result.json', await (source as SingleFileSource).raw());
   const converted = outputs.filter((o) => !copied.includes(o));
   let tasks: number | undefined;
@@ -200,7 +211,12 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
   const reportPath = csvOutput ? `${root.slice(0, -'.csv'.length)}.report.json` : join(root, 'report.json');
   await writeFile(reportPath, `${JSON.stringify(report.toJSON(), null, 2)}\n`);
 
-  if (args.quiet) return;
+  // One sentence when nothing was found, or when most inputs were skipped for one reason.
+  const problem = runProblem(report, tasks);
+  if (problem) process.stderr.write(`ls-export: ${problem}\n`);
+  const incomplete = report.skippedCount > 0 || report.regionsSkipped > 0 || problem !== undefined;
+  const status = args.strict && incomplete ? STRICT_EXIT : 0;
+  if (args.quiet) return status;
   const results: FormatResult[] = outputs.map((o) => ({
     format: o.format,
     copied: copied.includes(o),
@@ -215,6 +231,50 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
       skipped: report.skippedCount,
       warnings: report.warningCount,
       reportName: basename(reportPath),
+      regions: Object.fromEntries(report.regions),
+      tasksWithoutAnnotations: report.tasksWithoutAnnotations,
     }),
   );
+  return status;
+}
+
+/** `--strict`: the exit status when something was skipped or a region lost. */
+export const STRICT_EXIT = 3;
+
+/**
+ * `-f JSON` copies a JSON export byte for byte: first it must read as a Label Studio export (a
+ * list of task objects). CliError (one sentence) for an XML file, a truncated export, a non-list.
+ */
+async function checkLabelStudioExport(source: Awaited<ReturnType<typeof openSource>>, input: string) {
+  const check = new Report();
+  let tasks = 0;
+  try {
+    for await (const _ of source.tasks(check)) tasks++;
+  } catch (err) {
+    throw new CliError(
+      `${input} is not a Label Studio JSON export (${(err as Error).message}); nothing was copied`,
+    );
+  }
+  const first = check.skipped[0];
+  if (first)
+    throw new CliError(
+      `${input} is not a Label Studio JSON export (${first.source}: ${first.reason}); nothing was copied`,
+    );
+  if (tasks === 0) throw new CliError(`${input} holds no tasks; nothing was copied`);
+}
+
+/** One sentence when the run found nothing, or most inputs were skipped for one reason. */
+export function runProblem(report: Report, tasks: number | undefined): string | undefined {
+  if (tasks === 0 && report.tasksWithoutAnnotations)
+    return `none of the ${report.tasksWithoutAnnotations} tasks has an annotation; --only-annotated left them all out`;
+  if (tasks === 0) return 'no tasks were found in the input (check the path or the s3:// prefix)';
+  const counts = new Map<string, number>();
+  for (const e of report.skipped)
+    if (!e.resultId && !e.format) counts.set(e.reason, (counts.get(e.reason) ?? 0) + 1);
+  let top: [string, number] | undefined;
+  for (const c of counts) if (!top || c[1] > top[1]) top = c;
+  const inputs = (tasks ?? 0) + (top?.[1] ?? 0);
+  if (top && top[1] >= 2 && top[1] * 2 > inputs)
+    return `most inputs were skipped for one reason (${top[1]} of ${inputs}): ${top[0]}`;
+  return undefined;
 }

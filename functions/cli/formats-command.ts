@@ -10,15 +10,20 @@ export async function runFormats(configPath: string, registry: FormatRegistry = 
     throw new CliError(`label config not found: ${configPath}`);
   });
   let supported: string[];
+  let empty: Map<string, string>;
   try {
-    supported = registry.supported(parseLabelConfig(text));
+    const support = registry.support(parseLabelConfig(text));
+    supported = support.filter((s) => s.supported).map((s) => s.name);
+    // Offered as Label Studio offers them, but marked when they can only produce empty output.
+    empty = new Map(support.flatMap((s) => (s.emptyOutputWarning ? [[s.name, s.emptyOutputWarning]] : [])));
   } catch (err) {
     if (err instanceof LabelConfigError) throw new CliError(`${configPath}: ${err.message}`);
     throw err;
   }
   for (const f of registry.plugins) {
     if (!supported.includes(f.name)) continue;
-    const note = f.writer ? '' : '  (not implemented yet)';
+    const emptyNote = empty.has(f.name) ? `  (empty output for this config: ${empty.get(f.name)})` : '';
+    const note = f.writer ? emptyNote : '  (not implemented yet)';
     process.stdout.write(`${f.name.padEnd(22)} ${f.title}${note}\n`);
   }
 }

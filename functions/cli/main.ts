@@ -54,8 +54,9 @@ export async function main(argv: string[], registry: FormatRegistry = REGISTRY):
     switch (command) {
       case 'convert':
         // Commands load their modules when run, so `--help` and the others start without them.
-        await (await import('./convert.ts')).runConvert(convertArgs(values, registry), registry);
-        return 0;
+        return (
+          (await (await import('./convert.ts')).runConvert(convertArgs(values, registry), registry)) ?? 0
+        );
       case 'formats':
         if (typeof values.config !== 'string')
           throw new UsageError('missing -c/--config (the project label config XML)');

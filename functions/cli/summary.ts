@@ -1,4 +1,5 @@
 /** The summary `ls-export convert` prints on stderr when it is done: counts that are true, in words. */
+import type { RegionCounts } from '../core/report.ts';
 
 /** `1 task`, `2 tasks`, `1,500 tasks`. */
 export function plural(n: number, noun: string, nouns = `${noun}s`): string {
@@ -24,6 +25,16 @@ export interface SummaryInput {
   skipped: number;
   warnings: number;
   reportName: string;
+  /** Results per format: written / left out (core/accounting.ts). */
+  regions?: Record<string, RegionCounts>;
+  /** Tasks left out by --only-annotated. */
+  tasksWithoutAnnotations?: number;
+}
+
+/** `; regions 5 exported, 2 skipped` for a format that accounted for its results. */
+function regionText(c: RegionCounts | undefined): string {
+  if (!c) return '';
+  return `; regions ${c.exported.toLocaleString('en-US')} exported, ${c.skipped.toLocaleString('en-US')} skipped`;
 }
 
 /**
@@ -32,9 +43,19 @@ export interface SummaryInput {
  */
 export function summaryLine(s: SummaryInput): string {
   const rate = s.tasks && s.seconds > 0 ? ` (${plural(Math.round(s.tasks / s.seconds), 'task')}/s)` : '';
-  const skipped = s.skipped ? `; ${plural(s.skipped, 'input')} skipped` : '; nothing skipped';
+  const regionsSkipped = Object.values(s.regions ?? {}).reduce((n, c) => n + c.skipped, 0);
+  // "nothing skipped" only when no input and no region was left out.
+  const skipped = s.skipped
+    ? `; ${plural(s.skipped, 'input')} skipped`
+    : regionsSkipped
+      ? ''
+      : '; nothing skipped';
+  const leftOut = s.tasksWithoutAnnotations
+    ? `; ${plural(s.tasksWithoutAnnotations, 'task')} without annotations left out`
+    : '';
   const warned = s.warnings ? `, ${plural(s.warnings, 'warning')}` : '';
-  const tail = `in ${s.seconds.toFixed(1)} s${rate}${skipped}${warned} — see ${s.reportName}`;
+  const single = s.results.length === 1 ? regionText(s.regions?.[s.results[0].format]) : '';
+  const tail = `in ${s.seconds.toFixed(1)} s${rate}${single}${skipped}${leftOut}${warned} — see ${s.reportName}`;
   const files = (r: FormatResult) => `(${plural(r.files, 'file')})`;
   if (s.results.length === 1) {
     const [r] = s.results;
@@ -43,7 +64,8 @@ export function summaryLine(s: SummaryInput): string {
   }
   const width = Math.max(...s.results.map((r) => r.format.length));
   const lines = s.results.map(
-    (r) => `  ${r.format.padEnd(width)}  ${r.copied ? 'copied' : 'written'} into ${r.into} ${files(r)}\n`,
+    (r) =>
+      `  ${r.format.padEnd(width)}  ${r.copied ? 'copied' : 'written'} into ${r.into} ${files(r)}${regionText(s.regions?.[r.format])}\n`,
   );
   const read = s.tasks === undefined ? 'copied the export' : `read ${plural(s.tasks, 'task')}`;
   return `ls-export: ${read} once, ${s.results.length} formats ${tail}\n${lines.join('')}`;

@@ -17,6 +17,7 @@ import type { LabelSchema } from './config/schema.ts';
 import type { ExportOptions } from './formats/options.ts';
 import { WRITERS } from './formats/registry.ts';
 import type { FormatWriter, FormatWriterFactory, OutputSink } from './formats/types.ts';
+import { hasKeptAnnotation } from './items.ts';
 import type { MediaAccess } from './media.ts';
 import { guardSink, isOutputFailure } from './output-failure.ts';
 import type { TaskSource } from './readers/source.ts';
@@ -61,12 +62,25 @@ export async function runExport(input: RunExportInput): Promise<ExportStats> {
     ({ format, sink, writer }) => {
       const factory = writer ?? WRITERS[format as FormatName];
       if (!factory) throw new UnsupportedFormatError(format);
-      const ctx = { schema: input.schema, sink: guardSink(sink), report, options: input.options, now, format };
+      const ctx = {
+        schema: input.schema,
+        sink: guardSink(sink),
+        report,
+        options: input.options,
+        now,
+        format,
+      };
       return { format, writer: factory({ ...ctx, media: input.media }) };
     },
   );
   let tasks = 0;
+  if (input.options.onlyAnnotated) report.tasksWithoutAnnotations ??= 0;
   for await (const { task, ref } of input.source.tasks(report)) {
+    // onlyAnnotated (--only-annotated): a task no one annotated is left out and counted.
+    if (input.options.onlyAnnotated && !hasKeptAnnotation(task)) {
+      report.tasksWithoutAnnotations = (report.tasksWithoutAnnotations ?? 0) + 1;
+      continue;
+    }
     for (const { format, writer } of writers) {
       try {
         await writer.addTask(task, ref);

@@ -115,4 +115,13 @@ export const COMMON_OPTIONS = {
       help: 'the data key of the object to export (default: first in the config)',
     },
   } satisfies FormatOption,
+  /** Leave out tasks without a non-cancelled annotation; report.json counts them. */
+  onlyAnnotated: {
+    schema: z.boolean().default(false),
+    cli: {
+      flag: 'only-annotated',
+      type: 'boolean',
+      help: 'leave out tasks without a non-cancelled annotation (counted in report.json)',
+    },
+  } satisfies FormatOption,
 };
