@@ -3,13 +3,21 @@
  * `audio_filepath`, `duration`, `text` (first line of the first TextArea), `annotator` — and the
  * audio copied under `audio/`.
  *
+ * Per-region transcripts (an Audio with `Labels` and a `TextArea perRegion`: values with `start`/
+ * `end` in seconds) are merged by Label Studio into that one line, keeping only the first one's first
+ * line; each such item is a warning and the other segments are skipped results. Option
+ * `asrSegments` writes one line per segment instead, as NeMo manifests allow: `audio_filepath`,
+ * `offset` (start, s), `duration` (end − start, s), `text` (the segment's lines joined by a space),
+ * `label` (its Labels, joined by `, `, when the region has some) and `annotator`, in start order.
+ *
  * Differences from the reference, on purpose: an item without a transcript gets `""` instead of the
  * previous task's text; a duration the task or result already carries is used without reading the
  * audio; annotators are written as ids unless e-mails are asked for.
  */
 import { createHash } from 'node:crypto';
+import { type ItemLedger, RegionLedger, resultType } from '../accounting.ts';
 import { dataKeys } from '../config/label-config.ts';
-import { type Item, itemsOfTask, pyStr } from '../items.ts';
+import { type Item, itemsOfTask, pyStr, resultInfo, type TaskRef } from '../items.ts';
 import { PY_JSON_COMPACT, pyFloat, stringify } from '../json/serialize.ts';
 import { isJsonObject, type JsonObject, type JsonValue, num } from '../json/value.ts';
 import { type MediaFile, readHead } from '../media.ts';
@@ -21,16 +29,67 @@ import type { ExportContext, FormatWriter } from './types.ts';
 
 const WAV_HEAD_BYTES = 64 * 1024;
 
-function transcriptOf(item: Item): string {
+/** The item's transcript as the reference takes it, and the value it comes from. */
+function transcriptOf(item: Item): { text: string; value?: JsonObject } {
   for (const values of item.output.values()) {
     const first = values[0];
     if (isJsonObject(first) && Object.hasOwn(first, 'text')) {
       const t = first.text;
-      if (Array.isArray(t)) return typeof t[0] === 'string' ? t[0] : t.length ? pyStr(t[0]) : '';
-      return typeof t === 'string' ? t : pyStr(t);
+      if (Array.isArray(t))
+        return { text: typeof t[0] === 'string' ? t[0] : t.length ? pyStr(t[0]) : '', value: first };
+      return { text: typeof t === 'string' ? t : pyStr(t), value: first };
     }
   }
-  return '';
+  return { text: '' };
+}
+
+/** One per-region transcript: a value with numeric `start` < `end` (seconds) and `text`. */
+export interface AsrSegment {
+  start: number;
+  end: number;
+  text: string;
+  /** Labels of the region (values of a labels control with the same result id). */
+  labels: string[];
+  /** The results it carries (the text value, and its labels values). */
+  values: JsonObject[];
+}
+
+const textOf = (t: JsonValue): string =>
+  Array.isArray(t)
+    ? t.map((l) => (typeof l === 'string' ? l : pyStr(l))).join(' ')
+    : typeof t === 'string'
+      ? t
+      : pyStr(t);
+
+/**
+ * The item's per-region transcripts in start order (ties: result order), with the labels of the
+ * same region (matched by result id). Values with `text` but no usable `start`/`end` are not
+ * segments.
+ */
+export function asrSegments(item: Item): AsrSegment[] {
+  const segments: AsrSegment[] = [];
+  const labelsById = new Map<string | number, JsonObject[]>();
+  for (const values of item.output.values()) {
+    for (const v of values) {
+      const id = resultInfo(v).resultId;
+      if (id !== undefined && Array.isArray(v.labels)) labelsById.set(id, [...(labelsById.get(id) ?? []), v]);
+    }
+  }
+  for (const values of item.output.values()) {
+    for (const v of values) {
+      if (!Object.hasOwn(v, 'text')) continue;
+      const start = num(v.start);
+      const end = num(v.end);
+      if (start === undefined || end === undefined || !(end > start)) continue;
+      const id = resultInfo(v).resultId;
+      const labelValues = id === undefined ? [] : (labelsById.get(id) ?? []);
+      const labels = labelValues.flatMap((l) =>
+        (l.labels as JsonValue[]).map((x) => (typeof x === 'string' ? x : pyStr(x))),
+      );
+      segments.push({ start, end, text: textOf(v.text), labels, values: [v, ...labelValues] });
+    }
+  }
+  return segments.sort((a, b) => a.start - b.start);
 }
 
 /** A duration already known: `original_length` on a result, or `duration` in the task data. */
@@ -95,29 +154,89 @@ export function asrWriter(ctx: ExportContext): FormatWriter {
 
   const lines = new OrderedWork<string>(16, (line) => out.write(line));
 
+  const ledger = new RegionLedger(ctx, 'ASR_MANIFEST');
+  const notInManifest = (v: JsonObject) => `a ${resultType(v)} result has no place in the ASR manifest`;
+
+  /** Accounts the item's results for the line(s) about to be written: segments, or the one transcript used. */
+  function account(acc: ItemLedger, segments: AsrSegment[] | undefined, used?: JsonObject): void {
+    if (segments) {
+      for (const seg of segments) for (const v of seg.values) acc.exported(v);
+      acc.close((v) =>
+        Object.hasOwn(v, 'text')
+          ? 'a transcript without start/end next to per-region transcripts: option asrSegments writes the segments only'
+          : notInManifest(v),
+      );
+      return;
+    }
+    if (used) acc.exported(used);
+    acc.close((v) =>
+      Object.hasOwn(v, 'text')
+        ? 'its text is not in the manifest: one line per task keeps the first transcript only (option asrSegments writes one line per segment)'
+        : notInManifest(v),
+    );
+  }
+
+  /** The item is left out: one skipped entry per result, or one for the item when it has none. */
+  function leaveItemOut(acc: ItemLedger, ref: TaskRef, reason: string): void {
+    if (acc.pending().length > 0) acc.skipAll(reason);
+    else ctx.report.skip({ ...ref, reason });
+    acc.close();
+  }
+
   return {
     async addTask(task: JsonObject, ref) {
       for (const item of itemsOfTask(task, ctx.schema, ref, ctx.report)) {
+        const acc = ledger.item(item, ref);
         const url = key === undefined ? undefined : item.input[key];
         if (typeof url !== 'string' || url === '') {
-          ctx.report.skip({ ...ref, reason: `data["${key}"] is not an audio URL; the item is left out` });
+          leaveItemOut(acc, ref, `data["${key}"] is not an audio URL; the item is left out`);
           continue;
         }
-        const known = knownDuration(item);
+        const found = asrSegments(item);
+        const segments = ctx.options.asrSegments && found.length > 0 ? found : undefined;
+        if (!segments && found.length > 1) {
+          ctx.report.warn({
+            ...ref,
+            format: ledger.format,
+            ...(typeof item.annotationId === 'number' || typeof item.annotationId === 'string'
+              ? { annotationId: item.annotationId }
+              : {}),
+            reason: `${found.length} segments with their own transcripts are merged into one manifest line per task, which keeps only the first transcript's first line (as Label Studio); option asrSegments writes one line per segment`,
+          });
+        }
+        const known = segments ? 0 : knownDuration(item);
+        const transcript = transcriptOf(item);
+        const who = annotator(item.completedBy, ctx.options.annotatorEmails);
         // Audio copies run a few at a time; lines still come out in item order.
         await lines.add(async () => {
           let audio: { path: string; duration?: number };
           try {
             audio = await fetchAudio(url, known === undefined);
           } catch (err) {
-            ctx.report.skip({ ...ref, reason: `audio unavailable, item left out: ${reasonOf(err)}` });
+            leaveItemOut(acc, ref, `audio unavailable, item left out: ${reasonOf(err)}`);
             return '';
+          }
+          account(acc, segments, transcript.value);
+          if (segments) {
+            let text = '';
+            for (const seg of segments) {
+              const line: JsonObject = {
+                audio_filepath: audio.path,
+                offset: pyFloat(seg.start),
+                duration: pyFloat(seg.end - seg.start),
+                text: seg.text,
+              };
+              if (seg.labels.length > 0) line.label = seg.labels.join(', ');
+              line.annotator = who;
+              text += `${stringify(line, PY_JSON_COMPACT)}\n`;
+            }
+            return text;
           }
           const line: JsonObject = {
             audio_filepath: audio.path,
             duration: pyFloat(known ?? audio.duration ?? 0),
-            text: transcriptOf(item),
-            annotator: annotator(item.completedBy, ctx.options.annotatorEmails),
+            text: transcript.text,
+            annotator: who,
           };
           return `${stringify(line, PY_JSON_COMPACT)}\n`;
         });

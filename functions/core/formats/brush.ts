@@ -279,8 +279,8 @@ export function brushWriter(ctx: ExportContext, format: BrushFileFormat): Format
     const prefix = `task-${pyStr(item.id)}-annotation-${pyStr(item.annotationId)}-by-${annotator}-`;
     if (!byImage && /[/\\\0]/.test(prefix)) {
       const reason = `the task or annotation id puts a path separator in the mask file names (${JSON.stringify(prefix)}); its masks are left out`;
-      ctx.report.skip({ ...ref, reason });
-      acc.skipAll(reason);
+      if (acc.pending().length > 0) acc.skipAll(reason);
+      else ctx.report.skip({ ...ref, reason });
       return;
     }
     for (const [fromName, values] of item.output) {

@@ -97,6 +97,12 @@ export function conllWriter(ctx: ExportContext): FormatWriter {
   const ledger = new RegionLedger(ctx, 'CONLL2003');
   let started = false;
 
+  /** The item is left out: one skipped entry per result, or one for the item when it has none. */
+  function leaveItemOut(acc: ItemLedger, ref: TaskRef, reason: string): void {
+    if (acc.pending().length > 0) acc.skipAll(reason);
+    else ctx.report.skip({ ...ref, reason });
+  }
+
   /** The item's token lines, or undefined (reported) when its text cannot be tokenized. */
   function itemLines(doc: string, item: Item, ref: TaskRef, acc: ItemLedger): string | undefined {
     const { spans: all, left } = spansOf(item, ctx.options.fixConllAllLabels);
@@ -138,9 +144,7 @@ export function conllWriter(ctx: ExportContext): FormatWriter {
           ).tags,
         );
     } catch (err) {
-      const reason = `cannot tokenize the text: ${reasonOf(err)}`;
-      ctx.report.skip({ ...ref, reason });
-      acc.skipAll(`the document is left out: ${reason}`);
+      leaveItemOut(acc, ref, `cannot tokenize the text: ${reasonOf(err)}; the document is left out`);
       return undefined;
     }
     for (const s of spans) {
@@ -179,8 +183,7 @@ export function conllWriter(ctx: ExportContext): FormatWriter {
         const doc = key === undefined ? undefined : item.input[key];
         if (typeof doc !== 'string') {
           const reason = `data["${key}"] is ${doc === undefined ? 'missing' : 'not a string'}; the document is left out`;
-          ctx.report.skip({ ...ref, reason });
-          acc.skipAll(reason);
+          leaveItemOut(acc, ref, reason);
         } else text += itemLines(doc, item, ref, acc) ?? '';
         acc.close();
       }

@@ -31,6 +31,18 @@ export const ASR_MANIFEST_FORMAT = defineFormat({
         help: 'ASR_MANIFEST: write annotator e-mails (omitted by default)',
       },
     } satisfies FormatOption,
+    /**
+     * ASR_MANIFEST: one line per segment with its own transcript (`offset`, `duration`, `text`,
+     * `label`), as NeMo manifests allow, instead of Label Studio's one line per task.
+     */
+    asrSegments: {
+      schema: z.boolean().default(false),
+      cli: {
+        flag: 'asr-segments',
+        type: 'boolean',
+        help: 'ASR_MANIFEST: one line per transcribed segment (offset, duration, text,\nlabel) instead of one per task',
+      },
+    } satisfies FormatOption,
     /** ASR_MANIFEST: copy the audio files under `audio/` (Label Studio does). */
     copyAudio: { schema: z.boolean().default(true) } satisfies FormatOption,
   },
