@@ -193,6 +193,12 @@ export class ImageResolver {
     const file = await this.probe.open(url);
     if (!file.ok) return false;
     this.copiedFrom.set(path, url);
+    // http(s): the name depends on whether the download works (the reference names a failed
+    // download after the URL), so wait for the first bytes (or the failure) before naming.
+    const waitForStart = /^https?:\/\//i.test(url);
+    let started!: (ok: boolean) => void;
+    const start = new Promise<boolean>((resolve) => (started = resolve));
+    let received = false;
     let settle!: (h: Outcome<ImageHeader>) => void;
     this.probe.remember(url, new Promise<Outcome<ImageHeader>>((resolve) => (settle = resolve)));
     const head: Uint8Array[] = [];
@@ -210,6 +216,8 @@ export class ImageResolver {
     };
     async function* tee(source: AsyncIterable<Uint8Array>) {
       for await (const chunk of source) {
+        received = true;
+        started(true);
         if (!settled) {
           head.push(chunk);
           headBytes += chunk.length;
@@ -223,14 +231,27 @@ export class ImageResolver {
     await this.queue.write(path, async () => {
       try {
         await copyFrom(path, tee(file.value.read()));
+        started(true);
       } catch (err) {
         tryHeader(true);
-        report.warn({
-          ...ref,
-          reason: `image ${displayUrl(url)} could not be copied to ${path}: ${mediaReason(err)}; files that name it point at a missing image`,
-        });
+        if (waitForStart && !received) {
+          report.warn({
+            ...ref,
+            reason: `image ${displayUrl(url)} could not be fetched: ${mediaReason(err)}; it is not included and named as Label Studio names a failed download`,
+          });
+        } else {
+          report.warn({
+            ...ref,
+            reason: `image ${displayUrl(url)} could not be copied to ${path}: ${mediaReason(err)}; files that name it point at a missing image`,
+          });
+        }
+        started(false);
       }
     });
+    if (waitForStart && !(await start)) {
+      this.copiedFrom.delete(path);
+      return false;
+    }
     return true;
   }
 
