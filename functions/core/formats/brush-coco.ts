@@ -25,6 +25,7 @@
  * label) are kept in memory and written last. Memory stays flat in the number of tasks.
  */
 import { createHash } from 'node:crypto';
+import { type ItemLedger, RegionLedger, resultType } from '../accounting.ts';
 import type { PixelBudget } from '../brush/budget.ts';
 import { boundingRect, contourArea, findExternalContours } from '../brush/contours.ts';
 import { annotatorOf, type Item, itemsOfTask, pyStr, type TaskRef } from '../items.ts';
@@ -158,6 +159,7 @@ export function brushCocoWriter(ctx: ExportContext): FormatWriter {
   const annotations = createSpool();
   const maxPixels = ctx.options.brushMaxPixels;
   const budget = pixelBudget(ctx.options);
+  const ledger = new RegionLedger(ctx, 'BRUSH_TO_COCO');
   const categoryIds = new Map<string, number>();
   const categories: JsonObject[] = [];
   let itemIndex = 0;
@@ -230,14 +232,13 @@ export function brushCocoWriter(ctx: ExportContext): FormatWriter {
     return undefined;
   }
 
-  async function addItem(item: Item, imageId: number, ref: TaskRef): Promise<void> {
+  async function addItem(item: Item, imageId: number, ref: TaskRef, acc: ItemLedger): Promise<void> {
     const itemName = item.annotation ? `annotation ${pyStr(item.annotationId)}` : 'task without annotations';
     const path = imagePathOf(item.input);
     if (path === undefined) {
-      ctx.report.skip({
-        ...ref,
-        reason: `${itemName}: no task data value is an image path (.jpg, .jpeg, .png, .gif or .bmp); left out (as in Label Studio)`,
-      });
+      const reason = `${itemName}: no task data value is an image path (.jpg, .jpeg, .png, .gif or .bmp); left out (as in Label Studio)`;
+      if (acc.pending().length > 0) acc.skipAll(reason);
+      else ctx.report.skip({ ...ref, reason });
       return;
     }
     if (item.output.size === 0) {
@@ -254,6 +255,8 @@ export function brushCocoWriter(ctx: ExportContext): FormatWriter {
     // throws half-way (runExport reports it) leaves neither entries nor a gap in the ids behind.
     let nextId = nextAnnotationId;
     let text = '';
+    /** Values with at least one annotation entry in `text`. */
+    const written: JsonObject[] = [];
     for (const [fromName, values] of item.output) {
       for (let i = 0; i < values.length; i++) {
         const value = values[i];
@@ -277,7 +280,7 @@ export function brushCocoWriter(ctx: ExportContext): FormatWriter {
         else if (typeof rawLabels === 'string')
           labels = Array.from(rawLabels); // Python iterates a string's characters
         else {
-          ctx.report.skip({ ...ref, reason: `${where} left out: "${typeKey}" is not a list of labels` });
+          acc.skip(value, `${where} left out: "${typeKey}" is not a list of labels`);
           continue;
         }
         let result: ValueResult | undefined | null = null;
@@ -285,16 +288,12 @@ export function brushCocoWriter(ctx: ExportContext): FormatWriter {
           // Registered before the geometry is checked, as in the reference.
           const categoryId = categoryOf(label);
           if (categoryId === undefined) {
-            ctx.report.skip({
-              ...ref,
-              reason: `${where}: a label is a list or an object, not a category name; left out`,
-            });
+            acc.skip(value, `${where}: a label is a list or an object, not a category name; left out`);
             continue;
           }
           if (result === null) {
             result = valueResult(value, typeKey, where, ref);
-            if (result && 'error' in result)
-              ctx.report.skip({ ...ref, reason: `${where} left out: ${result.error}` });
+            if (result && 'error' in result) acc.skip(value, `${where} left out: ${result.error}`);
           }
           if (!result || 'error' in result) continue;
           for (const g of result.geometries) {
@@ -310,17 +309,18 @@ export function brushCocoWriter(ctx: ExportContext): FormatWriter {
               annotator,
             };
             text += `${id > 0 ? ',' : ''}\n    ${indented(stringify(entry, PY_JSON_PRETTY), '    ')}`;
+            if (!written.includes(value)) written.push(value);
           }
         }
       }
     }
     if (text === '') {
-      ctx.report.skip({
-        ...ref,
-        reason: `${itemName}: no brush, polygon or rectangle annotation could be made; the image is left out (as in Label Studio)`,
-      });
+      const reason = `${itemName}: no brush, polygon or rectangle annotation could be made; the image is left out (as in Label Studio)`;
+      if (acc.pending().length > 0) acc.skipAll(reason);
+      else ctx.report.skip({ ...ref, reason });
       return;
     }
+    for (const v of written) acc.exported(v);
     nextAnnotationId = nextId;
     await annotations.write(text);
     if (width === null || height === null) {
@@ -341,8 +341,15 @@ export function brushCocoWriter(ctx: ExportContext): FormatWriter {
     async addTask(task, ref) {
       budget.startTask();
       await start();
-      for (const item of itemsOfTask(task, ctx.schema, ref, ctx.report))
-        await addItem(item, itemIndex++, ref);
+      for (const item of itemsOfTask(task, ctx.schema, ref, ctx.report)) {
+        const acc = ledger.item(item, ref);
+        await addItem(item, itemIndex++, ref, acc);
+        acc.close((v) =>
+          TYPE_KEYS.some((k) => Object.hasOwn(v, k))
+            ? 'no polygon could be made from it (an empty mask or a degenerate shape)'
+            : `a ${resultType(v)} result is not a brush, polygon or rectangle region; BRUSH_TO_COCO leaves it out`,
+        );
+      }
     },
     async finish() {
       await start();

@@ -178,3 +178,18 @@ describe('brush regions left out are accounted (budget, size)', () => {
     expect(report.skipped.map((e) => e.resultId)).toEqual(['s1', 's2', 's3']);
   });
 });
+
+describe('BRUSH_TO_COCO accounts for every result', () => {
+  it('br-13 input: three masks traced and exported; a budget refusal is a skipped result with its id', async () => {
+    const all = await exportWith(read('tasks.json'), read('config.xml'), 'BRUSH_TO_COCO');
+    expect(all.report.toJSON().regions).toEqual({ BRUSH_TO_COCO: { exported: 3, skipped: 0 } });
+    const limited = await exportWith(read('tasks.json'), read('config.xml'), 'BRUSH_TO_COCO', {
+      brushMaxTaskPixels: 64 * 48,
+    });
+    expect(limited.report.skipped.map((e) => [e.resultId, e.format])).toEqual([
+      ['s2', 'BRUSH_TO_COCO'],
+      ['s3', 'BRUSH_TO_COCO'],
+    ]);
+    expect(limited.report.toJSON().regions).toEqual({ BRUSH_TO_COCO: { exported: 1, skipped: 2 } });
+  });
+});
