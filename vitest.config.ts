@@ -5,8 +5,12 @@
  *   process (isolate: false): starting a fresh worker per file cost 3× its tests' own time;
  * - `integration`: the files that talk to the local S3 server (fauxqs, started once by
  *   test/integration/global-setup.ts, which only this project runs) or start their own (the demo);
+ * - `process`: tests that start the `ls-export` process itself (`*.process.test.ts`: the bin
+ *   wrapper, Node 20, the real credential chain, EPIPE; 1.4–2.3 s a start). Other CLI tests run it
+ *   in-process (test/helpers/cli.ts runCli);
  * - `infra`: CDK synthesis, cdk-nag and esbuild bundling (slow).
- * A new test that needs the server goes under test/integration/ or is named `*.int.test.ts`.
+ * A new test that needs the server goes under test/integration/ or is named `*.int.test.ts`; one
+ * that must start the CLI as a process is named `*.process.test.ts`.
  */
 import { configDefaults, defineConfig } from 'vitest/config';
 
@@ -19,6 +23,8 @@ const SERVER_TESTS = [
   'test/storage/s3-local.test.ts',
 ];
 const INFRA_TESTS = ['test/infra/**/*.test.ts'];
+/** Test files that start the CLI as a child process. */
+const PROCESS_TESTS = ['test/**/*.process.test.ts'];
 /** Pure tests (no mocks of shared clients, no environment changes) that may share one process. */
 const CORE_TESTS = ['test/core/**/*.test.ts'];
 
@@ -53,7 +59,13 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...SERVER_TESTS, ...INFRA_TESTS, ...CORE_TESTS],
+          exclude: [
+            ...configDefaults.exclude,
+            ...SERVER_TESTS,
+            ...INFRA_TESTS,
+            ...CORE_TESTS,
+            ...PROCESS_TESTS,
+          ],
         },
       },
       {
@@ -63,6 +75,10 @@ export default defineConfig({
           include: SERVER_TESTS,
           globalSetup: ['test/integration/global-setup.ts'],
         },
+      },
+      {
+        extends: true,
+        test: { name: 'process', include: PROCESS_TESTS },
       },
       {
         extends: true,

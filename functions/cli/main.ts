@@ -12,14 +12,55 @@ import { cliVersion } from './version.ts';
 
 const isCommand = (s: string | undefined): s is Command => COMMANDS.includes(s as Command);
 
+/**
+ * Where `main` writes its own lines (usage, help, --version, the error sentence). The process's
+ * streams by default (processIo); tests pass collectors (test/helpers/cli.ts runCli). The commands'
+ * modules (convert, formats, sync, demo) still write to process.stdout/stderr themselves.
+ */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+/** Streams endQuietlyOnEpipe already guards. */
+const guarded = new WeakSet<NodeJS.EventEmitter>();
+
+/**
+ * A reader that closed stdout early (`ls-export formats … | head`) ends the output quietly: the
+ * stream's EPIPE error (and a later write's ERR_STREAM_DESTROYED) is swallowed instead of crashing the process with
+ * an unhandled 'error' event; the command finishes with its own status. Other stream errors are
+ * rethrown. Installed once per stream.
+ */
+export function endQuietlyOnEpipe(stream: NodeJS.EventEmitter): void {
+  if (guarded.has(stream)) return;
+  guarded.add(stream);
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  });
+}
+
+/** The process's own stdout and stderr; stdout ends quietly when its reader goes away. */
+export function processIo(): CliIo {
+  endQuietlyOnEpipe(process.stdout);
+  return {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+  };
+}
+
 /** The command's name (`export` is convert's alias). */
 const canonical = (command: string | undefined) => (command === 'export' ? 'convert' : command);
 
 /**
- * Runs one command; resolves to the exit status. `registry`: the export formats offered (the
- * built-in ones; tests pass their own).
+ * Runs one command; resolves to the exit status (0 done, 1 failed, 2 usage error), never calls
+ * process.exit. `registry`: the export formats offered (the built-in ones; tests pass their own).
+ * `io`: where main's own lines go (processIo by default).
  */
-export async function main(argv: string[], registry: FormatRegistry = REGISTRY): Promise<number> {
+export async function main(
+  argv: string[],
+  registry: FormatRegistry = REGISTRY,
+  io: CliIo = processIo(),
+): Promise<number> {
   const debug = argv.includes('--debug');
   let endpoint: string | undefined;
   try {
@@ -32,23 +73,23 @@ export async function main(argv: string[], registry: FormatRegistry = REGISTRY):
     const command = canonical(positionals[0]);
     endpoint = typeof values.endpoint === 'string' ? values.endpoint : process.env.AWS_ENDPOINT_URL_S3;
     if (values.version || (first === 'sync' && argv.includes('--version'))) {
-      process.stdout.write(`ls-export ${cliVersion()}\n`);
+      io.stdout(`ls-export ${cliVersion()}\n`);
       return 0;
     }
     const wantsHelp = values.help || (first === 'sync' && (argv.includes('--help') || argv.includes('-h')));
     if (command === 'help') {
       const topic = canonical(positionals[1]);
-      if (topic === undefined) process.stdout.write(helpText(registry));
-      else if (isCommand(topic)) process.stdout.write(commandHelp(topic, registry));
+      if (topic === undefined) io.stdout(helpText(registry));
+      else if (isCommand(topic)) io.stdout(commandHelp(topic, registry));
       else throw new UsageError(`no help for "${positionals[1]}" (commands: ${COMMANDS.join(', ')})`);
       return 0;
     }
     if (!command || (wantsHelp && !isCommand(command))) {
-      process.stdout.write(helpText(registry));
+      io.stdout(helpText(registry));
       return command || wantsHelp ? 0 : 2;
     }
     if (wantsHelp && isCommand(command)) {
-      process.stdout.write(commandHelp(command, registry));
+      io.stdout(commandHelp(command, registry));
       return 0;
     }
     switch (command) {
@@ -81,21 +122,21 @@ export async function main(argv: string[], registry: FormatRegistry = REGISTRY):
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`ls-export: ${err.message}\nRun "ls-export --help" for usage.\n`);
+      io.stderr(`ls-export: ${err.message}\nRun "ls-export --help" for usage.\n`);
       return 2;
     }
     if (err instanceof CliError) {
-      process.stderr.write(`ls-export: ${err.message}\n`);
+      io.stderr(`ls-export: ${err.message}\n`);
       return 1;
     }
     const sentence = describeError(err, endpoint);
     const trace = debug && err instanceof Error && err.stack ? `\n${err.stack}` : '';
     if (sentence) {
-      process.stderr.write(`ls-export: ${sentence}${trace}\n`);
+      io.stderr(`ls-export: ${sentence}${trace}\n`);
       return 1;
     }
     const what = err instanceof Error ? err.message : String(err);
-    process.stderr.write(
+    io.stderr(
       `ls-export: unexpected error: ${what}${trace || '\n(run again with --debug for the stack trace)'}\n`,
     );
     return 1;

@@ -3,12 +3,12 @@
  * manifest's own folder. End to end through the CLI into a real folder: every path in
  * manifest.json must name an existing file there, holding the task's audio, with its duration.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeWav } from '../../bench/generate.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CONFIG =
@@ -22,7 +22,7 @@ const text = (t: string) => ({
 });
 
 describe('ASR_MANIFEST audio paths for NeMo', () => {
-  it('every audio_filepath resolves, from the manifest folder, to the copied audio', () => {
+  it('every audio_filepath resolves, from the manifest folder, to the copied audio', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ls-nemo-'));
     const upload = join(dir, 'upload');
     const audio: Record<string, Buffer> = {
@@ -43,10 +43,8 @@ describe('ASR_MANIFEST audio paths for NeMo', () => {
     writeFileSync(join(dir, 'tasks.json'), JSON.stringify(tasks));
     writeFileSync(join(dir, 'config.xml'), CONFIG);
     const out = join(dir, 'out');
-    const r = spawnSync(
-      process.execPath,
+    const r = await runCli(
       [
-        join(ROOT, 'bin', 'ls-export.mjs'),
         'convert',
         '-i',
         join(dir, 'tasks.json'),
@@ -60,9 +58,9 @@ describe('ASR_MANIFEST audio paths for NeMo', () => {
         upload,
         '-q',
       ],
-      { encoding: 'utf8', cwd: ROOT },
+      { cwd: ROOT },
     );
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const manifest = join(out, 'manifest.json');
     const lines = readFileSync(manifest, 'utf8')
       .trim()

@@ -1,18 +1,19 @@
 import { spawnSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { endQuietlyOnEpipe } from '../../functions/cli/main.ts';
+import { runCli } from '../helpers/cli.ts';
 import { FIXTURES } from '../helpers/export.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ls-export.mjs'), ...args], {
-    encoding: 'utf8',
-    cwd: ROOT,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+/** The CLI in-process (test/helpers/cli.ts), from the repository root. */
+async function cli(...args: string[]) {
+  const r = await runCli(args, { cwd: ROOT });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ls-cli-'));
@@ -20,24 +21,24 @@ const TEXT_CONFIG = join(ROOT, 'samples', 'text-ner', 'config.xml');
 const TEXT_TASKS = join(ROOT, 'samples', 'text-ner', 'tasks.json');
 
 describe('ls-export CLI', () => {
-  it('--help prints usage with the converter-compatible flags', () => {
-    const r = cli('--help');
-    expect(r.status).toBe(0);
+  it('--help prints usage with the converter-compatible flags', async () => {
+    const r = await cli('--help');
+    expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(
       'ls-export convert -i INPUT -c CONFIG.xml -o OUTPUT_DIR [-f FORMAT[,FORMAT…]]',
     );
     expect(r.stdout).toContain('--fix conll-all-labels');
   });
 
-  it('converts, writes report.json and a one-line summary; skips do not fail the run', () => {
+  it('converts, writes report.json and a one-line summary; skips do not fail the run', async () => {
     const out = tmp();
     const input = join(out, 'in.json');
     writeFileSync(
       input,
       '[{"id": 1, "data": {"text": "Jane"}, "annotations": []}, {"id": 2}, {"id": 3, "data": {"text": "ok"}',
     );
-    const r = cli('convert', '-i', input, '-c', TEXT_CONFIG, '-o', join(out, 'o'), '-f', 'CONLL2003');
-    expect(r.status).toBe(0);
+    const r = await cli('convert', '-i', input, '-c', TEXT_CONFIG, '-o', join(out, 'o'), '-f', 'CONLL2003');
+    expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
       /^ls-export: exported 1 task as CONLL2003 into .* \(1 file\).* 2 inputs skipped/m,
     );
@@ -47,9 +48,9 @@ describe('ls-export CLI', () => {
     expect(report.skippedCount).toBe(2);
   });
 
-  it('CSV to an output ending in .csv writes that file (as the reference does), the report beside it', () => {
+  it('CSV to an output ending in .csv writes that file (as the reference does), the report beside it', async () => {
     const out = tmp();
-    const r = cli(
+    const r = await cli(
       'convert',
       '-i',
       TEXT_TASKS,
@@ -61,20 +62,20 @@ describe('ls-export CLI', () => {
       'CSV',
       '-q',
     );
-    expect(r.status).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     expect(readdirSync(join(out, 'sub')).sort()).toEqual(['my.csv', 'my.report.json']);
     expect(readFileSync(join(out, 'sub', 'my.csv'), 'utf8').split('\r\n')[0]).toContain('"annotation_id"');
   });
 
-  it('JSON of a single export file is a byte-for-byte copy (the reference file mode)', () => {
+  it('JSON of a single export file is a byte-for-byte copy (the reference file mode)', async () => {
     const out = tmp();
-    const r = cli('convert', '-i', TEXT_TASKS, '-c', TEXT_CONFIG, '-o', out, '-f', 'JSON', '-q');
-    expect(r.status).toBe(0);
+    const r = await cli('convert', '-i', TEXT_TASKS, '-c', TEXT_CONFIG, '-o', out, '-f', 'JSON', '-q');
+    expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(readFileSync(join(out, 'result.json')).equals(readFileSync(TEXT_TASKS))).toBe(true);
   });
 
-  it('reads a folder of target-storage objects', () => {
+  it('reads a folder of target-storage objects', async () => {
     const dir = tmp();
     writeFileSync(
       join(dir, '41'),
@@ -88,51 +89,71 @@ describe('ls-export CLI', () => {
       }),
     );
     const out = tmp();
-    const r = cli('convert', '-i', dir, '-c', TEXT_CONFIG, '-o', out, '-f', 'CONLL2003', '-q');
-    expect(r.status).toBe(0);
+    const r = await cli('convert', '-i', dir, '-c', TEXT_CONFIG, '-o', out, '-f', 'CONLL2003', '-q');
+    expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(join(out, 'result.conll'), 'utf8')).toBe(
       '-DOCSTART- -X- O\nHi -X- _ O\nthere -X- _ O\n\n',
     );
   });
 
-  it('fails with one clear sentence for a missing input, a bad config, an unsupported format', () => {
+  it('fails with one clear sentence for a missing input, a bad config, an unsupported format', async () => {
     const out = tmp();
-    const missing = cli('convert', '-i', join(out, 'nope.json'), '-c', TEXT_CONFIG, '-o', out, '-f', 'CSV');
+    const missing = await cli(
+      'convert',
+      '-i',
+      join(out, 'nope.json'),
+      '-c',
+      TEXT_CONFIG,
+      '-o',
+      out,
+      '-f',
+      'CSV',
+    );
     expect(missing.status).toBe(1);
     expect(missing.stderr).toBe(`ls-export: input not found: ${join(out, 'nope.json')}\n`);
 
     const badConfig = join(out, 'bad.xml');
     writeFileSync(badConfig, '<View><Image name="i" value="$image"></View>');
-    const bad = cli('convert', '-i', TEXT_TASKS, '-c', badConfig, '-o', out, '-f', 'CSV');
+    const bad = await cli('convert', '-i', TEXT_TASKS, '-c', badConfig, '-o', out, '-f', 'CSV');
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^ls-export: .*bad\.xml: the label config is not well-formed XML/);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
 
-    const unsupported = cli('convert', '-i', TEXT_TASKS, '-c', TEXT_CONFIG, '-o', out, '-f', 'COCO');
+    const unsupported = await cli('convert', '-i', TEXT_TASKS, '-c', TEXT_CONFIG, '-o', out, '-f', 'COCO');
     expect(unsupported.status).toBe(1);
     expect(unsupported.stderr).toBe(
       'ls-export: format COCO is not supported by this label config (it supports: JSON, JSON_MIN, CSV, TSV, CONLL2003, CSV_OLD)\n',
     );
 
     const audioConfig = join(ROOT, 'samples', 'audio-asr', 'config.xml');
-    const notYet = cli('convert', '-i', TEXT_TASKS, '-c', audioConfig, '-o', out, '-f', 'DOCLANG');
+    const notYet = await cli('convert', '-i', TEXT_TASKS, '-c', audioConfig, '-o', out, '-f', 'DOCLANG');
     expect(notYet.status).toBe(1);
     expect(notYet.stderr).toBe(
       'ls-export: format DOCLANG is not implemented by ls-export yet (see README "Formats")\n',
     );
 
-    const noConfig = cli('convert', '-i', TEXT_TASKS, '-c', join(out, 'none.xml'), '-o', out, '-f', 'CSV');
+    const noConfig = await cli(
+      'convert',
+      '-i',
+      TEXT_TASKS,
+      '-c',
+      join(out, 'none.xml'),
+      '-o',
+      out,
+      '-f',
+      'CSV',
+    );
     expect(noConfig.status).toBe(1);
     expect(noConfig.stderr).toBe(`ls-export: label config not found: ${join(out, 'none.xml')}\n`);
 
-    const usage = cli('convert', '-i', TEXT_TASKS);
+    const usage = await cli('convert', '-i', TEXT_TASKS);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('missing -c/--config');
   });
 
-  it('--zip writes one archive with the whole tree (YOLO fixture), memory-flat', () => {
+  it('--zip writes one archive with the whole tree (YOLO fixture), memory-flat', async () => {
     const out = tmp();
-    const r = cli(
+    const r = await cli(
       'convert',
       '-i',
       join(FIXTURES, 'test_export_yolo', 'data.json'),
@@ -144,7 +165,7 @@ describe('ls-export CLI', () => {
       'YOLO',
       '--zip',
     );
-    expect(r.status).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['YOLO.zip', 'report.json']);
     // Read the archive with an independent implementation (Python's zipfile).
     const listing = spawnSync(
@@ -161,9 +182,9 @@ describe('ls-export CLI', () => {
     );
   });
 
-  it('formats lists what a config supports', () => {
-    const r = cli('formats', '-c', join(FIXTURES, 'test_export_coco', 'label_config.xml'));
-    expect(r.status).toBe(0);
+  it('formats lists what a config supports', async () => {
+    const r = await cli('formats', '-c', join(FIXTURES, 'test_export_coco', 'label_config.xml'));
+    expect(r.status, r.stderr).toBe(0);
     const names = r.stdout
       .trim()
       .split('\n')
@@ -171,5 +192,21 @@ describe('ls-export CLI', () => {
     expect(names).toContain('COCO');
     expect(names).toContain('YOLO_OBB');
     expect(names).not.toContain('CONLL2003');
+  });
+});
+
+describe('stdout closed early (EPIPE)', () => {
+  it('endQuietlyOnEpipe swallows EPIPE (and a later write on the destroyed stream), rethrows others, once', () => {
+    const stream = new EventEmitter();
+    endQuietlyOnEpipe(stream);
+    endQuietlyOnEpipe(stream);
+    expect(stream.listenerCount('error')).toBe(1);
+    const epipe = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+    expect(stream.emit('error', epipe)).toBe(true); // handled: no unhandled 'error' event
+    expect(stream.emit('error', Object.assign(new Error('gone'), { code: 'ERR_STREAM_DESTROYED' }))).toBe(
+      true,
+    );
+    const other = Object.assign(new Error('write EIO'), { code: 'EIO' });
+    expect(() => stream.emit('error', other)).toThrow(other);
   });
 });

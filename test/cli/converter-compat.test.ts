@@ -1,10 +1,9 @@
 /**
  * The CLI as label-studio-converter users and shells expect it (issue 12 §3): the converter's
  * flags, several formats in one read, --version, per-command help, format-name suggestions, true
- * summary counts. Runs `main` in-process (stdout/stderr captured) except where the process itself
- * matters.
+ * summary counts. Runs `main` in-process (stdout/stderr captured); the process itself (bin/ls-export.mjs)
+ * in cli.process.test.ts.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -344,15 +343,5 @@ describe('--version, help, format names', () => {
     expect(closestName('coco_with_image', ['COCO', 'COCO_WITH_IMAGES', 'YOLO'])).toBe('COCO_WITH_IMAGES');
     expect(closestName('conl2003', ['CONLL2003', 'CSV'])).toBe('CONLL2003');
     expect(closestName('ZZZZZZZZ', ['CSV', 'TSV'])).toBeUndefined();
-  });
-});
-
-describe('the process', () => {
-  it('bin/ls-export.mjs --version exits 0 with the version alone on stdout', () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ls-export.mjs'), '--version'], {
-      encoding: 'utf8',
-    });
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^ls-export \d+\.\d+\.\d+\n$/);
   });
 });

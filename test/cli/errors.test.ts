@@ -1,12 +1,11 @@
 /**
- * S3 failures end in one sentence, never a stack trace (unless --debug): no credentials (the SDK's
- * real credential chain with nothing configured, in a child process on the oldest Node available,
- * which also shows the SDK's Node-version warning is silenced), and — with aws-sdk-client-mock,
- * since the local S3 server accepts any credentials — refused credentials and access denied.
+ * S3 failures end in one sentence, never a stack trace (unless --debug): refused credentials and
+ * access denied, with aws-sdk-client-mock since the local S3 server accepts any credentials. No
+ * credentials at all (the SDK's real chain, in a child process on the oldest Node available, which
+ * also shows the SDK's Node-version warning is silenced): cli.process.test.ts.
  * Missing buckets, keys and endpoints are tested against the local server (s3-errors.int.test.ts).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -32,52 +31,7 @@ async function run(...argv: string[]) {
   return { status, stderr: err.join('') };
 }
 
-/** A Node older than 22 on this machine (the SDK warns on those), else the test's own. */
-function oldestNode(): string {
-  for (const p of ['/usr/bin/node', '/usr/local/bin/node', '/bin/node']) {
-    const r = spawnSync(p, ['--version'], { encoding: 'utf8' });
-    if (r.status === 0 && Number(r.stdout.slice(1).split('.')[0]) < 22) return p;
-  }
-  return process.execPath;
-}
-
 describe('S3 errors in one sentence', () => {
-  it('no AWS credentials: one line, no stack trace, no AWS SDK warning about the Node version', () => {
-    const home = mkdtempSync(join(tmpdir(), 'ls-nocreds-'));
-    writeFileSync(join(home, 'empty'), '');
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: home,
-      AWS_CONFIG_FILE: join(home, 'empty'),
-      AWS_SHARED_CREDENTIALS_FILE: join(home, 'empty'),
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_REGION: 'us-east-1',
-      LS_EXPORT_BUNDLE: 'never',
-    };
-    const out = join(home, 'o');
-    const args = [
-      join(ROOT, 'bin', 'ls-export.mjs'),
-      'convert',
-      '-i',
-      's3://some-bucket/ls',
-      '-c',
-      TEXT_CONFIG,
-      '-o',
-      out,
-    ];
-    const r = spawnSync(oldestNode(), args, { encoding: 'utf8', env, timeout: 60_000 });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toBe(
-      'ls-export: no AWS credentials found: set AWS_PROFILE (after `aws configure` or `aws sso login`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n',
-    );
-    // With --debug the same sentence, then the stack.
-    const d = spawnSync(oldestNode(), [...args, '--debug'], { encoding: 'utf8', env, timeout: 60_000 });
-    expect(d.status).toBe(1);
-    expect(d.stderr).toMatch(
-      /^ls-export: no AWS credentials found: .*\nCredentialsProviderError: .*\n\s+at /,
-    );
-  });
-
   it('access denied and refused credentials (mocked S3): one sentence each, exit 1', async () => {
     const s3 = mockClient(S3Client);
     try {

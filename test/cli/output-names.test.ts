@@ -2,7 +2,6 @@
  * Output names from task data through the CLI (cases sec-04, sec-07) and the csv-formula-escape fix
  * (sec-05). Images are served by a loopback HTTP server (the CLI's default http policy allows it).
  */
-import { execFile } from 'node:child_process';
 import {
   mkdirSync,
   mkdtempSync,
@@ -20,20 +19,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGrayPng } from '../../functions/core/brush/png.ts';
 import { md5Prefix } from '../../functions/core/images/naming.ts';
 import { nameHash } from '../../functions/core/output-names.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CASES = join(ROOT, 'test', 'fixtures', 'cases');
 const PNG = encodeGrayPng(new Uint8Array(16 * 16).fill(128), 16, 16);
 
-function cli(...args: string[]): Promise<{ status: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, 'bin', 'ls-export.mjs'), ...args],
-      { cwd: ROOT, encoding: 'utf8' },
-      (err, _stdout, stderr) => resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
-    );
-  });
+/** The CLI in-process (test/helpers/cli.ts), from the repository root. */
+async function cli(...args: string[]): Promise<{ status: number; stderr: string }> {
+  const r = await runCli(args, { cwd: ROOT });
+  return { status: r.code, stderr: r.stderr };
 }
 
 let server: Server;

@@ -4,11 +4,11 @@
  * exported. (sec-09's 256 MiB element limit is tested on the reader with a 1 KiB limit:
  * test/core/json/limits.test.ts.)
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
 import { brushTask } from './brush-tasks.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -18,12 +18,10 @@ const DEEP = join(DEEP_DIR, 'deep10k.json');
 const DEEP_CONFIG = join(DEEP_DIR, 'config.xml');
 const BRUSH_CONFIG = join(CASES, 'sec-08-brush-rle-output-amplification', 'config.xml');
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'ls-export.mjs'), ...args], {
-    encoding: 'utf8',
-    cwd: ROOT,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+/** The CLI in-process (test/helpers/cli.ts), from the repository root. */
+async function cli(...args: string[]) {
+  const r = await runCli(args, { cwd: ROOT });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 const tmp = () => mkdtempSync(join(tmpdir(), 'ls-sec-'));
 const reportOf = (dir: string) =>
@@ -33,9 +31,9 @@ const reportOf = (dir: string) =>
 
 describe('sec-03: a task nested 10,000 levels deep (CLI)', () => {
   for (const format of ['CSV', 'JSON_MIN']) {
-    it(`${format}: exit 0, the deep task in report.json, task 2 exported`, () => {
+    it(`${format}: exit 0, the deep task in report.json, task 2 exported`, async () => {
       const out = join(tmp(), 'o');
-      const r = cli('convert', '-q', '-i', DEEP, '-c', DEEP_CONFIG, '-o', out, '-f', format);
+      const r = await cli('convert', '-q', '-i', DEEP, '-c', DEEP_CONFIG, '-o', out, '-f', format);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect(reportOf(out).skipped).toEqual([
@@ -52,14 +50,25 @@ describe('sec-03: a task nested 10,000 levels deep (CLI)', () => {
     });
   }
 
-  it('a folder of storage objects: the deep object reported by its file name, the other exported', () => {
+  it('a folder of storage objects: the deep object reported by its file name, the other exported', async () => {
     const dir = tmp();
     const tasks = readFileSync(DEEP, 'utf8').slice(1, -1).split(',\n');
     mkdirSync(join(dir, 'in'));
     writeFileSync(join(dir, 'in', '1'), tasks[0]);
     writeFileSync(join(dir, 'in', '2'), tasks[1]);
     const out = join(dir, 'o');
-    const r = cli('convert', '-q', '-i', join(dir, 'in'), '-c', DEEP_CONFIG, '-o', out, '-f', 'JSON_MIN');
+    const r = await cli(
+      'convert',
+      '-q',
+      '-i',
+      join(dir, 'in'),
+      '-c',
+      DEEP_CONFIG,
+      '-o',
+      out,
+      '-f',
+      'JSON_MIN',
+    );
     expect(r.status).toBe(0);
     expect(reportOf(out).skipped).toEqual([{ source: '1', reason: 'nested deeper than 1000 levels' }]);
     expect(
@@ -67,13 +76,13 @@ describe('sec-03: a task nested 10,000 levels deep (CLI)', () => {
     ).toEqual([2]);
   });
 
-  it('JSON from JSON Lines (the serializer path of the case): exit 0, the deep line reported', () => {
+  it('JSON from JSON Lines (the serializer path of the case): exit 0, the deep line reported', async () => {
     const dir = tmp();
     const tasks = readFileSync(DEEP, 'utf8').slice(1, -1).split(',\n');
     expect(tasks).toHaveLength(2);
     writeFileSync(join(dir, 'deep10k.jsonl'), `${tasks.join('\n')}\n`);
     const out = join(dir, 'o');
-    const r = cli(
+    const r = await cli(
       'convert',
       '-q',
       '-i',
@@ -96,13 +105,13 @@ describe('sec-03: a task nested 10,000 levels deep (CLI)', () => {
 });
 
 describe('sec-08: brush masks past the pixel budget (CLI)', () => {
-  it('--brush-max-task-pixels / --brush-max-total-pixels: excess regions reported, the rest written', () => {
+  it('--brush-max-task-pixels / --brush-max-total-pixels: excess regions reported, the rest written', async () => {
     const dir = tmp();
     const input = join(dir, 'tasks.json');
     // Two tasks of 3 uniform 100×100 regions (10,000 pixels each).
     writeFileSync(input, JSON.stringify([brushTask(1, 3, 100, 100), brushTask(2, 3, 100, 100)]));
     const out = join(dir, 'o');
-    const r = cli(
+    const r = await cli(
       'convert',
       '-q',
       '-i',
@@ -137,11 +146,11 @@ describe('sec-08: brush masks past the pixel budget (CLI)', () => {
     ]);
   });
 
-  it('--help lists the budget flags; a bad budget value is a usage error', () => {
-    const help = cli('--help').stdout;
+  it('--help lists the budget flags; a bad budget value is a usage error', async () => {
+    const help = (await cli('--help')).stdout;
     expect(help).toContain('--brush-max-task-pixels N');
     expect(help).toContain('--brush-max-total-pixels N');
-    const r = cli(
+    const r = await cli(
       'convert',
       '-i',
       DEEP,
