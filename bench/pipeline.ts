@@ -6,8 +6,13 @@
  * counting source objects and bytes read, state objects and bytes read/written, and seconds; then
  * the render of latest/ (JSON + CSV), which reads the whole state by nature.
  *
- * `runPipelineBench()` prints a markdown table (npm run bench calls it). Alone:
- *   node bin/run-ts.mjs bench/pipeline.ts [--sizes 10000,100000] [--changed 100]
+ * Then `runRenderBench()`: the render of latest/ by segments (JSON, JSON_MIN, CSV, CONLL2003) on a
+ * state written straight into the bucket, after 1, 100 and 10,000 changed tasks: requests and
+ * bytes read/written and bytes copied server-side (UploadPartCopy) per render.
+ *
+ * `runPipelineBench()` prints markdown tables (npm run bench calls it). Alone:
+ *   node bin/run-ts.mjs bench/pipeline.ts [--sizes 10000,100000] [--changed 100] [--render-sizes 100000]
+ *   [--render-only]
  * Sizes also come from LS_EXPORT_BENCH_PIPELINE_SIZES. fauxqs keeps objects in memory: 100,000
  * tasks hold about 0.4 GB of objects plus the state.
  */
@@ -25,10 +30,18 @@ import { annotationObjects } from '../functions/local/label-studio-storage.ts';
 import { parseConfig } from '../functions/pipeline/config.ts';
 import { silentLogger } from '../functions/pipeline/context.ts';
 import { rebuildProject } from '../functions/pipeline/rebuild.ts';
+import { Shard, shardOf } from '../functions/pipeline/records.ts';
 import { renderLatest } from '../functions/pipeline/render.ts';
 import { buildS3EventRecord, buildSqsRecord, LocalSequencer } from '../functions/pipeline/s3-events.ts';
+import { bumpVersion, loadHead, projectStore } from '../functions/pipeline/state.ts';
 import { s3ClientConfig } from '../functions/storage/s3.ts';
-import type { GetResult, ObjectInfo, ObjectStore, PutOptions } from '../functions/storage/types.ts';
+import type {
+  AssemblyPart,
+  GetResult,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+} from '../functions/storage/types.ts';
 import { CONFIGS, generateTask } from './generate.ts';
 
 interface Counter {
@@ -37,9 +50,20 @@ interface Counter {
   puts: number;
   putBytes: number;
   lists: number;
+  /** UploadPartCopy parts and the bytes they copied server-side. */
+  copies: number;
+  copiedBytes: number;
 }
 
-const zero = (): Counter => ({ gets: 0, getBytes: 0, puts: 0, putBytes: 0, lists: 0 });
+const zero = (): Counter => ({
+  gets: 0,
+  getBytes: 0,
+  puts: 0,
+  putBytes: 0,
+  lists: 0,
+  copies: 0,
+  copiedBytes: 0,
+});
 
 /** Counts what goes through a store (GET bodies are counted as they stream). */
 class CountingStore implements ObjectStore {
@@ -50,9 +74,9 @@ class CountingStore implements ObjectStore {
   get description() {
     return this.inner.description;
   }
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+  async *list(prefix: string, options?: { etags?: boolean }): AsyncIterable<ObjectInfo> {
     this.c.lists++;
-    yield* this.inner.list(prefix);
+    yield* this.inner.list(prefix, options);
   }
   async get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
     const r = await this.inner.get(key, range);
@@ -92,6 +116,19 @@ class CountingStore implements ObjectStore {
   }
   delete(key: string) {
     return this.inner.delete(key);
+  }
+  /** One multipart upload: uploaded parts count as written bytes, copied ranges as copies. */
+  async assemble(key: string, parts: AssemblyPart[], options?: { contentType?: string }) {
+    if (!this.inner.assemble) throw new Error('the store cannot assemble');
+    this.c.puts++;
+    for (const p of parts) {
+      if ('body' in p) this.c.putBytes += p.body.length;
+      else {
+        this.c.copies++;
+        this.c.copiedBytes += p.copy.end - p.copy.start;
+      }
+    }
+    return this.inner.assemble(key, parts, options);
   }
 }
 
@@ -221,7 +258,134 @@ export async function runPipelineBench(sizes = envSizes(), changed = 100): Promi
       await server.stop();
     }
   }
+  const render = await runRenderBench();
+  return [...header, ...rows, '', render].join('\n');
+}
+
+/**
+ * Render by segments after 1, 100 and 10,000 changed tasks (spread evenly over the ids: the worst
+ * case, every change in its own segment until they outnumber the segments), per project size.
+ * The state is written straight into the bucket (one PUT per shard of 100 tasks), so 1,000,000
+ * tasks only cost the state's bytes in fauxqs's memory.
+ */
+export async function runRenderBench(sizes = envRenderSizes(), changes = [1, 100, 10_000]): Promise<string> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { startFauxqs } = await import('fauxqs');
+  const header = [
+    '| tasks | render | segments rendered / total | shards read | GET / PUT / LIST | UploadPartCopy parts | MB read | MB written | MB copied server-side | seconds |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  const rows: string[] = [];
+  console.log(
+    '\n### Render of latest/ by segments (local S3 server, text-ner; JSON, JSON_MIN, CSV, CONLL2003)\n',
+  );
+  console.log(header.join('\n'));
+  for (const n of sizes) {
+    const server = await startFauxqs({ port: 0, logger: false });
+    try {
+      const client = new S3Client({
+        ...s3ClientConfig({ endpoint: `http://127.0.0.1:${server.port}`, region: 'us-east-1' }),
+        credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+      });
+      await client.send(new CreateBucketCommand({ Bucket: 'bench-exports' }));
+      const config = parseConfig({
+        version: 1,
+        projects: [
+          {
+            id: 'bench',
+            source: { bucket: 'bench-source', prefix: 'ls' },
+            labelConfig: { inline: CONFIGS['text-ner'] },
+            formats: ['JSON', 'JSON_MIN', 'CSV', 'CONLL2003'],
+            export: { bucket: 'bench-exports', prefix: 'exports' },
+          },
+        ],
+      });
+      const c = zero();
+      const raw = createRuntime({
+        config,
+        client,
+        log: silentLogger,
+        storeOptions: { emulateConditionalWrites: true },
+      });
+      const rt = createRuntime({
+        config,
+        client,
+        log: silentLogger,
+        storeOptions: { emulateConditionalWrites: true },
+        wrapStore: (store) => new CountingStore(store, c),
+      });
+      const project = config.projects[0];
+      const ps = projectStore(raw.ctx, project);
+      const head = await loadHead(raw.ctx, ps);
+      const writeShards = async (ids: number[], version: number) => {
+        const byShard = new Map<string, number[]>();
+        for (const i of ids) {
+          const sh = shardOf(String(i), head.shardTasks);
+          byShard.set(sh, [...(byShard.get(sh) ?? []), i]);
+        }
+        await mapLimit([...byShard], 16, async ([sh, list]) => {
+          let text = '';
+          try {
+            const r = await ps.store.get(ps.paths.taskShard(sh));
+            const parts: Uint8Array[] = [];
+            for await (const x of r.body) parts.push(x);
+            text = Buffer.concat(parts).toString('utf8');
+          } catch {}
+          const shard = Shard.parse(text);
+          for (const i of list) {
+            const body = task(i, version);
+            shard.set({
+              taskId: String(i),
+              entries: [
+                {
+                  key: `ls/${i}.json`,
+                  layout: 'task',
+                  seq: '',
+                  updatedAt: String(body.updated_at ?? ''),
+                  observedAt: '2027-01-01T00:00:00.000Z',
+                  body,
+                },
+              ],
+            });
+          }
+          await ps.store.put(ps.paths.taskShard(sh), shard.serialize());
+        });
+        await bumpVersion(raw.ctx, ps);
+      };
+      const t0 = Date.now();
+      await writeShards(
+        Array.from({ length: n }, (_, i) => i + 1),
+        0,
+      );
+      console.error(`  [${fmt(n)} tasks: state written in ${((Date.now() - t0) / 1000).toFixed(1)} s]`);
+      const measure = async (label: string) => {
+        Object.assign(c, zero());
+        const start = process.hrtime.bigint();
+        const r = await renderLatest(rt.ctx, project);
+        const secs = Number(process.hrtime.bigint() - start) / 1e9;
+        const seg = r.manifest?.timings?.segments;
+        const row = `| ${fmt(n)} | ${label} | ${fmt(seg?.rendered ?? 0)} / ${fmt(seg?.total ?? 0)} | ${fmt(r.manifest?.timings?.shardsRead ?? 0)} | ${fmt(c.gets)} / ${fmt(c.puts)} / ${fmt(c.lists)} | ${fmt(c.copies)} | ${mb(c.getBytes)} | ${mb(c.putBytes)} | ${mb(c.copiedBytes)} | ${secs.toFixed(2)} |`;
+        console.log(row);
+        rows.push(row);
+      };
+      await measure('first (every segment)');
+      let version = 1;
+      for (const k of changes.filter((x) => x <= n)) {
+        await writeShards(
+          Array.from({ length: k }, (_, j) => 1 + Math.floor((j * n) / k)),
+          version++,
+        );
+        await measure(`after ${fmt(k)} changed task${k === 1 ? '' : 's'}`);
+      }
+    } finally {
+      await server.stop();
+    }
+  }
   return [...header, ...rows].join('\n');
+}
+
+function envRenderSizes(): number[] {
+  return (process.env.LS_EXPORT_BENCH_RENDER_SIZES ?? '100000').split(',').map(Number);
 }
 
 function envSizes(): number[] {
@@ -229,9 +393,19 @@ function envSizes(): number[] {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const { values } = parseArgs({ options: { sizes: { type: 'string' }, changed: { type: 'string' } } });
-  await runPipelineBench(
-    values.sizes ? values.sizes.split(',').map(Number) : envSizes(),
-    Number(values.changed ?? 100),
-  );
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string' },
+      changed: { type: 'string' },
+      'render-sizes': { type: 'string' },
+      'render-only': { type: 'boolean' },
+    },
+  });
+  if (values['render-sizes']) process.env.LS_EXPORT_BENCH_RENDER_SIZES = values['render-sizes'];
+  if (values['render-only']) await runRenderBench();
+  else
+    await runPipelineBench(
+      values.sizes ? values.sizes.split(',').map(Number) : envSizes(),
+      Number(values.changed ?? 100),
+    );
 }

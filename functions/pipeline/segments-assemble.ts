@@ -16,8 +16,8 @@ import type { WrittenFile } from './hashing-sink.ts';
 
 /** Files below this size are put whole; from it on they are assembled with UploadPartCopy. */
 export const DEFAULT_MULTIPART_BYTES = 16 * 1024 * 1024;
-/** Uploaded parts are flushed at this size. */
-const UPLOAD_PART_BYTES = 16 * 1024 * 1024;
+/** Uploaded parts are cut at this size (a longer run of fresh bytes becomes several parts). */
+const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
 
 /** A piece of the new file: fresh bytes, or `[start, end)` of the previous version. */
 export type Piece =
@@ -167,7 +167,13 @@ export async function assembleFile(input: {
       for (const x of p.upload) bufs.push('bytes' in x ? x.bytes : await readPrev(x.prev.start, x.prev.end));
       const body = Buffer.concat(bufs);
       io.uploadedBytes += body.length;
-      parts.push({ body });
+      // Parts of UPLOAD_PART_BYTES; a short tail joins the part before it (≥ MIN_PART each).
+      let at = 0;
+      while (body.length - at > UPLOAD_PART_BYTES + MIN_PART) {
+        parts.push({ body: body.subarray(at, at + UPLOAD_PART_BYTES) });
+        at += UPLOAD_PART_BYTES;
+      }
+      parts.push({ body: body.subarray(at) });
     }
   }
   io.parts += parts.length;
