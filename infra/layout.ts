@@ -12,10 +12,12 @@ import {
   parseConfig,
   prefixContains,
 } from '../functions/pipeline/config.ts';
+import { minimalPrefixes } from '../functions/pipeline/notifications.ts';
 import { projectBase, watchedPrefix } from '../functions/pipeline/paths.ts';
 import { parseS3Url } from '../functions/storage/s3-url.ts';
 
-export { parseS3Url, projectBase, watchedPrefix };
+/** S3 rejects overlapping notification filters for one event type: see notifications.ts. */
+export { minimalPrefixes, parseS3Url, projectBase, watchedPrefix };
 
 export interface ProjectLayout {
   readonly id: string;
@@ -127,15 +129,4 @@ export function planDeployment(input: unknown, configKey: string): DeploymentLay
   for (const [bucket, prefixes] of sourceBuckets) sourceBuckets.set(bucket, minimalPrefixes(prefixes));
 
   return { config, exportBucketName, sourceBuckets, projects, configKey };
-}
-
-/**
- * S3 rejects overlapping notification filters for one event type, and a key under a nested prefix is
- * already delivered by the outer one: keep only prefixes that no other prefix contains.
- */
-export function minimalPrefixes(prefixes: readonly string[]): string[] {
-  const sorted = [...new Set(prefixes)].sort();
-  const out: string[] = [];
-  for (const p of sorted) if (!out.some((outer) => p.startsWith(outer))) out.push(p);
-  return out;
 }

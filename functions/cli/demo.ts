@@ -33,8 +33,9 @@ import { LocalBus } from '../local/notification-bus.ts';
 import { type PipelineConfig, parseConfig } from '../pipeline/config.ts';
 import { silentLogger } from '../pipeline/context.ts';
 import type { Manifest } from '../pipeline/manifest.ts';
+import { notificationRoutes } from '../pipeline/notifications.ts';
 import { readJson } from '../pipeline/object-text.ts';
-import { parseS3Url, projectPaths, watchedPrefix } from '../pipeline/paths.ts';
+import { parseS3Url, projectPaths } from '../pipeline/paths.ts';
 import { FsObjectStore } from '../storage/fs.ts';
 import { LocalMedia } from '../storage/media.ts';
 import { s3ClientConfig } from '../storage/s3.ts';
@@ -152,23 +153,7 @@ async function pipelineDemo(outRoot: string, log: Log): Promise<void> {
 
     // S3 → SQS notifications, as the stack configures them (fauxqs emits none: LocalBus plays them).
     const bus = new LocalBus();
-    for (const p of config.projects) {
-      bus.notify({ bucket: p.source.bucket, prefix: watchedPrefix(p.source.prefix), queue: 'ingest' });
-      bus.notify({
-        bucket: p.export.bucket,
-        prefix: projectPaths(p).dirty,
-        events: ['created'],
-        queue: 'render',
-        delaySeconds: 60,
-      });
-      bus.notify({
-        bucket: p.export.bucket,
-        prefix: projectPaths(p).exportRequests,
-        suffix: '.json',
-        events: ['created'],
-        queue: 'snapshot',
-      });
-    }
+    bus.subscribe(notificationRoutes(config), { delaySeconds: { render: 60 } });
     const rt = createRuntime({
       config,
       client,

@@ -5,6 +5,7 @@
  * in-memory queues with a delivery delay, from which batches are handed to the handlers.
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { type NotificationRoute, type NotificationTarget, routeMatches } from '../pipeline/notifications.ts';
 import { buildS3EventRecord, buildSqsRecord, LocalSequencer } from '../pipeline/s3-events.ts';
 import {
   type AssemblyPart,
@@ -16,14 +17,11 @@ import {
   readAll,
 } from '../storage/types.ts';
 
-export interface NotificationRule {
-  bucket: string;
-  queue: string;
-  prefix?: string;
-  suffix?: string;
-  events?: Array<'created' | 'removed'>;
+/** A subscribed route with its queue's delivery delay. */
+interface Subscription {
+  route: NotificationRoute;
   /** SQS delivery delay, seconds (the render queue's debounce). */
-  delaySeconds?: number;
+  delaySeconds: number;
 }
 
 interface Queued {
@@ -32,19 +30,29 @@ interface Queued {
 }
 
 export class LocalBus {
-  private readonly rules: NotificationRule[] = [];
+  private readonly subscriptions: Subscription[] = [];
   private readonly queues = new Map<string, Queued[]>();
   private readonly sequencer = new LocalSequencer();
   private nextId = 1;
   /** Virtual time in ms (delivery delays are measured against it). */
   time = 0;
 
-  notify(rule: NotificationRule): void {
-    this.rules.push(rule);
-    if (!this.queues.has(rule.queue)) this.queues.set(rule.queue, []);
+  /**
+   * Subscribes queues to S3 notifications as the stack does: one in-memory queue per route target
+   * (`ingest`, `render`, `snapshot`), with that queue's delivery delay in seconds (the stack's render
+   * debounce is 60 s). Pass `notificationRoutes(config)`, or a subset of it.
+   */
+  subscribe(
+    routes: readonly NotificationRoute[],
+    options: { delaySeconds?: Partial<Record<NotificationTarget, number>> } = {},
+  ): void {
+    for (const route of routes) {
+      this.subscriptions.push({ route, delaySeconds: options.delaySeconds?.[route.target] ?? 0 });
+      if (!this.queues.has(route.target)) this.queues.set(route.target, []);
+    }
   }
 
-  /** Emits the notification S3 would send for a change (if a rule matches). */
+  /** Emits the notification S3 would send for a change, once per subscribed route that matches. */
   emit(
     bucket: string,
     key: string,
@@ -52,11 +60,8 @@ export class LocalBus {
     info: { size?: number; etag?: string } = {},
   ): void {
     const sequencer = this.sequencer.next();
-    for (const rule of this.rules) {
-      if (rule.bucket !== bucket) continue;
-      if (rule.prefix && !key.startsWith(rule.prefix)) continue;
-      if (rule.suffix && !key.endsWith(rule.suffix)) continue;
-      if (rule.events && !rule.events.includes(kind)) continue;
+    for (const { route, delaySeconds } of this.subscriptions) {
+      if (!routeMatches(route, bucket, key, kind)) continue;
       const record = buildS3EventRecord({
         bucket,
         key,
@@ -66,7 +71,7 @@ export class LocalBus {
         eTag: info.etag,
         eventTime: new Date().toISOString(),
       });
-      this.enqueue(rule.queue, JSON.stringify({ Records: [record] }), rule.delaySeconds ?? 0);
+      this.enqueue(route.target, JSON.stringify({ Records: [record] }), delaySeconds);
     }
   }
 

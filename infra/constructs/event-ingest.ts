@@ -4,12 +4,13 @@
  * (`_state/`) and marks it dirty. The function reads only the watched prefixes (and their SSE-KMS
  * keys through S3) and reads/writes only `_state/`. Alarms on the oldest waiting message.
  */
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
+import { notificationRoutes } from '../../functions/pipeline/notifications.ts';
 import type { PipelineFunction } from '../pipeline-function.ts';
 import { DELETE, READ, S3Access, WRITE } from '../s3-access.ts';
 import { markGroupingScope } from './logical-ids.ts';
+import { addRouteNotifications } from './notifications.ts';
 import {
   exportAreas,
   grantSourceKms,
@@ -69,13 +70,9 @@ export class EventIngest extends Construct {
     );
 
     const dest = new s3n.SqsDestination(this.consumer.queue);
-    for (const [bucketName, prefixes] of layout.sourceBuckets) {
-      const bucket = props.storage.sourceBucket(bucketName);
-      for (const prefix of prefixes) {
-        const filters = prefix === '' ? [] : [{ prefix }];
-        bucket.addEventNotification(s3.EventType.OBJECT_CREATED, dest, ...filters);
-        bucket.addEventNotification(s3.EventType.OBJECT_REMOVED, dest, ...filters);
-      }
+    for (const route of notificationRoutes(layout.config)) {
+      if (route.target === 'ingest')
+        addRouteNotifications(props.storage.sourceBucket(route.bucket), dest, route);
     }
   }
 }

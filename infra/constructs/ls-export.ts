@@ -19,6 +19,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ConfigError } from '../../functions/pipeline/config.ts';
+import { notificationRoutes } from '../../functions/pipeline/notifications.ts';
 import { type DeploymentLayout, planDeployment } from '../layout.ts';
 import { checkMediaConfinement, type MediaLocation, mediaLocations } from '../media.ts';
 import { NagAcknowledgements } from '../nag.ts';
@@ -169,10 +170,10 @@ export class LsExport extends Construct {
       nightlyTimeZone: props.nightlyTimeZone,
       nightlyEnabled: props.nightlyEnabled,
     });
-    // Export-bucket notifications per project, render then snapshot: the order of earlier deployments.
-    for (const p of layout.projects) {
-      this.render.subscribe(p);
-      this.snapshots.subscribe(p);
+    // Export-bucket notifications per project, render then snapshot (functions/pipeline/notifications.ts).
+    for (const route of notificationRoutes(layout.config)) {
+      if (route.target === 'render') this.render.subscribe(route);
+      else if (route.target === 'snapshot') this.snapshots.subscribe(route);
     }
     this.rebuild = new ProjectRebuild(this, 'ProjectRebuild', {
       ...shared,

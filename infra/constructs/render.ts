@@ -3,13 +3,14 @@
  * project's `_state/dirty` marker is created (`subscribe`); the render function rewrites `latest/`. It may
  * read/write `_state/` and `latest/` and read the media locations (see infra/media.ts).
  */
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
-import type { ProjectLayout } from '../layout.ts';
+import type { NotificationRoute } from '../../functions/pipeline/notifications.ts';
 import type { PipelineFunction } from '../pipeline-function.ts';
 import { DELETE, READ, S3Access, type S3Location, WRITE } from '../s3-access.ts';
 import { markGroupingScope } from './logical-ids.ts';
+import { addRouteNotifications } from './notifications.ts';
 import { exportAreas, type PipelineProps, pipelineFunction } from './pipeline.ts';
 import { QueueConsumer } from './queue-consumer.ts';
 import { type QueueConsumerTuning, withDefaults } from './shared.ts';
@@ -63,14 +64,11 @@ export class Render extends Construct {
   }
 
   /**
-   * Subscribes the render queue to the creation of the project's `_state/dirty` marker. `LsExport`
-   * calls it per project, interleaved with `Snapshots.subscribe`, in the notification order of
-   * earlier deployments.
+   * Subscribes the render queue to a `render` route (a project's `_state/dirty` marker created).
+   * `LsExport` calls it per project, interleaved with `Snapshots.subscribe`, in the order of
+   * `notificationRoutes`.
    */
-  subscribe(p: ProjectLayout): void {
-    this.exportBucket.addEventNotification(s3.EventType.OBJECT_CREATED, this.destination, {
-      prefix: p.state,
-      suffix: '_state/dirty',
-    });
+  subscribe(route: NotificationRoute): void {
+    addRouteNotifications(this.exportBucket, this.destination, route);
   }
 }

@@ -6,16 +6,17 @@
  */
 import { Aws, Duration, TimeZone } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { ProjectLayout } from '../layout.ts';
+import type { NotificationRoute } from '../../functions/pipeline/notifications.ts';
 import type { PipelineFunction } from '../pipeline-function.ts';
 import { DELETE, READ, S3Access, type S3Location, WRITE } from '../s3-access.ts';
 import { markGroupingScope } from './logical-ids.ts';
+import { addRouteNotifications } from './notifications.ts';
 import { exportAreas, type PipelineProps, pipelineFunction } from './pipeline.ts';
 import { QueueConsumer } from './queue-consumer.ts';
 import { type QueueConsumerTuning, withDefaults } from './shared.ts';
@@ -76,12 +77,9 @@ export class Snapshots extends Construct {
     this.scheduleDeadLetterQueue = this.nightlySchedule(props);
   }
 
-  /** Subscribes the snapshot queue to export requests of the project (`_exports/requests/*.json`). */
-  subscribe(p: ProjectLayout): void {
-    this.exportBucket.addEventNotification(s3.EventType.OBJECT_CREATED, this.destination, {
-      prefix: p.exportRequests,
-      suffix: '.json',
-    });
+  /** Subscribes the snapshot queue to a `snapshot` route (a project's `_exports/requests/*.json`). */
+  subscribe(route: NotificationRoute): void {
+    addRouteNotifications(this.exportBucket, this.destination, route);
   }
 
   private nightlySchedule(props: SnapshotsProps): sqs.Queue {

@@ -10,6 +10,7 @@ import { CONFIGS, makeWav } from '../../bench/generate.ts';
 import { createApiHandler } from '../../functions/handlers/api.ts';
 import { createSnapshotHandler } from '../../functions/handlers/snapshot.ts';
 import { type PipelineConfig, parseConfig } from '../../functions/pipeline/config.ts';
+import { notificationRoutes } from '../../functions/pipeline/notifications.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import { syncProject } from '../../functions/pipeline/sync.ts';
 import {
@@ -93,7 +94,7 @@ beforeAll(async () => {
     settings: { shardTasks: 50, keyShards: 4 },
   });
   rt = localRuntime(client, config);
-  rt.bus.notify({ bucket: names.out, prefix: 'exports/', suffix: '.json', queue: 'snapshot' });
+  rt.bus.subscribe(notificationRoutes(config).filter((route) => route.target === 'snapshot'));
   api = createApiHandler(() => rt);
   snapshot = createSnapshotHandler(() => rt);
   const src = rt.ctx.store(names.src);

@@ -15,6 +15,7 @@ import { createIngestHandler } from '../../functions/handlers/ingest.ts';
 import { createRenderHandler } from '../../functions/handlers/render.ts';
 import type { PipelineConfig } from '../../functions/pipeline/config.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
+import { notificationRoutes } from '../../functions/pipeline/notifications.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import { rebuildProject } from '../../functions/pipeline/rebuild.ts';
 import { renderLatest } from '../../functions/pipeline/render.ts';
@@ -63,14 +64,8 @@ beforeEach(async () => {
 });
 
 function wire(r: LocalRuntime) {
-  r.bus.notify({ bucket: names.src, prefix: PREFIX, queue: 'ingest' });
-  r.bus.notify({
-    bucket: names.out,
-    suffix: '_state/dirty',
-    events: ['created'],
-    queue: 'render',
-    delaySeconds: 60,
-  });
+  const routes = notificationRoutes(config).filter((route) => route.target !== 'snapshot');
+  r.bus.subscribe(routes, { delaySeconds: { render: 60 } });
 }
 
 const project = () => config.projects[0];
