@@ -134,7 +134,10 @@ writeFileSync(
 );
 if (!existsSync(join(ROOT, 'dist', 'cli', 'main.mjs'))) throw new Error('run `npm run build` first');
 
-/** sha256 over every file under `dir` but report.json: relative path, NUL, bytes. */
+/**
+ * sha256 over every file under `dir` but report.json: relative path, NUL, bytes — with COCO's
+ * `date_created` (the time of the run) blanked in JSON files.
+ */
 function digestTree(dir: string): string {
   const hash = createHash('sha256');
   const files = (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
@@ -142,7 +145,13 @@ function digestTree(dir: string): string {
     .map((e) => relative(dir, join(e.parentPath, e.name)))
     .filter((p) => p !== 'report.json')
     .sort();
-  for (const f of files) hash.update(`${f}\0`).update(readFileSync(join(dir, f)));
+  for (const f of files) {
+    const bytes = readFileSync(join(dir, f));
+    hash.update(`${f}\0`);
+    if (f.endsWith('.json'))
+      hash.update(bytes.toString('utf8').replace(/"date_created":\s*"[^"]*"/g, '"date_created": ""'));
+    else hash.update(bytes);
+  }
   return hash.digest('hex');
 }
 

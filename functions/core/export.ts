@@ -55,6 +55,9 @@ export interface ExportStats {
   report: Report;
 }
 
+/** Task keys only the JSON format reads (it writes tasks whole). */
+const UNREAD_BY_BUILT_IN_FORMATS: ReadonlySet<string> = new Set(['predictions', 'drafts']);
+
 export async function runExport(input: RunExportInput): Promise<ExportStats> {
   const report = input.report ?? new Report();
   const now = input.now ?? (() => new Date());
@@ -75,7 +78,10 @@ export async function runExport(input: RunExportInput): Promise<ExportStats> {
   );
   let tasks = 0;
   if (input.options.onlyAnnotated) report.tasksWithoutAnnotations ??= 0;
-  for await (const { task, ref } of input.source.tasks(report)) {
+  // No built-in format but JSON reads a task's predictions or drafts: the reader may skip them.
+  const fullTasks = input.targets.some((t) => t.writer !== undefined || t.format === 'JSON');
+  const readOptions = fullTasks ? {} : { unreadKeys: UNREAD_BY_BUILT_IN_FORMATS };
+  for await (const { task, ref } of input.source.tasks(report, readOptions)) {
     // onlyAnnotated (--only-annotated): a task no one annotated is left out and counted.
     if (input.options.onlyAnnotated && !hasKeptAnnotation(task)) {
       report.tasksWithoutAnnotations = (report.tasksWithoutAnnotations ?? 0) + 1;

@@ -63,6 +63,17 @@ function isIndexLike(s: string, start: number, end: number): boolean {
   return true;
 }
 
+export interface SplitOptions {
+  /**
+   * Keys of each element's top level (a task's `predictions`, `drafts`) whose value, when it is an
+   * array, is replaced by `[]` in the element's text instead of being buffered and parsed. Only for
+   * readers whose formats never read those keys. A skipped value is scanned (depth limit) but not
+   * checked for JSON syntax, and does not count towards the element's size limit. A key cut by a
+   * chunk boundary is kept as it is (correct, just not faster).
+   */
+  skipKeys?: ReadonlySet<string>;
+}
+
 /**
  * Yields the root kind, then each element of a root array (or the single root object) — or an
  * `invalid` event for one over `limits` — then a `truncated` event if the document ends inside an
@@ -71,7 +82,18 @@ function isIndexLike(s: string, start: number, end: number): boolean {
 export async function* splitJsonDocument(
   chunks: AsyncIterable<Uint8Array | string>,
   limits: JsonLimits = {},
+  options: SplitOptions = {},
 ): AsyncGenerator<SplitEvent> {
+  const skipKeys = options.skipKeys?.size ? options.skipKeys : undefined;
+  /** Length of the longest skipped key: longer strings are not compared. */
+  let skipKeyMax = 0;
+  for (const k of skipKeys ?? []) skipKeyMax = Math.max(skipKeyMax, k.length);
+  /** A string opened at the element's top level, in this chunk at `keyOpen` (else -1). */
+  let keyOpen = -1;
+  /** A skipped key just closed: its value is skipped if it is an array. */
+  let pendingSkip = false;
+  /** Inside a skipped array value (its brackets still counted for the depth limit). */
+  let skipping = false;
   const maxDepth = limits.maxDepth ?? MAX_JSON_DEPTH;
   const maxBytes = limits.maxElementBytes ?? MAX_ELEMENT_BYTES;
   const decoder = new StringDecoder('utf8');
@@ -118,7 +140,8 @@ export async function* splitJsonDocument(
       yield bom ? { type: 'root', kind: root, bom } : { type: 'root', kind: root };
     }
     if (closed) continue;
-    let start = inElement ? 0 : -1;
+    let start = inElement && !skipping ? 0 : -1;
+    keyOpen = -1;
     /** Keeps a piece of the current element, unless a limit already dropped it. */
     const keep = (piece: string): void => {
       if (invalid !== undefined) return;
@@ -153,6 +176,9 @@ export async function* splitJsonDocument(
       scalar = false;
       exact = false;
       start = -1;
+      keyOpen = -1;
+      pendingSkip = false;
+      skipping = false;
       return ev;
     };
     while (i < n) {
@@ -180,8 +206,13 @@ export async function* splitJsonDocument(
           yield emit(i);
           continue;
         }
+        if (keyOpen >= 0) {
+          // A top-level string of an object element: a key when a ':' follows (checked at the '[').
+          if (q - keyOpen - 1 <= skipKeyMax && skipKeys!.has(s.slice(keyOpen + 1, q))) pendingSkip = true;
+          keyOpen = -1;
+        }
         // A short digit-only string followed by ':' is an index-like key.
-        if (!exact && isIndexLike(s, stringStart, q)) {
+        if (!exact && !skipping && isIndexLike(s, stringStart, q)) {
           let k = i;
           while (k < n && isWs(s.charCodeAt(k))) k++;
           if (k === n || s.charCodeAt(k) === COLON) exact = true;
@@ -216,13 +247,15 @@ export async function* splitJsonDocument(
         i++;
         continue;
       }
+      if (pendingSkip && c !== 0x5b && c !== COLON && !isWs(c)) pendingSkip = false;
       if (c === QUOTE) {
         inString = true;
+        if (skipKeys && depth === 1) keyOpen = i;
         // Fast path: most strings close in this chunk; the loop above jumps there with indexOf.
         i++;
       } else if (isDigit(c) || c === 0x2d) {
         let j = i + 1;
-        if (exact) while (j < n && isNumberChar(s.charCodeAt(j))) j++;
+        if (exact || skipping) while (j < n && isNumberChar(s.charCodeAt(j))) j++;
         else {
           const r = scanNumber(s, i, n);
           if (r < 0) exact = true;
@@ -230,12 +263,26 @@ export async function* splitJsonDocument(
         }
         i = j;
       } else if (c === 0x7b || c === 0x5b) {
+        if (pendingSkip && depth === 1) {
+          // The value of a skipped key: `[]` in its place; scanning goes on to its closing bracket.
+          pendingSkip = false;
+          if (invalid === undefined) {
+            keep(s.slice(start, i));
+            keep('[]');
+          }
+          skipping = true;
+          start = -1;
+        }
         depth++;
         if (depth > maxDepth && invalid === undefined) drop(depthReason(maxDepth));
         i++;
       } else if (c === 0x7d || c === 0x5d) {
         depth--;
         i++;
+        if (skipping && depth === 1) {
+          skipping = false;
+          start = i;
+        }
         if (depth === 0) yield emit(i);
       } else {
         i++;

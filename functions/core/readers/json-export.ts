@@ -5,7 +5,7 @@
  */
 
 import { refTaskId } from '../items.ts';
-import { splitJsonDocument } from '../json/array-stream.ts';
+import { type SplitOptions, splitJsonDocument } from '../json/array-stream.ts';
 import { type JsonLimits, MAX_ELEMENT_BYTES, MAX_JSON_DEPTH, sizeReason } from '../json/limits.ts';
 import { jsonErrorReason, parseJson } from '../json/parse.ts';
 import { isJsonObject } from '../json/value.ts';
@@ -18,8 +18,9 @@ export async function* readJsonExport(
   name: string,
   report: Report,
   limits: JsonLimits = {},
+  split: SplitOptions = {},
 ): AsyncGenerator<SourceTask> {
-  for await (const ev of splitJsonDocument(chunks, limits)) {
+  for await (const ev of splitJsonDocument(chunks, limits, split)) {
     if (ev.type === 'root') {
       if (ev.kind === 'empty') report.skip({ source: name, reason: 'the file is empty' });
       if (ev.bom)

@@ -2,7 +2,7 @@
 import type { ObjectStore } from '../../storage/types.ts';
 import type { Report } from '../report.ts';
 import { readJsonExport, readJsonLines } from './json-export.ts';
-import type { SourceTask, TaskSource } from './source.ts';
+import type { SourceTask, TaskReadOptions, TaskSource } from './source.ts';
 
 export class SingleFileSource implements TaskSource {
   constructor(
@@ -23,10 +23,11 @@ export class SingleFileSource implements TaskSource {
     return (await this.store.get(this.key)).body;
   }
 
-  async *tasks(report: Report): AsyncGenerator<SourceTask> {
+  /** The tasks; `options.unreadKeys` are skipped by the splitter of a JSON export (not JSON Lines). */
+  async *tasks(report: Report, options: TaskReadOptions = {}): AsyncGenerator<SourceTask> {
     const { body } = await this.store.get(this.key);
     const name = this.key.split('/').pop() ?? this.key;
     if (this.isJsonLines) yield* readJsonLines(body, name, report);
-    else yield* readJsonExport(body, name, report);
+    else yield* readJsonExport(body, name, report, {}, { skipKeys: options.unreadKeys });
   }
 }

@@ -8,9 +8,18 @@ export interface SourceTask {
   ref: TaskRef;
 }
 
+/** What the reader may leave out because no format of the run reads it (a speed hint). */
+export interface TaskReadOptions {
+  /**
+   * Top-level task keys (`predictions`, `drafts`) whose array values may be read as `[]`: a
+   * source that can skip them cheaply does (the JSON export splitter), others ignore this.
+   */
+  unreadKeys?: ReadonlySet<string>;
+}
+
 export interface TaskSource {
   /** A human-readable description, e.g. the path or `s3://bucket/prefix`. */
   readonly description: string;
   /** Streams the tasks; bad inputs are reported (key + reason) and skipped. */
-  tasks(report: Report): AsyncIterable<SourceTask>;
+  tasks(report: Report, options?: TaskReadOptions): AsyncIterable<SourceTask>;
 }

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type SplitEvent, splitJsonDocument } from '../../../functions/core/json/array-stream.ts';
+import {
+  type SplitEvent,
+  type SplitOptions,
+  splitJsonDocument,
+} from '../../../functions/core/json/array-stream.ts';
 
 async function collect(chunks: string[]): Promise<SplitEvent[]> {
   const out: SplitEvent[] = [];
@@ -108,5 +112,70 @@ describe('splitJsonDocument', () => {
     expect(await collect(['  '])).toEqual([{ type: 'root', kind: 'empty' }]);
     expect(await collect(['x[1]'])).toEqual([{ type: 'root', kind: 'other', firstChar: 'x' }]);
     expect((await collect(['\ufeff[1]']))[0]).toEqual({ type: 'root', kind: 'array', bom: true });
+  });
+});
+
+describe('splitJsonDocument skipKeys (values no format reads, not buffered or parsed)', () => {
+  const SKIP = { skipKeys: new Set(['predictions', 'drafts']) };
+  async function texts(chunks: string[], options: SplitOptions = SKIP): Promise<SplitEvent[]> {
+    const out: SplitEvent[] = [];
+    async function* gen() {
+      for (const c of chunks) yield c;
+    }
+    for await (const e of splitJsonDocument(gen(), {}, options)) out.push(e);
+    return out.filter((e) => e.type !== 'root');
+  }
+  const doc =
+    '[{"id": 1, "predictions": [{"result": [{"v": 2.0, "s": "]}\\""}]}], "data": {"predictions": [1]}, "drafts" : [ ], "n": 3},' +
+    ' {"id": 2, "predictions": null, "x": ["predictions", [5]], "drafts": [[{"12": 1}]]}]';
+
+  it('replaces top-level array values of the keys by [] and keeps everything else', async () => {
+    expect(await texts([doc])).toEqual([
+      {
+        type: 'element',
+        index: 0,
+        text: '{"id": 1, "predictions": [], "data": {"predictions": [1]}, "drafts" : [], "n": 3}',
+      },
+      {
+        type: 'element',
+        index: 1,
+        text: '{"id": 2, "predictions": null, "x": ["predictions", [5]], "drafts": []}',
+      },
+    ]);
+  });
+
+  it('parses to the same task minus the skipped values, wherever the chunks are cut', async () => {
+    const whole = (await texts([doc])).map((e) => (e.type === 'element' ? JSON.parse(e.text) : e));
+    expect(whole[0]).toEqual({ id: 1, predictions: [], data: { predictions: [1] }, drafts: [], n: 3 });
+    for (const parts of everySplit(doc)) {
+      const got = (await texts(parts)).map((e) => (e.type === 'element' ? JSON.parse(e.text) : e));
+      // A key cut by a chunk boundary is kept whole: the same task, with its value.
+      for (const [k, task] of got.entries()) {
+        const original = JSON.parse(doc)[k];
+        for (const key of Object.keys(original))
+          if (key !== 'predictions' && key !== 'drafts') expect(task[key]).toEqual(original[key]);
+        for (const key of ['predictions', 'drafts'])
+          expect([whole[k][key], original[key]]).toContainEqual(task[key]);
+      }
+    }
+  });
+
+  it('does not flag exactness for numbers or keys only inside skipped values', async () => {
+    const [a, b] = await texts(['[{"predictions": [{"v": 2.0, "12": 1}], "x": 1}, {"x": 2.0}]']);
+    expect(a).toEqual({ type: 'element', index: 0, text: '{"predictions": [], "x": 1}' });
+    expect(b).toEqual({ type: 'element', index: 1, text: '{"x": 2.0}', exact: true });
+  });
+
+  it('still enforces the depth limit inside a skipped value', async () => {
+    const deep = `[{"predictions": ${'['.repeat(1200)}${']'.repeat(1200)}}, {"id": 2}]`;
+    expect(await texts([deep])).toEqual([
+      { type: 'invalid', index: 0, reason: 'nested deeper than 1000 levels' },
+      { type: 'element', index: 1, text: '{"id": 2}' },
+    ]);
+  });
+
+  it('without skipKeys the elements are untouched', async () => {
+    const [first] = await texts([doc], {});
+    expect(first.type === 'element' && JSON.parse(first.text).predictions[0].result[0].s).toBe(']}"');
   });
 });
