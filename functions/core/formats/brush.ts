@@ -307,12 +307,13 @@ export function brushWriter(ctx: ExportContext, format: BrushFileFormat): Format
           continue;
         }
         if (!Object.hasOwn(value, 'rle')) continue;
+        const where = `annotation ${pyStr(item.annotationId)}, "${fromName}" region ${i + 1}`;
         let labels: string[];
         let mask: BrushMask;
         try {
           labels = layerLabels(value, key);
         } catch (err) {
-          acc.skip(value, `region ${i + 1} left out: ${reasonOf(err)}`);
+          acc.skip(value, `${where} left out: ${reasonOf(err)}`);
           continue;
         }
         const name = stem === undefined ? `${fromName}-${labels.join('-')}` : labels.join('-');
@@ -321,7 +322,7 @@ export function brushWriter(ctx: ExportContext, format: BrushFileFormat): Format
         try {
           mask = decodeBrushMask(value, { maxPixels, budget });
         } catch (err) {
-          acc.skip(value, `region ${i + 1} (${name}-${n}) left out: ${reasonOf(err)}`);
+          acc.skip(value, `${where} (${name}-${n}) left out: ${reasonOf(err)}`);
           continue;
         }
         const layer: Layer = { name, labels, mask, values: [value] };
@@ -334,7 +335,7 @@ export function brushWriter(ctx: ExportContext, format: BrushFileFormat): Format
         else if (into.mask.width !== mask.width || into.mask.height !== mask.height) {
           acc.skip(
             value,
-            `region ${i + 1} (${name}) left out of the merged mask: it is ${mask.width}×${mask.height}, the label's first region ${into.mask.width}×${into.mask.height}`,
+            `${where} (${name}) left out of the merged mask: it is ${mask.width}×${mask.height}, the label's first region ${into.mask.width}×${into.mask.height}`,
           );
         } else {
           const a = into.mask.mask;
