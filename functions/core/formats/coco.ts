@@ -76,6 +76,8 @@ import {
 } from './coco-layout.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
 
+const OLDER_ANNOTATION = 'older annotation of the task; coco-image-per-task keeps the newest';
+
 const CATEGORY_KEYS = ['rectanglelabels', 'polygonlabels', 'keypointlabels', 'labels'] as const;
 
 /** The region's category name: the first label of the first non-empty label list. */
@@ -169,6 +171,13 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
     } finally {
       acc.close(notWritten);
     }
+  }
+
+  /** coco-image-per-task: an older annotation of the task; each of its results is one skipped entry. */
+  function skipOlder(item: Item, ref: TaskRef): void {
+    const acc = ledger.item(item, ref);
+    acc.skipAll(OLDER_ANNOTATION);
+    acc.close();
   }
 
   async function addItemRegions(item: Item, ref: TaskRef, acc: ItemLedger): Promise<void> {
@@ -375,8 +384,11 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
     async addTask(task, ref) {
       if (key === undefined) return;
       const items = itemsOfTask(task, schema, ref, report);
-      // coco-image-per-task: items come newest first; the newest annotation stands for the task.
-      for (const item of options.fixCocoImagePerTask ? items.slice(0, 1) : items) await addItem(item, ref);
+      // coco-image-per-task: items come newest first; the newest annotation stands for the task,
+      // the older ones are accounted as skipped.
+      const kept = options.fixCocoImagePerTask ? items.slice(0, 1) : items;
+      for (const item of kept) await addItem(item, ref);
+      for (const item of items.slice(kept.length)) skipOlder(item, ref);
     },
 
     async finish() {

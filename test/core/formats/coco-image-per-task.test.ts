@@ -97,6 +97,29 @@ describe('--fix coco-image-per-task', () => {
     expect(out.annotations).toHaveLength(3);
   });
 
+  it("an older annotation's results are skipped entries in the report, counted in the region totals", async () => {
+    const { sink, report } = await exportWith(
+      TASKS,
+      CONFIG,
+      'COCO_WITH_IMAGES',
+      { fixCocoImagePerTask: true },
+      MEDIA(),
+    );
+    expect(coco(sink).annotations).toHaveLength(3);
+    const older = report.skipped.filter((e) => e.annotationId === 11);
+    expect(older).toEqual([
+      expect.objectContaining({
+        taskId: 1,
+        format: 'COCO_WITH_IMAGES',
+        fromName: 'rect',
+        type: 'rectanglelabels',
+        reason: 'older annotation of the task; coco-image-per-task keeps the newest',
+      }),
+    ]);
+    expect(report.skipped.filter((e) => e.annotationId !== 11)).toEqual([]);
+    expect(report.regionCounts('COCO_WITH_IMAGES')).toEqual({ exported: 3, skipped: 1 });
+  });
+
   it('COCO without images: file_name is the task image URL (the reference names an images/ file it never writes)', async () => {
     const { sink } = await exportWith(TASKS, CONFIG, 'COCO', { fixCocoImagePerTask: true }, MEDIA());
     const out = coco(sink);
