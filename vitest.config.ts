@@ -1,17 +1,21 @@
 /**
  * Vitest projects, run together by `npm test` and by group with `npm run test:<name>`:
- * - `core` (test/core: the pure conversion engine) and `unit` (everything else that needs neither
- *   the local S3 server nor the CDK), both run by `npm run test:unit`. `core` runs its files in one
- *   process (isolate: false): starting a fresh worker per file cost 3× its tests' own time;
+ * - `core` (test/core: the pure conversion engine), `unit` and `unit-isolated` (everything else
+ *   that needs neither the local S3 server nor the CDK), run by `npm run test:unit`. `core` and
+ *   `unit` share each worker's modules between files (isolate: false): starting a fresh worker per
+ *   file cost 3× the tests' own time; `unit-isolated` holds the files that mock or change process
+ *   state;
  * - `integration`: the files that talk to the local S3 server (fauxqs, started once by
  *   test/integration/global-setup.ts, which only this project runs) or start their own (the demo);
- * - `process`: tests that start the `ls-export` process itself (`*.process.test.ts`: the bin
- *   wrapper, Node 20, the real credential chain, EPIPE; 1.4–2.3 s a start). Other CLI tests run it
- *   in-process (test/helpers/cli.ts runCli);
+ * - `slow`: tests that take seconds each, kept out of the fast loop: those that start the
+ *   `ls-export` process itself (`*.process.test.ts`: the bin wrapper, Node 20, the real credential
+ *   chain, EPIPE; 1.4–2.3 s a start; other CLI tests run it in-process, test/helpers/cli.ts
+ *   runCli) and the property/scale tests listed in SLOW_TESTS;
  * - `infra`: CDK synthesis, cdk-nag and esbuild bundling (slow).
  * A new test that needs the server goes under test/integration/ or is named `*.int.test.ts`; one
  * that must start the CLI as a process is named `*.process.test.ts`.
  */
+import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /** Test files that need the local S3 server (they import test/integration/helpers.ts). */
@@ -23,10 +27,30 @@ const SERVER_TESTS = [
   'test/storage/s3-local.test.ts',
 ];
 const INFRA_TESTS = ['test/infra/**/*.test.ts'];
-/** Test files that start the CLI as a child process. */
-const PROCESS_TESTS = ['test/**/*.process.test.ts'];
+/**
+ * Test files of the `slow` project: those that start the CLI as a child process, and
+ * render-segments (random add/update/delete rounds over a filesystem store, 120 tasks, and the
+ * 200-vs-2,000-task request count: 15–25 s alone, most of `test:unit`'s time before it moved).
+ */
+const SLOW_TESTS = ['test/**/*.process.test.ts', 'test/pipeline/render-segments.test.ts'];
 /** Pure tests (no mocks of shared clients, no environment changes) that may share one process. */
 const CORE_TESTS = ['test/core/**/*.test.ts'];
+/**
+ * Unit test files that mock shared clients (aws-sdk-client-mock), spy on process streams or change
+ * process.env: each in a fresh process (project `unit-isolated`). The other unit files share their
+ * workers' module caches (isolate: false), as `core` does: importing the pipeline and the SDK again
+ * for every file was a third of `test:unit`'s time.
+ */
+const ISOLATED_UNIT_TESTS = [
+  'test/cli/converter-compat.test.ts',
+  'test/cli/errors.test.ts',
+  'test/cli/issue11-cases.test.ts',
+  'test/handlers/observability.test.ts',
+  'test/sec/media-leak.test.ts',
+  'test/storage/s3-retries.test.ts',
+  'test/storage/secrets-manager.test.ts',
+];
+const UNIT_EXCLUDE = [...configDefaults.exclude, ...SERVER_TESTS, ...INFRA_TESTS, ...CORE_TESTS];
 
 // fauxqs 2 (node:sqlite) needs Node ≥ 22.5, and the functions run on Lambda's nodejs24.x.
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -44,6 +68,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is one worker fewer than the CPUs: a single worker on a 2-CPU machine.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       {
         extends: true,
@@ -59,14 +85,13 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: [
-            ...configDefaults.exclude,
-            ...SERVER_TESTS,
-            ...INFRA_TESTS,
-            ...CORE_TESTS,
-            ...PROCESS_TESTS,
-          ],
+          exclude: [...UNIT_EXCLUDE, ...SLOW_TESTS, ...ISOLATED_UNIT_TESTS],
+          isolate: false,
         },
+      },
+      {
+        extends: true,
+        test: { name: 'unit-isolated', include: ISOLATED_UNIT_TESTS, exclude: SLOW_TESTS },
       },
       {
         extends: true,
@@ -78,7 +103,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'process', include: PROCESS_TESTS },
+        test: { name: 'slow', include: SLOW_TESTS },
       },
       {
         extends: true,

@@ -3,8 +3,8 @@
  * shows. The bin wrapper's output and exit status, the SDK's real credential chain with nothing
  * configured on the oldest Node on this machine (where the AWS SDK's Node-version warning must
  * stay silenced), and a reader that closes stdout early (`ls-export formats … | head`). Everything
- * else runs the CLI in-process (test/helpers/cli.ts). Project `process` (npm test, npm run
- * test:process), not `npm run test:unit`: each start takes 1.4–2.3 s here.
+ * else runs the CLI in-process (test/helpers/cli.ts). Project `slow` (npm test, npm run
+ * test:slow), not `npm run test:unit`: each start takes 1.4–2.3 s here.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
