@@ -24,7 +24,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { mapLimit } from '../functions/core/bounded-map.ts';
 import { parseJson } from '../functions/core/json/parse.ts';
 import type { JsonObject } from '../functions/core/json/value.ts';
-import { createRuntime } from '../functions/handlers/env.ts';
+import { createRuntime } from '../functions/runtime/env.ts';
 import { createIngestHandler } from '../functions/handlers/ingest.ts';
 import { annotationObjects } from '../functions/local/label-studio-storage.ts';
 import { parseConfig } from '../functions/pipeline/config.ts';

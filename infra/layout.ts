@@ -6,6 +6,8 @@
  * Key layout shared with the functions (functions/pipeline): a project's area is
  * `<export.prefix without trailing slashes>/<project id>/`, or `<project id>/` for an empty prefix.
  */
+
+import { parseS3Url } from '../functions/core/s3-url.ts';
 import {
   ConfigError,
   type PipelineConfig,
@@ -14,7 +16,6 @@ import {
 } from '../functions/pipeline/config.ts';
 import { minimalPrefixes } from '../functions/pipeline/notifications.ts';
 import { projectBase, watchedPrefix } from '../functions/pipeline/paths.ts';
-import { parseS3Url } from '../functions/storage/s3-url.ts';
 
 /** S3 rejects overlapping notification filters for one event type: see notifications.ts. */
 export { minimalPrefixes, parseS3Url, projectBase, watchedPrefix };

@@ -67,7 +67,7 @@ export class PipelineFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
-      // X-Ray traces from the Powertools Tracer in every handler (functions/handlers/observability.ts).
+      // X-Ray traces from the Powertools Tracer in every handler (functions/runtime/observability.ts).
       tracing: lambda.Tracing.ACTIVE,
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel[props.logLevel],

@@ -6,8 +6,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { SingleFileSource } from '../core/readers/single-file.ts';
 import type { TaskSource } from '../core/readers/source.ts';
 import { StorageObjectsSource } from '../core/readers/storage-objects.ts';
+import { parseS3Url } from '../core/s3-url.ts';
 import { FsObjectStore } from '../storage/fs.ts';
-import { parseS3Url } from '../storage/s3-url.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import type { S3Settings } from './s3-client.ts';
 

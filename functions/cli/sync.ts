@@ -9,12 +9,12 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { createRuntime } from '../handlers/env.ts';
 import { ConfigError, type PipelineConfig, parseConfig } from '../pipeline/config.ts';
 import { jsonLogger } from '../pipeline/context.ts';
 import { findProject, parseS3Url } from '../pipeline/paths.ts';
 import { renderLatest } from '../pipeline/render.ts';
 import { syncProject } from '../pipeline/sync.ts';
+import { createRuntime } from '../runtime/env.ts';
 import { CliError, UsageError } from './errors.ts';
 import { s3Client } from './s3-client.ts';
 

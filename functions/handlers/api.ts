@@ -35,8 +35,12 @@ import {
   syncExportQuery,
 } from '../pipeline/latest-api.ts';
 import { recordApiRequest } from '../pipeline/metrics.ts';
-import { defaultRuntime, type Runtime, type RuntimeProvider } from './env.ts';
-import { defaultObservability, type Observability, observabilityMiddlewares } from './observability.ts';
+import { defaultRuntime, type Runtime, type RuntimeProvider } from '../runtime/env.ts';
+import {
+  defaultObservability,
+  type Observability,
+  observabilityMiddlewares,
+} from '../runtime/observability.ts';
 
 type Result = APIGatewayProxyStructuredResultV2;
 

@@ -10,8 +10,12 @@ import type { SQSEvent } from 'aws-lambda';
 import { ingestChanges } from '../pipeline/ingest.ts';
 import { recordIngest } from '../pipeline/metrics.ts';
 import { type ObjectChange, parseS3Notification } from '../pipeline/s3-events.ts';
-import { defaultRuntime, type RuntimeProvider, type SqsHandler } from './env.ts';
-import { defaultObservability, type Observability, observabilityMiddlewares } from './observability.ts';
+import { defaultRuntime, type RuntimeProvider, type SqsHandler } from '../runtime/env.ts';
+import {
+  defaultObservability,
+  type Observability,
+  observabilityMiddlewares,
+} from '../runtime/observability.ts';
 
 /** `obs`: the Powertools instances the middlewares use (the runtime's ports should log to the same). */
 export function createIngestHandler(

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { requireProject } from '../pipeline/project-lookup.ts';
 import { rebuildBatch } from '../pipeline/rebuild.ts';
-import { defaultRuntime, type RuntimeProvider } from './env.ts';
+import { defaultRuntime, type RuntimeProvider } from '../runtime/env.ts';
 
 export const rebuildBatchEventSchema = z.object({
   Items: z.array(

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { requireProject } from '../pipeline/project-lookup.ts';
 import { rebuildMerge } from '../pipeline/rebuild.ts';
-import { defaultRuntime, type RuntimeProvider } from './env.ts';
+import { defaultRuntime, type RuntimeProvider } from '../runtime/env.ts';
 
 export const rebuildMergeEventSchema = z.looseObject({
   projectId: z.string(),

@@ -12,8 +12,12 @@ import { recordRenders } from '../pipeline/metrics.ts';
 import { projectForDirtyMarker } from '../pipeline/paths.ts';
 import { type RenderResult, renderLatest } from '../pipeline/render.ts';
 import { parseS3Notification } from '../pipeline/s3-events.ts';
-import { defaultRuntime, type RuntimeProvider, type SqsHandler } from './env.ts';
-import { defaultObservability, type Observability, observabilityMiddlewares } from './observability.ts';
+import { defaultRuntime, type RuntimeProvider, type SqsHandler } from '../runtime/env.ts';
+import {
+  defaultObservability,
+  type Observability,
+  observabilityMiddlewares,
+} from '../runtime/observability.ts';
 
 /** `obs`: the Powertools instances the middlewares use (the runtime's ports should log to the same). */
 export function createRenderHandler(

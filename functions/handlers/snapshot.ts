@@ -12,8 +12,12 @@ import { z } from 'zod';
 import { nightlySnapshots, processRequest } from '../pipeline/exports-worker.ts';
 import { projectForExportRequest } from '../pipeline/paths.ts';
 import { parseS3Notification } from '../pipeline/s3-events.ts';
-import { defaultRuntime, type RuntimeProvider, type SqsHandler } from './env.ts';
-import { defaultObservability, type Observability, observabilityMiddlewares } from './observability.ts';
+import { defaultRuntime, type RuntimeProvider, type SqsHandler } from '../runtime/env.ts';
+import {
+  defaultObservability,
+  type Observability,
+  observabilityMiddlewares,
+} from '../runtime/observability.ts';
 
 const nightlySchema = z.object({ kind: z.literal('nightly'), projects: z.array(z.string()).optional() });
 

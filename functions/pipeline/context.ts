@@ -2,7 +2,7 @@
  * Everything the pipeline needs from the outside world, passed in explicitly: the validated
  * configuration, object stores by bucket, the clock, a logger and (optionally) metrics. Handlers
  * build one per cold start from the environment (logs and metrics through Powertools for AWS
- * Lambda, handlers/observability.ts); the CLI, the demo and the tests build their own.
+ * Lambda, runtime/observability.ts); the CLI, the demo and the tests build their own.
  */
 import type { MediaAccess } from '../core/media.ts';
 import type { ObjectStore } from '../storage/types.ts';

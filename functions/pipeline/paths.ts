@@ -5,7 +5,7 @@
  */
 import type { PipelineConfig, ProjectConfig } from './config.ts';
 
-export { parseS3Url } from '../storage/s3-url.ts';
+export { parseS3Url } from '../core/s3-url.ts';
 
 /** A watched prefix as a key-prefix filter: `''` (whole bucket) or ending in exactly one `/`. */
 export function watchedPrefix(prefix: string): string {

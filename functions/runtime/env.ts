@@ -3,7 +3,7 @@
  * configuration (inline `LS_EXPORT_CONFIG` or the object `LS_EXPORT_CONFIG_S3`), one S3 client
  * (`AWS_ENDPOINT_URL_S3` for S3-compatible endpoints, path style then, traced by X-Ray), object stores
  * per bucket, and the pipeline's log and metrics ports over Powertools (observability.ts).
- * Nothing below functions/handlers reads process.env.
+ * Outside the CLI, only functions/runtime reads process.env (test/architecture/layers.test.ts).
  */
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';

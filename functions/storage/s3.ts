@@ -38,7 +38,7 @@ import {
   type PutResult,
 } from './types.ts';
 
-export { parseS3Url } from './s3-url.ts';
+export { parseS3Url } from '../core/s3-url.ts';
 
 export interface S3StoreOptions {
   /** Multipart part size for streamed uploads (S3 minimum 5 MiB). */

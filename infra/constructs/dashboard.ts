@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { METRIC } from '../../functions/pipeline/metrics.ts';
 import { markGroupingScope } from './logical-ids.ts';
 
-/** Namespace and `service` dimension of the handlers' metrics (functions/handlers/observability.ts). */
+/** Namespace and `service` dimension of the handlers' metrics (functions/runtime/observability.ts). */
 export const PIPELINE_NAMESPACE = 'LsExport';
 export const PIPELINE_SERVICE = 'ls-export';
 

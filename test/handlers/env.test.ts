@@ -1,7 +1,7 @@
 /** The environment contract: parsed once with zod; the configuration inline or from S3. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseEnv, runtimeFromEnv } from '../../functions/handlers/env.ts';
 import { ConfigError } from '../../functions/pipeline/config.ts';
+import { parseEnv, runtimeFromEnv } from '../../functions/runtime/env.ts';
 import { bucketNames, createBuckets, endpoint, s3Client } from '../integration/helpers.ts';
 import { projectInput } from '../pipeline/helpers.ts';
 

@@ -1,9 +1,9 @@
 /** Handler-test helpers: runtimes over the mocked S3 client, SQS events in the AWS shape. */
 import type { SQSEvent } from 'aws-lambda';
-import { createRuntime, type Runtime } from '../../functions/handlers/env.ts';
 import type { PipelineConfig } from '../../functions/pipeline/config.ts';
 import { silentLogger } from '../../functions/pipeline/context.ts';
 import { buildS3EventRecord, buildSqsRecord, LocalSequencer } from '../../functions/pipeline/s3-events.ts';
+import { createRuntime, type Runtime } from '../../functions/runtime/env.ts';
 import { TestClock } from '../pipeline/helpers.ts';
 import type { FakeS3 } from './fake-s3.ts';
 

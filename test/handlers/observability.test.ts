@@ -1,23 +1,23 @@
 /**
- * Logs and metrics of the Lambda handlers through Powertools (handlers/observability.ts): the
+ * Logs and metrics of the Lambda handlers through Powertools (runtime/observability.ts): the
  * lines written to stdout/stderr are JSON with the Lambda context and correlation ids, and the EMF
  * blobs (namespace LsExport) hold the metrics of an ingest batch, a render and API requests.
  */
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApiHandler } from '../../functions/handlers/api.ts';
-import { createRuntime, type Runtime } from '../../functions/handlers/env.ts';
 import { createIngestHandler } from '../../functions/handlers/ingest.ts';
+import { createRenderHandler } from '../../functions/handlers/render.ts';
+import type { Manifest } from '../../functions/pipeline/manifest.ts';
+import { mediaRefusals, recordRenders } from '../../functions/pipeline/metrics.ts';
+import { projectPaths } from '../../functions/pipeline/paths.ts';
+import { createRuntime, type Runtime } from '../../functions/runtime/env.ts';
 import {
   createObservability,
   type Observability,
   powertoolsLog,
   powertoolsMetrics,
-} from '../../functions/handlers/observability.ts';
-import { createRenderHandler } from '../../functions/handlers/render.ts';
-import type { Manifest } from '../../functions/pipeline/manifest.ts';
-import { mediaRefusals, recordRenders } from '../../functions/pipeline/metrics.ts';
-import { projectPaths } from '../../functions/pipeline/paths.ts';
+} from '../../functions/runtime/observability.ts';
 import { annotatedTask, makeConfig, OUT, objectsOf, SRC, TestClock } from '../pipeline/helpers.ts';
 import { FakeS3, s3Error } from './fake-s3.ts';
 import { s3Message, sqsEvent } from './helpers.ts';

@@ -3,8 +3,8 @@
  * and the handlers' own metrics (namespace LsExport, dimension service=ls-export); optional.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/handlers/observability.ts';
 import { METRIC } from '../../functions/pipeline/metrics.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/runtime/observability.ts';
 import { PIPELINE_NAMESPACE, PIPELINE_SERVICE } from '../../infra/constructs/dashboard.ts';
 import { type Cfn, flat, logicalId, ofType, type Synth, synth } from './helpers.ts';
 

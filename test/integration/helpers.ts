@@ -2,10 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
-import { createRuntime, type Runtime } from '../../functions/handlers/env.ts';
 import { LocalBus } from '../../functions/local/notification-bus.ts';
 import type { PipelineConfig } from '../../functions/pipeline/config.ts';
 import { silentLogger } from '../../functions/pipeline/context.ts';
+import { createRuntime, type Runtime } from '../../functions/runtime/env.ts';
 import { s3ClientConfig } from '../../functions/storage/s3.ts';
 import { TestClock } from '../pipeline/helpers.ts';
 
