@@ -210,3 +210,28 @@ describe('stdout closed early (EPIPE)', () => {
     expect(() => stream.emit('error', other)).toThrow(other);
   });
 });
+
+describe('runCli (test/helpers/cli.ts)', () => {
+  it('resolves relative paths against its cwd, sets env for the run only, restores both', async () => {
+    const cwd = process.cwd();
+    const coco = await runCli(['formats', '-c', 'label_config.xml'], {
+      cwd: join(FIXTURES, 'test_export_coco'),
+    });
+    expect(coco.code, coco.stderr).toBe(0);
+    expect(coco.stdout).toMatch(/^COCO /m); // written by formats-command.ts to process.stdout
+    expect(process.cwd()).toBe(cwd);
+
+    expect(process.env.AWS_ENDPOINT_URL_S3).toBeUndefined();
+    const out = tmp();
+    const refused = await runCli(['convert', '-i', 's3://b/ls', '-c', TEXT_CONFIG, '-o', out], {
+      env: {
+        AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:1',
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+      },
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^ls-export: cannot reach http:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/);
+    expect(process.env.AWS_ENDPOINT_URL_S3).toBeUndefined();
+  });
+});
