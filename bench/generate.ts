@@ -1,5 +1,5 @@
 /**
- * A deterministic generator of realistic Label Studio tasks, the shapes of docs/baseline.md:
+ * A deterministic generator of realistic Label Studio tasks, the baseline's shapes (docs/PERFORMANCE.md#how-to-reproduce):
  *  - image-bbox: Image + RectangleLabels (some non-ASCII labels), 1–8 boxes, 5 % rotated;
  *  - text-ner: Text + Labels spans + a Choices sentiment;
  *  - audio-asr: Audio + TextArea transcript.

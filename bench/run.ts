@@ -3,7 +3,7 @@
  * 100,000 tasks and converts them format by format with the CLI as users run it
  * (`node bin/ls-export.mjs convert …`, the bundle `npm run build` makes, no heap flags), each in its
  * own process, printing wall time, tasks/s and peak RSS next to Label Studio's converter figures
- * (docs/baseline.md) and the floor (reading + parsing the input once).
+ * (docs/PERFORMANCE.md) and the floor (reading + parsing the input once).
  *
  * Every run's output files are hashed; the digests are kept in bench-output/digests.json and a
  * later run whose output differs is flagged `OUTPUT CHANGED` (byte-identity across changes).
@@ -32,7 +32,7 @@ import { CONFIGS, exportChunks, type Kind, makeWav } from './generate.ts';
 const ROOT = join(import.meta.dirname, '..');
 const WORK = join(ROOT, 'bench-output');
 
-/** Label Studio's converter on this kind of machine (docs/baseline.md, 100,000 tasks). */
+/** Label Studio's converter on this kind of machine (docs/PERFORMANCE.md, 100,000 tasks). */
 const BASELINE: Record<string, number> = {
   'COCO image-bbox': 3574,
   'YOLO image-bbox': 2770,
@@ -43,7 +43,7 @@ const BASELINE: Record<string, number> = {
   'JSON_MIN text-ner': 10363,
   'CSV text-ner': 4671,
   'ASR_MANIFEST audio-asr': 3312,
-  // From the side-by-side rounds in docs/baseline.md (reference 29.65 s and 21.63 s at 100,000).
+  // From the side-by-side rounds in docs/PERFORMANCE.md (reference 29.65 s and 21.63 s at 100,000).
   'YOLO_OBB image-bbox': 3373,
   'TSV text-ner': 4623,
 };

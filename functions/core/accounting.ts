@@ -1,5 +1,5 @@
 /**
- * Accounting for every result of every annotation, per format (issue 11 §1): each result of an
+ * Accounting for every result of every annotation, per format (issue 11, item 1): each result of an
  * item either lands in the output (`exported`) or becomes one report entry (`skipped`, or a
  * warning for a result written with a caveat) naming the task id, annotation id, result id,
  * from_name, type, the format and the reason. Counts per format go to `Report.regionCounts`

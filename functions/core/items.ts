@@ -1,5 +1,5 @@
 /**
- * From a task to "items" (converter spec §3.2): one item per non-cancelled annotation, newest
+ * From a task to "items" (docs/label-studio-behaviour.md#annotation-selection): one item per non-cancelled annotation, newest
  * first; one empty item for a task with no annotations; none for a task whose annotations were all
  * cancelled. Every exporter except JSON reads items.
  */
@@ -62,7 +62,7 @@ export interface Item {
 }
 
 export interface ItemOptions {
-  /** Add `id`/`parentID` to values (the reference's keypoint mode, spec §7.7.6). */
+  /** Add `id`/`parentID` to values (the reference's keypoint mode, docs/label-studio-behaviour.md#yolo-keypoints). */
   keypointMode?: boolean;
 }
 
@@ -239,7 +239,7 @@ function sortNewestFirst(annotations: JsonObject[], ref: TaskRef, report: Report
   for (let i = 0; i < order.length; i++) annotations[i] = order[i].a;
 }
 
-/** `get_annotator` (spec §3.4). */
+/** `get_annotator` (docs/label-studio-behaviour.md#annotator). */
 export function annotatorOf(completedBy: JsonValue, fallback: JsonValue, intId: boolean): JsonValue {
   if (isJsonObject(completedBy)) return Object.hasOwn(completedBy, 'email') ? completedBy.email : fallback;
   if (typeof completedBy === 'number' && Number.isInteger(completedBy) && intId) return completedBy;

@@ -1,5 +1,5 @@
 /**
- * What Label Studio's S3 target storage writes for a task (docs/ls-storage-export-api.md §1.4),
+ * What Label Studio's S3 target storage writes for a task (docs/label-studio-storage-and-api.md#object-bodies),
  * built from a task of a JSON export: one object per annotation (the Community default) or one
  * object per task (`FUTURE_SAVE_TASK_TO_STORAGE`). Bodies are Python `json.dumps` output. Used by
  * the demo, the tests and the benchmark to play Label Studio.

@@ -1,6 +1,6 @@
 /**
  * Errors the export API logic throws, each knowing its HTTP status. The API handler
- * (handlers/api.ts) turns them into Label Studio's error body (docs/ls-storage-export-api.md §3):
+ * (handlers/api.ts) turns them into Label Studio's error body (docs/label-studio-storage-and-api.md#export-api):
  * `detail`, plus `validation_errors` (field → messages) for a 400.
  */
 import type { z } from 'zod';

@@ -15,7 +15,7 @@ const prefix = z.string().max(512).default('');
 export const locationSchema = z.object({ bucket: bucketName, prefix });
 
 /**
- * Label Studio's snapshot options (docs/ls-storage-export-api.md §3.2), plus our `anonymize`.
+ * Label Studio's snapshot options (docs/label-studio-storage-and-api.md#snapshot-options), plus our `anonymize`.
  * As in Label Studio, an omitted `task_filter_options` exports every task and an omitted
  * `annotation_filter_options` keeps every annotation; once the object is given, `usual` defaults to
  * true. A serialization option given with `only_id: false` (or `{}`) expands the field; omitted or

@@ -1,6 +1,6 @@
 /**
- * What each route of the export API does, shaped like Label Studio's (docs/ls-storage-export-api.md
- * §3), independent of API Gateway: inputs are a project reference, an export id and a parsed body;
+ * What each route of the export API does, shaped like Label Studio's (
+ * docs/label-studio-storage-and-api.md#export-api), independent of API Gateway: inputs are a project reference, an export id and a parsed body;
  * outputs are Label Studio's response bodies. Failures are api-errors.ts classes carrying their
  * HTTP status (domain errors such as ExportNotFoundError are translated here).
  */

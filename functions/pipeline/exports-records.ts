@@ -1,6 +1,6 @@
 /**
  * Export (snapshot) records in the export bucket, shaped like Label Studio's `Export` model
- * (docs/ls-storage-export-api.md §3): one record per export at `_exports/<id>.json`, ids from the
+ * (docs/label-studio-storage-and-api.md#export-api): one record per export at `_exports/<id>.json`, ids from the
  * counter `_exports/next-id.json`, and the request objects `_exports/requests/<name>.json` whose S3
  * events reach the snapshot worker (exports-worker.ts). No HTTP here (exports-api.ts).
  */

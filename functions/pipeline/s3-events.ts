@@ -1,5 +1,5 @@
 /**
- * S3 event notifications as they reach us through SQS (docs/serverless.md §2.1): each SQS message
+ * S3 event notifications as they reach us through SQS (docs/label-studio-storage-and-api.md#s3-event-notifications): each SQS message
  * body is a JSON `{Records: [...]}` (or a one-off `s3:TestEvent`); keys are URL-encoded with `+`
  * for spaces; delivery is at least once and unordered, and `sequencer` orders events of one key.
  * Also builds records in exactly that shape, for the local runs and the tests.

@@ -1,5 +1,5 @@
 /**
- * Label Studio's snapshot options applied to assembled tasks (docs/ls-storage-export-api.md §3.2),
+ * Label Studio's snapshot options applied to assembled tasks (docs/label-studio-storage-and-api.md#snapshot-options),
  * pure. Order as in Label Studio: task filters on the task's own annotations, then the annotation
  * filter, then `only_with_annotations`, then serialization. Plus `anonymize` (ours).
  *

@@ -1,5 +1,5 @@
 /**
- * The CLI as label-studio-converter users and shells expect it (issue 12 §3): the converter's
+ * The CLI as label-studio-converter users and shells expect it (issue 12, item 3): the converter's
  * flags, several formats in one read, --version, per-command help, format-name suggestions, true
  * summary counts. Runs `main` in-process (stdout/stderr captured); the process itself (bin/ls-export.mjs)
  * in cli.process.test.ts.

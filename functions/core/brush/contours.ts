@@ -1,6 +1,6 @@
 /**
  * External contours of a binary mask, reproducing OpenCV `findContours(RETR_EXTERNAL,
- * CHAIN_APPROX_SIMPLE)` point for point (converter spec §7.9.1): Suzuki–Abe outer border following
+ * CHAIN_APPROX_SIMPLE)` point for point (docs/label-studio-behaviour.md#external-contours): Suzuki–Abe outer border following
  * on a zero-padded copy of the mask, with OpenCV's direction codes, start search, right-edge marking
  * and stop rule, so BRUSH_TO_COCO segmentations match the reference exactly.
  */

@@ -1,5 +1,5 @@
 /**
- * NumPy `.npy` format v1.0 for 2-D uint8 arrays, as `np.save` writes them (converter spec §7.8).
+ * NumPy `.npy` format v1.0 for 2-D uint8 arrays, as `np.save` writes them (docs/label-studio-behaviour.md#brush-masks).
  */
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY

@@ -1,5 +1,5 @@
 /**
- * 8-bit grayscale PNG ("mode L") for BRUSH_TO_PNG (converter spec §7.8). Pixel equality is the
+ * 8-bit grayscale PNG ("mode L") for BRUSH_TO_PNG (docs/label-studio-behaviour.md#brush-masks). Pixel equality is the
  * contract, not byte-identical files: we skip pngjs's adaptive filter search (5× faster on masks,
  * whose long runs deflate well unfiltered).
  */

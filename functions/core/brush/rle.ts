@@ -1,5 +1,5 @@
 /**
- * Label Studio brush RLE (converter spec §7.8.1): a big-endian bit stream holding a header
+ * Label Studio brush RLE (docs/label-studio-behaviour.md#brush-rle): a big-endian bit stream holding a header
  * (`num` values, word size, four run-length field widths) followed by repeat / literal blocks.
  * LS masks decode to `width·height·4` RGBA bytes of which only the alpha channel matters.
  */

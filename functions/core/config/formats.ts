@@ -1,5 +1,5 @@
 /**
- * The export format catalogue (converter spec §1) and which formats a label config supports (§2.2),
+ * The export format catalogue (docs/label-studio-behaviour.md#format-catalogue) and which formats a label config supports (docs/label-studio-behaviour.md#supported-formats),
  * read from the format plugins (core/formats/registry.ts): each plugin carries its entry and its
  * support rule. The reference's oddities are kept by those rules: CSV_OLD is offered, a
  * KeyPointLabels-only image config gets YOLO_OBB but not YOLO/COCO, and a config with more than one

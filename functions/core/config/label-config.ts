@@ -1,5 +1,5 @@
 /**
- * Label config → schema (converter spec §2), data keys (§2.1) and from_name matching (§3.3).
+ * Label config → schema (docs/label-studio-behaviour.md#label-config-parsing), data keys (docs/label-studio-behaviour.md#data-keys) and from_name matching (docs/label-studio-behaviour.md#matching-results-to-controls).
  *
  * Two inputs are accepted, as by the reference converter: labeling-config XML, walked exactly like
  * the reference's `parse_config`, and the pre-parsed dict schema Label Studio's backend stores
@@ -66,7 +66,7 @@ export function findControl(schema: LabelSchema, fromName: string): ControlTag |
 }
 
 // ---------------------------------------------------------------------------------------------
-// Repeater patterns (§3.3)
+// Repeater patterns (docs/label-studio-behaviour.md#matching-results-to-controls)
 
 interface RepeaterPattern {
   source: string;
@@ -106,7 +106,7 @@ function replaceLiteral(s: string, old: string, replacement: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// XML → schema (§2)
+// XML → schema (docs/label-studio-behaviour.md#label-config-parsing)
 
 interface XmlElement {
   tag: string;

@@ -1,5 +1,5 @@
 /**
- * The parsed label config ("schema") as the reference converter sees it (converter spec §2):
+ * The parsed label config ("schema") as the reference converter sees it (docs/label-studio-behaviour.md#label-config-parsing):
  * control tags in document order, each with its object inputs and labels.
  */
 

@@ -1,5 +1,5 @@
 /**
- * ASR_MANIFEST (converter spec §7.10): `manifest.json` in JSON Lines, one line per item —
+ * ASR_MANIFEST (docs/label-studio-behaviour.md#asr_manifest): `manifest.json` in JSON Lines, one line per item —
  * `audio_filepath`, `duration`, `text` (first line of the first TextArea), `annotator` — and the
  * audio copied under `audio/`.
  *

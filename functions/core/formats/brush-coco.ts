@@ -1,5 +1,5 @@
 /**
- * BRUSH_TO_COCO (converter spec §7.9): `result_coco.json` with brush masks traced to polygons
+ * BRUSH_TO_COCO (docs/label-studio-behaviour.md#brush_to_coco): `result_coco.json` with brush masks traced to polygons
  * (external contours), polygons and rectangles, in Python `json.dump(indent=2, ensure_ascii=False)`
  * layout. Per item (image id = the item's index in the item stream, so skipped items leave gaps):
  * the image path is the first data value ending in .jpg/.jpeg/.png/.gif/.bmp; each label of each
@@ -99,7 +99,7 @@ function coordinate(v: JsonValue | undefined, what: string): number {
   return n;
 }
 
-/** Brush: one geometry per external contour with at least 3 points (spec §7.9, §7.9.1). */
+/** Brush: one geometry per external contour with at least 3 points (docs/label-studio-behaviour.md#brush_to_coco, docs/label-studio-behaviour.md#external-contours). */
 function brushGeometries(
   value: JsonObject,
   maxPixels: number,

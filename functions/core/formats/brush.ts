@@ -1,5 +1,5 @@
 /**
- * BRUSH_TO_NUMPY and BRUSH_TO_PNG (converter spec §7.8): every brush region of every item becomes
+ * BRUSH_TO_NUMPY and BRUSH_TO_PNG (docs/label-studio-behaviour.md#brush-masks): every brush region of every item becomes
  * one mask file, flat at the output root, named
  * `task-<task id>-annotation-<annotation id>-by-<annotator>-<layer>.npy|.png`:
  *  - layer = `<from_name>-<labels joined by "-">-<n>`, n counting earlier regions with the same

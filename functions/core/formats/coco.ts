@@ -1,5 +1,5 @@
 /**
- * COCO and COCO_WITH_IMAGES (converter spec §7.5): `result.json` with `images`, `categories`,
+ * COCO and COCO_WITH_IMAGES (docs/label-studio-behaviour.md#coco): `result.json` with `images`, `categories`,
  * `annotations`, `info`, in that key order, as ujson writes it (indent 2, `\/`, ASCII escapes).
  *
  * Streaming, with flat memory: image entries are written into result.json as items arrive;
@@ -9,7 +9,7 @@
  * annotations in and closes the object. Memory holds one task, the category list and bounded
  * per-URL caches.
  *
- * Reference behaviour kept by default (spec §10.16–19): categories are every label of every control,
+ * Reference behaviour kept by default (docs/label-studio-behaviour.md#known-quirks-and-fixes, quirks 16–19): categories are every label of every control,
  * code-point sorted, explicit `category` ids first, the keypoint labels merged into one `default`
  * category; one image entry per annotation (duplicated file names), an item that adds no image entry
  * leaves its id to the next item; a rotated rectangle is boxed in percent space; only the first label

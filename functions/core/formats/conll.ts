@@ -1,5 +1,5 @@
 /**
- * CONLL2003 (converter spec §7.4): a `-DOCSTART-` line, then for every item one
+ * CONLL2003 (docs/label-studio-behaviour.md#conll2003): a `-DOCSTART-` line, then for every item one
  * `<token> -X- _ <tag>` line per Treebank token and a blank line.
  *
  * CoNLL-2003 has one tag per token, so a span with several labels (`Labels choice="multiple"`)

@@ -1,5 +1,5 @@
 /**
- * CSV and TSV (converter spec §7.3): the header is the sorted set of every column of every row (data
+ * CSV and TSV (docs/label-studio-behaviour.md#csv): the header is the sorted set of every column of every row (data
  * keys that collide with control names renamed `_data_<key>`), so it is known only at the end. The
  * reference reads its input twice; we read it once, spooling each row's cells (a compact JSON line,
  * in memory up to a few MB, then a temporary file), and write header and rows at the end with

@@ -1,6 +1,6 @@
 /**
  * JSON_MIN: one flat record per item — task data, the id, each control's prettified value, and the
- * annotation's metadata (converter spec §7.2).
+ * annotation's metadata (docs/label-studio-behaviour.md#json_min).
  *
  * Keys collide silently in Label Studio's record: a control named like a data key overwrites the
  * data value, and the metadata keys (`annotator`, `annotation_id`, `created_at`, `updated_at`,

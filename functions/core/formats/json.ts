@@ -1,6 +1,6 @@
 /**
  * JSON: the tasks as Label Studio exports them, one record per task at column 0 inside `[` … `]`,
- * ujson layout (converter spec §7.1, directory mode). A single export file given as input is copied
+ * ujson layout (docs/label-studio-behaviour.md#json, directory mode). A single export file given as input is copied
  * byte for byte by the caller instead (the reference's file mode).
  */
 import { stringify, UJSON_PRETTY } from '../json/serialize.ts';

@@ -1,5 +1,5 @@
 /**
- * `prettify_result` (converter spec §3.5), shared by JSON_MIN and CSV.
+ * `prettify_result` (docs/label-studio-behaviour.md#prettified-values), shared by JSON_MIN and CSV.
  *
  * Label Studio collapses a Choices/TextArea value to its one entry when it has exactly one, and
  * otherwise keeps the whole value object (coordinates and all): a per-region transcription list

@@ -1,5 +1,5 @@
 /**
- * Pascal VOC XML (converter spec §7.6): `Annotations/<stem>.xml` per image, written as tasks arrive,
+ * Pascal VOC XML (docs/label-studio-behaviour.md#voc): `Annotations/<stem>.xml` per image, written as tasks arrive,
  * laid out as Python's minidom `writexml(newl="\n")` prints it.
  *
  * Images: Label Studio's converter includes them by default (its `download_resources` is on for
@@ -7,7 +7,7 @@
  * copy (`<md5_8>__<name>` for URLs, the basename for uploads, the raw name when the image cannot
  * be fetched); `vocImages: false` names them as a label-only export would.
  *
- * Reference behaviour kept by default (spec §10.21): the size comes from the first region only; the
+ * Reference behaviour kept by default (docs/label-studio-behaviour.md#known-quirks-and-fixes, quirk 21): the size comes from the first region only; the
  * depth is read from included images (3 otherwise, and for existing local paths); rotation is
  * ignored; coordinates are truncated one by one; an item rewrites its file, so the oldest annotation
  * of a task survives; no file for an image without regions. Text is escaped as Python ≤ 3.12 does

@@ -1,5 +1,5 @@
 /**
- * YOLO keypoint (pose) lines (converter spec §7.7.6), used by the YOLO writers when the label
+ * YOLO keypoint (pose) lines (docs/label-studio-behaviour.md#yolo-keypoints), used by the YOLO writers when the label
  * config has KeyPointLabels: one line per rectangle, `cls cx cy w h` followed by `x y 2` for each
  * keypoint name in `model_index` order (`0.0 0.0 0` when the rectangle has none of that name).
  * Keypoints attach to their rectangle through `parentID`; lines are joined without a trailing

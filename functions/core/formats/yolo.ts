@@ -1,8 +1,8 @@
 /**
- * YOLO, YOLO_OBB and their *_WITH_IMAGES variants, plus YOLO keypoints (converter spec §7.7):
+ * YOLO, YOLO_OBB and their *_WITH_IMAGES variants, plus YOLO keypoints (docs/label-studio-behaviour.md#yolo):
  * `labels/<stem>.txt` per image, written as tasks arrive, then `classes.txt` and `notes.json`.
  *
- * Reference behaviour kept by default (spec §10.22): hashed `<md5_8>__<name>` label names when images
+ * Reference behaviour kept by default (docs/label-studio-behaviour.md#known-quirks-and-fixes, quirk 22): hashed `<md5_8>__<name>` label names when images
  * are not included; one line per label of a multi-label region; rotation ignored outside OBB; OBB
  * drops rectangles without a `rotation` key; an item rewrites its label file, so with items newest
  * first the oldest annotation of a task survives; an empty file is created for an item without

@@ -1,5 +1,5 @@
 /**
- * Category lists of COCO and YOLO (converter spec §7.5.1, §7.7.1, §7.7.6).
+ * Category lists of COCO and YOLO (docs/label-studio-behaviour.md#coco-categories, docs/label-studio-behaviour.md#yolo-categories, docs/label-studio-behaviour.md#yolo-keypoints).
  *
  * Reference behaviour (default):
  *  1. every label of every control tag is a category (Choices and Taxonomy options too);
@@ -122,7 +122,7 @@ function labelControls(schema: LabelSchema, opts: CategoryOptions): ControlTag[]
   return opts.regionOnly ? controls.filter((c) => REGION_LABEL_TYPES.has(c.type)) : controls;
 }
 
-/** `_get_labels` (spec §7.5.1 steps 1–3), or its config-order variant. */
+/** `_get_labels` (docs/label-studio-behaviour.md#coco-categories steps 1–3), or its config-order variant. */
 export function labelCategories(
   schema: LabelSchema,
   opts: CategoryOptions = {},
@@ -199,7 +199,7 @@ export const hasKeypointLabels = (schema: LabelSchema): boolean =>
   [...schema.controls.values()].some((c) => c.type === 'KeyPointLabels');
 
 /**
- * COCO's keypoint merge (spec §7.5.1 step 4): keypoint labels leave the list (the others keep
+ * COCO's keypoint merge (docs/label-studio-behaviour.md#coco-categories step 4): keypoint labels leave the list (the others keep
  * their ids) and one `default` category holding them all is appended with id max + 1.
  */
 export function mergeKeypointCategories(table: CategoryTable, schema: LabelSchema): CategoryTable {
@@ -216,7 +216,7 @@ export function mergeKeypointCategories(table: CategoryTable, schema: LabelSchem
 }
 
 /**
- * `build_kp_order` (spec §7.5.4): keypoint label names ordered by their integer `model_index`
+ * `build_kp_order` (docs/label-studio-behaviour.md#coco-keypoints): keypoint label names ordered by their integer `model_index`
  * (labels without one, or reusing an index, are left out).
  */
 export function keypointOrder(schema: LabelSchema): string[] {
@@ -239,7 +239,7 @@ export function keypointOrder(schema: LabelSchema): string[] {
 }
 
 /**
- * YOLO keypoint mode (spec §7.7.6): the RectangleLabels labels in config order, ids 0..n−1, each
+ * YOLO keypoint mode (docs/label-studio-behaviour.md#yolo-keypoints): the RectangleLabels labels in config order, ids 0..n−1, each
  * with the keypoint names; no category is added during the export.
  */
 export function yoloKeypointCategories(schema: LabelSchema): CategoryTable {

@@ -1,6 +1,6 @@
 /**
  * Region geometry of the image formats, with the reference's operation order kept for last-bit
- * equality (converter spec §7.5.3, §7.7.3, §7.7.4, §7.5.2).
+ * equality (docs/label-studio-behaviour.md#coco-rotated-rectangles, docs/label-studio-behaviour.md#yolo-lines, docs/label-studio-behaviour.md#yolo-obb, docs/label-studio-behaviour.md#coco-per-item).
  *
  * Label Studio stores a rectangle as x, y, width, height in percent of the image and a rotation in
  * degrees, clockwise about the rectangle's top-left corner (y axis down).
@@ -62,7 +62,7 @@ export function rotatedCorners(
   ];
 }
 
-/** YOLO OBB corners normalised by the image size (spec §7.7.4). */
+/** YOLO OBB corners normalised by the image size (docs/label-studio-behaviour.md#yolo-obb). */
 export function obbCorners(
   x: number,
   y: number,

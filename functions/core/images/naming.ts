@@ -1,5 +1,5 @@
 /**
- * How Label Studio's converter names an image it references (converter spec §5): the path its
+ * How Label Studio's converter names an image it references (docs/label-studio-behaviour.md#image-naming): the path its
  * media resolver (`get_local_path` / `download_and_cache`) returns, which COCO writes as
  * `file_name` and YOLO/VOC turn into label file names. Pure functions over URL strings; whether a
  * file exists or could be fetched is decided by the caller and passed in.

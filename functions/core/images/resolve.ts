@@ -1,6 +1,6 @@
 /**
  * Where an exporter's image "is": the path COCO writes as `file_name` and the name YOLO/VOC derive
- * their label files from — reproducing the reference resolver (converter spec §5) — and, for the
+ * their label files from — reproducing the reference resolver (docs/label-studio-behaviour.md#image-naming) — and, for the
  * formats that include images, the copy into `images/`.
  *
  * Order, as in the reference exporters:
@@ -58,7 +58,7 @@ export interface ResolvedImage {
 export interface ResolverOptions {
   /** The format includes images (*_WITH_IMAGES, VOC by default). */
   downloading: boolean;
-  /** Label Studio's URL (naming only, spec §5). */
+  /** Label Studio's URL (naming only, docs/label-studio-behaviour.md#image-naming). */
   hostname?: string;
   /** `--fix copy-local-images`: copy images given as existing local paths too. */
   copyLocal?: boolean;

@@ -1,5 +1,5 @@
 /**
- * Number formatting as Python and ujson print floats (converter spec §4.2). JS prints `1` for 1.0
+ * Number formatting as Python and ujson print floats (docs/label-studio-behaviour.md#number-formatting). JS prints `1` for 1.0
  * and switches to exponents at other thresholds, so every float that reaches an output goes through
  * one of these.
  */

@@ -1,5 +1,5 @@
 /**
- * JSON writers matching the reference converter's byte layout (converter spec §4.1): ujson with
+ * JSON writers matching the reference converter's byte layout (docs/label-studio-behaviour.md#json-writers-and-ujson-escaping): ujson with
  * `indent=2` (escapes `/` as `\/`), Python's json module (compact with `", "` / `": "` or indented),
  * with or without ASCII escaping.
  */

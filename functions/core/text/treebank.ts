@@ -1,5 +1,5 @@
 /**
- * CONLL2003 tokenization and tag assignment (converter spec §7.4).
+ * CONLL2003 tokenization and tag assignment (docs/label-studio-behaviour.md#conll2003).
  *
  * `spanTokenize` ports NLTK's `TreebankWordTokenizer.span_tokenize` with the PUNCTUATION list the
  * converter installs globally (`/` added to the padded symbols). The reference runs Python `re`, so
@@ -190,7 +190,7 @@ export interface ConllSpan {
 }
 
 /**
- * BIO tags for `tokens` (spec §7.4.2, `create_tokens_and_tags`). Offsets are code points.
+ * BIO tags for `tokens` (docs/label-studio-behaviour.md#bio-tags, `create_tokens_and_tags`). Offsets are code points.
  * Mirrors the reference quirks: a span touching part of a token tags the whole token, overlapping
  * spans are skipped until the current one is passed, and one span without start/end blanks all tags.
  * @throws TypeError where the reference would raise one (non-numeric offsets, non-string label).

@@ -25,7 +25,7 @@ function contoursOf(rows: string[]): Point[][] {
   return findExternalContours(mask, width, height);
 }
 
-describe('spec §7.9.1 fixtures (OpenCV 4.6)', () => {
+describe('docs/label-studio-behaviour.md#external-contours fixtures (OpenCV 4.6)', () => {
   // 12×12: 2×2 block x1–2 y9–10, pixel (2,7), 4×4 block x7–10 y6–9, 4×3 block x1–4 y1–3,
   // diagonal (8,0) (9,1) (10,2).
   const image12 = [
@@ -137,7 +137,7 @@ describe('spec §7.9.1 fixtures (OpenCV 4.6)', () => {
   });
 });
 
-describe('spec §7.9 observed example', () => {
+describe('docs/label-studio-behaviour.md#brush_to_coco observed example', () => {
   it('6×4 mask with a 3×2 block at x 1–3, y 1–2', () => {
     const cs = contoursOf(['......', '.###..', '.###..', '......']);
     expect(cs).toEqual([

@@ -8,7 +8,7 @@ describe('encodeNpyUint8', () => {
   const npy = encodeNpyUint8(data, [4, 6]);
 
   it('writes the v1.0 preamble byte by byte for shape (4, 6)', () => {
-    // Spec §7.8: 128-byte preamble = magic (6) + version (2) + length (2) + 118 header bytes.
+    // docs/label-studio-behaviour.md#brush-masks: 128-byte preamble = magic (6) + version (2) + length (2) + 118 header bytes.
     expect(npy.length).toBe(128 + 24);
     expect(Array.from(npy.subarray(0, 10))).toEqual([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 118, 0]);
     const header = npy.subarray(10, 128);

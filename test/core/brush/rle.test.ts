@@ -7,7 +7,7 @@ import {
   RleError,
 } from '../../../functions/core/brush/rle.ts';
 
-/** Spec §7.8.1 worked example (test_brush.py encoder test vector). */
+/** docs/label-studio-behaviour.md#brush-rle worked example (test_brush.py encoder test vector). */
 const EXAMPLE_VALUES = [1, 1, 1, 1, 2, 3, 5, 6, 7, 8, 4, 4, 4, 4, 4, 4, 4, 4];
 const EXAMPLE_BYTES = [0, 0, 0, 18, 57, 27, 252, 96, 32, 1, 0, 6, 0, 40, 0, 192, 3, 128, 17, 56, 32];
 

@@ -97,7 +97,7 @@ const IMAGE_DETECTION: FormatName[] = [
   'YOLO_OBB_WITH_IMAGES',
 ];
 
-describe('supportedFormats — observed results of the reference (§2.2)', () => {
+describe('supportedFormats — observed results of the reference (docs/label-studio-behaviour.md#supported-formats)', () => {
   it('empty', () => {
     const basic = ['JSON', 'JSON_MIN', 'CSV', 'TSV', 'CSV_OLD'];
     expect(supported('')).toEqual(basic);

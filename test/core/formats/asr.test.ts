@@ -37,7 +37,7 @@ const text = (t: string, extra: object = {}) => ({
 });
 
 describe('ASR_MANIFEST', () => {
-  it('writes Python json lines with duration from the WAV header and copies the audio (spec §7.10)', async () => {
+  it('writes Python json lines with duration from the WAV header and copies the audio (docs/label-studio-behaviour.md#asr_manifest)', async () => {
     const media = fakeMedia({
       '/data/upload/3/a%20b.wav': makeWav(1, 16000),
       '/data/upload/3/c.wav': makeWav(0.5, 16000),

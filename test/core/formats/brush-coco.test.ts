@@ -60,7 +60,7 @@ function task(
   return { id, data: { image }, annotations: [{ id: id * 10, completed_by: completedBy, result }] };
 }
 
-// §7.9 observed: a 3×2 block at x 1–3, y 1–2 on a 6×4 mask; a region of two isolated pixels; one
+// observed in docs/label-studio-behaviour.md#brush_to_coco: a 3×2 block at x 1–3, y 1–2 on a 6×4 mask; a region of two isolated pixels; one
 // with an empty label list.
 const BLOCK = [
   [0, 0, 0, 0, 0, 0],
@@ -152,7 +152,7 @@ async function coco(tasks: unknown[] | string, options = {}) {
 }
 
 describe('BRUSH_TO_COCO', () => {
-  it('writes the §7.9 observed example byte for byte (stdlib json layout, `/` unescaped)', async () => {
+  it('writes the observed example of docs/label-studio-behaviour.md#brush_to_coco byte for byte (stdlib json layout, `/` unescaped)', async () => {
     const tasks = [
       task(5, 's3://bucket/dir/photo.PNG', [
         brush(BLOCK, ['Air/plane']),

@@ -29,7 +29,7 @@ function rgbaRle(alpha: Uint8Array): number[] {
   return encodeRle(rgba);
 }
 
-// §7.8 observed example: region A, a 3×2 block at x 1–3, y 1–2.
+// observed example of docs/label-studio-behaviour.md#brush-masks: region A, a 3×2 block at x 1–3, y 1–2.
 const A = mask([
   [0, 0, 0, 0, 0, 0],
   [0, 255, 255, 255, 0, 0],
@@ -86,7 +86,7 @@ const PREFIX = 'task-5-annotation-50-by-Johnx@ex.com-';
 const observed = [task(5, 50, [brush(A, ['Air/plane']), brush(B, ['Air/plane']), brush(C, [])])];
 
 describe('BRUSH_TO_NUMPY', () => {
-  it('writes the §7.8 observed example: names, numpy v1.0 header, alpha pixels', async () => {
+  it('writes the observed example of docs/label-studio-behaviour.md#brush-masks: names, numpy v1.0 header, alpha pixels', async () => {
     const { sink, report } = await exportWith(observed, CONFIG, 'BRUSH_TO_NUMPY');
     expect([...sink.files.keys()]).toEqual([
       `${PREFIX}tag-Air-plane-0.npy`,
@@ -96,7 +96,7 @@ describe('BRUSH_TO_NUMPY', () => {
     expect(report.skippedCount + report.warningCount).toBe(0);
 
     const file = sink.files.get(`${PREFIX}tag-Air-plane-0.npy`)!;
-    // 10-byte preamble + header padded to a 128-byte total (spec §7.8), then 4·6 pixel bytes.
+    // 10-byte preamble + header padded to a 128-byte total (docs/label-studio-behaviour.md#brush-masks), then 4·6 pixel bytes.
     expect(file.length).toBe(128 + 24);
     expect([...file.subarray(0, 8)]).toEqual([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
     expect(file.readUInt16LE(8)).toBe(118);
@@ -251,7 +251,7 @@ describe('BRUSH_TO_NUMPY', () => {
 });
 
 describe('BRUSH_TO_PNG', () => {
-  it('writes the §7.8 observed example as 8-bit grayscale PNGs, pixel-equal to the alpha', async () => {
+  it('writes the observed example of docs/label-studio-behaviour.md#brush-masks as 8-bit grayscale PNGs, pixel-equal to the alpha', async () => {
     const { sink } = await exportWith(observed, CONFIG, 'BRUSH_TO_PNG');
     expect([...sink.files.keys()]).toEqual([
       `${PREFIX}tag-Air-plane-0.png`,
@@ -292,7 +292,7 @@ describe('BRUSH_TO_PNG', () => {
   });
 });
 
-describe('file annotator (spec §7.8)', () => {
+describe('file annotator (docs/label-studio-behaviour.md#brush-masks)', () => {
   it('keeps Unicode letters and digits, @ and .', () => {
     expect(fileAnnotator({ email: 'Jo hn+x@ex.com' })).toBe('Johnx@ex.com');
     expect(fileAnnotator({ email: 'zoë_o-k@bü.ro' })).toBe('zoëok@bü.ro');

@@ -85,7 +85,7 @@ async function coco(...args: Parameters<typeof exportWith>) {
   return { ...run, text, json: JSON.parse(text) as Coco };
 }
 
-describe('COCO (spec §7.5, §11 test_export_coco)', () => {
+describe('COCO (docs/label-studio-behaviour.md#coco, docs/label-studio-behaviour.md#reference-tests test_export_coco)', () => {
   it('reproduces the observed test_export_coco output', async () => {
     const { sink, text, json, report } = await coco(
       fixture('test_export_coco/data.json'),
@@ -236,7 +236,7 @@ describe('COCO (spec §7.5, §11 test_export_coco)', () => {
     ]);
   });
 
-  it('boxes a rotated rectangle in percent space (§7.5.3), or truly with --fix rotated-bbox', async () => {
+  it('boxes a rotated rectangle in percent space (docs/label-studio-behaviour.md#coco-rotated-rectangles), or truly with --fix rotated-bbox', async () => {
     const tasks = [
       task(1, '/a.png', [
         rect({ x: 10, y: 20, width: 30, height: 40, rotation: 30, rectanglelabels: ['Cat'] }),

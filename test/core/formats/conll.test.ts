@@ -15,7 +15,7 @@ const span = (fromName: string, start: number | null, end: number | null, label:
 });
 
 describe('CONLL2003', () => {
-  it('writes DOCSTART, one token line per Treebank token, a blank line per item (spec §7.4)', async () => {
+  it('writes DOCSTART, one token line per Treebank token, a blank line per item (docs/label-studio-behaviour.md#conll2003)', async () => {
     const tasks = [
       {
         id: 1,

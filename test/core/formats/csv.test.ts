@@ -12,7 +12,7 @@ const CONFIG = `<View>
   <Rating name="rating" toName="text"/>
 </View>`;
 
-// The observed example of spec §7.3, as a Label Studio export text (float literals included).
+// The observed example of docs/label-studio-behaviour.md#csv, as a Label Studio export text (float literals included).
 const TASKS = `[
  {"id": 1, "agreement": 50.0,
   "data": {"text": "Hello world/ü", "meta_info": {"a": [1, 2]}, "num": 5, "flt": 2.0, "flag": true, "nil": null},
@@ -32,7 +32,7 @@ const TASKS = `[
 ]`;
 
 describe('CSV', () => {
-  it('matches the observed reference output of spec §7.3 byte for byte', async () => {
+  it('matches the observed reference output of docs/label-studio-behaviour.md#csv byte for byte', async () => {
     const { sink } = await exportWith(TASKS, CONFIG, 'CSV');
     const expected = [
       '"agreement","annotation_id","annotator","comment","created_at","flag","flt","id","lead_time","meta_info","ner","nil","num","rating","sentiment","text","updated_at"',

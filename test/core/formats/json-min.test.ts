@@ -58,7 +58,7 @@ const tasks = [
 ];
 
 describe('JSON_MIN', () => {
-  it('writes one record per non-cancelled annotation, newest first, prettified (spec §7.2, §3.5)', async () => {
+  it('writes one record per non-cancelled annotation, newest first, prettified (docs/label-studio-behaviour.md#json_min, docs/label-studio-behaviour.md#prettified-values)', async () => {
     const { sink, report } = await exportWith(tasks, TEXT_CONFIG, 'JSON_MIN');
     const out = sink.text('result.json');
     const records = JSON.parse(out);

@@ -32,7 +32,7 @@ const task = (id: number, image: unknown, completedBy: unknown, ...results: unkn
   })),
 });
 
-// Spec §7.6, observed file (the rectangle had rotation 30, ignored).
+// docs/label-studio-behaviour.md#voc, observed file (the rectangle had rotation 30, ignored).
 const OBSERVED = `<?xml version="1.0" encoding="utf-8"?>
 <annotation>
 <folder>images</folder>
@@ -71,7 +71,7 @@ const OBSERVED = `<?xml version="1.0" encoding="utf-8"?>
 
 const ZEBRA = rect({ x: 10, y: 20, width: 30, height: 40, rotation: 30, rectanglelabels: ['Zebra'] });
 
-describe('VOC (spec §7.6)', () => {
+describe('VOC (docs/label-studio-behaviour.md#voc)', () => {
   it('writes the observed file byte for byte (existing local image: used in place, depth 3)', async () => {
     const media = new FakeMedia({ '/work/pics/local.jpg': jpegBytes(200, 100, 1) });
     const tasks = [task(1, '/work/pics/local.jpg', { id: 1, email: 'a&b<c>@x.com' }, [ZEBRA])];

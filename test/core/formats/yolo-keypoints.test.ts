@@ -16,7 +16,7 @@ const task = (id: number, image: unknown, ...results: unknown[][]) => ({
   })),
 });
 
-describe('YOLO keypoints (spec §7.7.6, §11 test_export_keypoints_yolo)', () => {
+describe('YOLO keypoints (docs/label-studio-behaviour.md#yolo-keypoints, docs/label-studio-behaviour.md#reference-tests test_export_keypoints_yolo)', () => {
   const KP_CONFIG = fixture('test_export_yolo/label_config_keypoints.xml');
 
   it('writes the observed keypoint line, no trailing newline', async () => {

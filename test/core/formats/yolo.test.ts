@@ -5,7 +5,7 @@ import { FakeMedia, jpegBytes, pngBytes } from '../images/fake-media.ts';
 const YOLO_CONFIG = fixture('test_export_yolo/label_config.xml');
 const YOLO_DATA = fixture('test_export_yolo/data.json');
 
-// §11 test_convert_to_yolo (reference run), per annotator.
+// docs/label-studio-behaviour.md#reference-tests test_convert_to_yolo (reference run), per annotator.
 const USER1_IMAGE1 =
   '0 0.39799635701275043 0.7404371584699453 0.03825136612021857 0.04553734061930784\n' +
   '1 0.5182149362477232 0.25136612021857924 0.052823315118397086 0.04007285974499089\n';
@@ -16,7 +16,7 @@ const USER1_IMAGE2 =
   '1 0.21311475409836067 0.51183970856102 0.03278688524590164 0.029143897996357013\n' +
   '1 0.6302367941712204 0.39344262295081966 0.025500910746812388 0.043715846994535526\n';
 
-/** The spec's category example config (§7.5.1). */
+/** The category example config of docs/label-studio-behaviour.md#coco-categories. */
 const SPEC_CONFIG = `<View>
   <Image name="image" value="$image"/>
   <RectangleLabels name="rect" toName="image">
@@ -56,7 +56,7 @@ const task = (id: number, image: unknown, ...results: unknown[][]) => ({
 
 const lines = (text: string) => text.split('\n').filter(Boolean);
 
-describe('YOLO (spec §7.7, §11 test_export_yolo)', () => {
+describe('YOLO (docs/label-studio-behaviour.md#yolo, docs/label-studio-behaviour.md#reference-tests test_export_yolo)', () => {
   it('label-only YOLO names label files <md5_8>__<name>, keeps the oldest annotation, writes classes.txt', async () => {
     const { sink, report } = await exportWith(YOLO_DATA, YOLO_CONFIG, 'YOLO');
     expect([...sink.files.keys()].sort()).toEqual([
@@ -146,7 +146,7 @@ describe('YOLO (spec §7.7, §11 test_export_yolo)', () => {
       ]),
     ];
     const { sink, report } = await exportWith(tasks, SPEC_CONFIG, 'YOLO');
-    // Rotation is ignored outside OBB (spec §7.7.3 observed lines).
+    // Rotation is ignored outside OBB (docs/label-studio-behaviour.md#yolo-lines observed lines).
     expect(sink.text('labels/7f310598__photo%20one.txt')).toBe(
       '2 0.25 0.4 0.3 0.4\n0 0.25 0.4 0.3 0.4\n1 0.1 0.1 0.2 0.1 0.2 0.3\n',
     );
@@ -306,7 +306,7 @@ describe('YOLO (spec §7.7, §11 test_export_yolo)', () => {
   });
 });
 
-describe('YOLO OBB (spec §7.7.4, §11 test_convert_to_yolo_obb)', () => {
+describe('YOLO OBB (docs/label-studio-behaviour.md#yolo-obb, docs/label-studio-behaviour.md#reference-tests test_convert_to_yolo_obb)', () => {
   const OBB_DATA = fixture('test_export_yolo/data_obb.json');
   const OBB_CONFIG = fixture('test_export_yolo/label_config_obb.xml');
 
@@ -384,7 +384,7 @@ describe('YOLO OBB (spec §7.7.4, §11 test_convert_to_yolo_obb)', () => {
   });
 });
 
-describe('YOLO with images (spec §7.7.2, test_yolo_with_images, test_yolo_cloud_images)', () => {
+describe('YOLO with images (docs/label-studio-behaviour.md#yolo-label-files, test_yolo_with_images, test_yolo_cloud_images)', () => {
   it('copies images into images/: uploads under their basename, URLs under <md5_8>__<name>', async () => {
     const png = pngBytes(4, 3);
     const jpg = jpegBytes(8, 6);

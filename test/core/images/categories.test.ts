@@ -21,7 +21,7 @@ const SPEC_CONFIG = `<View>
 
 const where = { source: 't' };
 
-describe('categories (spec §7.5.1)', () => {
+describe('categories (docs/label-studio-behaviour.md#coco-categories)', () => {
   it('reproduces the spec example: explicit first, then code-point sorted, unknown labels appended with len()', () => {
     const report = new Report();
     const table = labelCategories(parseLabelConfig(SPEC_CONFIG), {}, report);

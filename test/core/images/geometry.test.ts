@@ -17,7 +17,7 @@ const close = (actual: number[], expected: number[], tol = 1e-9) => {
   });
 };
 
-describe('COCO rotated bbox in percent space (spec §7.5.3)', () => {
+describe('COCO rotated bbox in percent space (docs/label-studio-behaviour.md#coco-rotated-rectangles)', () => {
   it('reproduces the observed values', () => {
     close(
       referenceRotatedBox(10, 20, 30, 40, 30)!,
@@ -43,7 +43,7 @@ describe('COCO rotated bbox in percent space (spec §7.5.3)', () => {
   });
 });
 
-describe('YOLO boxes (spec §7.7.3, §11)', () => {
+describe('YOLO boxes (docs/label-studio-behaviour.md#yolo-lines, docs/label-studio-behaviour.md#reference-tests)', () => {
   it('converts percent x, y, w, h to the centre box', () => {
     close(
       yoloBox(37.15846994535519, 70.67395264116576, 4.189435336976321, 4.735883424408015),

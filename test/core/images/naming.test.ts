@@ -15,7 +15,7 @@ import {
 
 const HOST = 'http://ls.example.com';
 
-describe('reference cache naming (spec §5)', () => {
+describe('reference cache naming (docs/label-studio-behaviour.md#image-naming)', () => {
   it('hashes the final URL: /image1 → 718f1d05__image1, the spec examples', () => {
     expect(md5Prefix('/image1')).toBe('718f1d05');
     expect(labelOnlyReferencePath('/image1')).toEqual({ kind: 'cache', name: '718f1d05__image1' });
@@ -24,7 +24,7 @@ describe('reference cache naming (spec §5)', () => {
       name: '7f310598__photo%20one.JPG',
     });
     expect(labelStem('7f310598__photo%20one.JPG')).toBe('7f310598__photo%20one');
-    // The COCO fixture's relative value (spec §7.5.5).
+    // The COCO fixture's relative value (docs/label-studio-behaviour.md#coco-file).
     expect(labelOnlyReferencePath('test_image1.jpg').name).toBe('235b37ac__test_image1.jpg');
     expect(cacheFileName('/image2', 'image2')).toBe('eee3b1dc__image2');
   });

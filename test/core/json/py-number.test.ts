@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pyFloatRepr, pyJsonFloat, pyRound, ujsonFloat } from '../../../functions/core/json/py-number.ts';
 
-describe('pyFloatRepr (Python repr of a float, spec §4.2)', () => {
+describe('pyFloatRepr (Python repr of a float, docs/label-studio-behaviour.md#number-formatting)', () => {
   it.each([
     [1, '1.0'],
     [100, '100.0'],

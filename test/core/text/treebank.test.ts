@@ -11,7 +11,7 @@ const tagged = (text: string, s: ConllSpan[] | null | undefined) => {
   return { tokens: tokens.map((t) => t.text), tags: conllTags(tokens, s) };
 };
 
-describe('spanTokenize: observed tokenizations (spec §7.4.1)', () => {
+describe('spanTokenize: observed tokenizations (docs/label-studio-behaviour.md#treebank-tokenizer)', () => {
   it('keeps mid-text periods attached and splits only the final one', () => {
     expect(spans('Good muffins cost $3.88\nin New York.  Please buy me\ntwo of them.\nThanks.')).toEqual([
       ['Good', 0, 4],
@@ -142,7 +142,7 @@ describe('spanTokenize: observed tokenizations (spec §7.4.1)', () => {
   });
 });
 
-describe('test_export_conll.py (spec §11)', () => {
+describe('test_export_conll.py (docs/label-studio-behaviour.md#reference-tests)', () => {
   it('eol', () => {
     const spansIn = [{ end: 14, labels: ['Person'], start: 9, text: 'break', type: 'Labels' }];
     expect(tagged('I need a break\nplease', spansIn)).toEqual({
@@ -426,7 +426,7 @@ describe('spanTokenize: rules', () => {
   });
 });
 
-describe('conllTags (spec §7.4.2)', () => {
+describe('conllTags (docs/label-studio-behaviour.md#bio-tags)', () => {
   it('tags everything O without spans, or when any span lacks start or end', () => {
     expect(tagged('a b c', []).tags).toEqual(['O', 'O', 'O']);
     expect(tagged('a b c', null).tags).toEqual(['O', 'O', 'O']);

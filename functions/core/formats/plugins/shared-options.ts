@@ -12,7 +12,7 @@ export const fix = (name: string, description: string) =>
 /**
  * Image formats: Label Studio's URL, as its converter reads `LABEL_STUDIO_URL`. Used only to name
  * upload, local-files, storage-proxy and cloud images as the converter does when it knows its
- * host (`<md5_8>__<name>`); without it those keep their plain basename (converter spec §5).
+ * host (`<md5_8>__<name>`); without it those keep their plain basename (docs/label-studio-behaviour.md#image-naming).
  */
 export const labelStudioUrl = {
   schema: z
