@@ -24,6 +24,7 @@ import { type Manifest, type ManifestChanges, type ManifestFormat, serializeMani
 import { readJson } from './object-text.ts';
 import { segmentIndexKey } from './segments.ts';
 import { renderLatestFiles } from './segments-latest.ts';
+import type { SegmentRunner } from './segments-render.ts';
 import { snapshotTransform } from './snapshot-filter.ts';
 import { acquireLock, loadHead, type ProjectStore, projectStore, readSkipped, releaseLock } from './state.ts';
 
@@ -57,6 +58,13 @@ export interface RenderOptions {
   minPartBytes?: number;
   /** Segments rendered at once. */
   concurrency?: number;
+  /**
+   * The render was planned by a fan-out (render-fanout.ts): `owner` already holds the lock and wrote
+   * `_state/render-inflight.json`; the render keeps `startedAt` (the time the segments rendered with).
+   */
+  planned?: { startedAt: Date };
+  /** Where the changed segments come from (default: rendered here, `concurrency` at a time). */
+  segments?: SegmentRunner;
 }
 
 export async function renderLatest(
@@ -66,7 +74,7 @@ export async function renderLatest(
 ): Promise<RenderResult> {
   const ps = projectStore(ctx, project);
   const owner = options.owner ?? randomUUID();
-  if (!(await acquireLock(ctx, ps, owner))) {
+  if (!options.planned && !(await acquireLock(ctx, ps, owner))) {
     // Someone is rendering. Rewrite the marker: its new S3 event schedules another (delayed) try,
     // which renders whatever changed after the running render read the state.
     await ps.store.put(
@@ -84,7 +92,9 @@ export async function renderLatest(
     await ps.store.delete(ps.paths.dirty);
     const head = await loadHead(ctx, ps);
     const current = (await readJson<Manifest>(ps.store, ps.paths.latestManifest))?.value;
-    const inflight = (await readJson<InflightDoc>(ps.store, ps.paths.renderInflight))?.value;
+    const recorded = (await readJson<InflightDoc>(ps.store, ps.paths.renderInflight))?.value;
+    // A planned render's own record (written by its plan) is not a failed render.
+    const inflight = options.planned && recorded?.owner === owner ? undefined : recorded;
     if (!options.force && !inflight && current && isCurrent(current, head.version, project)) {
       ctx.log('info', 'latest export already reflects the state', {
         project: project.id,
@@ -92,7 +102,7 @@ export async function renderLatest(
       });
       return { project: project.id, status: 'up-to-date', manifest: current };
     }
-    const started = ctx.now();
+    const started = options.planned?.startedAt ?? ctx.now();
     const renderId = `${stamp(started)}-v${head.version}-${owner.slice(0, 8)}`;
     // The previous files can be carried over only when the keys hold exactly what its manifest
     // lists: after a committed render of this layout, not after a failed one or an older layout.
@@ -125,6 +135,7 @@ export async function renderLatest(
         minMultipartBytes: options.minMultipartBytes,
         minPartBytes: options.minPartBytes,
         concurrency: options.concurrency,
+        segments: options.segments,
       });
       for (const sink of result.sinks) {
         changes.written += sink.stats.written;
@@ -238,7 +249,7 @@ export async function renderLatest(
 }
 
 /** `_state/render-inflight.json`: a render that started writing and has not finished. */
-interface InflightDoc {
+export interface InflightDoc {
   owner: string;
   renderId: string;
   startedAt: string;
@@ -259,7 +270,7 @@ function manifestKeys(m: Manifest): string[] {
 }
 
 /** Whether the published export already reflects this state version, formats and options. */
-function isCurrent(m: Manifest, version: number, project: ProjectConfig): boolean {
+export function isCurrent(m: Manifest, version: number, project: ProjectConfig): boolean {
   const formats = m.formats.map((f) => f.format).sort();
   const wanted = [...new Set(project.formats)].sort();
   return (

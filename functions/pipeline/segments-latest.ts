@@ -25,6 +25,7 @@ import {
   mergeSegmentReports,
   renderSegments,
   type SegmentRenderContext,
+  type SegmentRunner,
 } from './segments-render.ts';
 import type { ProjectStore } from './state.ts';
 
@@ -41,6 +42,8 @@ export interface LatestFilesInput {
   minMultipartBytes?: number;
   minPartBytes?: number;
   concurrency?: number;
+  /** Where the changed segments come from (default: renderSegments here, `concurrency` at a time). */
+  segments?: SegmentRunner;
 }
 
 export interface LatestFiles {
@@ -66,7 +69,7 @@ const plain = (_k: string, v: unknown) =>
   v instanceof Map ? [...v.entries()] : v instanceof Set ? [...v.values()] : v;
 
 /** What segment bytes depend on besides the tasks. */
-function fingerprint(
+export function fingerprint(
   schema: LabelSchema,
   formats: FormatName[],
   options: unknown,
@@ -138,7 +141,9 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
       }
       const plan = await planSegments(ps.store, ps.paths.taskShards, segmentShards, prevIndex);
       const jobs = plan.segments.filter((s) => plan.changed.has(s.id));
-      const rendered = await renderSegments(rc, jobs, aggregatePaths, input.concurrency ?? 2);
+      const rendered = input.segments
+        ? await input.segments(rc, jobs, aggregatePaths)
+        : await renderSegments(rc, jobs, aggregatePaths, input.concurrency ?? 2);
       for (const o of rendered.values()) {
         io.shards += o.io.shards;
         io.bytes += o.io.bytes;
@@ -224,7 +229,7 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
 }
 
 /** Whether an index has what a render by segments reuses: every format's summaries and layouts. */
-function reusable(doc: SegmentIndex, empty: Map<FormatName, Map<string, string>>): boolean {
+export function reusable(doc: SegmentIndex, empty: Map<FormatName, Map<string, string>>): boolean {
   for (const [format, files] of empty) {
     if (doc.segments.some((s) => !s.formats[format])) return false;
     for (const path of files.keys())

@@ -637,3 +637,14 @@ export async function renderSegments(
   const outs = await mapLimit(jobs, concurrency, (job) => renderSegment(rc, job, aggregatePaths));
   return new Map(outs.map((o) => [o.entry.id, o]));
 }
+
+/**
+ * Produces the outputs of the changed segments for assembly: renderSegments in-process, or the
+ * outputs a fan-out's segment workers stored (render-fanout.ts), adopting their per-task files into
+ * `rc.sinks`.
+ */
+export type SegmentRunner = (
+  rc: SegmentRenderContext,
+  jobs: SegmentJob[],
+  aggregatePaths: Map<FormatName, Set<string>>,
+) => Promise<Map<string, SegmentOutput>>;

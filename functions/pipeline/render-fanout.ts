@@ -1,0 +1,321 @@
+/**
+ * A `latest/` render fanned out over separate invocations (DESIGN.md "Render fan-out"): the same
+ * engine as renderLatest (plan → segment workers → assemble), its steps callable one by one — by
+ * the render state machine's Lambdas (plan, Distributed Map of segment batches, commit) or in one
+ * process by tests and the local tools.
+ *  - planRender takes the project's render lock (owner: the execution name), writes
+ *    `_state/render-inflight.json` (segment workers write under `latest/` before any manifest) and
+ *    the changed segments' jobs as a JSON array `_state/render-fanout/<owner>/items.json` (the
+ *    Map's ItemReader); it returns a small reference.
+ *  - renderSegmentJobs renders jobs (one ItemBatcher batch) and stores each output as
+ *    `_state/render-fanout/<owner>/segments/<segment>.json` (aggregate bodies, summaries, per-task
+ *    files written).
+ *  - commitRender runs renderLatest with the lock already held (a failed render's inflight record,
+ *    kept by the plan, still makes it rewrite `latest/` in full): it plans again, takes each stored
+ *    output whose shard ETags still match (renders a segment here when none does: the state moved
+ *    on after the plan), assembles with UploadPartCopy, writes the segment index and the manifest
+ *    last, deletes the job's objects and releases the lock.
+ *  - abortRender (the state machine's Catch) releases the lock and deletes the job's objects
+ *    without touching the manifest; the inflight record stays, so the next render rewrites
+ *    `latest/` in full, and the dirty marker is rewritten so that render happens.
+ * Segment workers write per-task files without comparing them with the previous manifest (every
+ * file of a changed segment is stored again): the bytes are the same as in-process, the
+ * `changes.written` counts are higher.
+ */
+import type { FormatName } from '../core/config/formats.ts';
+import { parseExportOptions } from '../core/formats/options.ts';
+import { Report } from '../core/report.ts';
+import type { ProjectConfig } from './config.ts';
+import { snapshotOptionsSchema } from './config.ts';
+import type { PipelineContext } from './context.ts';
+import { loadSchema, planFormats, projectMedia } from './export-run.ts';
+import type { WrittenFile } from './hashing-sink.ts';
+import type { Manifest } from './manifest.ts';
+import { readJson } from './object-text.ts';
+import { PublishSink } from './publish-sink.ts';
+import { type InflightDoc, isCurrent, type RenderResult, renderLatest } from './render.ts';
+import {
+  DEFAULT_SEGMENT_SHARDS,
+  planSegments,
+  type SegmentEntry,
+  type SegmentIndex,
+  type SegmentJob,
+  segmentIndexKey,
+} from './segments.ts';
+import { SEGMENT_FORMATS } from './segments-codecs.ts';
+import { fingerprint, reusable } from './segments-latest.ts';
+import {
+  emptyRun,
+  renderSegment,
+  type SegmentOutput,
+  type SegmentRenderContext,
+  type SegmentRunner,
+} from './segments-render.ts';
+import { snapshotTransform } from './snapshot-filter.ts';
+import { acquireLock, loadHead, type ProjectStore, projectStore, releaseLock } from './state.ts';
+
+/** What the plan hands to the segment workers and the commit (small: it travels in the state). */
+export interface FanoutRef {
+  project: string;
+  /** Lock owner and job id (the execution name). */
+  owner: string;
+  /** ISO time the segments render with (the manifest's createdAt). */
+  startedAt: string;
+  segmentShards: number;
+  /** Every segment is rendered (no reuse of the previous render's). */
+  force: boolean;
+  /** The ItemReader's JSON array of SegmentJob. */
+  items: { bucket: string; key: string };
+  /** Segments to render (items in the array) and segments in the project. */
+  segments: number;
+  total: number;
+}
+
+export type PlanResult =
+  | { status: 'planned'; ref: FanoutRef }
+  | { project: string; status: 'busy' | 'up-to-date'; segments: 0 };
+
+/** A stored segment output (`segments/<id>.json`). */
+interface StoredSegment {
+  format: 1;
+  owner: string;
+  job: SegmentJob;
+  entry: SegmentEntry;
+  aggregate: Partial<Record<FormatName, Record<string, string>>>;
+  files: Partial<Record<FormatName, WrittenFile[]>>;
+  io: { shards: number; bytes: number };
+}
+
+/** `_state/render-fanout/<owner>/` of a project. */
+export const fanoutPrefix = (ps: ProjectStore, owner: string) => `${ps.paths.state}render-fanout/${owner}/`;
+const segmentKey = (ps: ProjectStore, owner: string, id: string) =>
+  `${fanoutPrefix(ps, owner)}segments/${id}.json`;
+
+const JSON_TYPE = { contentType: 'application/json' };
+const LS_EXPORT_DEFAULTS = snapshotOptionsSchema.parse(undefined);
+
+/** The render's writer inputs for the formats rendered by segments (sinks: fresh, no previous files). */
+async function segmentContext(
+  ctx: PipelineContext,
+  ps: ProjectStore,
+  now: Date,
+  report: Report,
+): Promise<SegmentRenderContext & { all: FormatName[] }> {
+  const project = ps.project;
+  const schema = await loadSchema(ctx, project);
+  const { run } = planFormats(schema, project.formats);
+  const formats = run.filter((f) => SEGMENT_FORMATS.has(f)).sort();
+  const sinks = new Map<FormatName, PublishSink>();
+  for (const f of formats)
+    sinks.set(f, new PublishSink(ps.store, ps.paths.latestFormat(f), new Map(), { report }));
+  return {
+    schema,
+    options: parseExportOptions(project.options),
+    formats,
+    all: run,
+    store: ps.store,
+    paths: ps.paths,
+    transform: project.latest.serialization === 'export' ? snapshotTransform(LS_EXPORT_DEFAULTS) : undefined,
+    media: projectMedia(ctx, project),
+    now,
+    sinks,
+  };
+}
+
+/**
+ * Plan step: takes the lock as `owner`, decides whether a render is needed and writes the changed
+ * segments' jobs for the ItemReader. Busy (another owner holds the lock: the dirty marker is
+ * rewritten, as renderLatest does) and up-to-date renders return without items.
+ */
+export async function planRender(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  options: { owner: string; force?: boolean; segmentShards?: number },
+): Promise<PlanResult> {
+  const ps = projectStore(ctx, project);
+  const { owner } = options;
+  if (!(await acquireLock(ctx, ps, owner))) {
+    await ps.store.put(
+      ps.paths.dirty,
+      JSON.stringify({ at: ctx.now().toISOString(), reason: 'render busy' }),
+      JSON_TYPE,
+    );
+    return { project: project.id, status: 'busy', segments: 0 };
+  }
+  try {
+    const head = await loadHead(ctx, ps);
+    const current = (await readJson<Manifest>(ps.store, ps.paths.latestManifest))?.value;
+    const inflight = (await readJson<InflightDoc>(ps.store, ps.paths.renderInflight))?.value;
+    if (!options.force && !inflight && current && isCurrent(current, head.version, project)) {
+      await releaseLock(ps, owner);
+      return { project: project.id, status: 'up-to-date', segments: 0 };
+    }
+    const started = ctx.now();
+    const segmentShards = options.segmentShards ?? DEFAULT_SEGMENT_SHARDS;
+    const rc = await segmentContext(ctx, ps, started, new Report());
+    let jobs: SegmentJob[] = [];
+    let total = 0;
+    if (rc.formats.length > 0) {
+      // The same reuse rule as renderLatest: after a committed render of the fixed layout only.
+      const reuseFrom =
+        current && current.layout === 'fixed' && !inflight && !options.force ? current.id : undefined;
+      let prevIndex: SegmentIndex | undefined;
+      if (reuseFrom) {
+        const empty = await emptyRun(rc);
+        const fp = fingerprint(rc.schema, rc.formats, rc.options, project, segmentShards);
+        const doc = (await readJson<SegmentIndex>(ps.store, segmentIndexKey(ps.paths.state)))?.value;
+        if (doc && doc.renderId === reuseFrom && doc.fingerprint === fp && reusable(doc, empty.files))
+          prevIndex = doc;
+      }
+      const plan = await planSegments(ps.store, ps.paths.taskShards, segmentShards, prevIndex);
+      jobs = plan.segments.filter((s) => plan.changed.has(s.id));
+      total = plan.segments.length;
+    }
+    // A failed render's record is kept (the commit then rewrites latest/ in full).
+    if (!inflight) {
+      const doc: InflightDoc = { owner, renderId: `fanout-${owner}`, startedAt: started.toISOString() };
+      await ps.store.put(ps.paths.renderInflight, JSON.stringify(doc), JSON_TYPE);
+    }
+    const itemsKey = `${fanoutPrefix(ps, owner)}items.json`;
+    await ps.store.put(itemsKey, JSON.stringify(jobs), JSON_TYPE);
+    return {
+      status: 'planned',
+      ref: {
+        project: project.id,
+        owner,
+        startedAt: started.toISOString(),
+        segmentShards,
+        force: options.force ?? false,
+        items: { bucket: project.export.bucket, key: itemsKey },
+        segments: jobs.length,
+        total,
+      },
+    };
+  } catch (err) {
+    await releaseLock(ps, owner).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Segment step: renders `jobs` (one after the other) and stores each output. Per-task files go to
+ * `latest/<FORMAT>/`; name-error skips of those files join the segment's report. Returns counts.
+ */
+export async function renderSegmentJobs(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  ref: Pick<FanoutRef, 'owner' | 'startedAt'>,
+  jobs: SegmentJob[],
+): Promise<{ segments: number; tasks: number; shardsRead: number; bytesRead: number }> {
+  const ps = projectStore(ctx, project);
+  const out = { segments: 0, tasks: 0, shardsRead: 0, bytesRead: 0 };
+  for (const job of jobs) {
+    const report = new Report();
+    const rc = await segmentContext(ctx, ps, new Date(ref.startedAt), report);
+    const empty = await emptyRun(rc);
+    const aggregatePaths = new Map([...empty.files].map(([f, m]) => [f, new Set(m.keys())]));
+    const o = await renderSegment(rc, job, aggregatePaths);
+    const r = report.toJSON();
+    o.entry.report.skipped.push(...r.skipped);
+    o.entry.report.warnings.push(...r.warnings);
+    o.entry.report.skippedCount += r.skippedCount;
+    o.entry.report.warningCount += r.warningCount;
+    const doc: StoredSegment = {
+      format: 1,
+      owner: ref.owner,
+      job,
+      entry: o.entry,
+      aggregate: {},
+      files: {},
+      io: o.io,
+    };
+    for (const [f, m] of o.aggregate) doc.aggregate[f] = Object.fromEntries(m);
+    for (const f of rc.formats) {
+      const own = new Set(o.entry.formats[f]?.files ?? []);
+      doc.files[f] = rc.sinks.get(f)!.files.filter((x) => own.has(x.path));
+    }
+    await ps.store.put(segmentKey(ps, ref.owner, job.id), JSON.stringify(doc), JSON_TYPE);
+    out.segments++;
+    out.tasks += o.entry.counts.tasks;
+    out.shardsRead += o.io.shards;
+    out.bytesRead += o.io.bytes;
+  }
+  return out;
+}
+
+const sameShards = (a: Record<string, string>, b: Record<string, string>) =>
+  Object.keys(a).length === Object.keys(b).length && Object.keys(a).every((k) => a[k] === b[k]);
+
+/** Commit step: assembles the stored segments and publishes the manifest (see the module comment). */
+export async function commitRender(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  ref: FanoutRef,
+): Promise<RenderResult & { stored: number; renderedHere: number }> {
+  const ps = projectStore(ctx, project);
+  const lock = (await readJson<{ owner: string }>(ps.store, ps.paths.lock))?.value;
+  if (lock?.owner !== ref.owner)
+    throw new Error(`render ${ref.owner} of ${project.id} no longer holds the render lock`);
+  let stored = 0;
+  let renderedHere = 0;
+  const runner: SegmentRunner = async (rc, jobs, aggregatePaths) => {
+    const outs = new Map<string, SegmentOutput>();
+    for (const job of jobs) {
+      const doc = (await readJson<StoredSegment>(ps.store, segmentKey(ps, ref.owner, job.id)))?.value;
+      if (!doc || doc.owner !== ref.owner || !sameShards(doc.job.shards, job.shards)) {
+        outs.set(job.id, await renderSegment(rc, job, aggregatePaths));
+        renderedHere++;
+        continue;
+      }
+      for (const [f, files] of Object.entries(doc.files) as [FormatName, WrittenFile[]][])
+        for (const x of files) rc.sinks.get(f)?.adopt(x, true);
+      const aggregate = new Map<FormatName, Map<string, string>>();
+      for (const [f, m] of Object.entries(doc.aggregate) as [FormatName, Record<string, string>][])
+        aggregate.set(f, new Map(Object.entries(m)));
+      outs.set(job.id, { entry: doc.entry, aggregate, io: doc.io });
+      stored++;
+    }
+    return outs;
+  };
+  const result = await renderLatest(ctx, project, {
+    owner: ref.owner,
+    force: ref.force,
+    planned: { startedAt: new Date(ref.startedAt) },
+    segmentShards: ref.segmentShards,
+    segments: runner,
+  });
+  await removeJob(ctx, ps, ref.owner);
+  return { ...result, stored, renderedHere };
+}
+
+/**
+ * Abort step: releases the lock (if `owner` holds it) and deletes the job's objects; the manifest
+ * is not touched. Rewrites the dirty marker so the next render (which sees the inflight record and
+ * rewrites `latest/` in full) is scheduled.
+ */
+export async function abortRender(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  owner: string,
+  cause?: string,
+): Promise<{ project: string; status: 'aborted'; released: boolean }> {
+  const ps = projectStore(ctx, project);
+  await removeJob(ctx, ps, owner);
+  const lock = (await readJson<{ owner: string }>(ps.store, ps.paths.lock))?.value;
+  const released = lock?.owner === owner;
+  await releaseLock(ps, owner);
+  await ps.store.put(
+    ps.paths.dirty,
+    JSON.stringify({ at: ctx.now().toISOString(), reason: `render ${owner} failed` }),
+    JSON_TYPE,
+  );
+  ctx.log('warn', 'render fan-out aborted', { project: project.id, owner, cause });
+  return { project: project.id, status: 'aborted', released };
+}
+
+async function removeJob(ctx: PipelineContext, ps: ProjectStore, owner: string): Promise<void> {
+  for await (const o of ps.store.list(fanoutPrefix(ps, owner)))
+    await ps.store
+      .delete(o.key)
+      .catch((err) => ctx.log('warn', 'delete failed', { key: o.key, error: String(err) }));
+}
