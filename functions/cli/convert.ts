@@ -6,7 +6,7 @@
  * problems name it).
  */
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
 import type { LabelSchema } from '../core/config/schema.ts';
 import { runExport } from '../core/export.ts';
@@ -14,12 +14,12 @@ import { type ExportOptions, parseExportOptions } from '../core/formats/options.
 import type { FormatPlugin } from '../core/formats/plugin.ts';
 import { type FormatRegistry, REGISTRY } from '../core/formats/registry.ts';
 import { type HttpPolicy, parseHttpPolicy } from '../core/media-policy.ts';
+import { NotFoundError } from '../core/object-store.ts';
 import { SingleFileSource } from '../core/readers/single-file.ts';
 import { Report } from '../core/report.ts';
 import { FsObjectStore } from '../storage/fs.ts';
 import { LocalMedia } from '../storage/media.ts';
 import { StoreSink } from '../storage/sink.ts';
-import { NotFoundError } from '../storage/types.ts';
 import { zipFolder } from '../storage/zip.ts';
 import { type ConvertArgs, UsageError } from './args.ts';
 import { CliError } from './errors.ts';
@@ -89,6 +89,8 @@ interface Output {
   /** Where the writer writes (a scratch folder with --zip or a .csv output). */
   filesDir: string;
   sink: CliSink;
+  /** `--image-dir`: the image folder as the format's files name it (the `imageDir` option). */
+  imageDir?: string;
   zipName?: string;
 }
 
@@ -161,7 +163,9 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
       csvNoHeader: args.csvNoHeader,
     });
     const shown = csvFile ? args.output : several ? join(args.output, format) : args.output;
-    outputs.push({ format, plugin: plugins[i], shown, dir, csvFile, filesDir, sink });
+    // The format's files name the images where they are: relative to the output folder (docs/label-studio-behaviour.md#coco, #voc, #yolo).
+    const imageDir = imagesDir && (relative(dir, imagesDir).split(sep).join('/') || '.');
+    outputs.push({ format, plugin: plugins[i], shown, dir, csvFile, filesDir, sink, imageDir });
   }
   const progress = new Progress(!args.quiet);
   // Task media: local files only under the folders the user gave (docs/media-policy.md).
@@ -183,7 +187,12 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
     const stats = await runExport({
       source,
       schema,
-      targets: converted.map((o) => ({ format: o.format, sink: o.sink, writer: o.plugin.writer })),
+      targets: converted.map((o) => ({
+        format: o.format,
+        sink: o.sink,
+        writer: o.plugin.writer,
+        options: o.imageDir ? { ...options, imageDir: o.imageDir } : undefined,
+      })),
       options,
       media,
       report,

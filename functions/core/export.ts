@@ -36,6 +36,8 @@ export interface ExportTarget {
   sink: OutputSink;
   /** The format's writer when it is not a built-in one (a test-local registry's); default: WRITERS[format]. */
   writer?: FormatWriterFactory;
+  /** This target's options when they differ from the run's (the CLI's per-format `imageDir`). */
+  options?: ExportOptions;
 }
 
 export interface RunExportInput {
@@ -62,14 +64,14 @@ export async function runExport(input: RunExportInput): Promise<ExportStats> {
   const report = input.report ?? new Report();
   const now = input.now ?? (() => new Date());
   const writers: Array<{ format: string; writer: FormatWriter }> = input.targets.map(
-    ({ format, sink, writer }) => {
+    ({ format, sink, writer, options }) => {
       const factory = writer ?? WRITERS[format as FormatName];
       if (!factory) throw new UnsupportedFormatError(format);
       const ctx = {
         schema: input.schema,
         sink: guardSink(sink),
         report,
-        options: input.options,
+        options: options ?? input.options,
         now,
         format,
       };

@@ -113,6 +113,7 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
     downloading: opts.withImages,
     hostname: options.labelStudioUrl,
     copyLocal: options.fixCopyLocalImages,
+    shownDir: options.imageDir,
   });
   const out = sink.open('result.json');
   const spool = (opts.spool ?? createSpool)();

@@ -138,6 +138,7 @@ export function vocWriter(ctx: ExportContext): FormatWriter {
       downloading: options.vocImages,
       hostname: options.labelStudioUrl,
       copyLocal: options.fixCopyLocalImages,
+      shownDir: options.imageDir,
     },
     queue,
   );
@@ -278,7 +279,7 @@ export function vocWriter(ctx: ExportContext): FormatWriter {
         written.set(path, acc);
         const annotator = annotatorOf(item.completedBy, '', false);
         const xml = vocXml({
-          folder: IMAGE_DIR,
+          folder: options.imageDir ?? IMAGE_DIR,
           filename: image.name,
           annotator: textOf(annotator),
           width: size.text[0],

@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { Document } from 'yaml';
 import type { Category } from '../images/categories.ts';
+import { IMAGE_DIR, underDir } from '../images/resolve.ts';
 
 export const SPLIT_NAMES = ['train', 'val', 'test'] as const;
 export type SplitName = (typeof SPLIT_NAMES)[number];
@@ -82,18 +83,20 @@ export function classNamesById(categories: readonly Category[]): string[] {
 /**
  * The text of `data.yaml`. `splits`: the split folders written (`images/<split>`), or undefined
  * without a split: then train and val both name `images` (one folder; Ultralytics needs val).
- * `keypoints`: the keypoint count of a pose export (adds `kpt_shape: [K, 3]`).
+ * `keypoints`: the keypoint count of a pose export (adds `kpt_shape: [K, 3]`). `imageDir`: the
+ * image folder relative to the dataset root (the `imageDir` option, from `--image-dir`).
  */
 export function dataYamlText(
   names: readonly string[],
   splits?: readonly SplitName[],
   keypoints?: number,
+  imageDir = IMAGE_DIR,
 ): string {
   const data: Record<string, unknown> = {};
-  if (splits) for (const s of splits) data[s] = `images/${s}`;
+  if (splits) for (const s of splits) data[s] = underDir(imageDir, s);
   else {
-    data.train = 'images';
-    data.val = 'images';
+    data.train = imageDir;
+    data.val = imageDir;
   }
   if (keypoints) data.kpt_shape = [keypoints, 3];
   data.nc = names.length;

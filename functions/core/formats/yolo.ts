@@ -39,7 +39,7 @@ import {
 } from '../images/geometry.ts';
 import { ImageProbe } from '../images/image-info.ts';
 import { labelStem } from '../images/naming.ts';
-import { ImageResolver, type ResolvedImage } from '../images/resolve.ts';
+import { ImageResolver, type ResolvedImage, underDir } from '../images/resolve.ts';
 import {
   clippedPolygon,
   notCarried,
@@ -100,6 +100,7 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
     downloading: mode.withImages,
     hostname: options.labelStudioUrl,
     copyLocal: options.fixCopyLocalImages,
+    shownDir: options.imageDir,
   };
   const resolver = new ImageResolver(ctx, probe, resolverOptions, queue);
   // --split: a resolver per split, copying into images/<split>/ (the schema validated the text).
@@ -107,7 +108,16 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
   const splitResolvers = new Map(
     (split ?? []).map((s) => [
       s.name,
-      new ImageResolver(ctx, probe, { ...resolverOptions, imageDir: `images/${s.name}` }, queue),
+      new ImageResolver(
+        ctx,
+        probe,
+        {
+          ...resolverOptions,
+          imageDir: `images/${s.name}`,
+          shownDir: options.imageDir && underDir(options.imageDir, s.name),
+        },
+        queue,
+      ),
     ]),
   );
   /** The split of a task: by its id, else (no usable id) by its source position, with a warning. */
@@ -361,7 +371,7 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
         const splits = split?.map((s) => s.name);
         await sink.writeFile(
           'data.yaml',
-          dataYamlText(names, splits, keypointMode ? kpOrder.length : undefined),
+          dataYamlText(names, splits, keypointMode ? kpOrder.length : undefined, options.imageDir),
         );
       }
     },

@@ -36,8 +36,13 @@ import { WriteQueue } from './write-queue.ts';
 
 export const IMAGE_DIR = 'images';
 
+/** `dir/name` with `/`; a `dir` of `.` (the output folder itself) gives `name`. */
+export function underDir(dir: string, name: string): string {
+  return dir === '.' ? name : `${dir}/${name}`;
+}
+
 export interface ResolvedImage {
-  /** What the reference writes as the image path: the raw value, or `images/<name>`. */
+  /** What the reference writes as the image path: the raw value, or `images/<name>` (`shownDir`). */
   path: string;
   /** The file name label files and VOC's `<filename>` derive from. */
   name: string;
@@ -64,6 +69,11 @@ export interface ResolverOptions {
   copyLocal?: boolean;
   /** The folder images are copied into and named under (default `images`; YOLO's split: `images/train`). */
   imageDir?: string;
+  /**
+   * The name `imageDir` has in the output's files when the copies go elsewhere (the `imageDir`
+   * export option, from `--image-dir`): relative to the output folder, `.` for the folder itself.
+   */
+  shownDir?: string;
 }
 
 export class ImageResolver {
@@ -83,6 +93,11 @@ export class ImageResolver {
     return this.opts.imageDir ?? IMAGE_DIR;
   }
 
+  /** The path the output's files give an image copied (or named) `name` in `dir`. */
+  private shown(name: string): string {
+    return underDir(this.opts.shownDir ?? this.dir, name);
+  }
+
   get downloading(): boolean {
     return this.opts.downloading;
   }
@@ -98,7 +113,7 @@ export class ImageResolver {
       if (this.opts.downloading && this.opts.copyLocal) {
         const name = outputName(this.ctx.sink, this.dir, pyBasename(raw));
         if (await this.copy(raw, `${this.dir}/${name}`, ref))
-          return { path: `${this.dir}/${name}`, name, kind: 'copied', opened: true };
+          return { path: this.shown(name), name, kind: 'copied', opened: true };
       }
       return local;
     }
@@ -121,7 +136,7 @@ export class ImageResolver {
     });
     if (ref2.kind === 'raw') return { path: raw, name: ref2.name, kind: 'raw', opened: false };
     return {
-      path: `${this.dir}/${ref2.name}`,
+      path: this.shown(ref2.name),
       name: ref2.name,
       kind: ref2.kind,
       opened: ref2.kind === 'source',
@@ -158,7 +173,7 @@ export class ImageResolver {
         cloudFailed: isCloudUri(normaliseUploadUrl(raw)),
       };
     }
-    return { path, name, kind: 'copied', opened: true };
+    return { path: this.shown(name), name, kind: 'copied', opened: true };
   }
 
   /**

@@ -11,6 +11,7 @@ const supports = (c: ConfigFacts) => allOf(notKeypointsOnly(c), detection(c));
 
 const options = {
   labelStudioUrl: shared.labelStudioUrl,
+  imageDir: shared.imageDir,
   /** COCO: add `annotator` to each annotation, as `LABEL_STUDIO_FORCE_ANNOTATOR_EXPORT` does. */
   cocoAnnotator: {
     schema: z.boolean().default(false),

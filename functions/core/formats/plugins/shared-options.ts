@@ -57,6 +57,16 @@ export const fixCopyLocalImages = fix(
   'copy-local-images',
   '*_WITH_IMAGES/VOC: also copy images given as existing local paths into images/',
 );
+/**
+ * COCO/YOLO/VOC: the folder image files are named under in the output's own files (COCO
+ * `file_name`, VOC `<folder>`, YOLO `data.yaml`), relative to the output folder with `/`
+ * separators (`.` = the output folder itself). Default `images`. The CLI sets it from
+ * `--image-dir` (the copies go there; see cli/output-sink.ts); the copies' sink paths stay
+ * `images/...`.
+ */
+export const imageDir = {
+  schema: z.string().min(1).optional(),
+} satisfies FormatOption;
 /** COCO/YOLO/VOC: clip regions to the image. */
 export const fixClipCoordinates = fix(
   'clip-coordinates',

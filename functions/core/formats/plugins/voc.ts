@@ -25,6 +25,7 @@ export const VOC_FORMAT = defineFormat({
     ),
   options: {
     labelStudioUrl: shared.labelStudioUrl,
+    imageDir: shared.imageDir,
     /** VOC: include the images under `images/`, as Label Studio's converter does by default. */
     vocImages: {
       schema: z.boolean().default(true),

@@ -63,6 +63,7 @@ const yoloSplit = {
 
 const options = {
   labelStudioUrl: shared.labelStudioUrl,
+  imageDir: shared.imageDir,
   fixConfigCategoryIds: shared.fixConfigCategoryIds,
   fixRegionCategories: shared.fixRegionCategories,
   fixRotatedBbox: shared.fixRotatedBbox,
