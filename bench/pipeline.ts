@@ -24,7 +24,13 @@ import type { SQSEvent } from 'aws-lambda';
 import { mapLimit } from '../functions/core/bounded-map.ts';
 import { parseJson } from '../functions/core/json/parse.ts';
 import type { JsonObject } from '../functions/core/json/value.ts';
-import { createRuntime } from '../functions/runtime/env.ts';
+import type {
+  AssemblyPart,
+  GetResult,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+} from '../functions/core/object-store.ts';
 import { createIngestHandler } from '../functions/handlers/ingest.ts';
 import { annotationObjects } from '../functions/local/label-studio-storage.ts';
 import { parseConfig } from '../functions/pipeline/config.ts';
@@ -34,14 +40,8 @@ import { Shard, shardOf } from '../functions/pipeline/records.ts';
 import { renderLatest } from '../functions/pipeline/render.ts';
 import { buildS3EventRecord, buildSqsRecord, LocalSequencer } from '../functions/pipeline/s3-events.ts';
 import { bumpVersion, loadHead, projectStore } from '../functions/pipeline/state.ts';
+import { createRuntime } from '../functions/runtime/env.ts';
 import { s3ClientConfig } from '../functions/storage/s3.ts';
-import type {
-  AssemblyPart,
-  GetResult,
-  ObjectInfo,
-  ObjectStore,
-  PutOptions,
-} from '../functions/storage/types.ts';
 import { CONFIGS, generateTask } from './generate.ts';
 
 interface Counter {

@@ -21,6 +21,7 @@ import { implementedFormats } from '../core/formats/registry.ts';
 import { parseJson } from '../core/json/parse.ts';
 import { PY_JSON_COMPACT, stringify } from '../core/json/serialize.ts';
 import { isJsonObject, type JsonObject } from '../core/json/value.ts';
+import { readAll } from '../core/object-store.ts';
 import { SingleFileSource } from '../core/readers/single-file.ts';
 import { Report } from '../core/report.ts';
 import { createApiHandler } from '../handlers/api.ts';
@@ -40,7 +41,6 @@ import { FsObjectStore } from '../storage/fs.ts';
 import { LocalMedia } from '../storage/media.ts';
 import { s3ClientConfig } from '../storage/s3.ts';
 import { StoreSink } from '../storage/sink.ts';
-import { readAll } from '../storage/types.ts';
 import { CliError } from './errors.ts';
 
 /**

@@ -3,12 +3,12 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { ObjectStore } from '../core/object-store.ts';
 import { SingleFileSource } from '../core/readers/single-file.ts';
 import type { TaskSource } from '../core/readers/source.ts';
 import { StorageObjectsSource } from '../core/readers/storage-objects.ts';
 import { parseS3Url } from '../core/s3-url.ts';
 import { FsObjectStore } from '../storage/fs.ts';
-import type { ObjectStore } from '../storage/types.ts';
 import type { S3Settings } from './s3-client.ts';
 
 export type { S3Settings } from './s3-client.ts';

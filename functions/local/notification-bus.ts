@@ -5,8 +5,6 @@
  * in-memory queues with a delivery delay, from which batches are handed to the handlers.
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type NotificationRoute, type NotificationTarget, routeMatches } from '../pipeline/notifications.ts';
-import { buildS3EventRecord, buildSqsRecord, LocalSequencer } from '../pipeline/s3-events.ts';
 import {
   type AssemblyPart,
   type GetResult,
@@ -15,7 +13,9 @@ import {
   type PutOptions,
   type PutResult,
   readAll,
-} from '../storage/types.ts';
+} from '../core/object-store.ts';
+import { type NotificationRoute, type NotificationTarget, routeMatches } from '../pipeline/notifications.ts';
+import { buildS3EventRecord, buildSqsRecord, LocalSequencer } from '../pipeline/s3-events.ts';
 
 /** A subscribed route with its queue's delivery delay. */
 interface Subscription {

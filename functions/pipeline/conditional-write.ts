@@ -3,7 +3,7 @@
  * PreconditionFailedError) is application logic and retried here; throttling and 5xx errors are
  * retried by the S3 client itself (storage/s3.ts), never here.
  */
-import { type ObjectStore, PreconditionFailedError } from '../storage/types.ts';
+import { type ObjectStore, PreconditionFailedError } from '../core/object-store.ts';
 import type { PipelineContext } from './context.ts';
 import { ConflictError } from './errors.ts';
 import { readText, type TextWithEtag } from './object-text.ts';

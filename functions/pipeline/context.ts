@@ -5,7 +5,7 @@
  * Lambda, runtime/observability.ts); the CLI, the demo and the tests build their own.
  */
 import type { MediaAccess } from '../core/media.ts';
-import type { ObjectStore } from '../storage/types.ts';
+import type { ObjectStore } from '../core/object-store.ts';
 import type { PipelineConfig, ProjectConfig } from './config.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

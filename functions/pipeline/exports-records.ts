@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { FormatName } from '../core/config/formats.ts';
-import { PreconditionFailedError } from '../storage/types.ts';
+import { PreconditionFailedError } from '../core/object-store.ts';
 import { casUpdate } from './conditional-write.ts';
 import type { ProjectConfig, SnapshotOptions } from './config.ts';
 import type { PipelineContext } from './context.ts';

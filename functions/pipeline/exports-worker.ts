@@ -3,8 +3,8 @@
  * a format) and the nightly snapshots, updating the export records as it goes (exports-records.ts).
  */
 import { type FormatName, isFormatName } from '../core/config/formats.ts';
+import { PreconditionFailedError } from '../core/object-store.ts';
 import { reasonOf } from '../core/report.ts';
-import { PreconditionFailedError } from '../storage/types.ts';
 import { type ProjectConfig, snapshotOptionsSchema } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import { ExportNotFoundError } from './errors.ts';

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
+import type { ObjectStore } from '../core/object-store.ts';
 import type { Report } from '../core/report.ts';
-import type { ObjectStore } from '../storage/types.ts';
 import { addZipEntry } from '../storage/zip.ts';
 import type { WrittenFile } from './hashing-sink.ts';
 

@@ -5,8 +5,8 @@
  * (storage/media.ts), one instance (one set of budgets) per render or snapshot.
  */
 import { type HttpPolicy, type MediaPolicy, s3Location } from '../core/media-policy.ts';
+import type { ObjectStore } from '../core/object-store.ts';
 import { PolicyMedia } from '../storage/media.ts';
-import type { ObjectStore } from '../storage/types.ts';
 import type { MediaConfig, ProjectConfig } from './config.ts';
 
 const MiB = 1024 * 1024;

@@ -1,6 +1,6 @@
 /** Reads of small stored objects as text or JSON, with the ETag a later conditional write needs. */
 import { createHash } from 'node:crypto';
-import { NotFoundError, type ObjectStore, readAll } from '../storage/types.ts';
+import { NotFoundError, type ObjectStore, readAll } from '../core/object-store.ts';
 
 export interface TextWithEtag {
   text: string;

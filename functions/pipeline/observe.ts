@@ -1,8 +1,8 @@
 /** Reads one source object and turns it into an observation (records.ts), detecting the layout by content. */
 import type { JsonObject } from '../core/json/value.ts';
+import type { ObjectStore } from '../core/object-store.ts';
 import { parseStorageObject } from '../core/readers/storage-objects.ts';
 import { reasonOf } from '../core/report.ts';
-import type { ObjectStore } from '../storage/types.ts';
 import { readText } from './object-text.ts';
 import { effectiveUpdatedAt, type Observation } from './records.ts';
 

@@ -9,9 +9,9 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { FileWriter, OutputSink } from '../core/formats/types.ts';
+import type { ObjectStore } from '../core/object-store.ts';
 import type { Report } from '../core/report.ts';
 import { type StoredFile, StoreSink } from '../storage/sink.ts';
-import type { ObjectStore } from '../storage/types.ts';
 import type { WrittenFile } from './hashing-sink.ts';
 
 /** Files held in memory to compare them before writing, per file (1 MiB by default). */

@@ -11,7 +11,7 @@
  * through the render.
  */
 import { createHash } from 'node:crypto';
-import { type AssemblyPart, MIN_PART_BYTES, type ObjectStore, readAll } from '../storage/types.ts';
+import { type AssemblyPart, MIN_PART_BYTES, type ObjectStore, readAll } from '../core/object-store.ts';
 import type { WrittenFile } from './hashing-sink.ts';
 
 /** Files below this size are put whole; from it on they are assembled with UploadPartCopy. */

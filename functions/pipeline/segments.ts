@@ -10,8 +10,8 @@
  * set or any ETag differs from the index.
  */
 import type { FormatName } from '../core/config/formats.ts';
+import type { ObjectStore } from '../core/object-store.ts';
 import type { ReportEntry } from '../core/report.ts';
-import type { ObjectStore } from '../storage/types.ts';
 import type { CsvColumns } from './segments-codecs.ts';
 
 /** Default shards per segment (with 100 tasks per shard: 1,000 tasks per segment). */

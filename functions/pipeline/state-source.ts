@@ -8,9 +8,9 @@
  * does not parse or assemble, a transform (snapshot filter) that throws on one task.
  */
 import type { JsonObject } from '../core/json/value.ts';
+import type { ObjectStore } from '../core/object-store.ts';
 import type { SourceTask, TaskSource } from '../core/readers/source.ts';
 import { type Report, reasonOf } from '../core/report.ts';
-import type { ObjectStore } from '../storage/types.ts';
 import { StateChangedError } from './errors.ts';
 import { readText, type TextWithEtag } from './object-text.ts';
 import type { ProjectPaths } from './paths.ts';

@@ -9,8 +9,8 @@
  * Every update is a compare-and-swap (conditional-write.ts casUpdate).
  */
 import { createHash } from 'node:crypto';
+import { type ObjectStore, PreconditionFailedError } from '../core/object-store.ts';
 import type { ReportEntry } from '../core/report.ts';
-import { type ObjectStore, PreconditionFailedError } from '../storage/types.ts';
 import { casUpdate } from './conditional-write.ts';
 import type { ProjectConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';

@@ -9,12 +9,12 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
+import type { ObjectStore } from '../core/object-store.ts';
 import { ConfigError, type PipelineConfig, parseConfig } from '../pipeline/config.ts';
 import { type MetricsPort, type PipelineContext, realSleep } from '../pipeline/context.ts';
 import { projectMedia } from '../pipeline/media.ts';
 import { parseS3Url } from '../pipeline/paths.ts';
 import { S3ObjectStore, type S3StoreOptions, s3ClientConfig } from '../storage/s3.ts';
-import type { ObjectStore } from '../storage/types.ts';
 import {
   defaultObservability,
   type Observability,

@@ -1,5 +1,5 @@
 /** S3's multipart part rules, checked before an assembled object's first request (s3.ts, fs.ts). */
-import { type AssemblyPart, MIN_PART_BYTES } from './types.ts';
+import { type AssemblyPart, MIN_PART_BYTES } from '../core/object-store.ts';
 
 /** Checks S3's part rules before any request: 1–10,000 parts, all but the last ≥ 5 MiB, ranges non-empty. */
 export function checkParts(parts: AssemblyPart[]): void {

@@ -9,8 +9,6 @@ import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { MAX_SEGMENT_BYTES, OutputNameError } from '../core/output-names.ts';
-import { checkParts } from './assembly.ts';
 import {
   type AssemblyPart,
   type GetResult,
@@ -19,7 +17,9 @@ import {
   type ObjectStore,
   PreconditionFailedError,
   type PutOptions,
-} from './types.ts';
+} from '../core/object-store.ts';
+import { MAX_SEGMENT_BYTES, OutputNameError } from '../core/output-names.ts';
+import { checkParts } from './assembly.ts';
 
 let tmpCounter = 0;
 /**

@@ -26,8 +26,8 @@ import {
   s3KeyAllowed,
   unsafeKeyReason,
 } from '../core/media-policy.ts';
+import { NotFoundError, type ObjectStore } from '../core/object-store.ts';
 import { HttpHostError, HttpRefusedError, safeGet } from './safe-http.ts';
-import { NotFoundError, type ObjectStore } from './types.ts';
 
 type Range = { start: number; end: number };
 

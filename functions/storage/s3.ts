@@ -26,7 +26,6 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { checkParts } from './assembly.ts';
 import {
   type AssemblyPart,
   type GetResult,
@@ -36,7 +35,8 @@ import {
   PreconditionFailedError,
   type PutOptions,
   type PutResult,
-} from './types.ts';
+} from '../core/object-store.ts';
+import { checkParts } from './assembly.ts';
 
 export { parseS3Url } from '../core/s3-url.ts';
 

@@ -5,9 +5,9 @@
  */
 import { stat } from 'node:fs/promises';
 import type { FileWriter, OutputSink } from '../core/formats/types.ts';
+import type { ObjectStore, PutResult } from '../core/object-store.ts';
 import { isOutputNameError, S3_MAX_KEY_BYTES } from '../core/output-names.ts';
 import { type Report, reasonOf } from '../core/report.ts';
-import type { ObjectStore, PutResult } from './types.ts';
 
 const BATCH_BYTES = 256 * 1024;
 const MAX_QUEUED = 8;

@@ -75,8 +75,6 @@ const EXCEPTIONS: Record<string, string> = {
   'core/spool.ts -> node:fs/promises':
     'the spool is the one documented core I/O: big exports overflow to a temporary file (DESIGN.md)',
   'core/spool.ts -> node:os': 'the spool finds the temporary directory',
-  '* -> storage/types.ts':
-    'ObjectStore (a port) still lives in storage/types.ts while its multipart-copy work is in progress; it moves to core',
   'pipeline/export-run.ts -> storage/sink.ts':
     'StoreSink (an OutputSink over an ObjectStore) is built by the pipeline itself, not injected',
   'pipeline/publish-sink.ts -> storage/sink.ts': 'as above: publishing wraps StoreSink',

@@ -10,6 +10,7 @@ import { CONFIGS } from '../../bench/generate.ts';
 import { parseLabelConfig } from '../../functions/core/config/label-config.ts';
 import { runExport } from '../../functions/core/export.ts';
 import { parseExportOptions } from '../../functions/core/formats/options.ts';
+import type { ObjectStore } from '../../functions/core/object-store.ts';
 import { StorageObjectsSource } from '../../functions/core/readers/storage-objects.ts';
 import { createIngestHandler } from '../../functions/handlers/ingest.ts';
 import { createRenderHandler } from '../../functions/handlers/render.ts';
@@ -26,7 +27,6 @@ import {
 } from '../../functions/pipeline/snapshot-filter.ts';
 import { syncProject } from '../../functions/pipeline/sync.ts';
 import { S3ObjectStore } from '../../functions/storage/s3.ts';
-import type { ObjectStore } from '../../functions/storage/types.ts';
 import { MemorySink } from '../helpers/export.ts';
 import {
   annotatedTask,

@@ -3,6 +3,7 @@
  * detail, validation errors) it throws for a bad request. The HTTP layer is test/handlers/api.test.ts.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { PreconditionFailedError } from '../../functions/core/object-store.ts';
 import { BadRequest, Conflict, type HttpError, NotFound } from '../../functions/pipeline/api-errors.ts';
 import {
   convertExport,
@@ -16,7 +17,6 @@ import {
 } from '../../functions/pipeline/exports-api.ts';
 import { getRecord, updateRecord } from '../../functions/pipeline/exports-records.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
-import { PreconditionFailedError } from '../../functions/storage/types.ts';
 import { type FsContext, fsContext, listKeys, makeConfig, OUT, readJsonObject, tempDir } from './helpers.ts';
 
 let ctx: FsContext;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CONFIGS, generateTask } from '../../bench/generate.ts';
 import { parseJson } from '../../functions/core/json/parse.ts';
 import type { JsonObject } from '../../functions/core/json/value.ts';
+import type { ObjectStore } from '../../functions/core/object-store.ts';
 import {
   annotationObjects,
   type StorageObject,
@@ -14,7 +15,6 @@ import { type PipelineConfig, parseConfig } from '../../functions/pipeline/confi
 import { type PipelineContext, silentLogger } from '../../functions/pipeline/context.ts';
 import { LocalSequencer, type ObjectChange } from '../../functions/pipeline/s3-events.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
-import type { ObjectStore } from '../../functions/storage/types.ts';
 
 export const SRC = 'ls-source';
 export const OUT = 'ls-exports';

@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../functions/core/json/value.ts';
+import { readAll } from '../../functions/core/object-store.ts';
 import { ingestChanges } from '../../functions/pipeline/ingest.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
@@ -22,7 +23,6 @@ import {
 } from '../../functions/pipeline/render-fanout.ts';
 import type { SegmentJob } from '../../functions/pipeline/segments.ts';
 import { projectStore } from '../../functions/pipeline/state.ts';
-import { readAll } from '../../functions/storage/types.ts';
 import {
   change,
   type FsContext,

@@ -7,12 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../functions/pipeline/config.ts';
-import { ingestChanges } from '../../functions/pipeline/ingest.ts';
-import type { Manifest } from '../../functions/pipeline/manifest.ts';
-import { projectPaths } from '../../functions/pipeline/paths.ts';
-import { PublishSink } from '../../functions/pipeline/publish-sink.ts';
-import { renderLatest } from '../../functions/pipeline/render.ts';
 import {
   type GetResult,
   NotFoundError,
@@ -21,7 +15,13 @@ import {
   PreconditionFailedError,
   type PutOptions,
   type PutResult,
-} from '../../functions/storage/types.ts';
+} from '../../functions/core/object-store.ts';
+import { parseConfig } from '../../functions/pipeline/config.ts';
+import { ingestChanges } from '../../functions/pipeline/ingest.ts';
+import type { Manifest } from '../../functions/pipeline/manifest.ts';
+import { projectPaths } from '../../functions/pipeline/paths.ts';
+import { PublishSink } from '../../functions/pipeline/publish-sink.ts';
+import { renderLatest } from '../../functions/pipeline/render.ts';
 import { change, type FsContext, fsContext, tempDir } from './helpers.ts';
 
 interface Version {

@@ -10,13 +10,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../functions/core/json/value.ts';
-import { snapshotOptionsSchema } from '../../functions/pipeline/config.ts';
-import { runProjectExport } from '../../functions/pipeline/export-run.ts';
-import { ingestChanges } from '../../functions/pipeline/ingest.ts';
-import type { Manifest } from '../../functions/pipeline/manifest.ts';
-import { projectPaths } from '../../functions/pipeline/paths.ts';
-import { renderLatest } from '../../functions/pipeline/render.ts';
-import { snapshotTransform } from '../../functions/pipeline/snapshot-filter.ts';
 import {
   type AssemblyPart,
   type GetResult,
@@ -25,7 +18,14 @@ import {
   type PutOptions,
   type PutResult,
   readAll,
-} from '../../functions/storage/types.ts';
+} from '../../functions/core/object-store.ts';
+import { snapshotOptionsSchema } from '../../functions/pipeline/config.ts';
+import { runProjectExport } from '../../functions/pipeline/export-run.ts';
+import { ingestChanges } from '../../functions/pipeline/ingest.ts';
+import type { Manifest } from '../../functions/pipeline/manifest.ts';
+import { projectPaths } from '../../functions/pipeline/paths.ts';
+import { renderLatest } from '../../functions/pipeline/render.ts';
+import { snapshotTransform } from '../../functions/pipeline/snapshot-filter.ts';
 import {
   change,
   type FsContext,

@@ -1,8 +1,8 @@
 /** S3ObjectStore against the local server (a separate file: aws-sdk-client-mock patches every S3Client). */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
+import { PreconditionFailedError, readAll } from '../../functions/core/object-store.ts';
 import { S3ObjectStore } from '../../functions/storage/s3.ts';
-import { PreconditionFailedError, readAll } from '../../functions/storage/types.ts';
 import { bucketNames, createBuckets, s3Client } from '../integration/helpers.ts';
 
 describe('S3ObjectStore on the local server', () => {

@@ -6,8 +6,8 @@
 import { Readable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { readAll } from '../../functions/core/object-store.ts';
 import { DEFAULT_S3_MAX_ATTEMPTS, S3ObjectStore, s3ClientConfig } from '../../functions/storage/s3.ts';
-import { readAll } from '../../functions/storage/types.ts';
 
 describe('S3 client retries (the SDK standard retry strategy, configured by s3ClientConfig)', () => {
   const slowDown = `<?xml version="1.0" encoding="UTF-8"?>

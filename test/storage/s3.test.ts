@@ -7,8 +7,8 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { NotFoundError, PreconditionFailedError } from '../../functions/core/object-store.ts';
 import { contentTypeFor, S3ObjectStore } from '../../functions/storage/s3.ts';
-import { NotFoundError, PreconditionFailedError } from '../../functions/storage/types.ts';
 import { FakeS3, s3Error } from '../handlers/fake-s3.ts';
 
 const s3 = new FakeS3();

@@ -1,5 +1,5 @@
 /** One JSON export file or JSON Lines file, read from an ObjectStore (a local folder or S3). */
-import type { ObjectStore } from '../../storage/types.ts';
+import type { ObjectStore } from '../object-store.ts';
 import type { Report } from '../report.ts';
 import { readJsonExport, readJsonLines } from './json-export.ts';
 import type { SourceTask, TaskReadOptions, TaskSource } from './source.ts';

@@ -8,8 +8,7 @@
  * learn (task id, annotation id, updated_at), the second rebuilds one task at a time, in task id
  * order.
  */
-import type { ObjectInfo, ObjectStore } from '../../storage/types.ts';
-import { readAll } from '../../storage/types.ts';
+
 import { MAX_ELEMENT_BYTES, sizeReason } from '../json/limits.ts';
 import { jsonErrorReason, parseJson } from '../json/parse.ts';
 import {
@@ -22,6 +21,8 @@ import {
   setKey,
 } from '../json/value.ts';
 import { checkTask, describeIssue, detectLayout, storageAnnotationSchema } from '../model/label-studio.ts';
+import type { ObjectInfo, ObjectStore } from '../object-store.ts';
+import { readAll } from '../object-store.ts';
 import { type Report, reasonOf } from '../report.ts';
 import { readJsonExport, readJsonLines } from './json-export.ts';
 import type { SourceTask, TaskSource } from './source.ts';

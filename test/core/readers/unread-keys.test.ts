@@ -9,10 +9,10 @@ import type { FormatName } from '../../../functions/core/config/formats.ts';
 import { parseLabelConfig } from '../../../functions/core/config/label-config.ts';
 import { runExport } from '../../../functions/core/export.ts';
 import { parseExportOptions } from '../../../functions/core/formats/options.ts';
+import type { ObjectStore } from '../../../functions/core/object-store.ts';
 import { SingleFileSource } from '../../../functions/core/readers/single-file.ts';
 import type { TaskReadOptions, TaskSource } from '../../../functions/core/readers/source.ts';
 import { Report } from '../../../functions/core/report.ts';
-import type { ObjectStore } from '../../../functions/storage/types.ts';
 import { MemorySink } from '../../helpers/export.ts';
 
 const TASKS = [

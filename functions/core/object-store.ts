@@ -1,6 +1,7 @@
 /**
- * One small storage interface for everything the project reads and writes: a local folder or an
- * S3 bucket. No AWS types leak through it, so the core and the pipeline can be tested on either.
+ * One small storage interface (a port of core, beside OutputSink and MediaAccess) for everything
+ * the project reads and writes: a local folder or an S3 bucket, implemented in functions/storage
+ * (fs.ts, s3.ts). No AWS types leak through it, so the core and the pipeline run on either.
  */
 
 export interface ObjectInfo {
