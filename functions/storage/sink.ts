@@ -219,7 +219,12 @@ export class StoreSink implements OutputSink {
       const result = (await this.store.putStream(key, counted())) ?? {};
       this.stored({ path, key, bytes, ...result });
     } catch (err) {
-      if (!this.droppable(err)) throw err;
+      if (!this.droppable(err)) {
+        // The stores write nothing for a failed stream (folder: temp file removed; S3: one PUT
+        // or an aborted multipart upload), so the path is free again.
+        this.written.delete(path);
+        throw err;
+      }
       this.drop(path, err);
     }
   }
