@@ -1,0 +1,43 @@
+/**
+ * Render fan-out, step 2 (a Distributed Map child over the plan's items, batched by an
+ * ItemBatcher): renders the batch's segments and stores their outputs for the commit
+ * (render-fanout.ts renderSegmentJobs). Returns small counts (the Map's results stay small).
+ */
+import { z } from 'zod';
+import { projectPaths } from '../pipeline/paths.ts';
+import { requireProject } from '../pipeline/project-lookup.ts';
+import { renderSegmentJobs } from '../pipeline/render-fanout.ts';
+import { defaultRuntime, type RuntimeProvider } from '../runtime/env.ts';
+import { ownerSchema } from './render-plan.ts';
+
+export const segmentJobSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  shards: z.record(z.string(), z.string()),
+});
+
+export const renderSegmentEventSchema = z.object({
+  Items: z.array(segmentJobSchema).min(1),
+  BatchInput: z.object({
+    projectId: z.string().min(1),
+    owner: ownerSchema,
+    startedAt: z.iso.datetime(),
+  }),
+});
+
+export function createRenderSegmentHandler(runtime: RuntimeProvider = defaultRuntime) {
+  return async (event: unknown) => {
+    const e = renderSegmentEventSchema.parse(event);
+    const { ctx } = await runtime();
+    const project = requireProject(ctx, e.BatchInput.projectId);
+    // A job's shard keys must lie under this project's state: the items come from an S3 object.
+    const prefix = projectPaths(project).taskShards;
+    e.Items.forEach((job, i) => {
+      for (const key of Object.keys(job.shards))
+        if (!key.startsWith(prefix))
+          throw new Error(`Items[${i}] (segment ${job.id}): shard key ${key} is not under ${prefix}`);
+    });
+    return renderSegmentJobs(ctx, project, e.BatchInput, e.Items);
+  };
+}
+
+export const handler = createRenderSegmentHandler();
