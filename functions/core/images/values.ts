@@ -1,8 +1,6 @@
 /** Reading region values (result.value + type + original sizes) for the image formats. */
-import type { Item, TaskRef } from '../items.ts';
+import type { Item } from '../items.ts';
 import { type JsonObject, type JsonValue, num } from '../json/value.ts';
-import type { Report } from '../report.ts';
-import { clipPercent } from './geometry.ts';
 
 export const hasKey = (v: JsonObject, k: string): boolean => Object.hasOwn(v, k);
 
@@ -13,7 +11,7 @@ export function numberAt(v: JsonObject, k: string): number | undefined {
 }
 
 /** An image size value that can scale coordinates: a finite number > 0. */
-export const isPositiveSize = (v: JsonValue | undefined): boolean => {
+const isPositiveSize = (v: JsonValue | undefined): boolean => {
   const n = num(v);
   return n !== undefined && Number.isFinite(n) && n > 0;
 };
@@ -73,45 +71,3 @@ export function pyDateTimeStr(d: Date): string {
 
 /** Indents serialized JSON (no raw newlines inside strings) to sit `pad` deep in a parent. */
 export const indentJson = (text: string, pad: string): string => text.replace(/\n/g, `\n${pad}`);
-
-/**
- * A polygon's points in percent, as COCO and YOLO both read them: reported and skipped when the
- * points are missing or malformed, warned about (and written as Label Studio writes it) below three
- * points, clipped to [0, 100] with `clip`. `outside` says whether a point lay outside the image.
- */
-export function percentPolygon(
-  v: JsonObject,
-  ref: TaskRef,
-  report: Report,
-  clip: boolean,
-): { points: Array<[number, number]>; outside: boolean } | undefined {
-  if (!hasKey(v, 'points')) {
-    report.skip({ ...ref, reason: 'a polygon has no points; it is left out' });
-    return undefined;
-  }
-  const raw = pointsOf(v);
-  if (!raw) {
-    report.skip({ ...ref, reason: 'a polygon has points that are not [x, y] number pairs; it is left out' });
-    return undefined;
-  }
-  if (raw.length > 0 && raw.length < 3) {
-    report.warn({
-      ...ref,
-      reason: `a polygon has ${raw.length} point(s); it is written as Label Studio writes it`,
-    });
-  }
-  let outside = false;
-  const points = raw.map(([px, py]): [number, number] => {
-    if (px < 0 || px > 100 || py < 0 || py > 100) outside = true;
-    return clip ? [clipPercent(px), clipPercent(py)] : [px, py];
-  });
-  return { points, outside };
-}
-
-/** The one warning for a region drawn partly outside its image (written as drawn unless clipped). */
-export function warnOutside(report: Report, ref: TaskRef): void {
-  report.warn({
-    ...ref,
-    reason: 'a region extends outside the image; written as drawn (--fix clip-coordinates clips it)',
-  });
-}
