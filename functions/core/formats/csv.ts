@@ -28,6 +28,13 @@ import type { ExportContext, FormatWriter } from './types.ts';
 /** Depth of a spooled row: [head, data, tail] holds task fields at most one level deeper. */
 const ROW_DEPTH = MAX_JSON_DEPTH + 1;
 
+/**
+ * Bytes of spooled rows read back at a time. Small enough that the decoded text and the CSV lines
+ * made from it stay below V8's large-object size (128 KiB): large strings are freed only by a full
+ * collection, so 1 MiB pieces made peak RSS grow with the number of rows.
+ */
+const DRAIN_BYTES = 32 * 1024;
+
 const METADATA = ['annotator', 'annotation_id', 'created_at', 'updated_at', 'lead_time'];
 
 /** Text a spreadsheet would run as a formula (OWASP "CSV injection"): `= + - @`, TAB, CR first. */
@@ -171,9 +178,10 @@ export function csvWriter(ctx: ExportContext, defaultSeparator: string): FormatW
               );
           }
           pending = pending.slice(cut);
-          await out.write(text);
+          // As bytes: the sink passes a buffer on as it is, where it would join strings into one.
+          if (text) await out.write(Buffer.from(text, 'utf8'));
         };
-        for await (const chunk of rows.drain()) {
+        for await (const chunk of rows.drain(DRAIN_BYTES)) {
           pending += decoder.decode(chunk, { stream: true });
           await flushLines(false);
         }

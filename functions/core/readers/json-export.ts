@@ -5,7 +5,7 @@
  */
 
 import { refTaskId } from '../items.ts';
-import { type SplitOptions, splitJsonDocument } from '../json/array-stream.ts';
+import { boundedChunks, type SplitOptions, splitJsonDocument } from '../json/array-stream.ts';
 import { type JsonLimits, MAX_ELEMENT_BYTES, MAX_JSON_DEPTH, sizeReason } from '../json/limits.ts';
 import { jsonErrorReason, parseJson } from '../json/parse.ts';
 import { isJsonObject } from '../json/value.ts';
@@ -107,7 +107,8 @@ export async function* readJsonLines(
     }
     return { task: value, ref: { source, taskId: refTaskId(value) } };
   };
-  for await (const chunk of chunks) {
+  // Decoded in pieces of 64 KiB: whole 1 MiB chunks would be large-object strings (array-stream.ts).
+  for await (const chunk of boundedChunks(chunks)) {
     pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
     let nl = pending.indexOf('\n');
     while (nl >= 0) {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  boundedChunks,
+  DECODE_PIECE_BYTES,
   type SplitEvent,
   type SplitOptions,
   splitJsonDocument,
@@ -177,5 +179,40 @@ describe('splitJsonDocument skipKeys (values no format reads, not buffered or pa
   it('without skipKeys the elements are untouched', async () => {
     const [first] = await texts([doc], {});
     expect(first.type === 'element' && JSON.parse(first.text).predictions[0].result[0].s).toBe(']}"');
+  });
+});
+
+describe('boundedChunks (input decoded in pieces that stay out of V8 large-object space)', () => {
+  async function pieces(chunks: Array<Uint8Array | string>, max?: number) {
+    async function* gen() {
+      yield* chunks;
+    }
+    const out: Array<Uint8Array | string> = [];
+    for await (const c of boundedChunks(gen(), max)) out.push(c);
+    return out;
+  }
+
+  it('cuts byte chunks longer than the limit into pieces, in order, and passes the rest as they are', async () => {
+    const big = Buffer.alloc(2 * DECODE_PIECE_BYTES + 5, 'ab');
+    const small = Buffer.from('xyz');
+    const out = await pieces([big, small, 'a string']);
+    expect(out.map((c) => c.length)).toEqual([DECODE_PIECE_BYTES, DECODE_PIECE_BYTES, 5, 3, 8]);
+    expect(Buffer.concat(out.slice(0, 3) as Uint8Array[]).equals(big)).toBe(true);
+    expect(out[3]).toBe(small);
+    expect(out[4]).toBe('a string');
+  });
+
+  it('the splitter yields the same elements from one chunk larger than a piece', async () => {
+    // Multi-byte characters and number literals cut by piece ends, in a 200 KB array.
+    const tasks = Array.from({ length: 4000 }, (_, i) => ({ id: i, t: `é€😀${i}`, x: i * 1.25, y: 0.1 }));
+    const text = JSON.stringify(tasks);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(2 * DECODE_PIECE_BYTES);
+    async function* one() {
+      yield Buffer.from(text);
+    }
+    const elements: unknown[] = [];
+    for await (const e of splitJsonDocument(one()))
+      if (e.type === 'element') elements.push(JSON.parse(e.text));
+    expect(elements).toEqual(tasks);
   });
 });
