@@ -1,7 +1,7 @@
 /**
- * `latest/<FORMAT>.zip`: one format's files streamed from the store into one archive (yazl, one
- * entry read at a time, constant memory), hashed as it is uploaded. Entries carry a fixed time, so
- * the same files give the same bytes.
+ * `latest/<FORMAT>.zip` (and a snapshot's `<FORMAT>.zip`): one format's files streamed from the
+ * store into one archive (yazl, one entry read at a time, constant memory), hashed as it is
+ * uploaded. Entries carry a fixed time and path order, so the same files give the same bytes.
  */
 import { createHash } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';

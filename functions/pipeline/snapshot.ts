@@ -8,21 +8,18 @@
  * is the snapshot's nominal time, so the same snapshot of the same state gives the same bytes.
  */
 import { createHash } from 'node:crypto';
-import { PassThrough, Readable } from 'node:stream';
-import { ZipFile } from 'yazl';
 import type { FormatName } from '../core/config/formats.ts';
 import { runExport } from '../core/export.ts';
 import { parseExportOptions } from '../core/formats/options.ts';
 import { type JsonStyle, PY_JSON_COMPACT, stringify } from '../core/json/serialize.ts';
-import type { ObjectStore } from '../core/object-store.ts';
 import { SingleFileSource } from '../core/readers/single-file.ts';
 import { Report } from '../core/report.ts';
 import { StoreSink } from '../storage/sink.ts';
-import { addZipEntry } from '../storage/zip.ts';
 import type { ProjectConfig, SnapshotOptions } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import { type FormatResult, loadSchema, planFormats, projectMedia } from './export-run.ts';
 import { HashingSink, type WrittenFile } from './hashing-sink.ts';
+import { writeLatestZip } from './latest-zip.ts';
 import type { Manifest } from './manifest.ts';
 import { serializeManifest } from './manifest.ts';
 import { countPerProject, METRIC, mediaRefusals } from './metrics.ts';
@@ -157,40 +154,10 @@ export async function convertSnapshot(
     download = { key: files[0].key, filename: `${base.name}${ext}` };
   } else if (files.length > 1) {
     const key = `${base.prefix}${format}.zip`;
-    await zipFiles(ps.store, files, key, now, report);
+    await writeLatestZip(ps.store, files, key, now, report);
     download = { key, filename: `${base.name}.zip` };
   }
   return { format, status: 'completed', files, download };
-}
-
-/**
- * Streams files of the store into one zip (fixed timestamps: reproducible bytes). Entry names are
- * the files' paths, which writers already made safe (core/output-names.ts); one the zip format
- * still refuses is reported and left out of the archive.
- */
-async function zipFiles(
-  store: ObjectStore,
-  files: WrittenFile[],
-  key: string,
-  mtime: Date,
-  report: Report,
-): Promise<void> {
-  const zip = new ZipFile();
-  for (const f of files) {
-    const skip = addZipEntry(f.path, () =>
-      zip.addReadStreamLazy(f.path, { mtime, size: f.bytes }, (cb) => {
-        store.get(f.key).then(
-          (r) => cb(null, Readable.from(r.body)),
-          (err) => cb(err, new PassThrough()),
-        );
-      }),
-    );
-    if (skip) report.skip({ source: `output file ${skip.path}`, reason: skip.reason });
-  }
-  zip.end();
-  await store.putStream(key, zip.outputStream as unknown as AsyncIterable<Uint8Array>, {
-    contentType: 'application/zip',
-  });
 }
 
 /** The snapshot's manifest (deterministic: no wall-clock timings). */
