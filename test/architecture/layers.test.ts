@@ -80,7 +80,6 @@ const EXCEPTIONS: Record<string, string> = {
   'pipeline/publish-sink.ts -> storage/sink.ts': 'as above: publishing wraps StoreSink',
   'pipeline/snapshot.ts -> storage/sink.ts': 'as above: snapshots write through StoreSink',
   'pipeline/latest-zip.ts -> storage/zip.ts': 'the zip packer (a local-file adapter) is called directly',
-  'pipeline/snapshot.ts -> storage/zip.ts': 'as above',
   'pipeline/media.ts -> storage/media.ts':
     'the pipeline builds the policy-enforcing MediaAccess itself instead of receiving it from runtime',
   'storage/secrets-manager.ts -> pipeline/api-tokens.ts':
