@@ -194,6 +194,16 @@ export class PublishSink implements OutputSink {
    */
   async copyFrom(path: string, source: AsyncIterable<Uint8Array>): Promise<void> {
     this.claim(path);
+    try {
+      await this.copyClaimed(path, source);
+    } catch (err) {
+      // A source that fails (a media fetch cut midway) stores nothing: the path is free again.
+      if (!this.inner.exists(path)) this.claimed.delete(path);
+      throw err;
+    }
+  }
+
+  private async copyClaimed(path: string, source: AsyncIterable<Uint8Array>): Promise<void> {
     const hash = createHash('sha256');
     const it = source[Symbol.asyncIterator]();
     const held: Buffer[] = [];

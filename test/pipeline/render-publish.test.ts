@@ -389,4 +389,19 @@ describe('PublishSink', () => {
     expect(second.stats.unchanged).toBe(1);
     expect(second.exists('images/a.jpg')).toBe(true);
   });
+
+  it('frees the path of a copy whose source fails, buffered or streamed, and lists no file for it', async () => {
+    const store = new VersionedStore();
+    const sink = new PublishSink(store, 'latest/COCO_WITH_IMAGES/', new Map(), { bufferBytes: 2048 });
+    async function* failing(before: number) {
+      yield Buffer.alloc(before, 1);
+      throw new Error('connection reset');
+    }
+    await expect(sink.copyFrom('images/small.jpg', failing(100))).rejects.toThrow('connection reset');
+    await expect(sink.copyFrom('images/big.jpg', failing(5000))).rejects.toThrow('connection reset');
+    expect(sink.exists('images/small.jpg')).toBe(false);
+    expect(sink.exists('images/big.jpg')).toBe(false);
+    expect(sink.files).toEqual([]);
+    expect(sink.stats.written).toBe(0);
+  });
 });
