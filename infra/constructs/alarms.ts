@@ -145,6 +145,23 @@ export class Alarms extends Construct {
     );
   }
 
+  /** `RenderFanout-<project>-ExecutionsFailed` / `-ExecutionsTimedOut` of a project's render fan-out. */
+  renderFanout(projectId: string, sm: sfn.IStateMachine): void {
+    const id = sanitize(projectId);
+    this.add(
+      `RenderFanout-${id}-ExecutionsFailed`,
+      sm.metricFailed({ period: PERIOD, statistic: cw.Stats.SUM }),
+      0,
+      `ls-export: render fan-out of project ${projectId} failed`,
+    );
+    this.add(
+      `RenderFanout-${id}-ExecutionsTimedOut`,
+      sm.metricTimedOut({ period: PERIOD, statistic: cw.Stats.SUM }),
+      0,
+      `ls-export: render fan-out of project ${projectId} timed out`,
+    );
+  }
+
   /** `ApiServerErrors`: any 5xx response of the HTTP API. */
   httpApi(api: apigw.HttpApi): void {
     this.add(

@@ -34,6 +34,7 @@ import { markGroupingScope } from './logical-ids.ts';
 import type { PipelineProps } from './pipeline.ts';
 import { ProjectRebuild, type RebuildTuning } from './project-rebuild.ts';
 import { Render } from './render.ts';
+import { RenderFanout, type RenderFanoutTuning } from './render-fanout.ts';
 import type { FunctionTuning, QueueConsumerTuning } from './shared.ts';
 import { Snapshots } from './snapshots.ts';
 
@@ -85,6 +86,8 @@ export interface LsExportProps {
     readonly throttleBurstLimit?: number;
   };
   readonly rebuild?: RebuildTuning;
+  /** The render fan-out state machines (Distributed Map over segments). */
+  readonly renderFanout?: RenderFanoutTuning;
   /**
    * How API callers authenticate: `iam` (default), SigV4 with `execute-api:Invoke`; `token`, Label
    * Studio's `Authorization: Token <key>` checked against a generated Secrets Manager secret.
@@ -111,6 +114,8 @@ export class LsExport extends Construct {
   readonly snapshots: Snapshots;
   readonly api: ExportApi;
   readonly rebuild: ProjectRebuild;
+  /** Per project, the render state machine for renders too large for one invocation. */
+  readonly renderFanout: RenderFanout;
   /** Absent with `dashboard: false`. */
   readonly dashboard?: Dashboard;
   /** The media locations render and snapshot may read, with where each was configured. */
@@ -181,6 +186,13 @@ export class LsExport extends Construct {
       mergeTuning: props.rebuildMerge,
       rebuild: props.rebuild,
       sourceKmsKeyArns: props.sourceKmsKeyArns,
+      logRetention,
+      removalPolicy,
+    });
+    this.renderFanout = new RenderFanout(this, 'RenderFanout', {
+      ...shared,
+      fanout: props.renderFanout,
+      media: this.media,
       logRetention,
       removalPolicy,
     });

@@ -61,15 +61,20 @@ describe('cdk-nag AwsSolutions', () => {
     const ids = acks.map((a) => `${a.path} ${a.id}`);
     expect(new Set(ids).size).toBe(ids.length);
     const star = acks.filter((a) => a.id === 'AwsSolutions-IAM5[Resource::*]');
-    // Step Functions logging/tracing on the rebuild roles, and X-Ray writes (active tracing) on each
+    // Step Functions logging/tracing on the rebuild and render fan-out roles, and X-Ray writes (active tracing) on each
     // function role, whose acknowledgement says so; the stack test asserts those are the only `*` actions.
-    const functionRoles = star.filter((a) => a.path.endsWith('/Role') && !a.path.includes('/Rebuild-'));
+    const functionRoles = star.filter(
+      (a) => a.path.endsWith('/Role') && !a.path.includes('/Rebuild-') && !a.path.includes('/RenderFanout-'),
+    );
     for (const a of functionRoles) expect(a.reason).toMatch(/xray:PutTraceSegments/);
     expect(star.filter((a) => !functionRoles.includes(a)).map((a) => a.path)).toEqual([
       'LsExportTest/LsExport/ProjectRebuild/Rebuild-newsner-Role',
       'LsExportTest/LsExport/ProjectRebuild/Rebuild-streetscenes-Role',
+      'LsExportTest/LsExport/RenderFanout/RenderFanout-newsner-Role',
+      'LsExportTest/LsExport/RenderFanout/RenderFanout-streetscenes-Role',
     ]);
-    expect(functionRoles).toHaveLength(6);
+    // ingest, render, snapshot, rebuild batch/merge, api, render plan/segment/commit
+    expect(functionRoles).toHaveLength(9);
     for (const a of acks.filter((x) =>
       x.id.startsWith('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::'),
     ))
