@@ -12,9 +12,9 @@ import { runExport } from '../functions/core/export.ts';
 import { parseExportOptions } from '../functions/core/formats/options.ts';
 import { SingleFileSource } from '../functions/core/readers/single-file.ts';
 import { Report } from '../functions/core/report.ts';
+import { StoreSink } from '../functions/core/store-sink.ts';
 import { FsObjectStore } from '../functions/storage/fs.ts';
 import { LocalMedia } from '../functions/storage/media.ts';
-import { StoreSink } from '../functions/storage/sink.ts';
 
 const { values } = parseArgs({
   options: {

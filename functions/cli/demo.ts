@@ -24,6 +24,7 @@ import { isJsonObject, type JsonObject } from '../core/json/value.ts';
 import { readAll } from '../core/object-store.ts';
 import { SingleFileSource } from '../core/readers/single-file.ts';
 import { Report } from '../core/report.ts';
+import { StoreSink } from '../core/store-sink.ts';
 import { createApiHandler } from '../handlers/api.ts';
 import { createIngestHandler } from '../handlers/ingest.ts';
 import { createRenderHandler } from '../handlers/render.ts';
@@ -40,7 +41,6 @@ import { createRuntime } from '../runtime/env.ts';
 import { FsObjectStore } from '../storage/fs.ts';
 import { LocalMedia } from '../storage/media.ts';
 import { s3ClientConfig } from '../storage/s3.ts';
-import { StoreSink } from '../storage/sink.ts';
 import { CliError } from './errors.ts';
 
 /**

@@ -7,7 +7,7 @@
  * for a task's next annotation) is one file.
  */
 import type { FileWriter, OutputSink } from '../core/formats/types.ts';
-import type { StoreSink } from '../storage/sink.ts';
+import type { StoreSink } from '../core/store-sink.ts';
 
 const IMAGES = 'images/';
 

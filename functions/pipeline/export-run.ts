@@ -14,7 +14,7 @@ import type { JsonObject } from '../core/json/value.ts';
 import type { MediaAccess } from '../core/media.ts';
 import type { ObjectStore } from '../core/object-store.ts';
 import { Report, type ReportJson } from '../core/report.ts';
-import { StoreSink } from '../storage/sink.ts';
+import { StoreSink } from '../core/store-sink.ts';
 import type { ProjectConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import { LabelConfigUnavailableError } from './errors.ts';

@@ -5,13 +5,13 @@
  * it is complete, and when its size and hash equal the previous manifest's entry it is not written
  * at all — the entry (with its version id) is carried over. A larger file (aggregate results,
  * big media) is streamed to the store as it is produced (multipart on S3) and always written.
- * Name limits and name-error skips are the wrapped StoreSink's (storage/sink.ts).
+ * Name limits and name-error skips are the wrapped StoreSink's (core/store-sink.ts).
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { FileWriter, OutputSink } from '../core/formats/types.ts';
 import type { ObjectStore } from '../core/object-store.ts';
 import type { Report } from '../core/report.ts';
-import { type StoredFile, StoreSink } from '../storage/sink.ts';
+import { type StoredFile, StoreSink } from '../core/store-sink.ts';
 import type { WrittenFile } from './hashing-sink.ts';
 
 /** Files held in memory to compare them before writing, per file (1 MiB by default). */

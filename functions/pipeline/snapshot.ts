@@ -14,7 +14,7 @@ import { parseExportOptions } from '../core/formats/options.ts';
 import { type JsonStyle, PY_JSON_COMPACT, stringify } from '../core/json/serialize.ts';
 import { SingleFileSource } from '../core/readers/single-file.ts';
 import { Report } from '../core/report.ts';
-import { StoreSink } from '../storage/sink.ts';
+import { StoreSink } from '../core/store-sink.ts';
 import type { ProjectConfig, SnapshotOptions } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import { type FormatResult, loadSchema, planFormats, projectMedia } from './export-run.ts';

@@ -18,10 +18,10 @@ import { runExport } from '../../functions/core/export.ts';
 import { parseExportOptions } from '../../functions/core/formats/options.ts';
 import { DEFAULT_MEDIA_LIMITS } from '../../functions/core/media-policy.ts';
 import { Report } from '../../functions/core/report.ts';
+import { StoreSink } from '../../functions/core/store-sink.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
 import { PolicyMedia } from '../../functions/storage/media.ts';
 import { S3ObjectStore } from '../../functions/storage/s3.ts';
-import { StoreSink } from '../../functions/storage/sink.ts';
 import { tasksSource } from '../helpers/export.ts';
 import { bucketNames, createBuckets, s3Client } from './helpers.ts';
 

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ObjectStore } from '../../functions/core/object-store.ts';
 import { Report } from '../../functions/core/report.ts';
+import { StoreSink } from '../../functions/core/store-sink.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
-import { StoreSink } from '../../functions/storage/sink.ts';
 import { zipFolder } from '../../functions/storage/zip.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ls-sink-'));

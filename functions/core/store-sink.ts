@@ -1,13 +1,13 @@
 /**
  * An OutputSink that streams each export file into an ObjectStore (a folder or an S3 prefix).
  * Small writes are batched; a bounded queue between the writer and the upload gives backpressure,
- * so memory does not grow with the export.
+ * so memory does not grow with the export. Pure over core's two ports (OutputSink in, ObjectStore
+ * out), so the CLI, the pipeline and the tests all use this one sink over whatever store they have.
  */
-import { stat } from 'node:fs/promises';
-import type { FileWriter, OutputSink } from '../core/formats/types.ts';
-import type { ObjectStore, PutResult } from '../core/object-store.ts';
-import { isOutputNameError, S3_MAX_KEY_BYTES } from '../core/output-names.ts';
-import { type Report, reasonOf } from '../core/report.ts';
+import type { FileWriter, OutputSink } from './formats/types.ts';
+import type { ObjectStore, PutResult } from './object-store.ts';
+import { isOutputNameError, S3_MAX_KEY_BYTES } from './output-names.ts';
+import { type Report, reasonOf } from './report.ts';
 
 const BATCH_BYTES = 256 * 1024;
 const MAX_QUEUED = 8;
@@ -204,9 +204,11 @@ export class StoreSink implements OutputSink {
     this.written.add(path);
     const key = this.key(path);
     try {
-      if (local && this.store.putLocalFile) {
+      // A local file of known size is copied by the store itself (a folder: a plain file copy);
+      // without its size it is streamed like any other source, so the bytes are counted.
+      if (local?.size !== undefined && this.store.putLocalFile) {
         await this.store.putLocalFile(key, local.path);
-        this.stored({ path, key, bytes: local.size ?? (await stat(local.path)).size });
+        this.stored({ path, key, bytes: local.size });
         return;
       }
       let bytes = 0;
