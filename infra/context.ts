@@ -39,6 +39,9 @@ export const CONTEXT_KEYS = {
   rebuildMaxItemsPerBatch: 'source keys per rebuild batch (default 200)',
   rebuildMaxConcurrency: 'parallel rebuild batches (default 20)',
   rebuildToleratedFailurePercentage: 'failed batches tolerated by a rebuild, % (default 5)',
+  renderSegmentsPerBatch: 'segments per render fan-out Map child (default 4)',
+  renderMaxConcurrency: 'parallel render fan-out Map children (default 40)',
+  renderToleratedFailurePercentage: 'failed segment batches tolerated by a render fan-out, % (default 0)',
   dashboard: 'true (default) or false: the CloudWatch dashboard of the deployment',
   nag: 'false skips the cdk-nag AwsSolutions checks',
 } as const;
@@ -123,6 +126,11 @@ export function stackPropsFromContext(get: Get): Omit<LsExportStackProps, 'confi
       maxItemsPerBatch: num(get, 'rebuildMaxItemsPerBatch'),
       maxConcurrency: num(get, 'rebuildMaxConcurrency'),
       toleratedFailurePercentage: num(get, 'rebuildToleratedFailurePercentage'),
+    },
+    renderFanout: {
+      segmentsPerBatch: num(get, 'renderSegmentsPerBatch'),
+      maxConcurrency: num(get, 'renderMaxConcurrency'),
+      toleratedFailurePercentage: num(get, 'renderToleratedFailurePercentage'),
     },
   };
 }
