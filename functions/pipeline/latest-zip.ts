@@ -8,7 +8,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
 import type { ObjectStore } from '../core/object-store.ts';
 import type { Report } from '../core/report.ts';
-import { addZipEntry } from '../storage/zip.ts';
+import { addZipEntry } from '../core/zip-entry.ts';
 import type { WrittenFile } from './hashing-sink.ts';
 
 /**

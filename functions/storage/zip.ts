@@ -1,33 +1,15 @@
 /**
  * Packs an export folder into one zip, as Label Studio's download delivers multi-file exports.
  * Files are streamed into the archive one at a time (yazl), so memory stays constant whatever the
- * export's size; entries keep the order they were written in.
+ * export's size; entries keep the order they were written in. Names the zip format refuses are
+ * left out by core/zip-entry.ts's rule.
  */
 import { createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
-import { reasonOf } from '../core/report.ts';
-
-/** A file left out of an archive: its path and why. */
-export interface ZipSkip {
-  path: string;
-  reason: string;
-}
-
-/**
- * Adds one entry through `add`; an entry name the zip format refuses (yazl: `..` segments,
- * absolute paths, names over 65,535 bytes) is returned as a skip instead of failing the archive.
- */
-export function addZipEntry(path: string, add: () => void): ZipSkip | undefined {
-  try {
-    add();
-    return undefined;
-  } catch (err) {
-    return { path, reason: `not a valid zip entry name (${reasonOf(err)}); it is left out of the archive` };
-  }
-}
+import { addZipEntry, type ZipSkip } from '../core/zip-entry.ts';
 
 /**
  * Zips `paths` (relative, `/`-separated) of `dir` into `zipPath` (written beside it as `.part`,

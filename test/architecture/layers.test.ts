@@ -75,7 +75,6 @@ const EXCEPTIONS: Record<string, string> = {
   'core/spool.ts -> node:fs/promises':
     'the spool is the one documented core I/O: big exports overflow to a temporary file (DESIGN.md)',
   'core/spool.ts -> node:os': 'the spool finds the temporary directory',
-  'pipeline/latest-zip.ts -> storage/zip.ts': 'the zip packer (a local-file adapter) is called directly',
   'pipeline/media.ts -> storage/media.ts':
     'the pipeline builds the policy-enforcing MediaAccess itself instead of receiving it from runtime',
   'storage/secrets-manager.ts -> pipeline/api-tokens.ts':
