@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { createSpool } from '../../functions/core/spool.ts';
+import { createSpool, SPOOL_MEMORY_BYTES } from '../../functions/core/spool.ts';
 
 const leftovers = () => readdirSync(tmpdir()).filter((n) => n.startsWith('ls-export-'));
 
@@ -30,5 +30,24 @@ describe('spool', () => {
     expect(leftovers()).toEqual(before);
     expect(await readBack(spool.drain(7))).toBe(pieces.join(''));
     expect(spool.spilled).toBe(false);
+  });
+
+  it('holds at most 1 MiB in memory by default, then spills', async () => {
+    const spool = createSpool();
+    const piece = 'x'.repeat(1000);
+    while (spool.size < SPOOL_MEMORY_BYTES - piece.length) await spool.write(piece);
+    expect(spool.spilled).toBe(false);
+    await spool.write(piece);
+    await spool.write(piece);
+    expect(spool.spilled).toBe(true);
+    expect((await readBack(spool.drain())).length).toBe(spool.size);
+  });
+
+  it('keeps many small pieces and ones larger than the buffer in order', async () => {
+    const spool = createSpool({ memoryLimit: 16 * 1024 });
+    const pieces = Array.from({ length: 5000 }, (_, i) => (i % 1000 === 7 ? 'é'.repeat(9000) : `${i},`));
+    for (const p of pieces) await spool.write(p);
+    expect(spool.spilled).toBe(true);
+    expect(await readBack(spool.drain(4096))).toBe(pieces.join(''));
   });
 });
