@@ -104,6 +104,8 @@ async function ensureInput(
 
 interface Result {
   wall: number;
+  /** User + system CPU seconds of the measured process. */
+  cpu: number;
   maxRssMiB: number;
   /** sha256 over the output files (paths and bytes), report.json excluded. */
   digest?: string;
@@ -111,7 +113,10 @@ interface Result {
 
 /** The floor (read + parse, no writer) is bench/convert-one.ts, bundled as the CLI is. */
 const BUNDLE = join(WORK, 'convert-one.mjs');
-/** Preloaded into each measured process: writes its peak RSS (KiB) to LS_BENCH_RSS_FILE at exit. */
+/**
+ * Preloaded into each measured process: writes its peak RSS (KiB) and its CPU time (user + system,
+ * µs) to LS_BENCH_RSS_FILE at exit. CPU time is the steadier figure on a shared machine.
+ */
 const PROBE = join(WORK, 'rss-probe.mjs');
 const RSS_FILE = join(WORK, 'rss.txt');
 const CLI = join(ROOT, 'bin', 'ls-export.mjs');
@@ -130,7 +135,7 @@ await build({
 writeFileSync(
   PROBE,
   "import { writeFileSync } from 'node:fs';\n" +
-    "process.on('exit', () => writeFileSync(process.env.LS_BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)));\n",
+    "process.on('exit', () => { const u = process.resourceUsage(); writeFileSync(process.env.LS_BENCH_RSS_FILE, u.maxRSS + ' ' + (u.userCPUTime + u.systemCPUTime)); });\n",
 );
 if (!existsSync(join(ROOT, 'dist', 'cli', 'main.mjs'))) throw new Error('run `npm run build` first');
 
@@ -190,8 +195,9 @@ function runOnce(format: string, input: { file: string; config: string; uploadDi
   });
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${format} failed: ${r.stderr}`);
-  const maxRssMiB = Number(readFileSync(RSS_FILE, 'utf8')) / 1024;
-  return { wall, maxRssMiB, digest: format === 'FLOOR' ? undefined : digestTree(out) };
+  const [rssKiB, cpuMicros] = readFileSync(RSS_FILE, 'utf8').split(' ').map(Number);
+  const maxRssMiB = rssKiB / 1024;
+  return { wall, cpu: cpuMicros / 1e6, maxRssMiB, digest: format === 'FLOOR' ? undefined : digestTree(out) };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -203,6 +209,7 @@ function measure(format: string, input: { file: string; config: string; uploadDi
   if (digests.size > 1) throw new Error(`${format}: output differs between runs`);
   return {
     wall: median(runs.map((r) => r.wall)),
+    cpu: median(runs.map((r) => r.cpu)),
     maxRssMiB: median(runs.map((r) => r.maxRssMiB)),
     digest: runs[0].digest,
   };
@@ -224,12 +231,12 @@ function checkDigest(key: string, digest: string | undefined): string {
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const rows: string[] = [];
 const header =
-  '| format | kind | N | input MB | wall (s) | tasks/s | peak RSS (MiB) | × floor | × Label Studio |';
+  '| format | kind | N | input MB | wall (s) | CPU (s) | tasks/s | peak RSS (MiB) | × floor | × Label Studio |';
 console.log(
   `Node ${process.version}, ${new Date().toISOString()}, ${repeat === 1 ? 'single runs' : `median of ${repeat} runs`}\n`,
 );
 console.log(header);
-console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const n of sizes) {
   const floors = new Map<Kind, Result>();
   for (const [format, kind] of RUNS) {
@@ -239,7 +246,7 @@ for (const n of sizes) {
       const floor = measure('FLOOR', input);
       floors.set(kind, floor);
       const mb = statSync(input.file).size / 1e6;
-      const row = `| floor (read + parse) | ${kind} | ${fmt(n)} | ${mb.toFixed(0)} | ${floor.wall.toFixed(2)} | ${fmt(n / floor.wall)} | ${floor.maxRssMiB.toFixed(0)} | 1.0 | |`;
+      const row = `| floor (read + parse) | ${kind} | ${fmt(n)} | ${mb.toFixed(0)} | ${floor.wall.toFixed(2)} | ${floor.cpu.toFixed(2)} | ${fmt(n / floor.wall)} | ${floor.maxRssMiB.toFixed(0)} | 1.0 | |`;
       console.log(row);
       rows.push(row);
     }
@@ -247,7 +254,7 @@ for (const n of sizes) {
     try {
       r = measure(format, input);
     } catch (err) {
-      const row = `| ${format} | ${kind} | ${fmt(n)} | | failed: ${(err as Error).message.split('\n')[0]} | | | | |`;
+      const row = `| ${format} | ${kind} | ${fmt(n)} | | failed: ${(err as Error).message.split('\n')[0]} | | | | | |`;
       console.log(row);
       rows.push(row);
       continue;
@@ -256,7 +263,7 @@ for (const n of sizes) {
     const rate = n / r.wall;
     const base = BASELINE[`${format} ${kind}`];
     const changed = checkDigest(`${format} ${kind} ${n}`, r.digest);
-    const row = `| ${format}${changed} | ${kind} | ${fmt(n)} | ${(statSync(input.file).size / 1e6).toFixed(0)} | ${r.wall.toFixed(2)} | ${fmt(rate)} | ${r.maxRssMiB.toFixed(0)} | ${(r.wall / floor.wall).toFixed(1)} | ${base && n === 100000 ? `${(rate / base).toFixed(1)}×` : ''} |`;
+    const row = `| ${format}${changed} | ${kind} | ${fmt(n)} | ${(statSync(input.file).size / 1e6).toFixed(0)} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${fmt(rate)} | ${r.maxRssMiB.toFixed(0)} | ${(r.wall / floor.wall).toFixed(1)} | ${base && n === 100000 ? `${(rate / base).toFixed(1)}×` : ''} |`;
     console.log(row);
     rows.push(row);
   }
