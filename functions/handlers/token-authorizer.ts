@@ -11,7 +11,8 @@ import type {
   APIGatewaySimpleAuthorizerWithContextResult,
 } from 'aws-lambda';
 import { z } from 'zod';
-import { ApiKeyCache, matchKey, type SecretSource, tokenFromHeader } from '../pipeline/api-tokens.ts';
+import type { SecretSource } from '../core/secret-source.ts';
+import { ApiKeyCache, matchKey, tokenFromHeader } from '../pipeline/api-tokens.ts';
 import { jsonLogger, type PipelineContext } from '../pipeline/context.ts';
 import { secretsManagerSource } from '../storage/secrets-manager.ts';
 

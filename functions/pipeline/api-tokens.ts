@@ -3,21 +3,11 @@
  * authentication"): the valid keys come from a secret store (AWS Secrets Manager in the Lambda),
  * several at once during a rotation (the `AWSCURRENT` and `AWSPREVIOUS` versions), cached briefly
  * so a rotation takes effect without a redeploy; a presented key is compared with every valid key
- * in constant time. No key or header value is ever logged or put in an error message.
+ * in constant time. No key or header value is ever logged or put in an error message. The secret
+ * store is core's SecretSource port (core/secret-source.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-
-/** Secrets Manager's staging labels of the versions whose keys are accepted. */
-export const TOKEN_STAGES = ['AWSCURRENT', 'AWSPREVIOUS'] as const;
-export type TokenStage = (typeof TOKEN_STAGES)[number];
-
-/**
- * Where the keys are stored: the secret's string at a staging label, or undefined when no version
- * has that label (a secret never rotated has no `AWSPREVIOUS`). Other failures throw. With
- * `@aws-sdk/client-secrets-manager`: `GetSecretValue({SecretId, VersionStage: stage}).SecretString`,
- * undefined on `ResourceNotFoundException`.
- */
-export type SecretSource = (stage: TokenStage) => Promise<string | undefined>;
+import { type SecretSource, TOKEN_STAGES, type TokenStage } from '../core/secret-source.ts';
 
 /** One accepted key and the staging label it came from. */
 export interface ApiKey {

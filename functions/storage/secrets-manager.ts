@@ -1,5 +1,5 @@
 /**
- * The token authorizer's `SecretSource` (pipeline/api-tokens.ts) over AWS Secrets Manager: the
+ * The token authorizer's `SecretSource` port (core/secret-source.ts) over AWS Secrets Manager: the
  * secret's string at a staging label (`AWSCURRENT`, `AWSPREVIOUS`), read with `GetSecretValue`.
  */
 import {
@@ -7,7 +7,7 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { SecretSource } from '../pipeline/api-tokens.ts';
+import type { SecretSource } from '../core/secret-source.ts';
 
 /**
  * `GetSecretValue({SecretId: secretId, VersionStage: stage}).SecretString` for each stage asked.

@@ -77,8 +77,6 @@ const EXCEPTIONS: Record<string, string> = {
   'core/spool.ts -> node:os': 'the spool finds the temporary directory',
   'pipeline/media.ts -> storage/media.ts':
     'the pipeline builds the policy-enforcing MediaAccess itself instead of receiving it from runtime',
-  'storage/secrets-manager.ts -> pipeline/api-tokens.ts':
-    'the SecretSource port is declared in pipeline/api-tokens.ts, not in core',
 };
 
 const exceptionFor = (file: string, spec: string): string | undefined =>

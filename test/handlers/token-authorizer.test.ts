@@ -5,13 +5,9 @@
  */
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import type { TokenStage } from '../../functions/core/secret-source.ts';
 import { createTokenAuthorizer } from '../../functions/handlers/token-authorizer.ts';
-import {
-  ApiKeyCache,
-  matchKey,
-  type TokenStage,
-  tokenFromHeader,
-} from '../../functions/pipeline/api-tokens.ts';
+import { ApiKeyCache, matchKey, tokenFromHeader } from '../../functions/pipeline/api-tokens.ts';
 
 const CURRENT = 'k-current-0123456789abcdef0123';
 const PREVIOUS = 'k-previous-0123456789abcdef012';
