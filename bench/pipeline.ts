@@ -39,6 +39,11 @@ import { rebuildProject } from '../functions/pipeline/rebuild.ts';
 import { Shard, shardOf } from '../functions/pipeline/records.ts';
 import { renderLatest } from '../functions/pipeline/render.ts';
 import { buildS3EventRecord, buildSqsRecord, LocalSequencer } from '../functions/pipeline/s3-events.ts';
+import {
+  renderSegment,
+  type SegmentOutput,
+  type SegmentRunner,
+} from '../functions/pipeline/segments-render.ts';
 import { bumpVersion, loadHead, projectStore } from '../functions/pipeline/state.ts';
 import { createRuntime } from '../functions/runtime/env.ts';
 import { s3ClientConfig } from '../functions/storage/s3.ts';
@@ -276,6 +281,7 @@ export async function runRenderBench(sizes = envRenderSizes(), changes = [1, 100
     '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const rows: string[] = [];
+  const segmentRows: string[] = [];
   console.log(
     '\n### Render of latest/ by segments (local S3 server, text-ner; JSON, JSON_MIN, CSV, CONLL2003)\n',
   );
@@ -358,15 +364,39 @@ export async function runRenderBench(sizes = envRenderSizes(), changes = [1, 100
         0,
       );
       console.error(`  [${fmt(n)} tasks: state written in ${((Date.now() - t0) / 1000).toFixed(1)} s]`);
+      // Per segment (what one fan-out Map child does per segment): seconds, and the aggregate text
+      // it holds (its output bodies, the bulk of its memory); two at a time, as renderLatest does.
+      let perSegment: Array<{ secs: number; bytes: number }> = [];
+      const timedSegments: SegmentRunner = async (rc, jobs, aggregatePaths) => {
+        const outs = await mapLimit(jobs, 2, async (job): Promise<SegmentOutput> => {
+          const t = process.hrtime.bigint();
+          const o = await renderSegment(rc, job, aggregatePaths);
+          let bytes = 0;
+          for (const files of o.aggregate.values())
+            for (const text of files.values()) bytes += Buffer.byteLength(text);
+          perSegment.push({ secs: Number(process.hrtime.bigint() - t) / 1e9, bytes });
+          return o;
+        });
+        return new Map(outs.map((o) => [o.entry.id, o]));
+      };
       const measure = async (label: string) => {
         Object.assign(c, zero());
+        perSegment = [];
         const start = process.hrtime.bigint();
-        const r = await renderLatest(rt.ctx, project);
+        const r = await renderLatest(rt.ctx, project, { segments: timedSegments });
         const secs = Number(process.hrtime.bigint() - start) / 1e9;
         const seg = r.manifest?.timings?.segments;
         const row = `| ${fmt(n)} | ${label} | ${fmt(seg?.rendered ?? 0)} / ${fmt(seg?.total ?? 0)} | ${fmt(r.manifest?.timings?.shardsRead ?? 0)} | ${fmt(c.gets)} / ${fmt(c.puts)} / ${fmt(c.lists)} | ${fmt(c.copies)} | ${mb(c.getBytes)} | ${mb(c.putBytes)} | ${mb(c.copiedBytes)} | ${secs.toFixed(2)} |`;
         console.log(row);
         rows.push(row);
+        if (perSegment.length > 0) {
+          const slowest = Math.max(...perSegment.map((x) => x.secs));
+          const mean = perSegment.reduce((a, x) => a + x.secs, 0) / perSegment.length;
+          const largest = Math.max(...perSegment.map((x) => x.bytes));
+          const seg = `| ${fmt(n)} | ${label} | ${fmt(perSegment.length)} | ${slowest.toFixed(2)} | ${mean.toFixed(2)} | ${mb(largest)} | ${mb(process.resourceUsage().maxRSS * 1024)} |`;
+          console.log(seg);
+          segmentRows.push(seg);
+        }
       };
       await measure('first (every segment)');
       let version = 1;
@@ -381,7 +411,12 @@ export async function runRenderBench(sizes = envRenderSizes(), changes = [1, 100
       await server.stop();
     }
   }
-  return [...header, ...rows].join('\n');
+  const segmentHeader = [
+    '',
+    '| tasks | render | segments rendered | slowest segment s | mean segment s | largest segment aggregate text MB | process peak RSS MB |',
+    '|---:|---|---:|---:|---:|---:|---:|',
+  ];
+  return [...header, ...rows, ...segmentHeader, ...segmentRows].join('\n');
 }
 
 function envRenderSizes(): number[] {
