@@ -1,6 +1,7 @@
 /**
  * Everything the pipeline needs from the outside world, passed in explicitly: the validated
- * configuration, object stores by bucket, the clock, a logger and (optionally) metrics. Handlers
+ * configuration, object stores by bucket, each export run's media access, the clock, a logger and
+ * (optionally) metrics. The pipeline imports no adapter (storage/) itself. Handlers
  * build one per cold start from the environment (logs and metrics through Powertools for AWS
  * Lambda, runtime/observability.ts); the CLI, the demo and the tests build their own.
  */
@@ -33,8 +34,12 @@ export interface PipelineContext {
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
   /** Metrics (absent: none recorded). */
   metrics?: MetricsPort;
-  /** The media access of one export run (default: the project's media policy, pipeline/media.ts). */
-  media?(project: ProjectConfig): MediaAccess | undefined;
+  /**
+   * A new media access for one export run of `project` (one set of budgets per render or
+   * snapshot). The composition roots (runtime/env.ts, test helpers) enforce the project's policy,
+   * pipeline/media.ts projectMediaPolicy, with storage/media.ts PolicyMedia over these stores.
+   */
+  media(project: ProjectConfig): MediaAccess;
   /** Random numbers for retry jitter and ids (tests can fix it). */
   random?(): number;
 }

@@ -19,7 +19,6 @@ import type { ProjectConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import { LabelConfigUnavailableError } from './errors.ts';
 import { HashingSink, type WrittenFile } from './hashing-sink.ts';
-import { projectMedia as policyMedia } from './media.ts';
 import { readText } from './object-text.ts';
 import { parseS3Url, projectPaths } from './paths.ts';
 import { StateTaskSource } from './state-source.ts';
@@ -72,9 +71,9 @@ export function loadSchema(ctx: PipelineContext, project: ProjectConfig): Promis
   return p;
 }
 
-/** The media of one export run: the context's (the Lambda wiring), else the project's policy over its stores. */
+/** The media of one export run: a new access from the context (the project's media policy). */
 export function projectMedia(ctx: PipelineContext, project: ProjectConfig): MediaAccess {
-  return ctx.media?.(project) ?? policyMedia(project, (bucket) => ctx.store(bucket));
+  return ctx.media(project);
 }
 
 /** Which of the requested formats can be produced, and why the others cannot. */

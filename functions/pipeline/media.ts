@@ -1,12 +1,11 @@
 /**
  * The pipeline's media: a project's media policy built from its configuration (`media` in the
  * project config) — uploads under `media.uploadPrefix`, `s3://` only under it and
- * `media.s3Prefixes`, http(s) by `media.http`, never a local file — enforced by PolicyMedia
- * (storage/media.ts), one instance (one set of budgets) per render or snapshot.
+ * `media.s3Prefixes`, http(s) by `media.http`, never a local file. Pure: the composition roots
+ * enforce it with PolicyMedia (storage/media.ts), one instance (one set of budgets) per render or
+ * snapshot, and hand it over as PipelineContext.media.
  */
 import { type HttpPolicy, type MediaPolicy, s3Location } from '../core/media-policy.ts';
-import type { ObjectStore } from '../core/object-store.ts';
-import { PolicyMedia } from '../storage/media.ts';
 import type { MediaConfig, ProjectConfig } from './config.ts';
 
 const MiB = 1024 * 1024;
@@ -36,9 +35,4 @@ export function projectMediaPolicy(project: ProjectConfig): MediaPolicy {
       redirects: 3,
     },
   };
-}
-
-/** The MediaAccess of one export run of a project: its policy over the pipeline's object stores. */
-export function projectMedia(project: ProjectConfig, store: (bucket: string) => ObjectStore): PolicyMedia {
-  return new PolicyMedia(projectMediaPolicy(project), { store });
 }

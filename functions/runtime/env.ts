@@ -12,8 +12,9 @@ import { z } from 'zod';
 import type { ObjectStore } from '../core/object-store.ts';
 import { ConfigError, type PipelineConfig, parseConfig } from '../pipeline/config.ts';
 import { type MetricsPort, type PipelineContext, realSleep } from '../pipeline/context.ts';
-import { projectMedia } from '../pipeline/media.ts';
+import { projectMediaPolicy } from '../pipeline/media.ts';
 import { parseS3Url } from '../pipeline/paths.ts';
+import { PolicyMedia } from '../storage/media.ts';
 import { S3ObjectStore, type S3StoreOptions, s3ClientConfig } from '../storage/s3.ts';
 import {
   defaultObservability,
@@ -100,7 +101,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     ...(options.metrics ? { metrics: options.metrics } : {}),
     // Task media: only what the project's media policy allows (its configuration), never the
     // Lambda's own files; one PolicyMedia (one set of budgets) per render or snapshot.
-    media: (project) => projectMedia(project, (bucket) => ctx.store(bucket)),
+    media: (project) =>
+      new PolicyMedia(projectMediaPolicy(project), { store: (bucket) => ctx.store(bucket) }),
   };
   return {
     ctx,

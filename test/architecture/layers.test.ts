@@ -75,8 +75,6 @@ const EXCEPTIONS: Record<string, string> = {
   'core/spool.ts -> node:fs/promises':
     'the spool is the one documented core I/O: big exports overflow to a temporary file (DESIGN.md)',
   'core/spool.ts -> node:os': 'the spool finds the temporary directory',
-  'pipeline/media.ts -> storage/media.ts':
-    'the pipeline builds the policy-enforcing MediaAccess itself instead of receiving it from runtime',
 };
 
 const exceptionFor = (file: string, spec: string): string | undefined =>

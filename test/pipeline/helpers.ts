@@ -13,8 +13,10 @@ import {
 } from '../../functions/local/label-studio-storage.ts';
 import { type PipelineConfig, parseConfig } from '../../functions/pipeline/config.ts';
 import { type PipelineContext, silentLogger } from '../../functions/pipeline/context.ts';
+import { projectMediaPolicy } from '../../functions/pipeline/media.ts';
 import { LocalSequencer, type ObjectChange } from '../../functions/pipeline/s3-events.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
+import { PolicyMedia } from '../../functions/storage/media.ts';
 
 export const SRC = 'ls-source';
 export const OUT = 'ls-exports';
@@ -68,18 +70,23 @@ export async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'ls-export-test-'));
 }
 
-/** A pipeline context over local folders (one per bucket), with a fixed clock and instant sleeps. */
+/**
+ * A pipeline context over local folders (one per bucket), with a fixed clock and instant sleeps;
+ * media as in the Lambdas (runtime/env.ts): the project's policy enforced over these stores.
+ */
 export function fsContext(root: string, config: PipelineConfig, clock = new TestClock()): FsContext {
   const stores = new Map<string, ObjectStore>();
+  const store = (bucket: string): ObjectStore => {
+    let s = stores.get(bucket);
+    if (!s) stores.set(bucket, (s = new FsObjectStore(join(root, bucket))));
+    return s;
+  };
   return {
     config,
     stores,
     clock,
-    store(bucket) {
-      let s = stores.get(bucket);
-      if (!s) stores.set(bucket, (s = new FsObjectStore(join(root, bucket))));
-      return s;
-    },
+    store,
+    media: (project) => new PolicyMedia(projectMediaPolicy(project), { store }),
     now: clock.now,
     sleep: async () => {},
     log: silentLogger,
