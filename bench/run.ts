@@ -166,10 +166,10 @@ function runOnce(format: string, input: { file: string; config: string; uploadDi
   mkdirSync(out, { recursive: true });
   rmSync(RSS_FILE, { force: true });
   // The CLI is executed as a program, as `npx ls-export` does (its first line picks the node flags);
-  // the floor gets the same young-generation cap, so `× floor` compares like with like.
+  // the floor gets the same V8 heap flags, so `× floor` compares like with like.
   const [command, args] =
     format === 'FLOOR'
-      ? [process.execPath, ['--max-semi-space-size=16', BUNDLE, '--input', input.file, '--format', 'FLOOR']]
+      ? [process.execPath, ['--max-semi-space-size=16', '--heap-growing-percent=50', BUNDLE, '--input', input.file, '--format', 'FLOOR']]
       : [
           CLI,
           ['convert', '-i', input.file, '-c', input.config, '-o', out, '-f', format, '-q'].concat(
