@@ -64,3 +64,33 @@ describe('readers report bad input and keep the rest', () => {
     expect(report.skipped.map((s) => s.source)).toEqual(['in.json:3']);
   });
 });
+
+describe('readers take chunks larger than a decoding piece (64 KiB)', () => {
+  // One 400 KB chunk, multi-byte text cut by piece ends: every task read whole, in order.
+  const tasks = Array.from({ length: 3000 }, (_, i) => ({
+    id: i + 1,
+    data: { text: `ü€😀 ${i}`.repeat(8) },
+  }));
+  async function readAll(text: string, lines: boolean) {
+    const report = new Report();
+    const chunks = (async function* () {
+      yield Buffer.from(text);
+    })();
+    const out = [];
+    for await (const t of (lines ? readJsonLines : readJsonExport)(chunks, 'in.json', report))
+      out.push(t.task);
+    return { out, report };
+  }
+
+  it('JSON export', async () => {
+    const { out, report } = await readAll(JSON.stringify(tasks), false);
+    expect(out).toEqual(tasks);
+    expect(report.skippedCount).toBe(0);
+  });
+
+  it('JSON Lines', async () => {
+    const { out, report } = await readAll(tasks.map((t) => JSON.stringify(t)).join('\n'), true);
+    expect(out).toEqual(tasks);
+    expect(report.skippedCount).toBe(0);
+  });
+});
