@@ -1,22 +1,17 @@
-/** Bounded parallelism over an array: at most `limit` calls in flight, results in input order. */
+/** Bounded parallelism over an array (p-limit): at most `limit` calls in flight, results in input order. */
+import pLimit from 'p-limit';
 
-/** Runs `fn` over items with at most `limit` in flight; results in input order; fails on the first error. */
+/**
+ * Runs `fn` over items with at most `limit` in flight; results in input order.
+ * @throws the first error of any call (calls already started run to their end).
+ */
 export async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,
   fn: (item: T, index: number) => Promise<R>,
 ): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= items.length) return;
-      out[i] = await fn(items[i], i);
-    }
-  });
-  await Promise.all(workers);
-  return out;
+  const run = pLimit(Math.max(1, limit));
+  return Promise.all(items.map((item, index) => run(() => fn(item, index))));
 }
 
 /** Like mapLimit, but collects each item's outcome instead of failing fast. */
@@ -25,11 +20,6 @@ export async function settleLimit<T, R>(
   limit: number,
   fn: (item: T) => Promise<R>,
 ): Promise<PromiseSettledResult<R>[]> {
-  return mapLimit(items, limit, async (item) => {
-    try {
-      return { status: 'fulfilled', value: await fn(item) } as PromiseFulfilledResult<R>;
-    } catch (reason) {
-      return { status: 'rejected', reason } as PromiseRejectedResult;
-    }
-  });
+  const run = pLimit(Math.max(1, limit));
+  return Promise.allSettled(items.map((item) => run(() => fn(item))));
 }
