@@ -99,6 +99,8 @@ Options:
   --zip                     write OUTPUT_DIR/FORMAT.zip instead of a folder tree
   --endpoint URL            S3-compatible endpoint (default: AWS; also AWS_ENDPOINT_URL_S3)
   --region REGION           AWS region for s3:// inputs (default: AWS_REGION or us-east-1)
+  --strict                  exit status 3 when any input or region was skipped or nothing was
+                            found; refuse (exit 1) a format that can only be empty for the config
   -q, --quiet               no progress line and no summary
   --debug                   on an unexpected error, print its stack trace
 

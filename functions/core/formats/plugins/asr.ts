@@ -22,13 +22,16 @@ export const ASR_MANIFEST_FORMAT = defineFormat({
       ),
     ),
   options: {
-    /** ASR_MANIFEST: write annotator e-mails (off by default: they are personal data). */
+    /**
+     * ASR_MANIFEST: the annotator field holds the e-mail of `completed_by` instead of the user id
+     * (the default: e-mails are personal data).
+     */
     annotatorEmails: {
       schema: z.boolean().default(false),
       cli: {
         flag: 'annotator-emails',
         type: 'boolean',
-        help: 'ASR_MANIFEST: write annotator e-mails (omitted by default)',
+        help: 'ASR_MANIFEST: write annotator e-mails (of an expanded completed_by)\ninstead of the user ids written by default',
       },
     } satisfies FormatOption,
     /**
