@@ -177,9 +177,13 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
   });
 
   // The reference copies a JSON export file byte for byte (its "file mode").
-  const fileMode = source instanceof SingleFileSource && !source.isJsonLines;
+  // A file with bad elements (or a BOM) is written from the parsed tasks instead, like a folder.
+  const fileMode =
+    source instanceof SingleFileSource &&
+    !source.isJsonLines &&
+    formats.includes('JSON') &&
+    (await checkLabelStudioExport(source, args.input)) === 'copy';
   const copied = outputs.filter((o) => o.format === 'JSON' && fileMode);
-  if (copied.length) await checkLabelStudioExport(source, args.input);
   for (const o of copied) await o.sink.copyFrom('result.json', await (source as SingleFileSource).raw());
   const converted = outputs.filter((o) => !copied.includes(o));
   let tasks: number | undefined;
@@ -251,10 +255,14 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
 export const STRICT_EXIT = 3;
 
 /**
- * `-f JSON` copies a JSON export byte for byte: first it must read as a Label Studio export (a
- * list of task objects). CliError (one sentence) for an XML file, a truncated export, a non-list.
+ * `-f JSON` copies a JSON export byte for byte when it reads as a clean Label Studio export (a list
+ * of task objects, no byte order mark): 'copy'. When only some elements are bad (not a task, nested
+ * too deep, too large, unparsable) or the file starts with a BOM: 'convert' — the JSON format is
+ * then written from the parsed tasks, so the bad elements are reported and skipped like in any
+ * other format. CliError (one sentence) for a file that is not a JSON export at all: not JSON, not
+ * an array or object (XML), empty, truncated, or without any element.
  */
-async function checkLabelStudioExport(source: Awaited<ReturnType<typeof openSource>>, input: string) {
+async function checkLabelStudioExport(source: SingleFileSource, input: string): Promise<'copy' | 'convert'> {
   const check = new Report();
   let tasks = 0;
   try {
@@ -264,12 +272,17 @@ async function checkLabelStudioExport(source: Awaited<ReturnType<typeof openSour
       `${input} is not a Label Studio JSON export (${(err as Error).message}); nothing was copied`,
     );
   }
-  const first = check.skipped[0];
-  if (first)
+  // Element problems name `file.json[i]`; the file's own (empty, not an array, truncated) do not.
+  const whole = check.skipped.find(
+    (e) => !/\[\d+\]$/.test(e.source) || e.reason.startsWith('truncated JSON'),
+  );
+  if (whole)
     throw new CliError(
-      `${input} is not a Label Studio JSON export (${first.source}: ${first.reason}); nothing was copied`,
+      `${input} is not a Label Studio JSON export (${whole.source}: ${whole.reason}); nothing was copied`,
     );
+  if (check.skippedCount > 0) return 'convert';
   if (tasks === 0) throw new CliError(`${input} holds no tasks; nothing was copied`);
+  return check.warningCount > 0 ? 'convert' : 'copy';
 }
 
 /** One sentence when the run found nothing, or most inputs were skipped for one reason. */
