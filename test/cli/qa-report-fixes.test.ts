@@ -164,3 +164,47 @@ describe('B2: -f JSON on a .json export with bad elements reports them and expor
     });
   }
 });
+
+describe('B3: an annotation whose result is an object (not a list) is reported in every format', () => {
+  it('the task is skipped with its key, id and reason; the others are exported', async () => {
+    const broken = task(2);
+    (broken.annotations[0] as Record<string, unknown>).result = { id: 'x', type: 'rectanglelabels' };
+    const dir = setup([JSON.stringify(task(1)), JSON.stringify(broken), JSON.stringify(task(3))]);
+    const o = join(dir, 'out');
+    const formats = 'CSV,JSON_MIN,COCO,JSON';
+    const r = await run(
+      'convert',
+      '-i',
+      join(dir, 'in.json'),
+      '-c',
+      join(dir, 'config.xml'),
+      '-o',
+      o,
+      '-f',
+      formats,
+    );
+    expect(r.status).toBe(0);
+    const report = read(join(o, 'report.json'));
+    expect(report.skipped).toEqual([
+      {
+        source: 'in.json[1]',
+        taskId: 2,
+        reason:
+          'not a Label Studio task: annotations.0.result: Invalid input: expected array, received object',
+      },
+    ]);
+    expect(read(join(o, 'JSON_MIN', 'result.json')).map((t: { id: number }) => t.id)).toEqual([1, 3]);
+    expect(read(join(o, 'JSON', 'result.json')).map((t: { id: number }) => t.id)).toEqual([1, 3]);
+    expect(read(join(o, 'COCO', 'result.json')).images).toHaveLength(2);
+    expect(readFileSync(join(o, 'CSV', 'result.csv'), 'utf8')).not.toMatch(/\n2,/);
+  });
+
+  it('a prediction whose result is an object is reported the same way', async () => {
+    const dir = setup([JSON.stringify({ ...task(1), predictions: [{ result: {} }] })]);
+    const o = join(dir, 'out');
+    await run('convert', '-i', join(dir, 'in.json'), '-c', join(dir, 'config.xml'), '-o', o, '-f', 'CSV');
+    expect(read(join(o, 'report.json')).skipped[0].reason).toMatch(
+      /predictions\.0\.result: .*received object/,
+    );
+  });
+});

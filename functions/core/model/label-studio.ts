@@ -87,9 +87,25 @@ export function describeIssue(error: z.ZodError): string {
 
 export type TaskCheck = { ok: true } | { ok: false; reason: string };
 
-/** Validates a task's shape (annotations included), returning a reason instead of throwing. */
+/** An annotation-like object (annotation, completion, prediction, draft): `result` is a list or absent. */
+const resultHolderSchema = z.looseObject({ result: z.array(z.unknown()).nullish() });
+
+/**
+ * Validates a task's shape (annotations included: an object's `result` must be a list), returning
+ * a reason instead of throwing. A non-object annotation element is left to the writers (reported
+ * per result there).
+ */
 export function checkTask(task: unknown): TaskCheck {
   const r = taskSchema.safeParse(task);
   if (!r.success) return { ok: false, reason: `not a Label Studio task: ${describeIssue(r.error)}` };
+  for (const key of ['annotations', 'completions', 'predictions', 'drafts'] as const) {
+    const list = r.data[key] ?? [];
+    for (const [i, a] of list.entries()) {
+      if (typeof a !== 'object' || a === null || Array.isArray(a)) continue;
+      const h = resultHolderSchema.safeParse(a);
+      if (!h.success)
+        return { ok: false, reason: `not a Label Studio task: ${key}.${i}.${describeIssue(h.error)}` };
+    }
+  }
   return { ok: true };
 }
