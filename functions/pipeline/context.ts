@@ -42,6 +42,27 @@ export interface PipelineContext {
   media(project: ProjectConfig): MediaAccess;
   /** Random numbers for retry jitter and ids (tests can fix it). */
   random?(): number;
+  /**
+   * Starts a project's render fan-out (its Step Functions state machine; runtime/render-fanout.ts).
+   * Absent (local runs, tests): every render runs in-process (pipeline/render-route.ts).
+   */
+  renderFanout?: RenderFanoutPort;
+}
+
+/** The deployment's render fan-out: when to use it and how to start it. */
+export interface RenderFanoutPort {
+  /** Renders with at least this many changed segments are fanned out (>= 1). */
+  readonly minSegments: number;
+  /**
+   * Starts the execution `name` (<= 80 chars, `[A-Za-z0-9_-]`) of `project`'s state machine with
+   * `input`. An execution of that name that already exists counts as started (`existed: true`).
+   * Throws when the project has no state machine or the service refuses the call.
+   */
+  start(
+    project: ProjectConfig,
+    name: string,
+    input: Record<string, unknown>,
+  ): Promise<{ executionArn: string; existed: boolean }>;
 }
 
 /** A JSON-lines console logger (the CLI's; the Lambda handlers log through Powertools). */

@@ -6,6 +6,7 @@
  * Outside the CLI, only functions/runtime reads process.env (test/architecture/layers.test.ts).
  */
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
@@ -14,6 +15,7 @@ import { ConfigError, type PipelineConfig, parseConfig } from '../pipeline/confi
 import { type MetricsPort, type PipelineContext, realSleep } from '../pipeline/context.ts';
 import { projectMediaPolicy } from '../pipeline/media.ts';
 import { parseS3Url } from '../pipeline/paths.ts';
+import { DEFAULT_FANOUT_SEGMENTS } from '../pipeline/render-route.ts';
 import { PolicyMedia } from '../storage/media.ts';
 import { S3ObjectStore, type S3StoreOptions, s3ClientConfig } from '../storage/s3.ts';
 import {
@@ -22,6 +24,7 @@ import {
   powertoolsLog,
   powertoolsMetrics,
 } from './observability.ts';
+import { sfnRenderFanout } from './render-fanout.ts';
 
 export const envSchema = z
   .object({
@@ -39,6 +42,20 @@ export const envSchema = z
     LS_EXPORT_EMULATE_CONDITIONAL_WRITES: z.enum(['true', 'false']).default('false'),
     /** Lifetime of download links, seconds. */
     LS_EXPORT_DOWNLOAD_TTL: z.coerce.number().int().min(1).max(604_800).default(300),
+    /** Render state machine ARN by project id (JSON); absent: every render runs in-process. */
+    LS_EXPORT_RENDER_STATE_MACHINES: z
+      .string()
+      .transform((s, c) => {
+        try {
+          return z.record(z.string(), z.string().startsWith('arn:')).parse(JSON.parse(s));
+        } catch {
+          c.addIssue({ code: 'custom', message: 'must be a JSON object of project id to state machine ARN' });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+    /** Renders with at least this many changed segments start the fan-out. */
+    LS_EXPORT_RENDER_FANOUT_SEGMENTS: z.coerce.number().int().min(1).default(DEFAULT_FANOUT_SEGMENTS),
   })
   .refine((e) => e.LS_EXPORT_CONFIG || e.LS_EXPORT_CONFIG_S3, {
     message: 'set LS_EXPORT_CONFIG (the JSON configuration) or LS_EXPORT_CONFIG_S3 (s3://bucket/key of it)',
@@ -74,6 +91,8 @@ export interface RuntimeOptions {
   downloadTtlSeconds?: number;
   /** Wraps each bucket's store (local runs: emit S3 notifications, see local.ts). */
   wrapStore?: (store: ObjectStore, bucket: string) => ObjectStore;
+  /** The render fan-out (the Lambda: Step Functions, see runtimeFromEnv; absent: in-process only). */
+  renderFanout?: PipelineContext['renderFanout'];
 }
 
 export function createRuntime(options: RuntimeOptions): Runtime {
@@ -99,6 +118,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     sleep: options.sleep ?? realSleep,
     log: options.log,
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.renderFanout ? { renderFanout: options.renderFanout } : {}),
     // Task media: only what the project's media policy allows (its configuration), never the
     // Lambda's own files; one PolicyMedia (one set of budgets) per render or snapshot.
     media: (project) =>
@@ -145,6 +165,15 @@ export async function runtimeFromEnv(
     log: powertoolsLog(obs.logger),
     metrics: powertoolsMetrics(obs.metrics),
     downloadTtlSeconds: e.LS_EXPORT_DOWNLOAD_TTL,
+    ...(e.LS_EXPORT_RENDER_STATE_MACHINES
+      ? {
+          renderFanout: sfnRenderFanout(
+            obs.tracer.captureAWSv3Client(new SFNClient({ region: e.AWS_REGION })),
+            e.LS_EXPORT_RENDER_STATE_MACHINES,
+            e.LS_EXPORT_RENDER_FANOUT_SEGMENTS,
+          ),
+        }
+      : {}),
     storeOptions: {
       emulateConditionalWrites: e.LS_EXPORT_EMULATE_CONDITIONAL_WRITES === 'true',
       ...(e.LS_EXPORT_KMS_KEY_ID
