@@ -45,6 +45,8 @@ const ISOLATED_UNIT_TESTS = [
   'test/cli/converter-compat.test.ts',
   'test/cli/errors.test.ts',
   'test/cli/issue11-cases.test.ts',
+  // vi.mock of core/json/limits.ts (a small element size limit) must not leak into other files.
+  'test/cli/qa-report-fixes.test.ts',
   'test/handlers/observability.test.ts',
   'test/sec/media-leak.test.ts',
   'test/storage/s3-retries.test.ts',
