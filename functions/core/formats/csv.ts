@@ -21,7 +21,7 @@ import {
   truthy,
 } from '../json/value.ts';
 import { createSpool } from '../spool.ts';
-import { reportFlatCollisions } from './json-min.ts';
+import { reportFlatCollisions, warnUnstableShapes } from './json-min.ts';
 import { prettifyResult } from './prettify.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
 
@@ -154,6 +154,7 @@ export function csvWriter(ctx: ExportContext, defaultSeparator: string): FormatW
       for (const item of items) {
         const acc = ledger.item(item, ref);
         reportFlatCollisions(item, ref, ctx.report, acc, warned, ledger.format, true);
+        warnUnstableShapes(item, acc, stable === true);
         acc.close();
       }
       if (text) await rows.write(text);

@@ -13,7 +13,7 @@ import { annotatorOf, type Item, itemsOfTask, type TaskRef } from '../items.ts';
 import { stringify, UJSON_PRETTY } from '../json/serialize.ts';
 import { deepCopy, type JsonObject, keysOf, setKey } from '../json/value.ts';
 import type { Report } from '../report.ts';
-import { prettifyResult } from './prettify.ts';
+import { flattensToObject, prettifyResult } from './prettify.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
 
 /** Keys JSON_MIN and CSV write after the controls: they win over a control or data key of that name. */
@@ -81,6 +81,23 @@ export function reportFlatCollisions(
   }
 }
 
+/**
+ * Without fix jsonmin-stable-text: a warning per Choices/TextArea result that JSON_MIN/CSV write as
+ * its whole value object where a one-entry value is a string (prettify.ts, br-01). Call before
+ * `acc.close()`; results already skipped get no warning.
+ */
+export function warnUnstableShapes(item: Item, acc: ItemLedger, stable: boolean): void {
+  if (stable) return;
+  const pending = new Set(acc.pending());
+  for (const [name, values] of item.output)
+    for (const v of values)
+      if (pending.has(v) && flattensToObject(v))
+        acc.warn(
+          v,
+          `the element shape changes: this "${name}" value is written as its whole value object, a one-entry value as a string; --fix jsonmin-stable-text keeps lists`,
+        );
+}
+
 export function jsonMinWriter(ctx: ExportContext): FormatWriter {
   const out = ctx.sink.open('result.json');
   const ledger = new RegionLedger(ctx, 'JSON_MIN');
@@ -98,6 +115,7 @@ export function jsonMinWriter(ctx: ExportContext): FormatWriter {
       for (const item of items) {
         const acc = ledger.item(item, ref);
         reportFlatCollisions(item, ref, ctx.report, acc, warned, ledger.format, false);
+        warnUnstableShapes(item, acc, stable === true);
         acc.close();
       }
       if (!text) return;

@@ -38,6 +38,18 @@ function prettifyOne(v: JsonObject, stableText: boolean): JsonValue {
   return copy;
 }
 
+/**
+ * True for a Choices/TextArea value that Label Studio's flattening writes as its whole value object
+ * (its `choices`/`text` is not a one-entry list), while a one-entry value of the same control is
+ * written as a bare string: the element shape changes (br-01). Never true for other types.
+ */
+export function flattensToObject(v: JsonObject): boolean {
+  const key = v.type === 'Choices' ? 'choices' : v.type === 'TextArea' ? 'text' : undefined;
+  if (key === undefined) return false;
+  const t = v[key];
+  return !(Array.isArray(t) && t.length === 1);
+}
+
 /** A control's values as JSON_MIN/CSV write them; `stableText`: fix jsonmin-stable-text. */
 export function prettifyResult(values: JsonObject[], stableText = false): JsonValue {
   const out = values.map((v) => prettifyOne(v, stableText));

@@ -92,8 +92,13 @@ describe('JSON_MIN', () => {
       updated_at: null,
       lead_time: null,
     });
-    // A task without an annotations key vanishes with a warning, as in the reference.
-    expect(report.warnings.map((w) => w.taskId)).toEqual([4]);
+    // Annotation 11's two-entry values are whole objects where one-entry ones are strings: a shape
+    // warning each (br-01); a task without an annotations key vanishes with a warning, as in the reference.
+    expect(report.warnings.map((w) => [w.taskId, w.fromName])).toEqual([
+      [1, 'sentiment'],
+      [1, 'comment'],
+      [4, undefined],
+    ]);
   });
 
   it('uses the reference byte layout: records at column 0, ujson indent 2, "/" escaped', async () => {

@@ -109,12 +109,57 @@ describe('JSON_MIN/CSV type-stable Choices/TextArea values (br-01)', () => {
     ]);
   });
 
-  it('every result of the case is accounted as exported', async () => {
+  it('every result of the case is accounted as exported; r2 (two lines) warns that the shape changes', async () => {
     for (const format of ['JSON_MIN', 'CSV', 'TSV'] as const) {
       const { report } = await exportWith(read('tasks.json'), read('config.xml'), format);
       expect(report.toJSON().regions).toEqual({ [format]: { exported: 6, skipped: 0 } });
+      expect(report.warnings).toEqual([
+        expect.objectContaining({
+          taskId: 22,
+          annotationId: 31,
+          resultId: 'r2',
+          fromName: 'transcription',
+          format,
+          reason: expect.stringMatching(
+            /^the element shape changes: .*--fix jsonmin-stable-text keeps lists$/,
+          ),
+        }),
+      ]);
+    }
+  });
+
+  it('fix jsonmin-stable-text: no shape warning', async () => {
+    for (const format of ['JSON_MIN', 'CSV'] as const) {
+      const { report } = await exportWith(read('tasks.json'), read('config.xml'), format, {
+        fixJsonminStableText: true,
+      });
       expect(report.warningCount).toBe(0);
     }
+  });
+
+  it('Choices: one warning for the two-pick result, none for the one-pick result', async () => {
+    const config = `<View><Text name="text" value="$text"/>
+      <Choices name="tags" toName="text" choice="multiple"><Choice value="a"/><Choice value="b"/></Choices></View>`;
+    const tasks = [1, 2].map((id) => ({
+      id,
+      data: { text: 'x' },
+      annotations: [
+        {
+          id,
+          result: [
+            {
+              id: `c${id}`,
+              from_name: 'tags',
+              to_name: 'text',
+              type: 'choices',
+              value: { choices: id === 1 ? ['a'] : ['a', 'b'] },
+            },
+          ],
+        },
+      ],
+    }));
+    const { report } = await exportWith(tasks, config, 'JSON_MIN');
+    expect(report.warnings.map((w) => [w.taskId, w.resultId])).toEqual([[2, 'c2']]);
   });
 });
 
