@@ -224,7 +224,7 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
   const reportPath = csvOutput ? `${root.slice(0, -'.csv'.length)}.report.json` : join(root, 'report.json');
   await writeFile(reportPath, `${JSON.stringify(report.toJSON(), null, 2)}\n`);
 
-  // One sentence when nothing was found, or when most inputs were skipped for one reason.
+  // One sentence when nothing was found, or when most inputs or results were skipped for one reason.
   const problem = runProblem(report, tasks);
   if (problem) process.stderr.write(`ls-export: ${problem}\n`);
   const incomplete = report.skippedCount > 0 || report.regionsSkipped > 0 || problem !== undefined;
@@ -285,7 +285,7 @@ async function checkLabelStudioExport(source: SingleFileSource, input: string): 
   return check.warningCount > 0 ? 'convert' : 'copy';
 }
 
-/** One sentence when the run found nothing, or most inputs were skipped for one reason. */
+/** One sentence when the run found nothing, or most inputs (or results) were skipped for one reason. */
 export function runProblem(report: Report, tasks: number | undefined): string | undefined {
   if (tasks === 0 && report.tasksWithoutAnnotations)
     return `none of the ${report.tasksWithoutAnnotations} tasks has an annotation; --only-annotated left them all out`;
@@ -298,5 +298,25 @@ export function runProblem(report: Report, tasks: number | undefined): string | 
   const inputs = (tasks ?? 0) + (top?.[1] ?? 0);
   if (top && top[1] >= 2 && top[1] * 2 > inputs)
     return `most inputs were skipped for one reason (${top[1]} of ${inputs}): ${top[0]}`;
+  return resultsProblem(report);
+}
+
+/**
+ * One sentence when, in some format, most results (regions) were skipped for one reason — e.g.
+ * every from_name missing from the label config; undefined otherwise.
+ */
+function resultsProblem(report: Report): string | undefined {
+  for (const [format, counts] of report.regions) {
+    const results = counts.exported + counts.skipped;
+    if (counts.skipped * 2 <= results) continue;
+    const reasons = new Map<string, number>();
+    for (const e of report.skipped)
+      if (e.format === format) reasons.set(e.reason, (reasons.get(e.reason) ?? 0) + 1);
+    let top: [string, number] | undefined;
+    for (const c of reasons) if (!top || c[1] > top[1]) top = c;
+    if (!top || top[1] < 2 || top[1] * 2 <= results) continue;
+    const hint = top[0].includes('label config') ? "; is this the project's label config?" : '';
+    return `most results were skipped because ${top[0]} (${top[1]} of ${results} in ${format})${hint}`;
+  }
   return undefined;
 }

@@ -208,3 +208,59 @@ describe('B3: an annotation whose result is an object (not a list) is reported i
     );
   });
 });
+
+describe('B8: most results skipped for one reason — one sentence on stderr', () => {
+  const nerTask = (id: number) => ({
+    id,
+    data: { text: 'Alice met Bob' },
+    annotations: [
+      {
+        id,
+        result: ['a', 'b'].map((r, i) => ({
+          id: `${r}${id}`,
+          type: 'labels',
+          from_name: 'ner',
+          to_name: 'text',
+          value: { start: i * 10, end: i * 10 + 3, labels: ['PER'] },
+        })),
+      },
+    ],
+  });
+
+  it('a label config without the results’ control: the sentence names the reason and asks about the config', async () => {
+    const dir = setup([1, 2, 3].map((id) => JSON.stringify(nerTask(id))));
+    const o = join(dir, 'out');
+    const r = await run(
+      'convert',
+      '-i',
+      join(dir, 'in.json'),
+      '-c',
+      join(dir, 'config.xml'),
+      '-o',
+      o,
+      '-f',
+      'CSV',
+    );
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(
+      'ls-export: most results were skipped because from_name "ner" is not a control of the label config; the result is left out (as Label Studio does) (6 of 6 in CSV); is this the project\'s label config?\n',
+    );
+  });
+
+  it('no sentence when most results were exported', async () => {
+    const dir = setup([JSON.stringify(task(1)), JSON.stringify(task(2)), JSON.stringify(nerTask(3))]);
+    const r = await run(
+      'convert',
+      '-i',
+      join(dir, 'in.json'),
+      '-c',
+      join(dir, 'config.xml'),
+      '-o',
+      join(dir, 'o'),
+      '-f',
+      'CSV',
+    );
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toContain('most results were skipped');
+  });
+});
