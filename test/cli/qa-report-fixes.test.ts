@@ -264,3 +264,33 @@ describe('B8: most results skipped for one reason — one sentence on stderr', (
     expect(r.stderr).not.toContain('most results were skipped');
   });
 });
+
+describe('B7: a .json export with a UTF-8 byte order mark and -f JSON', () => {
+  it('is written without the BOM, from the parsed tasks, with the same warning as other formats', async () => {
+    const dir = setup([JSON.stringify(task(1)), JSON.stringify(task(2))], '\uFEFF');
+    expect(readFileSync(join(dir, 'in.json'))[0]).toBe(0xef);
+    const o = join(dir, 'out');
+    const r = await run(
+      'convert',
+      '-i',
+      join(dir, 'in.json'),
+      '-c',
+      join(dir, 'config.xml'),
+      '-o',
+      o,
+      '-f',
+      'JSON',
+    );
+    expect(r.status).toBe(0);
+    const bytes = readFileSync(join(o, 'result.json'));
+    expect(bytes[0]).toBe('['.charCodeAt(0));
+    expect(JSON.parse(bytes.toString('utf8'))).toEqual([task(1), task(2)]);
+    const report = read(join(o, 'report.json'));
+    expect(report.warnings).toEqual([
+      expect.objectContaining({
+        source: 'in.json',
+        reason: expect.stringMatching(/^the file starts with a UTF-8 byte order mark/),
+      }),
+    ]);
+  });
+});
