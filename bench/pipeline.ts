@@ -373,7 +373,7 @@ export async function runRenderBench(sizes = envRenderSizes(), changes = [1, 100
           const o = await renderSegment(rc, job, aggregatePaths);
           let bytes = 0;
           for (const files of o.aggregate.values())
-            for (const text of files.values()) bytes += Buffer.byteLength(text);
+            for (const b of files.values()) bytes += typeof b === 'string' ? Buffer.byteLength(b) : b.bytes;
           perSegment.push({ secs: Number(process.hrtime.bigint() - t) / 1e9, bytes });
           return o;
         });

@@ -50,7 +50,9 @@ import {
   type SegmentOutput,
   type SegmentRenderContext,
   type SegmentRunner,
+  spoolOutput,
 } from './segments-render.ts';
+import { type AggregateBody, bodyText } from './segments-spool.ts';
 import { snapshotTransform } from './snapshot-filter.ts';
 import { acquireLock, loadHead, type ProjectStore, projectStore, releaseLock } from './state.ts';
 
@@ -229,7 +231,11 @@ export async function renderSegmentJobs(
       files: {},
       io: o.io,
     };
-    for (const [f, m] of o.aggregate) doc.aggregate[f] = Object.fromEntries(m);
+    for (const [f, m] of o.aggregate) {
+      const texts: Record<string, string> = {};
+      for (const [path, body] of m) texts[path] = await bodyText(body);
+      doc.aggregate[f] = texts;
+    }
     for (const f of rc.formats) {
       const own = new Set(o.entry.formats[f]?.files ?? []);
       doc.files[f] = rc.sinks.get(f)!.files.filter((x) => own.has(x.path));
@@ -263,16 +269,17 @@ export async function commitRender(
     for (const job of jobs) {
       const doc = (await readJson<StoredSegment>(ps.store, segmentKey(ps, ref.owner, job.id)))?.value;
       if (!doc || doc.owner !== ref.owner || !sameShards(doc.job.shards, job.shards)) {
-        outs.set(job.id, await renderSegment(rc, job, aggregatePaths));
+        outs.set(job.id, await spoolOutput(rc, await renderSegment(rc, job, aggregatePaths)));
         renderedHere++;
         continue;
       }
       for (const [f, files] of Object.entries(doc.files) as [FormatName, WrittenFile[]][])
         for (const x of files) rc.sinks.get(f)?.adopt(x, true);
-      const aggregate = new Map<FormatName, Map<string, string>>();
+      // One stored segment in memory at a time: its bodies go to the render's spool.
+      const aggregate = new Map<FormatName, Map<string, AggregateBody>>();
       for (const [f, m] of Object.entries(doc.aggregate) as [FormatName, Record<string, string>][])
         aggregate.set(f, new Map(Object.entries(m)));
-      outs.set(job.id, { entry: doc.entry, aggregate, io: doc.io });
+      outs.set(job.id, await spoolOutput(rc, { entry: doc.entry, aggregate, io: doc.io }));
       stored++;
     }
     return outs;

@@ -13,18 +13,35 @@
 import { createHash } from 'node:crypto';
 import { type AssemblyPart, MIN_PART_BYTES, type ObjectStore, readAll } from '../core/object-store.ts';
 import type { WrittenFile } from './hashing-sink.ts';
+import { readSpooled, type SpoolRef } from './segments-spool.ts';
 
 /** Files below this size are put whole; from it on they are assembled with UploadPartCopy. */
 export const DEFAULT_MULTIPART_BYTES = 16 * 1024 * 1024;
 /** Uploaded parts are cut at this size (a longer run of fresh bytes becomes several parts). */
 const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
 
-/** A piece of the new file: fresh bytes, or `[start, end)` of the previous version. */
+/**
+ * A piece of the new file: fresh bytes, a spooled body (`lead` separator first; read when it is
+ * written), or `[start, end)` of the previous version.
+ */
 export type Piece =
   | { bytes: Buffer; sha256: string }
+  | { spooled: SpoolRef; lead?: string; sha256: string }
   | { prev: { start: number; end: number }; sha256: string };
 
-export const pieceBytes = (p: Piece) => ('bytes' in p ? p.bytes.length : p.prev.end - p.prev.start);
+export const pieceBytes = (p: Piece) =>
+  'bytes' in p
+    ? p.bytes.length
+    : 'spooled' in p
+      ? Buffer.byteLength(p.lead ?? '') + p.spooled.bytes
+      : p.prev.end - p.prev.start;
+
+/** A fresh or spooled piece's bytes (a spooled one read back now). */
+async function freshBytes(p: Exclude<Piece, { prev: unknown }>): Promise<Buffer> {
+  if ('bytes' in p) return p.bytes;
+  const body = await readSpooled(p.spooled);
+  return p.lead ? Buffer.concat([Buffer.from(p.lead), body]) : body;
+}
 
 export interface AssembleIo {
   /** Bytes of the previous version read back (ranged GETs) and requests doing it. */
@@ -34,6 +51,11 @@ export interface AssembleIo {
   uploadedBytes: number;
   copiedBytes: number;
   parts: number;
+  /**
+   * Most aggregate bytes held at once while assembling (fresh bodies read back, previous ranges
+   * read for a put, uploaded parts of one multipart file); spooled bodies are not counted until read.
+   */
+  peakHeldBytes?: number;
 }
 
 export interface AssembleResult {
@@ -92,12 +114,29 @@ export async function assembleFile(input: {
       throw new Error(`${previous!.key}: expected ${end - start} bytes at ${start}, read ${b.length}`);
     return b;
   };
+  const hold = (n: number) => {
+    io.peakHeldBytes = Math.max(io.peakHeldBytes ?? 0, n);
+  };
   if (total < (input.minMultipartBytes ?? DEFAULT_MULTIPART_BYTES) || !store.assemble || !needPrev) {
-    const parts: Buffer[] = [];
-    for (const r of runs) parts.push('bytes' in r ? r.bytes : await readPrev(r.prev.start, r.prev.end));
+    // Streamed twice, one piece at a time: hashed (to skip an unchanged file), then put. Previous
+    // ranges (a file below the multipart size, or a store without assemble) are read once and kept.
+    const prevBytes = new Map<Piece, Buffer>();
+    let prevHeld = 0;
+    for (const r of runs)
+      if ('prev' in r) {
+        const b = await readPrev(r.prev.start, r.prev.end);
+        prevBytes.set(r, b);
+        prevHeld += b.length;
+      }
+    const bytesOf = async (r: Piece): Promise<Buffer> => {
+      const b = 'prev' in r ? prevBytes.get(r)! : await freshBytes(r);
+      hold(prevHeld + ('prev' in r ? 0 : b.length));
+      return b;
+    };
     const hash = createHash('sha256');
     let bytes = 0;
-    for (const p of parts) {
+    for (const r of runs) {
+      const p = await bytesOf(r);
       hash.update(p);
       bytes += p.length;
     }
@@ -108,7 +147,7 @@ export async function assembleFile(input: {
     const put = await store.putStream(
       key,
       (async function* () {
-        for (const p of parts) yield p;
+        for (const r of runs) yield await bytesOf(r);
       })(),
     );
     io.uploadedBytes += bytes;
@@ -158,15 +197,20 @@ export async function assembleFile(input: {
   }
   flush();
   const parts: AssemblyPart[] = [];
+  // ObjectStore.assemble takes every uploaded part's bytes at once: held until it returns.
+  let uploadHeld = 0;
   for (const p of plan) {
     if ('copy' in p) {
       parts.push({ copy: { key: previous!.key, versionId: previous!.versionId, ...p.copy } });
       io.copiedBytes += p.copy.end - p.copy.start;
     } else {
       const bufs: Buffer[] = [];
-      for (const x of p.upload) bufs.push('bytes' in x ? x.bytes : await readPrev(x.prev.start, x.prev.end));
+      for (const x of p.upload)
+        bufs.push('prev' in x ? await readPrev(x.prev.start, x.prev.end) : await freshBytes(x));
       const body = Buffer.concat(bufs);
       io.uploadedBytes += body.length;
+      uploadHeld += body.length;
+      hold(uploadHeld);
       // Parts of UPLOAD_PART_BYTES; a short tail joins the part before it (≥ MIN_PART each).
       let at = 0;
       while (body.length - at > UPLOAD_PART_BYTES + MIN_PART) {

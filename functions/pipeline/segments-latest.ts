@@ -27,6 +27,7 @@ import {
   type SegmentRenderContext,
   type SegmentRunner,
 } from './segments-render.ts';
+import { BodySpool } from './segments-spool.ts';
 import type { ProjectStore } from './state.ts';
 
 export interface LatestFilesInput {
@@ -116,9 +117,12 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
   let index: SegmentIndex | undefined;
   let merged: { report: ReportJson; counts: { tasks: number; annotations: number } } | undefined;
   const allSinks = () => [...sinks.values()];
+  // Rendered segments' aggregate bodies wait here (a local folder, /tmp on Lambda), not in memory.
+  let spool: BodySpool | undefined;
   try {
     if (segFormats.length > 0) {
       for (const f of segFormats) sinks.set(f, newSink(f));
+      spool = await BodySpool.create();
       const fp = fingerprint(schema, segFormats, options, project, segmentShards);
       const rc: SegmentRenderContext = {
         schema,
@@ -130,6 +134,7 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
         media: projectMedia(ctx, project),
         now: input.now,
         sinks,
+        spool,
       };
       const empty = await emptyRun(rc);
       const aggregatePaths = new Map([...empty.files].map(([f, m]) => [f, new Set(m.keys())]));
@@ -225,6 +230,8 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
   } catch (err) {
     (err as { written?: string[] }).written = [...discarded, ...allSinks().flatMap((s) => s.opened)];
     throw err;
+  } finally {
+    await spool?.dispose();
   }
 }
 

@@ -15,6 +15,7 @@
  * fallback: the caller renders it with one run over every task.
  */
 
+import { createHash } from 'node:crypto';
 import { mapLimit } from '../core/bounded-map.ts';
 import type { FormatName } from '../core/config/formats.ts';
 import type { LabelSchema } from '../core/config/schema.ts';
@@ -44,7 +45,6 @@ import type {
 import { type AssembleIo, assembleFile, type Piece } from './segments-assemble.ts';
 import {
   COCO_SEP,
-  type CocoParts,
   CodecShapeError,
   type CsvColumns,
   cocoFrame,
@@ -62,6 +62,14 @@ import {
   shiftIds,
   splitCoco,
 } from './segments-codecs.ts';
+import {
+  type AggregateBody,
+  type BodySpool,
+  BodySpool as BodySpoolCtor,
+  bodyText,
+  readSpooled,
+  type SpoolRef,
+} from './segments-spool.ts';
 import { StateTaskSource } from './state-source.ts';
 
 /** Report entries kept per segment in the index. */
@@ -80,6 +88,11 @@ export interface SegmentRenderContext {
   now: Date;
   /** The render's sink per format (`latest/<FORMAT>/`). */
   sinks: Map<FormatName, PublishSink>;
+  /**
+   * Where rendered segments' aggregate bodies wait for the assemble step (spoolOutput); without
+   * one they are held in memory until then (the fan-out's segment workers, which store them).
+   */
+  spool?: BodySpool;
 }
 
 // ---- capture sinks ---------------------------------------------------------------------------
@@ -200,8 +213,8 @@ export async function emptyRun(rc: SegmentRenderContext): Promise<EmptyRun> {
 /** A rendered segment: per format its aggregate files' bytes and its per-task files. */
 export interface SegmentOutput {
   entry: SegmentEntry;
-  /** Per format, per aggregate path: the segment's writer output. */
-  aggregate: Map<FormatName, Map<string, string>>;
+  /** Per format, per aggregate path: the segment's writer output (text, or spooled by spoolOutput). */
+  aggregate: Map<FormatName, Map<string, AggregateBody>>;
   io: { shards: number; bytes: number };
 }
 
@@ -266,10 +279,10 @@ export async function renderSegment(
   });
   const s = (x: Set<string>) => [...x].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const csv: CsvColumns = { dataKeys: s(cols.d), outputKeys: s(cols.o), extra: s(cols.e) };
-  const aggregate = new Map<FormatName, Map<string, string>>();
+  const aggregate = new Map<FormatName, Map<string, AggregateBody>>();
   const formats: Partial<Record<FormatName, SegmentFormat>> = {};
   for (const { format, sink } of targets) {
-    const m = new Map<string, string>();
+    const m = new Map<string, AggregateBody>();
     for (const path of sink.mem.files.keys()) m.set(path, sink.mem.text(path) ?? '');
     aggregate.set(format, m);
     formats[format] = {
@@ -322,8 +335,15 @@ export interface AssembleOutput {
   io: AssembleIo;
 }
 
-/** Bytes and a flag: whether a segment's stream is fresh text or a chunk of the previous file. */
-type Body = { text: string } | { chunk: Chunk; transform?: (body: string) => string };
+/**
+ * A segment's stream: fresh (made from its spooled or held writer output when needed), spooled
+ * (fresh or transformed bytes, written to the spool one body at a time), or a chunk of the
+ * previous file copied as it is.
+ */
+type Body =
+  | { fresh: () => Promise<string> }
+  | { spooled: SpoolRef }
+  | { chunk: Chunk; transform?: (body: string) => string };
 
 class Fallback extends Error {}
 
@@ -336,17 +356,31 @@ export async function assembleFormats(input: AssembleInput): Promise<AssembleOut
     if (!e) throw new Error(`segment ${job.id} was neither rendered nor in the index`);
     return e;
   });
-  const io: AssembleIo = { readBytes: 0, reads: 0, uploadedBytes: 0, copiedBytes: 0, parts: 0 };
+  const io: AssembleIo = {
+    readBytes: 0,
+    reads: 0,
+    uploadedBytes: 0,
+    copiedBytes: 0,
+    parts: 0,
+    peakHeldBytes: 0,
+  };
+  // Bodies are spooled while a file is assembled (the caller's spool, else one of its own).
+  const own = input.rc.spool ? undefined : await BodySpoolCtor.create();
+  const ac: AssembleInput = own ? { ...input, rc: { ...input.rc, spool: own } } : input;
   const files: Partial<Record<FormatName, Record<string, FileLayout>>> = {};
   const fallback = new Map<FormatName, string>();
   for (const format of rc.formats) {
     try {
-      files[format] = await assembleFormat(input, format, entries, io);
+      files[format] = await assembleFormat(ac, format, entries, io);
     } catch (err) {
-      if (!(err instanceof Fallback || err instanceof CodecShapeError)) throw err;
+      if (!(err instanceof Fallback || err instanceof CodecShapeError)) {
+        await own?.dispose();
+        throw err;
+      }
       fallback.set(format, err.message);
     }
   }
+  await own?.dispose();
   return { segments: entries, files, fallback, io };
 }
 
@@ -367,8 +401,10 @@ async function assembleFormat(
     if (!f) throw new Fallback(`segment ${e.id} has no ${format} summary`);
     if (!out) continue;
     const agg = out.aggregate.get(format)!;
-    for (const [path, text] of agg) {
+    for (const [path, body] of agg) {
       const kind = codecOf(format, path);
+      if (kind !== 'global' && kind !== 'coco') continue;
+      const text = await bodyText(body);
       if (kind === 'global' && text !== emptyFiles.get(path)) f.globalSame = false;
       if (kind === 'coco') {
         const parts = splitCoco(text);
@@ -444,6 +480,22 @@ async function assembleAggregate(
         );
     columns = csvHeaderColumns(merged);
   }
+  const spool = rc.spool!;
+  // Aggregate bytes this step holds at once (one body, raw plus made), for io.peakHeldBytes.
+  let heldNow = 0;
+  const held0 = (n: number) => {
+    heldNow += n;
+    prev.io.peakHeldBytes = Math.max(prev.io.peakHeldBytes ?? 0, heldNow);
+  };
+  const readChunkBody = async (c: Chunk): Promise<string> => {
+    if (c.end - c.start - c.lead === 0) return '';
+    const r = await rc.store.get(prev.entry!.key, { start: c.start + c.lead, end: c.end });
+    const b = await readAll(r.body);
+    prev.io.reads++;
+    prev.io.readBytes += b.length;
+    held0(b.length);
+    return b.toString('utf8');
+  };
   // Each segment's bodies, per stream.
   const bodies: Body[][] = [];
   let imageBase = 0;
@@ -455,19 +507,34 @@ async function assembleAggregate(
     const placement = prev.layout?.segments[e.id];
     bases.push({ imageBase, annotationBase });
     if (out) {
-      const text = out.aggregate.get(format)?.get(path) ?? emptyText;
-      if (kind === 'seq') bodies.push([{ text: seqBody(text) }]);
-      else if (kind === 'concat') bodies.push([{ text: concatBody(text, emptyText) }]);
+      const held = out.aggregate.get(format)?.get(path) ?? emptyText;
+      const load = async () => {
+        const text = await bodyText(held);
+        held0(Buffer.byteLength(text));
+        return text;
+      };
+      if (kind === 'seq') bodies.push([{ fresh: async () => seqBody(await load()) }]);
+      else if (kind === 'concat') bodies.push([{ fresh: async () => concatBody(await load(), emptyText) }]);
       else if (kind === 'csv') {
         const local = csvHeaderColumns(f.csv!);
         const head = csvHeaderLine(local, csvSep, rc.options.fixCsvFormulaEscape);
-        if (!text.startsWith(head)) throw new CodecShapeError(`CSV header of segment ${e.id}`);
-        bodies.push([{ text: relayCsv(text.slice(head.length), csvSep, local, columns!) }]);
-      } else {
-        const parts: CocoParts = splitCoco(text);
+        const cols = columns!;
+        const id = e.id;
         bodies.push([
-          { text: shiftIds(parts.images, imageBase, 0) },
-          { text: shiftIds(parts.annotations, annotationBase, imageBase) },
+          {
+            fresh: async () => {
+              const text = await load();
+              if (!text.startsWith(head)) throw new CodecShapeError(`CSV header of segment ${id}`);
+              return relayCsv(text.slice(head.length), csvSep, local, cols);
+            },
+          },
+        ]);
+      } else {
+        const ib = imageBase;
+        const ab = annotationBase;
+        bodies.push([
+          { fresh: async () => shiftIds(splitCoco(await load()).images, ib, 0) },
+          { fresh: async () => shiftIds(splitCoco(await load()).annotations, ab, ib) },
         ]);
       }
     } else {
@@ -497,8 +564,21 @@ async function assembleAggregate(
     imageBase += f.images ?? 0;
     annotationBase += f.annotations ?? 0;
   }
+  // Fresh and transformed bodies are made one at a time and spooled (the text is dropped after).
+  for (const bs of bodies)
+    for (let s = 0; s < bs.length; s++) {
+      const b = bs[s];
+      let text: string | undefined;
+      if ('fresh' in b) text = await b.fresh();
+      else if ('chunk' in b && b.transform) text = b.transform(await readChunkBody(b.chunk));
+      if (text === undefined) continue;
+      const bytes = Buffer.from(text);
+      held0(bytes.length);
+      bs[s] = { spooled: await spool.write(bytes) };
+      heldNow = 0;
+    }
   const bodyBytes = (b: Body) =>
-    'text' in b ? Buffer.byteLength(b.text) : b.chunk.end - b.chunk.start - b.chunk.lead;
+    'spooled' in b ? b.spooled.bytes : 'chunk' in b ? b.chunk.end - b.chunk.start - b.chunk.lead : 0;
   const nonEmpty = Array.from({ length: streams }, (_, s) => bodies.some((bs) => bodyBytes(bs[s]) > 0));
   const frame =
     kind === 'seq'
@@ -511,14 +591,6 @@ async function assembleAggregate(
   const pieces: Piece[] = [];
   const layout: FileLayout = { bytes: 0, frame: [], segments: {}, ...(columns ? { columns } : {}) };
   let offset = 0;
-  const readChunkBody = async (c: Chunk): Promise<string> => {
-    if (c.end - c.start - c.lead === 0) return '';
-    const r = await rc.store.get(prev.entry!.key, { start: c.start + c.lead, end: c.end });
-    const b = await readAll(r.body);
-    prev.io.reads++;
-    prev.io.readBytes += b.length;
-    return b.toString('utf8');
-  };
   const pushText = (text: string): Chunk => {
     const bytes = Buffer.from(text);
     const digest = sha256(bytes);
@@ -564,12 +636,26 @@ async function assembleAggregate(
         offset += len;
         continue;
       }
-      let text: string;
-      if ('text' in b) text = b.text;
-      else {
-        const raw = await readChunkBody(b.chunk);
-        text = b.transform ? b.transform(raw) : raw;
+      if ('spooled' in b) {
+        const digest = createHash('sha256')
+          .update(lead)
+          .update(await readSpooled(b.spooled))
+          .digest('hex');
+        pieces.push({ spooled: b.spooled, lead, sha256: digest });
+        const len = Buffer.byteLength(lead) + b.spooled.bytes;
+        placements[i].streams.push({
+          start: offset,
+          end: offset + len,
+          lead: Buffer.byteLength(lead),
+          sha256: digest,
+        });
+        offset += len;
+        continue;
       }
+      if ('fresh' in b) throw new Error(`segment ${entries[i].id}: ${path} body was not made`);
+      // A previous chunk with another separator before it: re-read, then written fresh.
+      const text = await readChunkBody(b.chunk);
+      heldNow = 0;
       const c = pushText(lead + text);
       c.lead = Buffer.byteLength(lead);
       placements[i].streams.push(c);
@@ -634,8 +720,21 @@ export async function renderSegments(
   aggregatePaths: Map<FormatName, Set<string>>,
   concurrency: number,
 ): Promise<Map<string, SegmentOutput>> {
-  const outs = await mapLimit(jobs, concurrency, (job) => renderSegment(rc, job, aggregatePaths));
+  const outs = await mapLimit(jobs, concurrency, async (job) =>
+    spoolOutput(rc, await renderSegment(rc, job, aggregatePaths)),
+  );
   return new Map(outs.map((o) => [o.entry.id, o]));
+}
+
+/**
+ * Moves a segment output's aggregate texts to `rc.spool` (when the render has one), so only its
+ * small summaries stay in memory until the assemble step. Returns the same output, changed.
+ */
+export async function spoolOutput(rc: SegmentRenderContext, o: SegmentOutput): Promise<SegmentOutput> {
+  if (!rc.spool) return o;
+  for (const m of o.aggregate.values())
+    for (const [path, body] of m) if (typeof body === 'string') m.set(path, await rc.spool.write(body));
+  return o;
 }
 
 /**
