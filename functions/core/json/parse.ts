@@ -20,11 +20,11 @@ export class JsonSyntaxError extends Error {
   }
 }
 
-// A value that is an integral float literal (`2.0`, `1e5`) or a 16+ digit integer, or an
+// A value that is an integral float literal (`2.0`, `1e5`) or has a 16+ digit integer part, or an
 // array-index-like key. Anchored on the JSON punctuation around values and keys so that ids like
 // "a1e5" inside strings rarely trigger it; a false positive only costs the slower exact parser.
 const NEEDS_EXACT =
-  /[:,[]\s*-?\d+(?:\.0+|\.\d+[eE][+-]?\d+|[eE][+-]?\d+)\s*[,}\]]|[:,[]\s*-?\d{16,}\s*[,}\]]|[{,]\s*"(?:0|[1-9]\d{0,9})"\s*:/;
+  /[:,[]\s*-?\d+(?:\.0+|\.\d+[eE][+-]?\d+|[eE][+-]?\d+)\s*[,}\]]|[:,[]\s*-?\d{16,}[\s,}\].eE]|[{,]\s*"(?:0|[1-9]\d{0,9})"\s*:/;
 
 export interface ParseOptions {
   /** Deepest nesting accepted (default MAX_JSON_DEPTH, limits.ts); deeper throws JsonDepthError. */
@@ -216,6 +216,9 @@ class ExactParser {
     this.i = m.lastIndex;
     const raw = found[0];
     const value = Number(raw);
+    // A literal past a double's range (`1e999`) is kept as written, like an unsafe integer: as a
+    // float it would print as ujson's `Inf`, which no JSON parser reads back.
+    if (!Number.isFinite(value)) return new NumLit(value, false, raw);
     if (found[1] !== undefined || found[2] !== undefined) {
       return Number.isInteger(value) ? new NumLit(value, true, raw) : value;
     }
