@@ -116,6 +116,12 @@ const BUNDLE = join(WORK, 'convert-one.mjs');
 /**
  * Preloaded into each measured process: writes its peak RSS (KiB) and its CPU time (user + system,
  * µs) to LS_BENCH_RSS_FILE at exit. CPU time is the steadier figure on a shared machine.
+ *
+ * Peak RSS is VmHWM from /proc/self/status where there is one (Linux): `resourceUsage().maxRSS`
+ * (getrusage) survives exec, so a child forked by a big parent reports at least the parent's RSS
+ * at the fork — this script holds whole output files while hashing them, and the figures before
+ * 2026-11-30 afternoon rose with N for that reason (CSV "503 MiB" at 100,000 tasks came right after
+ * hashing JSON_MIN's 100,000-task output). VmHWM belongs to the process's own address space.
  */
 const PROBE = join(WORK, 'rss-probe.mjs');
 const RSS_FILE = join(WORK, 'rss.txt');
@@ -134,8 +140,13 @@ await build({
 });
 writeFileSync(
   PROBE,
-  "import { writeFileSync } from 'node:fs';\n" +
-    "process.on('exit', () => { const u = process.resourceUsage(); writeFileSync(process.env.LS_BENCH_RSS_FILE, u.maxRSS + ' ' + (u.userCPUTime + u.systemCPUTime)); });\n",
+  "import { readFileSync, writeFileSync } from 'node:fs';\n" +
+    "process.on('exit', () => {\n" +
+    '  const u = process.resourceUsage();\n' +
+    '  let kib = u.maxRSS;\n' +
+    "  try { kib = Number(/VmHWM:\\s*(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]); } catch {}\n" +
+    "  writeFileSync(process.env.LS_BENCH_RSS_FILE, kib + ' ' + (u.userCPUTime + u.systemCPUTime));\n" +
+    '});\n',
 );
 if (!existsSync(join(ROOT, 'dist', 'cli', 'main.mjs'))) throw new Error('run `npm run build` first');
 
@@ -169,7 +180,18 @@ function runOnce(format: string, input: { file: string; config: string; uploadDi
   // the floor gets the same V8 heap flags, so `× floor` compares like with like.
   const [command, args] =
     format === 'FLOOR'
-      ? [process.execPath, ['--max-semi-space-size=16', '--heap-growing-percent=50', BUNDLE, '--input', input.file, '--format', 'FLOOR']]
+      ? [
+          process.execPath,
+          [
+            '--max-semi-space-size=16',
+            '--heap-growing-percent=50',
+            BUNDLE,
+            '--input',
+            input.file,
+            '--format',
+            'FLOOR',
+          ],
+        ]
       : [
           CLI,
           ['convert', '-i', input.file, '-c', input.config, '-o', out, '-f', format, '-q'].concat(
