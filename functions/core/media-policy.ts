@@ -64,6 +64,11 @@ export interface MediaPolicy {
    * pipeline): no task-referenced local file is ever read.
    */
   localRoots: readonly string[];
+  /**
+   * Why a local file is refused when `localRoots` is empty, naming the knob of the caller (the CLI's
+   * `--media-root`, the pipeline's media settings); default "none are configured".
+   */
+  noLocalRootsReason?: string;
   /** `s3://` media: `any` (the CLI, with the user's own credentials) or only under these prefixes. */
   s3: 'any' | readonly S3Location[];
   http: HttpPolicy;

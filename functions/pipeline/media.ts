@@ -23,6 +23,8 @@ export function projectMediaPolicy(project: ProjectConfig): MediaPolicy {
   return {
     upload: m.uploadPrefix ? { s3: s3Location(m.uploadPrefix) } : undefined,
     localRoots: [],
+    noLocalRootsReason:
+      'the pipeline never reads local files; media comes from media.uploadPrefix, media.s3Prefixes or http(s)',
     s3: m.s3Prefixes.map(s3Location),
     http: httpPolicyOf(m.http),
     limits: {

@@ -155,7 +155,7 @@ export class PolicyMedia implements MediaAccess {
     if (roots.length === 0)
       throw mediaRefused(
         url,
-        'local files are outside the allowed media roots (none are configured; the CLI takes --media-root DIR)',
+        `local files are outside the allowed media roots (${this.policy.noLocalRootsReason ?? 'none are configured'})`,
       );
     if (path.includes('\0')) throw mediaRefused(url, 'the path has a NUL character');
     if (how === 'relative-to-roots') {
@@ -472,6 +472,7 @@ export function cliMediaPolicy(options: LocalMediaOptions): MediaPolicy {
   return {
     upload: options.uploadDir ? { dir: options.uploadDir } : undefined,
     localRoots: roots,
+    noLocalRootsReason: 'none are configured; the CLI takes --media-root DIR',
     s3: 'any',
     http: options.http ?? { mode: 'any' },
     limits: { ...DEFAULT_MEDIA_LIMITS, ...options.limits },

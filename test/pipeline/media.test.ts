@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/pipeline/config.ts';
 import { projectMediaPolicy } from '../../functions/pipeline/media.ts';
+import { PolicyMedia } from '../../functions/storage/media.ts';
 
 const project = (media?: unknown) => ({
   id: 'p',
@@ -14,9 +15,18 @@ const policyOf = (media?: unknown) =>
   projectMediaPolicy(parseConfig({ version: 1, projects: [project(media)] }).projects[0]);
 
 describe('the project media policy', () => {
+  it('a local file is refused naming the pipeline media settings, not a CLI flag', async () => {
+    await expect(new PolicyMedia(policyOf()).open('/etc/hostname')).rejects.toThrow(
+      /outside the allowed media roots \(the pipeline never reads local files; media comes from media\.uploadPrefix/,
+    );
+  });
+
   it('defaults: no local files, no s3:// beyond the upload prefix, public http, bounded budgets', () => {
     const p = policyOf();
     expect(p.localRoots).toEqual([]);
+    // Refusals name the pipeline's media settings, not the CLI's --media-root (B12).
+    expect(p.noLocalRootsReason).toMatch(/^the pipeline never reads local files; .*media\.uploadPrefix/);
+    expect(p.noLocalRootsReason).not.toContain('--media-root');
     expect(p.s3).toEqual([]);
     expect(p.upload).toBeUndefined();
     expect(p.http).toEqual({ mode: 'public' });
