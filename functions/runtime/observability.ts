@@ -44,7 +44,7 @@ export function createObservability(env: NodeJS.ProcessEnv = process.env): Obser
   const logger = new Logger({ serviceName, ...(level ? { logLevel: level.toUpperCase() as 'INFO' } : {}) });
   return {
     logger,
-    // Its own warnings (e.g. "No application metrics to publish") become JSON log lines too.
+    // Its own warnings (e.g. an invalid dimension) become JSON log lines too.
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName, logger }),
     tracer: new Tracer({ serviceName }),
   };
@@ -85,6 +85,9 @@ export function powertoolsMetrics(metrics: Metrics): MetricsPort {
   };
 }
 
+/** The count (1, dimension `service` only) each wrapped handler adds per invocation. */
+export const INVOCATIONS_METRIC = 'Invocations';
+
 export interface ObserveOptions<E> {
   /** Keys added to every log line of the invocation (e.g. the API request id as `correlation_id`). */
   keys?: (event: E) => Record<string, string | number | undefined>;
@@ -94,7 +97,10 @@ export interface ObserveOptions<E> {
  * The Powertools middlewares of one handler, outermost first: the X-Ray subsegment of the
  * invocation (`captureLambdaHandler`, response not recorded), the Lambda context in every log line
  * (`injectLambdaContext`, keys reset after each invocation), the EMF flush (`logMetrics`, with the
- * ColdStart metric).
+ * ColdStart metric), and one `Invocations` count per invocation. That count makes every flush
+ * non-empty, so Powertools' "No application metrics to publish" warning (one per invocation of a
+ * handler whose metrics all carry dimensions, written at once) is not printed; its other warnings
+ * (invalid dimensions or metrics) still are.
  */
 export function observabilityMiddlewares<E>(
   obs: Observability,
@@ -109,10 +115,16 @@ export function observabilityMiddlewares<E>(
       if (Object.keys(extra).length) obs.logger.appendKeys(extra);
     },
   };
+  const invocations: MiddlewareObj<E> = {
+    before: () => {
+      obs.metrics.addMetric(INVOCATIONS_METRIC, 'Count', 1);
+    },
+  };
   return [
     captureLambdaHandler(obs.tracer, { captureResponse: false }) as MiddlewareObj<E>,
     injectLambdaContext(obs.logger, { resetKeys: true }) as MiddlewareObj<E>,
     keys,
     logMetrics(obs.metrics, { captureColdStartMetric: true }) as MiddlewareObj<E>,
+    invocations,
   ];
 }

@@ -286,3 +286,18 @@ describe('Powertools logs and metrics', () => {
     expect(logs().map((l) => l.message)).toEqual(['shown']);
   });
 });
+
+describe('Invocations count (no empty EMF flush)', () => {
+  /** A runtime whose pipeline records no metric (as the demo's and the CLI's). */
+  const bare = () =>
+    createRuntime({ config, client: s3.client, log: powertoolsLog(obs.logger), now: clock.now });
+
+  it('every invocation flushes Invocations 1, so Powertools never warns "No application metrics to publish"', async () => {
+    const quiet = bare();
+    const ingest = createIngestHandler(() => quiet, obs);
+    await ingest(sqsEvent(), lambdaContext('req-empty-1', 'ls-export-ingest'));
+    await ingest(sqsEvent(), lambdaContext('req-empty-2', 'ls-export-ingest'));
+    expect(metricValues('Invocations')).toEqual([1, 1]);
+    expect(logs().filter((l) => String(l.message).includes('No application metrics'))).toEqual([]);
+  });
+});
