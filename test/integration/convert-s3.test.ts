@@ -43,7 +43,7 @@ describe('ls-export convert from s3://', () => {
       endpoint(),
     ]);
     expect(status).toBe(0);
-    expect(stderr.join('')).toMatch(/exported 2 tasks as JSON_MIN .* 1 inputs skipped/);
+    expect(stderr.join('')).toMatch(/exported 2 tasks as JSON_MIN .* 1 input skipped/);
     const records = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as Array<{ id: number }>;
     expect([...new Set(records.map((r) => r.id))]).toEqual([1, 2]);
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
