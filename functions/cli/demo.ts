@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: everything on one machine, no AWS account, no network.
  *  1. The converter: each bundled sample project (samples/) into every format its config supports,
- *     under demo-output/local/.
+ *     under demo-output/local/. The image sample's media (s3://ls-media/images/…) are placeholder
+ *     JPEGs put on the local S3 server of step 2, which is started first.
  *  2. The serverless pipeline, event-driven, against an in-process S3 server (fauxqs on 127.0.0.1):
  *     Label Studio's target storage is played (both layouts, updates, deletes, a malformed object),
  *     the S3 notifications go — duplicated and out of order, in AWS's shape — to the ingest
