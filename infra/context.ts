@@ -42,6 +42,8 @@ export const CONTEXT_KEYS = {
   renderSegmentsPerBatch: 'segments per render fan-out Map child (default 4)',
   renderMaxConcurrency: 'parallel render fan-out Map children (default 40)',
   renderToleratedFailurePercentage: 'failed segment batches tolerated by a render fan-out, % (default 0)',
+  renderFanoutSegments:
+    'changed segments (1,000 tasks each) from which a render runs as the Step Functions fan-out (default 20)',
   dashboard: 'true (default) or false: the CloudWatch dashboard of the deployment',
   nag: 'false skips the cdk-nag AwsSolutions checks',
 } as const;
@@ -131,6 +133,7 @@ export function stackPropsFromContext(get: Get): Omit<LsExportStackProps, 'confi
       segmentsPerBatch: num(get, 'renderSegmentsPerBatch'),
       maxConcurrency: num(get, 'renderMaxConcurrency'),
       toleratedFailurePercentage: num(get, 'renderToleratedFailurePercentage'),
+      fanoutSegments: num(get, 'renderFanoutSegments'),
     },
   };
 }

@@ -51,6 +51,12 @@ export class LsExportStack extends Stack {
         description: `Rebuild of project ${projectId}: aws stepfunctions start-execution --state-machine-arn <this>`,
       });
     }
+    for (const [projectId, sm] of ls.renderFanout.stateMachines) {
+      new CfnOutput(this, `RenderFanoutStateMachine${sanitize(projectId)}`, {
+        value: sm.stateMachineArn,
+        description: `Render fan-out of project ${projectId} (started by the render function for large renders)`,
+      });
+    }
   }
 
   /** The cdk-nag acknowledgements of the deployment. */

@@ -196,6 +196,7 @@ export class LsExport extends Construct {
       logRetention,
       removalPolicy,
     });
+    this.render.routeTo(this.renderFanout.stateMachines, props.renderFanout?.fanoutSegments);
     this.api = new ExportApi(this, 'ExportApi', {
       ...shared,
       tuning: props.api,

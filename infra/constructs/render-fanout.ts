@@ -30,6 +30,8 @@ export interface RenderFanoutTuning {
   readonly maxConcurrency?: number;
   /** Failed children tolerated, %; the commit renders their segments itself. Default 0. */
   readonly toleratedFailurePercentage?: number;
+  /** Changed segments from which the render function starts the fan-out (Render.routeTo). Default 20. */
+  readonly fanoutSegments?: number;
 }
 
 export interface RenderFanoutProps extends PipelineProps {
