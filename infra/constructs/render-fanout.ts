@@ -192,6 +192,8 @@ export class RenderFanout extends Construct {
       causePath: '$.error.Cause',
     });
     abort.next(failed);
+    // A failed Plan (after its retries) also aborts: the marker is rewritten, so the render runs again.
+    plan.addCatch(abort, { errors: ['States.ALL'], resultPath: '$.error' });
     map.addCatch(abort, { errors: ['States.ALL'], resultPath: '$.error' });
     commit.addCatch(abort, { errors: ['States.ALL'], resultPath: '$.error' });
     const nothing = new sfn.Succeed(this, `${id}-Nothing`, {

@@ -88,8 +88,8 @@ describe('render fan-out state machines', () => {
       // Only throttling is retried: a commit that ran and failed has released the lock.
       expect(errorsOf(commit.Retry)).toEqual(['Lambda.TooManyRequestsException']);
       expect(commit.End).toBe(true);
-      // Map and Commit failures run the abort path, then fail the execution.
-      for (const st of [map, commit])
+      // Plan, Map and Commit failures run the abort path, then fail the execution.
+      for (const st of [plan, map, commit])
         expect(st.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Abort' }]);
       const abort = def.States.Abort;
       expect(abort.Resource).toBe(`<${fn(f.commitFunction)}.Arn>`);
