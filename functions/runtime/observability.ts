@@ -115,11 +115,12 @@ export function observabilityMiddlewares<E>(
       if (Object.keys(extra).length) obs.logger.appendKeys(extra);
     },
   };
-  const invocations: MiddlewareObj<E> = {
-    before: () => {
-      obs.metrics.addMetric(INVOCATIONS_METRIC, 'Count', 1);
-    },
+  // Added just before logMetrics flushes (after hooks run in reverse order): invocations that
+  // share the instance concurrently (tests; never Lambda) each flush their own count.
+  const count = () => {
+    obs.metrics.addMetric(INVOCATIONS_METRIC, 'Count', 1);
   };
+  const invocations: MiddlewareObj<E> = { after: count, onError: count };
   return [
     captureLambdaHandler(obs.tracer, { captureResponse: false }) as MiddlewareObj<E>,
     injectLambdaContext(obs.logger, { resetKeys: true }) as MiddlewareObj<E>,
