@@ -17,6 +17,12 @@ import { readSpooled, type SpoolRef } from './segments-spool.ts';
 
 /** Files below this size are put whole; from it on they are assembled with UploadPartCopy. */
 export const DEFAULT_MULTIPART_BYTES = 16 * 1024 * 1024;
+/**
+ * Most fresh bytes a multipart assembly uploads from memory (ObjectStore.assemble takes every
+ * uploaded part at once); a file with more is streamed whole instead (previous ranges read back in
+ * parts of UPLOAD_PART_BYTES), so memory does not grow with the changed segments.
+ */
+export const DEFAULT_MAX_HELD_BYTES = 64 * 1024 * 1024;
 /** Uploaded parts are cut at this size (a longer run of fresh bytes becomes several parts). */
 const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
 
@@ -89,6 +95,8 @@ export async function assembleFile(input: {
   minMultipartBytes?: number;
   /** Smallest part but the last (S3: 5 MiB; tests of the part planning use less). */
   minPartBytes?: number;
+  /** Fresh bytes a multipart assembly may hold (default DEFAULT_MAX_HELD_BYTES); more: streamed whole. */
+  maxHeldBytes?: number;
   io: AssembleIo;
 }): Promise<AssembleResult> {
   const MIN_PART = input.minPartBytes ?? MIN_PART_BYTES;
@@ -117,7 +125,48 @@ export async function assembleFile(input: {
   const hold = (n: number) => {
     io.peakHeldBytes = Math.max(io.peakHeldBytes ?? 0, n);
   };
-  if (total < (input.minMultipartBytes ?? DEFAULT_MULTIPART_BYTES) || !store.assemble || !needPrev) {
+  const multipart =
+    total >= (input.minMultipartBytes ?? DEFAULT_MULTIPART_BYTES) && !!store.assemble && needPrev;
+  const freshTotal = runs.reduce((n, r) => n + ('prev' in r ? 0 : pieceBytes(r)), 0);
+  if (multipart && freshTotal > (input.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES)) {
+    // Too many fresh bytes to hold as parts: one streamed pass (no copy), hashed as it goes.
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const put = await store.putStream(
+      key,
+      (async function* () {
+        for (const r of runs) {
+          const slices: Array<() => Promise<Buffer>> = [];
+          if ('prev' in r)
+            for (let at = r.prev.start; at < r.prev.end; at += UPLOAD_PART_BYTES) {
+              const end = Math.min(r.prev.end, at + UPLOAD_PART_BYTES);
+              slices.push(() => readPrev(at, end));
+            }
+          else slices.push(() => freshBytes(r));
+          for (const slice of slices) {
+            const b = await slice();
+            hold(b.length);
+            hash.update(b);
+            bytes += b.length;
+            yield b;
+          }
+        }
+      })(),
+    );
+    io.uploadedBytes += bytes;
+    io.parts++;
+    return {
+      entry: {
+        path,
+        key,
+        bytes,
+        sha256: hash.digest('hex'),
+        ...(put.versionId ? { versionId: put.versionId } : {}),
+      },
+      written: true,
+    };
+  }
+  if (!multipart) {
     // Streamed twice, one piece at a time: hashed (to skip an unchanged file), then put. Previous
     // ranges (a file below the multipart size, or a store without assemble) are read once and kept.
     const prevBytes = new Map<Piece, Buffer>();
@@ -221,7 +270,7 @@ export async function assembleFile(input: {
     }
   }
   io.parts += parts.length;
-  const put = await store.assemble(key, parts);
+  const put = await store.assemble!(key, parts);
   const tree = createHash('sha256');
   for (const p of input.pieces) tree.update(`${p.sha256}\n`);
   return {

@@ -4,6 +4,7 @@
  * listing, and the multipart part planning (copied runs ≥ the minimum, short runs topped up).
  */
 import { describe, expect, it } from 'vitest';
+import { type AssemblyPart, MIN_PART_BYTES, readAll } from '../../functions/core/object-store.ts';
 import { segmentOf } from '../../functions/pipeline/segments.ts';
 import { assembleFile } from '../../functions/pipeline/segments-assemble.ts';
 import {
@@ -14,9 +15,9 @@ import {
   shiftIds,
   splitCoco,
 } from '../../functions/pipeline/segments-codecs.ts';
+import { BodySpool } from '../../functions/pipeline/segments-spool.ts';
 import { checkParts } from '../../functions/storage/assembly.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
-import { type AssemblyPart, MIN_PART_BYTES, readAll } from '../../functions/core/object-store.ts';
 import { tempDir } from './helpers.ts';
 
 describe('codecs', () => {
@@ -84,6 +85,47 @@ describe('assembly', () => {
     const listed = [];
     for await (const o of store.list('src', { etags: true })) listed.push(o);
     expect(listed[0].etag).toBe((await store.head('src'))!.etag);
+  });
+
+  it('more fresh bytes than maxHeldBytes: streamed whole from spooled bodies and previous ranges, no parts held', async () => {
+    const store = new FsObjectStore(await tempDir());
+    const prev = Buffer.from('0123456789'.repeat(10)); // 100 bytes
+    await store.put('f', prev);
+    let assembled = 0;
+    const spy = Object.assign(Object.create(store), {
+      assemble: async () => {
+        assembled++;
+        throw new Error('not expected');
+      },
+    });
+    const spool = await BodySpool.create(await tempDir());
+    const a = await spool.write('A'.repeat(30));
+    const b = await spool.write('B'.repeat(30));
+    const io = { readBytes: 0, reads: 0, uploadedBytes: 0, copiedBytes: 0, parts: 0, peakHeldBytes: 0 };
+    const r = await assembleFile({
+      store: spy,
+      key: 'f',
+      path: 'f',
+      pieces: [
+        { spooled: a, sha256: 'a' },
+        { prev: { start: 0, end: 40 }, sha256: 'p' },
+        { spooled: b, lead: ',\n', sha256: 'b' },
+      ],
+      previous: { path: 'f', key: 'f', bytes: 100, sha256: sha256(prev) },
+      minMultipartBytes: 0,
+      minPartBytes: 20,
+      maxHeldBytes: 50,
+      io,
+    });
+    const want = `${'A'.repeat(30)}${prev.subarray(0, 40)},\n${'B'.repeat(30)}`;
+    expect(assembled).toBe(0);
+    expect((await readAll((await store.get('f')).body)).toString()).toBe(want);
+    expect(r.entry).toMatchObject({ bytes: want.length, sha256: sha256(want) });
+    expect(r.entry.sha256Of).toBeUndefined();
+    expect(io).toMatchObject({ reads: 1, readBytes: 40, copiedBytes: 0, uploadedBytes: want.length });
+    // One piece at a time: the 40-byte previous range is the largest.
+    expect(io.peakHeldBytes).toBe(40);
+    await spool.dispose();
   });
 
   it('copies runs of previous bytes ≥ the part minimum and tops a short fresh part up from the next run', async () => {
