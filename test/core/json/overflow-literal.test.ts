@@ -28,6 +28,14 @@ describe('number literals past the double range', () => {
     });
   }
 
+  it('the regex router sends a 401-digit number alone (no exponent) to the exact parser', () => {
+    for (const text of [`{"z":${BIG}}`, `[${BIG}]`, `{"z":-${BIG} }`]) {
+      const out = stringify(parseJson(text), UJSON_PRETTY);
+      expect(out).not.toMatch(/Inf/);
+      expect(out).toContain(BIG);
+    }
+  });
+
   it('the value still reads as ±Infinity (geometry checks refuse it)', () => {
     const v = parseJson('[1e999,-1e999]', true) as unknown as Array<{ valueOf(): number }>;
     expect(v.map((n) => Number(n))).toEqual([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
