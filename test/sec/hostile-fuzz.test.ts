@@ -17,6 +17,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -474,6 +475,7 @@ beforeAll(async () => {
 afterAll(() => {
   server?.closeAllConnections();
   server?.close();
+  if (world) rmSync(world.root, { recursive: true, force: true });
 });
 
 /** The implemented formats a config supports, from the registry. */
