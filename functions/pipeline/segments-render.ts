@@ -565,6 +565,7 @@ async function assembleAggregate(
     annotationBase += f.annotations ?? 0;
   }
   // Fresh and transformed bodies are made one at a time and spooled (the text is dropped after).
+  const made: Array<{ spooled: SpoolRef }> = [];
   for (const bs of bodies)
     for (let s = 0; s < bs.length; s++) {
       const b = bs[s];
@@ -575,8 +576,14 @@ async function assembleAggregate(
       const bytes = Buffer.from(text);
       held0(bytes.length);
       bs[s] = { spooled: await spool.write(bytes) };
+      made.push(bs[s] as { spooled: SpoolRef });
       heldNow = 0;
     }
+  // Each raw body is read by this file only: its spool file goes once every body is made.
+  for (const e of entries) {
+    const raw = rendered.get(e.id)?.aggregate.get(format)?.get(path);
+    if (raw !== undefined && typeof raw !== 'string') await spool.remove(raw);
+  }
   const bodyBytes = (b: Body) =>
     'spooled' in b ? b.spooled.bytes : 'chunk' in b ? b.chunk.end - b.chunk.start - b.chunk.lead : 0;
   const nonEmpty = Array.from({ length: streams }, (_, s) => bodies.some((bs) => bodyBytes(bs[s]) > 0));
@@ -676,6 +683,7 @@ async function assembleAggregate(
     minPartBytes: input.minPartBytes,
     io: prev.io,
   });
+  for (const b of made) await spool.remove(b.spooled);
   sink.adopt(r.entry, r.written);
   if (r.entry.versionId) layout.versionId = r.entry.versionId;
   return layout;

@@ -32,6 +32,11 @@ export class BodySpool {
     return { spool: path, bytes: buf.length };
   }
 
+  /** Removes one body once it is no longer needed (its file gone: nothing to do). */
+  async remove(ref: SpoolRef): Promise<void> {
+    await rm(ref.spool, { force: true });
+  }
+
   /** Removes the folder and every body in it. */
   async dispose(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
