@@ -8,33 +8,66 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** A spooled body: its file and its length in bytes. */
+/** A spooled body: its file and its length in bytes (`held`: kept in memory, the folder being full). */
 export interface SpoolRef {
   spool: string;
   bytes: number;
+  held?: Buffer;
 }
 
-/** A folder of spooled bodies; `dispose` removes it. */
+/**
+ * A folder of spooled bodies; `dispose` removes it. A body that would take the folder past
+ * `maxBytes`, or that the disk has no room for (ENOSPC: Lambda's /tmp is 512 MB unless configured),
+ * is kept in memory instead, as before spooling (counted in `heldBytes`).
+ */
 export class BodySpool {
   private n = 0;
-  private constructor(readonly dir: string) {}
+  /** Bytes in spool files now, and bytes kept in memory because the folder was full. */
+  usedBytes = 0;
+  heldBytes = 0;
+  private readonly removed = new WeakSet<SpoolRef>();
+  private constructor(
+    readonly dir: string,
+    private readonly maxBytes: number,
+  ) {}
 
   /** A new spool folder under `dir` (default: the OS temp folder). */
-  static async create(dir?: string): Promise<BodySpool> {
-    return new BodySpool(await mkdtemp(join(dir ?? tmpdir(), 'ls-export-segments-')));
+  static async create(dir?: string, options: { maxBytes?: number } = {}): Promise<BodySpool> {
+    const folder = await mkdtemp(join(dir ?? tmpdir(), 'ls-export-segments-'));
+    return new BodySpool(folder, options.maxBytes ?? Number.POSITIVE_INFINITY);
   }
 
-  /** Writes a body (UTF-8 for text); returns where it is. */
+  /** Writes a body (UTF-8 for text); returns where it is. Throws what the disk throws but ENOSPC. */
   async write(body: string | Uint8Array): Promise<SpoolRef> {
-    const buf = typeof body === 'string' ? Buffer.from(body) : body;
+    const buf = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body);
     const path = join(this.dir, `${++this.n}`);
-    await writeFile(path, buf);
+    const hold = (): SpoolRef => {
+      this.heldBytes += buf.length;
+      return { spool: path, bytes: buf.length, held: buf };
+    };
+    if (this.usedBytes + buf.length > this.maxBytes) return hold();
+    try {
+      await writeFile(path, buf);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+      await rm(path, { force: true });
+      return hold();
+    }
+    this.usedBytes += buf.length;
     return { spool: path, bytes: buf.length };
   }
 
   /** Removes one body once it is no longer needed (its file gone: nothing to do). */
   async remove(ref: SpoolRef): Promise<void> {
+    if (this.removed.has(ref)) return;
+    this.removed.add(ref);
+    if (ref.held) {
+      this.heldBytes -= ref.bytes;
+      ref.held = undefined;
+      return;
+    }
     await rm(ref.spool, { force: true });
+    this.usedBytes -= ref.bytes;
   }
 
   /** Removes the folder and every body in it. */
@@ -45,6 +78,7 @@ export class BodySpool {
 
 /** Reads a spooled body back; throws when the file is gone or has another length. */
 export async function readSpooled(ref: SpoolRef): Promise<Buffer> {
+  if (ref.held) return ref.held;
   const b = await readFile(ref.spool);
   if (b.length !== ref.bytes) throw new Error(`${ref.spool}: spooled ${ref.bytes} bytes, read ${b.length}`);
   return b;

@@ -15,7 +15,7 @@ import {
   shiftIds,
   splitCoco,
 } from '../../functions/pipeline/segments-codecs.ts';
-import { BodySpool } from '../../functions/pipeline/segments-spool.ts';
+import { BodySpool, readSpooled } from '../../functions/pipeline/segments-spool.ts';
 import { checkParts } from '../../functions/storage/assembly.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
 import { tempDir } from './helpers.ts';
@@ -85,6 +85,26 @@ describe('assembly', () => {
     const listed = [];
     for await (const o of store.list('src', { etags: true })) listed.push(o);
     expect(listed[0].etag).toBe((await store.head('src'))!.etag);
+  });
+
+  it('body spool: a body past maxBytes stays in memory; removing a body frees its room', async () => {
+    const spool = await BodySpool.create(await tempDir(), { maxBytes: 50 });
+    const a = await spool.write('A'.repeat(30));
+    const b = await spool.write('B'.repeat(30));
+    expect(a.held).toBeUndefined();
+    expect(b.held?.length).toBe(30);
+    expect({ used: spool.usedBytes, held: spool.heldBytes }).toEqual({ used: 30, held: 30 });
+    expect((await readSpooled(a)).toString()).toBe('A'.repeat(30));
+    expect((await readSpooled(b)).toString()).toBe('B'.repeat(30));
+    await spool.remove(a);
+    await spool.remove(a);
+    await spool.remove(b);
+    expect({ used: spool.usedBytes, held: spool.heldBytes }).toEqual({ used: 0, held: 0 });
+    await expect(readSpooled(a)).rejects.toThrow(/ENOENT/);
+    const c = await spool.write('C'.repeat(40));
+    expect(c.held).toBeUndefined();
+    await spool.dispose();
+    await expect(readSpooled(c)).rejects.toThrow(/ENOENT/);
   });
 
   it('more fresh bytes than maxHeldBytes: streamed whole from spooled bodies and previous ranges, no parts held', async () => {
