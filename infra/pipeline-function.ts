@@ -5,7 +5,7 @@
  * policy); each function then gets its data permissions from the stack.
  */
 import { fileURLToPath } from 'node:url';
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -36,6 +36,8 @@ export interface PipelineFunctionProps {
   readonly removalPolicy: RemovalPolicy;
   readonly logLevel: LogLevel;
   readonly reservedConcurrentExecutions?: number;
+  /** /tmp size in MiB (512 by default): spools of CSV/COCO and of render segments live there. */
+  readonly ephemeralStorageMiB?: number;
 }
 
 export class PipelineFunction extends Construct {
@@ -73,6 +75,7 @@ export class PipelineFunction extends Construct {
       applicationLogLevelV2: lambda.ApplicationLogLevel[props.logLevel],
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      ephemeralStorageSize: props.ephemeralStorageMiB ? Size.mebibytes(props.ephemeralStorageMiB) : undefined,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       bundling: {
         format: OutputFormat.ESM,

@@ -30,6 +30,8 @@ export interface FunctionSpec {
   readonly memorySize: number;
   readonly timeoutSeconds: number;
   readonly tuning?: FunctionTuning;
+  /** /tmp size in MiB for functions that spool (default: Lambda's 512). */
+  readonly ephemeralStorageMiB?: number;
 }
 
 /**
@@ -48,6 +50,7 @@ export function pipelineFunction(
     ...tuned(spec.tuning, spec.memorySize, spec.timeoutSeconds),
     entry: spec.entry,
     description: spec.description,
+    ephemeralStorageMiB: spec.ephemeralStorageMiB,
   });
   props.config.grantRead(f);
   f.acknowledgeTracing(props.nag);

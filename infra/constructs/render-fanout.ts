@@ -74,6 +74,7 @@ export class RenderFanout extends Construct {
       description: 'ls-export: render fan-out, renders a batch of segments',
       memorySize: 1769,
       timeoutSeconds: 900,
+      ephemeralStorageMiB: 2048,
       tuning: props.segmentTuning,
     });
     this.commitFunction = pipelineFunction(this, 'RenderCommit', 'renderCommit', props, {
@@ -81,6 +82,8 @@ export class RenderFanout extends Construct {
       description: 'ls-export: render fan-out, assembles the segments and writes the manifest last',
       memorySize: 3008,
       timeoutSeconds: 900,
+      // The commit spools every changed segment's bodies until their file is assembled.
+      ephemeralStorageMiB: 10240,
       tuning: props.commitTuning,
     });
     const state = exportAreas(layout, 'state');

@@ -47,6 +47,8 @@ export class Render extends Construct {
       description: 'ls-export: renders the latest/ exports of dirty projects',
       memorySize: 1769,
       timeoutSeconds: 900,
+      // CSV/COCO spools and the segments' aggregate bodies (segments-spool.ts) live in /tmp.
+      ephemeralStorageMiB: 10240,
       tuning: props.tuning,
     });
     const state = exportAreas(layout, 'state');

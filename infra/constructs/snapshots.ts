@@ -53,6 +53,8 @@ export class Snapshots extends Construct {
       description: 'ls-export: writes immutable snapshots (nightly and on demand)',
       memorySize: 1769,
       timeoutSeconds: 900,
+      // A snapshot renders every task in one run: CSV/COCO spools and zips are staged in /tmp.
+      ephemeralStorageMiB: 10240,
       tuning: props.tuning,
     });
     const state = exportAreas(layout, 'state');

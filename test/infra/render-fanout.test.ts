@@ -42,6 +42,19 @@ const deployed = (id: string) =>
   );
 const errorsOf = (retry: Array<{ ErrorEquals: string[] }> = []) => retry.flatMap((r) => r.ErrorEquals);
 
+describe('/tmp of the functions that spool', () => {
+  it('render, snapshot and the fan-out commit get 10 GiB of /tmp, segment workers 2 GiB, the rest the default', () => {
+    const tmp = (f: { fn: unknown }) => resource(fn(f)).Properties.EphemeralStorage;
+    const f = s.ls.renderFanout;
+    expect(tmp(s.ls.functions.render)).toEqual({ Size: 10240 });
+    expect(tmp(s.ls.functions.snapshot)).toEqual({ Size: 10240 });
+    expect(tmp(f.commitFunction)).toEqual({ Size: 10240 });
+    expect(tmp(f.segmentFunction)).toEqual({ Size: 2048 });
+    expect(tmp(f.planFunction)).toBeUndefined();
+    expect(tmp(s.ls.functions.ingest)).toBeUndefined();
+  });
+});
+
 describe('render fan-out state machines', () => {
   it('Plan → Planned? → RenderSegments (S3 JSON items, batches, concurrency, no tolerated failure) → Commit', () => {
     const f = s.ls.renderFanout;
