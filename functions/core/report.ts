@@ -95,6 +95,20 @@ export class Report {
     return c;
   }
 
+  /**
+   * Adds another report's per-format result counts and left-out tasks (the reports of segments
+   * rendered apart); its entries are added by skip/warn.
+   */
+  addCounts(json: Pick<ReportJson, 'regions' | 'tasksWithoutAnnotations'>): void {
+    for (const [format, c] of Object.entries(json.regions ?? {})) {
+      const mine = this.regionCounts(format);
+      mine.exported += c.exported;
+      mine.skipped += c.skipped;
+    }
+    if (json.tasksWithoutAnnotations !== undefined)
+      this.tasksWithoutAnnotations = (this.tasksWithoutAnnotations ?? 0) + json.tasksWithoutAnnotations;
+  }
+
   /** Results left out over all formats (0 when no writer accounted for results). */
   get regionsSkipped(): number {
     let n = 0;

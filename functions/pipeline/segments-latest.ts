@@ -209,6 +209,19 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
       for (const e of merged.report.warnings) all.warn(e);
       for (const e of reportJson.skipped) all.skip(e);
       for (const e of reportJson.warnings) all.warn(e);
+      // A format that fell back to one run over every task counts from that run, not its segments.
+      const whole = new Set(Object.keys(reportJson.regions ?? {}));
+      all.addCounts({
+        regions: Object.fromEntries(
+          Object.entries(merged.report.regions ?? {}).filter(([format]) => !whole.has(format)),
+        ),
+        // A run over every task counted the left-out tasks of every segment already.
+        tasksWithoutAnnotations:
+          reportJson.tasksWithoutAnnotations === undefined
+            ? merged.report.tasksWithoutAnnotations
+            : undefined,
+      });
+      all.addCounts(reportJson);
       const j = all.toJSON();
       reportJson = {
         ...j,

@@ -302,6 +302,10 @@ export async function renderSegment(
         warnings: r.warnings,
         skippedCount: r.skippedCount,
         warningCount: r.warningCount,
+        ...(r.regions ? { regions: r.regions } : {}),
+        ...(r.tasksWithoutAnnotations !== undefined
+          ? { tasksWithoutAnnotations: r.tasksWithoutAnnotations }
+          : {}),
       },
       formats,
     },
@@ -698,12 +702,14 @@ export function mergeSegmentReports(
   const base = empty.toJSON();
   for (const e of base.skipped) report.skip(e);
   for (const e of base.warnings) report.warn(e);
+  report.addCounts(base);
   let skippedCount = base.skippedCount;
   let warningCount = base.warningCount;
   const counts = { tasks: 0, annotations: 0 };
   for (const s of entries) {
     for (const e of s.report.skipped) report.skip(e);
     for (const e of s.report.warnings) report.warn(e);
+    report.addCounts(s.report);
     skippedCount += s.report.skippedCount;
     warningCount += s.report.warningCount;
     counts.tasks += s.counts.tasks;

@@ -11,7 +11,7 @@
  */
 import type { FormatName } from '../core/config/formats.ts';
 import type { ObjectStore } from '../core/object-store.ts';
-import type { ReportEntry } from '../core/report.ts';
+import type { ReportEntry, ReportJson } from '../core/report.ts';
 import type { CsvColumns } from './segments-codecs.ts';
 
 /** Default shards per segment (with 100 tasks per shard: 1,000 tasks per segment). */
@@ -62,7 +62,15 @@ export interface SegmentEntry {
   /** Shard key → ETag it was rendered from. */
   shards: Record<string, string>;
   counts: { tasks: number; annotations: number };
-  report: { skipped: ReportEntry[]; warnings: ReportEntry[]; skippedCount: number; warningCount: number };
+  report: {
+    skipped: ReportEntry[];
+    warnings: ReportEntry[];
+    skippedCount: number;
+    warningCount: number;
+    /** Per format result counts of the segment's tasks (kept so a reused segment still counts). */
+    regions?: ReportJson['regions'];
+    tasksWithoutAnnotations?: number;
+  };
   formats: Partial<Record<FormatName, SegmentFormat>>;
 }
 

@@ -19,3 +19,16 @@ describe('Report', () => {
     expect(json.truncated).toBe(true);
   });
 });
+
+describe('Report.addCounts', () => {
+  it('sums per-format result counts and left-out tasks of reports made apart (segments)', () => {
+    const r = new Report();
+    r.regionCounts('COCO').exported = 2;
+    r.addCounts({ regions: { COCO: { exported: 3, skipped: 1 }, YOLO: { exported: 4, skipped: 0 } } });
+    r.addCounts({ regions: { COCO: { exported: 1, skipped: 2 } }, tasksWithoutAnnotations: 2 });
+    r.addCounts({ tasksWithoutAnnotations: 1 });
+    const json = r.toJSON();
+    expect(json.regions).toEqual({ COCO: { exported: 6, skipped: 3 }, YOLO: { exported: 4, skipped: 0 } });
+    expect(json.tasksWithoutAnnotations).toBe(3);
+  });
+});

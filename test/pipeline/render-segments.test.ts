@@ -167,7 +167,7 @@ async function expectLatestEqualsFull(s: Setup, label: string): Promise<number> 
   const paths = projectPaths(s.project);
   const inner = s.out.inner;
   const fresh = `${paths.base}fresh-${label}/`;
-  await runProjectExport(s.ctx, {
+  const full = await runProjectExport(s.ctx, {
     project: s.project,
     store: inner,
     prefix: fresh,
@@ -176,6 +176,9 @@ async function expectLatestEqualsFull(s: Setup, label: string): Promise<number> 
     transform: snapshotTransform(LS_DEFAULTS),
   });
   const manifest = await readJsonObject<Manifest>(inner, paths.latestManifest);
+  // Every result is accounted for in the manifest as in a full run (issue 11's region counts).
+  expect(manifest.report.regions, `${label} regions`).toEqual(full.report.regions);
+  expect(Object.keys(manifest.report.regions ?? {}).length, `${label} regions`).toBeGreaterThan(0);
   let compared = 0;
   for (const format of s.project.formats) {
     const want = new Map<string, Buffer>();
