@@ -19,8 +19,8 @@ import { PublishSink } from './publish-sink.ts';
 import { DEFAULT_SEGMENT_SHARDS, planSegments, type SegmentIndex, segmentIndexKey } from './segments.ts';
 import type { AssembleIo } from './segments-assemble.ts';
 import { codecOf, SEGMENT_FORMATS, sha256 } from './segments-codecs.ts';
+import { assembleFormats } from './segments-merge.ts';
 import {
-  assembleFormats,
   emptyRun,
   mergeSegmentReports,
   renderSegments,
