@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import type { ProjectLayout } from '../layout.ts';
 import type { PipelineFunction } from '../pipeline-function.ts';
 import { DELETE, READ, S3Access, WRITE } from '../s3-access.ts';
+import { grantDistributedMapRole } from './distributed-map-role.ts';
 import { markGroupingScope } from './logical-ids.ts';
 import {
   exportAreas,
@@ -168,67 +169,7 @@ export class ProjectRebuild extends Construct {
         resources: [this.batchFunction.fn.functionArn, this.mergeFunction.fn.functionArn],
       }),
     );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'LogDeliveryAndTracing',
-        actions: [
-          'logs:CreateLogDelivery',
-          'logs:GetLogDelivery',
-          'logs:UpdateLogDelivery',
-          'logs:DeleteLogDelivery',
-          'logs:ListLogDeliveries',
-          'logs:PutResourcePolicy',
-          'logs:DescribeResourcePolicies',
-          'logs:DescribeLogGroups',
-          'xray:PutTraceSegments',
-          'xray:PutTelemetryRecords',
-          'xray:GetSamplingRules',
-          'xray:GetSamplingTargets',
-        ],
-        resources: ['*'],
-      }),
-    );
-    nag.add(
-      role,
-      'AwsSolutions-IAM5[Resource::*]',
-      'AWS requires Resource "*" for these actions: CloudWatch Logs vended log delivery (logs:*LogDelivery*, PutResourcePolicy, Describe*) used by Step Functions logging, and X-Ray trace submission; neither supports resource-level permissions.',
-    );
-    // Child executions of the Distributed Map; a separate policy, because it names the state machine
-    // itself and the state machine must not wait for it.
-    const executions = `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${stateMachineName}`;
-    const executionsFlat = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}`;
-    const childPolicy = new iam.Policy(this, `${id}-ChildExecutions`, {
-      roles: [role],
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'StartChildExecutions',
-          actions: ['states:StartExecution'],
-          resources: [
-            `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:${stateMachineName}`,
-          ],
-        }),
-        new iam.PolicyStatement({
-          sid: 'ManageChildExecutions',
-          actions: ['states:DescribeExecution', 'states:StopExecution'],
-          resources: [`${executions}:*`],
-        }),
-        new iam.PolicyStatement({
-          sid: 'RedriveMapRuns',
-          actions: ['states:RedriveExecution'],
-          resources: [`${executions}/Rebuild:*`],
-        }),
-      ],
-    });
-    nag.add(
-      childPolicy,
-      `AwsSolutions-IAM5[Resource::${executionsFlat}:*]`,
-      'Distributed Map child executions of this state machine only; their names are generated at run time, so the execution ARN ends in a wildcard.',
-    );
-    nag.add(
-      childPolicy,
-      `AwsSolutions-IAM5[Resource::${executionsFlat}/Rebuild:*]`,
-      'Redrive of this state machine\'s Map Run (label "Rebuild") only; Map Run ids are generated at run time.',
-    );
+    grantDistributedMapRole(this, id, role, stateMachineName, 'Rebuild', nag);
 
     const sm = new sfn.StateMachine(this, id, {
       stateMachineName,
