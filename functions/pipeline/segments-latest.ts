@@ -12,7 +12,15 @@ import type { JsonObject } from '../core/json/value.ts';
 import { Report, type ReportJson } from '../core/report.ts';
 import type { ProjectConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';
-import { type FormatResult, loadSchema, planFormats, projectMedia, runProjectExport } from './export-run.ts';
+import {
+  type ExportRunInput,
+  type ExportRunResult,
+  type FormatResult,
+  loadSchema,
+  planFormats,
+  projectMedia,
+  runProjectExport,
+} from './export-run.ts';
 import type { WrittenFile } from './hashing-sink.ts';
 import { readJson } from './object-text.ts';
 import { PublishSink } from './publish-sink.ts';
@@ -45,6 +53,12 @@ export interface LatestFilesInput {
   concurrency?: number;
   /** Where the changed segments come from (default: renderSegments here, `concurrency` at a time). */
   segments?: SegmentRunner;
+  /** Key prefix the formats go under, each to `<prefix><FORMAT>/` (default: the project's `latest/`; snapshots). */
+  prefix?: string;
+  /** The formats to render (default: the project's `formats`; snapshots). */
+  formats?: readonly FormatName[];
+  /** Runs the formats rendered over every task (default: runProjectExport over the state; snapshots read their snapshot.json). */
+  wholeRun?: (input: ExportRunInput) => Promise<ExportRunResult>;
 }
 
 export interface LatestFiles {
@@ -86,10 +100,11 @@ export function fingerprint(
 }
 
 export async function renderLatestFiles(ctx: PipelineContext, input: LatestFilesInput): Promise<LatestFiles> {
-  const { ps, report } = input;
+  const { report } = input;
+  const ps = input.prefix === undefined ? input.ps : withPrefix(input.ps, input.prefix);
   const project = ps.project;
   const schema = await loadSchema(ctx, project);
-  const { run, skipped } = planFormats(schema, project.formats);
+  const { run, skipped } = planFormats(schema, input.formats ?? project.formats);
   const options = parseExportOptions(project.options);
   const segFormats = run.filter((f) => SEGMENT_FORMATS.has(f)).sort();
   const whole: FormatName[] = run.filter((f) => !SEGMENT_FORMATS.has(f));
@@ -179,7 +194,7 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
     }
     let wholeResult: Awaited<ReturnType<typeof runProjectExport>> | undefined;
     if (whole.length > 0) {
-      wholeResult = await runProjectExport(ctx, {
+      wholeResult = await (input.wholeRun ?? ((i: ExportRunInput) => runProjectExport(ctx, i)))({
         project,
         store: ps.store,
         prefix: ps.paths.latest,
@@ -246,6 +261,11 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
   } finally {
     await spool?.dispose();
   }
+}
+
+/** `ps` with `latest/` (and `latest/<FORMAT>/`, where the assemble step writes) moved to `prefix`. */
+function withPrefix(ps: ProjectStore, prefix: string): ProjectStore {
+  return { ...ps, paths: { ...ps.paths, latest: prefix, latestFormat: (format) => `${prefix}${format}/` } };
 }
 
 /** Whether an index has what a render by segments reuses: every format's summaries and layouts. */
