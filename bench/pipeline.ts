@@ -16,7 +16,10 @@
  * Sizes also come from LS_EXPORT_BENCH_PIPELINE_SIZES. fauxqs keeps objects in memory: 100,000
  * tasks hold about 0.4 GB of objects plus the state.
  */
-import { resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -24,13 +27,6 @@ import type { SQSEvent } from 'aws-lambda';
 import { mapLimit } from '../functions/core/bounded-map.ts';
 import { parseJson } from '../functions/core/json/parse.ts';
 import type { JsonObject } from '../functions/core/json/value.ts';
-import type {
-  AssemblyPart,
-  GetResult,
-  ObjectInfo,
-  ObjectStore,
-  PutOptions,
-} from '../functions/core/object-store.ts';
 import { createIngestHandler } from '../functions/handlers/ingest.ts';
 import { annotationObjects } from '../functions/local/label-studio-storage.ts';
 import { parseConfig } from '../functions/pipeline/config.ts';
@@ -39,103 +35,24 @@ import { rebuildProject } from '../functions/pipeline/rebuild.ts';
 import { Shard, shardOf } from '../functions/pipeline/records.ts';
 import { renderLatest } from '../functions/pipeline/render.ts';
 import { buildS3EventRecord, buildSqsRecord, LocalSequencer } from '../functions/pipeline/s3-events.ts';
+import { DEFAULT_SEGMENT_SHARDS, planSegments, type SegmentJob } from '../functions/pipeline/segments.ts';
 import {
   renderSegment,
   type SegmentOutput,
   type SegmentRunner,
 } from '../functions/pipeline/segments-render.ts';
-import { bumpVersion, loadHead, projectStore } from '../functions/pipeline/state.ts';
+import {
+  acquireLock,
+  bumpVersion,
+  loadHead,
+  projectStore,
+  releaseLock,
+} from '../functions/pipeline/state.ts';
 import { createRuntime } from '../functions/runtime/env.ts';
 import { s3ClientConfig } from '../functions/storage/s3.ts';
+import { benchClient, benchRuntime, type StoreSpec } from './bench-runtime.ts';
+import { type Counter, CountingStore, zero } from './counting-store.ts';
 import { CONFIGS, generateTask } from './generate.ts';
-
-interface Counter {
-  gets: number;
-  getBytes: number;
-  puts: number;
-  putBytes: number;
-  lists: number;
-  /** UploadPartCopy parts and the bytes they copied server-side. */
-  copies: number;
-  copiedBytes: number;
-}
-
-const zero = (): Counter => ({
-  gets: 0,
-  getBytes: 0,
-  puts: 0,
-  putBytes: 0,
-  lists: 0,
-  copies: 0,
-  copiedBytes: 0,
-});
-
-/** Counts what goes through a store (GET bodies are counted as they stream). */
-class CountingStore implements ObjectStore {
-  constructor(
-    private readonly inner: ObjectStore,
-    readonly c: Counter,
-  ) {}
-  get description() {
-    return this.inner.description;
-  }
-  async *list(prefix: string, options?: { etags?: boolean }): AsyncIterable<ObjectInfo> {
-    this.c.lists++;
-    yield* this.inner.list(prefix, options);
-  }
-  async get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
-    const r = await this.inner.get(key, range);
-    this.c.gets++;
-    const c = this.c;
-    return {
-      ...r,
-      body: (async function* () {
-        for await (const chunk of r.body) {
-          c.getBytes += chunk.length;
-          yield chunk;
-        }
-      })(),
-    };
-  }
-  head(key: string) {
-    return this.inner.head(key);
-  }
-  async put(key: string, body: string | Uint8Array, options?: PutOptions) {
-    this.c.puts++;
-    this.c.putBytes += typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-    return this.inner.put(key, body, options);
-  }
-  async putStream(key: string, body: AsyncIterable<Uint8Array | string>, options?: PutOptions) {
-    this.c.puts++;
-    const c = this.c;
-    return this.inner.putStream(
-      key,
-      (async function* () {
-        for await (const chunk of body) {
-          c.putBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-          yield chunk;
-        }
-      })(),
-      options,
-    );
-  }
-  delete(key: string) {
-    return this.inner.delete(key);
-  }
-  /** One multipart upload: uploaded parts count as written bytes, copied ranges as copies. */
-  async assemble(key: string, parts: AssemblyPart[], options?: { contentType?: string }) {
-    if (!this.inner.assemble) throw new Error('the store cannot assemble');
-    this.c.puts++;
-    for (const p of parts) {
-      if ('body' in p) this.c.putBytes += p.body.length;
-      else {
-        this.c.copies++;
-        this.c.copiedBytes += p.copy.end - p.copy.start;
-      }
-    }
-    return this.inner.assemble(key, parts, options);
-  }
-}
 
 const mb = (n: number) => (n / 1e6).toFixed(1);
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -148,7 +65,11 @@ function task(i: number, version = 0): JsonObject {
   return t;
 }
 
-export async function runPipelineBench(sizes = envSizes(), changed = 100): Promise<string> {
+export async function runPipelineBench(
+  sizes = envSizes(),
+  changed = 100,
+  renderOptions: RenderBenchOptions = {},
+): Promise<string> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { startFauxqs } = await import('fauxqs');
   const rows: string[] = [];
@@ -263,63 +184,134 @@ export async function runPipelineBench(sizes = envSizes(), changed = 100): Promi
       await server.stop();
     }
   }
-  const render = await runRenderBench();
+  const render = await runRenderBench(renderOptions);
   return [...header, ...rows, '', render].join('\n');
+}
+
+/** Options of runRenderBench (defaults: what `npm run bench` runs). */
+export interface RenderBenchOptions {
+  /** Project sizes (tasks). */
+  sizes?: number[];
+  /** Changed tasks per re-render, spread evenly over the ids. */
+  changes?: number[];
+  formats?: string[];
+  /**
+   * `s3`: the local S3 server (fauxqs, in this process, reached over HTTP); `folder`: FsObjectStore
+   * under a temporary folder (removed afterwards). Requests are counted at the ObjectStore boundary
+   * either way.
+   */
+  store?: 's3' | 'folder';
+  /**
+   * Segment-worker batches (`segmentsPerBatch` segments each, spread evenly over the project) run
+   * after the first render, each in its own process: `renderSegmentJobs` as a fan-out Map child
+   * runs it, its peak RSS and time. 0: none; 'all': every segment.
+   */
+  workerBatches?: number | 'all';
+  /** Segments per worker batch (the ItemBatcher's default, infra/constructs/render-fanout.ts). */
+  segmentsPerBatch?: number;
+}
+
+interface WorkerResult {
+  segments: number;
+  tasks: number;
+  shardsRead: number;
+  bytesRead: number;
+  secs: number;
+  cpuSecs: number;
+  count: Counter;
+  peakRssKiB: number;
+}
+
+const ROOT = join(import.meta.dirname, '..');
+/** One bundle per bench process: a second bench running meanwhile does not rebuild it under this one. */
+const WORKER_BUNDLE = join(ROOT, 'bench-output', `segment-worker-${process.pid}.mjs`);
+
+/** bench/segment-worker.ts bundled as the Lambda is (dependencies from node_modules). */
+async function bundleWorker(): Promise<string> {
+  const { build } = await import('esbuild');
+  mkdirSync(dirname(WORKER_BUNDLE), { recursive: true });
+  await build({
+    entryPoints: [join(ROOT, 'bench', 'segment-worker.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: WORKER_BUNDLE,
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  return WORKER_BUNDLE;
+}
+
+/** Runs one batch of segments in a child process (node running this bench, no heap flags). */
+function runWorker(bundle: string, jobFile: string): Promise<WorkerResult> {
+  return new Promise((ok, fail) => {
+    execFile(process.execPath, [bundle, jobFile], { maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+      if (err) fail(new Error(`segment worker failed: ${err.message}\n${stderr}`));
+      else ok(JSON.parse(stdout.trim().split('\n').pop() ?? '') as WorkerResult);
+    });
+  });
 }
 
 /**
  * Render by segments after 1, 100 and 10,000 changed tasks (spread evenly over the ids: the worst
  * case, every change in its own segment until they outnumber the segments), per project size.
- * The state is written straight into the bucket (one PUT per shard of 100 tasks), so 1,000,000
- * tasks only cost the state's bytes in fauxqs's memory.
+ * The state is written straight into the bucket (one PUT per shard of 100 tasks). After the first
+ * render, `workerBatches` batches of segments are rendered again by segment workers, each in its
+ * own process (their peak RSS is what a fan-out segment Lambda needs).
  */
-export async function runRenderBench(sizes = envRenderSizes(), changes = [1, 100, 10_000]): Promise<string> {
+export async function runRenderBench(options: RenderBenchOptions = {}): Promise<string> {
+  const sizes = options.sizes ?? envRenderSizes();
+  const changes = options.changes ?? [1, 100, 10_000];
+  const formats = options.formats ?? ['JSON', 'JSON_MIN', 'CSV', 'CONLL2003'];
+  const storeKind = options.store ?? 's3';
+  const workerBatches = options.workerBatches ?? 8;
+  const perBatch = options.segmentsPerBatch ?? 4;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { startFauxqs } = await import('fauxqs');
+  const bundle = workerBatches === 0 ? '' : await bundleWorker();
   const header = [
     '| tasks | render | segments rendered / total | shards read | GET / PUT / LIST | UploadPartCopy parts | MB read | MB written | MB copied server-side | seconds |',
     '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const rows: string[] = [];
   const segmentRows: string[] = [];
+  const workerRows: string[] = [];
+  const storeName =
+    storeKind === 's3'
+      ? 'local S3 server (fauxqs) over HTTP'
+      : 'folder store (FsObjectStore), requests counted at the ObjectStore boundary';
   console.log(
-    '\n### Render of latest/ by segments (local S3 server, text-ner; JSON, JSON_MIN, CSV, CONLL2003)\n',
+    `\n### Render of latest/ by segments (${storeName}; text-ner; ${formats.join(', ')}; Node ${process.version}; ${new Date().toISOString()}; load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')})\n`,
   );
   console.log(header.join('\n'));
   for (const n of sizes) {
-    const server = await startFauxqs({ port: 0, logger: false });
+    const server = storeKind === 's3' ? await startFauxqs({ port: 0, logger: false }) : undefined;
+    const root = storeKind === 'folder' ? mkdtempSync(join(tmpdir(), 'ls-export-bench-render-')) : '';
+    const spec: StoreSpec = server
+      ? { kind: 's3', endpoint: `http://127.0.0.1:${server.port}` }
+      : { kind: 'folder', root };
     try {
-      const client = new S3Client({
-        ...s3ClientConfig({ endpoint: `http://127.0.0.1:${server.port}`, region: 'us-east-1' }),
-        credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-      });
-      await client.send(new CreateBucketCommand({ Bucket: 'bench-exports' }));
-      const config = parseConfig({
+      if (spec.kind === 's3')
+        await benchClient(spec.endpoint).send(new CreateBucketCommand({ Bucket: 'bench-exports' }));
+      const rawConfig = {
         version: 1,
         projects: [
           {
             id: 'bench',
             source: { bucket: 'bench-source', prefix: 'ls' },
             labelConfig: { inline: CONFIGS['text-ner'] },
-            formats: ['JSON', 'JSON_MIN', 'CSV', 'CONLL2003'],
+            formats,
             export: { bucket: 'bench-exports', prefix: 'exports' },
           },
         ],
-      });
+      };
+      const config = parseConfig(rawConfig);
       const c = zero();
-      const raw = createRuntime({
-        config,
-        client,
-        log: silentLogger,
-        storeOptions: { emulateConditionalWrites: true },
-      });
-      const rt = createRuntime({
-        config,
-        client,
-        log: silentLogger,
-        storeOptions: { emulateConditionalWrites: true },
-        wrapStore: (store) => new CountingStore(store, c),
-      });
+      const raw = benchRuntime(config, spec);
+      const rt = benchRuntime(config, spec, c);
       const project = config.projects[0];
       const ps = projectStore(raw.ctx, project);
       const head = await loadHead(raw.ctx, ps);
@@ -327,7 +319,9 @@ export async function runRenderBench(sizes = envRenderSizes(), changes = [1, 100
         const byShard = new Map<string, number[]>();
         for (const i of ids) {
           const sh = shardOf(String(i), head.shardTasks);
-          byShard.set(sh, [...(byShard.get(sh) ?? []), i]);
+          let list = byShard.get(sh);
+          if (!list) byShard.set(sh, (list = []));
+          list.push(i);
         }
         await mapLimit([...byShard], 16, async ([sh, list]) => {
           let text = '';
@@ -394,11 +388,12 @@ export async function runRenderBench(sizes = envRenderSizes(), changes = [1, 100
           const mean = perSegment.reduce((a, x) => a + x.secs, 0) / perSegment.length;
           const largest = Math.max(...perSegment.map((x) => x.bytes));
           const seg = `| ${fmt(n)} | ${label} | ${fmt(perSegment.length)} | ${slowest.toFixed(2)} | ${mean.toFixed(2)} | ${mb(largest)} | ${mb(process.resourceUsage().maxRSS * 1024)} |`;
-          console.log(seg);
+          console.error(`  [per segment: ${seg}]`);
           segmentRows.push(seg);
         }
       };
       await measure('first (every segment)');
+      if (bundle) workerRows.push(...(await measureWorkers(n, rawConfig, spec, raw, ps)));
       let version = 1;
       for (const k of changes.filter((x) => x <= n)) {
         await writeShards(
@@ -408,15 +403,92 @@ export async function runRenderBench(sizes = envRenderSizes(), changes = [1, 100
         await measure(`after ${fmt(k)} changed task${k === 1 ? '' : 's'}`);
       }
     } finally {
-      await server.stop();
+      await server?.stop();
+      if (root) rmSync(root, { recursive: true, force: true });
     }
   }
+  if (bundle) rmSync(bundle, { force: true });
+
+  /**
+   * Batches of segments spread evenly over the project, each rendered by `renderSegmentJobs` in a
+   * child process, one child at a time; their stored outputs are deleted afterwards.
+   */
+  async function measureWorkers(
+    n: number,
+    rawConfig: unknown,
+    spec: StoreSpec,
+    raw: ReturnType<typeof benchRuntime>,
+    ps: ReturnType<typeof projectStore>,
+  ): Promise<string[]> {
+    const plan = await planSegments(ps.store, ps.paths.taskShards, DEFAULT_SEGMENT_SHARDS, undefined);
+    const batches: SegmentJob[][] = [];
+    for (let i = 0; i < plan.segments.length; i += perBatch)
+      batches.push(plan.segments.slice(i, i + perBatch));
+    const count = workerBatches === 'all' ? batches.length : Math.min(workerBatches, batches.length);
+    const picked = Array.from(
+      { length: count },
+      (_, k) => batches[count === 1 ? 0 : Math.round((k * (batches.length - 1)) / (count - 1))],
+    );
+    // The workers renew the render lock as their owner (as the fan-out's plan would hold it).
+    const owner = 'bench-workers';
+    if (!(await acquireLock(raw.ctx, ps, owner))) throw new Error('the render lock is held');
+    const jobDir = mkdtempSync(join(tmpdir(), 'ls-export-bench-worker-'));
+    const out: string[] = [];
+    const results: WorkerResult[] = [];
+    try {
+      for (const [k, jobs] of picked.entries()) {
+        const jobFile = join(jobDir, `job-${k}.json`);
+        writeFileSync(
+          jobFile,
+          JSON.stringify({
+            store: spec,
+            config: rawConfig,
+            project: 'bench',
+            owner,
+            startedAt: new Date().toISOString(),
+            jobs,
+          }),
+        );
+        const r = await runWorker(bundle, jobFile);
+        results.push(r);
+        const row = `| ${fmt(n)} | ${jobs[0].id}–${jobs[jobs.length - 1].id} | ${r.segments} | ${fmt(r.tasks)} | ${r.secs.toFixed(2)} | ${r.cpuSecs.toFixed(2)} | ${fmt(r.count.gets)} / ${fmt(r.count.puts)} | ${mb(r.count.getBytes)} | ${mb(r.count.putBytes)} | ${(r.peakRssKiB / 1024).toFixed(0)} |`;
+        console.error(`  [segment worker: ${row}]`);
+        out.push(row);
+      }
+    } finally {
+      rmSync(jobDir, { recursive: true, force: true });
+      for await (const o of ps.store.list(`${ps.paths.state}render-fanout/${owner}/`))
+        await ps.store.delete(o.key);
+      await releaseLock(ps, owner);
+    }
+    if (results.length > 0) {
+      const rss = Math.max(...results.map((r) => r.peakRssKiB)) / 1024;
+      const slow = Math.max(...results.map((r) => r.secs));
+      out.push(
+        `| ${fmt(n)} | **largest of ${results.length} batches** | ${perBatch} | | ${slow.toFixed(2)} | | | | | **${rss.toFixed(0)}** |`,
+      );
+    }
+    return out;
+  }
+
   const segmentHeader = [
     '',
     '| tasks | render | segments rendered | slowest segment s | mean segment s | largest segment aggregate text MB | process peak RSS MB |',
     '|---:|---|---:|---:|---:|---:|---:|',
   ];
-  return [...header, ...rows, ...segmentHeader, ...segmentRows].join('\n');
+  const workerHeader = [
+    '',
+    `Segment workers, each batch in its own process (renderSegmentJobs; ${storeName}):`,
+    '',
+    '| tasks | segments | segments in batch | tasks | seconds | CPU s | GET / PUT | MB read | MB written | peak RSS MiB (VmHWM) |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  const tables = [...header, ...rows, ...segmentHeader, ...segmentRows];
+  if (workerRows.length > 0) tables.push(...workerHeader, ...workerRows);
+  const text = tables.join('\n');
+  console.log(segmentHeader.concat(segmentRows).join('\n'));
+  if (workerRows.length > 0) console.log(workerHeader.concat(workerRows).join('\n'));
+  return text;
 }
 
 function envRenderSizes(): number[] {
@@ -434,13 +506,27 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
       changed: { type: 'string' },
       'render-sizes': { type: 'string' },
       'render-only': { type: 'boolean' },
+      'render-changes': { type: 'string' },
+      'render-formats': { type: 'string' },
+      'render-store': { type: 'string' },
+      'worker-batches': { type: 'string' },
     },
   });
   if (values['render-sizes']) process.env.LS_EXPORT_BENCH_RENDER_SIZES = values['render-sizes'];
-  if (values['render-only']) await runRenderBench();
+  const store = values['render-store'] ?? 's3';
+  if (store !== 's3' && store !== 'folder') throw new Error(`--render-store: s3 or folder, not ${store}`);
+  const batches = values['worker-batches'];
+  const renderOptions: RenderBenchOptions = {
+    ...(values['render-changes'] ? { changes: values['render-changes'].split(',').map(Number) } : {}),
+    ...(values['render-formats'] ? { formats: values['render-formats'].split(',') } : {}),
+    store,
+    ...(batches ? { workerBatches: batches === 'all' ? 'all' : Number(batches) } : {}),
+  };
+  if (values['render-only']) await runRenderBench(renderOptions);
   else
     await runPipelineBench(
       values.sizes ? values.sizes.split(',').map(Number) : envSizes(),
       Number(values.changed ?? 100),
+      renderOptions,
     );
 }
