@@ -8,13 +8,17 @@
  *
  * Then `runRenderBench()`: the render of latest/ by segments (JSON, JSON_MIN, CSV, CONLL2003) on a
  * state written straight into the bucket, after 1, 100 and 10,000 changed tasks: requests and
- * bytes read/written and bytes copied server-side (UploadPartCopy) per render.
+ * bytes read/written and bytes copied server-side (UploadPartCopy) per render; after the first
+ * render, batches of segments rendered by segment workers each in its own process
+ * (bench/segment-worker.ts): their peak RSS and time.
  *
  * `runPipelineBench()` prints markdown tables (npm run bench calls it). Alone:
  *   node bin/run-ts.mjs bench/pipeline.ts [--sizes 10000,100000] [--changed 100] [--render-sizes 100000]
- *   [--render-only]
+ *   [--render-only] [--render-store s3|folder] [--render-formats JSON_MIN,CSV]
+ *   [--render-changes 1,100,10000|none] [--worker-batches 8|all|0]
  * Sizes also come from LS_EXPORT_BENCH_PIPELINE_SIZES. fauxqs keeps objects in memory: 100,000
- * tasks hold about 0.4 GB of objects plus the state.
+ * tasks hold about 0.4 GB of objects plus the state; `--render-store folder` keeps the render
+ * bench's objects in a temporary folder instead (how 1,000,000 tasks fit one machine).
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -517,7 +521,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   if (store !== 's3' && store !== 'folder') throw new Error(`--render-store: s3 or folder, not ${store}`);
   const batches = values['worker-batches'];
   const renderOptions: RenderBenchOptions = {
-    ...(values['render-changes'] ? { changes: values['render-changes'].split(',').map(Number) } : {}),
+    ...(values['render-changes']
+      ? {
+          changes: values['render-changes'] === 'none' ? [] : values['render-changes'].split(',').map(Number),
+        }
+      : {}),
     ...(values['render-formats'] ? { formats: values['render-formats'].split(',') } : {}),
     store,
     ...(batches ? { workerBatches: batches === 'all' ? 'all' : Number(batches) } : {}),
