@@ -4,7 +4,6 @@
  * (multipart on S3). Shared by the "latest" render and by snapshots.
  */
 import { type FormatName, supportedFormats } from '../core/config/formats.ts';
-import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
 import type { LabelSchema } from '../core/config/schema.ts';
 import { runExport } from '../core/export.ts';
 import { type ExportOptions, parseExportOptions } from '../core/formats/options.ts';
@@ -17,10 +16,9 @@ import { Report, type ReportJson } from '../core/report.ts';
 import { StoreSink } from '../core/store-sink.ts';
 import type { ProjectConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';
-import { LabelConfigUnavailableError } from './errors.ts';
 import { HashingSink, type WrittenFile } from './hashing-sink.ts';
-import { readText } from './object-text.ts';
-import { parseS3Url, projectPaths } from './paths.ts';
+import { loadLabelConfig } from './label-config.ts';
+import { projectPaths } from './paths.ts';
 import { StateTaskSource } from './state-source.ts';
 
 export interface FormatResult {
@@ -40,35 +38,12 @@ export interface ExportRunResult {
   written: string[];
 }
 
-const schemaCache = new WeakMap<PipelineContext, Map<string, Promise<LabelSchema>>>();
-
-/** The project's parsed label config (inline or from S3), cached per context. */
-export function loadSchema(ctx: PipelineContext, project: ProjectConfig): Promise<LabelSchema> {
-  let cache = schemaCache.get(ctx);
-  if (!cache) schemaCache.set(ctx, (cache = new Map()));
-  const cacheKey = JSON.stringify(project.labelConfig);
-  let p = cache.get(cacheKey);
-  if (!p) {
-    p = (async () => {
-      let text: string;
-      if ('inline' in project.labelConfig) text = project.labelConfig.inline;
-      else {
-        const { bucket, prefix: key } = parseS3Url(project.labelConfig.s3);
-        const r = await readText(ctx.store(bucket), key);
-        if (!r) throw new LabelConfigUnavailableError(project.id, `${project.labelConfig.s3} does not exist`);
-        text = r.text;
-      }
-      try {
-        return parseLabelConfig(text);
-      } catch (err) {
-        if (err instanceof LabelConfigError) throw new LabelConfigUnavailableError(project.id, err.message);
-        throw err;
-      }
-    })();
-    p.catch(() => cache.delete(cacheKey));
-    cache.set(cacheKey, p);
-  }
-  return p;
+/**
+ * The project's parsed label config (inline or from S3). An S3 object is read again on every call
+ * (label-config.ts): an upload in place takes effect at the next render of a warm container.
+ */
+export async function loadSchema(ctx: PipelineContext, project: ProjectConfig): Promise<LabelSchema> {
+  return (await loadLabelConfig(ctx, project)).schema;
 }
 
 /** The media of one export run: a new access from the context (the project's media policy). */

@@ -9,13 +9,20 @@
  * `_state/skipped.json` and acknowledged on the first try, and so is one whose merge into its task's
  * record throws; the other records of the batch and project are committed. Only failures to read
  * an object or to write the state are retried.
+ *
+ * A project's label config object (`labelConfig.s3`, routed here by notifications.ts) is not a
+ * Label Studio object: its upload is parsed and, when valid, marks the project dirty, so the render
+ * (whose `isCurrent` compares the config's digest) re-renders `latest/`. An invalid or removed one
+ * is logged and acknowledged; `latest/` keeps the files of the last good config.
  */
 import { mapLimit, settleLimit } from '../core/bounded-map.ts';
 import { reasonOf } from '../core/report.ts';
 import { casUpdate } from './conditional-write.ts';
 import type { ProjectConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';
-import { readText, type TextWithEtag } from './object-text.ts';
+import { LabelConfigUnavailableError } from './errors.ts';
+import { loadLabelConfig, projectsForLabelConfigKey } from './label-config.ts';
+import { readJson, readText, type TextWithEtag } from './object-text.ts';
 import { type ObservedObject, observeObject } from './observe.ts';
 import { projectsForSourceKey } from './paths.ts';
 import { applyToRecord, expireTombstones, type Observation, Shard, shardOf } from './records.ts';
@@ -62,8 +69,28 @@ export interface ProjectIngest {
   objectsRead: number;
 }
 
+/** What an event for a project's label config object did. */
+export interface LabelConfigIngest {
+  project: string;
+  bucket: string;
+  key: string;
+  /**
+   * `dirty`: valid, the project is marked dirty (`marker`); `no-state`: valid, nothing ingested
+   * yet (the first ingest marks it); `invalid`: missing or not a valid label config (`reason`),
+   * nothing marked; `removed`: the object was deleted, nothing marked; `failed`: it could not be
+   * read or the marker not written (`reason`), the change is retried.
+   */
+  outcome: 'dirty' | 'no-state' | 'invalid' | 'removed' | 'failed';
+  marker?: MarkerOutcome;
+  /** sha256 of the config read (label-config.ts), when valid. */
+  sha256?: string;
+  reason?: string;
+}
+
 export interface IngestResult {
   projects: ProjectIngest[];
+  /** Events for label config objects, one entry per project using the object. */
+  labelConfigs: LabelConfigIngest[];
   /** Changes under no configured project (acknowledged). */
   unmatched: ObjectChange[];
   /** Whether a given change must be retried. */
@@ -77,19 +104,106 @@ const JSON_TYPE = 'application/json';
 export async function ingestChanges(ctx: PipelineContext, changes: ObjectChange[]): Promise<IngestResult> {
   const byProject = new Map<ProjectConfig, ObjectChange[]>();
   const unmatched: ObjectChange[] = [];
+  const configChanges: ObjectChange[] = [];
   for (const c of changes) {
+    if (projectsForLabelConfigKey(ctx.config, c.bucket, c.key).length > 0) {
+      configChanges.push(c);
+      continue;
+    }
     const projects = projectsForSourceKey(ctx.config, c.bucket, c.key);
     if (projects.length === 0) unmatched.push(c);
     for (const p of projects) byProject.set(p, [...(byProject.get(p) ?? []), c]);
   }
-  const results = await Promise.all([...byProject].map(([p, cs]) => ingestProject(ctx, p, cs)));
+  const [results, labelConfigs] = await Promise.all([
+    Promise.all([...byProject].map(([p, cs]) => ingestProject(ctx, p, cs))),
+    ingestLabelConfigs(ctx, configChanges),
+  ]);
   const failedKeys = new Set<string>();
+  for (const l of labelConfigs) if (l.outcome === 'failed') failedKeys.add(`${l.bucket}\n${l.key}`);
   for (const [i, [p]] of [...byProject].entries()) {
     const r = results[i];
     if (r.error) for (const c of byProject.get(p)!) failedKeys.add(`${c.bucket}\n${c.key}`);
     for (const k of r.failedKeys.keys()) failedKeys.add(`${p.source.bucket}\n${k}`);
   }
-  return { projects: results, unmatched, failed: (c) => failedKeys.has(`${c.bucket}\n${c.key}`) };
+  return {
+    projects: results,
+    labelConfigs,
+    unmatched,
+    failed: (c) => failedKeys.has(`${c.bucket}\n${c.key}`),
+  };
+}
+
+/**
+ * Label config objects changed: per object its newest event, per project using it one outcome
+ * (LabelConfigIngest). Never throws; a read or marker failure is an outcome `failed` (retried).
+ */
+export async function ingestLabelConfigs(
+  ctx: PipelineContext,
+  changes: ObjectChange[],
+): Promise<LabelConfigIngest[]> {
+  const newest = new Map<string, ObjectChange>();
+  for (const c of changes) {
+    const id = `${c.bucket}\n${c.key}`;
+    const prev = newest.get(id);
+    if (!prev || compareSequencers(c.sequencer, prev.sequencer) > 0) newest.set(id, c);
+  }
+  const work = [...newest.values()].flatMap((c) =>
+    projectsForLabelConfigKey(ctx.config, c.bucket, c.key).map((project) => ({ c, project })),
+  );
+  return mapLimit(work, ctx.config.settings.readConcurrency, ({ c, project }) =>
+    labelConfigChanged(ctx, project, c),
+  );
+}
+
+async function labelConfigChanged(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  c: ObjectChange,
+): Promise<LabelConfigIngest> {
+  const base = { project: project.id, bucket: c.bucket, key: c.key };
+  if (c.kind === 'removed') {
+    ctx.log(
+      'warn',
+      'label config object removed; latest/ is left as it is and renders fail until it is uploaded again',
+      base,
+    );
+    return { ...base, outcome: 'removed' };
+  }
+  let sha256: string;
+  try {
+    sha256 = (await loadLabelConfig(ctx, project)).sha256;
+  } catch (err) {
+    if (err instanceof LabelConfigUnavailableError) {
+      ctx.log(
+        'error',
+        'label config upload is not usable; nothing re-rendered, latest/ keeps the previous config',
+        {
+          ...base,
+          reason: err.message,
+        },
+      );
+      return { ...base, outcome: 'invalid', reason: err.message };
+    }
+    ctx.log('warn', 'could not read a changed label config; the change is retried', {
+      ...base,
+      error: String(err),
+    });
+    return { ...base, outcome: 'failed', reason: reasonOf(err) };
+  }
+  try {
+    const ps = projectStore(ctx, project);
+    const head = (await readJson<Head>(ps.store, ps.paths.head))?.value;
+    if (!head || head.version === 0) return { ...base, outcome: 'no-state', sha256 };
+    const marker = await markDirty(ctx, ps, head.version);
+    ctx.log('info', 'label config changed; project marked dirty', { ...base, sha256, marker });
+    return { ...base, outcome: 'dirty', marker, sha256 };
+  } catch (err) {
+    ctx.log('warn', 'could not mark the project dirty after a label config change; retried', {
+      ...base,
+      error: String(err),
+    });
+    return { ...base, outcome: 'failed', reason: reasonOf(err) };
+  }
 }
 
 /** The newest change per key (duplicates and older events of the same key add nothing). */

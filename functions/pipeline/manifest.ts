@@ -43,6 +43,12 @@ export interface Manifest {
   counts: { tasks: number; annotations: number };
   formats: ManifestFormat[];
   options: { export: ExportOptions; snapshot?: SnapshotOptions; latest?: { zip: boolean } };
+  /**
+   * `latest` only: the label config the files were rendered with (sha256, hex, of its XML text;
+   * label-config.ts). Absent in manifests written before it was recorded: such a manifest is not
+   * current (render.ts isCurrent), so the next render re-renders and records it.
+   */
+  labelConfig?: { sha256: string };
   /** `latest` only (snapshot manifests are reproducible byte for byte). */
   timings?: {
     startedAt: string;

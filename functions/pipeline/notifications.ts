@@ -4,11 +4,14 @@
  * and the local simulator (local/notification-bus.ts) into an in-memory subscription used by the
  * demo and the tests, so both deliver the same events.
  *
- * - ingest: Label Studio's objects created or removed under a watched source prefix;
+ * - ingest: Label Studio's objects created or removed under a watched source prefix, and each
+ *   project's label config object (`labelConfig.s3`), so that uploading it marks the project dirty
+ *   (ingest.ts) like a state change does;
  * - render: the project's `_state/dirty` marker created (ingest writes it);
  * - snapshot: an export request `_exports/requests/<name>.json` created (the API writes it).
  */
 import type { PipelineConfig } from './config.ts';
+import { labelConfigObject } from './label-config.ts';
 import { projectPaths, watchedPrefix } from './paths.ts';
 
 /** The queue (and function) a notification goes to. */
@@ -31,7 +34,10 @@ export interface NotificationRoute {
  * Every notification of a deployment, in the order the stack has always added them: ingest routes
  * per source bucket (in project order) and per minimal watched prefix, then per project its render
  * route and its snapshot route. S3 rejects overlapping filters for one event type, so nested watched
- * prefixes of one bucket collapse into the outer one (which already delivers their keys).
+ * prefixes of one bucket collapse into the outer one (which already delivers their keys). A label
+ * config object's key is one more ingest prefix of its bucket (after the source buckets when its
+ * bucket is none of them): one under a watched prefix adds no route, and keys sharing a beginning
+ * collapse the same way (ingest matches label config keys exactly).
  */
 export function notificationRoutes(config: PipelineConfig): NotificationRoute[] {
   const sources = new Map<string, string[]>();
@@ -39,6 +45,10 @@ export function notificationRoutes(config: PipelineConfig): NotificationRoute[] 
     const prefixes = sources.get(p.source.bucket) ?? [];
     prefixes.push(watchedPrefix(p.source.prefix));
     sources.set(p.source.bucket, prefixes);
+  }
+  for (const p of config.projects) {
+    const o = labelConfigObject(p);
+    if (o) sources.set(o.bucket, [...(sources.get(o.bucket) ?? []), o.key]);
   }
   const routes: NotificationRoute[] = [];
   for (const [bucket, prefixes] of sources)

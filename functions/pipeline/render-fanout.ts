@@ -30,10 +30,11 @@ import { snapshotOptionsSchema } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import { loadSchema, planFormats, projectMedia } from './export-run.ts';
 import type { WrittenFile } from './hashing-sink.ts';
+import { loadLabelConfig } from './label-config.ts';
 import type { Manifest } from './manifest.ts';
 import { readJson } from './object-text.ts';
 import { PublishSink } from './publish-sink.ts';
-import { type InflightDoc, isCurrent, type RenderResult, renderLatest } from './render.ts';
+import { type InflightDoc, isCurrent, mayReuseSegments, type RenderResult, renderLatest } from './render.ts';
 import {
   DEFAULT_SEGMENT_SHARDS,
   planSegments,
@@ -148,7 +149,9 @@ export async function planRender(
     const head = await loadHead(ctx, ps);
     const current = (await readJson<Manifest>(ps.store, ps.paths.latestManifest))?.value;
     const inflight = (await readJson<InflightDoc>(ps.store, ps.paths.renderInflight))?.value;
-    if (!options.force && !inflight && current && isCurrent(current, head.version, project)) {
+    // Read before the segments' schema (segmentContext); the commit records this digest.
+    const labelConfig = (await loadLabelConfig(ctx, project)).sha256;
+    if (!options.force && !inflight && current && isCurrent(current, head.version, project, labelConfig)) {
       await releaseLock(ps, owner);
       return { project: project.id, status: 'up-to-date', segments: 0 };
     }
@@ -160,7 +163,13 @@ export async function planRender(
     if (rc.formats.length > 0) {
       // The same reuse rule as renderLatest: after a committed render of the fixed layout only.
       const reuseFrom =
-        current && current.layout === 'fixed' && !inflight && !options.force ? current.id : undefined;
+        current &&
+        current.layout === 'fixed' &&
+        !inflight &&
+        !options.force &&
+        mayReuseSegments(current, labelConfig)
+          ? current.id
+          : undefined;
       let prevIndex: SegmentIndex | undefined;
       if (reuseFrom) {
         const empty = await emptyRun(rc);
@@ -175,7 +184,12 @@ export async function planRender(
     }
     // A failed render's record is kept (the commit then rewrites latest/ in full).
     if (!inflight) {
-      const doc: InflightDoc = { owner, renderId: `fanout-${owner}`, startedAt: started.toISOString() };
+      const doc: InflightDoc = {
+        owner,
+        renderId: `fanout-${owner}`,
+        startedAt: started.toISOString(),
+        labelConfigSha256: labelConfig,
+      };
       await ps.store.put(ps.paths.renderInflight, JSON.stringify(doc), JSON_TYPE);
     }
     const itemsKey = `${fanoutPrefix(ps, owner)}items.json`;

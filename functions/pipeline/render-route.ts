@@ -11,12 +11,14 @@
 import { parseExportOptions } from '../core/formats/options.ts';
 import type { ProjectConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';
-import { loadSchema, planFormats } from './export-run.ts';
+import { planFormats } from './export-run.ts';
+import { loadLabelConfig } from './label-config.ts';
 import type { Manifest } from './manifest.ts';
 import { readJson } from './object-text.ts';
 import {
   type InflightDoc,
   isCurrent,
+  mayReuseSegments,
   type RenderOptions,
   type RenderResult,
   renderLatest,
@@ -60,14 +62,14 @@ export async function estimateRender(
   const version = head?.value.version ?? 0;
   const none: RenderEstimate = { version, changed: 0, total: 0, locked: lock !== undefined };
   if (!head || lock) return none;
-  if (!inflight && current && isCurrent(current.value, version, project)) return none;
-  const schema = await loadSchema(ctx, project);
+  const { schema, sha256 } = await loadLabelConfig(ctx, project);
+  if (!inflight && current && isCurrent(current.value, version, project, sha256)) return none;
   const formats = planFormats(schema, project.formats)
     .run.filter((f) => SEGMENT_FORMATS.has(f))
     .sort();
   if (formats.length === 0) return none;
   let previous: SegmentIndex | undefined;
-  if (current && current.value.layout === 'fixed' && !inflight) {
+  if (current && current.value.layout === 'fixed' && !inflight && mayReuseSegments(current.value, sha256)) {
     const doc = (await readJson<SegmentIndex>(ps.store, segmentIndexKey(ps.paths.state)))?.value;
     const fp = fingerprint(schema, formats, parseExportOptions(project.options), project, segmentShards);
     if (doc && doc.renderId === current.value.id && doc.fingerprint === fp) previous = doc;

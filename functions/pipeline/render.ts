@@ -19,6 +19,7 @@ import type { ProjectConfig } from './config.ts';
 import { snapshotOptionsSchema } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import type { WrittenFile } from './hashing-sink.ts';
+import { loadLabelConfig } from './label-config.ts';
 import { writeLatestZip } from './latest-zip.ts';
 import { type Manifest, type ManifestChanges, type ManifestFormat, serializeManifest } from './manifest.ts';
 import { readJson } from './object-text.ts';
@@ -94,8 +95,17 @@ export async function renderLatest(
     const current = (await readJson<Manifest>(ps.store, ps.paths.latestManifest))?.value;
     const recorded = (await readJson<InflightDoc>(ps.store, ps.paths.renderInflight))?.value;
     // A planned render's own record (written by its plan) is not a failed render.
-    const inflight = options.planned && recorded?.owner === owner ? undefined : recorded;
-    if (!options.force && !inflight && current && isCurrent(current, head.version, project)) {
+    const own = options.planned && recorded?.owner === owner;
+    const inflight = own ? undefined : recorded;
+    // The label config this render answers for, read before anything renders with it: a planned
+    // render's is the one its plan read (segments may have rendered with it); an upload during the
+    // render then leaves the manifest naming the older digest, and the next render re-renders.
+    const labelConfig = options.planned
+      ? own
+        ? recorded?.labelConfigSha256
+        : undefined
+      : (await loadLabelConfig(ctx, project)).sha256;
+    if (!options.force && !inflight && current && isCurrent(current, head.version, project, labelConfig)) {
       ctx.log('info', 'latest export already reflects the state', {
         project: project.id,
         version: head.version,
@@ -129,8 +139,12 @@ export async function renderLatest(
         transform:
           project.latest.serialization === 'export' ? snapshotTransform(LS_EXPORT_DEFAULTS) : undefined,
         previous,
-        // Segments and aggregate layouts are reused only after a committed render of this layout.
-        reuseFrom: current && !repair && !options.force ? current.id : undefined,
+        // Segments and aggregate layouts are reused only after a committed render of this layout
+        // (and not across a recorded label config change).
+        reuseFrom:
+          current && !repair && !options.force && mayReuseSegments(current, labelConfig)
+            ? current.id
+            : undefined,
         segmentShards: options.segmentShards,
         minMultipartBytes: options.minMultipartBytes,
         minPartBytes: options.minPartBytes,
@@ -209,6 +223,7 @@ export async function renderLatest(
       counts: result.counts,
       formats,
       options: { export: result.options, latest: { zip: project.latest.zip } },
+      ...(labelConfig ? { labelConfig: { sha256: labelConfig } } : {}),
       timings: {
         startedAt: started.toISOString(),
         finishedAt: finished.toISOString(),
@@ -253,6 +268,8 @@ export interface InflightDoc {
   owner: string;
   renderId: string;
   startedAt: string;
+  /** A fan-out plan's record: the label config digest the plan read (label-config.ts). */
+  labelConfigSha256?: string;
 }
 
 const byPath = (a: WrittenFile, b: WrittenFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -269,16 +286,37 @@ function manifestKeys(m: Manifest): string[] {
   return m.formats.flatMap((f) => [...(f.files ?? []).map((x) => x.key), ...(f.zip ? [f.zip.key] : [])]);
 }
 
-/** Whether the published export already reflects this state version, formats and options. */
-export function isCurrent(m: Manifest, version: number, project: ProjectConfig): boolean {
+/**
+ * Whether the published export already reflects this state version, formats, options and label
+ * config (`labelConfigSha256`, label-config.ts; undefined = unknown). A manifest that records no
+ * label config (written before it was recorded) is not current.
+ */
+export function isCurrent(
+  m: Manifest,
+  version: number,
+  project: ProjectConfig,
+  labelConfigSha256: string | undefined,
+): boolean {
   const formats = m.formats.map((f) => f.format).sort();
   const wanted = [...new Set(project.formats)].sort();
   return (
     m.state.version === version &&
+    labelConfigSha256 !== undefined &&
+    m.labelConfig?.sha256 === labelConfigSha256 &&
     JSON.stringify(formats) === JSON.stringify(wanted) &&
     JSON.stringify(m.options.export) === JSON.stringify(parseExportOptions(project.options)) &&
     (m.options.latest?.zip ?? false) === project.latest.zip
   );
+}
+
+/**
+ * Whether a render with this label config may reuse the segments of the render that wrote `m`:
+ * not when `m` records another label config. (An upload during a render can leave segments
+ * rendered with a newer config than the one the manifest records, under the newer fingerprint.)
+ * A manifest that records none predates the digest; the segment fingerprint still guards it.
+ */
+export function mayReuseSegments(m: Manifest, labelConfigSha256: string | undefined): boolean {
+  return m.labelConfig === undefined || m.labelConfig.sha256 === labelConfigSha256;
 }
 
 /** Deletes keys, a few at a time; failures are logged. Returns how many could not be deleted. */

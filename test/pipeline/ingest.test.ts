@@ -7,6 +7,7 @@ import { parseExportOptions } from '../../functions/core/formats/options.ts';
 import { StorageObjectsSource } from '../../functions/core/readers/storage-objects.ts';
 import { parseConfig } from '../../functions/pipeline/config.ts';
 import { ingestChanges } from '../../functions/pipeline/ingest.ts';
+import { labelConfigDigest } from '../../functions/pipeline/label-config.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import { renderLatest } from '../../functions/pipeline/render.ts';
@@ -257,5 +258,105 @@ describe('latest/ serialization', () => {
     const annotators = await annotatorsOf('storage');
     expect(annotators.length).toBeGreaterThan(0);
     for (const a of annotators) expect(a).toMatch(/@/);
+  });
+});
+
+describe('label config object events', () => {
+  const CONFIG_KEY = 'label-configs/proj.xml';
+  let lines: Array<{ level: string; message: string; fields?: Record<string, unknown> }>;
+
+  beforeEach(() => {
+    const config = parseConfig({
+      version: 1,
+      projects: [{ ...projectInput(), labelConfig: { s3: `s3://${OUT}/${CONFIG_KEY}` } }],
+      settings: { shardTasks: 4, keyShards: 4 },
+    });
+    lines = [];
+    ctx = {
+      ...fsContext(root, config),
+      log: (level, message, fields) => lines.push({ level, message, fields }),
+    };
+  });
+
+  const configChange = (kind: 'created' | 'removed' = 'created') => change(CONFIG_KEY, kind, nextSeq(), OUT);
+
+  it('an upload marks the project dirty once it has a state; no state yet, nothing is marked', async () => {
+    await out().put(CONFIG_KEY, CONFIGS['text-ner']);
+    const early = await ingestChanges(ctx, [configChange()]);
+    expect(early.labelConfigs.map((l) => l.outcome)).toEqual(['no-state']);
+    expect(await out().head(paths().dirty)).toBeUndefined();
+
+    const objs = objectsOf(annotatedTask(1), 'annotation');
+    await putAll(src(), objs);
+    await ingestKeys(objs.map((o) => o.key));
+    await out().delete(paths().dirty); // as a render does when it starts
+
+    const c = configChange();
+    const r = await ingestChanges(ctx, [c]);
+    expect(r.labelConfigs).toEqual([
+      {
+        project: 'proj',
+        bucket: OUT,
+        key: CONFIG_KEY,
+        outcome: 'dirty',
+        marker: 'created',
+        sha256: labelConfigDigest(CONFIGS['text-ner']),
+      },
+    ]);
+    expect(r.projects).toEqual([]);
+    expect(r.unmatched).toEqual([]);
+    expect(r.failed(c)).toBe(false);
+    const marker = await readJsonObject<{ version: number }>(out(), paths().dirty);
+    expect(marker.version).toBeGreaterThan(0);
+  });
+
+  it('a malformed upload is logged with its key and reason, marks nothing, and the batch goes on', async () => {
+    const objs = objectsOf(annotatedTask(1), 'annotation');
+    await putAll(src(), objs);
+    await ingestKeys(objs.map((o) => o.key));
+    await out().delete(paths().dirty);
+
+    await out().put(CONFIG_KEY, '<View><Labels name="ner" toName="text">');
+    const bad = configChange();
+    const r = await ingestChanges(ctx, [bad]);
+    expect(r.labelConfigs).toHaveLength(1);
+    expect(r.labelConfigs[0].outcome).toBe('invalid');
+    expect(r.labelConfigs[0].reason).toMatch(/^project proj: label config unavailable: /);
+    expect(r.failed(bad)).toBe(false);
+    expect(await out().head(paths().dirty)).toBeUndefined();
+    const logged = lines.find((l) => l.level === 'error');
+    expect(logged?.fields).toMatchObject({ project: 'proj', bucket: OUT, key: CONFIG_KEY });
+    expect(String(logged?.fields?.reason)).toMatch(/label config unavailable/);
+
+    // In one batch with a task object: the object is ingested as usual.
+    const more = objectsOf(annotatedTask(2), 'annotation');
+    await putAll(src(), more);
+    const mixed = await ingestChanges(ctx, [bad, ...more.map((o) => change(o.key))]);
+    expect(mixed.labelConfigs.map((l) => l.outcome)).toEqual(['invalid']);
+    expect(mixed.projects[0].stats?.changedTasks).toBe(1);
+    expect(await out().head(paths().dirty)).toBeDefined();
+  });
+
+  it('a removed config marks nothing; a read failure is retried', async () => {
+    const objs = objectsOf(annotatedTask(1), 'annotation');
+    await putAll(src(), objs);
+    await ingestKeys(objs.map((o) => o.key));
+    await out().delete(paths().dirty);
+
+    const removed = await ingestChanges(ctx, [configChange('removed')]);
+    expect(removed.labelConfigs.map((l) => l.outcome)).toEqual(['removed']);
+    expect(await out().head(paths().dirty)).toBeUndefined();
+
+    await out().put(CONFIG_KEY, CONFIGS['text-ner']);
+    const base = ctx.store(OUT);
+    const flaky: typeof base = Object.create(base);
+    flaky.get = async () => {
+      throw new Error('SlowDown');
+    };
+    const c = configChange();
+    const r = await ingestChanges({ ...ctx, store: (b) => (b === OUT ? flaky : ctx.store(b)) }, [c]);
+    expect(r.labelConfigs.map((l) => [l.outcome, l.reason])).toEqual([['failed', 'SlowDown']]);
+    expect(r.failed(c)).toBe(true);
+    expect(await out().head(paths().dirty)).toBeUndefined();
   });
 });

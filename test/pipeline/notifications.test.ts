@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalBus } from '../../functions/local/notification-bus.ts';
+import { projectsForLabelConfigKey } from '../../functions/pipeline/label-config.ts';
 import { notificationRoutes, routeMatches } from '../../functions/pipeline/notifications.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
 import { makeConfig, projectInput } from './helpers.ts';
@@ -90,6 +91,49 @@ describe('notificationRoutes', () => {
     expect(targets('out', 'exports/proj/_exports/requests/r1.json', 'created')).toEqual(['snapshot']);
     expect(targets('out', 'exports/proj/_exports/requests/r1.tmp', 'created')).toEqual([]);
     expect(targets('out', 'exports/proj/_exports/1.json', 'created')).toEqual([]);
+  });
+});
+
+describe('label config objects', () => {
+  const withConfig = (id: string, source: { bucket: string; prefix: string }, labelConfig: string) => ({
+    ...projectInput({ source, export: { bucket: 'out', prefix: 'exports/' } }),
+    id,
+    labelConfig: { s3: labelConfig },
+  });
+  /** In the export bucket (two projects share it), under a watched prefix, and in a bucket of its own. */
+  const configs = makeConfig({
+    source: { bucket: 'ls-target', prefix: 'ls' },
+    export: { bucket: 'out', prefix: 'exports/' },
+    extraProjects: [
+      withConfig('a', { bucket: 'ls-target', prefix: 'ls/a' }, 's3://out/label-configs/shared.xml'),
+      withConfig('b', { bucket: 'ls-target', prefix: 'ls/b' }, 's3://out/label-configs/shared.xml'),
+      withConfig('c', { bucket: 'ls-target', prefix: 'ls/c' }, 's3://ls-target/ls/c-config.xml'),
+      withConfig('d', { bucket: 'ls-target', prefix: 'ls/d' }, 's3://config-bucket/d.xml'),
+    ],
+  });
+
+  it('are ingest routes by exact key, one per object, none under a watched prefix', () => {
+    const ingest = notificationRoutes(configs).filter((r) => r.target === 'ingest');
+    expect(ingest).toEqual([
+      { bucket: 'ls-target', prefix: 'ls/', events: ['created', 'removed'], target: 'ingest' },
+      { bucket: 'out', prefix: 'label-configs/shared.xml', events: ['created', 'removed'], target: 'ingest' },
+      { bucket: 'config-bucket', prefix: 'd.xml', events: ['created', 'removed'], target: 'ingest' },
+    ]);
+    const routes = notificationRoutes(configs);
+    const targets = (bucket: string, key: string) =>
+      routes.filter((r) => routeMatches(r, bucket, key, 'created')).map((r) => r.target);
+    expect(targets('out', 'label-configs/shared.xml')).toEqual(['ingest']);
+    expect(targets('out', 'label-configs/other.xml')).toEqual([]);
+    expect(targets('config-bucket', 'd.xml')).toEqual(['ingest']);
+  });
+
+  it('the projects using an object are found by exact bucket and key', () => {
+    const ids = (bucket: string, key: string) =>
+      projectsForLabelConfigKey(configs, bucket, key).map((p) => p.id);
+    expect(ids('out', 'label-configs/shared.xml')).toEqual(['a', 'b']);
+    expect(ids('out', 'label-configs/shared.xml.bak')).toEqual([]);
+    expect(ids('ls-target', 'ls/c-config.xml')).toEqual(['c']);
+    expect(ids('out', 'd.xml')).toEqual([]);
   });
 });
 
