@@ -20,8 +20,11 @@ import type {
 } from './segments.ts';
 import { type AssembleIo, assembleFile, type Piece } from './segments-assemble.ts';
 import {
+  brushCategoriesText,
+  brushCocoFrame,
   COCO_SEP,
   CodecShapeError,
+  categoryName,
   cocoFrame,
   codecOf,
   concatBody,
@@ -30,12 +33,15 @@ import {
   csvHeaderLine,
   csvRelayable,
   mergeCsvColumns,
+  mapCategoryIds,
   relayCsv,
   SEQ_SEP,
   seqBody,
   sha256,
   shiftIds,
+  splitBrushCoco,
   splitCoco,
+  withCategoryId,
 } from './segments-codecs.ts';
 import type { EmptyRun, SegmentOutput, SegmentRenderContext } from './segments-render.ts';
 import { BodySpool as BodySpoolCtor, bodyText, readSpooled, type SpoolRef } from './segments-spool.ts';
@@ -131,8 +137,17 @@ async function assembleFormat(
     const agg = out.aggregate.get(format)!;
     for (const [path, body] of agg) {
       const kind = codecOf(format, path);
-      if (kind !== 'global' && kind !== 'coco') continue;
+      if (kind !== 'global' && kind !== 'coco' && kind !== 'brushcoco') continue;
       const text = await bodyText(body);
+      if (kind === 'brushcoco') {
+        const parts = splitBrushCoco(text);
+        if (parts.tail !== splitBrushCoco(emptyFiles.get(path) ?? '').tail)
+          throw new Fallback(`segment ${e.id}: ${path} ends unlike the empty run's`);
+        f.images = countEntries(parts.images);
+        f.annotations = countEntries(parts.annotations);
+        f.categories = parts.categories;
+        continue;
+      }
       if (kind === 'global' && text !== emptyFiles.get(path)) f.globalSame = false;
       if (kind === 'coco') {
         const parts = splitCoco(text);
@@ -188,15 +203,16 @@ async function assembleAggregate(
   input: AssembleInput,
   format: FormatName,
   path: string,
-  kind: 'seq' | 'concat' | 'csv' | 'coco',
+  kind: 'seq' | 'concat' | 'csv' | 'coco' | 'brushcoco',
   emptyText: string,
   entries: SegmentEntry[],
   prev: { layout?: FileLayout; entry?: WrittenFile; io: AssembleIo },
 ): Promise<FileLayout> {
   const { rc, rendered } = input;
   const sink = rc.sinks.get(format)!;
-  const streams = kind === 'coco' ? 2 : 1;
-  const sep = kind === 'seq' ? SEQ_SEP : kind === 'coco' ? COCO_SEP : '';
+  const cocoLike = kind === 'coco' || kind === 'brushcoco';
+  const streams = cocoLike ? 2 : 1;
+  const sep = kind === 'seq' ? SEQ_SEP : cocoLike ? COCO_SEP : '';
   const csvSep = rc.options.csvSeparator ?? (format === 'TSV' ? '\t' : ',');
   let columns: string[] | undefined;
   if (kind === 'csv') {
@@ -208,6 +224,8 @@ async function assembleAggregate(
         );
     columns = csvHeaderColumns(merged);
   }
+  // BRUSH_TO_COCO: categories merged by name in segment order; each segment's own ids mapped.
+  const brush = kind === 'brushcoco' ? mergeBrushCategories(entries, format) : undefined;
   const spool = rc.spool!;
   // Aggregate bytes this step holds at once (one body, raw plus made), for io.peakHeldBytes.
   let heldNow = 0;
@@ -257,6 +275,16 @@ async function assembleAggregate(
             },
           },
         ]);
+      } else if (kind === 'brushcoco') {
+        const ib = imageBase;
+        const ab = annotationBase;
+        const map = localMap(brush!.ids[bases.length - 1]);
+        bodies.push([
+          { fresh: async () => shiftIds(splitBrushCoco(await load()).images, ib, 0) },
+          {
+            fresh: async () => mapCategoryIds(shiftIds(splitBrushCoco(await load()).annotations, ab, ib), map),
+          },
+        ]);
       } else {
         const ib = imageBase;
         const ab = annotationBase;
@@ -276,6 +304,23 @@ async function assembleAggregate(
             ? { chunk: placement.streams[0] }
             : { chunk: placement.streams[0], transform: (b) => relayCsv(b, csvSep, from, columns!) },
         ]);
+      } else if (kind === 'brushcoco') {
+        const di = imageBase - (placement.imageBase ?? 0);
+        const da = annotationBase - (placement.annotationBase ?? 0);
+        const was = placement.categories ?? [];
+        const now = brush!.ids[bases.length - 1];
+        if (was.length !== now.length)
+          throw new Fallback(`segment ${e.id} has other categories than in the previous ${path}`);
+        const map = new Map(was.map((id, i) => [id, now[i]]));
+        const same = was.every((id, i) => id === now[i]);
+        bodies.push([
+          di === 0
+            ? { chunk: placement.streams[0] }
+            : { chunk: placement.streams[0], transform: (b) => shiftIds(b, di, 0) },
+          di === 0 && da === 0 && same
+            ? { chunk: placement.streams[1] }
+            : { chunk: placement.streams[1], transform: (b) => mapCategoryIds(shiftIds(b, da, di), map) },
+        ]);
       } else if (kind === 'coco') {
         const di = imageBase - (placement.imageBase ?? 0);
         const da = annotationBase - (placement.annotationBase ?? 0);
@@ -289,7 +334,11 @@ async function assembleAggregate(
         ]);
       } else bodies.push([{ chunk: placement.streams[0] }]);
     }
-    imageBase += f.images ?? 0;
+    if (kind === 'brushcoco') {
+      if (f.items === undefined)
+        throw new Fallback(`segment ${e.id}: a task failed half-way, so its ${format} image ids are unknown`);
+      imageBase += f.items;
+    } else imageBase += f.images ?? 0;
     annotationBase += f.annotations ?? 0;
   }
   // Fresh and transformed bodies are made one at a time and spooled (the text is dropped after).
@@ -321,8 +370,21 @@ async function assembleAggregate(
       : kind === 'concat'
         ? [emptyText, '']
         : kind === 'csv'
-          ? [csvHeaderLine(columns!, csvSep, rc.options.fixCsvFormulaEscape), '']
-          : cocoFrame(splitCoco(emptyText), nonEmpty[0], nonEmpty[1]);
+          ? // No segment (no task): the writer's header for no rows (its metadata columns), not an empty line.
+            [
+              entries.length === 0
+                ? emptyText
+                : csvHeaderLine(columns!, csvSep, rc.options.fixCsvFormulaEscape),
+              '',
+            ]
+          : kind === 'brushcoco'
+            ? brushCocoFrame(
+                brushCategoriesText(brush!.entries),
+                splitBrushCoco(emptyText).tail,
+                nonEmpty[0],
+                nonEmpty[1],
+              )
+            : cocoFrame(splitCoco(emptyText), nonEmpty[0], nonEmpty[1]);
   const pieces: Piece[] = [];
   const layout: FileLayout = { bytes: 0, frame: [], segments: {}, ...(columns ? { columns } : {}) };
   let offset = 0;
@@ -346,7 +408,8 @@ async function assembleAggregate(
   };
   const placements: SegmentPlacement[] = entries.map((_, i) => ({
     streams: [],
-    ...(kind === 'coco' ? bases[i] : {}),
+    ...(cocoLike ? bases[i] : {}),
+    ...(brush ? { categories: brush.ids[i] } : {}),
   }));
   for (let s = 0; s < streams; s++) {
     pushLiteral(s);
@@ -416,3 +479,32 @@ async function assembleAggregate(
   if (r.entry.versionId) layout.versionId = r.entry.versionId;
   return layout;
 }
+
+/**
+ * BRUSH_TO_COCO's categories over every segment: the writer numbers them from 1 in first-seen
+ * order, so they are the segments' own lists (each in its first-seen order) merged in segment
+ * order, by name. Returns the file's category entries and, per segment, the file's id of each of
+ * its own categories.
+ */
+function mergeBrushCategories(entries: SegmentEntry[], format: FormatName): { entries: string[]; ids: number[][] } {
+  const byName = new Map<string, number>();
+  const out: string[] = [];
+  const ids = entries.map((e) => {
+    const own = e.formats[format]!.categories;
+    if (!own) throw new Fallback(`segment ${e.id} has no ${format} categories`);
+    return own.map((entry) => {
+      const name = categoryName(entry);
+      let id = byName.get(name);
+      if (id === undefined) {
+        id = out.length + 1;
+        byName.set(name, id);
+        out.push(withCategoryId(entry, id));
+      }
+      return id;
+    });
+  });
+  return { entries: out, ids };
+}
+
+/** A segment's own category ids (1, 2, …) → the file's. */
+const localMap = (ids: number[]) => new Map(ids.map((id, i) => [i + 1, id]));
