@@ -4,6 +4,7 @@
  * aggregate files their empty frames.
  */
 import { describe, expect, it } from 'vitest';
+import type { FormatName } from '../../functions/core/config/formats.ts';
 import { runProjectExport } from '../../functions/pipeline/export-run.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import { renderLatest } from '../../functions/pipeline/render.ts';
@@ -11,7 +12,7 @@ import { fsContext, makeConfig, OUT, readText, tempDir } from './helpers.ts';
 
 describe('latest/ by segments with no task', () => {
   it('every aggregate file equals a full run over no task (CSV/TSV: the metadata header)', async () => {
-    const formats = ['JSON', 'JSON_MIN', 'CSV', 'TSV', 'CONLL2003'];
+    const formats: FormatName[] = ['JSON', 'JSON_MIN', 'CSV', 'TSV', 'CONLL2003'];
     const ctx = fsContext(await tempDir(), makeConfig({ formats }));
     const project = ctx.config.projects[0];
     const paths = projectPaths(project);
