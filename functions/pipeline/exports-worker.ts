@@ -18,13 +18,12 @@ import {
 } from './exports-records.ts';
 import { countPerProject, METRIC } from './metrics.ts';
 import { readJson } from './object-text.ts';
+import { renderSnapshot } from './segments-snapshot.ts';
 import {
   type ConvertedFiles,
   convertSnapshot,
   defaultSnapshotName,
   readSnapshotManifest,
-  writeSnapshotFile,
-  writeSnapshotManifest,
 } from './snapshot.ts';
 import { projectStore } from './state.ts';
 
@@ -85,12 +84,15 @@ export async function runSnapshot(
   });
   const createdAt = new Date(record.created_at);
   try {
-    const base = await writeSnapshotFile(ctx, project, record.snapshot.name, options);
-    const converted: ConvertedFiles[] = [];
-    for (const cf of record.converted_formats) {
-      converted.push(await convertOne(ctx, project, base, cf.export_type, createdAt));
-    }
-    await writeSnapshotManifest(ctx, project, base, converted, options, createdAt);
+    // By the segment engine; a snapshot completed by an earlier attempt is returned as it is.
+    const { base, converted } = await renderSnapshot(
+      ctx,
+      project,
+      record.snapshot.name,
+      options,
+      record.converted_formats.map((cf) => cf.export_type),
+      createdAt,
+    );
     const completed = await updateRecord(ctx, project, record.id, (r) => ({
       ...r,
       status: 'completed',

@@ -1,19 +1,26 @@
 /**
  * Snapshots: immutable exports under `snapshots/<name>/`, with Label Studio's snapshot options.
- * As in Label Studio, a snapshot is first one JSON array (`snapshot.json`, Python `json.dump`
- * layout with `ensure_ascii=False`), read from the state through the snapshot filters; every format
- * is then converted *from that file*, so conversions requested later (`/convert`) still describe the
- * same snapshot. The JSON format is that file itself (the converter's file mode copies it). Formats
- * with several files also get `<FORMAT>.zip`, which is what a download returns. The writers' clock
- * is the snapshot's nominal time, so the same snapshot of the same state gives the same bytes.
+ * As in Label Studio, a snapshot is one JSON array (`snapshot.json`, Python `json.dump` layout with
+ * `ensure_ascii=False`) of the state's tasks through the snapshot filters, and its formats describe
+ * exactly those tasks. The JSON format is that file itself (the converter's file mode copies it).
+ * Formats with several files also get `<FORMAT>.zip`, which is what a download returns. The
+ * writers' clock is the snapshot's nominal time, so the same snapshot of the same state gives the
+ * same bytes.
+ *
+ * A snapshot is rendered by the segment engine (segments-snapshot.ts); this module holds the
+ * one-pass path it replaced — `snapshot.json` first, then every format converted *from that file*
+ * (renderSnapshotOnePass) — which stays as the engine's fallback and the tests' reference, and the
+ * conversion of a completed snapshot requested later (`/convert`, convertSnapshot). The manifest
+ * is written last and create-only: a snapshot with a manifest is complete and never rewritten.
  */
 import { createHash } from 'node:crypto';
-import type { FormatName } from '../core/config/formats.ts';
+import { type FormatName, isFormatName } from '../core/config/formats.ts';
 import { runExport } from '../core/export.ts';
 import { parseExportOptions } from '../core/formats/options.ts';
 import { type JsonStyle, PY_JSON_COMPACT, stringify } from '../core/json/serialize.ts';
+import { type ObjectStore, PreconditionFailedError } from '../core/object-store.ts';
 import { SingleFileSource } from '../core/readers/single-file.ts';
-import { Report } from '../core/report.ts';
+import { Report, reasonOf } from '../core/report.ts';
 import { StoreSink } from '../core/store-sink.ts';
 import type { ProjectConfig, SnapshotOptions } from './config.ts';
 import type { PipelineContext } from './context.ts';
@@ -65,7 +72,10 @@ export interface SnapshotBase {
   stateUpdatedAt: string;
 }
 
-/** Writes `snapshot.json` from the current state through the snapshot options. */
+/**
+ * Writes `snapshot.json` from the current state through the snapshot options in one pass (the
+ * one-pass path: renderSnapshotOnePass; the segment engine assembles the same bytes).
+ */
 export async function writeSnapshotFile(
   ctx: PipelineContext,
   project: ProjectConfig,
@@ -123,14 +133,7 @@ export async function convertSnapshot(
   now: Date,
 ): Promise<ConvertedFiles> {
   const ps = projectStore(ctx, project);
-  if (format === 'JSON') {
-    return {
-      format,
-      status: 'completed',
-      files: [],
-      download: { key: base.file, filename: `${base.name}.json` },
-    };
-  }
+  if (format === 'JSON') return jsonFormat(base);
   const schema = await loadSchema(ctx, project);
   const { run, skipped } = planFormats(schema, [format]);
   if (run.length === 0) return { ...skipped[0] };
@@ -147,20 +150,176 @@ export async function convertSnapshot(
     now: () => now,
   });
   countPerProject(ctx.metrics, METRIC.MediaRefusals, mediaRefusals(report.toJSON()), project.id);
-  const files = [...sink.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  let download: ConvertedFiles['download'];
-  if (files.length === 1) {
-    const ext = files[0].path.includes('.') ? files[0].path.slice(files[0].path.lastIndexOf('.')) : '';
-    download = { key: files[0].key, filename: `${base.name}${ext}` };
-  } else if (files.length > 1) {
-    const key = `${base.prefix}${format}.zip`;
-    await writeLatestZip(ps.store, files, key, now, report);
-    download = { key, filename: `${base.name}.zip` };
-  }
-  return { format, status: 'completed', files, download };
+  return finishSnapshotFormat(ps.store, base, format, sink.files, now, report);
 }
 
-/** The snapshot's manifest (deterministic: no wall-clock timings). */
+const byPath = (a: WrittenFile, b: WrittenFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/**
+ * A converted format's result: its files sorted by path, zipped into `<prefix><FORMAT>.zip` when
+ * there are several (`now`: the zip entries' time), and what a download returns.
+ */
+export async function finishSnapshotFormat(
+  store: ObjectStore,
+  base: { name: string; prefix: string },
+  format: FormatName,
+  written: readonly WrittenFile[],
+  now: Date,
+  report: Report,
+): Promise<ConvertedFiles> {
+  const files = [...written].sort(byPath);
+  if (files.length > 1) await writeLatestZip(store, files, `${base.prefix}${format}.zip`, now, report);
+  return { format, status: 'completed', files, download: downloadOf(base, format, files) };
+}
+
+/** What a download of a completed format returns (the single file, or the zip of several). */
+function downloadOf(
+  base: { name: string; prefix: string },
+  format: FormatName,
+  files: readonly WrittenFile[],
+): ConvertedFiles['download'] {
+  if (files.length === 1) {
+    const ext = files[0].path.includes('.') ? files[0].path.slice(files[0].path.lastIndexOf('.')) : '';
+    return { key: files[0].key, filename: `${base.name}${ext}` };
+  }
+  if (files.length > 1) return { key: `${base.prefix}${format}.zip`, filename: `${base.name}.zip` };
+  return undefined;
+}
+
+/** The JSON format of a snapshot: `snapshot.json` itself. */
+export function jsonFormat(base: { name: string; file: string }): ConvertedFiles {
+  return {
+    format: 'JSON',
+    status: 'completed',
+    files: [],
+    download: { key: base.file, filename: `${base.name}.json` },
+  };
+}
+
+/** A requested format's conversion; a name that is no format, or a conversion that throws, is `skipped` with why. */
+async function convertOne(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  base: { name: string; prefix: string; file: string },
+  format: string,
+  createdAt: Date,
+): Promise<ConvertedFiles> {
+  if (!isFormatName(format))
+    return { format: format as FormatName, status: 'skipped', reason: 'unknown format' };
+  try {
+    return await convertSnapshot(ctx, project, base, format, createdAt);
+  } catch (err) {
+    return { format, status: 'skipped', reason: `conversion failed: ${reasonOf(err)}` };
+  }
+}
+
+/** A rendered snapshot: `snapshot.json`, each requested format's result (in request order), the manifest. */
+export interface RenderedSnapshot {
+  base: SnapshotBase;
+  converted: ConvertedFiles[];
+  manifest: Manifest;
+  /** The snapshot was complete already (its manifest existed): nothing was written. */
+  existing?: boolean;
+  /**
+   * Rendered by the segment engine (segments-snapshot.ts): its segments, and the formats rendered
+   * by one run over every task, with why (a format outside SEGMENT_FORMATS: `not by segments`).
+   */
+  engine?: { segments: number; fallback: Record<string, string> };
+}
+
+/**
+ * The one-pass snapshot: `snapshot.json` from the state, then each requested format (`formats`:
+ * Label Studio export type names) converted from it one at a time, then the manifest. A snapshot
+ * that is complete already is returned as it is (see completedSnapshot).
+ */
+export async function renderSnapshotOnePass(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  name: string,
+  options: SnapshotOptions,
+  formats: readonly string[],
+  createdAt: Date,
+): Promise<RenderedSnapshot> {
+  const done = await completedSnapshot(ctx, project, name, formats);
+  if (done) return done;
+  const base = await writeSnapshotFile(ctx, project, name, options);
+  const converted: ConvertedFiles[] = [];
+  for (const f of formats) converted.push(await convertOne(ctx, project, base, f, createdAt));
+  return commitSnapshot(ctx, project, name, base, converted, options, createdAt, formats);
+}
+
+/**
+ * Writes the manifest (create-only) and returns the snapshot; when another attempt completed the
+ * snapshot first, returns that one instead (its manifest is not replaced).
+ */
+export async function commitSnapshot(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  name: string,
+  base: SnapshotBase,
+  converted: ConvertedFiles[],
+  options: SnapshotOptions,
+  createdAt: Date,
+  formats: readonly string[],
+): Promise<RenderedSnapshot> {
+  try {
+    const manifest = await writeSnapshotManifest(ctx, project, base, converted, options, createdAt);
+    return { base, converted, manifest };
+  } catch (err) {
+    if (!(err instanceof PreconditionFailedError)) throw err;
+    const done = await completedSnapshot(ctx, project, name, formats);
+    if (!done) throw err;
+    return done;
+  }
+}
+
+/**
+ * The snapshot `name` as its manifest describes it, when it is complete (undefined otherwise):
+ * `md5` is read back from `snapshot.json`; each requested format's result comes from the manifest
+ * (`skipped` when the manifest does not list it).
+ */
+export async function completedSnapshot(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  name: string,
+  formats: readonly string[],
+): Promise<RenderedSnapshot | undefined> {
+  const manifest = await readSnapshotManifest(ctx, project, name);
+  if (!manifest) return undefined;
+  const ps = projectStore(ctx, project);
+  const file = `${manifest.prefix}${SNAPSHOT_FILE}`;
+  const md5 = createHash('md5');
+  const { body } = await ps.store.get(file);
+  for await (const c of body) md5.update(c);
+  const raw = manifest.formats.find((f) => f.format === 'JSON')?.files?.[0];
+  const base: SnapshotBase = {
+    name,
+    prefix: manifest.prefix,
+    file,
+    md5: md5.digest('hex'),
+    sha256: raw?.sha256 ?? '',
+    bytes: raw?.bytes ?? 0,
+    counts: manifest.counts,
+    stateVersion: manifest.state.version,
+    stateUpdatedAt: manifest.state.updatedAt,
+  };
+  const converted = formats.map((f): ConvertedFiles => {
+    const m = manifest.formats.find((x) => x.format === f);
+    if (!m) return { format: f as FormatName, status: 'skipped', reason: 'not in the completed snapshot' };
+    if (f === 'JSON' && m.status === 'completed') return jsonFormat(base);
+    const result: ConvertedFiles = { format: m.format, status: m.status };
+    if (m.reason !== undefined) result.reason = m.reason;
+    if (m.files) result.files = m.files;
+    if (m.status === 'completed') result.download = downloadOf(base, m.format, m.files ?? []);
+    return result;
+  });
+  return { base, converted, manifest, existing: true };
+}
+
+/**
+ * The snapshot's manifest (deterministic: no wall-clock timings), written create-only: throws
+ * PreconditionFailedError when the snapshot has one already (it is complete, and stays as it is).
+ */
 export async function writeSnapshotManifest(
   ctx: PipelineContext,
   project: ProjectConfig,
@@ -188,6 +347,7 @@ export async function writeSnapshotManifest(
   };
   await ps.store.put(`${base.prefix}manifest.json`, serializeManifest(manifest), {
     contentType: 'application/json',
+    ifNoneMatch: '*',
   });
   return manifest;
 }
