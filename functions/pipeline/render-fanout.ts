@@ -18,9 +18,16 @@
  *  - abortRender (the state machine's Catch) releases the lock and deletes the job's objects
  *    without touching the manifest; the inflight record stays, so the next render rewrites
  *    `latest/` in full, and the dirty marker is rewritten so that render happens.
- * Segment workers write per-task files without comparing them with the previous manifest (every
- * file of a changed segment is stored again): the bytes are the same as in-process, the
- * `changes.written` counts are higher.
+ * Per-task files are compared before they are written, as in-process: the plan stores, per changed
+ * segment, the previous manifest's entries of the per-task paths the segment index attributes to it
+ * (`_state/render-fanout/<owner>/previous/<segment>.json`; no manifest travels in the state, no
+ * child reads the whole manifest), the child's sinks compare against them and carry unchanged
+ * entries (version ids included) over, and the commit adopts each file as written or unchanged. A
+ * file a child wrote without a previous entry to compare with (no segment index, or a path that
+ * moved between segments) is adopted as unchanged when its bytes equal the commit's previous
+ * manifest entry, so the manifest is the in-process render's, byte for byte.
+ * The lock is renewed (render-lock.ts) by every segment job before it renders and by the commit:
+ * a step whose lock was taken over throws RenderLockLostError before writing.
  */
 import type { FormatName } from '../core/config/formats.ts';
 import { parseExportOptions } from '../core/formats/options.ts';
@@ -33,8 +40,9 @@ import type { WrittenFile } from './hashing-sink.ts';
 import { loadLabelConfig } from './label-config.ts';
 import type { Manifest } from './manifest.ts';
 import { readJson } from './object-text.ts';
-import { PublishSink } from './publish-sink.ts';
+import { PublishSink, type PublishStats } from './publish-sink.ts';
 import { type InflightDoc, isCurrent, mayReuseSegments, type RenderResult, renderLatest } from './render.ts';
+import { renewLock } from './render-lock.ts';
 import {
   DEFAULT_SEGMENT_SHARDS,
   planSegments,
@@ -78,31 +86,55 @@ export type PlanResult =
   | { status: 'planned'; ref: FanoutRef }
   | { project: string; status: 'busy' | 'up-to-date'; segments: 0 };
 
+/**
+ * A per-task file as a segment worker left it: `carried` — its bytes equal the previous manifest's
+ * entry, which is kept (version id included) and nothing was written; `blind` — written once with
+ * no previous entry to compare with (the commit compares it with the full previous manifest).
+ */
+type SegmentFile = WrittenFile & { carried?: true; blind?: true };
+
 /** A stored segment output (`segments/<id>.json`). */
 interface StoredSegment {
-  format: 1;
+  format: 2;
   owner: string;
   job: SegmentJob;
   entry: SegmentEntry;
   aggregate: Partial<Record<FormatName, Record<string, string>>>;
-  files: Partial<Record<FormatName, WrittenFile[]>>;
+  files: Partial<Record<FormatName, SegmentFile[]>>;
+  /** What the segment's sink of each format did (a path stored twice counts twice, as in-process). */
+  stats: Partial<Record<FormatName, PublishStats>>;
   io: { shards: number; bytes: number };
+}
+
+/** The previous manifest's entries of one segment's per-task paths (`previous/<id>.json`). */
+interface PreviousSlice {
+  format: 1;
+  /** The manifest the entries come from. */
+  manifest: string;
+  files: Partial<Record<FormatName, WrittenFile[]>>;
 }
 
 /** `_state/render-fanout/<owner>/` of a project. */
 export const fanoutPrefix = (ps: ProjectStore, owner: string) => `${ps.paths.state}render-fanout/${owner}/`;
 const segmentKey = (ps: ProjectStore, owner: string, id: string) =>
   `${fanoutPrefix(ps, owner)}segments/${id}.json`;
+/** Where the plan leaves a changed segment's previous per-task entries for its worker. */
+export const previousSliceKey = (ps: ProjectStore, owner: string, id: string) =>
+  `${fanoutPrefix(ps, owner)}previous/${id}.json`;
 
 const JSON_TYPE = { contentType: 'application/json' };
 const LS_EXPORT_DEFAULTS = snapshotOptionsSchema.parse(undefined);
 
-/** The render's writer inputs for the formats rendered by segments (sinks: fresh, no previous files). */
+/**
+ * The render's writer inputs for the formats rendered by segments; each format's sink compares
+ * with `previous` (by format, path → previous manifest entry; none: writes everything).
+ */
 async function segmentContext(
   ctx: PipelineContext,
   ps: ProjectStore,
   now: Date,
   report: Report,
+  previous: Partial<Record<FormatName, WrittenFile[]>> = {},
 ): Promise<SegmentRenderContext & { all: FormatName[] }> {
   const project = ps.project;
   const schema = await loadSchema(ctx, project);
@@ -110,7 +142,15 @@ async function segmentContext(
   const formats = run.filter((f) => SEGMENT_FORMATS.has(f)).sort();
   const sinks = new Map<FormatName, PublishSink>();
   for (const f of formats)
-    sinks.set(f, new PublishSink(ps.store, ps.paths.latestFormat(f), new Map(), { report }));
+    sinks.set(
+      f,
+      new PublishSink(
+        ps.store,
+        ps.paths.latestFormat(f),
+        new Map((previous[f] ?? []).map((x) => [x.path, x])),
+        { report },
+      ),
+    );
   return {
     schema,
     options: parseExportOptions(project.options),
@@ -160,27 +200,27 @@ export async function planRender(
     const rc = await segmentContext(ctx, ps, started, new Report());
     let jobs: SegmentJob[] = [];
     let total = 0;
+    // The previous files are compared only after a committed render of the fixed layout (as in
+    // renderLatest, where a failed render's record or an older layout means rewriting everything).
+    const compareWith = current && current.layout === 'fixed' && !inflight ? current : undefined;
+    let slices: Map<string, PreviousSlice> | undefined;
     if (rc.formats.length > 0) {
-      // The same reuse rule as renderLatest: after a committed render of the fixed layout only.
-      const reuseFrom =
-        current &&
-        current.layout === 'fixed' &&
-        !inflight &&
-        !options.force &&
-        mayReuseSegments(current, labelConfig)
-          ? current.id
-          : undefined;
+      // The index of the manifest's render: its segments' per-task paths (whatever its fingerprint).
+      const doc = compareWith
+        ? (await readJson<SegmentIndex>(ps.store, segmentIndexKey(ps.paths.state)))?.value
+        : undefined;
+      const ofManifest = doc && doc.renderId === compareWith?.id ? doc : undefined;
+      // The same reuse rule as renderLatest: not forced, same fingerprint, every summary present.
       let prevIndex: SegmentIndex | undefined;
-      if (reuseFrom) {
+      if (ofManifest && compareWith && !options.force && mayReuseSegments(compareWith, labelConfig)) {
         const empty = await emptyRun(rc);
         const fp = fingerprint(rc.schema, rc.formats, rc.options, project, segmentShards);
-        const doc = (await readJson<SegmentIndex>(ps.store, segmentIndexKey(ps.paths.state)))?.value;
-        if (doc && doc.renderId === reuseFrom && doc.fingerprint === fp && reusable(doc, empty.files))
-          prevIndex = doc;
+        if (ofManifest.fingerprint === fp && reusable(ofManifest, empty.files)) prevIndex = ofManifest;
       }
       const plan = await planSegments(ps.store, ps.paths.taskShards, segmentShards, prevIndex);
       jobs = plan.segments.filter((s) => plan.changed.has(s.id));
       total = plan.segments.length;
+      if (compareWith && ofManifest) slices = previousSlices(compareWith, ofManifest, jobs, rc.formats);
     }
     // A failed render's record is kept (the commit then rewrites latest/ in full).
     if (!inflight) {
@@ -192,6 +232,8 @@ export async function planRender(
       };
       await ps.store.put(ps.paths.renderInflight, JSON.stringify(doc), JSON_TYPE);
     }
+    for (const [id, slice] of slices ?? [])
+      await ps.store.put(previousSliceKey(ps, owner, id), JSON.stringify(slice), JSON_TYPE);
     const itemsKey = `${fanoutPrefix(ps, owner)}items.json`;
     await ps.store.put(itemsKey, JSON.stringify(jobs), JSON_TYPE);
     return {
@@ -214,8 +256,47 @@ export async function planRender(
 }
 
 /**
- * Segment step: renders `jobs` (one after the other) and stores each output. Per-task files go to
- * `latest/<FORMAT>/`; name-error skips of those files join the segment's report. Returns counts.
+ * Per changed segment that had per-task files, the manifest's entries of the paths `index` (the
+ * manifest's segment index) lists for it, by format. Segments without any are left out.
+ */
+function previousSlices(
+  manifest: Manifest,
+  index: SegmentIndex,
+  jobs: SegmentJob[],
+  formats: FormatName[],
+): Map<string, PreviousSlice> {
+  const byFormat = new Map<FormatName, Map<string, WrittenFile>>();
+  for (const f of manifest.formats)
+    if (formats.includes(f.format as FormatName))
+      byFormat.set(f.format as FormatName, new Map((f.files ?? []).map((x) => [x.path, x])));
+  const entries = new Map(index.segments.map((e) => [e.id, e]));
+  const out = new Map<string, PreviousSlice>();
+  for (const job of jobs) {
+    const entry = entries.get(job.id);
+    if (!entry) continue;
+    const slice: PreviousSlice = { format: 1, manifest: manifest.id, files: {} };
+    let n = 0;
+    for (const f of formats) {
+      const files = byFormat.get(f);
+      const found = (entry.formats[f]?.files ?? []).flatMap((path) => {
+        const x = files?.get(path);
+        return x ? [x] : [];
+      });
+      if (found.length === 0) continue;
+      slice.files[f] = found;
+      n += found.length;
+    }
+    if (n > 0) out.set(job.id, slice);
+  }
+  return out;
+}
+
+/**
+ * Segment step: renders `jobs` (one after the other) and stores each output. Before each job it
+ * renews the render lock (throws RenderLockLostError, having written nothing for that job, when
+ * `ref.owner` no longer holds it). Per-task files go to `latest/<FORMAT>/`, written only where
+ * their bytes differ from the plan's previous slice of the segment; name-error skips of those
+ * files join the segment's report. Returns counts.
  */
 export async function renderSegmentJobs(
   ctx: PipelineContext,
@@ -226,8 +307,10 @@ export async function renderSegmentJobs(
   const ps = projectStore(ctx, project);
   const out = { segments: 0, tasks: 0, shardsRead: 0, bytesRead: 0 };
   for (const job of jobs) {
+    await renewLock(ctx, ps, ref.owner);
+    const slice = (await readJson<PreviousSlice>(ps.store, previousSliceKey(ps, ref.owner, job.id)))?.value;
     const report = new Report();
-    const rc = await segmentContext(ctx, ps, new Date(ref.startedAt), report);
+    const rc = await segmentContext(ctx, ps, new Date(ref.startedAt), report, slice?.files);
     const empty = await emptyRun(rc);
     const aggregatePaths = new Map([...empty.files].map(([f, m]) => [f, new Set(m.keys())]));
     const o = await renderSegment(rc, job, aggregatePaths);
@@ -237,12 +320,13 @@ export async function renderSegmentJobs(
     o.entry.report.skippedCount += r.skippedCount;
     o.entry.report.warningCount += r.warningCount;
     const doc: StoredSegment = {
-      format: 1,
+      format: 2,
       owner: ref.owner,
       job,
       entry: o.entry,
       aggregate: {},
       files: {},
+      stats: {},
       io: o.io,
     };
     for (const [f, m] of o.aggregate) {
@@ -252,7 +336,18 @@ export async function renderSegmentJobs(
     }
     for (const f of rc.formats) {
       const own = new Set(o.entry.formats[f]?.files ?? []);
-      doc.files[f] = rc.sinks.get(f)!.files.filter((x) => own.has(x.path));
+      const sink = rc.sinks.get(f)!;
+      doc.stats[f] = { ...sink.stats };
+      // Keys the sink stored, with how many times (a path written twice is not compared).
+      const stores = new Map<string, number>();
+      for (const k of sink.opened) stores.set(k, (stores.get(k) ?? 0) + 1);
+      doc.files[f] = sink.files
+        .filter((x) => own.has(x.path))
+        .map((x): SegmentFile => {
+          const n = stores.get(`${ps.paths.latestFormat(f)}${x.path}`) ?? 0;
+          if (n === 0) return { ...x, carried: true };
+          return n === 1 && !sink.previousEntry(x.path) ? { ...x, blind: true } : x;
+        });
     }
     await ps.store.put(segmentKey(ps, ref.owner, job.id), JSON.stringify(doc), JSON_TYPE);
     out.segments++;
@@ -261,6 +356,34 @@ export async function renderSegmentJobs(
     out.bytesRead += o.io.bytes;
   }
   return out;
+}
+
+/**
+ * Lists a worker's per-task files in the commit's sink as renderLatest would have: carried over
+ * (unchanged), or written — except a file written blind whose bytes equal the previous manifest's
+ * entry, which keeps that entry (the previous version holds the same bytes) and counts as
+ * unchanged. The sink's counts then follow the worker's (`stats`): a path the worker stored twice
+ * counts twice, as in one shared sink in-process.
+ */
+function adoptFiles(sink: PublishSink, files: SegmentFile[], stats: PublishStats | undefined): void {
+  const before = { ...sink.stats };
+  const want = { ...(stats ?? { written: 0, unchanged: 0, bytesWritten: 0 }) };
+  for (const x of files) {
+    const { carried, blind, ...entry } = x;
+    const prev = blind ? sink.previousEntry(entry.path) : undefined;
+    if (carried) sink.adopt(entry, false);
+    else if (prev && prev.bytes === entry.bytes && prev.sha256 === entry.sha256) {
+      sink.adopt({ ...prev, key: entry.key }, false);
+      want.written--;
+      want.bytesWritten -= entry.bytes;
+      want.unchanged++;
+    } else sink.adopt(entry, true);
+  }
+  if (!stats) return;
+  // adopt() counts one write per file; the manifest's changes count every store.
+  sink.stats.written = before.written + want.written;
+  sink.stats.unchanged = before.unchanged + want.unchanged;
+  sink.stats.bytesWritten = before.bytesWritten + want.bytesWritten;
 }
 
 const sameShards = (a: Record<string, string>, b: Record<string, string>) =>
@@ -273,22 +396,24 @@ export async function commitRender(
   ref: FanoutRef,
 ): Promise<RenderResult & { stored: number; renderedHere: number }> {
   const ps = projectStore(ctx, project);
-  const lock = (await readJson<{ owner: string }>(ps.store, ps.paths.lock))?.value;
-  if (lock?.owner !== ref.owner)
-    throw new Error(`render ${ref.owner} of ${project.id} no longer holds the render lock`);
+  // Renewed here and again once the render has read the state: the commit then has a full TTL.
+  await renewLock(ctx, ps, ref.owner);
   let stored = 0;
   let renderedHere = 0;
   const runner: SegmentRunner = async (rc, jobs, aggregatePaths) => {
+    await renewLock(ctx, ps, ref.owner);
     const outs = new Map<string, SegmentOutput>();
     for (const job of jobs) {
       const doc = (await readJson<StoredSegment>(ps.store, segmentKey(ps, ref.owner, job.id)))?.value;
-      if (!doc || doc.owner !== ref.owner || !sameShards(doc.job.shards, job.shards)) {
+      if (doc?.format !== 2 || doc.owner !== ref.owner || !sameShards(doc.job.shards, job.shards)) {
         outs.set(job.id, await spoolOutput(rc, await renderSegment(rc, job, aggregatePaths)));
         renderedHere++;
         continue;
       }
-      for (const [f, files] of Object.entries(doc.files) as [FormatName, WrittenFile[]][])
-        for (const x of files) rc.sinks.get(f)?.adopt(x, true);
+      for (const [f, files] of Object.entries(doc.files) as [FormatName, SegmentFile[]][]) {
+        const sink = rc.sinks.get(f);
+        if (sink) adoptFiles(sink, files, doc.stats[f]);
+      }
       // One stored segment in memory at a time: its bodies go to the render's spool.
       const aggregate = new Map<FormatName, Map<string, AggregateBody>>();
       for (const [f, m] of Object.entries(doc.aggregate) as [FormatName, Record<string, string>][])

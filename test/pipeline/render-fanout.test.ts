@@ -6,9 +6,18 @@
  * state moves on between the plan and the commit. The abort path releases the lock and leaves the
  * manifest alone.
  */
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../functions/core/json/value.ts';
-import { readAll } from '../../functions/core/object-store.ts';
+import {
+  type AssemblyPart,
+  type GetResult,
+  type ObjectInfo,
+  type ObjectStore,
+  type PutOptions,
+  type PutResult,
+  readAll,
+} from '../../functions/core/object-store.ts';
 import { ingestChanges } from '../../functions/pipeline/ingest.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
@@ -22,7 +31,9 @@ import {
   renderSegmentJobs,
 } from '../../functions/pipeline/render-fanout.ts';
 import type { SegmentJob } from '../../functions/pipeline/segments.ts';
+import { segmentIndexKey } from '../../functions/pipeline/segments.ts';
 import { projectStore } from '../../functions/pipeline/state.ts';
+import { FsObjectStore } from '../../functions/storage/fs.ts';
 import {
   change,
   type FsContext,
@@ -39,14 +50,55 @@ import {
 const FORMATS = ['JSON', 'JSON_MIN', 'CSV', 'TSV', 'COCO', 'YOLO', 'VOC'];
 const SEGMENT_SHARDS = 2;
 
+/**
+ * The export bucket as a versioned bucket would answer: a folder store whose every completed write
+ * returns a new version id (`v1`, `v2`, …); the keys written are recorded in order.
+ */
+class VersioningStore implements ObjectStore {
+  readonly puts: string[] = [];
+  private n = 0;
+  constructor(private readonly inner: FsObjectStore) {}
+  get description() {
+    return this.inner.description;
+  }
+  private stored(key: string, r: PutResult): PutResult {
+    this.puts.push(key);
+    return { ...r, versionId: `v${++this.n}` };
+  }
+  list(prefix: string, options?: { etags?: boolean }): AsyncIterable<ObjectInfo> {
+    return this.inner.list(prefix, options);
+  }
+  get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
+    return this.inner.get(key, range);
+  }
+  head(key: string) {
+    return this.inner.head(key);
+  }
+  async put(key: string, body: string | Uint8Array, options?: PutOptions): Promise<PutResult> {
+    return this.stored(key, await this.inner.put(key, body, options));
+  }
+  async putStream(key: string, body: AsyncIterable<Uint8Array | string>, options?: PutOptions) {
+    return this.stored(key, await this.inner.putStream(key, body, options));
+  }
+  delete(key: string) {
+    return this.inner.delete(key);
+  }
+  async assemble(key: string, parts: AssemblyPart[]): Promise<PutResult> {
+    return this.stored(key, await this.inner.assemble(key, parts));
+  }
+}
+
 async function project() {
   const config = makeConfig({
     kind: 'image-bbox',
     formats: FORMATS,
     settings: { shardTasks: 4, keyShards: 4 },
   });
-  const ctx = fsContext(await tempDir(), config);
-  return { ctx, project: config.projects[0] };
+  const root = await tempDir();
+  const ctx = fsContext(root, config);
+  const out = new VersioningStore(new FsObjectStore(join(root, OUT)));
+  ctx.stores.set(OUT, out);
+  return { ctx, project: config.projects[0], out };
 }
 type P = Awaited<ReturnType<typeof project>>;
 
@@ -56,18 +108,56 @@ async function putTask(p: P, task: JsonObject): Promise<void> {
   await ingestChanges(p.ctx, [change(o.key)]);
 }
 
-/** Plans, renders the items in batches of 3 (all batches at once), commits. */
-async function fanout(p: P, owner: string, beforeCommit?: () => Promise<void>) {
-  const plan = await planRender(p.ctx, p.project, { owner, segmentShards: SEGMENT_SHARDS });
+/**
+ * Plans, renders the items in batches of 3 (all batches at once), commits. `workerPuts`: the keys
+ * the segment batches wrote (not the plan's, not the commit's).
+ */
+async function fanout(p: P, owner: string, beforeCommit?: () => Promise<void>, force?: boolean) {
+  const plan = await planRender(p.ctx, p.project, { owner, segmentShards: SEGMENT_SHARDS, force });
   if (plan.status !== 'planned') throw new Error(`not planned: ${plan.status}`);
   const ref: FanoutRef = plan.ref;
   const items = await readJsonObject<SegmentJob[]>(p.ctx.store(ref.items.bucket), ref.items.key);
   const batches: SegmentJob[][] = [];
   for (let i = 0; i < items.length; i += 3) batches.push(items.slice(i, i + 3));
+  const before = p.out.puts.length;
   const done = await Promise.all(batches.map((b) => renderSegmentJobs(p.ctx, p.project, ref, b)));
+  const workerPuts = p.out.puts.slice(before);
   await beforeCommit?.();
   const commit = await commitRender(p.ctx, p.project, ref);
-  return { ref, items, done, commit };
+  return { ref, items, done, commit, workerPuts };
+}
+
+const manifestOf = (p: P) =>
+  readJsonObject<Manifest>(p.ctx.store(OUT), projectPaths(p.project).latestManifest);
+
+/**
+ * A manifest without what names the run (id, times, previous id) and with each file's version id
+ * replaced by whether it is the one `before` named (`kept`) or a new one (`new`): version ids are
+ * numbered per store, so two stores compare by which files got a new version.
+ */
+function comparable(m: Manifest, before?: Manifest): unknown {
+  const prev = new Map<string, string | undefined>();
+  for (const f of before?.formats ?? []) for (const x of f.files ?? []) prev.set(x.key, x.versionId);
+  const { id: _id, createdAt: _c, timings: _t, previous: _p, ...rest } = m;
+  return {
+    ...rest,
+    formats: m.formats.map((f) => ({
+      ...f,
+      files: f.files?.map((x) => ({
+        ...x,
+        versionId: x.versionId && prev.get(x.key) === x.versionId ? 'kept' : 'new',
+      })),
+      zip: undefined,
+    })),
+  };
+}
+
+/** The in-process render (a) and the fan-out (b) published the same manifest, write for write. */
+async function expectSameManifest(a: P, b: P, before: { a?: Manifest; b?: Manifest }, label: string) {
+  const ma = await manifestOf(a);
+  const mb = await manifestOf(b);
+  expect(comparable(mb, before.b), label).toEqual(comparable(ma, before.a));
+  return { a: ma, b: mb };
 }
 
 /** Every format's manifest entries (path, bytes, sha256) and object bytes, by format/path. */
@@ -102,6 +192,7 @@ describe('render fan-out', () => {
     }
     await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
     const first = await fanout(b, 'exec-1');
+    let m = await expectSameManifest(a, b, {}, 'first');
     expect(first.ref.segments).toBe(first.ref.total);
     expect(first.ref.total).toBeGreaterThan(3);
     expect(first.done.reduce((n, d) => n + d.tasks, 0)).toBe(60);
@@ -115,6 +206,7 @@ describe('render fan-out', () => {
     }
     await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
     const second = await fanout(b, 'exec-2');
+    m = await expectSameManifest(a, b, m, 'second');
     expect(second.ref.segments).toBe(2);
     expect(second.commit).toMatchObject({ status: 'rendered', stored: 2, renderedHere: 0 });
     await expectSame(a, b, 'second');
@@ -125,6 +217,7 @@ describe('render fan-out', () => {
     const third = await fanout(b, 'exec-3', async () => putTask(b, lsTask(200, 1, 'image-bbox')));
     await putTask(a, lsTask(200, 1, 'image-bbox'));
     await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
+    await expectSameManifest(a, b, m, 'third');
     expect(third.ref.segments).toBe(1);
     expect(third.commit).toMatchObject({ status: 'rendered', stored: 1, renderedHere: 1 });
     await expectSame(a, b, 'third');
@@ -135,6 +228,81 @@ describe('render fan-out', () => {
     expect(left).toEqual([]);
     expect(await ps.store.head(ps.paths.lock)).toBeUndefined();
     expect(await ps.store.head(ps.paths.renderInflight)).toBeUndefined();
+  });
+
+  it('after 1 changed task the workers write only its per-task files; without an index they compare in the commit', async () => {
+    const a = await project();
+    const b = await project();
+    for (let i = 1; i <= 40; i++) {
+      await putTask(a, lsTask(i, 1, 'image-bbox'));
+      await putTask(b, lsTask(i, 1, 'image-bbox'));
+    }
+    await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
+    await fanout(b, 'exec-1');
+    let m = await expectSameManifest(a, b, {}, 'first');
+    const latestOfB = projectPaths(b.project).latest;
+    const labelDirs = [`${latestOfB}YOLO/labels/`, `${latestOfB}VOC/Annotations/`];
+    /** The per-task files (YOLO labels, VOC annotations) among keys, each once, sorted. */
+    const perTask = (keys: string[]) =>
+      [...new Set(keys.filter((k) => labelDirs.some((d) => k.startsWith(d))))].sort();
+    const versions = (x: Manifest) =>
+      new Set(x.formats.flatMap((f) => (f.files ?? []).map((y) => y.versionId)));
+
+    // One task changes: its segment is re-rendered, but only the task's own label file is stored.
+    await putTask(a, lsTask(5, 9, 'image-bbox'));
+    await putTask(b, lsTask(5, 9, 'image-bbox'));
+    await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
+    const one = await fanout(b, 'exec-2');
+    /** The per-task files the in-process render stored (a new version since `before`). */
+    const storedInA = async (before: Manifest) => {
+      const had = versions(before);
+      const now = await manifestOf(a);
+      return perTask(
+        now.formats.flatMap((f) => (f.files ?? []).filter((x) => !had.has(x.versionId)).map((x) => x.key)),
+      );
+    };
+    const changedInA = await storedInA(m.a);
+    // The task's label, and those an in-process render stores on every render: a task with several
+    // annotations writes its label file once per annotation (the last wins), never compared.
+    expect(changedInA).toContain(`${latestOfB}YOLO/labels/img_000005.txt`);
+    expect(one.ref.segments).toBe(1);
+    // Every write of the workers under latest/ is one of those (the segment has 8 tasks' labels).
+    expect(perTask(one.workerPuts)).toEqual(changedInA);
+    expect(one.workerPuts.filter((k) => k.startsWith(latestOfB) && !perTask([k]).length)).toEqual([]);
+    const index = await readJsonObject<{
+      segments: { id: string; formats: { YOLO?: { files: string[] } } }[];
+    }>(b.ctx.store(OUT), segmentIndexKey(projectPaths(b.project).state));
+    const segmentLabels = index.segments.find((x) => x.id === one.items[0].id)!.formats.YOLO!.files;
+    expect(segmentLabels.filter((x) => x.startsWith('labels/')).length).toBeGreaterThan(5);
+    expect(changedInA.filter((k) => k.includes('/YOLO/'))).toHaveLength(3);
+    m = await expectSameManifest(a, b, m, 'one task');
+    expect(m.b.changes?.unchanged).toBeGreaterThan(0);
+
+    // A forced render of an unchanged state re-renders every segment and stores only the files an
+    // in-process render stores (those written once per annotation), not the other labels.
+    await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS, force: true });
+    const forced = await fanout(b, 'exec-3', undefined, true);
+    expect(forced.ref.segments).toBe(forced.ref.total);
+    const forcedInA = await storedInA(m.a);
+    expect(perTask(forced.workerPuts)).toEqual(forcedInA);
+    expect(forcedInA.length).toBeLessThan(40);
+    m = await expectSameManifest(a, b, m, 'forced');
+
+    // Without the segment index the plan cannot tell a worker its previous files: the workers store
+    // every label again, and the commit still names the previous versions of the unchanged ones.
+    for (const p of [a, b]) await p.ctx.store(OUT).delete(segmentIndexKey(projectPaths(p.project).state));
+    await putTask(a, lsTask(5, 4, 'image-bbox'));
+    await putTask(b, lsTask(5, 4, 'image-bbox'));
+    await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
+    const blind = await fanout(b, 'exec-4');
+    expect(perTask(blind.workerPuts).length).toBeGreaterThan(60);
+    const after = await expectSameManifest(a, b, m, 'no index');
+    const kept = versions(m.b);
+    const labels = after.b.formats.find((f) => f.format === 'YOLO')!.files!;
+    const keptLabels = labels.filter((x) => kept.has(x.versionId) && x.path.startsWith('labels/')).length;
+    const storedLabels = (await storedInA(m.a)).filter((k) => k.includes('/YOLO/labels/')).length;
+    expect(keptLabels).toBe(labels.filter((x) => x.path.startsWith('labels/')).length - storedLabels);
+    expect(keptLabels).toBeGreaterThan(20);
   });
 
   it('a second plan while one runs is busy; abort releases the lock and leaves the manifest', async () => {
