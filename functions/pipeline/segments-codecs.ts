@@ -10,9 +10,13 @@
  *  - `csv` (CSV, TSV): the header of the union of the segments' columns, then each segment's rows
  *    re-laid onto that column list (a column a segment lacks is `""` in its rows, as the writer
  *    writes it for a row without that column);
- *  - `coco` (COCO): two streams, image entries and annotation entries, with ids shifted by the
+ *  - `coco` (COCO, COCO_WITH_IMAGES): two streams, image entries and annotation entries, with ids shifted by the
  *    counts of the segments before (`"id"` / `"image_id"` at an entry's own indent); the
  *    categories come from the empty run and must equal every segment's;
+ *  - `brushcoco` (BRUSH_TO_COCO `result_coco.json`): the same two streams in Python's `json`
+ *    layout; image ids are item indices (shifted by the items of the segments before, counted
+ *    while the segment renders), annotation ids by the annotations before, and categories, numbered
+ *    in first-seen order over the whole run, are merged in segment order (`"category_id"` mapped);
  *  - `global` (YOLO `classes.txt`, `notes.json`): one file that must equal the empty run's.
  *
  * A body never carries the separator before it; the file layout records it as the chunk's `lead`.
@@ -21,7 +25,7 @@ import { createHash } from 'node:crypto';
 import type { FormatName } from '../core/config/formats.ts';
 import { csvCell } from '../core/formats/csv.ts';
 
-export type CodecKind = 'seq' | 'concat' | 'csv' | 'coco' | 'global';
+export type CodecKind = 'seq' | 'concat' | 'csv' | 'coco' | 'brushcoco' | 'global';
 
 /** The codec of a format's aggregate file, by format and path. */
 export function codecOf(format: FormatName, path: string): CodecKind {
@@ -29,11 +33,17 @@ export function codecOf(format: FormatName, path: string): CodecKind {
   if (format === 'CONLL2003' && path === 'result.conll') return 'concat';
   if (format === 'ASR_MANIFEST' && path === 'manifest.json') return 'concat';
   if ((format === 'CSV' || format === 'TSV') && path === 'result.csv') return 'csv';
-  if (format === 'COCO' && path === 'result.json') return 'coco';
+  if ((format === 'COCO' || format === 'COCO_WITH_IMAGES') && path === 'result.json') return 'coco';
+  if (format === 'BRUSH_TO_COCO' && path === 'result_coco.json') return 'brushcoco';
   return 'global';
 }
 
-/** Formats whose files can be produced segment by segment (others need one run over every task). */
+/**
+ * Formats whose files can be produced segment by segment (others need one run over every task).
+ * The *_WITH_IMAGES formats and VOC copy images: a copy's name depends on its URL only
+ * (images/resolve.ts, output-names.ts), so a segment writes its tasks' copies alone; an image
+ * copied by two segments is one path written by both, and the format falls back.
+ */
 export const SEGMENT_FORMATS: ReadonlySet<FormatName> = new Set<FormatName>([
   'JSON',
   'JSON_MIN',
@@ -42,11 +52,15 @@ export const SEGMENT_FORMATS: ReadonlySet<FormatName> = new Set<FormatName>([
   'CONLL2003',
   'ASR_MANIFEST',
   'COCO',
+  'COCO_WITH_IMAGES',
   'YOLO',
   'YOLO_OBB',
+  'YOLO_WITH_IMAGES',
+  'YOLO_OBB_WITH_IMAGES',
   'VOC',
   'BRUSH_TO_NUMPY',
   'BRUSH_TO_PNG',
+  'BRUSH_TO_COCO',
 ]);
 
 /** Thrown when a segment's writer output does not have the shape a codec expects (the format is rendered whole). */
@@ -244,5 +258,122 @@ export function shiftIds(stream: string, idDelta: number, imageDelta: number): s
   return stream.replace(ID_LINE, (_m, key: string, n: string) => {
     const v = Number(n) + (key === 'id' ? idDelta : imageDelta);
     return `\n      "${key}": ${v}`;
+  });
+}
+
+// ---- brushcoco -----------------------------------------------------------------------------------
+
+const BRUSH_OPEN = '{\n  "images": [';
+const BRUSH_IMAGES_CLOSE = '\n  ],\n  "annotations": [';
+const BRUSH_IMAGES_NONE = '],\n  "annotations": [';
+const BRUSH_CATEGORIES = ',\n  "categories": ';
+const BRUSH_INFO = ',\n  "info": ';
+/** An entry's first line after the separator (entries sit 4 spaces deep, their keys 6). */
+const ENTRY_LEAD = '\n    ';
+
+/** The parts of a BRUSH_TO_COCO file: image entries, annotation entries, category entries, the `info` tail. */
+export interface BrushCocoParts {
+  images: string;
+  annotations: string;
+  /** Category entries in id order (ids 1…n), each `{\n      "id": …\n    }`. */
+  categories: string[];
+  /** `,\n  "info": …\n}`. */
+  tail: string;
+}
+
+export function splitBrushCoco(file: string): BrushCocoParts {
+  if (!file.startsWith(BRUSH_OPEN)) throw new CodecShapeError('BRUSH_TO_COCO start');
+  let rest = file.slice(BRUSH_OPEN.length);
+  let images = '';
+  if (rest.startsWith(BRUSH_IMAGES_NONE)) rest = rest.slice(BRUSH_IMAGES_NONE.length);
+  else if (rest.startsWith(ENTRY_LEAD)) {
+    const end = rest.indexOf(BRUSH_IMAGES_CLOSE);
+    if (end < 0) throw new CodecShapeError('BRUSH_TO_COCO images');
+    images = rest.slice(ENTRY_LEAD.length, end);
+    rest = rest.slice(end + BRUSH_IMAGES_CLOSE.length);
+  } else throw new CodecShapeError('BRUSH_TO_COCO images');
+  let annotations = '';
+  if (rest.startsWith(`]${BRUSH_CATEGORIES}`)) rest = rest.slice(1);
+  else if (rest.startsWith(ENTRY_LEAD)) {
+    const end = rest.indexOf(`\n  ]${BRUSH_CATEGORIES}`);
+    if (end < 0) throw new CodecShapeError('BRUSH_TO_COCO annotations');
+    annotations = rest.slice(ENTRY_LEAD.length, end);
+    rest = rest.slice(end + 4);
+  } else throw new CodecShapeError('BRUSH_TO_COCO annotations');
+  rest = rest.slice(BRUSH_CATEGORIES.length);
+  // Names are JSON strings (no raw newline), so the first `info` key line ends the categories.
+  const info = rest.indexOf(BRUSH_INFO);
+  if (info < 0) throw new CodecShapeError('BRUSH_TO_COCO info');
+  const cats = rest.slice(0, info);
+  let categories: string[] = [];
+  if (cats !== '[]') {
+    if (!cats.startsWith(`[${ENTRY_LEAD}{`) || !cats.endsWith('\n  ]'))
+      throw new CodecShapeError('BRUSH_TO_COCO categories');
+    categories = cats
+      .slice(1 + ENTRY_LEAD.length, -4)
+      .split(`,${ENTRY_LEAD}{`)
+      .map((e, i) => (i === 0 ? e : `{${e}`));
+  }
+  categories.forEach((c, i) => {
+    if (categoryEntryId(c) !== i + 1) throw new CodecShapeError(`BRUSH_TO_COCO category ${i + 1}`);
+  });
+  return { images, annotations, categories, tail: rest.slice(info) };
+}
+
+const CATEGORY_ID = /^\{\n {6}"id": (\d+),\n/;
+const CATEGORY_NAME = /\n {6}"name": (.*),\n/;
+
+function categoryEntryId(entry: string): number | undefined {
+  const m = CATEGORY_ID.exec(entry);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * The name of a category entry as its JSON text: the key categories are merged by. Only string
+ * names (the writer merges `1`, `1.0` and `true` into one category; their texts differ).
+ */
+export function categoryName(entry: string): string {
+  const name = CATEGORY_NAME.exec(entry)?.[1];
+  if (name === undefined || !name.startsWith('"'))
+    throw new CodecShapeError('BRUSH_TO_COCO category name (not a string)');
+  return name;
+}
+
+/** A category entry with another id. */
+export function withCategoryId(entry: string, id: number): string {
+  if (categoryEntryId(entry) === undefined) throw new CodecShapeError('BRUSH_TO_COCO category id');
+  return entry.replace(CATEGORY_ID, `{\n      "id": ${id},\n`);
+}
+
+/** The categories value of merged entries (`[]` when there are none). */
+export function brushCategoriesText(entries: string[]): string {
+  return entries.length === 0 ? '[]' : `[${ENTRY_LEAD}${entries.join(`,${ENTRY_LEAD}`)}\n  ]`;
+}
+
+/** The frame of a BRUSH_TO_COCO file: before images, between the streams, after annotations. */
+export function brushCocoFrame(
+  categories: string,
+  tail: string,
+  imagesNonEmpty: boolean,
+  annotationsNonEmpty: boolean,
+): string[] {
+  return [
+    BRUSH_OPEN + (imagesNonEmpty ? ENTRY_LEAD : ''),
+    (imagesNonEmpty ? BRUSH_IMAGES_CLOSE : BRUSH_IMAGES_NONE) + (annotationsNonEmpty ? ENTRY_LEAD : ''),
+    `${annotationsNonEmpty ? '\n  ]' : ']'}${BRUSH_CATEGORIES}${categories}${tail}`,
+  ];
+}
+
+const CATEGORY_ID_LINE = /\n {6}"category_id": (\d+)/g;
+
+/** Maps annotations' `"category_id"` values (`map[old]`; an id outside the map is a shape error). */
+export function mapCategoryIds(stream: string, map: ReadonlyMap<number, number>): string {
+  let same = true;
+  for (const [a, b] of map) if (a !== b) same = false;
+  if (same) return stream;
+  return stream.replace(CATEGORY_ID_LINE, (_m, n: string) => {
+    const v = map.get(Number(n));
+    if (v === undefined) throw new CodecShapeError(`BRUSH_TO_COCO category_id ${n}`);
+    return `\n      "category_id": ${v}`;
   });
 }

@@ -32,8 +32,8 @@ import {
   csvHeaderColumns,
   csvHeaderLine,
   csvRelayable,
-  mergeCsvColumns,
   mapCategoryIds,
+  mergeCsvColumns,
   relayCsv,
   SEQ_SEP,
   seqBody,
@@ -282,7 +282,8 @@ async function assembleAggregate(
         bodies.push([
           { fresh: async () => shiftIds(splitBrushCoco(await load()).images, ib, 0) },
           {
-            fresh: async () => mapCategoryIds(shiftIds(splitBrushCoco(await load()).annotations, ab, ib), map),
+            fresh: async () =>
+              mapCategoryIds(shiftIds(splitBrushCoco(await load()).annotations, ab, ib), map),
           },
         ]);
       } else {
@@ -486,7 +487,10 @@ async function assembleAggregate(
  * order, by name. Returns the file's category entries and, per segment, the file's id of each of
  * its own categories.
  */
-function mergeBrushCategories(entries: SegmentEntry[], format: FormatName): { entries: string[]; ids: number[][] } {
+function mergeBrushCategories(
+  entries: SegmentEntry[],
+  format: FormatName,
+): { entries: string[]; ids: number[][] } {
   const byName = new Map<string, number>();
   const out: string[] = [];
   const ids = entries.map((e) => {

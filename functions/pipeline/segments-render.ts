@@ -20,7 +20,8 @@ import type { FormatName } from '../core/config/formats.ts';
 import type { LabelSchema } from '../core/config/schema.ts';
 import { runExport } from '../core/export.ts';
 import type { ExportOptions } from '../core/formats/options.ts';
-import type { FileWriter, OutputSink } from '../core/formats/types.ts';
+import { WRITERS } from '../core/formats/registry.ts';
+import type { FileWriter, FormatWriterFactory, OutputSink } from '../core/formats/types.ts';
 import { type Item, itemsOfTask } from '../core/items.ts';
 import { isJsonObject, type JsonObject, type JsonValue, keysOf, truthy } from '../core/json/value.ts';
 import type { MediaAccess } from '../core/media.ts';
@@ -198,6 +199,40 @@ function scanCsv(items: Item[], into: { d: Set<string>; o: Set<string>; e: Set<s
   }
 }
 
+/** Items a BRUSH_TO_COCO writer converted (its image ids); undefined once a task failed half-way. */
+interface ItemCount {
+  items: number | undefined;
+}
+
+/**
+ * The BRUSH_TO_COCO writer, counting the items it is given (`itemsOfTask`, as it calls it): its
+ * image ids are item indices, which the assemble step shifts by the items of earlier segments. A
+ * task whose conversion throws may have used part of its items' ids: the count is then unknown.
+ */
+function countingItems(factory: FormatWriterFactory, count: ItemCount): FormatWriterFactory {
+  return (ctx) => {
+    const writer = factory(ctx);
+    return {
+      async addTask(task, ref) {
+        let n: number | undefined;
+        try {
+          n = itemsOfTask(task, ctx.schema, ref, new Report(1)).length;
+        } catch {
+          n = undefined;
+        }
+        try {
+          await writer.addTask(task, ref);
+        } catch (err) {
+          count.items = undefined;
+          throw err;
+        }
+        count.items = count.items === undefined || n === undefined ? undefined : count.items + n;
+      },
+      finish: () => writer.finish(),
+    };
+  };
+}
+
 /** Reads one segment's shards and runs every format's writer over its tasks. */
 export async function renderSegment(
   rc: SegmentRenderContext,
@@ -226,9 +261,11 @@ export async function renderSegment(
       }
     },
   };
+  const brushItems: ItemCount = { items: 0 };
   const targets = rc.formats.map((format) => ({
     format,
     sink: new SegmentSink(aggregatePaths.get(format) ?? new Set(), rc.sinks.get(format)!),
+    ...(format === 'BRUSH_TO_COCO' ? { writer: countingItems(WRITERS.BRUSH_TO_COCO!, brushItems) } : {}),
   }));
   await runExport({
     source,
@@ -251,6 +288,7 @@ export async function renderSegment(
       files: sink.files(),
       globalSame: true,
       ...(format === 'CSV' || format === 'TSV' ? { csv } : {}),
+      ...(format === 'BRUSH_TO_COCO' && brushItems.items !== undefined ? { items: brushItems.items } : {}),
     };
   }
   const r = report.toJSON();

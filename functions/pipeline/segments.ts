@@ -28,9 +28,11 @@ export interface Chunk {
 /** Where a segment's streams sit in an aggregate file, and the id bases its bytes were written with. */
 export interface SegmentPlacement {
   streams: Chunk[];
-  /** COCO: the image and annotation ids its entries start at. */
+  /** COCO: the image and annotation ids its entries start at (BRUSH_TO_COCO: image id = item index). */
   imageBase?: number;
   annotationBase?: number;
+  /** BRUSH_TO_COCO: the file's category id of each of the segment's own categories (1, 2, … in order). */
+  categories?: number[];
 }
 
 /** The layout of one aggregate file's version (the one the manifest names). */
@@ -55,6 +57,10 @@ export interface SegmentFormat {
   /** COCO: image and annotation entries. */
   images?: number;
   annotations?: number;
+  /** BRUSH_TO_COCO: items converted (image ids are item indices); absent when a task failed half-way. */
+  items?: number;
+  /** BRUSH_TO_COCO: its category entries in first-seen order (merged by name across segments). */
+  categories?: string[];
 }
 
 export interface SegmentEntry {

@@ -9,7 +9,11 @@
  * 200 and 2,000 tasks.
  */
 import { describe, expect, it } from 'vitest';
+import { CONFIGS } from '../../bench/generate.ts';
+import { encodeRle } from '../../functions/core/brush/rle.ts';
+import { parseJson } from '../../functions/core/json/parse.ts';
 import type { JsonObject } from '../../functions/core/json/value.ts';
+import type { MediaAccess } from '../../functions/core/media.ts';
 import {
   type AssemblyPart,
   type GetResult,
@@ -19,21 +23,23 @@ import {
   type PutResult,
   readAll,
 } from '../../functions/core/object-store.ts';
-import { snapshotOptionsSchema } from '../../functions/pipeline/config.ts';
+import { parseConfig, snapshotOptionsSchema } from '../../functions/pipeline/config.ts';
 import { runProjectExport } from '../../functions/pipeline/export-run.ts';
 import { ingestChanges } from '../../functions/pipeline/ingest.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import { renderLatest } from '../../functions/pipeline/render.ts';
+import { type SegmentIndex, segmentIndexKey } from '../../functions/pipeline/segments.ts';
 import { snapshotTransform } from '../../functions/pipeline/snapshot-filter.ts';
+import { jpegBytes } from '../core/images/fake-media.ts';
 import {
   change,
   type FsContext,
   fsContext,
   lsTask,
-  makeConfig,
   OUT,
   objectsOf,
+  projectInput,
   readJsonObject,
   SRC,
   tempDir,
@@ -64,6 +70,8 @@ const zero = (): Counts => ({
  */
 class CountingStore implements ObjectStore {
   c = zero();
+  /** Keys written (put or assembled), in order. */
+  putKeys: string[] = [];
   constructor(readonly inner: ObjectStore) {}
   get description() {
     return this.inner.description;
@@ -90,6 +98,7 @@ class CountingStore implements ObjectStore {
   }
   async put(key: string, body: string | Uint8Array, options?: PutOptions): Promise<PutResult> {
     this.c.puts++;
+    this.putKeys.push(key);
     this.c.putBytes += Buffer.byteLength(body);
     return this.inner.put(key, body, options);
   }
@@ -115,6 +124,7 @@ class CountingStore implements ObjectStore {
       }
     }
     this.c.puts++;
+    this.putKeys.push(key);
     return this.inner.put(key, Buffer.concat(out));
   }
 }
@@ -132,23 +142,120 @@ function rng(seed: number) {
 
 const LS_DEFAULTS = snapshotOptionsSchema.parse(undefined);
 
+/** Media reads by the render: files opened and files read (each read is one GET of the media). */
+interface MediaCounts {
+  opens: number;
+  reads: number;
+  /** URLs read, in order. */
+  urls: string[];
+}
+
 interface Setup {
   ctx: FsContext;
   out: CountingStore;
-  project: ReturnType<typeof makeConfig>['projects'][number];
+  media: MediaCounts;
+  project: ReturnType<typeof parseConfig>['projects'][number];
 }
 
-async function setup(kind: 'image-bbox' | 'text-ner', formats: string[]): Promise<Setup> {
-  const config = makeConfig({ kind, formats, settings: { shardTasks: 4, keyShards: 4 } });
+/** The bucket image tasks point at (`s3://ls-media/images/img_<i>.jpg`, bench/generate.ts). */
+const MEDIA = 'ls-media';
+
+/**
+ * The image of task `i` as a JPEG header (sizes vary, so bytes differ per image). Tasks whose id
+ * is a multiple of 13 have no image in the media bucket: the *_WITH_IMAGES formats report them
+ * and keep the raw URL.
+ */
+async function putImage(ctx: FsContext, i: number, bytes = jpegBytes(100 + (i % 7), 80 + (i % 5), 3, i)) {
+  if (i % 13 === 0) return;
+  await ctx.store(MEDIA).put(`images/img_${String(i).padStart(6, '0')}.jpg`, bytes);
+}
+
+/** The image project's config plus brush labels (BRUSH_TO_COCO needs them). */
+const BRUSH_CONFIG = CONFIGS['image-bbox'].replace(
+  '</View>',
+  '  <BrushLabels name="brush" toName="image">\n    <Label value="Cat"/>\n    <Label value="Dog"/>\n  </BrushLabels>\n</View>',
+);
+
+/** A 6×5 mask with a filled 3×3 square, as Label Studio's RGBA RLE. */
+const BRUSH_RLE = encodeRle(
+  Array.from({ length: 6 * 5 * 4 }, (_, k) => {
+    const p = Math.floor(k / 4);
+    const [x, y] = [p % 6, Math.floor(p / 6)];
+    return k % 4 === 3 && x >= 1 && x <= 3 && y >= 1 && y <= 3 ? 255 : 0;
+  }),
+);
+
+/**
+ * Task `i` of the image project with a brush region on every third task: its label (`Cat` or
+ * `Dog` by `i` and `seed`) makes the first-seen category order differ between segments.
+ */
+function brushTask(i: number, seed: number): JsonObject {
+  const t = lsTask(i, seed, 'image-bbox');
+  const ann = (t.annotations as JsonObject[])[0];
+  if (ann && i % 3 === 0)
+    (ann.result as JsonObject[]).unshift(
+      parseJson(
+        JSON.stringify({
+          id: `brush${i}`,
+          type: 'brushlabels',
+          from_name: 'brush',
+          to_name: 'image',
+          original_width: 6,
+          original_height: 5,
+          image_rotation: 0,
+          value: { format: 'rle', rle: BRUSH_RLE, brushlabels: [(i + seed) % 2 ? 'Cat' : 'Dog'] },
+        }),
+      ) as JsonObject,
+    );
+  return t;
+}
+
+async function setup(
+  kind: 'image-bbox' | 'text-ner',
+  formats: string[],
+  labelConfig?: string,
+): Promise<Setup> {
+  // Image projects read their images from s3://ls-media/images/ (the project's media policy).
+  const config = parseConfig({
+    version: 1,
+    projects: [
+      {
+        ...projectInput({ kind, formats }),
+        ...(labelConfig ? { labelConfig: { inline: labelConfig } } : {}),
+        ...(kind === 'image-bbox' ? { media: { s3Prefixes: [`s3://${MEDIA}/images/`] } } : {}),
+      },
+    ],
+    settings: { shardTasks: 4, keyShards: 4 },
+  });
   const ctx = fsContext(await tempDir(), config);
   const inner = ctx.store(OUT);
   const out = new CountingStore(inner);
   const store = ctx.store.bind(ctx);
   ctx.store = (b) => (b === OUT ? out : store(b));
-  return { ctx, out, project: config.projects[0] };
+  const media: MediaCounts = { opens: 0, reads: 0, urls: [] };
+  const open = ctx.media.bind(ctx);
+  ctx.media = (project): MediaAccess => {
+    const inner = open(project);
+    return {
+      async open(url) {
+        media.opens++;
+        const f = await inner.open(url);
+        return {
+          ...f,
+          read(range) {
+            media.reads++;
+            media.urls.push(url);
+            return f.read(range);
+          },
+        };
+      },
+    };
+  };
+  return { ctx, out, media, project: config.projects[0] };
 }
 
 async function putTask(s: Setup, task: JsonObject): Promise<void> {
+  if (s.project.media.s3Prefixes.length > 0) await putImage(s.ctx, Number(task.id));
   const o = objectsOf(task, 'task')[0];
   await s.ctx.store(SRC).put(o.key, o.body);
   await ingestChanges(s.ctx, [change(o.key)]);
@@ -192,6 +299,7 @@ async function expectLatestEqualsFull(s: Setup, label: string): Promise<number> 
     for (const [path, bytes] of want) {
       const got = await readAll((await inner.get(`${paths.latestFormat(format)}${path}`)).body);
       expect(got.toString('utf8'), `${label} ${format}/${path}`).toBe(bytes.toString('utf8'));
+      expect(got.equals(bytes), `${label} ${format}/${path} bytes`).toBe(true);
       compared++;
     }
   }
@@ -199,22 +307,69 @@ async function expectLatestEqualsFull(s: Setup, label: string): Promise<number> 
 }
 
 describe('latest/ by segments equals a full render', () => {
-  for (const [kind, formats] of [
-    ['image-bbox', ['JSON', 'JSON_MIN', 'CSV', 'TSV', 'COCO', 'YOLO', 'VOC']],
-    ['text-ner', ['JSON', 'JSON_MIN', 'CSV', 'CONLL2003']],
+  for (const [name, kind, formats, labelConfig, task] of [
+    [
+      'image-bbox',
+      'image-bbox',
+      [
+        'JSON',
+        'JSON_MIN',
+        'CSV',
+        'TSV',
+        'COCO',
+        'YOLO',
+        'VOC',
+        'COCO_WITH_IMAGES',
+        'YOLO_WITH_IMAGES',
+        'YOLO_OBB_WITH_IMAGES',
+      ],
+    ],
+    ['text-ner', 'text-ner', ['JSON', 'JSON_MIN', 'CSV', 'CONLL2003']],
+    // Rectangles and brush masks; categories first seen in another order in each segment.
+    ['image-brush', 'image-bbox', ['COCO', 'BRUSH_TO_COCO'], BRUSH_CONFIG, brushTask],
   ] as const) {
-    it(`${kind}: after random adds, updates and deletes, byte for byte`, async () => {
-      const s = await setup(kind, [...formats]);
+    const taskOf = (i: number, seed: number) => (task ? task(i, seed) : lsTask(i, seed, kind));
+    it(`${name}: after random adds, updates and deletes, byte for byte`, async () => {
+      const s = await setup(kind, [...formats], labelConfig);
       const r = rng(kind.length * 7919);
       const live = new Map<number, JsonObject>();
       for (let i = 1; i <= 120; i++) {
-        const t = lsTask(i, 1, kind);
+        const t = taskOf(i, 1);
         live.set(i, t);
         await putTask(s, t);
       }
       let m = await renderLatest(s.ctx, s.project, RENDER);
       expect(m.manifest!.timings!.segments!.rendered).toBe(m.manifest!.timings!.segments!.total);
       await expectLatestEqualsFull(s, 'r0');
+      if (formats.includes('BRUSH_TO_COCO' as never)) {
+        // Brush masks traced, both brush labels among the categories, and segments that first
+        // see them in different orders (so their own category ids are mapped).
+        const paths = projectPaths(s.project);
+        const text = (
+          await readAll(
+            (
+              await s.out.inner.get(`${paths.latestFormat('BRUSH_TO_COCO')}result_coco.json`)
+            ).body,
+          )
+        ).toString();
+        expect(text).toContain('"name": "Cat"');
+        expect(text).toContain('"name": "Dog"');
+        expect(text).toMatch(/"segmentation": \[\n\s+\[\n\s+\d/);
+        const index = await readJsonObject<SegmentIndex>(s.out.inner, segmentIndexKey(paths.state));
+        const orders = new Set(
+          index.segments.map((e) =>
+            (e.formats.BRUSH_TO_COCO?.categories ?? []).map((c) => /"name": (.*),/.exec(c)?.[1]).join('|'),
+          ),
+        );
+        expect(orders.size).toBeGreaterThan(1);
+      }
+      // The images are readable: nearly every task's image is copied (not those of ids 13, 26, …,
+      // missing from the media bucket, nor those of tasks left out for having no annotation).
+      for (const f of m.manifest!.formats.filter((f) => f.format.endsWith('_WITH_IMAGES'))) {
+        const copies = f.files!.filter((x) => x.path.startsWith('images/')).length;
+        expect(copies, f.format).toBeGreaterThan(100);
+        expect(copies, f.format).toBeLessThanOrEqual(120 - 9);
+      }
       let nextId = 300;
       let sawPartial = false;
       for (let round = 1; round <= 6; round++) {
@@ -226,12 +381,12 @@ describe('latest/ by segments equals a full render', () => {
             // add: sometimes past the end (new segment), sometimes into a gap
             const id = r() < 0.5 ? nextId++ : 121 + Math.floor(r() * 150);
             if (live.has(id)) continue;
-            const t = lsTask(id, 1, kind);
+            const t = taskOf(id, 1);
             live.set(id, t);
             await putTask(s, t);
           } else if (x < 0.75) {
             const id = ids[Math.floor(r() * ids.length)];
-            const t = lsTask(id, 2 + round, kind);
+            const t = taskOf(id, 2 + round);
             // a new data column for CSV/TSV now and then
             if (r() < 0.3) (t.data as JsonObject)[`extra_${round}`] = `v${round}`;
             (t as { updated_at: string }).updated_at = `2026-0${round}-01T00:00:00.000000Z`;
@@ -247,12 +402,14 @@ describe('latest/ by segments equals a full render', () => {
         m = await renderLatest(s.ctx, s.project, RENDER);
         const seg = m.manifest!.timings!.segments!;
         if (seg.rendered < seg.total) sawPartial = true;
+        // Every format was assembled from segments (none fell back to a run over every task).
+        expect(seg.fallback ?? {}, `r${round}`).toEqual({});
         expect(m.manifest!.counts.tasks).toBe(live.size);
         const n = await expectLatestEqualsFull(s, `r${round}`);
         expect(n).toBeGreaterThanOrEqual(formats.length);
       }
       expect(sawPartial).toBe(true);
-    }, 120_000);
+    }, 300_000);
   }
 
   it('a label outside the config falls back to one run over every task for COCO/YOLO, still byte for byte', async () => {
@@ -308,5 +465,114 @@ describe('one changed task costs the same for 200 and 2,000 tasks', () => {
     // Bytes: only the segment index grows with N (one entry per segment); aggregate bytes are copied.
     expect(large.copiedBytes).toBeGreaterThan(small.copiedBytes * 5);
     expect(large.putBytes - small.putBytes).toBeLessThan(large.copiedBytes / 5);
+  }, 300_000);
+});
+
+describe('*_WITH_IMAGES by segments: image copies of unchanged segments are neither fetched nor written', () => {
+  const FORMATS = ['COCO_WITH_IMAGES', 'YOLO_WITH_IMAGES', 'YOLO_OBB_WITH_IMAGES'];
+  const imageUrl = (i: number) => `s3://${MEDIA}/images/img_${String(i).padStart(6, '0')}.jpg`;
+
+  /** An image task with at least one annotation (the generator leaves some without). */
+  function annotatedImageTask(i: number, seed: number): JsonObject {
+    for (let k = seed; ; k++) {
+      const t = lsTask(i, k, 'image-bbox');
+      if ((t.annotations as JsonObject[]).length > 0) return t;
+    }
+  }
+
+  async function project(n: number): Promise<Setup> {
+    const s = await setup('image-bbox', FORMATS);
+    const objects = Array.from({ length: n }, (_, i) => objectsOf(lsTask(i + 1, 1, 'image-bbox'), 'task')[0]);
+    for (let i = 1; i <= n; i++) await putImage(s.ctx, i);
+    for (const o of objects) await s.ctx.store(SRC).put(o.key, o.body);
+    for (let i = 0; i < n; i += 100)
+      await ingestChanges(
+        s.ctx,
+        objects.slice(i, i + 100).map((o) => change(o.key)),
+      );
+    await renderLatest(s.ctx, s.project, RENDER);
+    return s;
+  }
+
+  async function costOfOneImageChange(n: number) {
+    const s = await project(n);
+    // Task 22 (the same change at every n) gets new annotations and its image new bytes (same URL).
+    const id = 22;
+    const t = annotatedImageTask(id, 9);
+    (t as { updated_at: string }).updated_at = '2026-05-01T00:00:00.000000Z';
+    await putTask(s, t);
+    const image = jpegBytes(321, 123, 3, 77);
+    await putImage(s.ctx, id, image);
+    s.out.c = zero();
+    s.out.putKeys = [];
+    s.media.opens = 0;
+    s.media.reads = 0;
+    s.media.urls = [];
+    const m = await renderLatest(s.ctx, s.project, RENDER);
+    expect(m.manifest!.timings!.segments!.rendered).toBe(1);
+    expect(m.manifest!.timings!.segments!.fallback ?? {}).toEqual({});
+    const paths = projectPaths(s.project);
+    const imagePuts = s.out.putKeys.filter((k) => k.includes('/images/'));
+    // Written: the changed task's image, once per format, and no other image.
+    expect(imagePuts.sort()).toEqual(
+      FORMATS.map((f) => `${paths.latestFormat(f)}images/${imagePuts[0]?.split('/images/')[1]}`).sort(),
+    );
+    expect(imagePuts[0]).toContain('img_' + String(id).padStart(6, '0'));
+    for (const k of imagePuts)
+      expect((await readAll((await s.out.inner.get(k)).body)).equals(image)).toBe(true);
+    // Fetched: only images of the changed segment's tasks (2 shards of 4 tasks), the changed one among them.
+    const urls = new Set(s.media.urls);
+    expect(urls.has(imageUrl(id))).toBe(true);
+    expect(urls.size).toBeLessThanOrEqual(8);
+    expect(s.media.reads).toBeLessThanOrEqual(FORMATS.length * 8);
+    const cost = {
+      reads: s.media.reads,
+      urls: [...urls].sort(),
+      imagePuts: imagePuts.length,
+      puts: s.out.c.puts,
+    };
+    await expectLatestEqualsFull(s, 'one-image');
+    return cost;
+  }
+
+  it('after one changed task: the same media reads and PUTs for 40 and 200 tasks, only its image written', async () => {
+    const small = await costOfOneImageChange(40);
+    const large = await costOfOneImageChange(200);
+    expect(large.reads).toBe(small.reads);
+    expect(large.urls.length).toBe(small.urls.length);
+    expect(large.imagePuts).toBe(FORMATS.length);
+    expect(large.puts).toBe(small.puts);
+  }, 300_000);
+
+  it('an image copied by two segments: those formats fall back to one run over every task, byte for byte', async () => {
+    const s = await project(40);
+    // Task 30 (another segment than task 3) now shows task 3's image: both segments copy images/<its name>.
+    const t = annotatedImageTask(30, 4);
+    (t.data as JsonObject).image = imageUrl(3);
+    (t as { updated_at: string }).updated_at = '2026-05-01T00:00:00.000000Z';
+    await putTask(s, t);
+    s.ctx.clock.advance(60_000);
+    let m = await renderLatest(s.ctx, s.project, RENDER);
+    const fallback = m.manifest!.timings!.segments!.fallback ?? {};
+    // YOLO's label files collide too (labels/<stem>.txt); COCO only through the image copy.
+    expect(Object.keys(fallback).sort()).toEqual(FORMATS.slice().sort());
+    expect(fallback.COCO_WITH_IMAGES).toMatch(/both write images\//);
+    await expectLatestEqualsFull(s, 'collision');
+    // Another change elsewhere while the images are still shared: still a full run, still equal.
+    const u = annotatedImageTask(11, 6);
+    (u as { updated_at: string }).updated_at = '2026-05-02T00:00:00.000000Z';
+    await putTask(s, u);
+    s.ctx.clock.advance(60_000);
+    m = await renderLatest(s.ctx, s.project, RENDER);
+    expect(Object.keys(m.manifest!.timings!.segments!.fallback ?? {}).sort()).toEqual(FORMATS.slice().sort());
+    await expectLatestEqualsFull(s, 'collision-2');
+    // Task 30 back to its own image: by segments again, and equal.
+    const v = annotatedImageTask(30, 5);
+    (v as { updated_at: string }).updated_at = '2026-05-03T00:00:00.000000Z';
+    await putTask(s, v);
+    s.ctx.clock.advance(60_000);
+    m = await renderLatest(s.ctx, s.project, RENDER);
+    expect(m.manifest!.timings!.segments!.fallback ?? {}).toEqual({});
+    await expectLatestEqualsFull(s, 'collision-gone');
   }, 300_000);
 });
