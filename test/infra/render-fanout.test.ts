@@ -201,4 +201,19 @@ describe('render fan-out state machines', () => {
     expect(actions(f.commitFunction)).toContain('s3:DeleteObject');
     expect(actions(f.planFunction)).toContain('s3:ListBucket');
   });
+
+  it("segment batches and the commit can renew the lock and read the plan's previous entries (_state/)", () => {
+    const f = s.ls.renderFanout;
+    // The lock (`_state/render.lock`, a conditional PutObject) and `_state/render-fanout/<owner>/
+    // previous/<segment>.json` (GetObject) lie under each project's state prefix.
+    for (const fnc of [f.segmentFunction, f.commitFunction]) {
+      const st = roleStatements(s, logicalId(s, fnc.role)).find((x) => x.Sid === 'ReadWriteState');
+      expect(asArray(st?.Action as string | string[])).toEqual(
+        expect.arrayContaining(['s3:GetObject', 's3:PutObject']),
+      );
+      expect(asArray(st?.Resource).map(flat)).toEqual(
+        expect.arrayContaining([`arn:<AWS::Partition>:s3:::${EXPORT}/exports/news-ner/_state/*`]),
+      );
+    }
+  });
 });
