@@ -1,9 +1,11 @@
 /**
- * Event ingest: S3 notifications (created and removed objects) of every watched prefix → the
- * ingest queue → the ingest function, which merges the changed objects into the project state
- * (`_state/`) and marks it dirty. The function reads only the watched prefixes (and their SSE-KMS
+ * Event ingest: S3 notifications (created and removed objects) of every watched prefix and of every
+ * label config object (`labelConfig.s3`) → the ingest queue → the ingest function, which merges
+ * the changed objects into the project state (`_state/`) and marks it dirty (a label config
+ * upload only marks it dirty; reading the config object is granted by DeployedConfig.grantRead). The function reads only the watched prefixes (and their SSE-KMS
  * keys through S3) and reads/writes only `_state/`. Alarms on the oldest waiting message.
  */
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
 import { notificationRoutes } from '../../functions/pipeline/notifications.ts';
@@ -70,9 +72,14 @@ export class EventIngest extends Construct {
     );
 
     const dest = new s3n.SqsDestination(this.consumer.queue);
+    const sourceBuckets = new Set([layout.exportBucketName, ...layout.sourceBuckets.keys()]);
     for (const route of notificationRoutes(layout.config)) {
-      if (route.target === 'ingest')
-        addRouteNotifications(props.storage.sourceBucket(route.bucket), dest, route);
+      if (route.target !== 'ingest') continue;
+      // A bucket holding only label configs is imported by name, never created.
+      const bucket = sourceBuckets.has(route.bucket)
+        ? props.storage.sourceBucket(route.bucket)
+        : s3.Bucket.fromBucketName(this, `LabelConfigBucket-${route.bucket}`, route.bucket);
+      addRouteNotifications(bucket, dest, route);
     }
   }
 }

@@ -126,7 +126,9 @@ describe('buckets', () => {
     expect(ofType(t, 'AWS::S3::Bucket')).toHaveLength(2);
     const notif = ofType(t, 'Custom::S3BucketNotifications');
     expect(notif).toHaveLength(1);
-    expect(notif[0][1].Properties.NotificationConfiguration.QueueConfigurations).toHaveLength(8);
+    // Ingest: 2 watched prefixes and street-scenes' label config object, created and removed each;
+    // render and snapshot: one each per project.
+    expect(notif[0][1].Properties.NotificationConfiguration.QueueConfigurations).toHaveLength(10);
   });
 });
 
