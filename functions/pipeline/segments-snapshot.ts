@@ -51,7 +51,7 @@ import {
   type SnapshotBase,
 } from './snapshot.ts';
 import { snapshotTransform } from './snapshot-filter.ts';
-import { loadHead, projectStore } from './state.ts';
+import { type Head, loadHead, projectStore } from './state.ts';
 import { StateTaskSource } from './state-source.ts';
 
 /** How a snapshot is cut and written (tests use small segments). */
@@ -89,6 +89,7 @@ class SnapshotFile {
     private readonly ctx: PipelineContext,
     private readonly project: ProjectConfig,
     private readonly name: string,
+    private readonly head: Head,
     private readonly spool: BodySpool,
     private readonly transform: (task: JsonObject) => JsonObject | undefined,
   ) {}
@@ -129,7 +130,6 @@ class SnapshotFile {
   /** Writes `snapshot.json` from the bodies of `order` (every segment, in task order). */
   async write(order: string[]): Promise<SnapshotBase> {
     const ps = projectStore(this.ctx, this.project);
-    const head = await loadHead(this.ctx, ps);
     const prefix = ps.paths.snapshot(this.name);
     const sink = new HashingSink(new StoreSink(ps.store, prefix), prefix);
     const out = sink.open(SNAPSHOT_FILE);
@@ -163,8 +163,8 @@ class SnapshotFile {
       sha256: file.sha256,
       bytes: file.bytes,
       counts,
-      stateVersion: head.version,
-      stateUpdatedAt: head.updatedAt,
+      stateVersion: this.head.version,
+      stateUpdatedAt: this.head.updatedAt,
     };
     return this.base;
   }
@@ -187,20 +187,11 @@ export async function renderSnapshot(
   createdAt: Date,
   tuning: SnapshotRenderTuning = {},
 ): Promise<RenderedSnapshot> {
-  const done = await completedSnapshot(ctx, project, name, formats);
-  if (done) return done;
+  const existing = await completedSnapshot(ctx, project, name, formats);
+  if (existing) return existing;
+  let files: Awaited<ReturnType<typeof renderSnapshotFiles>>;
   try {
-    const { base, converted, engine } = await renderSnapshotFiles(
-      ctx,
-      project,
-      name,
-      options,
-      formats,
-      createdAt,
-      tuning,
-    );
-    const done = await commitSnapshot(ctx, project, name, base, converted, options, createdAt, formats);
-    return done.existing ? done : { ...done, engine };
+    files = await renderSnapshotFiles(ctx, project, name, options, formats, createdAt, tuning);
   } catch (err) {
     if (tuning.onePassFallback === false) throw err;
     ctx.log('warn', 'snapshot rendered in one pass: the segment engine failed', {
@@ -213,6 +204,9 @@ export async function renderSnapshot(
       await ps.store.delete(key).catch(() => {});
     return renderSnapshotOnePass(ctx, project, name, options, formats, createdAt);
   }
+  const { base, converted, engine } = files;
+  const done = await commitSnapshot(ctx, project, name, base, converted, options, createdAt, formats);
+  return done.existing ? done : { ...done, engine };
 }
 
 /** The snapshot's files (everything but the manifest). */
@@ -235,10 +229,12 @@ async function renderSnapshotFiles(
   const segmentShards = tuning.segmentShards ?? DEFAULT_SEGMENT_SHARDS;
   const requested = [...new Set(formats.filter((f) => f !== 'JSON' && isFormatName(f)))].filter(isFormatName);
   const transform = snapshotTransform(options);
+  // The state version recorded is read before any task (as the one-pass writer does).
+  const head = await loadHead(ctx, ps);
   const spool = await BodySpool.create();
   const report = new Report();
   const engine = { segments: 0, fallback: {} as Record<string, string> };
-  const file = new SnapshotFile(ctx, project, name, spool, transform);
+  const file = new SnapshotFile(ctx, project, name, head, spool, transform);
   try {
     // Segment workers: the writers of the formats by segments, and snapshot.json's body.
     const segments: SegmentRunner = async (rc, jobs, aggregatePaths) => {

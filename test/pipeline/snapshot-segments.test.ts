@@ -14,12 +14,16 @@ import { CONFIGS } from '../../bench/generate.ts';
 import { FORMAT_NAMES } from '../../functions/core/config/formats.ts';
 import { parseJson } from '../../functions/core/json/parse.ts';
 import type { JsonObject } from '../../functions/core/json/value.ts';
-import { readAll } from '../../functions/core/object-store.ts';
+import { type ObjectStore, PreconditionFailedError, readAll } from '../../functions/core/object-store.ts';
 import { parseConfig, type SnapshotOptions, snapshotOptionsSchema } from '../../functions/pipeline/config.ts';
 import { ingestChanges } from '../../functions/pipeline/ingest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import { renderSnapshot } from '../../functions/pipeline/segments-snapshot.ts';
-import { type RenderedSnapshot, renderSnapshotOnePass } from '../../functions/pipeline/snapshot.ts';
+import {
+  type RenderedSnapshot,
+  renderSnapshotOnePass,
+  writeSnapshotManifest,
+} from '../../functions/pipeline/snapshot.ts';
 import { jpegBytes } from '../core/images/fake-media.ts';
 import { change, type FsContext, fsContext, lsTask, OUT, objectsOf, SRC, tempDir } from './helpers.ts';
 
@@ -207,4 +211,151 @@ describe('snapshots by segments equal the one-pass snapshot, byte for byte', () 
       }
     }, 120_000);
   }
+});
+
+/** The export bucket's store, recording the keys read and able to fail the segment plan's listing. */
+function watchOut(ctx: FsContext) {
+  const inner = ctx.store(OUT);
+  const seen = { gets: [] as string[], failPlan: false };
+  const store = ctx.store.bind(ctx);
+  const out: ObjectStore = Object.create(inner, {
+    get: {
+      value: (key: string, range?: { start: number; end: number }) => {
+        seen.gets.push(key);
+        return inner.get(key, range);
+      },
+    },
+    list: {
+      value: (prefix: string, options?: { etags?: boolean }) => {
+        if (seen.failPlan && options?.etags) throw new Error('listing with ETags is down');
+        return inner.list(prefix, options);
+      },
+    },
+  });
+  ctx.store = (b) => (b === OUT ? out : store(b));
+  return seen;
+}
+
+describe('snapshots by segments: one read of the state, fallbacks, immutability', () => {
+  it('reads each shard once; a format that falls back is converted from snapshot.json, same bytes', async () => {
+    // A task from id 5 on has a label outside the config: COCO's categories and YOLO's classes
+    // differ from the empty run's, so those formats cannot be put together from segments and run
+    // over every task.
+    const tasks = PROJECTS['image-bbox'].tasks();
+    const odd = tasks.find((t) => Number(t.id) >= 5 && (t.annotations as JsonObject[])[0]?.result)!;
+    const region = ((odd.annotations as JsonObject[])[0].result as JsonObject[])[0];
+    (region.value as JsonObject).rectanglelabels = ['Zebra'];
+    const { ctx, project } = await setup({ ...PROJECTS['image-bbox'], tasks: () => tasks });
+    const seen = watchOut(ctx);
+    const paths = projectPaths(project);
+    const { now } = await expectSameAsOnePass('fallback', ctx, project, OPTIONS.defaults);
+    expect(Object.keys(now.engine!.fallback)).toEqual(expect.arrayContaining(['COCO', 'YOLO']));
+    expect(now.converted.find((c) => c.format === 'COCO')!.status).toBe('completed');
+    // The engine read each shard once (the one-pass reference read them once more, in one listing).
+    const shards = seen.gets.filter((k) => k.startsWith(paths.taskShards));
+    expect(new Set(shards).size).toBeGreaterThan(2);
+    expect(shards.length).toBe(2 * new Set(shards).size);
+    // The fallback run read the engine's snapshot.json.
+    expect(seen.gets).toContain(`${paths.snapshot('engine-fallback')}snapshot.json`);
+  }, 120_000);
+
+  it('the same snapshot of the same state gives the same bytes, however many segments run at once', async () => {
+    const { ctx, project } = await setup(PROJECTS.text);
+    const paths = projectPaths(project);
+    for (const [name, concurrency] of [
+      ['c1', 1],
+      ['c4', 4],
+    ] as const)
+      await renderSnapshot(ctx, project, name, OPTIONS.onlyAnnotated, ALL, AT, {
+        segmentShards: 1,
+        concurrency,
+        onePassFallback: false,
+      });
+    const a = await filesOf(ctx, paths.snapshot('c1'));
+    const b = await filesOf(ctx, paths.snapshot('c4'));
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    for (const [path, bytes] of a)
+      if (path !== 'manifest.json') expect(b.get(path)!.equals(bytes), path).toBe(true);
+  }, 60_000);
+
+  it('when the engine fails, the snapshot is made in one pass, with the same bytes', async () => {
+    const { ctx, project } = await setup(PROJECTS.text);
+    const paths = projectPaths(project);
+    const warnings: string[] = [];
+    ctx.log = (level, message) => {
+      if (level === 'warn') warnings.push(message);
+    };
+    await renderSnapshotOnePass(ctx, project, 'ref', OPTIONS.anonymize, ALL, AT);
+    const seen = watchOut(ctx);
+    seen.failPlan = true;
+    const s = await renderSnapshot(ctx, project, 'fell-back', OPTIONS.anonymize, ALL, AT, {
+      segmentShards: 2,
+    });
+    expect(s.engine).toBeUndefined();
+    expect(warnings).toContain('snapshot rendered in one pass: the segment engine failed');
+    const want = await filesOf(ctx, paths.snapshot('ref'));
+    const got = await filesOf(ctx, paths.snapshot('fell-back'));
+    expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+    for (const [path, bytes] of want)
+      if (path !== 'manifest.json') expect(got.get(path)!.equals(bytes), path).toBe(true);
+    await expect(
+      renderSnapshot(ctx, project, 'strict', OPTIONS.anonymize, ALL, AT, { onePassFallback: false }),
+    ).rejects.toThrow('listing with ETags is down');
+  }, 60_000);
+
+  it('a completed snapshot is never rewritten: a second attempt returns it as it is', async () => {
+    const { ctx, project } = await setup(PROJECTS.text);
+    const paths = projectPaths(project);
+    const formats = ['JSON', 'CSV', 'CONLL2003'];
+    const first = await renderSnapshot(ctx, project, 'once', OPTIONS.defaults, formats, AT, {
+      segmentShards: 2,
+    });
+    const before = await filesOf(ctx, paths.snapshot('once'));
+    // The state changes, then the same snapshot is attempted again (a retried request), both ways.
+    const t = lsTask(31);
+    const o = objectsOf(t, 'task')[0];
+    await ctx.store(SRC).put(o.key, o.body);
+    await ingestChanges(ctx, [change(o.key)]);
+    const again = await renderSnapshot(ctx, project, 'once', OPTIONS.defaults, formats, AT, {
+      segmentShards: 2,
+    });
+    const onePass = await renderSnapshotOnePass(ctx, project, 'once', OPTIONS.defaults, formats, AT);
+    for (const s of [again, onePass]) {
+      expect(s.existing).toBe(true);
+      expect(JSON.stringify({ base: s.base, converted: s.converted })).toBe(
+        JSON.stringify({ base: first.base, converted: first.converted }),
+      );
+    }
+    const after = await filesOf(ctx, paths.snapshot('once'));
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    for (const [path, bytes] of before) expect(after.get(path)!.equals(bytes), path).toBe(true);
+    // The manifest is create-only.
+    await expect(
+      writeSnapshotManifest(ctx, project, first.base, first.converted, OPTIONS.defaults, AT),
+    ).rejects.toBeInstanceOf(PreconditionFailedError);
+    // A new snapshot sees the new task.
+    const later = await renderSnapshot(ctx, project, 'later', OPTIONS.defaults, formats, AT, {
+      segmentShards: 2,
+    });
+    expect(later.base.counts.tasks).toBe(first.base.counts.tasks + 1);
+  }, 60_000);
+
+  it('an attempt that stopped before its manifest is completed by the next one', async () => {
+    const { ctx, project } = await setup(PROJECTS.text);
+    const paths = projectPaths(project);
+    const prefix = paths.snapshot('retry');
+    await renderSnapshotOnePass(ctx, project, 'ref', OPTIONS.defaults, ['JSON', 'CSV'], AT);
+    await ctx.store(OUT).put(`${prefix}snapshot.json`, '[{"partial": tru');
+    await ctx.store(OUT).put(`${prefix}CSV/result.csv`, 'half a file');
+    const s = await renderSnapshot(ctx, project, 'retry', OPTIONS.defaults, ['JSON', 'CSV'], AT, {
+      segmentShards: 2,
+      onePassFallback: false,
+    });
+    expect(s.existing).toBeUndefined();
+    const want = await filesOf(ctx, paths.snapshot('ref'));
+    const got = await filesOf(ctx, prefix);
+    for (const path of ['snapshot.json', 'CSV/result.csv'])
+      expect(got.get(path)!.toString('utf8'), path).toBe(want.get(path)!.toString('utf8'));
+    expect(got.has('manifest.json')).toBe(true);
+  }, 60_000);
 });
