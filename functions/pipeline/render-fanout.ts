@@ -29,6 +29,7 @@
  * The lock is renewed (render-lock.ts) by every segment job before it renders and by the commit:
  * a step whose lock was taken over throws RenderLockLostError before writing.
  */
+import { mapLimit } from '../core/bounded-map.ts';
 import type { FormatName } from '../core/config/formats.ts';
 import { parseExportOptions } from '../core/formats/options.ts';
 import { Report } from '../core/report.ts';
@@ -232,8 +233,10 @@ export async function planRender(
       };
       await ps.store.put(ps.paths.renderInflight, JSON.stringify(doc), JSON_TYPE);
     }
-    for (const [id, slice] of slices ?? [])
-      await ps.store.put(previousSliceKey(ps, owner, id), JSON.stringify(slice), JSON_TYPE);
+    // One small object per changed segment (≈ its tasks' per-task entries), 8 PUTs at a time.
+    await mapLimit([...(slices ?? [])], 8, ([id, slice]) =>
+      ps.store.put(previousSliceKey(ps, owner, id), JSON.stringify(slice), JSON_TYPE),
+    );
     const itemsKey = `${fanoutPrefix(ps, owner)}items.json`;
     await ps.store.put(itemsKey, JSON.stringify(jobs), JSON_TYPE);
     return {
