@@ -182,6 +182,27 @@ describe('label config upload', () => {
     expect((await renderLatest(rt.ctx, project())).status).toBe('up-to-date');
   });
 
+  it('a malformed upload is acknowledged by the ingest handler and renders nothing', async () => {
+    await out().put(CONFIG_KEY, OLD);
+    await labelStudioWrites();
+    await ingest();
+    expect(await renders()).toBe(1);
+    const before = await manifest();
+
+    await out().put(CONFIG_KEY, '<View><Labels name="ner" toName="text"><Label value="PER"/>');
+    const handler = createIngestHandler(() => rt);
+    const batches: unknown[] = [];
+    await rt.bus.deliver('ingest', async (e: SQSEvent) => {
+      const r = await handler(e, {} as never);
+      batches.push(r);
+      return r;
+    });
+    expect(batches).toEqual([{ batchItemFailures: [] }]);
+    expect(await out().head(paths().dirty)).toBeUndefined();
+    expect(rt.bus.pending('render')).toBe(0);
+    expect((await manifest()).id).toBe(before.id);
+  });
+
   it('a manifest written before the digest was recorded is not current', async () => {
     await out().put(CONFIG_KEY, OLD);
     await labelStudioWrites();
