@@ -100,6 +100,21 @@ describe('render fan-out handlers', () => {
     expect(s3.text(OUT, paths.latestManifest)).toBe(before);
     expect(s3.keys(OUT, `${paths.state}render-fanout/`)).toEqual([]);
     await expect(commit({ action: 'commit', ref })).rejects.toThrow(/no longer holds the render lock/);
+    // A batch of the aborted execution still running (its lock gone) fails before writing.
+    const latestBefore = s3
+      .keys(OUT, paths.latest)
+      .map((k) => `${k} ${s3.objects.get(FakeS3.id(OUT, k))!.etag}`);
+    const shard = s3.keys(OUT, paths.taskShards)[0];
+    const Items = [{ id: 'n0000000000', shards: { [shard]: s3.objects.get(FakeS3.id(OUT, shard))!.etag } }];
+    const BatchInput = { projectId: 'proj', owner: 'exec-2', startedAt: ref.startedAt };
+    await expect(segment({ Items, BatchInput })).rejects.toMatchObject({
+      name: 'RenderLockLostError',
+      message: expect.stringMatching(/^render exec-2 of proj no longer holds the render lock/),
+    });
+    expect(s3.keys(OUT, `${paths.state}render-fanout/`)).toEqual([]);
+    expect(s3.keys(OUT, paths.latest).map((k) => `${k} ${s3.objects.get(FakeS3.id(OUT, k))!.etag}`)).toEqual(
+      latestBefore,
+    );
   });
 
   it('refuses bad events with the field and reason', async () => {
