@@ -1,7 +1,8 @@
 /**
  * Render fan-out, step 3 (the render state machine's Commit task, and its Catch): `commit`
- * assembles the stored segment outputs (UploadPartCopy of unchanged ranges), writes the segment
- * index and the manifest last and releases the lock (render-fanout.ts commitRender); `abort`
+ * renews the render lock (RenderLockLostError when another render holds it), assembles the
+ * stored segment outputs (UploadPartCopy of unchanged ranges), writes the segment index and the
+ * manifest last and releases the lock (render-fanout.ts commitRender); `abort`
  * releases the lock and deletes the job's objects without touching the manifest (abortRender).
  * Returns a small summary.
  */

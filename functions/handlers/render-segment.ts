@@ -1,7 +1,10 @@
 /**
  * Render fan-out, step 2 (a Distributed Map child over the plan's items, batched by an
  * ItemBatcher): renders the batch's segments and stores their outputs for the commit
- * (render-fanout.ts renderSegmentJobs). Returns small counts (the Map's results stay small).
+ * (render-fanout.ts renderSegmentJobs), writing only per-task files whose bytes changed. Renews the
+ * render lock before each segment; a lock taken over by another render fails the batch with
+ * RenderLockLostError before it writes (the Map fails and the Catch's Abort runs). Returns small
+ * counts (the Map's results stay small).
  */
 import { z } from 'zod';
 import { projectPaths } from '../pipeline/paths.ts';
