@@ -17,7 +17,14 @@ import { labelConfigDigest } from '../../functions/pipeline/label-config.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { notificationRoutes } from '../../functions/pipeline/notifications.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
-import { renderLatest } from '../../functions/pipeline/render.ts';
+import { type InflightDoc, renderLatest } from '../../functions/pipeline/render.ts';
+import {
+  commitRender,
+  type FanoutRef,
+  planRender,
+  renderSegmentJobs,
+} from '../../functions/pipeline/render-fanout.ts';
+import type { SegmentJob } from '../../functions/pipeline/segments.ts';
 import {
   bucketNames,
   createBuckets,
@@ -102,6 +109,36 @@ async function files(rtx: LocalRuntime, bucket: string, m: Manifest): Promise<Ma
   return all;
 }
 
+/**
+ * Renders the same source objects with the label config now stored into another export bucket,
+ * from scratch, and expects `m`'s files (every format) to equal its files byte for byte.
+ */
+async function expectFromScratch(m: Manifest): Promise<void> {
+  const scratchBucket = `${names.out}-${Math.random().toString(16).slice(2, 6)}`;
+  await createBuckets(client, [scratchBucket]);
+  const scratch = localRuntime(client, configFor(scratchBucket));
+  const keys: string[] = [];
+  for await (const o of scratch.ctx.store(names.src).list('ls/')) keys.push(o.key);
+  await ingestChanges(
+    scratch.ctx,
+    keys.map((key, i) => ({
+      bucket: names.src,
+      key,
+      kind: 'created',
+      sequencer: String(i + 1).padStart(4, '0'),
+    })),
+  );
+  const fresh = await renderLatest(scratch.ctx, scratch.ctx.config.projects[0]);
+  expect(fresh.status).toBe('rendered');
+  const mine = await files(rt, names.out, m);
+  const scratchFiles = await files(scratch, scratchBucket, fresh.manifest!);
+  expect([...mine.keys()].sort()).toEqual([...scratchFiles.keys()].sort());
+  for (const [path, text] of scratchFiles) expect(mine.get(path), path).toBe(text);
+  expect(m.formats.map((f) => [f.format, f.status])).toEqual(
+    fresh.manifest!.formats.map((f) => [f.format, f.status]),
+  );
+}
+
 /** Source objects of a few annotated tasks, written the way Label Studio does. */
 async function labelStudioWrites(): Promise<void> {
   const src = rt.ctx.store(names.src);
@@ -134,29 +171,7 @@ describe('label config upload', () => {
     // The change shows in the output (CONLL2003 loses the NER tags), so the comparison below means something.
     expect(newFiles.get('CONLL2003/result.conll')).not.toBe(oldFiles.get('CONLL2003/result.conll'));
 
-    // From scratch: another export bucket, the same source objects and the new config.
-    const scratchBucket = `${names.out}-s`;
-    await createBuckets(client, [scratchBucket]);
-    const scratch = localRuntime(client, configFor(scratchBucket));
-    const keys: string[] = [];
-    for await (const o of scratch.ctx.store(names.src).list('ls/')) keys.push(o.key);
-    await ingestChanges(
-      scratch.ctx,
-      keys.map((key, i) => ({
-        bucket: names.src,
-        key,
-        kind: 'created',
-        sequencer: String(i + 1).padStart(4, '0'),
-      })),
-    );
-    const fresh = await renderLatest(scratch.ctx, scratch.ctx.config.projects[0]);
-    expect(fresh.status).toBe('rendered');
-    const scratchFiles = await files(scratch, scratchBucket, fresh.manifest!);
-    expect([...newFiles.keys()].sort()).toEqual([...scratchFiles.keys()].sort());
-    for (const [path, text] of scratchFiles) expect(newFiles.get(path), path).toBe(text);
-    expect(after.formats.map((f) => [f.format, f.status])).toEqual(
-      fresh.manifest!.formats.map((f) => [f.format, f.status]),
-    );
+    await expectFromScratch(after);
   });
 
   it('an explicit render after an upload re-renders in the same (warm) context; an unchanged config stays up to date', async () => {
@@ -201,6 +216,34 @@ describe('label config upload', () => {
     expect(await out().head(paths().dirty)).toBeUndefined();
     expect(rt.bus.pending('render')).toBe(0);
     expect((await manifest()).id).toBe(before.id);
+  });
+
+  it('fan-out: the plan sees the change and its digest is what the commit records', async () => {
+    await out().put(CONFIG_KEY, OLD);
+    await labelStudioWrites();
+    await ingest();
+    expect((await renderLatest(rt.ctx, project())).status).toBe('rendered');
+    expect((await planRender(rt.ctx, project(), { owner: 'exec-1' })).status).toBe('up-to-date');
+
+    await out().put(CONFIG_KEY, NEW);
+    const plan = await planRender(rt.ctx, project(), { owner: 'exec-2' });
+    expect(plan.status).toBe('planned');
+    const ref = (plan as { ref: FanoutRef }).ref;
+    const record = await readJsonObject<InflightDoc>(out(), paths().renderInflight);
+    expect(record.labelConfigSha256).toBe(labelConfigDigest(NEW));
+    // Another upload after the plan: the segments and the commit read it, the commit records the
+    // plan's digest, so the next render does not take the newer config as already published.
+    const NEWER = NEW.replace('name="sentiment"', 'name="mood"');
+    await out().put(CONFIG_KEY, NEWER);
+    const jobs = await readJsonObject<SegmentJob[]>(rt.ctx.store(ref.items.bucket), ref.items.key);
+    await renderSegmentJobs(rt.ctx, project(), ref, jobs);
+    const commit = await commitRender(rt.ctx, project(), ref);
+    expect(commit.status).toBe('rendered');
+    expect(commit.manifest!.labelConfig).toEqual({ sha256: labelConfigDigest(NEW) });
+    const next = await renderLatest(rt.ctx, project());
+    expect(next.status).toBe('rendered');
+    expect(next.manifest!.labelConfig).toEqual({ sha256: labelConfigDigest(NEWER) });
+    await expectFromScratch(next.manifest!);
   });
 
   it('a manifest written before the digest was recorded is not current', async () => {
