@@ -31,12 +31,15 @@ const INFRA_TESTS = ['test/infra/**/*.test.ts'];
  * Test files of the `slow` project: those that start the CLI as a child process, and
  * render-segments (random add/update/delete rounds over a filesystem store, 120 tasks, and the
  * 200-vs-2,000-task request count: 15–25 s alone, most of `test:unit`'s time before it moved), and
- * the hostile-task fuzz (test/sec/hostile-fuzz.test.ts: 14 CLI runs over every format, 15–21 s).
+ * the hostile-task fuzz (test/sec/hostile-fuzz.test.ts: 14 CLI runs over every format, 15–21 s), and
+ * snapshots by segments against the one-pass snapshot (six projects, every format, several options
+ * each: 30–55 s).
  */
 const SLOW_TESTS = [
   'test/**/*.process.test.ts',
   'test/pipeline/render-segments.test.ts',
   'test/sec/hostile-fuzz.test.ts',
+  'test/pipeline/snapshot-segments.test.ts',
 ];
 /** Pure tests (no mocks of shared clients, no environment changes) that may share one process. */
 const CORE_TESTS = ['test/core/**/*.test.ts'];
