@@ -1,26 +1,148 @@
 /**
  * The pieces of the render by segments on their own: codecs (CSV rows re-laid, COCO ids shifted,
- * COCO split), the segment of a shard, S3's part rules, the folder store's assemble and ETag
+ * COCO split, BRUSH_TO_COCO split and category ids mapped), the segment of a shard, S3's part rules, the folder store's assemble and ETag
  * listing, and the multipart part planning (copied runs ≥ the minimum, short runs topped up).
  */
 import { describe, expect, it } from 'vitest';
+import type { MediaAccess } from '../../functions/core/media.ts';
 import { type AssemblyPart, MIN_PART_BYTES, readAll } from '../../functions/core/object-store.ts';
 import { segmentOf } from '../../functions/pipeline/segments.ts';
 import { assembleFile } from '../../functions/pipeline/segments-assemble.ts';
 import {
+  brushCategoriesText,
+  brushCocoFrame,
+  CodecShapeError,
+  categoryName,
   countEntries,
+  mapCategoryIds,
   parseCsvRows,
   relayCsv,
   sha256,
   shiftIds,
+  splitBrushCoco,
   splitCoco,
+  withCategoryId,
 } from '../../functions/pipeline/segments-codecs.ts';
+import { SEGMENT_MEDIA_FILE_BYTES, SegmentMedia } from '../../functions/pipeline/segments-render.ts';
 import { BodySpool, readSpooled } from '../../functions/pipeline/segments-spool.ts';
 import { checkParts } from '../../functions/storage/assembly.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
 import { tempDir } from './helpers.ts';
 
+/** A BRUSH_TO_COCO file in the writer's layout (Python json, indent 2, entries re-indented by 2). */
+function brushFile(images: string[], annotations: string[], categories: string[]): string {
+  const list = (xs: string[]) => (xs.length === 0 ? '[]' : `[\n    ${xs.join(',\n    ')}\n  ]`);
+  return `{\n  "images": ${list(images)},\n  "annotations": ${list(annotations)},\n  "categories": ${list(categories)},\n  "info": {\n    "year": 2026,\n    "description": "x"\n  }\n}`;
+}
+const brushImage = (id: number) =>
+  `{\n      "id": ${id},\n      "file_name": "a${id}.jpg",\n      "path": "/d/a${id}.jpg",\n      "width": 6,\n      "height": 5\n    }`;
+const brushAnnotation = (id: number, image: number, category: number) =>
+  `{\n      "id": ${id},\n      "image_id": ${image},\n      "category_id": ${category},\n      "segmentation": [\n        [\n          1,\n          2\n        ]\n      ],\n      "area": 4,\n      "iscrowd": 0,\n      "annotator": "a@b"\n    }`;
+const brushCategory = (id: number, name: string) =>
+  `{\n      "id": ${id},\n      "name": ${name},\n      "supercategory": "",\n      "color": "#abcdef",\n      "metadata": {}\n    }`;
+
+/** Media of fixed bodies, counting whole and ranged reads; `cut` URLs fail after their first chunk. */
+function fakeMedia(bodies: Record<string, Buffer>, cut = new Set<string>()) {
+  const reads: string[] = [];
+  const media: MediaAccess = {
+    async open(url) {
+      const body = bodies[url];
+      if (!body) throw new Error(`no ${url}`);
+      return {
+        name: url,
+        size: body.length,
+        async *read(range) {
+          reads.push(range ? `${url}@${range.start}` : url);
+          const b = range ? body.subarray(range.start, range.end) : body;
+          yield b.subarray(0, 3);
+          if (cut.has(url)) throw new Error('connection reset');
+          yield b.subarray(3);
+        },
+      };
+    },
+  };
+  return { media, reads };
+}
+
+const readAllOf = async (m: MediaAccess, url: string, range?: { start: number; end: number }) => {
+  const parts: Uint8Array[] = [];
+  for await (const c of (await m.open(url)).read(range)) parts.push(c);
+  return Buffer.concat(parts);
+};
+
+describe('segment media', () => {
+  it('reads an image once for every format of a segment, whole or ranged, concurrently too', async () => {
+    const a = Buffer.from('image-a-bytes');
+    const { media, reads } = fakeMedia({ a });
+    const m = new SegmentMedia(media);
+    const [x, y] = await Promise.all([readAllOf(m, 'a'), readAllOf(m, 'a')]);
+    expect([x.equals(a), y.equals(a)]).toEqual([true, true]);
+    expect((await readAllOf(m, 'a', { start: 2, end: 7 })).toString()).toBe('age-a');
+    expect(reads).toEqual(['a']);
+  });
+
+  it('does not keep a file past the size limit or a read that failed', async () => {
+    const big = Buffer.alloc(SEGMENT_MEDIA_FILE_BYTES + 10, 1);
+    const b = Buffer.from('bbbbbbbb');
+    const { media, reads } = fakeMedia({ big, b }, new Set(['b']));
+    const m = new SegmentMedia(media);
+    expect((await readAllOf(m, 'big')).length).toBe(big.length);
+    expect((await readAllOf(m, 'big')).length).toBe(big.length);
+    await expect(readAllOf(m, 'b')).rejects.toThrow('connection reset');
+    await expect(readAllOf(m, 'b')).rejects.toThrow('connection reset');
+    expect(reads).toEqual(['big', 'big', 'b', 'b']);
+    await expect(m.open('missing')).rejects.toThrow('no missing');
+  });
+});
+
 describe('codecs', () => {
+  it('splits a BRUSH_TO_COCO file into streams, categories and tail, and puts it back together', () => {
+    const cats = [brushCategory(1, '"Dog"'), brushCategory(2, '"Cat, \\"big\\""')];
+    const file = brushFile(
+      [brushImage(0), brushImage(2)],
+      [brushAnnotation(0, 0, 1), brushAnnotation(1, 2, 2)],
+      cats,
+    );
+    const p = splitBrushCoco(file);
+    expect(countEntries(p.images)).toBe(2);
+    expect(countEntries(p.annotations)).toBe(2);
+    expect(p.categories).toEqual(cats);
+    expect(p.categories.map(categoryName)).toEqual(['"Dog"', '"Cat, \\"big\\""']);
+    expect(p.tail).toBe(',\n  "info": {\n    "year": 2026,\n    "description": "x"\n  }\n}');
+    const [open, middle, close] = brushCocoFrame(brushCategoriesText(p.categories), p.tail, true, true);
+    expect(open + p.images + middle + p.annotations + close).toBe(file);
+    // The empty run's file, and its frame.
+    const empty = brushFile([], [], []);
+    const e = splitBrushCoco(empty);
+    expect([e.images, e.annotations, e.categories]).toEqual(['', '', []]);
+    expect(brushCocoFrame(brushCategoriesText([]), e.tail, false, false).join('')).toBe(empty);
+    // Annotations whose image has no entry (size unknown): no image stream, an annotation stream.
+    const noImages = brushFile([], [brushAnnotation(0, 0, 1)], cats.slice(0, 1));
+    const n = splitBrushCoco(noImages);
+    expect(n.images).toBe('');
+    const f = brushCocoFrame(brushCategoriesText(n.categories), n.tail, false, true);
+    expect(f[0] + f[1] + n.annotations + f[2]).toBe(noImages);
+    expect(() => splitBrushCoco(file.replace('"id": 2,\n      "name"', '"id": 3,\n      "name"'))).toThrow(
+      CodecShapeError,
+    );
+  });
+
+  it('maps BRUSH_TO_COCO category ids at the entry indent only; non-string names are refused', () => {
+    const ann = `${brushAnnotation(0, 0, 1)},\n    ${brushAnnotation(1, 0, 2)}`;
+    const mapped = mapCategoryIds(
+      ann,
+      new Map([
+        [1, 2],
+        [2, 1],
+      ]),
+    );
+    expect([...mapped.matchAll(/"category_id": (\d+)/g)].map((m) => m[1])).toEqual(['2', '1']);
+    expect(mapped.replace(/"category_id": \d+/g, '')).toBe(ann.replace(/"category_id": \d+/g, ''));
+    expect(() => mapCategoryIds(ann, new Map([[1, 3]]))).toThrow(/category_id 2/);
+    expect(withCategoryId(brushCategory(1, '"Dog"'), 7)).toBe(brushCategory(7, '"Dog"'));
+    expect(() => categoryName(brushCategory(1, '1.0'))).toThrow(CodecShapeError);
+  });
+
   it('re-lays CSV rows onto another column list, quoted cells with separators and CRLF kept', () => {
     const rows = '"a,b",1\r\n"x ""q""\r\ny",True\r\n';
     expect(parseCsvRows(rows, ',', 2)).toEqual([
