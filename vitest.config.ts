@@ -33,7 +33,7 @@ const INFRA_TESTS = ['test/infra/**/*.test.ts'];
  * 200-vs-2,000-task request count: 15–25 s alone, most of `test:unit`'s time before it moved), and
  * the hostile-task fuzz (test/sec/hostile-fuzz.test.ts: 14 CLI runs over every format, 15–21 s), and
  * snapshots by segments against the one-pass snapshot (six projects, every format, several options
- * each: 30–55 s).
+ * each: 30–60 s).
  */
 const SLOW_TESTS = [
   'test/**/*.process.test.ts',

@@ -2,7 +2,6 @@
  * The snapshot worker: runs the export requests the API queued (build a snapshot, convert one to
  * a format) and the nightly snapshots, updating the export records as it goes (exports-records.ts).
  */
-import { type FormatName, isFormatName } from '../core/config/formats.ts';
 import { PreconditionFailedError } from '../core/object-store.ts';
 import { reasonOf } from '../core/report.ts';
 import { type ProjectConfig, snapshotOptionsSchema } from './config.ts';
@@ -21,7 +20,7 @@ import { readJson } from './object-text.ts';
 import { renderSnapshot } from './segments-snapshot.ts';
 import {
   type ConvertedFiles,
-  convertSnapshot,
+  convertRequested,
   defaultSnapshotName,
   readSnapshotManifest,
 } from './snapshot.ts';
@@ -117,22 +116,6 @@ export async function runSnapshot(
   }
 }
 
-async function convertOne(
-  ctx: PipelineContext,
-  project: ProjectConfig,
-  base: { name: string; prefix: string; file: string },
-  format: string,
-  createdAt: Date,
-): Promise<ConvertedFiles> {
-  if (!isFormatName(format))
-    return { format: format as FormatName, status: 'skipped', reason: 'unknown format' };
-  try {
-    return await convertSnapshot(ctx, project, base, format, createdAt);
-  } catch (err) {
-    return { format, status: 'skipped', reason: `conversion failed: ${reasonOf(err)}` };
-  }
-}
-
 function toConverted(cf: ConvertedFormat, c: ConvertedFiles): ConvertedFormat {
   if (c.status === 'completed') return { ...cf, status: 'completed', traceback: null, download: c.download };
   return { ...cf, status: 'failed', traceback: c.reason ?? 'failed' };
@@ -154,7 +137,7 @@ async function runConversion(
     ),
   }));
   const base = { name: record.snapshot.name, prefix: record.snapshot.prefix, file: record.snapshot.file };
-  const converted = await convertOne(ctx, project, base, format, new Date(record.created_at));
+  const converted = await convertRequested(ctx, project, base, format, new Date(record.created_at));
   const updated = await updateRecord(ctx, project, record.id, (r) => ({
     ...r,
     converted_formats: r.converted_formats.map((c) =>

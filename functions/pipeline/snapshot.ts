@@ -196,8 +196,11 @@ export function jsonFormat(base: { name: string; file: string }): ConvertedFiles
   };
 }
 
-/** A requested format's conversion; a name that is no format, or a conversion that throws, is `skipped` with why. */
-async function convertOne(
+/**
+ * A requested format converted from `snapshot.json` (convertSnapshot); a name that is no format,
+ * or a conversion that throws, is `skipped` with why.
+ */
+export async function convertRequested(
   ctx: PipelineContext,
   project: ProjectConfig,
   base: { name: string; prefix: string; file: string },
@@ -244,7 +247,7 @@ export async function renderSnapshotOnePass(
   if (done) return done;
   const base = await writeSnapshotFile(ctx, project, name, options);
   const converted: ConvertedFiles[] = [];
-  for (const f of formats) converted.push(await convertOne(ctx, project, base, f, createdAt));
+  for (const f of formats) converted.push(await convertRequested(ctx, project, base, f, createdAt));
   return commitSnapshot(ctx, project, name, base, converted, options, createdAt, formats);
 }
 
