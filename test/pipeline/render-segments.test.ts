@@ -2,11 +2,14 @@
  * latest/ rendered by segments: after a random sequence of task adds, updates (new annotations,
  * new data columns, a label outside the config) and deletes, every file under latest/<FORMAT>/ is
  * byte for byte what one run over every task writes into a fresh prefix — every aggregate format
- * (JSON, JSON_MIN, CSV, TSV, COCO, CONLL2003, YOLO classes/notes) and the per-task files (YOLO
- * labels, VOC). Segments are small (2 shards of 4 tasks) so there are many, and aggregate files are
- * assembled from copied ranges with a tiny part size (the store below enforces no 5 MiB minimum),
- * so the part planning runs on every render. Also: one changed task costs the same requests for
- * 200 and 2,000 tasks.
+ * (JSON, JSON_MIN, CSV, TSV, COCO, COCO_WITH_IMAGES, BRUSH_TO_COCO, CONLL2003, YOLO classes/notes)
+ * and the per-task files (YOLO labels, VOC, the image copies of *_WITH_IMAGES and VOC, read from
+ * s3://ls-media/images/ through the project's media policy). Segments are small (2 shards of 4
+ * tasks) so there are many, and aggregate files are assembled from copied ranges with a tiny part
+ * size (the store below enforces no 5 MiB minimum), so the part planning runs on every render.
+ * Also: one changed task costs the same requests for 200 and 2,000 tasks; with images, the same
+ * media reads (its segment's images, each once) and only its own image written, for 40 and 200
+ * tasks; an image shown by tasks of two segments makes the formats copying it fall back, bytes equal.
  */
 import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../../bench/generate.ts';
