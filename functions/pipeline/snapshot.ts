@@ -252,8 +252,10 @@ export async function renderSnapshotOnePass(
 }
 
 /**
- * Writes the manifest (create-only) and returns the snapshot; when another attempt completed the
- * snapshot first, returns that one instead (its manifest is not replaced).
+ * Writes the manifest (create-only), then removes what an earlier attempt that stopped before its
+ * manifest left under the prefix and this snapshot does not hold (sweepSnapshot); returns the
+ * snapshot. When another attempt completed the snapshot first, returns that one instead (its
+ * manifest is not replaced, nothing is removed).
  */
 export async function commitSnapshot(
   ctx: PipelineContext,
@@ -267,6 +269,7 @@ export async function commitSnapshot(
 ): Promise<RenderedSnapshot> {
   try {
     const manifest = await writeSnapshotManifest(ctx, project, base, converted, options, createdAt);
+    await sweepSnapshot(ctx, project, base.prefix, converted);
     return { base, converted, manifest };
   } catch (err) {
     if (!(err instanceof PreconditionFailedError)) throw err;
@@ -274,6 +277,28 @@ export async function commitSnapshot(
     if (!done) throw err;
     return done;
   }
+}
+
+/**
+ * Deletes every object under a snapshot's prefix but its reservation (`export.json`), manifest,
+ * `snapshot.json`, the converted formats' files and zips. Returns the keys deleted.
+ */
+export async function sweepSnapshot(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  prefix: string,
+  converted: readonly ConvertedFiles[],
+): Promise<string[]> {
+  const ps = projectStore(ctx, project);
+  const keep = new Set([`${prefix}export.json`, `${prefix}manifest.json`, `${prefix}${SNAPSHOT_FILE}`]);
+  for (const c of converted) {
+    for (const f of c.files ?? []) keep.add(f.key);
+    if (c.download) keep.add(c.download.key);
+  }
+  const stale: string[] = [];
+  for await (const o of ps.store.list(prefix)) if (!keep.has(o.key)) stale.push(o.key);
+  for (const key of stale) await ps.store.delete(key);
+  return stale;
 }
 
 /**

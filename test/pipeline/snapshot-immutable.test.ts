@@ -2,7 +2,8 @@
  * Snapshots by segments (segments-snapshot.ts): the same bytes at any worker concurrency, the
  * one-pass path when the engine fails, a completed snapshot never rewritten (create-only
  * manifest; a second attempt after the state changed returns it unchanged), an attempt that
- * stopped before its manifest completed by the next.
+ * stopped before its manifest completed by the next (what it left and the snapshot does not hold
+ * removed, the name's reservation kept).
  */
 import { describe, expect, it } from 'vitest';
 import { PreconditionFailedError } from '../../functions/core/object-store.ts';
@@ -95,13 +96,17 @@ describe('snapshots by segments: determinism, fallback, immutability', () => {
     expect(later.base.counts.tasks).toBe(first.base.counts.tasks + 1);
   }, 60_000);
 
-  it('an attempt that stopped before its manifest is completed by the next one', async () => {
+  it('an attempt that stopped before its manifest is completed by the next one, its leftovers removed', async () => {
     const { ctx, project } = await setup(PROJECTS.text);
     const paths = projectPaths(project);
     const prefix = paths.snapshot('retry');
     await renderSnapshotOnePass(ctx, project, 'ref', OPTIONS.defaults, ['JSON', 'CSV'], AT);
     await ctx.store(OUT).put(`${prefix}snapshot.json`, '[{"partial": tru');
     await ctx.store(OUT).put(`${prefix}CSV/result.csv`, 'half a file');
+    // The name's reservation (createRecord), and files of a format the new attempt does not make.
+    await ctx.store(OUT).put(`${prefix}export.json`, '{"exportId": 1}');
+    await ctx.store(OUT).put(`${prefix}CONLL2003/result.conll`, 'stale');
+    await ctx.store(OUT).put(`${prefix}YOLO.zip`, 'stale');
     const s = await renderSnapshot(ctx, project, 'retry', OPTIONS.defaults, ['JSON', 'CSV'], AT, {
       segmentShards: 2,
       onePassFallback: false,
@@ -111,6 +116,12 @@ describe('snapshots by segments: determinism, fallback, immutability', () => {
     const got = await filesOf(ctx, prefix);
     for (const path of ['snapshot.json', 'CSV/result.csv'])
       expect(got.get(path)!.toString('utf8'), path).toBe(want.get(path)!.toString('utf8'));
-    expect(got.has('manifest.json')).toBe(true);
+    expect([...got.keys()].sort()).toEqual([
+      'CSV/result.csv',
+      'export.json',
+      'manifest.json',
+      'snapshot.json',
+    ]);
+    expect(got.get('export.json')!.toString('utf8')).toBe('{"exportId": 1}');
   }, 60_000);
 });
