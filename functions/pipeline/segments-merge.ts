@@ -8,6 +8,7 @@
 
 import { createHash } from 'node:crypto';
 import type { FormatName } from '../core/config/formats.ts';
+import { IMAGE_DIR } from '../core/images/resolve.ts';
 import { readAll } from '../core/object-store.ts';
 import type { WrittenFile } from './hashing-sink.ts';
 import type {
@@ -160,17 +161,32 @@ async function assembleFormat(
   const notSame = entries.find((e) => !e.formats[format]!.globalSame);
   if (notSame)
     throw new Fallback(`segment ${notSame.id} has categories or classes beyond the label config's`);
-  // Per-task files: each path from one segment only.
+  // Per-task files: each path from one segment only, but for an image copy two segments write
+  // with the same bytes (one image in tasks of both). Only images/: an image's name depends on
+  // its URL only (images/resolve.ts), and a run over every task gives a second image of that name
+  // the same path; ASR's audio names depend on the order of the tasks (a suffix for the second).
+  const copyDigest = (id: string, p: string): string | undefined => {
+    if (!p.startsWith(`${IMAGE_DIR}/`)) return undefined;
+    const out = rendered.get(id);
+    return out ? out.copies?.get(format)?.get(p) : prevFiles.get(p)?.sha256;
+  };
   const owner = new Map<string, string>();
   for (const e of entries)
     for (const p of e.formats[format]!.files) {
       const o = owner.get(p);
-      if (o !== undefined && o !== e.id) throw new Fallback(`segments ${o} and ${e.id} both write ${p}`);
+      if (o !== undefined && o !== e.id) {
+        const a = copyDigest(o, p);
+        if (a === undefined || a !== copyDigest(e.id, p))
+          throw new Fallback(`segments ${o} and ${e.id} both write ${p}`);
+        continue;
+      }
       owner.set(p, e.id);
     }
   for (const e of entries) {
     if (rendered.has(e.id)) continue;
     for (const p of e.formats[format]!.files) {
+      // A shared image copy a rendered segment wrote again is listed as written.
+      if (sink.exists(p)) continue;
       const prev = prevFiles.get(p);
       if (!prev) throw new Fallback(`${p} of segment ${e.id} is not in the previous manifest`);
       sink.adopt(prev, false);

@@ -17,6 +17,7 @@
  * fallback: the caller renders it with one run over every task.
  */
 
+import { createHash } from 'node:crypto';
 import { mapLimit } from '../core/bounded-map.ts';
 import type { FormatName } from '../core/config/formats.ts';
 import type { LabelSchema } from '../core/config/schema.ts';
@@ -107,6 +108,8 @@ class MemorySink implements OutputSink {
 class SegmentSink implements OutputSink {
   readonly mem = new MemoryFiles();
   private readonly own = new Set<string>();
+  /** Media copies (images, audio) this segment wrote: path → SHA-256 of the bytes copied. */
+  readonly copies = new Map<string, string>();
   constructor(
     private readonly aggregate: ReadonlySet<string>,
     private readonly publish: PublishSink,
@@ -120,10 +123,12 @@ class SegmentSink implements OutputSink {
   }
   open(path: string): FileWriter {
     this.own.add(path);
+    this.copies.delete(path);
     return this.aggregate.has(path) ? this.mem.open(path) : this.publish.open(path);
   }
   async writeFile(path: string, content: string | Uint8Array): Promise<void> {
     this.own.add(path);
+    this.copies.delete(path);
     if (this.aggregate.has(path)) await this.mem.open(path).write(content);
     else await this.publish.writeFile(path, content);
   }
@@ -132,10 +137,21 @@ class SegmentSink implements OutputSink {
   }
   async copyFrom(path: string, source: AsyncIterable<Uint8Array>): Promise<void> {
     this.own.add(path);
+    this.copies.delete(path);
     if (this.aggregate.has(path)) {
       const w = this.mem.open(path);
       for await (const c of source) await w.write(c);
-    } else await this.publish.copyFrom(path, source);
+      return;
+    }
+    const hash = createHash('sha256');
+    async function* hashed() {
+      for await (const c of source) {
+        hash.update(c);
+        yield c;
+      }
+    }
+    await this.publish.copyFrom(path, hashed());
+    this.copies.set(path, hash.digest('hex'));
   }
 }
 
@@ -181,6 +197,12 @@ export interface SegmentOutput {
   /** Per format, per aggregate path: the segment's writer output (text, or spooled by spoolOutput). */
   aggregate: Map<FormatName, Map<string, AggregateBody>>;
   io: { shards: number; bytes: number };
+  /**
+   * Per format, the media copies the segment wrote (path → SHA-256): a copy another segment
+   * writes too with the same bytes (one image shown by tasks of both) is no collision. Held in
+   * memory only (absent for outputs stored by fan-out workers: such a path then falls back).
+   */
+  copies?: Map<FormatName, Map<string, string>>;
 }
 
 const METADATA = ['annotator', 'annotation_id', 'created_at', 'updated_at', 'lead_time'];
@@ -362,8 +384,10 @@ export async function renderSegment(
   const s = (x: Set<string>) => [...x].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const csv: CsvColumns = { dataKeys: s(cols.d), outputKeys: s(cols.o), extra: s(cols.e) };
   const aggregate = new Map<FormatName, Map<string, AggregateBody>>();
+  const copies = new Map<FormatName, Map<string, string>>();
   const formats: Partial<Record<FormatName, SegmentFormat>> = {};
   for (const { format, sink } of targets) {
+    if (sink.copies.size > 0) copies.set(format, sink.copies);
     const m = new Map<string, AggregateBody>();
     for (const path of sink.mem.files.keys()) m.set(path, sink.mem.text(path) ?? '');
     aggregate.set(format, m);
@@ -394,6 +418,7 @@ export async function renderSegment(
     },
     aggregate,
     io: state.io,
+    copies,
   };
 }
 

@@ -9,7 +9,8 @@
  * size (the store below enforces no 5 MiB minimum), so the part planning runs on every render.
  * Also: one changed task costs the same requests for 200 and 2,000 tasks; with images, the same
  * media reads (its segment's images, each once) and only its own image written, for 40 and 200
- * tasks; an image shown by tasks of two segments makes the formats copying it fall back, bytes equal.
+ * tasks; an image shown by tasks of two segments is one copy with the same bytes (COCO_WITH_IMAGES
+ * stays by segments, YOLO's colliding label files fall back); two images named alike fall back.
  */
 import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../../bench/generate.ts';
@@ -225,7 +226,9 @@ async function setup(
       {
         ...projectInput({ kind, formats }),
         ...(labelConfig ? { labelConfig: { inline: labelConfig } } : {}),
-        ...(kind === 'image-bbox' ? { media: { s3Prefixes: [`s3://${MEDIA}/images/`] } } : {}),
+        ...(kind === 'image-bbox'
+          ? { media: { s3Prefixes: [`s3://${MEDIA}/images/`], uploadPrefix: `s3://${MEDIA}/upload/` } }
+          : {}),
       },
     ],
     settings: { shardTasks: 4, keyShards: 4 },
@@ -548,35 +551,53 @@ describe('*_WITH_IMAGES by segments: image copies of unchanged segments are neit
     expect(large.puts).toBe(small.puts);
   }, 300_000);
 
-  it('an image copied by two segments: those formats fall back to one run over every task, byte for byte', async () => {
+  it('an image shown by tasks of two segments: one copy, same bytes, by segments; two images named alike fall back', async () => {
     const s = await project(40);
-    // Task 30 (another segment than task 3) now shows task 3's image: both segments copy images/<its name>.
+    const sorted = (o: object | undefined) => Object.keys(o ?? {}).sort();
+    const update = async (t: JsonObject, day: number) => {
+      (t as { updated_at: string }).updated_at = `2026-05-0${day}T00:00:00.000000Z`;
+      await putTask(s, t);
+      s.ctx.clock.advance(60_000);
+      return (await renderLatest(s.ctx, s.project, RENDER)).manifest!.timings!.segments!;
+    };
+    // Task 30 (another segment than task 3) now shows task 3's image: both segments copy
+    // images/<its name> with the same bytes. COCO_WITH_IMAGES stays by segments; YOLO's label
+    // files (labels/<image stem>.txt, the last task's wins) collide, so YOLO falls back.
     const t = annotatedImageTask(30, 4);
     (t.data as JsonObject).image = imageUrl(3);
-    (t as { updated_at: string }).updated_at = '2026-05-01T00:00:00.000000Z';
-    await putTask(s, t);
-    s.ctx.clock.advance(60_000);
-    let m = await renderLatest(s.ctx, s.project, RENDER);
-    const fallback = m.manifest!.timings!.segments!.fallback ?? {};
-    // YOLO's label files collide too (labels/<stem>.txt); COCO only through the image copy.
-    expect(Object.keys(fallback).sort()).toEqual(FORMATS.slice().sort());
-    expect(fallback.COCO_WITH_IMAGES).toMatch(/both write images\//);
-    await expectLatestEqualsFull(s, 'collision');
-    // Another change elsewhere while the images are still shared: still a full run, still equal.
-    const u = annotatedImageTask(11, 6);
-    (u as { updated_at: string }).updated_at = '2026-05-02T00:00:00.000000Z';
-    await putTask(s, u);
-    s.ctx.clock.advance(60_000);
-    m = await renderLatest(s.ctx, s.project, RENDER);
-    expect(Object.keys(m.manifest!.timings!.segments!.fallback ?? {}).sort()).toEqual(FORMATS.slice().sort());
-    await expectLatestEqualsFull(s, 'collision-2');
-    // Task 30 back to its own image: by segments again, and equal.
-    const v = annotatedImageTask(30, 5);
-    (v as { updated_at: string }).updated_at = '2026-05-03T00:00:00.000000Z';
-    await putTask(s, v);
-    s.ctx.clock.advance(60_000);
-    m = await renderLatest(s.ctx, s.project, RENDER);
-    expect(m.manifest!.timings!.segments!.fallback ?? {}).toEqual({});
+    let seg = await update(t, 1);
+    expect(sorted(seg.fallback)).toEqual(['YOLO_OBB_WITH_IMAGES', 'YOLO_WITH_IMAGES']);
+    expect(seg.fallback!.YOLO_WITH_IMAGES).toMatch(/both write labels\//);
+    await expectLatestEqualsFull(s, 'shared');
+    // Another change elsewhere: the index is reused (one segment rendered), still equal.
+    seg = await update(annotatedImageTask(11, 6), 2);
+    expect(seg.rendered).toBe(1);
+    expect(sorted(seg.fallback)).toEqual(['YOLO_OBB_WITH_IMAGES', 'YOLO_WITH_IMAGES']);
+    await expectLatestEqualsFull(s, 'shared-2');
+    // Two uploads named alike with other bytes, in tasks of two segments: images/same.jpg is
+    // written by both with different bytes, so every format copying it falls back (a run over
+    // every task keeps the first one and warns).
+    for (const [dir, w] of [
+      [1, 111],
+      [2, 222],
+    ] as const)
+      await s.ctx.store(MEDIA).put(`upload/${dir}/same.jpg`, jpegBytes(w, 50, 3, dir));
+    const u = annotatedImageTask(5, 7);
+    (u.data as JsonObject).image = '/data/upload/1/same.jpg';
+    await update(u, 3);
+    const v = annotatedImageTask(35, 7);
+    (v.data as JsonObject).image = '/data/upload/2/same.jpg';
+    seg = await update(v, 4);
+    expect(sorted(seg.fallback)).toEqual(FORMATS.slice().sort());
+    expect(seg.fallback!.COCO_WITH_IMAGES).toMatch(/both write images\/same\.jpg/);
+    await expectLatestEqualsFull(s, 'named-alike');
+    // Back to their own images: by segments again, and equal.
+    for (const [id, seed] of [
+      [30, 5],
+      [35, 5],
+    ] as const)
+      seg = await update(annotatedImageTask(id, seed), 5);
+    expect(seg.fallback ?? {}).toEqual({});
     await expectLatestEqualsFull(s, 'collision-gone');
   }, 300_000);
 });
