@@ -152,13 +152,23 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
         spool,
       };
       const empty = await emptyRun(rc);
-      const aggregatePaths = new Map([...empty.files].map(([f, m]) => [f, new Set(m.keys())]));
       let prevIndex: SegmentIndex | undefined;
       if (input.reuseFrom) {
         const doc = (await readJson<SegmentIndex>(ps.store, segmentIndexKey(ps.paths.state)))?.value;
         if (doc && doc.renderId === input.reuseFrom && doc.fingerprint === fp && reusable(doc, empty.files))
           prevIndex = doc;
       }
+      // A format the reused index says fell back has no layouts to reuse: it runs over every
+      // task again (below) and the other formats stay by segments. Its sink stays open during the
+      // segment pass only to receive per-task files a fan-out worker wrote for it (discarded).
+      const carried = new Map<FormatName, string>();
+      for (const [f, why] of Object.entries(prevIndex?.fallback ?? {}) as [FormatName, string][])
+        if (empty.files.has(f)) carried.set(f, why);
+      if (carried.size > 0) {
+        rc.formats = segFormats.filter((f) => !carried.has(f));
+        for (const f of carried.keys()) empty.files.delete(f);
+      }
+      const aggregatePaths = new Map([...empty.files].map(([f, m]) => [f, new Set(m.keys())]));
       const plan = await planSegments(ps.store, ps.paths.taskShards, segmentShards, prevIndex);
       const jobs = plan.segments.filter((s) => plan.changed.has(s.id));
       const rendered = input.segments
@@ -181,6 +191,17 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
         minPartBytes: input.minPartBytes,
       });
       io.assemble = asm.io;
+      for (const [f, why] of carried) {
+        io.fallback[f] = why;
+        const sink = sinks.get(f)!;
+        // Files a fan-out worker wrote for it: the run below compares against the manifest, not them.
+        if (sink.opened.length > 0) {
+          discarded.push(...sink.opened);
+          rewrite.add(f);
+        }
+        sinks.delete(f);
+        whole.push(f);
+      }
       for (const [f, why] of asm.fallback) {
         ctx.log('warn', 'format rendered over every task', { project: project.id, format: f, reason: why });
         io.fallback[f] = why;
@@ -189,7 +210,15 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
         rewrite.add(f);
         whole.push(f);
       }
-      index = { format: 1, renderId: '', fingerprint: fp, segments: asm.segments, files: asm.files };
+      const fallback = Object.fromEntries([...carried, ...asm.fallback]);
+      index = {
+        format: 1,
+        renderId: '',
+        fingerprint: fp,
+        segments: asm.segments,
+        files: asm.files,
+        ...(Object.keys(fallback).length > 0 ? { fallback } : {}),
+      };
       merged = mergeSegmentReports(empty.report, asm.segments);
     }
     let wholeResult: Awaited<ReturnType<typeof runProjectExport>> | undefined;
@@ -268,9 +297,15 @@ function withPrefix(ps: ProjectStore, prefix: string): ProjectStore {
   return { ...ps, paths: { ...ps.paths, latest: prefix, latestFormat: (format) => `${prefix}${format}/` } };
 }
 
-/** Whether an index has what a render by segments reuses: every format's summaries and layouts. */
+/**
+ * Whether an index has what a render by segments reuses: every format's summaries and layouts,
+ * except formats it records as fallen back (run over every task again), not all of them.
+ */
 export function reusable(doc: SegmentIndex, empty: Map<FormatName, Map<string, string>>): boolean {
+  // Formats that fell back are run over every task again; with nothing else left, render anew.
+  if ([...empty.keys()].every((format) => doc.fallback?.[format] !== undefined)) return false;
   for (const [format, files] of empty) {
+    if (doc.fallback?.[format] !== undefined) continue;
     if (doc.segments.some((s) => !s.formats[format])) return false;
     for (const path of files.keys())
       if (codecOf(format, path) !== 'global' && !doc.files[format]?.[path]) return false;

@@ -89,6 +89,12 @@ export interface SegmentIndex {
   segments: SegmentEntry[];
   /** Per format (rendered by segments), per aggregate file path. */
   files: Partial<Record<FormatName, Record<string, FileLayout>>>;
+  /**
+   * Formats this render wrote by one run over every task (why): their layouts are missing, so
+   * later renders that reuse the index run them over every task again instead of re-rendering
+   * every segment of every format; a render of every segment tries the segments again.
+   */
+  fallback?: Partial<Record<FormatName, string>>;
 }
 
 /** `_state/segments/index.json` under a project's state prefix. */

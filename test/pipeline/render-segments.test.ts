@@ -433,7 +433,35 @@ describe('latest/ by segments equals a full render', () => {
     const m = await renderLatest(s.ctx, s.project, RENDER);
     expect(Object.keys(m.manifest!.timings!.segments!.fallback ?? {}).sort()).toEqual(['COCO', 'YOLO']);
     await expectLatestEqualsFull(s, 'fallback');
-  }, 60_000);
+
+    // The next change elsewhere: COCO/YOLO run over every task again, JSON still by one segment
+    // (before, the index had no COCO/YOLO layouts and every segment of every format re-rendered).
+    const other = lsTask(33, 6, 'image-bbox');
+    (other as { updated_at: string }).updated_at = '2026-06-01T00:00:00.000000Z';
+    await putTask(s, other);
+    s.ctx.clock.advance(60_000);
+    const next = (await renderLatest(s.ctx, s.project, RENDER)).manifest!.timings!.segments!;
+    expect(next.rendered).toBe(1);
+    expect(next.total).toBeGreaterThan(4);
+    expect(Object.keys(next.fallback ?? {}).sort()).toEqual(['COCO', 'YOLO']);
+    await expectLatestEqualsFull(s, 'carried');
+
+    // Task 17 back inside the config: the formats stay on one run until every segment renders
+    // (forced here), which tries the segments again.
+    const back = lsTask(17, 7, 'image-bbox');
+    (back as { updated_at: string }).updated_at = '2026-07-01T00:00:00.000000Z';
+    await putTask(s, back);
+    s.ctx.clock.advance(60_000);
+    const again = (await renderLatest(s.ctx, s.project, RENDER)).manifest!.timings!.segments!;
+    expect(Object.keys(again.fallback ?? {}).sort()).toEqual(['COCO', 'YOLO']);
+    await expectLatestEqualsFull(s, 'still-carried');
+    s.ctx.clock.advance(60_000);
+    const forced = (await renderLatest(s.ctx, s.project, { ...RENDER, force: true })).manifest!.timings!
+      .segments!;
+    expect(forced.rendered).toBe(forced.total);
+    expect(forced.fallback ?? {}).toEqual({});
+    await expectLatestEqualsFull(s, 'recovered');
+  }, 120_000);
 });
 
 describe('one changed task costs the same for 200 and 2,000 tasks', () => {
