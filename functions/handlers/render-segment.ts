@@ -3,13 +3,17 @@
  * ItemBatcher): renders the batch's segments and stores their outputs for the commit
  * (render-fanout.ts renderSegmentJobs), writing only per-task files whose bytes changed. Renews the
  * render lock before each segment; a lock taken over by another render fails the batch with
- * RenderLockLostError before it writes (the Map fails and the Catch's Abort runs). Returns small
- * counts (the Map's results stay small).
+ * RenderLockLostError before it writes (the Map fails and the Catch's Abort runs). A snapshot
+ * job's batch (`kind: "snapshot"`) renders into the snapshot's folder and stores each segment's
+ * `snapshot.json` body too, without the lock (snapshot-fanout.ts renderSnapshotSegmentJobs).
+ * Returns small counts (the Map's results stay small).
  */
 import { z } from 'zod';
+import { snapshotOptionsSchema } from '../pipeline/config.ts';
 import { projectPaths } from '../pipeline/paths.ts';
 import { requireProject } from '../pipeline/project-lookup.ts';
 import { renderSegmentJobs } from '../pipeline/render-fanout.ts';
+import { renderSnapshotSegmentJobs } from '../pipeline/snapshot-fanout.ts';
 import { defaultRuntime, type RuntimeProvider } from '../runtime/env.ts';
 import { ownerSchema } from './render-plan.ts';
 
@@ -18,13 +22,27 @@ export const segmentJobSchema = z.object({
   shards: z.record(z.string(), z.string()),
 });
 
+/** What a snapshot job renders (render-fanout.ts FanoutSnapshot). */
+export const fanoutSnapshotSchema = z.object({
+  exportId: z.number().int().min(1),
+  name: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/),
+  options: snapshotOptionsSchema,
+  formats: z.array(z.string().min(1)),
+});
+
 export const renderSegmentEventSchema = z.object({
   Items: z.array(segmentJobSchema).min(1),
-  BatchInput: z.object({
-    projectId: z.string().min(1),
-    owner: ownerSchema,
-    startedAt: z.iso.datetime(),
-  }),
+  BatchInput: z
+    .object({
+      projectId: z.string().min(1),
+      owner: ownerSchema,
+      startedAt: z.iso.datetime(),
+      kind: z.enum(['latest', 'snapshot']).default('latest'),
+      snapshot: fanoutSnapshotSchema.nullable().default(null),
+    })
+    .refine((b) => (b.kind === 'snapshot') === (b.snapshot !== null), {
+      message: 'a snapshot job (and only one) has its snapshot',
+    }),
 });
 
 export function createRenderSegmentHandler(runtime: RuntimeProvider = defaultRuntime) {
@@ -39,7 +57,9 @@ export function createRenderSegmentHandler(runtime: RuntimeProvider = defaultRun
         if (!key.startsWith(prefix))
           throw new Error(`Items[${i}] (segment ${job.id}): shard key ${key} is not under ${prefix}`);
     });
-    return renderSegmentJobs(ctx, project, e.BatchInput, e.Items);
+    const { snapshot, ...ref } = e.BatchInput;
+    if (snapshot) return renderSnapshotSegmentJobs(ctx, project, { ...ref, snapshot }, e.Items);
+    return renderSegmentJobs(ctx, project, ref, e.Items);
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { PreconditionFailedError } from '../core/object-store.ts';
 import { reasonOf } from '../core/report.ts';
-import { type ProjectConfig, snapshotOptionsSchema } from './config.ts';
+import { type ProjectConfig, type SnapshotOptions, snapshotOptionsSchema } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import { ExportNotFoundError } from './errors.ts';
 import {
@@ -17,11 +17,13 @@ import {
 } from './exports-records.ts';
 import { countPerProject, METRIC } from './metrics.ts';
 import { readJson } from './object-text.ts';
+import { estimateSnapshot, snapshotExecutionName } from './render-route.ts';
 import { renderSnapshot } from './segments-snapshot.ts';
 import {
   type ConvertedFiles,
   convertRequested,
   defaultSnapshotName,
+  type RenderedSnapshot,
   readSnapshotManifest,
 } from './snapshot.ts';
 import { projectStore } from './state.ts';
@@ -64,9 +66,23 @@ export async function processRequest(
   return out;
 }
 
+/** The snapshot options a record was created with. */
+export function recordSnapshotOptions(record: ExportRecord): SnapshotOptions {
+  return snapshotOptionsSchema.parse({
+    task_filter_options: record.task_filter_options,
+    annotation_filter_options: record.annotation_filter_options,
+    serialization_options: record.serialization_options,
+    anonymize: record.anonymize,
+  });
+}
+
 /**
  * Builds the snapshot of a record, then the conversions it lists (a failed conversion marks its
  * format `failed`, not the snapshot). A failed snapshot marks the record `failed` and rethrows.
+ * A snapshot of at least `ctx.renderFanout.minSegments` segments (render-route.ts
+ * estimateSnapshot: one LIST of the state shards) is not rendered here: the project's render state
+ * machine is started with a `snapshot` job (snapshot-fanout.ts), whose commit completes the record
+ * (or whose abort fails it); the record is returned `in_progress`.
  */
 export async function runSnapshot(
   ctx: PipelineContext,
@@ -74,17 +90,13 @@ export async function runSnapshot(
   record: ExportRecord,
 ): Promise<ExportRecord> {
   if (record.status === 'completed') return record;
-  await updateRecord(ctx, project, record.id, (r) => ({ ...r, status: 'in_progress' }));
-  const options = snapshotOptionsSchema.parse({
-    task_filter_options: record.task_filter_options,
-    annotation_filter_options: record.annotation_filter_options,
-    serialization_options: record.serialization_options,
-    anonymize: record.anonymize,
-  });
+  const started = await updateRecord(ctx, project, record.id, (r) => ({ ...r, status: 'in_progress' }));
+  const options = recordSnapshotOptions(record);
   const createdAt = new Date(record.created_at);
   try {
+    if (await routeSnapshot(ctx, project, record)) return started;
     // By the segment engine; a snapshot completed by an earlier attempt is returned as it is.
-    const { base, converted } = await renderSnapshot(
+    const rendered = await renderSnapshot(
       ctx,
       project,
       record.snapshot.name,
@@ -92,28 +104,77 @@ export async function runSnapshot(
       record.converted_formats.map((cf) => cf.export_type),
       createdAt,
     );
-    const completed = await updateRecord(ctx, project, record.id, (r) => ({
-      ...r,
-      status: 'completed',
-      finished_at: ctx.now().toISOString(),
-      md5: base.md5,
-      counters: { task_number: base.counts.tasks },
-      converted_formats: r.converted_formats.map((cf) => {
-        const c = converted.find((x) => x.format === cf.export_type);
-        return c ? toConverted(cf, c) : cf;
-      }),
-      traceback: null,
-    }));
-    countPerProject(ctx.metrics, METRIC.SnapshotsCreated, 1, project.id);
-    return completed;
+    return await completeSnapshotRecord(ctx, project, record.id, rendered);
   } catch (err) {
-    await updateRecord(ctx, project, record.id, (r) => ({
-      ...r,
-      status: 'failed',
-      traceback: reasonOf(err),
-    })).catch(() => {});
+    await failSnapshotRecord(ctx, project, record.id, reasonOf(err)).catch(() => {});
     throw err;
   }
+}
+
+/** Marks record `id` completed with what the snapshot holds (md5, task count, each format's download). */
+export async function completeSnapshotRecord(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  id: number,
+  { base, converted }: Pick<RenderedSnapshot, 'base' | 'converted'>,
+): Promise<ExportRecord> {
+  const completed = await updateRecord(ctx, project, id, (r) => ({
+    ...r,
+    status: 'completed',
+    finished_at: ctx.now().toISOString(),
+    md5: base.md5,
+    counters: { task_number: base.counts.tasks },
+    converted_formats: r.converted_formats.map((cf) => {
+      const c = converted.find((x) => x.format === cf.export_type);
+      return c ? toConverted(cf, c) : cf;
+    }),
+    traceback: null,
+  }));
+  countPerProject(ctx.metrics, METRIC.SnapshotsCreated, 1, project.id);
+  return completed;
+}
+
+/** Marks record `id` failed with `traceback`. */
+export function failSnapshotRecord(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  id: number,
+  traceback: string,
+): Promise<ExportRecord> {
+  return updateRecord(ctx, project, id, (r) => ({ ...r, status: 'failed', traceback }));
+}
+
+/**
+ * Starts the snapshot's fan-out when the deployment has one and the snapshot has at least its
+ * `minSegments` segments; returns whether it did. The execution is named after the export id and
+ * the snapshot name (snapshotExecutionName), so a retried request starts it once.
+ */
+async function routeSnapshot(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  record: ExportRecord,
+): Promise<boolean> {
+  const fanout = ctx.renderFanout;
+  if (!fanout) return false;
+  const est = await estimateSnapshot(ctx, project);
+  if (est.segments < fanout.minSegments) return false;
+  const name = snapshotExecutionName(record.id, record.snapshot.name);
+  const started = await fanout.start(project, name, {
+    kind: 'snapshot',
+    projectId: project.id,
+    exportId: record.id,
+    snapshot: record.snapshot.name,
+    segments: { total: est.segments },
+  });
+  ctx.log('info', 'snapshot fanned out', {
+    project: project.id,
+    exportId: record.id,
+    snapshot: record.snapshot.name,
+    segments: est.segments,
+    execution: started.executionArn,
+    existed: started.existed,
+  });
+  return true;
 }
 
 function toConverted(cf: ConvertedFormat, c: ConvertedFiles): ConvertedFormat {

@@ -33,7 +33,7 @@ import { mapLimit } from '../core/bounded-map.ts';
 import type { FormatName } from '../core/config/formats.ts';
 import { parseExportOptions } from '../core/formats/options.ts';
 import { Report } from '../core/report.ts';
-import type { ProjectConfig } from './config.ts';
+import type { ProjectConfig, SnapshotOptions } from './config.ts';
 import { snapshotOptionsSchema } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import { loadSchema, planFormats, projectMedia } from './export-run.ts';
@@ -66,12 +66,27 @@ import { type AggregateBody, bodyText } from './segments-spool.ts';
 import { snapshotTransform } from './snapshot-filter.ts';
 import { acquireLock, loadHead, type ProjectStore, projectStore, releaseLock } from './state.ts';
 
+/** What a snapshot fan-out renders (snapshot-fanout.ts): from its export record. */
+export interface FanoutSnapshot {
+  exportId: number;
+  /** The snapshot's name (`snapshots/<name>/`). */
+  name: string;
+  /** The record's snapshot options (task/annotation filters, serialization, anonymize). */
+  options: SnapshotOptions;
+  /** The requested formats, Label Studio export type names, in the record's order. */
+  formats: string[];
+}
+
 /** What the plan hands to the segment workers and the commit (small: it travels in the state). */
 export interface FanoutRef {
+  /** What the execution renders: `latest/`, or a snapshot (then `snapshot` says which). */
+  kind: 'latest' | 'snapshot';
+  /** Null for `latest` (present, so the state machine's paths always resolve). */
+  snapshot: FanoutSnapshot | null;
   project: string;
   /** Lock owner and job id (the execution name). */
   owner: string;
-  /** ISO time the segments render with (the manifest's createdAt). */
+  /** ISO time the segments render with (the manifest's createdAt; a snapshot's record created_at). */
   startedAt: string;
   segmentShards: number;
   /** Every segment is rendered (no reuse of the previous render's). */
@@ -92,10 +107,10 @@ export type PlanResult =
  * entry, which is kept (version id included) and nothing was written; `blind` — written once with
  * no previous entry to compare with (the commit compares it with the full previous manifest).
  */
-type SegmentFile = WrittenFile & { carried?: true; blind?: true };
+export type SegmentFile = WrittenFile & { carried?: true; blind?: true };
 
 /** A stored segment output (`segments/<id>.json`). */
-interface StoredSegment {
+export interface StoredSegment {
   format: 2;
   owner: string;
   job: SegmentJob;
@@ -105,6 +120,8 @@ interface StoredSegment {
   /** What the segment's sink of each format did (a path stored twice counts twice, as in-process). */
   stats: Partial<Record<FormatName, PublishStats>>;
   io: { shards: number; bytes: number };
+  /** A snapshot's segment: its `snapshot.json` body (segments-snapshot.ts). */
+  snapshot?: { text: string; tasks: number; annotations: number };
 }
 
 /** The previous manifest's entries of one segment's per-task paths (`previous/<id>.json`). */
@@ -117,7 +134,8 @@ interface PreviousSlice {
 
 /** `_state/render-fanout/<owner>/` of a project. */
 export const fanoutPrefix = (ps: ProjectStore, owner: string) => `${ps.paths.state}render-fanout/${owner}/`;
-const segmentKey = (ps: ProjectStore, owner: string, id: string) =>
+/** Where a segment worker stores its output. */
+export const segmentKey = (ps: ProjectStore, owner: string, id: string) =>
   `${fanoutPrefix(ps, owner)}segments/${id}.json`;
 /** Where the plan leaves a changed segment's previous per-task entries for its worker. */
 export const previousSliceKey = (ps: ProjectStore, owner: string, id: string) =>
@@ -242,6 +260,8 @@ export async function planRender(
     return {
       status: 'planned',
       ref: {
+        kind: 'latest',
+        snapshot: null,
         project: project.id,
         owner,
         startedAt: started.toISOString(),
@@ -322,36 +342,7 @@ export async function renderSegmentJobs(
     o.entry.report.warnings.push(...r.warnings);
     o.entry.report.skippedCount += r.skippedCount;
     o.entry.report.warningCount += r.warningCount;
-    const doc: StoredSegment = {
-      format: 2,
-      owner: ref.owner,
-      job,
-      entry: o.entry,
-      aggregate: {},
-      files: {},
-      stats: {},
-      io: o.io,
-    };
-    for (const [f, m] of o.aggregate) {
-      const texts: Record<string, string> = {};
-      for (const [path, body] of m) texts[path] = await bodyText(body);
-      doc.aggregate[f] = texts;
-    }
-    for (const f of rc.formats) {
-      const own = new Set(o.entry.formats[f]?.files ?? []);
-      const sink = rc.sinks.get(f)!;
-      doc.stats[f] = { ...sink.stats };
-      // Keys the sink stored, with how many times (a path written twice is not compared).
-      const stores = new Map<string, number>();
-      for (const k of sink.opened) stores.set(k, (stores.get(k) ?? 0) + 1);
-      doc.files[f] = sink.files
-        .filter((x) => own.has(x.path))
-        .map((x): SegmentFile => {
-          const n = stores.get(`${ps.paths.latestFormat(f)}${x.path}`) ?? 0;
-          if (n === 0) return { ...x, carried: true };
-          return n === 1 && !sink.previousEntry(x.path) ? { ...x, blind: true } : x;
-        });
-    }
+    const doc = await storedSegment(ps, ref.owner, job, o, rc);
     await ps.store.put(segmentKey(ps, ref.owner, job.id), JSON.stringify(doc), JSON_TYPE);
     out.segments++;
     out.tasks += o.entry.counts.tasks;
@@ -362,13 +353,58 @@ export async function renderSegmentJobs(
 }
 
 /**
+ * The stored form of a rendered segment `o` of `job`: its aggregate bodies as text, and per format
+ * the per-task files its sink (in `rc.sinks`, writing under `ps.paths.latestFormat`) holds, each
+ * marked carried over (not written), written, or written blind (no previous entry compared).
+ */
+export async function storedSegment(
+  ps: ProjectStore,
+  owner: string,
+  job: SegmentJob,
+  o: SegmentOutput,
+  rc: SegmentRenderContext,
+): Promise<StoredSegment> {
+  const doc: StoredSegment = {
+    format: 2,
+    owner,
+    job,
+    entry: o.entry,
+    aggregate: {},
+    files: {},
+    stats: {},
+    io: o.io,
+  };
+  for (const [f, m] of o.aggregate) {
+    const texts: Record<string, string> = {};
+    for (const [path, body] of m) texts[path] = await bodyText(body);
+    doc.aggregate[f] = texts;
+  }
+  for (const f of rc.formats) {
+    const own = new Set(o.entry.formats[f]?.files ?? []);
+    const sink = rc.sinks.get(f)!;
+    doc.stats[f] = { ...sink.stats };
+    // Keys the sink stored, with how many times (a path written twice is not compared).
+    const stores = new Map<string, number>();
+    for (const k of sink.opened) stores.set(k, (stores.get(k) ?? 0) + 1);
+    doc.files[f] = sink.files
+      .filter((x) => own.has(x.path))
+      .map((x): SegmentFile => {
+        const n = stores.get(`${ps.paths.latestFormat(f)}${x.path}`) ?? 0;
+        if (n === 0) return { ...x, carried: true };
+        return n === 1 && !sink.previousEntry(x.path) ? { ...x, blind: true } : x;
+      });
+  }
+  return doc;
+}
+
+/**
  * Lists a worker's per-task files in the commit's sink as renderLatest would have: carried over
  * (unchanged), or written — except a file written blind whose bytes equal the previous manifest's
  * entry, which keeps that entry (the previous version holds the same bytes) and counts as
  * unchanged. The sink's counts then follow the worker's (`stats`): a path the worker stored twice
  * counts twice, as in one shared sink in-process.
  */
-function adoptFiles(sink: PublishSink, files: SegmentFile[], stats: PublishStats | undefined): void {
+export function adoptFiles(sink: PublishSink, files: SegmentFile[], stats: PublishStats | undefined): void {
   const before = { ...sink.stats };
   const want = { ...(stats ?? { written: 0, unchanged: 0, bytesWritten: 0 }) };
   for (const x of files) {
@@ -389,7 +425,8 @@ function adoptFiles(sink: PublishSink, files: SegmentFile[], stats: PublishStats
   sink.stats.bytesWritten = before.bytesWritten + want.bytesWritten;
 }
 
-const sameShards = (a: Record<string, string>, b: Record<string, string>) =>
+/** Whether two jobs list the same shards with the same ETags. */
+export const sameShards = (a: Record<string, string>, b: Record<string, string>) =>
   Object.keys(a).length === Object.keys(b).length && Object.keys(a).every((k) => a[k] === b[k]);
 
 /** Commit step: assembles the stored segments and publishes the manifest (see the module comment). */
@@ -433,7 +470,7 @@ export async function commitRender(
     segmentShards: ref.segmentShards,
     segments: runner,
   });
-  await removeJob(ctx, ps, ref.owner);
+  await removeFanoutJob(ctx, ps, ref.owner);
   return { ...result, stored, renderedHere };
 }
 
@@ -449,7 +486,7 @@ export async function abortRender(
   cause?: string,
 ): Promise<{ project: string; status: 'aborted'; released: boolean }> {
   const ps = projectStore(ctx, project);
-  await removeJob(ctx, ps, owner);
+  await removeFanoutJob(ctx, ps, owner);
   const lock = (await readJson<{ owner: string }>(ps.store, ps.paths.lock))?.value;
   const released = lock?.owner === owner;
   await releaseLock(ps, owner);
@@ -462,7 +499,8 @@ export async function abortRender(
   return { project: project.id, status: 'aborted', released };
 }
 
-async function removeJob(ctx: PipelineContext, ps: ProjectStore, owner: string): Promise<void> {
+/** Deletes the objects of fan-out job `owner` (`_state/render-fanout/<owner>/`); failed deletes are logged. */
+export async function removeFanoutJob(ctx: PipelineContext, ps: ProjectStore, owner: string): Promise<void> {
   for await (const o of ps.store.list(fanoutPrefix(ps, owner)))
     await ps.store
       .delete(o.key)

@@ -7,7 +7,10 @@
  * segment index and one LIST of the state shards (with ETags, 1 request per 1,000 shards).
  * The execution name is derived from the state version and the dirty marker's S3 event, so a
  * duplicate SQS delivery of the same event names the same execution (started once).
+ * Snapshots are routed by the snapshot worker (exports-worker.ts runSnapshot) with
+ * estimateSnapshot (every segment is rendered) and snapshotExecutionName.
  */
+import { createHash } from 'node:crypto';
 import { parseExportOptions } from '../core/formats/options.ts';
 import type { ProjectConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';
@@ -86,6 +89,35 @@ export async function estimateRender(
 export function fanoutExecutionName(version: number, sequencer: string, fallback: string): string {
   const event = (sequencer || fallback).replace(/[^A-Za-z0-9_-]/g, '_');
   return `v${version}-${event}`.slice(0, 80);
+}
+
+/**
+ * The size of a snapshot of `project`'s current state: its segments (every one is rendered), from
+ * one LIST of the state shards.
+ */
+export async function estimateSnapshot(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  segmentShards = DEFAULT_SEGMENT_SHARDS,
+): Promise<{ segments: number }> {
+  const ps = projectStore(ctx, project);
+  const plan = await planSegments(ps.store, ps.paths.taskShards, segmentShards, undefined);
+  return { segments: plan.segments.length };
+}
+
+/**
+ * The fan-out execution name of snapshot `name` of export `exportId`: `snapshot-<id>-<name>`,
+ * the name's characters outside `[A-Za-z0-9_-]` replaced by `_`; a name so changed or too long is
+ * cut and followed by 8 hex digits of its SHA-256, so two names never share an execution. At most
+ * 80 characters. Export ids are never reused, so a retried request names the same execution and
+ * a later snapshot of a reused name does not.
+ */
+export function snapshotExecutionName(exportId: number, name: string): string {
+  const head = `snapshot-${exportId}-`;
+  const safe = name.replace(/[^A-Za-z0-9_-]/g, '_');
+  if (safe === name && head.length + safe.length <= 80) return `${head}${safe}`;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${head}${safe.slice(0, 80 - head.length - 9)}-${hash}`;
 }
 
 export type RouteResult =

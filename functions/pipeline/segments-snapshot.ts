@@ -15,6 +15,10 @@
  *
  * When the engine fails, the snapshot is made by the one-pass path (renderSnapshotOnePass), which
  * fails formats one by one instead of the whole snapshot.
+ *
+ * A snapshot too large for one invocation is fanned out (snapshot-fanout.ts): segment workers in
+ * other invocations render each segment and store its output and body; its commit runs
+ * renderSnapshot with those (`tuning.stored`), so the assembly is this one.
  */
 
 import { createHash } from 'node:crypto';
@@ -36,7 +40,13 @@ import { countPerProject, METRIC, mediaRefusals } from './metrics.ts';
 import { DEFAULT_SEGMENT_SHARDS, planSegments, type SegmentJob } from './segments.ts';
 import { SEGMENT_FORMATS } from './segments-codecs.ts';
 import { renderLatestFiles } from './segments-latest.ts';
-import { renderSegment, type SegmentOutput, type SegmentRunner, spoolOutput } from './segments-render.ts';
+import {
+  renderSegment,
+  type SegmentOutput,
+  type SegmentRenderContext,
+  type SegmentRunner,
+  spoolOutput,
+} from './segments-render.ts';
 import { BodySpool, readSpooled, type SpoolRef } from './segments-spool.ts';
 import {
   type ConvertedFiles,
@@ -62,12 +72,58 @@ export interface SnapshotRenderTuning {
   concurrency?: number;
   minMultipartBytes?: number;
   minPartBytes?: number;
-  /** Off: the engine's failure is thrown instead of falling back to the one-pass path (tests). */
+  /** Off: the engine's failure is thrown instead of falling back to the one-pass path (tests, the fan-out's commit). */
   onePassFallback?: boolean;
+  /** Segments rendered elsewhere (a fan-out's segment workers, snapshot-fanout.ts): taken instead of rendered. */
+  stored?: StoredSnapshotSegments;
+}
+
+/** A segment's `snapshot.json` body: its tasks serialized and joined by `, ` (empty for none), and their counts. */
+export interface SnapshotBodyText {
+  text: string;
+  tasks: number;
+  annotations: number;
+}
+
+/**
+ * Where a snapshot's segments come from when they were rendered by other invocations: `load`
+ * returns a job's stored body and — when `rc` is given (formats by segments) — its stored output,
+ * its per-task files adopted into `rc.sinks`; undefined (nothing stored for the job, or stored for
+ * other shards) renders the job here.
+ */
+export interface StoredSnapshotSegments {
+  load(
+    job: SegmentJob,
+    rc?: SegmentRenderContext,
+  ): Promise<{ body: SnapshotBodyText; output?: SegmentOutput } | undefined>;
 }
 
 /** `snapshot.json`'s separator between tasks (and between segment bodies). */
 const TASK_SEP = ', ';
+
+/**
+ * `transform` that also serializes each task it returns into `into.parts` (Python `json.dump`
+ * layout, as the one-pass writer does) and counts its annotations; `bodyText(into)` is then the
+ * segment's `snapshot.json` body.
+ */
+export function captureTransform(
+  transform: (task: JsonObject) => JsonObject | undefined,
+  into: { parts: string[]; annotations: number },
+): (task: JsonObject) => JsonObject | undefined {
+  return (task) => {
+    const out = transform(task);
+    if (out) {
+      into.parts.push(stringify(out, PY_JSON_UNICODE));
+      if (Array.isArray(out.annotations)) into.annotations += out.annotations.length;
+    }
+    return out;
+  };
+}
+
+/** A segment's `snapshot.json` body from what captureTransform collected. */
+export function snapshotBody(into: { parts: string[]; annotations: number }): SnapshotBodyText {
+  return { text: into.parts.join(TASK_SEP), tasks: into.parts.length, annotations: into.annotations };
+}
 
 /** The serialized tasks of one segment, and their counts. */
 interface SnapshotBody {
@@ -96,34 +152,29 @@ class SnapshotFile {
 
   /** A transform that also serializes what it returns into `into`. */
   capture(into: { parts: string[]; annotations: number }): (task: JsonObject) => JsonObject | undefined {
-    return (task) => {
-      const out = this.transform(task);
-      if (out) {
-        into.parts.push(stringify(out, PY_JSON_UNICODE));
-        if (Array.isArray(out.annotations)) into.annotations += out.annotations.length;
-      }
-      return out;
-    };
+    return captureTransform(this.transform, into);
   }
 
-  async keep(segment: string, into: { parts: string[]; annotations: number }): Promise<void> {
-    const ref = await this.spool.write(into.parts.join(TASK_SEP));
-    this.bodies.set(segment, { ref, tasks: into.parts.length, annotations: into.annotations });
+  async keep(segment: string, body: SnapshotBodyText): Promise<void> {
+    const ref = await this.spool.write(body.text);
+    this.bodies.set(segment, { ref, tasks: body.tasks, annotations: body.annotations });
   }
 
-  /** Renders only the bodies (no format by segments): each segment's shards read, its tasks serialized. */
-  async renderBodies(jobs: SegmentJob[], concurrency: number): Promise<void> {
-    const ps = projectStore(this.ctx, this.project);
+  /**
+   * Renders only the bodies (no format by segments): each segment's shards read, its tasks
+   * serialized; a segment `stored` has a body for is taken from there.
+   */
+  async renderBodies(
+    jobs: SegmentJob[],
+    concurrency: number,
+    stored?: StoredSnapshotSegments,
+  ): Promise<void> {
     await mapLimit(jobs, concurrency, async (job) => {
-      const into = { parts: [] as string[], annotations: 0 };
-      const source = new StateTaskSource(ps.store, ps.paths, {
-        transform: this.capture(into),
-        shardKeys: Object.keys(job.shards).sort(),
-      });
-      for await (const _ of source.tasks(new Report())) {
-        // serialized by the transform
-      }
-      await this.keep(job.id, into);
+      const done = await stored?.load(job);
+      await this.keep(
+        job.id,
+        done?.body ?? (await serializeSegment(this.ctx, this.project, job, this.transform)),
+      );
     });
   }
 
@@ -168,6 +219,28 @@ class SnapshotFile {
     };
     return this.base;
   }
+}
+
+/**
+ * Reads one segment's shards and serializes its tasks through `transform` (the `snapshot.json`
+ * body of a snapshot with no format by segments).
+ */
+export async function serializeSegment(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  job: SegmentJob,
+  transform: (task: JsonObject) => JsonObject | undefined,
+): Promise<SnapshotBodyText> {
+  const ps = projectStore(ctx, project);
+  const into = { parts: [] as string[], annotations: 0 };
+  const source = new StateTaskSource(ps.store, ps.paths, {
+    transform: captureTransform(transform, into),
+    shardKeys: Object.keys(job.shards).sort(),
+  });
+  for await (const _ of source.tasks(new Report())) {
+    // serialized by the transform
+  }
+  return snapshotBody(into);
 }
 
 /**
@@ -239,9 +312,14 @@ async function renderSnapshotFiles(
     // Segment workers: the writers of the formats by segments, and snapshot.json's body.
     const segments: SegmentRunner = async (rc, jobs, aggregatePaths) => {
       const outs = await mapLimit(jobs, concurrency, async (job): Promise<SegmentOutput> => {
+        const done = await tuning.stored?.load(job, rc);
+        if (done?.output) {
+          await file.keep(job.id, done.body);
+          return spoolOutput(rc, done.output);
+        }
         const into = { parts: [] as string[], annotations: 0 };
         const out = await renderSegment({ ...rc, transform: file.capture(into) }, job, aggregatePaths);
-        await file.keep(job.id, into);
+        await file.keep(job.id, snapshotBody(into));
         return spoolOutput(rc, out);
       });
       await file.write(jobs.map((j) => j.id));
@@ -251,7 +329,7 @@ async function renderSnapshotFiles(
       if (file.base) return file.base;
       const plan = await planSegments(ps.store, ps.paths.taskShards, segmentShards, undefined);
       engine.segments = plan.segments.length;
-      await file.renderBodies(plan.segments, concurrency);
+      await file.renderBodies(plan.segments, concurrency, tuning.stored);
       return file.write(plan.segments.map((s) => s.id));
     };
     // A format rendered over every task reads snapshot.json (written by then), not the state.
