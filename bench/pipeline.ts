@@ -469,7 +469,7 @@ export async function runRenderBench(options: RenderBenchOptions = {}): Promise<
       const rss = Math.max(...results.map((r) => r.peakRssKiB)) / 1024;
       const slow = Math.max(...results.map((r) => r.secs));
       out.push(
-        `| ${fmt(n)} | **largest of ${results.length} batches** | ${perBatch} | | ${slow.toFixed(2)} | | | | | **${rss.toFixed(0)}** |`,
+        `| ${fmt(n)} | **largest of ${results.length} batches** | ≤ ${perBatch} | | ${slow.toFixed(2)} | | | | | **${rss.toFixed(0)}** |`,
       );
     }
     return out;
