@@ -197,6 +197,7 @@ export class LsExport extends Construct {
       removalPolicy,
     });
     this.render.routeTo(this.renderFanout.stateMachines, props.renderFanout?.fanoutSegments);
+    this.snapshots.routeTo(this.renderFanout.stateMachines, props.renderFanout?.fanoutSegments);
     this.api = new ExportApi(this, 'ExportApi', {
       ...shared,
       tuning: props.api,

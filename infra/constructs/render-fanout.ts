@@ -7,6 +7,10 @@
  *   ResultWriterV2 under `_state/render-results/`) → Commit (Lambda: assemble, manifest last,
  *   lock released). A Catch on the Map and the Commit runs Abort (render-commit `abort`: lock
  *   released, job objects deleted, manifest untouched) and fails the execution.
+ * The same machine runs snapshot jobs (execution input `kind: "snapshot"`, started by the snapshot
+ * function): Plan and Abort get the execution input, the children and the Commit the plan's
+ * `kind` and `snapshot`; the functions then write `snapshots/` and update the export record
+ * (`_exports/`), without the render lock.
  * Each state machine has a role written here, scoped to its project's prefixes and its own child
  * executions (as ProjectRebuild's).
  */
@@ -89,19 +93,27 @@ export class RenderFanout extends Construct {
     });
     const state = exportAreas(layout, 'state');
     const latest = exportAreas(layout, 'latest');
+    const snapshots = exportAreas(layout, 'snapshots');
+    const exportsArea = exportAreas(layout, 'exports');
     const plan = new S3Access(this.planFunction.role, props.nag);
     plan.objects('ReadWriteState', [...READ, ...WRITE, ...DELETE], state);
     plan.objects('ReadLatest', READ, latest);
+    // A snapshot job's plan reads its export record.
+    plan.objects('ReadExports', READ, exportsArea);
     plan.list('ListState', state);
     const segment = new S3Access(this.segmentFunction.role, props.nag);
     segment.objects('ReadWriteState', [...READ, ...WRITE], state);
     segment.objects('WriteLatest', [...READ, ...WRITE], latest);
+    segment.objects('WriteSnapshots', [...READ, ...WRITE], snapshots);
     segment.objects('ReadMedia', READ, props.media);
     segment.list('ListMedia', props.media);
     const commit = new S3Access(this.commitFunction.role, props.nag);
     commit.objects('ReadWriteState', [...READ, ...WRITE, ...DELETE], state);
     commit.objects('ReadWriteLatest', [...READ, ...WRITE, ...DELETE], latest);
-    commit.list('ListStateAndLatest', [...state, ...latest]);
+    // A snapshot job's commit writes the snapshot (its abort deletes an incomplete one) and the record.
+    commit.objects('ReadWriteSnapshots', [...READ, ...WRITE, ...DELETE], snapshots);
+    commit.objects('ReadWriteExports', [...READ, ...WRITE], exportsArea);
+    commit.list('ListStateLatestSnapshots', [...state, ...latest, ...snapshots]);
     commit.objects('ReadMedia', READ, props.media);
     commit.list('ListMedia', props.media);
 
@@ -126,7 +138,12 @@ export class RenderFanout extends Construct {
     const plan = new tasks.LambdaInvoke(this, `${id}-Plan`, {
       stateName: 'Plan',
       lambdaFunction: this.planFunction.fn,
-      payload: sfn.TaskInput.fromObject({ projectId: p.id, owner: sfn.JsonPath.executionName }),
+      // The execution input says the job's kind (a snapshot job's: `kind`, `exportId`).
+      payload: sfn.TaskInput.fromObject({
+        projectId: p.id,
+        owner: sfn.JsonPath.executionName,
+        input: sfn.JsonPath.objectAt('$$.Execution.Input'),
+      }),
       payloadResponseOnly: true,
       retryOnServiceExceptions: true,
       resultPath: '$.plan',
@@ -147,6 +164,9 @@ export class RenderFanout extends Construct {
           projectId: p.id,
           'owner.$': '$.plan.ref.owner',
           'startedAt.$': '$.plan.ref.startedAt',
+          'kind.$': '$.plan.ref.kind',
+          // null for a latest/ render
+          'snapshot.$': '$.plan.ref.snapshot',
         },
       }),
       maxConcurrency: t.maxConcurrency ?? 40,
@@ -184,6 +204,7 @@ export class RenderFanout extends Construct {
         projectId: p.id,
         owner: sfn.JsonPath.executionName,
         error: sfn.JsonPath.objectAt('$.error'),
+        input: sfn.JsonPath.objectAt('$$.Execution.Input'),
       }),
       payloadResponseOnly: true,
       retryOnServiceExceptions: true,

@@ -2,17 +2,21 @@
  * Snapshots: export requests (`_exports/requests/*.json`, written by the API) notify the snapshot
  * queue (`subscribe`); EventBridge Scheduler invokes the snapshot function nightly (`{"kind":"nightly"}`, cron and
  * time zone, 3 retries within 2 h, then its own DLQ). The function reads `_state/` and the media
- * locations, writes `snapshots/` and `_exports/`.
+ * locations, writes `snapshots/` and `_exports/`. `routeTo` lets it start a large snapshot on its
+ * project's render state machine (render-fanout.ts, job kind `snapshot`) instead.
  */
-import { Aws, Duration, TimeZone } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ConfigError } from '../../functions/pipeline/config.ts';
 import type { NotificationRoute } from '../../functions/pipeline/notifications.ts';
+import { DEFAULT_FANOUT_SEGMENTS } from '../../functions/pipeline/render-route.ts';
 import type { PipelineFunction } from '../pipeline-function.ts';
 import { DELETE, READ, S3Access, type S3Location, WRITE } from '../s3-access.ts';
 import { markGroupingScope } from './logical-ids.ts';
@@ -77,6 +81,28 @@ export class Snapshots extends Construct {
     this.destination = new s3n.SqsDestination(this.consumer.queue);
     this.exportBucket = props.storage.exportBucket;
     this.scheduleDeadLetterQueue = this.nightlySchedule(props);
+  }
+
+  /**
+   * Routes large snapshots to the fan-out: sets `LS_EXPORT_RENDER_STATE_MACHINES` (JSON, project id
+   * → state machine ARN) and `LS_EXPORT_RENDER_FANOUT_SEGMENTS` on the snapshot function and lets
+   * it start exactly those state machines. A snapshot of at least `fanoutSegments` segments is then
+   * started there (exports-worker.ts runSnapshot). Throws ConfigError for a threshold below 1.
+   */
+  routeTo(
+    stateMachines: ReadonlyMap<string, sfn.IStateMachine>,
+    fanoutSegments = DEFAULT_FANOUT_SEGMENTS,
+  ): void {
+    if (!Number.isInteger(fanoutSegments) || fanoutSegments < 1)
+      throw new ConfigError(`renderFanoutSegments must be an integer >= 1, got ${fanoutSegments}`);
+    if (stateMachines.size === 0) return;
+    const arns: Record<string, string> = {};
+    for (const [projectId, sm] of stateMachines) {
+      arns[projectId] = sm.stateMachineArn;
+      sm.grantStartExecution(this.function.role);
+    }
+    this.function.fn.addEnvironment('LS_EXPORT_RENDER_STATE_MACHINES', Stack.of(this).toJsonString(arns));
+    this.function.fn.addEnvironment('LS_EXPORT_RENDER_FANOUT_SEGMENTS', String(fanoutSegments));
   }
 
   /** Subscribes the snapshot queue to a `snapshot` route (a project's `_exports/requests/*.json`). */

@@ -63,7 +63,12 @@ describe('render fan-out state machines', () => {
       expect(def.StartAt).toBe('Plan');
       const plan = def.States.Plan;
       expect(plan.Resource).toBe(`<${fn(f.planFunction)}.Arn>`);
-      expect(plan.Parameters).toEqual({ projectId, 'owner.$': '$$.Execution.Name' });
+      // The execution input tells a snapshot job (`kind`, `exportId`) from a latest/ render.
+      expect(plan.Parameters).toEqual({
+        projectId,
+        'owner.$': '$$.Execution.Name',
+        'input.$': '$$.Execution.Input',
+      });
       expect(plan.ResultPath).toBe('$.plan');
       expect(errorsOf(plan.Retry)).toContain('Lambda.TooManyRequestsException');
       const choice = def.States[plan.Next];
@@ -82,7 +87,13 @@ describe('render fan-out state machines', () => {
       expect(map.ItemBatcher).toEqual({
         MaxItemsPerBatch: 4,
         MaxInputBytesPerBatch: 204800,
-        BatchInput: { projectId, 'owner.$': '$.plan.ref.owner', 'startedAt.$': '$.plan.ref.startedAt' },
+        BatchInput: {
+          projectId,
+          'owner.$': '$.plan.ref.owner',
+          'startedAt.$': '$.plan.ref.startedAt',
+          'kind.$': '$.plan.ref.kind',
+          'snapshot.$': '$.plan.ref.snapshot',
+        },
       });
       expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
       expect(map.MaxConcurrency).toBe(40);
@@ -111,6 +122,7 @@ describe('render fan-out state machines', () => {
         projectId,
         'owner.$': '$$.Execution.Name',
         'error.$': '$.error',
+        'input.$': '$$.Execution.Input',
       });
       expect(def.States[abort.Next]).toEqual({
         Type: 'Fail',
@@ -200,6 +212,34 @@ describe('render fan-out state machines', () => {
     expect(actions(f.segmentFunction)).not.toContain('s3:DeleteObject');
     expect(actions(f.commitFunction)).toContain('s3:DeleteObject');
     expect(actions(f.planFunction)).toContain('s3:ListBucket');
+  });
+
+  it('snapshot jobs: the plan reads the export records, the segments write snapshots/ (no delete), the commit writes both and may delete snapshots/', () => {
+    const f = s.ls.renderFanout;
+    const area = (name: string) => `arn:<AWS::Partition>:s3:::${EXPORT}/exports/news-ner/${name}/*`;
+    const grants = (x: { role: unknown }, sid: string) => {
+      const st = roleStatements(s, logicalId(s, x.role)).find((y) => y.Sid === sid);
+      return {
+        actions: asArray(st?.Action as string | string[]).sort(),
+        resources: asArray(st?.Resource).map(flat),
+      };
+    };
+    const plan = grants(f.planFunction, 'ReadExports');
+    expect(plan.actions).toContain('s3:GetObject');
+    expect(plan.actions).not.toContain('s3:PutObject');
+    expect(plan.resources).toContain(area('_exports'));
+    const segment = grants(f.segmentFunction, 'WriteSnapshots');
+    expect(segment.actions).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject']));
+    expect(segment.resources).toContain(area('snapshots'));
+    const commit = grants(f.commitFunction, 'ReadWriteSnapshots');
+    expect(commit.actions).toEqual(
+      expect.arrayContaining(['s3:GetObject', 's3:PutObject', 's3:DeleteObject']),
+    );
+    expect(commit.resources).toContain(area('snapshots'));
+    const records = grants(f.commitFunction, 'ReadWriteExports');
+    expect(records.actions).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject']));
+    expect(records.actions).not.toContain('s3:DeleteObject');
+    expect(records.resources).toContain(area('_exports'));
   });
 
   it("segment batches and the commit can renew the lock and read the plan's previous entries (_state/)", () => {

@@ -1,7 +1,8 @@
 /**
- * Routing of large renders (Render.routeTo): the render function gets each project's render state
- * machine ARN and the threshold in its environment, may start executions of exactly those state
- * machines, and the stack outputs their ARNs; the context key sets the threshold.
+ * Routing of large renders (Render.routeTo) and snapshots (Snapshots.routeTo): the render and
+ * snapshot functions get each project's render state machine ARN and the threshold in their
+ * environment, may start executions of exactly those state machines (no other function may), and
+ * the stack outputs their ARNs; the context key sets the threshold.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stackPropsFromContext } from '../../infra/context.ts';
@@ -22,7 +23,8 @@ beforeAll(() => {
   s = synth(FULL_PROPS);
 });
 
-const env = (x: Synth) => x.json.Resources[fnId(x, 'render')].Properties.Environment.Variables;
+const env = (x: Synth, name: 'render' | 'snapshot' = 'render') =>
+  x.json.Resources[fnId(x, name)].Properties.Environment.Variables;
 const smIds = (x: Synth) =>
   Object.fromEntries([...x.ls.renderFanout.stateMachines].map(([id, sm]) => [id, `<${logicalId(x, sm)}>`]));
 
@@ -34,20 +36,35 @@ describe('render routing (infra)', () => {
     expect(e.LS_EXPORT_RENDER_FANOUT_SEGMENTS).toBe('20');
   });
 
+  it('the snapshot function gets the same ARNs and threshold (large snapshots fan out)', () => {
+    const e = env(s, 'snapshot');
+    expect(JSON.parse(flat(e.LS_EXPORT_RENDER_STATE_MACHINES))).toEqual(smIds(s));
+    expect(e.LS_EXPORT_RENDER_FANOUT_SEGMENTS).toBe('20');
+    expect(
+      env(synth({ ...FULL_PROPS, renderFanout: { fanoutSegments: 7 } }), 'snapshot')
+        .LS_EXPORT_RENDER_FANOUT_SEGMENTS,
+    ).toBe('7');
+  });
+
   it('grants states:StartExecution on exactly those state machines and no other Step Functions action', () => {
-    const states = roleStatements(s, roleId(s, 'render')).filter((st) =>
-      asArray(st.Action).some((a) => a.startsWith('states:')),
-    );
-    expect(states.flatMap((st) => asArray(st.Action))).toEqual(['states:StartExecution']);
-    expect(states.flatMap((st) => asArray(st.Resource).map(flat)).sort()).toEqual(
-      Object.values(smIds(s)).sort(),
-    );
+    for (const name of ['render', 'snapshot'] as const) {
+      const states = roleStatements(s, roleId(s, name)).filter((st) =>
+        asArray(st.Action).some((a) => a.startsWith('states:')),
+      );
+      expect(
+        states.flatMap((st) => asArray(st.Action)),
+        name,
+      ).toEqual(['states:StartExecution']);
+      expect(states.flatMap((st) => asArray(st.Resource).map(flat)).sort(), name).toEqual(
+        Object.values(smIds(s)).sort(),
+      );
+    }
   });
 
   it('no other pipeline function may start a render state machine', () => {
     const arns = new Set(Object.values(smIds(s)));
     for (const name of Object.keys(s.ls.functions) as Array<keyof typeof s.ls.functions>) {
-      if (name === 'render') continue;
+      if (name === 'render' || name === 'snapshot') continue;
       const starts = roleStatements(s, roleId(s, name)).filter(
         (st) =>
           asArray(st.Action).includes('states:StartExecution') &&
