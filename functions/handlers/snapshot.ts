@@ -4,7 +4,9 @@
  *    every project with `snapshot.nightly` (or the listed ones);
  *  - SQS: S3 notifications of request objects `<project>/_exports/requests/<name>.json` written by
  *    the API (create a snapshot, or convert one to a format). Failed requests are retried by SQS.
- * A snapshot is rendered in this invocation by the segment engine (pipeline/segments-snapshot.ts);
+ * A snapshot is rendered in this invocation by the segment engine (pipeline/segments-snapshot.ts),
+ * or, with at least `LS_EXPORT_RENDER_FANOUT_SEGMENTS` segments, started on the project's render
+ * state machine as a snapshot job (pipeline/snapshot-fanout.ts; its commit completes the record);
  * a retried request for a snapshot that has its manifest leaves the snapshot as it is.
  */
 import middy from '@middy/core';

@@ -1,8 +1,10 @@
 /**
  * The render fan-out port over Step Functions (pipeline/context.ts RenderFanoutPort): StartExecution
  * on the project's render state machine, whose ARN the deployment passes by project id
- * (`LS_EXPORT_RENDER_STATE_MACHINES`, JSON `{projectId: arn}`, set by infra/constructs/render.ts).
- * `ExecutionAlreadyExists` (the same name was started before: a duplicate SQS delivery) is success.
+ * (`LS_EXPORT_RENDER_STATE_MACHINES`, JSON `{projectId: arn}`, set on the render function by
+ * infra/constructs/render.ts and on the snapshot function by infra/constructs/snapshots.ts).
+ * `ExecutionAlreadyExists` (the same name was started before: a duplicate SQS delivery, a retried
+ * export request) is success.
  */
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { RenderFanoutPort } from '../pipeline/context.ts';

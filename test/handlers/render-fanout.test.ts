@@ -1,7 +1,8 @@
 /**
  * The render fan-out handlers against a mocked S3 (the shapes Step Functions passes): Plan →
  * ItemBatcher batches (several at once) → Commit publishes the same files as an in-process render;
- * the Catch's abort releases the lock; bad events are refused with the field and reason.
+ * the Catch's abort releases the lock; bad events are refused with the field and reason (snapshot
+ * jobs without their export id or snapshot included); a latest/ execution input plans latest/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRenderCommitHandler } from '../../functions/handlers/render-commit.ts';
@@ -131,5 +132,33 @@ describe('render fan-out handlers', () => {
       /Items\[0\] \(segment n0000000000\): shard key other\/_state\/tasks\/n0.jsonl is not under/,
     );
     await expect(commit({ action: 'publish', projectId: 'proj', owner: 'x' })).rejects.toThrow(/action/);
+    // Snapshot jobs: the plan needs the export id, a snapshot batch its snapshot (and a latest/ one none).
+    await expect(plan({ projectId: 'proj', owner: 'x', input: { kind: 'snapshot' } })).rejects.toThrow(
+      /a snapshot job needs its exportId/,
+    );
+    await expect(
+      segment({ Items: [{ id: 'n0', shards: {} }], BatchInput: { ...BatchInput, kind: 'snapshot' } }),
+    ).rejects.toThrow(/a snapshot job \(and only one\) has its snapshot/);
+    await expect(
+      commit({ action: 'abort', projectId: 'proj', owner: 'x', input: { kind: 'snapshot' } }),
+    ).rejects.toThrow(/abort of a snapshot job: the input has no exportId/);
+  });
+
+  it('a latest/ execution input (what routeRender starts) plans a latest/ render', async () => {
+    const r = (await plan({
+      projectId: 'proj',
+      owner: 'v9-latest-input',
+      segmentShards: 2,
+      force: true,
+      input: { projectId: 'proj', stateVersion: 9, segments: { changed: 3, total: 3 } },
+    })) as { status: string; ref: FanoutRef };
+    expect(r.status).toBe('planned');
+    expect([r.ref.kind, r.ref.snapshot]).toEqual(['latest', null]);
+    await commit({
+      action: 'abort',
+      projectId: 'proj',
+      owner: 'v9-latest-input',
+      input: { projectId: 'proj' },
+    });
   });
 });

@@ -3,18 +3,29 @@
  * Functions client: no fan-out port → in-process; fewer changed segments than the threshold →
  * in-process; at or above it → one StartExecution named from the state version and the marker's
  * event (a duplicate delivery gets ExecutionAlreadyExists and still succeeds); a refused call
- * fails the message so SQS retries it.
+ * fails the message so SQS retries it. Snapshots (exports-worker.ts runSnapshot): every segment
+ * counts; from the threshold one StartExecution of a snapshot job named after the export (a retry
+ * gets ExecutionAlreadyExists, the record stays in progress), below it in-process.
  */
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRenderHandler } from '../../functions/handlers/render.ts';
+import { snapshotOptionsSchema } from '../../functions/pipeline/config.ts';
 import { silentLogger } from '../../functions/pipeline/context.ts';
+import { createRecord, getRecord } from '../../functions/pipeline/exports-records.ts';
+import { runSnapshot } from '../../functions/pipeline/exports-worker.ts';
 import { ingestChanges } from '../../functions/pipeline/ingest.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import { rebuildProject } from '../../functions/pipeline/rebuild.ts';
-import { estimateRender, fanoutExecutionName, routeRender } from '../../functions/pipeline/render-route.ts';
+import {
+  estimateRender,
+  estimateSnapshot,
+  fanoutExecutionName,
+  routeRender,
+  snapshotExecutionName,
+} from '../../functions/pipeline/render-route.ts';
 import { createRuntime, parseEnv } from '../../functions/runtime/env.ts';
 import { sfnRenderFanout } from '../../functions/runtime/render-fanout.ts';
 import { lsTask, makeConfig, OUT, objectsOf, SRC, TestClock } from '../pipeline/helpers.ts';
@@ -162,6 +173,70 @@ describe('render routing', () => {
   it('execution names keep to Step Functions’ characters and length', () => {
     expect(fanoutExecutionName(12, '', 'req.id/1')).toBe('v12-req_id_1');
     expect(fanoutExecutionName(3, 'f'.repeat(100), 'x')).toHaveLength(80);
+  });
+});
+
+describe('snapshot routing: size and execution name', () => {
+  it('a snapshot counts every segment of the state (one LIST of the shards)', async () => {
+    const est = await estimateSnapshot(local.ctx, project, 1);
+    let shards = 0;
+    for await (const _ of local.ctx.store(OUT).list(paths.taskShards)) shards++;
+    // 60 tasks in shards of 5, and what earlier tests added: 12 shards and more.
+    expect(shards).toBeGreaterThanOrEqual(12);
+    expect(est.segments).toBe(shards);
+    expect((await estimateSnapshot(local.ctx, project)).segments).toBe(Math.ceil(shards / 10));
+  });
+
+  it('the snapshot worker starts a snapshot job from the threshold (once per export) and renders in-process below', async () => {
+    const options = snapshotOptionsSchema.parse(undefined);
+    const below = withFanout(3);
+    const small = await runSnapshot(
+      below.ctx,
+      project,
+      await createRecord(below.ctx, project, { options, trigger: 'api', formats: ['JSON', 'CSV'] }),
+    );
+    expect(small.status).toBe('completed');
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    const above = withFanout(2);
+    const record = await createRecord(above.ctx, project, {
+      options,
+      trigger: 'api',
+      formats: ['JSON', 'CSV'],
+    });
+    const big = await runSnapshot(above.ctx, project, record);
+    expect(big.status).toBe('in_progress');
+    expect(await above.ctx.store(OUT).head(`${record.snapshot.prefix}manifest.json`)).toBeUndefined();
+    // Retried (a redelivered request): the same execution name, refused as existing, still in progress.
+    const again = await runSnapshot(above.ctx, project, await getRecord(above.ctx, project, record.id));
+    expect(again.status).toBe('in_progress');
+    const calls = sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(2);
+    for (const c of calls) {
+      expect(c.stateMachineArn).toBe(ARN);
+      expect(c.name).toBe(`snapshot-${record.id}-${record.snapshot.name}`);
+      expect(JSON.parse(c.input!)).toEqual({
+        kind: 'snapshot',
+        projectId: 'proj',
+        exportId: record.id,
+        snapshot: record.snapshot.name,
+        segments: { total: 2 },
+      });
+    }
+  });
+
+  it("names the execution after the export id and the snapshot name, within Step Functions' limits", () => {
+    expect(snapshotExecutionName(12, 'proj-at-2026-03-01-10-15')).toBe(
+      'snapshot-12-proj-at-2026-03-01-10-15',
+    );
+    // `.` is not allowed: replaced, and a hash keeps `a.b` and `a_b` apart.
+    const dotted = snapshotExecutionName(3, 'v1.2');
+    expect(dotted).toMatch(/^snapshot-3-v1_2-[0-9a-f]{8}$/);
+    expect(dotted).not.toBe(snapshotExecutionName(3, 'v1_2'));
+    const long = snapshotExecutionName(99999, 'x'.repeat(100));
+    expect(long).toHaveLength(80);
+    expect(long).toMatch(/^snapshot-99999-x+-[0-9a-f]{8}$/);
+    expect(long).not.toBe(snapshotExecutionName(99999, `${'x'.repeat(99)}y`));
+    for (const n of [dotted, long]) expect(n).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
   });
 });
 
