@@ -16,18 +16,22 @@ import { defaultRuntime, type RuntimeProvider } from '../runtime/env.ts';
 import { ownerSchema } from './render-plan.ts';
 import { fanoutSnapshotSchema } from './render-segment.ts';
 
-export const fanoutRefSchema = z.object({
-  kind: z.enum(['latest', 'snapshot']).default('latest'),
-  snapshot: fanoutSnapshotSchema.nullable().default(null),
-  project: z.string().min(1),
-  owner: ownerSchema,
-  startedAt: z.iso.datetime(),
-  segmentShards: z.number().int().min(1),
-  force: z.boolean(),
-  items: z.object({ bucket: z.string().min(1), key: z.string().min(1) }),
-  segments: z.number().int().min(0),
-  total: z.number().int().min(0),
-});
+export const fanoutRefSchema = z
+  .object({
+    kind: z.enum(['latest', 'snapshot']).default('latest'),
+    snapshot: fanoutSnapshotSchema.nullable().default(null),
+    project: z.string().min(1),
+    owner: ownerSchema,
+    startedAt: z.iso.datetime(),
+    segmentShards: z.number().int().min(1),
+    force: z.boolean(),
+    items: z.object({ bucket: z.string().min(1), key: z.string().min(1) }),
+    segments: z.number().int().min(0),
+    total: z.number().int().min(0),
+  })
+  .refine((r) => (r.kind === 'snapshot') === (r.snapshot !== null), {
+    message: 'a snapshot job (and only one) has its snapshot',
+  });
 
 export const renderCommitEventSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('commit'), ref: fanoutRefSchema }),

@@ -142,6 +142,20 @@ describe('render fan-out handlers', () => {
     await expect(
       commit({ action: 'abort', projectId: 'proj', owner: 'x', input: { kind: 'snapshot' } }),
     ).rejects.toThrow(/abort of a snapshot job: the input has no exportId/);
+    const ref = {
+      kind: 'snapshot',
+      project: 'proj',
+      owner: 'x',
+      startedAt: new Date().toISOString(),
+      segmentShards: 2,
+      force: true,
+      items: { bucket: OUT, key: 'k' },
+      segments: 0,
+      total: 0,
+    };
+    await expect(commit({ action: 'commit', ref })).rejects.toThrow(
+      /a snapshot job \(and only one\) has its snapshot/,
+    );
   });
 
   it('a latest/ execution input (what routeRender starts) plans a latest/ render', async () => {
