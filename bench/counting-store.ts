@@ -3,12 +3,13 @@
  * the store behind it: S3 over HTTP or a folder). GET bodies are counted as they stream; HEADs and
  * DELETEs are not counted; a LIST call counts once however many pages it takes.
  */
-import type {
-  AssemblyPart,
-  GetResult,
-  ObjectInfo,
-  ObjectStore,
-  PutOptions,
+import {
+  type AssemblyPart,
+  type GetResult,
+  type ObjectInfo,
+  type ObjectStore,
+  type PutOptions,
+  partBytes,
 } from '../functions/core/object-store.ts';
 
 export interface Counter {
@@ -89,11 +90,10 @@ export class CountingStore implements ObjectStore {
     if (!this.inner.assemble) throw new Error('the store cannot assemble');
     this.c.puts++;
     for (const p of parts) {
-      if ('body' in p) this.c.putBytes += p.body.length;
-      else {
+      if ('copy' in p) {
         this.c.copies++;
-        this.c.copiedBytes += p.copy.end - p.copy.start;
-      }
+        this.c.copiedBytes += partBytes(p);
+      } else this.c.putBytes += partBytes(p);
     }
     return this.inner.assemble(key, parts, options);
   }

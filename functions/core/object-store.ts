@@ -39,7 +39,30 @@ export interface GetResult {
  */
 export type AssemblyPart =
   | { body: Uint8Array }
-  | { copy: { key: string; versionId?: string; start: number; end: number } };
+  | { copy: { key: string; versionId?: string; start: number; end: number } }
+  /** Bytes made when the store sends this part (`bytes` long), so one part is held at a time. */
+  | { upload: { bytes: number; read: () => Promise<Uint8Array> } };
+
+/** An assembly part's size in bytes (a copied range's length). */
+export function partBytes(p: AssemblyPart): number {
+  if ('body' in p) return p.body.length;
+  if ('upload' in p) return p.upload.bytes;
+  return p.copy.end - p.copy.start;
+}
+
+/**
+ * An uploaded part's bytes (read now for a lazy one); throws RangeError when a lazy part's bytes
+ * are not the size it announced (its size was checked against S3's part rules beforehand).
+ */
+export async function uploadedBytes(
+  p: { body: Uint8Array } | { upload: { bytes: number; read: () => Promise<Uint8Array> } },
+): Promise<Uint8Array> {
+  if ('body' in p) return p.body;
+  const b = await p.upload.read();
+  if (b.length !== p.upload.bytes)
+    throw new RangeError(`an assembly part announced ${p.upload.bytes} bytes and made ${b.length}`);
+  return b;
+}
 
 /** S3's smallest multipart part (every part of an upload but the last): 5 MiB. */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;

@@ -13,6 +13,7 @@ import {
   type PutOptions,
   type PutResult,
   readAll,
+  uploadedBytes,
 } from '../core/object-store.ts';
 import { type NotificationRoute, type NotificationTarget, routeMatches } from '../pipeline/notifications.ts';
 import { buildS3EventRecord, buildSqsRecord, LocalSequencer } from '../pipeline/s3-events.ts';
@@ -180,7 +181,11 @@ class NotifyingStore implements ObjectStore {
     else {
       const bufs: Uint8Array[] = [];
       for (const p of parts)
-        bufs.push('body' in p ? p.body : await readAll((await this.inner.get(p.copy.key, p.copy)).body));
+        bufs.push(
+          'copy' in p
+            ? await readAll((await this.inner.get(p.copy.key, p.copy)).body)
+            : await uploadedBytes(p),
+        );
       r = await this.inner.put(key, Buffer.concat(bufs), options);
     }
     this.bus.emit(this.bucket, key, 'created', { etag: r.etag });

@@ -17,12 +17,6 @@ import { readSpooled, type SpoolRef } from './segments-spool.ts';
 
 /** Files below this size are put whole; from it on they are assembled with UploadPartCopy. */
 export const DEFAULT_MULTIPART_BYTES = 16 * 1024 * 1024;
-/**
- * Most fresh bytes a multipart assembly uploads from memory (ObjectStore.assemble takes every
- * uploaded part at once); a file with more is streamed whole instead (previous ranges read back in
- * parts of UPLOAD_PART_BYTES), so memory does not grow with the changed segments.
- */
-export const DEFAULT_MAX_HELD_BYTES = 64 * 1024 * 1024;
 /** Uploaded parts are cut at this size (a longer run of fresh bytes becomes several parts). */
 const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
 
@@ -95,8 +89,6 @@ export async function assembleFile(input: {
   minMultipartBytes?: number;
   /** Smallest part but the last (S3: 5 MiB; tests of the part planning use less). */
   minPartBytes?: number;
-  /** Fresh bytes a multipart assembly may hold (default DEFAULT_MAX_HELD_BYTES); more: streamed whole. */
-  maxHeldBytes?: number;
   io: AssembleIo;
 }): Promise<AssembleResult> {
   const MIN_PART = input.minPartBytes ?? MIN_PART_BYTES;
@@ -127,45 +119,6 @@ export async function assembleFile(input: {
   };
   const multipart =
     total >= (input.minMultipartBytes ?? DEFAULT_MULTIPART_BYTES) && !!store.assemble && needPrev;
-  const freshTotal = runs.reduce((n, r) => n + ('prev' in r ? 0 : pieceBytes(r)), 0);
-  if (multipart && freshTotal > (input.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES)) {
-    // Too many fresh bytes to hold as parts: one streamed pass (no copy), hashed as it goes.
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const put = await store.putStream(
-      key,
-      (async function* () {
-        for (const r of runs) {
-          const slices: Array<() => Promise<Buffer>> = [];
-          if ('prev' in r)
-            for (let at = r.prev.start; at < r.prev.end; at += UPLOAD_PART_BYTES) {
-              const end = Math.min(r.prev.end, at + UPLOAD_PART_BYTES);
-              slices.push(() => readPrev(at, end));
-            }
-          else slices.push(() => freshBytes(r));
-          for (const slice of slices) {
-            const b = await slice();
-            hold(b.length);
-            hash.update(b);
-            bytes += b.length;
-            yield b;
-          }
-        }
-      })(),
-    );
-    io.uploadedBytes += bytes;
-    io.parts++;
-    return {
-      entry: {
-        path,
-        key,
-        bytes,
-        sha256: hash.digest('hex'),
-        ...(put.versionId ? { versionId: put.versionId } : {}),
-      },
-      written: true,
-    };
-  }
   if (!multipart) {
     // Streamed twice, one piece at a time: hashed (to skip an unchanged file), then put. Previous
     // ranges (a file below the multipart size, or a store without assemble) are read once and kept.
@@ -245,28 +198,50 @@ export async function assembleFile(input: {
     }
   }
   flush();
+  // Uploaded parts are made when the store sends them (in order, one at a time), so the step holds
+  // one part (≤ UPLOAD_PART_BYTES + MIN_PART) whatever the number of changed segments.
   const parts: AssemblyPart[] = [];
-  // ObjectStore.assemble takes every uploaded part's bytes at once: held until it returns.
-  let uploadHeld = 0;
+  let cached: { piece: Piece; bytes: Buffer } | undefined;
+  const pieceText = async (x: Exclude<Piece, { prev: unknown }>): Promise<Buffer> => {
+    if (cached?.piece !== x) cached = { piece: x, bytes: await freshBytes(x) };
+    return cached.bytes;
+  };
+  /** Bytes `[from, to)` of an upload group (its pieces laid end to end). */
+  const readGroup = async (group: Piece[], from: number, to: number): Promise<Buffer> => {
+    const bufs: Buffer[] = [];
+    let at = 0;
+    for (const x of group) {
+      const n = pieceBytes(x);
+      const a = Math.max(from, at);
+      const b = Math.min(to, at + n);
+      if (a < b) {
+        if ('prev' in x) bufs.push(await readPrev(x.prev.start + a - at, x.prev.start + b - at));
+        else bufs.push((await pieceText(x)).subarray(a - at, b - at));
+      }
+      at += n;
+      if (at >= to) break;
+    }
+    const body = Buffer.concat(bufs);
+    hold(body.length + (cached?.bytes.length ?? 0));
+    return body;
+  };
   for (const p of plan) {
     if ('copy' in p) {
       parts.push({ copy: { key: previous!.key, versionId: previous!.versionId, ...p.copy } });
       io.copiedBytes += p.copy.end - p.copy.start;
     } else {
-      const bufs: Buffer[] = [];
-      for (const x of p.upload)
-        bufs.push('prev' in x ? await readPrev(x.prev.start, x.prev.end) : await freshBytes(x));
-      const body = Buffer.concat(bufs);
-      io.uploadedBytes += body.length;
-      uploadHeld += body.length;
-      hold(uploadHeld);
+      const group = p.upload;
+      const size = group.reduce((n, x) => n + pieceBytes(x), 0);
+      io.uploadedBytes += size;
       // Parts of UPLOAD_PART_BYTES; a short tail joins the part before it (≥ MIN_PART each).
       let at = 0;
-      while (body.length - at > UPLOAD_PART_BYTES + MIN_PART) {
-        parts.push({ body: body.subarray(at, at + UPLOAD_PART_BYTES) });
+      const cut = (from: number, to: number) =>
+        parts.push({ upload: { bytes: to - from, read: () => readGroup(group, from, to) } });
+      while (size - at > UPLOAD_PART_BYTES + MIN_PART) {
+        cut(at, at + UPLOAD_PART_BYTES);
         at += UPLOAD_PART_BYTES;
       }
-      parts.push({ body: body.subarray(at) });
+      cut(at, size);
     }
   }
   io.parts += parts.length;

@@ -17,6 +17,7 @@ import {
   type ObjectStore,
   PreconditionFailedError,
   type PutOptions,
+  uploadedBytes,
 } from '../core/object-store.ts';
 import { MAX_SEGMENT_BYTES, OutputNameError } from '../core/output-names.ts';
 import { checkParts } from './assembly.ts';
@@ -162,7 +163,7 @@ export class FsObjectStore implements ObjectStore {
     checkParts(parts);
     const chunks: Uint8Array[] = [];
     for (const p of parts) {
-      if ('body' in p) chunks.push(p.body);
+      if (!('copy' in p)) chunks.push(await uploadedBytes(p));
       else {
         const data = await readFile(this.path(p.copy.key)).catch(() => {
           throw new NotFoundError(p.copy.key);

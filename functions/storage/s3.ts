@@ -35,6 +35,7 @@ import {
   PreconditionFailedError,
   type PutOptions,
   type PutResult,
+  uploadedBytes,
 } from '../core/object-store.ts';
 import { checkParts } from './assembly.ts';
 
@@ -270,9 +271,10 @@ export class S3ObjectStore implements ObjectStore {
       const done: Array<{ PartNumber: number; ETag?: string }> = [];
       for (const [i, part] of parts.entries()) {
         const PartNumber = i + 1;
-        if ('body' in part) {
+        if (!('copy' in part)) {
+          const Body = await uploadedBytes(part);
           const r = await this.client.send(
-            new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId, PartNumber, Body: part.body }),
+            new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId, PartNumber, Body }),
           );
           done.push({ PartNumber, ETag: r.ETag });
         } else {

@@ -26,6 +26,7 @@ import {
   type PutOptions,
   type PutResult,
   readAll,
+  uploadedBytes,
 } from '../../functions/core/object-store.ts';
 import { parseConfig, snapshotOptionsSchema } from '../../functions/pipeline/config.ts';
 import { runProjectExport } from '../../functions/pipeline/export-run.ts';
@@ -117,9 +118,10 @@ class CountingStore implements ObjectStore {
   async assemble(key: string, parts: AssemblyPart[]): Promise<PutResult> {
     const out: Buffer[] = [];
     for (const p of parts) {
-      if ('body' in p) {
-        out.push(Buffer.from(p.body));
-        this.c.putBytes += p.body.length;
+      if (!('copy' in p)) {
+        const body = await uploadedBytes(p);
+        out.push(Buffer.from(body));
+        this.c.putBytes += body.length;
       } else {
         const r = await this.inner.get(p.copy.key, { start: p.copy.start, end: p.copy.end });
         out.push(await readAll(r.body));

@@ -5,7 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MediaAccess } from '../../functions/core/media.ts';
-import { type AssemblyPart, MIN_PART_BYTES, readAll } from '../../functions/core/object-store.ts';
+import {
+  type AssemblyPart,
+  MIN_PART_BYTES,
+  partBytes,
+  readAll,
+  uploadedBytes,
+} from '../../functions/core/object-store.ts';
 import { segmentOf } from '../../functions/pipeline/segments.ts';
 import { assembleFile } from '../../functions/pipeline/segments-assemble.ts';
 import {
@@ -229,44 +235,66 @@ describe('assembly', () => {
     await expect(readSpooled(c)).rejects.toThrow(/ENOENT/);
   });
 
-  it('more fresh bytes than maxHeldBytes: streamed whole from spooled bodies and previous ranges, no parts held', async () => {
+  it('many changed segments: unchanged runs still copied, each uploaded part made when it is sent', async () => {
     const store = new FsObjectStore(await tempDir());
     const prev = Buffer.from('0123456789'.repeat(10)); // 100 bytes
     await store.put('f', prev);
-    let assembled = 0;
+    const spool = await BodySpool.create(await tempDir());
+    // Fresh bodies far beyond what was once held as parts (the step used to stream such a file
+    // whole, reading back every previous byte): 3 bodies of 30 bytes around copied runs of 40.
+    const bodies = [
+      await spool.write('A'.repeat(30)),
+      await spool.write('B'.repeat(30)),
+      await spool.write('C'.repeat(30)),
+    ];
+    let reading = 0;
+    let maxReading = 0;
+    const sent: string[] = [];
     const spy = Object.assign(Object.create(store), {
-      assemble: async () => {
-        assembled++;
-        throw new Error('not expected');
+      assemble: async (key: string, parts: AssemblyPart[]) => {
+        const bufs: Uint8Array[] = [];
+        for (const p of parts) {
+          if ('copy' in p) {
+            sent.push(`copy ${p.copy.start}-${p.copy.end}`);
+            bufs.push(prev.subarray(p.copy.start, p.copy.end));
+            continue;
+          }
+          // Not made before the store asks for it: nothing read for parts not yet sent.
+          reading++;
+          maxReading = Math.max(maxReading, reading);
+          const b = await uploadedBytes(p);
+          reading--;
+          sent.push(`upload ${b.length}`);
+          bufs.push(b);
+        }
+        return store.put(key, Buffer.concat(bufs));
       },
     });
-    const spool = await BodySpool.create(await tempDir());
-    const a = await spool.write('A'.repeat(30));
-    const b = await spool.write('B'.repeat(30));
     const io = { readBytes: 0, reads: 0, uploadedBytes: 0, copiedBytes: 0, parts: 0, peakHeldBytes: 0 };
     const r = await assembleFile({
       store: spy,
       key: 'f',
       path: 'f',
       pieces: [
-        { spooled: a, sha256: 'a' },
+        { spooled: bodies[0], sha256: 'a' },
         { prev: { start: 0, end: 40 }, sha256: 'p' },
-        { spooled: b, lead: ',\n', sha256: 'b' },
+        { spooled: bodies[1], lead: ',\n', sha256: 'b' },
+        { prev: { start: 40, end: 80 }, sha256: 'q' },
+        { spooled: bodies[2], lead: ',\n', sha256: 'c' },
       ],
       previous: { path: 'f', key: 'f', bytes: 100, sha256: sha256(prev) },
       minMultipartBytes: 0,
       minPartBytes: 20,
-      maxHeldBytes: 50,
       io,
     });
-    const want = `${'A'.repeat(30)}${prev.subarray(0, 40)},\n${'B'.repeat(30)}`;
-    expect(assembled).toBe(0);
+    const want = `${'A'.repeat(30)}${prev.subarray(0, 40)},\n${'B'.repeat(30)}${prev.subarray(40, 80)},\n${'C'.repeat(30)}`;
     expect((await readAll((await store.get('f')).body)).toString()).toBe(want);
-    expect(r.entry).toMatchObject({ bytes: want.length, sha256: sha256(want) });
-    expect(r.entry.sha256Of).toBeUndefined();
-    expect(io).toMatchObject({ reads: 1, readBytes: 40, copiedBytes: 0, uploadedBytes: want.length });
-    // One piece at a time: the 40-byte previous range is the largest.
-    expect(io.peakHeldBytes).toBe(40);
+    expect(sent).toEqual(['upload 30', 'copy 0-40', 'upload 32', 'copy 40-80', 'upload 32']);
+    expect(r.entry).toMatchObject({ bytes: want.length, sha256Of: 'chunks' });
+    expect(io).toMatchObject({ reads: 0, readBytes: 0, copiedBytes: 80, uploadedBytes: 94 });
+    expect(maxReading).toBe(1);
+    // One part (and the spooled body it came from) at a time, not the 94 fresh bytes.
+    expect(io.peakHeldBytes).toBeLessThanOrEqual(64);
     await spool.dispose();
   });
 
@@ -280,7 +308,8 @@ describe('assembly', () => {
         calls.push(parts);
         // The folder store enforces S3's 5 MiB; the planning under test uses 20 bytes.
         const bufs = [];
-        for (const p of parts) bufs.push('body' in p ? p.body : prev.subarray(p.copy.start, p.copy.end));
+        for (const p of parts)
+          bufs.push('copy' in p ? prev.subarray(p.copy.start, p.copy.end) : await uploadedBytes(p));
         return store.put(key, Buffer.concat(bufs));
       },
     });
@@ -302,7 +331,7 @@ describe('assembly', () => {
     });
     const parts = calls[0];
     expect(
-      parts.map((p) => ('body' in p ? `body ${p.body.length}` : `copy ${p.copy.start}-${p.copy.end}`)),
+      parts.map((p) => ('copy' in p ? `copy ${p.copy.start}-${p.copy.end}` : `body ${partBytes(p)}`)),
     ).toEqual([
       'copy 0-40',
       'body 20', // NEW + 17 bytes read from the next run
