@@ -28,6 +28,8 @@
  * manifest entry, so the manifest is the in-process render's, byte for byte.
  * The lock is renewed (render-lock.ts) by every segment job before it renders and by the commit:
  * a step whose lock was taken over throws RenderLockLostError before writing.
+ * The same steps run snapshot jobs (FanoutRef `kind: 'snapshot'`, snapshot-fanout.ts), which reuse
+ * the stored-segment format and helpers exported here but take no lock.
  */
 import { mapLimit } from '../core/bounded-map.ts';
 import type { FormatName } from '../core/config/formats.ts';

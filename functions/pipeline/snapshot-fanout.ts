@@ -18,15 +18,17 @@
  *    manifest already is not rewritten (its record is completed from it).
  *  - abortSnapshot (the Catch) deletes the job's objects; without a manifest it deletes what the
  *    workers wrote under the snapshot's prefix (its reservation `export.json` kept) and marks the
- *    record `failed`; with one (the commit failed after it) it completes the record from it.
+ *    record `failed`; with one (the commit failed after it) it completes the record from it; an
+ *    export deleted meanwhile is left alone.
  */
 import type { FormatName } from '../core/config/formats.ts';
 import { parseExportOptions } from '../core/formats/options.ts';
 import { Report } from '../core/report.ts';
 import type { ProjectConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';
+import { ExportNotFoundError } from './errors.ts';
 import { loadSchema, planFormats, projectMedia } from './export-run.ts';
-import { getRecord } from './exports-records.ts';
+import { type ExportRecord, getRecord } from './exports-records.ts';
 import { completeSnapshotRecord, failSnapshotRecord, recordSnapshotOptions } from './exports-worker.ts';
 import { readJson } from './object-text.ts';
 import { PublishSink } from './publish-sink.ts';
@@ -262,10 +264,23 @@ export async function abortSnapshot(
   owner: string,
   exportId: number,
   cause?: string,
-): Promise<{ project: string; status: 'aborted'; record: string; deleted: number }> {
+): Promise<{ project: string; status: 'aborted'; record: ExportRecord['status'] | 'gone'; deleted: number }> {
   const ps = projectStore(ctx, project);
   await removeFanoutJob(ctx, ps, owner);
-  const record = await getRecord(ctx, project, exportId);
+  let record: ExportRecord;
+  try {
+    record = await getRecord(ctx, project, exportId);
+  } catch (err) {
+    if (!(err instanceof ExportNotFoundError)) throw err;
+    // Deleted through the API meanwhile (with its folder): nothing left to mark.
+    ctx.log('warn', 'snapshot fan-out aborted: the export is gone', {
+      project: project.id,
+      owner,
+      exportId,
+      cause,
+    });
+    return { project: project.id, status: 'aborted', record: 'gone', deleted: 0 };
+  }
   const formats = record.converted_formats.map((cf) => cf.export_type);
   const done = await completedSnapshot(ctx, project, record.snapshot.name, formats);
   if (done) {

@@ -22,7 +22,12 @@ import { createRenderPlanHandler } from '../../functions/handlers/render-plan.ts
 import { createRenderSegmentHandler } from '../../functions/handlers/render-segment.ts';
 import { type PipelineConfig, parseConfig, type SnapshotOptions } from '../../functions/pipeline/config.ts';
 import type { RenderFanoutPort } from '../../functions/pipeline/context.ts';
-import { createRecord, type ExportRecord, getRecord } from '../../functions/pipeline/exports-records.ts';
+import {
+  createRecord,
+  deleteRecord,
+  type ExportRecord,
+  getRecord,
+} from '../../functions/pipeline/exports-records.ts';
 import { nightlySnapshots, runSnapshot } from '../../functions/pipeline/exports-worker.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import type { FanoutRef } from '../../functions/pipeline/render-fanout.ts';
@@ -337,6 +342,24 @@ describe('snapshot fan-out on S3', () => {
     const record = await getRecord(rt.ctx, project(), fanned.id);
     expect(record.status).toBe('failed');
     expect(record.traceback).toContain('States.TaskFailed');
+    const ps = projectStore(rt.ctx, project());
+    const left: string[] = [];
+    for await (const o of ps.store.list(fanoutPrefix(ps, run.name))) left.push(o.key);
+    expect(left).toEqual([]);
+  }, 60_000);
+
+  it('abort of an export deleted meanwhile removes the job and leaves the rest alone', async () => {
+    const fanned = await snapshotWith(port(1), OPTIONS.defaults, ['JSON']);
+    const run = started.pop()!;
+    await createRenderPlanHandler(() => rt)({ projectId: 'proj', owner: run.name, input: run.input });
+    await deleteRecord(rt.ctx, project(), fanned.id);
+    const r = await createRenderCommitHandler(() => rt)({
+      action: 'abort',
+      projectId: 'proj',
+      owner: run.name,
+      input: run.input,
+    });
+    expect(r).toMatchObject({ status: 'aborted', record: 'gone' });
     const ps = projectStore(rt.ctx, project());
     const left: string[] = [];
     for await (const o of ps.store.list(fanoutPrefix(ps, run.name))) left.push(o.key);
