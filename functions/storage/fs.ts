@@ -105,11 +105,17 @@ export class FsObjectStore implements ObjectStore {
     return { body, size };
   }
 
-  async head(key: string): Promise<ObjectInfo | undefined> {
+  /** `etag: false` skips hashing the file (its size and time only). */
+  async head(key: string, etag = true): Promise<ObjectInfo | undefined> {
     try {
       const p = this.path(key);
       const s = await stat(p);
-      return { key, size: s.size, lastModified: s.mtime, etag: etagOf(await readFile(p)) };
+      return {
+        key,
+        size: s.size,
+        lastModified: s.mtime,
+        ...(etag ? { etag: etagOf(await readFile(p)) } : {}),
+      };
     } catch {
       return undefined;
     }
@@ -158,22 +164,36 @@ export class FsObjectStore implements ObjectStore {
     return {};
   }
 
-  /** The parts read and concatenated (copied ranges read from their files), then written like put. */
+  /**
+   * The parts streamed in order into the object (copied ranges read from their files as streams,
+   * lazy parts made one at a time), written like putStream: memory holds one piece, not the object.
+   */
   async assemble(key: string, parts: AssemblyPart[]): Promise<{ etag?: string }> {
     checkParts(parts);
-    const chunks: Uint8Array[] = [];
-    for (const p of parts) {
-      if (!('copy' in p)) chunks.push(await uploadedBytes(p));
-      else {
-        const data = await readFile(this.path(p.copy.key)).catch(() => {
-          throw new NotFoundError(p.copy.key);
-        });
-        if (p.copy.end > data.length)
-          throw new RangeError(`${p.copy.key} has ${data.length} bytes; cannot copy up to ${p.copy.end}`);
-        chunks.push(data.subarray(p.copy.start, p.copy.end));
+    const sources = new Map<string, number>();
+    for (const p of parts)
+      if ('copy' in p) {
+        const size = sources.get(p.copy.key) ?? (await this.head(p.copy.key, false))?.size;
+        if (size === undefined) throw new NotFoundError(p.copy.key);
+        if (p.copy.end > size)
+          throw new RangeError(`${p.copy.key} has ${size} bytes; cannot copy up to ${p.copy.end}`);
+        sources.set(p.copy.key, size);
       }
-    }
-    return this.put(key, Buffer.concat(chunks));
+    const get = this.get.bind(this);
+    const md5 = createHash('md5');
+    await this.putStream(
+      key,
+      (async function* () {
+        for (const p of parts) {
+          const pieces = 'copy' in p ? (await get(p.copy.key, p.copy)).body : [await uploadedBytes(p)];
+          for await (const b of pieces) {
+            md5.update(b);
+            yield b;
+          }
+        }
+      })(),
+    );
+    return { etag: `"${md5.digest('hex')}"` };
   }
 
   async delete(key: string): Promise<void> {
