@@ -40,6 +40,8 @@ const SLOW_TESTS = [
   'test/pipeline/render-segments.test.ts',
   'test/sec/hostile-fuzz.test.ts',
   'test/pipeline/snapshot-segments.test.ts',
+  // QA campaign: 8 projects × every format × 4 renders, in-process and fan-out (minutes).
+  'test/pipeline/incremental-campaign.test.ts',
 ];
 /** Pure tests (no mocks of shared clients, no environment changes) that may share one process. */
 const CORE_TESTS = ['test/core/**/*.test.ts'];

@@ -1,0 +1,889 @@
+/**
+ * QA campaign against issue 10's claim "after a random sequence of changes, the incremental
+ * `latest/` equals a from-scratch render byte for byte, every format", on projects and change
+ * sequences unlike render-segments.test.ts's: Label Studio's own exports and configs
+ * (test/fixtures/label-studio: COCO rectangles/polygons, YOLO rectangles/keypoints/OBB/polygons,
+ * JSON_MIN polygons, CSV tasks with colliding keys and non-ASCII), the bench generators
+ * (image-bbox, text-ner, audio-asr) and a config with many controls (rectangles, polygons,
+ * keypoints, brush masks, choices, textarea, rating, non-ASCII labels). Tasks get odd ids (gaps,
+ * 15-digit ids, 16-digit ids that go to the `x` shard), many annotations, cancelled and ground-truth
+ * annotations, data columns that come and go, labels outside the config, and images shared by
+ * tasks of different segments. Each seeded sequence adds, updates and deletes tasks (the last of a
+ * segment, a whole segment, everything, then re-adds), changes the label config and the export
+ * options between renders, and injects a store fault into one render (retried by the next).
+ *
+ * Every format of the registry is rendered, on tiny segments (1–3 shards of 2–5 tasks) with the
+ * multipart thresholds lowered (minMultipartBytes 0, small minPartBytes: assembled from copied
+ * ranges). After every round, three renders of the same state are compared file by file with a
+ * from-scratch render (a fresh project that ingested only the final tasks):
+ * - A: renderLatest, incremental, lowered thresholds;
+ * - B: the fan-out (planRender → renderSegmentJobs in batches → commitRender), incremental.
+ * Bytes of every key under latest/ (manifest aside), and each manifest's file list (path, bytes,
+ * sha256) against the reference's with the same thresholds.
+ * CAMPAIGN_SEEDS=n and CAMPAIGN_ROUNDS=n (env) run n sequences per project (default 1) of n rounds
+ * (default 3).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CONFIGS, generateTask } from '../../bench/generate.ts';
+import { encodeRle } from '../../functions/core/brush/rle.ts';
+import { implementedFormats } from '../../functions/core/formats/registry.ts';
+import { parseJson } from '../../functions/core/json/parse.ts';
+import type { JsonObject } from '../../functions/core/json/value.ts';
+import {
+  type AssemblyPart,
+  type GetResult,
+  type ObjectInfo,
+  type ObjectStore,
+  type PutOptions,
+  type PutResult,
+  readAll,
+  uploadedBytes,
+} from '../../functions/core/object-store.ts';
+import { type PipelineConfig, parseConfig } from '../../functions/pipeline/config.ts';
+import { ingestChanges } from '../../functions/pipeline/ingest.ts';
+import type { Manifest } from '../../functions/pipeline/manifest.ts';
+import { projectPaths } from '../../functions/pipeline/paths.ts';
+import { renderLatest } from '../../functions/pipeline/render.ts';
+import {
+  abortRender,
+  commitRender,
+  planRender,
+  renderSegmentJobs,
+} from '../../functions/pipeline/render-fanout.ts';
+import type { SegmentJob } from '../../functions/pipeline/segments.ts';
+import { FsObjectStore } from '../../functions/storage/fs.ts';
+import { jpegBytes } from '../core/images/fake-media.ts';
+import {
+  change,
+  type FsContext,
+  fsContext,
+  OUT,
+  objectsOf,
+  readJsonObject,
+  SRC,
+  tempDir,
+} from './helpers.ts';
+
+const FIXTURES = join(import.meta.dirname, '../fixtures/label-studio');
+const fixture = (p: string) => readFileSync(join(FIXTURES, p), 'utf8');
+const MEDIA = 'ls-media';
+const FORMATS = implementedFormats() as string[];
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+type Rng = () => number;
+const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+
+/**
+ * A store over a folder whose `assemble` concatenates parts without S3's 5 MiB minimum (so lowered
+ * thresholds exercise the copy planning), and which throws on the first write `fail` matches.
+ */
+class LooseStore implements ObjectStore {
+  fail?: (key: string) => boolean;
+  /** A write whose key this answers with a promise waits for it first. */
+  hold?: (key: string) => Promise<void> | undefined;
+  failed: string[] = [];
+  constructor(readonly inner: FsObjectStore) {}
+  get description() {
+    return this.inner.description;
+  }
+  private check(key: string) {
+    if (this.fail?.(key)) {
+      this.fail = undefined;
+      this.failed.push(key);
+      throw new Error(`injected fault writing ${key}`);
+    }
+  }
+  list(prefix: string, options?: { etags?: boolean }): AsyncIterable<ObjectInfo> {
+    return this.inner.list(prefix, options);
+  }
+  get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
+    return this.inner.get(key, range);
+  }
+  head(key: string) {
+    return this.inner.head(key);
+  }
+  async put(key: string, body: string | Uint8Array, options?: PutOptions): Promise<PutResult> {
+    await this.hold?.(key);
+    this.check(key);
+    return this.inner.put(key, body, options);
+  }
+  async putStream(key: string, body: AsyncIterable<Uint8Array | string>, options?: PutOptions) {
+    await this.hold?.(key);
+    this.check(key);
+    return this.inner.putStream(key, body, options);
+  }
+  delete(key: string) {
+    return this.inner.delete(key);
+  }
+  async assemble(key: string, parts: AssemblyPart[]): Promise<PutResult> {
+    this.check(key);
+    const out: Buffer[] = [];
+    for (const p of parts) {
+      if (!('copy' in p)) out.push(Buffer.from(await uploadedBytes(p)));
+      else {
+        const r = await this.inner.get(p.copy.key, { start: p.copy.start, end: p.copy.end });
+        out.push(await readAll(r.body));
+      }
+    }
+    return this.inner.put(key, Buffer.concat(out));
+  }
+}
+
+// ---- projects -------------------------------------------------------------------------------------
+
+/** A 6×5 mask with a filled square, as Label Studio's RGBA RLE. */
+const BRUSH_RLE = encodeRle(
+  Array.from({ length: 6 * 5 * 4 }, (_, k) => {
+    const p = Math.floor(k / 4);
+    const [x, y] = [p % 6, Math.floor(p / 6)];
+    return k % 4 === 3 && x >= 1 && x <= 3 && y >= 1 && y <= 3 ? 255 : 0;
+  }),
+);
+
+const MIXED_CONFIG = `<View>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="box" toName="image"><Label value="Кошка"/><Label value="狗"/><Label value="Café"/></RectangleLabels>
+  <PolygonLabels name="poly" toName="image"><Label value="Кошка"/><Label value="Road"/></PolygonLabels>
+  <KeyPointLabels name="kp" toName="image"><Label value="nose"/><Label value="ẞeye"/></KeyPointLabels>
+  <BrushLabels name="brush" toName="image"><Label value="Кошка"/><Label value="Sky"/></BrushLabels>
+  <Choices name="quality" toName="image"><Choice value="good"/><Choice value="bad ✗"/></Choices>
+  <TextArea name="caption" toName="image"/>
+  <Rating name="stars" toName="image"/>
+</View>`;
+const MIXED_LABELS = {
+  box: ['Кошка', '狗', 'Café'],
+  poly: ['Кошка', 'Road'],
+  kp: ['nose', 'ẞeye'],
+  brush: ['Кошка', 'Sky'],
+};
+
+type Plain = Record<string, unknown>;
+
+interface Kind {
+  name: string;
+  config: string;
+  /** A second label config the sequence switches to (and back). */
+  config2: string;
+  /** Task `id`'s body (no id yet), drawn with `r`. */
+  task(r: Rng, id: number | string): Plain;
+  /** Key of the media field tasks show (set to a shared/own image), if any. */
+  mediaKey?: 'image' | 'audio';
+}
+
+function fromFixtures(files: string[]): Plain[] {
+  return files.flatMap((f) => JSON.parse(fixture(f)) as Plain[]);
+}
+
+function region(r: Rng, kind: 'box' | 'poly' | 'kp' | 'brush', labels: string[]): Plain {
+  const label = pick(r, labels);
+  const base = {
+    id: `r${Math.floor(r() * 1e9).toString(36)}`,
+    from_name: kind,
+    to_name: 'image',
+    original_width: 640,
+    original_height: 480,
+    image_rotation: 0,
+  };
+  const x = Math.round(r() * 8000) / 100;
+  const y = Math.round(r() * 8000) / 100;
+  if (kind === 'box')
+    return {
+      ...base,
+      type: 'rectanglelabels',
+      value: {
+        x,
+        y,
+        width: 10 + r() * 10,
+        height: 5 + r() * 10,
+        rotation: r() < 0.2 ? 30 : 0,
+        rectanglelabels: [label],
+      },
+    };
+  if (kind === 'poly')
+    return {
+      ...base,
+      type: 'polygonlabels',
+      value: {
+        points: [
+          [x, y],
+          [x + 5, y + 1],
+          [x + 2, y + 7],
+        ],
+        closed: true,
+        polygonlabels: [label],
+      },
+    };
+  if (kind === 'kp')
+    return { ...base, type: 'keypointlabels', value: { x, y, width: 0.5, keypointlabels: [label] } };
+  return {
+    ...base,
+    original_width: 6,
+    original_height: 5,
+    type: 'brushlabels',
+    value: { format: 'rle', rle: BRUSH_RLE, brushlabels: [label] },
+  };
+}
+
+function mixedAnnotation(r: Rng, outside: boolean): Plain[] {
+  const result: Plain[] = [];
+  for (const k of ['box', 'poly', 'kp', 'brush'] as const) {
+    const n = Math.floor(r() * 3);
+    for (let i = 0; i < n; i++)
+      result.push(region(r, k, outside && r() < 0.3 ? ['Outside'] : MIXED_LABELS[k]));
+  }
+  if (r() < 0.6)
+    result.push({
+      id: 'q',
+      type: 'choices',
+      from_name: 'quality',
+      to_name: 'image',
+      value: { choices: [pick(r, ['good', 'bad ✗'])] },
+    });
+  if (r() < 0.5)
+    result.push({
+      id: 't',
+      type: 'textarea',
+      from_name: 'caption',
+      to_name: 'image',
+      value: { text: [pick(r, ['a "cat"', 'ünï\ncode', 'x,y;z\t'])] },
+    });
+  if (r() < 0.5)
+    result.push({
+      id: 's',
+      type: 'rating',
+      from_name: 'stars',
+      to_name: 'image',
+      value: { rating: 1 + Math.floor(r() * 5) },
+    });
+  return result;
+}
+
+/** Clones a fixture task (annotations and all), dropping its id. */
+function fixtureTask(tasks: Plain[], r: Rng): Plain {
+  const t = structuredClone(pick(r, tasks));
+  delete t.id;
+  return t;
+}
+
+const KINDS: Kind[] = [
+  {
+    name: 'mixed-controls',
+    config: MIXED_CONFIG,
+    config2: MIXED_CONFIG.replace('<Label value="Café"/>', '<Label value="Café"/><Label value="Outside"/>'),
+    mediaKey: 'image',
+    task: (r) => ({
+      data: { image: '' },
+      annotations: [] as Plain[],
+      __result: () => mixedAnnotation(r, r() < 0.2),
+    }),
+  },
+  {
+    name: 'ls-coco',
+    config: fixture('test_export_coco/label_config.xml'),
+    config2: fixture('test_export_yolo/label_config_polygons.xml'),
+    mediaKey: 'image',
+    task: (r) =>
+      fixtureTask(fromFixtures(['test_export_coco/data.json', 'test_export_json_min/data.json']), r),
+  },
+  {
+    name: 'ls-yolo',
+    config: fixture('test_export_yolo/label_config.xml'),
+    config2: fixture('test_export_yolo/label_config_obb.xml'),
+    mediaKey: 'image',
+    task: (r) =>
+      fixtureTask(
+        fromFixtures([
+          'test_export_yolo/data.json',
+          'test_export_yolo/data_obb.json',
+          'test_export_yolo/data_polygons.json',
+        ]),
+        r,
+      ),
+  },
+  {
+    name: 'ls-keypoints',
+    config: fixture('test_export_yolo/label_config_keypoints.xml'),
+    config2: fixture('test_export_yolo/label_config.xml'),
+    mediaKey: 'image',
+    task: (r) =>
+      fixtureTask(fromFixtures(['test_export_yolo/data_keypoints.json', 'test_export_yolo/data.json']), r),
+  },
+  {
+    name: 'ls-csv',
+    config:
+      '<View><Text name="text" value="$text"/><Choices name="text" toName="text"><Choice value="positive"/><Choice value="negative"/></Choices></View>',
+    config2:
+      '<View><Text name="text" value="$text"/><Choices name="sentiment" toName="text"><Choice value="Positive"/></Choices></View>',
+    task: (r) =>
+      fixtureTask(
+        fromFixtures([
+          'test_export_csv/csv_test.json',
+          'test_export_csv/csv_test2.json',
+          'test_export_csv/csv_test_colliding_keys.json',
+          'test_export_csv/csv_test_colliding_keys_mixed.json',
+          'test_export_csv/csv_test_history.json',
+        ]),
+        r,
+      ),
+  },
+  ...(['image-bbox', 'text-ner', 'audio-asr'] as const).map(
+    (k): Kind => ({
+      name: `bench-${k}`,
+      config: CONFIGS[k],
+      config2:
+        k === 'text-ner'
+          ? CONFIGS[k].replace('</Labels>', '<Label value="EXTRA"/></Labels>')
+          : CONFIGS['image-bbox'],
+      mediaKey: k === 'image-bbox' ? 'image' : k === 'audio-asr' ? 'audio' : undefined,
+      task: (r) => {
+        const t = generateTask(k, 1 + Math.floor(r() * 1000), 1 + Math.floor(r() * 1000)) as Plain;
+        delete t.id;
+        return t;
+      },
+    }),
+  ),
+];
+
+// ---- task mutation ---------------------------------------------------------------------------------
+
+/** Media of the sequence: `pool` image names, some shared by tasks of different segments. */
+function mediaUrl(kind: Kind, r: Rng): string {
+  const k = Math.floor(r() * 12);
+  if (kind.mediaKey === 'audio') return `/data/upload/7/clip_${k}.wav`;
+  // Ids ≥ 10 are missing from the media bucket (the *_WITH_IMAGES formats report them).
+  return r() < 0.1 ? `/data/upload/3/up_${k}.jpg` : `s3://${MEDIA}/images/img_${k}.jpg`;
+}
+
+let annotationIds = 1000;
+
+/** A task `id` of `kind`, with random extras (many/cancelled/ground-truth annotations, columns, labels). */
+function makeTask(kind: Kind, r: Rng, id: number | string, round: number): JsonObject {
+  const t = kind.task(r, id) as Plain & { data: Plain; annotations: Plain[]; __result?: () => Plain[] };
+  const gen = t.__result;
+  delete t.__result;
+  t.data = { ...(t.data ?? {}) };
+  if (gen) {
+    const n = r() < 0.1 ? 0 : r() < 0.2 ? 4 + Math.floor(r() * 4) : 1;
+    t.annotations = Array.from({ length: n }, () => ({ id: 0, completed_by: 1, result: gen() }));
+  }
+  if (kind.mediaKey) t.data[kind.mediaKey] = mediaUrl(kind, r);
+  // Data columns that come and go (CSV/TSV column set), non-ASCII values.
+  for (const c of ['colA', 'colB', 'spalte_ü', '列'])
+    if (r() < 0.25) t.data[c] = pick(r, ['v', 'ä,ö', 'x\ny', 7, null, { n: 1 }]);
+  const anns = Array.isArray(t.annotations) ? t.annotations : [];
+  // Many annotations now and then: copies of the first.
+  if (anns.length > 0 && r() < 0.15) for (let i = 0; i < 3; i++) anns.push(structuredClone(anns[0]));
+  for (const a of anns) {
+    a.id = annotationIds++;
+    a.was_cancelled = r() < 0.1;
+    a.ground_truth = r() < 0.08;
+    a.updated_at = `2026-0${1 + (round % 9)}-01T00:00:00.000000Z`;
+    // A label outside the config (COCO/YOLO category fallbacks).
+    if (r() < 0.05)
+      for (const res of (a.result as Plain[]) ?? []) {
+        const v = res.value as Plain | undefined;
+        for (const k of ['rectanglelabels', 'polygonlabels', 'keypointlabels', 'labels', 'choices'])
+          if (v && Array.isArray(v[k])) v[k] = ['NotInConfig'];
+      }
+  }
+  t.annotations = anns;
+  t.updated_at = `2026-0${1 + (round % 9)}-02T00:00:00.000000Z`;
+  return parseJson(JSON.stringify({ id, ...t })) as JsonObject;
+}
+
+/** Task ids: small with gaps, 15-digit ids (numeric shards far apart), 16-digit ids (the `x` shard). */
+function newId(r: Rng, used: Set<string>): number | string {
+  for (;;) {
+    const x = r();
+    const id: number | string =
+      x < 0.8
+        ? 1 + Math.floor(r() * 80)
+        : x < 0.9
+          ? 999_999_999_999_000 + Math.floor(r() * 10)
+          : `${1234567890123456 + Math.floor(r() * 5)}`;
+    if (!used.has(String(id))) return id;
+  }
+}
+
+// ---- environments ----------------------------------------------------------------------------------
+
+interface Env {
+  ctx: FsContext;
+  out: LooseStore;
+  config: PipelineConfig;
+}
+
+interface Geometry {
+  shardTasks: number;
+  segmentShards: number;
+  minPartBytes: number;
+}
+
+function projectConfig(labelConfig: string, options: Plain, zip: boolean, g: Geometry): PipelineConfig {
+  const input = projectConfigInput(labelConfig, g);
+  return parseConfig({
+    ...input,
+    projects: [{ ...input.projects[0], options, latest: { serialization: 'export', zip } }],
+  });
+}
+
+/** The campaign's project (every format, media in s3://ls-media/), before parsing. */
+function projectConfigInput(labelConfig: string, g: Geometry) {
+  return {
+    version: 1,
+    projects: [
+      {
+        id: 'proj',
+        lsProjectId: 7,
+        source: { bucket: SRC, prefix: 'annotations' },
+        labelConfig: { inline: labelConfig },
+        formats: FORMATS,
+        export: { bucket: OUT, prefix: 'exports' },
+        media: { s3Prefixes: [`s3://${MEDIA}/images/`], uploadPrefix: `s3://${MEDIA}/upload/` },
+      } as Plain,
+    ],
+    settings: { shardTasks: g.shardTasks, keyShards: 3 },
+  };
+}
+
+async function newEnv(config: PipelineConfig): Promise<Env> {
+  const root = await tempDir();
+  const ctx = fsContext(root, config);
+  const out = new LooseStore(new FsObjectStore(join(root, OUT)));
+  ctx.stores.set(OUT, out);
+  const media = ctx.store(MEDIA);
+  for (let k = 0; k < 12; k++) {
+    if (k >= 10) continue;
+    await media.put(`images/img_${k}.jpg`, jpegBytes(60 + k, 40 + (k % 3), 3, k));
+    await media.put(`upload/3/up_${k}.jpg`, jpegBytes(30 + k, 20, 3, 100 + k));
+    await media.put(`upload/7/clip_${k}.wav`, Buffer.from(`RIFF fake audio ${k}`));
+  }
+  return { ctx, out, config };
+}
+
+async function putTask(e: Env, task: JsonObject) {
+  const o = objectsOf(task, 'task')[0];
+  await e.ctx.store(SRC).put(o.key, o.body);
+  await ingestChanges(e.ctx, [change(o.key)]);
+}
+
+async function deleteTask(e: Env, id: string) {
+  const key = `annotations/${id}.json`;
+  await e.ctx.store(SRC).delete(key);
+  await ingestChanges(e.ctx, [change(key, 'removed')]);
+}
+
+const project = (e: Env) => e.config.projects[0];
+
+async function renderA(e: Env, g: Geometry) {
+  // One segment at a time, so an injected fault hits the same write on every run.
+  return renderLatest(e.ctx, project(e), {
+    segmentShards: g.segmentShards,
+    minMultipartBytes: 0,
+    minPartBytes: g.minPartBytes,
+    concurrency: 1,
+  });
+}
+
+/** The fan-out: plan, segment jobs in batches of 2 (all at once), commit. */
+async function renderB(e: Env, g: Geometry, owner: string) {
+  const p = project(e);
+  const plan = await planRender(e.ctx, p, { owner, segmentShards: g.segmentShards });
+  if (plan.status !== 'planned') return plan.status;
+  const items = await readJsonObject<SegmentJob[]>(e.ctx.store(plan.ref.items.bucket), plan.ref.items.key);
+  const batches: SegmentJob[][] = [];
+  for (let i = 0; i < items.length; i += 2) batches.push(items.slice(i, i + 2));
+  try {
+    // Batches one after the other (deterministic write order for the injected faults).
+    for (const b of batches) await renderSegmentJobs(e.ctx, p, plan.ref, b);
+    return (await commitRender(e.ctx, p, plan.ref)).status;
+  } catch (err) {
+    // As the state machine's Catch does: Abort, then the execution fails.
+    await abortRender(e.ctx, p, owner, 'States.TaskFailed');
+    throw err;
+  }
+}
+
+/** Every object under latest/ but the manifest, and the manifest's files by format/path. */
+async function latestOf(e: Env) {
+  const paths = projectPaths(project(e));
+  const files = new Map<string, Buffer>();
+  for await (const o of e.out.inner.list(paths.latest))
+    if (o.key !== paths.latestManifest)
+      files.set(o.key.slice(paths.latest.length), await readAll((await e.out.inner.get(o.key)).body));
+  const m = await readJsonObject<Manifest>(e.out.inner, paths.latestManifest);
+  const listed = new Map<string, string>();
+  const untrue: string[] = [];
+  for (const f of m.formats)
+    for (const x of f.files ?? []) {
+      const entry = x as typeof x & { sha256Of?: string };
+      listed.set(
+        `${f.format}/${x.path}`,
+        `${x.bytes} ${entry.sha256Of === 'chunks' ? '(sha256 of chunks)' : x.sha256}`,
+      );
+      // The manifest names what the object holds: its size and (not of chunks) its SHA-256.
+      const body = files.get(x.key.slice(paths.latest.length));
+      const actual = body ? `${body.length} ${createHash('sha256').update(body).digest('hex')}` : 'missing';
+      if (actual !== `${x.bytes} ${x.sha256}` && !(entry.sha256Of === 'chunks' && body?.length === x.bytes))
+        untrue.push(`${f.format}/${x.path}: manifest ${x.bytes} ${x.sha256}, object ${actual}`);
+    }
+  return { files, listed, untrue, manifest: m };
+}
+
+/** A zip's entries (from its central directory): name and inflated bytes, in order. */
+function zipEntries(zip: Buffer): Array<{ name: string; data: Buffer }> {
+  const end = zip.lastIndexOf(Buffer.from('PK\x05\x06', 'latin1'));
+  if (end < 0) throw new Error('not a zip: no end of central directory');
+  const entries: Array<{ name: string; data: Buffer }> = [];
+  let at = zip.readUInt32LE(end + 16);
+  for (let n = zip.readUInt16LE(end + 10); n > 0; n--) {
+    const nameLength = zip.readUInt16LE(at + 28);
+    const local = zip.readUInt32LE(at + 42);
+    const size = zip.readUInt32LE(at + 20);
+    const from = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const raw = zip.subarray(from, from + size);
+    entries.push({
+      name: zip.subarray(at + 46, at + 46 + nameLength).toString('utf8'),
+      data: zip.readUInt16LE(at + 10) === 8 ? inflateRawSync(raw) : Buffer.from(raw),
+    });
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  return entries;
+}
+
+/** First differing byte of two buffers, with some context, for the report. */
+function firstDiff(a: Buffer | undefined, b: Buffer | undefined): string {
+  if (!a || !b) return `${a ? 'only in incremental' : 'only in reference'}`;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const ctx = (x: Buffer) => JSON.stringify(x.subarray(Math.max(0, i - 40), i + 40).toString('utf8'));
+  return `sizes ${a.length}/${b.length}, first difference at byte ${i}: got ${ctx(a)} want ${ctx(b)}`;
+}
+
+interface Finding {
+  what: string;
+  detail: string;
+}
+
+/**
+ * Equal sizes where one entry's sha256 is of chunks: a file assembled from ranges (incremental)
+ * names the SHA-256 of its chunks' digests, the same file put whole (a first render) its own — by
+ * design (segments-assemble.ts), reported in /work/notes/s3/qa-bugs.md; the bytes are compared.
+ */
+const bothSized = (a?: string, b?: string) =>
+  !!a &&
+  !!b &&
+  (a.includes('(sha256 of chunks)') || b.includes('(sha256 of chunks)')) &&
+  a.split(' ')[0] === b.split(' ')[0];
+
+/** Compares `got`'s latest/ with `want`'s; returns differences (empty when equal). */
+async function compare(label: string, got: Env, want: Env, manifestToo: boolean): Promise<Finding[]> {
+  const g = await latestOf(got);
+  const w = await latestOf(want);
+  const out: Finding[] = [];
+  const keys = new Set([...g.files.keys(), ...w.files.keys()]);
+  for (const k of [...keys].sort()) {
+    const a = g.files.get(k);
+    const b = w.files.get(k);
+    if (a && b && k.endsWith('.zip') && !a.equals(b)) {
+      // A zip's entries carry the time of the render that wrote it, and a zip whose files did not
+      // change is kept (render.ts): compared by entry names and bytes (qa-bugs.md, zip times).
+      const [za, zb] = [zipEntries(a), zipEntries(b)];
+      const same =
+        za.length === zb.length && za.every((e, i) => e.name === zb[i].name && e.data.equals(zb[i].data));
+      if (!same)
+        out.push({
+          what: `${label} latest/${k} entries`,
+          detail: `${za.map((e) => e.name)} / ${zb.map((e) => e.name)}`,
+        });
+    } else if (!a || !b || !a.equals(b)) out.push({ what: `${label} latest/${k}`, detail: firstDiff(a, b) });
+  }
+  for (const u of g.untrue) out.push({ what: `${label} manifest entry`, detail: u });
+  if (manifestToo) {
+    const lk = new Set([...g.listed.keys(), ...w.listed.keys()]);
+    for (const k of [...lk].sort())
+      if (g.listed.get(k) !== w.listed.get(k) && !bothSized(g.listed.get(k), w.listed.get(k)))
+        out.push({
+          what: `${label} manifest ${k}`,
+          detail: `got ${g.listed.get(k)} want ${w.listed.get(k)}`,
+        });
+  }
+  expect(w.files.size, `${label}: the reference wrote files`).toBeGreaterThan(0);
+  return out;
+}
+
+// ---- the campaign ----------------------------------------------------------------------------------
+
+const SEEDS = Number(process.env.CAMPAIGN_SEEDS ?? 1);
+/** Rounds of changes after the first render. */
+const ROUNDS = Number(process.env.CAMPAIGN_ROUNDS ?? 3);
+/** Where a fault is injected: per-task files (segment workers), aggregate files (assembly), zips, the manifest. */
+const FAULT_TARGETS = [
+  'YOLO/labels/',
+  'VOC/Annotations/',
+  'BRUSH_TO_PNG/',
+  'COCO_WITH_IMAGES/images/',
+  'JSON/result.json',
+  'CSV/result.csv',
+  'COCO/result.json',
+  'BRUSH_TO_COCO/result_coco.json',
+  'YOLO.zip',
+  'manifest.json',
+];
+const OPTION_SETS: Plain[] = [
+  {},
+  { csvSeparator: ';', onlyAnnotated: true },
+  { fixCocoImagePerTask: true, yoloDataYaml: true, cocoAnnotator: true },
+  { fixNewestAnnotationWins: true, brushNames: 'image', copyAudio: false },
+];
+
+interface SequenceLog {
+  lines: string[];
+}
+
+/** What the campaign compared: rounds (renders of both paths checked) and files compared. */
+const stats = { rounds: 0, files: 0, faults: 0 };
+
+async function runSequence(kind: Kind, seed: number, log: SequenceLog): Promise<Finding[]> {
+  const r = rng(seed * 7919 + kind.name.length);
+  const g: Geometry = {
+    shardTasks: 2 + Math.floor(r() * 4),
+    segmentShards: 1 + Math.floor(r() * 3),
+    minPartBytes: 1 + Math.floor(r() * 400),
+  };
+  let labelConfig = kind.config;
+  let options: Plain = {};
+  const zip = r() < 0.3;
+  let cfg = projectConfig(labelConfig, options, zip, g);
+  const a = await newEnv(cfg);
+  const b = await newEnv(cfg);
+  const live = new Map<string, JsonObject>();
+  const findings: Finding[] = [];
+  log.lines.push(`kind ${kind.name} seed ${seed} geometry ${JSON.stringify(g)} zip ${zip}`);
+  const apply = async (f: (e: Env) => Promise<void>) => {
+    await f(a);
+    await f(b);
+  };
+  const add = async (id: number | string, round: number) => {
+    const t = makeTask(kind, r, id, round);
+    live.set(String(id), t);
+    await apply((e) => putTask(e, t));
+  };
+  const del = async (id: string) => {
+    live.delete(id);
+    await apply((e) => deleteTask(e, id));
+  };
+  const used = () => new Set(live.keys());
+  for (let i = 0; i < 16; i++) await add(newId(r, used()), 0);
+  const setConfig = async () => {
+    cfg = projectConfig(labelConfig, options, zip, g);
+    for (const e of [a, b]) {
+      e.config = cfg;
+      (e.ctx as { config: PipelineConfig }).config = cfg;
+    }
+  };
+  for (let round = 0; round <= ROUNDS; round++) {
+    if (round > 0) {
+      const op = r();
+      const ids = [...live.keys()];
+      const numeric = ids.filter((x) => /^\d{1,15}$/.test(x)).map(Number);
+      if (round === 4 && r() < 0.5) {
+        log.lines.push(`r${round}: delete everything (${ids.length})`);
+        for (const id of ids) await del(id);
+      } else if (op < 0.15 && numeric.length > 0) {
+        // Empty the segment of a random task.
+        const span = g.shardTasks * g.segmentShards;
+        const seg = Math.floor(pick(r, numeric) / span);
+        const gone = numeric.filter((x) => Math.floor(x / span) === seg);
+        log.lines.push(`r${round}: empty segment ${seg} (${gone.join(',')})`);
+        for (const id of gone) await del(String(id));
+      } else if (op < 0.3 && numeric.length > 0) {
+        const span = g.shardTasks * g.segmentShards;
+        const seg = Math.floor(pick(r, numeric) / span);
+        const last = Math.max(...numeric.filter((x) => Math.floor(x / span) === seg));
+        log.lines.push(`r${round}: delete the last task of segment ${seg} (${last})`);
+        await del(String(last));
+      }
+      const n = 1 + Math.floor(r() * 6);
+      const ops: string[] = [];
+      for (let k = 0; k < n; k++) {
+        const x = r();
+        const cur = [...live.keys()];
+        if (x < 0.4 || cur.length === 0) {
+          const id = newId(r, used());
+          ops.push(`add ${id}`);
+          await add(id, round);
+        } else if (x < 0.8) {
+          const id = pick(r, cur);
+          ops.push(`update ${id}`);
+          await add(/^\d+$/.test(id) && id.length <= 15 ? Number(id) : id, round);
+        } else {
+          const id = pick(r, cur);
+          ops.push(`delete ${id}`);
+          await del(id);
+        }
+      }
+      log.lines.push(`r${round}: ${ops.join('; ')}`);
+      if (r() < 0.25) {
+        labelConfig = labelConfig === kind.config ? kind.config2 : kind.config;
+        log.lines.push(`r${round}: label config -> ${labelConfig === kind.config ? 'config' : 'config2'}`);
+        await setConfig();
+      }
+      if (r() < 0.25) {
+        options = pick(r, OPTION_SETS);
+        log.lines.push(`r${round}: options -> ${JSON.stringify(options)}`);
+        await setConfig();
+      }
+      // A failed render in between: one write under latest/ fails, the next render retries.
+      if (r() < 0.35) {
+        const target = pick(r, FAULT_TARGETS);
+        log.lines.push(`r${round}: fault on the first write of latest/${target}… (both paths)`);
+        for (const e of [a, b]) {
+          const latest = projectPaths(project(e)).latest;
+          e.out.fail = (key) => key.startsWith(`${latest}${target}`);
+        }
+        await renderA(a, g).catch(() => undefined);
+        await renderB(b, g, `fail-${round}`).catch(() => undefined);
+        for (const e of [a, b]) {
+          log.lines.push(`r${round}: fault hit ${e.out.failed.at(-1) ?? 'nothing'}`);
+          stats.faults += e.out.failed.length;
+          e.out.fail = undefined;
+          e.out.failed = [];
+        }
+      }
+    }
+    for (const e of [a, b]) e.ctx.clock.advance(60_000);
+    await renderA(a, g);
+    await renderB(b, g, `exec-${round}`);
+    // From scratch: a fresh project that ingests only the live tasks.
+    // From scratch: a fresh project that ingests only the live tasks, rendered once at the time of
+    // the render that wrote latest/ (COCO's date_created). A first render puts every file whole,
+    // whatever the multipart thresholds, so one reference serves both paths.
+    const createdAt = async (e: Env) =>
+      Date.parse(
+        (await readJsonObject<Manifest>(e.out.inner, projectPaths(project(e)).latestManifest)).createdAt,
+      );
+    const ref = await newEnv(cfg);
+    ref.ctx.clock.t = await createdAt(a);
+    for (const t of live.values()) await putTask(ref, t);
+    await renderLatest(ref.ctx, project(ref), { segmentShards: g.segmentShards });
+    const label = `${kind.name} seed ${seed} r${round}`;
+    const fa = await compare(`${label} in-process`, a, ref, true);
+    const fb = [
+      ...(await compare(`${label} fan-out`, b, ref, true)),
+      ...(await compare(`${label} fan-out vs in-process`, b, a, true)),
+    ];
+    stats.rounds++;
+    stats.files += (await latestOf(ref)).files.size;
+    findings.push(...fa, ...fb);
+    if (fa.length + fb.length > 0) {
+      log.lines.push(`r${round}: ${fa.length + fb.length} differences`);
+      break;
+    }
+  }
+  return findings;
+}
+
+describe('incremental latest/ equals a from-scratch render (campaign)', () => {
+  afterAll(() => {
+    console.log(
+      `campaign: ${stats.rounds} rounds compared, ${stats.files} reference files, ${stats.faults} faults hit`,
+    );
+  });
+  for (const kind of KINDS)
+    for (let s = 1; s <= SEEDS; s++)
+      it(`${kind.name} seed ${s}: every format, in-process and fan-out`, async () => {
+        const log: SequenceLog = { lines: [] };
+        const findings = await runSequence(kind, s, log);
+        if (findings.length > 0)
+          console.log(
+            [...log.lines, ...findings.slice(0, 8).map((f) => `${f.what}: ${f.detail}`)].join('\n'),
+          );
+        expect(findings.slice(0, 8)).toEqual([]);
+      }, 600_000);
+});
+
+/**
+ * A segment job of a fan-out whose execution was aborted (another batch failed: the Map fails and
+ * Abort releases the lock, but a running segment Lambda is not stopped) renews the lock only
+ * before each segment, so it goes on writing its per-task files under latest/ after the lock is
+ * gone — here after a later execution committed. The current object then holds bytes the manifest
+ * does not name, and later renders keep it (they compare with the manifest, not the object).
+ * Reproduction for /work/notes/s3/qa-bugs.md (bug 1): flip to `it` once fixed.
+ */
+describe('fan-out: a segment job of an aborted execution', () => {
+  it.fails('does not write under latest/ after its lock is gone (the object keeps the manifest bytes)', async () => {
+    const g: Geometry = { shardTasks: 4, segmentShards: 1, minPartBytes: 100 };
+    const kind = KINDS.find((k) => k.name === 'bench-image-bbox')!;
+    const cfg = parseConfig({
+      ...projectConfigInput(kind.config, g),
+      projects: [{ ...projectConfigInput(kind.config, g).projects[0], formats: ['JSON', 'YOLO'] }],
+    });
+    const e = await newEnv(cfg);
+    const p = project(e);
+    const task = (i: number, seed: number) =>
+      parseJson(
+        JSON.stringify({
+          ...generateTask('image-bbox', i, seed),
+          updated_at: `2026-0${seed}-01T00:00:00.000000Z`,
+        }),
+      ) as JsonObject;
+    for (let i = 1; i <= 16; i++) await putTask(e, task(i, 1));
+    expect(await renderB(e, g, 'exec-1')).toBe('rendered');
+    const label = `${projectPaths(p).latest}YOLO/labels/img_000010.txt`;
+    // Task 10 (segment n…2) changes; exec-2 plans and its segment job stops at task 10's label.
+    await putTask(e, task(10, 2));
+    const plan = await planRender(e.ctx, p, { owner: 'exec-2', segmentShards: 1 });
+    if (plan.status !== 'planned') throw new Error(plan.status);
+    const jobs = await readJsonObject<SegmentJob[]>(e.ctx.store(plan.ref.items.bucket), plan.ref.items.key);
+    expect(jobs).toHaveLength(1);
+    let release!: () => void;
+    let reached!: () => void;
+    const atWrite = new Promise<void>((r) => (reached = r));
+    const written: string[] = [];
+    let held = false;
+    e.out.hold = (key) => {
+      written.push(key);
+      if (held || key !== label) return undefined;
+      held = true;
+      reached();
+      return new Promise<void>((r) => (release = r));
+    };
+    const zombie = renderSegmentJobs(e.ctx, p, plan.ref, jobs);
+    const first = await Promise.race([atWrite.then(() => 'held'), zombie.then(() => 'finished')]);
+    expect(first, written.join('\n')).toBe('held');
+    // Another batch failed: Abort releases exec-2's lock; task 10 changes again and exec-3 renders.
+    await abortRender(e.ctx, p, 'exec-2', 'States.TaskFailed');
+    await putTask(e, task(10, 3));
+    expect(await renderB(e, g, 'exec-3')).toBe('rendered');
+    const named = async () => {
+      const m = await readJsonObject<Manifest>(e.out.inner, projectPaths(p).latestManifest);
+      return m.formats.find((f) => f.format === 'YOLO')!.files!.find((x) => x.key === label)!.sha256;
+    };
+    const current = async () =>
+      createHash('sha256')
+        .update(await readAll((await e.out.inner.get(label)).body))
+        .digest('hex');
+    expect(await current()).toBe(await named());
+    // The aborted job resumes and writes task 10's label as of exec-2.
+    release();
+    await zombie.catch(() => undefined);
+    // Another change elsewhere: exec-4 renders, task 10's label is not rewritten.
+    await putTask(e, task(3, 4));
+    expect(await renderB(e, g, 'exec-4')).toBe('rendered');
+    expect(await current()).toBe(await named());
+  });
+});
