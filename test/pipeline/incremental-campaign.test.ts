@@ -12,14 +12,19 @@
  * segment, a whole segment, everything, then re-adds), changes the label config and the export
  * options between renders, and injects a store fault into one render (retried by the next).
  *
- * Every format of the registry is rendered, on tiny segments (1–3 shards of 2–5 tasks) with the
- * multipart thresholds lowered (minMultipartBytes 0, small minPartBytes: assembled from copied
- * ranges). After every round, three renders of the same state are compared file by file with a
- * from-scratch render (a fresh project that ingested only the final tasks):
- * - A: renderLatest, incremental, lowered thresholds;
- * - B: the fan-out (planRender → renderSegmentJobs in batches → commitRender), incremental.
- * Bytes of every key under latest/ (manifest aside), and each manifest's file list (path, bytes,
- * sha256) against the reference's with the same thresholds.
+ * Every implemented format of the registry is configured (a format the label config does not
+ * support writes nothing), on tiny segments (1–3 shards of 2–5 tasks). After every round, two
+ * incremental renders of the same changes are compared with a from-scratch render (a fresh project
+ * that ingested only the live tasks, rendered once at the same time):
+ * - A: renderLatest with the multipart thresholds lowered (minMultipartBytes 0, minPartBytes
+ *   1–400: aggregate files assembled from copied ranges), one segment at a time;
+ * - B: the fan-out (planRender → renderSegmentJobs in batches of 2, one after the other →
+ *   commitRender, which takes the default thresholds; a failed execution is aborted), also
+ *   compared with A.
+ * Compared: the bytes of every key under latest/ (manifest aside; zips by their entries: qa-bugs.md
+ * finding 3), each manifest's file list (path, bytes, sha256; a chunk digest by size: finding 2),
+ * and each manifest entry against the object it names. Rendering is sequential so an injected
+ * fault hits the same write on every run; the reproduction of bug 1 is at the end (`it.fails`).
  * CAMPAIGN_SEEDS=n and CAMPAIGN_ROUNDS=n (env) run n sequences per project (default 1) of n rounds
  * (default 3).
  */
