@@ -1,9 +1,8 @@
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSpool, SPOOL_MEMORY_BYTES } from '../../functions/core/spool.ts';
-
-const leftovers = () => readdirSync(tmpdir()).filter((n) => n.startsWith('ls-export-'));
 
 async function readBack(chunks: AsyncIterable<Uint8Array>): Promise<string> {
   const parts: Buffer[] = [];
@@ -22,14 +21,31 @@ describe('spool', () => {
   });
 
   it('spills to an anonymous temporary file, reads back in order, leaves nothing behind', async () => {
-    const before = leftovers();
-    const spool = createSpool({ memoryLimit: 16 });
-    const pieces = Array.from({ length: 50 }, (_, i) => `piece ${i} — ü ✓\n`);
-    for (const p of pieces) await spool.write(p);
-    expect(spool.spilled).toBe(true);
-    expect(leftovers()).toEqual(before);
-    expect(await readBack(spool.drain(7))).toBe(pieces.join(''));
-    expect(spool.spilled).toBe(false);
+    // A private parent dir: other processes' temp files in the shared OS temp dir cannot disturb the count.
+    const parent = mkdtempSync(join(tmpdir(), 'spool-test-'));
+    try {
+      const spool = createSpool({ memoryLimit: 16, dir: parent });
+      const pieces = Array.from({ length: 50 }, (_, i) => `piece ${i} — ü ✓\n`);
+      for (const p of pieces) await spool.write(p);
+      expect(spool.spilled).toBe(true);
+      // The open spill file lives under the private dir (so the emptiness below means something), name already removed.
+      const open = readdirSync('/proc/self/fd').map((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`);
+        } catch {
+          return '';
+        }
+      });
+      expect(open.filter((t) => t.startsWith(`${parent}/ls-export-`))).toEqual([
+        expect.stringMatching(/\/spool \(deleted\)$/),
+      ]);
+      expect(readdirSync(parent)).toEqual([]);
+      expect(await readBack(spool.drain(7))).toBe(pieces.join(''));
+      expect(spool.spilled).toBe(false);
+      expect(readdirSync(parent)).toEqual([]);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 
   it('holds at most 1 MiB in memory by default, then spills', async () => {
