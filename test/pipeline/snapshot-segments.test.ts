@@ -47,7 +47,7 @@ describe('snapshots by segments equal the one-pass snapshot, byte for byte', () 
           `${kind} ${o}: formats by segments`,
         ).toBeGreaterThan(0);
       }
-    }, 120_000);
+    }, 600_000);
   }
 });
 
@@ -72,5 +72,5 @@ describe('snapshots by segments: a format that falls back', () => {
     expect(shards.length).toBe(2 * new Set(shards).size);
     // The fallback run read the engine's snapshot.json.
     expect(seen.gets).toContain(`${paths.snapshot('engine-fallback')}snapshot.json`);
-  }, 120_000);
+  }, 600_000);
 });
