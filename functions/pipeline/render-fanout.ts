@@ -45,7 +45,7 @@ import type { Manifest } from './manifest.ts';
 import { readJson } from './object-text.ts';
 import { PublishSink, type PublishStats } from './publish-sink.ts';
 import { type InflightDoc, isCurrent, mayReuseSegments, type RenderResult, renderLatest } from './render.ts';
-import { renewLock } from './render-lock.ts';
+import { fenceLock, renewLock } from './render-lock.ts';
 import {
   DEFAULT_SEGMENT_SHARDS,
   planSegments,
@@ -477,21 +477,24 @@ export async function commitRender(
 }
 
 /**
- * Abort step: releases the lock (if `owner` holds it) and deletes the job's objects; the manifest
- * is not touched. Rewrites the dirty marker so the next render (which sees the inflight record and
- * rewrites `latest/` in full) is scheduled.
+ * Abort step: deletes the job's objects and, if `owner` holds the lock, fences it (render-lock.ts
+ * fenceLock: marked aborted, held `fenceSeconds` more, so a segment worker still running cannot
+ * write after the next render; `released` says whether `owner` held it). The manifest is not
+ * touched. Rewrites the dirty marker so the next render (which sees the inflight record and
+ * rewrites `latest/` in full once the fence has run out) is scheduled.
  */
 export async function abortRender(
   ctx: PipelineContext,
   project: ProjectConfig,
   owner: string,
   cause?: string,
+  /** How long the aborted lock is held (default LAMBDA_MAX_SECONDS: no worker runs longer). */
+  fenceSeconds?: number,
 ): Promise<{ project: string; status: 'aborted'; released: boolean }> {
   const ps = projectStore(ctx, project);
   await removeFanoutJob(ctx, ps, owner);
-  const lock = (await readJson<{ owner: string }>(ps.store, ps.paths.lock))?.value;
-  const released = lock?.owner === owner;
-  await releaseLock(ps, owner);
+  // Not released: held (marked aborted) until any still-running segment worker has ended.
+  const released = await fenceLock(ctx, ps, owner, cause ?? 'aborted', fenceSeconds);
   await ps.store.put(
     ps.paths.dirty,
     JSON.stringify({ at: ctx.now().toISOString(), reason: `render ${owner} failed` }),

@@ -15,7 +15,15 @@ interface LockDoc {
   owner: string;
   acquiredAt: string;
   expiresAt: string;
+  /** Set by fenceLock: the execution was aborted; nobody may renew, the lock just runs out. */
+  aborted?: string;
 }
+
+/**
+ * Lambda's longest run (15 minutes): a segment worker started before an Abort cannot write after
+ * this long, whatever timeout the stack gives it.
+ */
+export const LAMBDA_MAX_SECONDS = 900;
 
 /** The render lock is missing or held by another owner: the step must not write. */
 export class RenderLockLostError extends Error {
@@ -42,7 +50,7 @@ export class RenderLockLostError extends Error {
  */
 export async function renewLock(ctx: PipelineContext, ps: ProjectStore, owner: string): Promise<string> {
   const cur = await readJson<LockDoc>(ps.store, ps.paths.lock);
-  if (!cur || cur.value.owner !== owner)
+  if (!cur || cur.value.owner !== owner || cur.value.aborted)
     throw new RenderLockLostError(ps.project.id, owner, cur?.value.owner);
   if (!cur.etag) throw new Error(`render lock ${ps.paths.lock}: the store returned no ETag to renew it with`);
   const now = ctx.now();
@@ -61,4 +69,41 @@ export async function renewLock(ctx: PipelineContext, ps: ProjectStore, owner: s
     throw err;
   }
   return doc.expiresAt;
+}
+
+/**
+ * Abort's hold on the lock instead of releasing it: a segment worker of the aborted execution may
+ * still be running (Lambda invocations are not cancelled when the Map fails) and write per-task
+ * files under latest/ after the next render committed, leaving objects the manifest does not
+ * name that later renders never rewrite. So the lock keeps `owner`, is marked `aborted` (renewals
+ * fail, so such a worker stops before its next segment) and expires `fenceSeconds` from now
+ * (default LAMBDA_MAX_SECONDS), after every worker of the execution has ended; the next render
+ * then takes it over and, finding the in-flight record, rewrites latest/ whole. Returns whether
+ * `owner` held the lock (nothing is written otherwise). Throws what the store throws.
+ */
+export async function fenceLock(
+  ctx: PipelineContext,
+  ps: ProjectStore,
+  owner: string,
+  cause: string,
+  fenceSeconds = LAMBDA_MAX_SECONDS,
+): Promise<boolean> {
+  const cur = await readJson<LockDoc>(ps.store, ps.paths.lock);
+  if (!cur || cur.value.owner !== owner) return false;
+  const doc: LockDoc = {
+    ...cur.value,
+    expiresAt: new Date(ctx.now().getTime() + fenceSeconds * 1000).toISOString(),
+    aborted: cause.slice(0, 200) || 'aborted',
+  };
+  try {
+    await ps.store.put(ps.paths.lock, JSON.stringify(doc), {
+      ...(cur.etag ? { ifMatch: cur.etag } : {}),
+      contentType: 'application/json',
+    });
+  } catch (err) {
+    // Taken over meanwhile (it had expired): the new holder's lock stays.
+    if (err instanceof PreconditionFailedError) return false;
+    throw err;
+  }
+  return true;
 }

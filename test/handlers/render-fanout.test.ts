@@ -83,7 +83,7 @@ describe('render fan-out handlers', () => {
     expect(files(manifest()!)).toEqual(fanned);
   });
 
-  it('abort (the Catch) releases the lock and leaves the manifest', async () => {
+  it('abort (the Catch) fences the lock and leaves the manifest', async () => {
     const before = s3.text(OUT, paths.latestManifest);
     const o = objectsOf(lsTask(7, 9), 'task')[0];
     s3.put(SRC, o.key, o.body);
@@ -97,7 +97,12 @@ describe('render fan-out handlers', () => {
       error: { Error: 'States.TaskFailed', Cause: 'segment n0000000001 timed out' },
     });
     expect(r).toEqual({ project: 'proj', status: 'aborted', released: true });
-    expect(s3.text(OUT, paths.lock)).toBeUndefined();
+    // Held, marked aborted, until no worker of the execution can still run (render-lock.ts).
+    expect(JSON.parse(s3.text(OUT, paths.lock)!)).toMatchObject({
+      owner: 'exec-2',
+      aborted: 'States.TaskFailed',
+    });
+    expect(await plan({ projectId: 'proj', owner: 'exec-3' })).toMatchObject({ status: 'busy' });
     expect(s3.text(OUT, paths.latestManifest)).toBe(before);
     expect(s3.keys(OUT, `${paths.state}render-fanout/`)).toEqual([]);
     await expect(commit({ action: 'commit', ref })).rejects.toThrow(/no longer holds the render lock/);
@@ -116,6 +121,8 @@ describe('render fan-out handlers', () => {
     expect(s3.keys(OUT, paths.latest).map((k) => `${k} ${s3.objects.get(FakeS3.id(OUT, k))!.etag}`)).toEqual(
       latestBefore,
     );
+    // The fence runs out (15 minutes later): the next tests take the lock.
+    s3.objects.delete(FakeS3.id(OUT, paths.lock));
   });
 
   it('refuses bad events with the field and reason', async () => {

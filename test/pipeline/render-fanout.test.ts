@@ -30,6 +30,7 @@ import {
   planRender,
   renderSegmentJobs,
 } from '../../functions/pipeline/render-fanout.ts';
+import { LAMBDA_MAX_SECONDS, renewLock } from '../../functions/pipeline/render-lock.ts';
 import type { SegmentJob } from '../../functions/pipeline/segments.ts';
 import { segmentIndexKey } from '../../functions/pipeline/segments.ts';
 import { projectStore } from '../../functions/pipeline/state.ts';
@@ -305,7 +306,7 @@ describe('render fan-out', () => {
     expect(keptLabels).toBeGreaterThan(20);
   });
 
-  it('a second plan while one runs is busy; abort releases the lock and leaves the manifest', async () => {
+  it('a second plan while one runs is busy; abort fences the lock and leaves the manifest', async () => {
     const b = await project();
     for (let i = 1; i <= 20; i++) await putTask(b, lsTask(i, 1, 'image-bbox'));
     await fanout(b, 'exec-1');
@@ -320,7 +321,16 @@ describe('render fan-out', () => {
     await renderSegmentJobs(b.ctx, b.project, plan.ref, items);
     const aborted = await abortRender(b.ctx, b.project, 'exec-2', 'States.TaskFailed');
     expect(aborted).toEqual({ project: b.project.id, status: 'aborted', released: true });
-    expect(await ps.store.head(ps.paths.lock)).toBeUndefined();
+    // Held (marked aborted) for Lambda's longest run, so a segment worker still running cannot
+    // write after the next render: that render is busy until then.
+    const lock = await readJsonObject<{ owner: string; expiresAt: string; aborted?: string }>(
+      ps.store,
+      ps.paths.lock,
+    );
+    expect(lock).toMatchObject({ owner: 'exec-2', aborted: 'States.TaskFailed' });
+    expect(Date.parse(lock.expiresAt) - b.ctx.now().getTime()).toBe(LAMBDA_MAX_SECONDS * 1000);
+    await expect(renewLock(b.ctx, ps, 'exec-2')).rejects.toThrow(/no longer holds the render lock/);
+    expect((await renderLatest(b.ctx, b.project, { segmentShards: SEGMENT_SHARDS })).status).toBe('busy');
     expect(await readJsonObject<Manifest>(ps.store, ps.paths.latestManifest)).toEqual(manifest);
     expect(await ps.store.head(ps.paths.dirty)).toBeDefined();
     const left: string[] = [];
@@ -329,6 +339,7 @@ describe('render fan-out', () => {
     // The inflight record stays: the next render rewrites latest/ in full.
     expect(await ps.store.head(ps.paths.renderInflight)).toBeDefined();
     await expect(commitRender(b.ctx, b.project, plan.ref)).rejects.toThrow(/no longer holds the render lock/);
+    b.ctx.clock.advance(LAMBDA_MAX_SECONDS * 1000 + 1);
     const next = await renderLatest(b.ctx, b.project, { segmentShards: SEGMENT_SHARDS });
     expect(next.status).toBe('rendered');
     expect(await ps.store.head(ps.paths.renderInflight)).toBeUndefined();
