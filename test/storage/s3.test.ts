@@ -1,12 +1,16 @@
-/** S3ObjectStore: conditional writes, retries left to the SDK, content types, encryption headers, multipart failure, listing pages. */
+/** S3ObjectStore: version ids passed back, conditional writes, retries left to the SDK, content types, encryption headers, multipart failure, listing pages. */
 import {
   AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError, PreconditionFailedError } from '../../functions/core/object-store.ts';
 import { contentTypeFor, S3ObjectStore } from '../../functions/storage/s3.ts';
 import { FakeS3, s3Error } from '../handlers/fake-s3.ts';
@@ -100,5 +104,70 @@ describe('S3ObjectStore (mocked S3)', () => {
     expect(keys[0]).toBe('p/00000');
     expect(keys[2499]).toBe('p/02499');
     expect(s3.mock.commandCalls(ListObjectsV2Command)).toHaveLength(3);
+  });
+});
+
+/**
+ * The S3 VersionId of each write comes back in the PutResult (latest/manifest.json pins versions by
+ * it). The local S3 server has no versioning, so a client instance of its own is mocked here.
+ */
+describe('S3ObjectStore version ids (mocked S3 responses)', () => {
+  const client = new S3Client({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  let m: ReturnType<typeof mockClient>;
+  beforeAll(() => {
+    m = mockClient(client);
+  });
+  const versioned = (versionId: string | undefined) => {
+    const v = versionId ? { VersionId: versionId } : {};
+    m.reset();
+    m.on(PutObjectCommand).resolves({ ETag: '"put"', ...v });
+    m.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
+    m.on(UploadPartCommand).callsFake(async (input: { PartNumber: number }) => ({
+      ETag: `"p${input.PartNumber}"`,
+    }));
+    m.on(CompleteMultipartUploadCommand).resolves({ ETag: '"done-2"', ...v });
+    return new S3ObjectStore(client, 'b', { partSize: 5 * 1024 * 1024 });
+  };
+  async function* stream(...chunks: Uint8Array[]) {
+    yield* chunks;
+  }
+  const big = Buffer.alloc(6 * 1024 * 1024, 1);
+
+  afterAll(() => m.restore());
+
+  it('put returns the VersionId of PutObject, none when S3 sends none', async () => {
+    expect(await versioned('v-put').put('k', 'x')).toEqual({ etag: '"put"', versionId: 'v-put' });
+    const plain = await versioned(undefined).put('k', 'x');
+    expect(plain).toEqual({ etag: '"put"' });
+    expect(plain).not.toHaveProperty('versionId');
+  });
+
+  it('putStream returns the VersionId of a single PutObject and of a completed multipart upload', async () => {
+    expect(await versioned('v-small').putStream('k', stream(Buffer.from('small')))).toEqual({
+      etag: '"put"',
+      versionId: 'v-small',
+    });
+    expect(m.commandCalls(PutObjectCommand)).toHaveLength(1);
+    expect(await versioned('v-multi').putStream('k', stream(big, big))).toEqual({
+      etag: '"done-2"',
+      versionId: 'v-multi',
+    });
+    expect(m.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(1);
+    expect(await versioned(undefined).putStream('k', stream(big, big))).not.toHaveProperty('versionId');
+    expect(await versioned(undefined).putStream('k', stream(Buffer.from('s')))).not.toHaveProperty(
+      'versionId',
+    );
+  });
+
+  it('assemble returns the VersionId of CompleteMultipartUpload, none when S3 sends none', async () => {
+    const parts = [{ body: new Uint8Array(big) }, { body: Buffer.from('tail') }];
+    expect(await versioned('v-asm').assemble('k', parts)).toEqual({ etag: '"done-2"', versionId: 'v-asm' });
+    expect(m.commandCalls(UploadPartCommand)).toHaveLength(2);
+    const plain = await versioned(undefined).assemble('k', parts);
+    expect(plain).toEqual({ etag: '"done-2"' });
+    expect(plain).not.toHaveProperty('versionId');
   });
 });
