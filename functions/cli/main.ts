@@ -26,7 +26,7 @@ export interface CliIo {
 const guarded = new WeakSet<NodeJS.EventEmitter>();
 
 /**
- * A reader that closed stdout early (`ls-export formats … | head`) ends the output quietly: the
+ * A reader that closed stdout or stderr early (`ls-export formats … | head`) ends that output quietly: the
  * stream's EPIPE error (and a later write's ERR_STREAM_DESTROYED) is swallowed instead of crashing the process with
  * an unhandled 'error' event; the command finishes with its own status. Other stream errors are
  * rethrown. Installed once per stream.
@@ -39,9 +39,13 @@ export function endQuietlyOnEpipe(stream: NodeJS.EventEmitter): void {
   });
 }
 
-/** The process's own stdout and stderr; stdout ends quietly when its reader goes away. */
+/**
+ * The process's own stdout and stderr; each ends quietly when its reader goes away (`… 2>&1 | head -1`),
+ * so the exit status reflects the work, not the closed pipe.
+ */
 export function processIo(): CliIo {
   endQuietlyOnEpipe(process.stdout);
+  endQuietlyOnEpipe(process.stderr);
   return {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),

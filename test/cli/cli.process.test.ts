@@ -2,12 +2,13 @@
  * The `ls-export` process itself, started through bin/ls-export.mjs: what only a real child process
  * shows. The bin wrapper's output and exit status, the SDK's real credential chain with nothing
  * configured on the oldest Node on this machine (where the AWS SDK's Node-version warning must
- * stay silenced), and a reader that closes stdout early (`ls-export formats … | head`). Everything
+ * stay silenced), and a reader that closes stdout early (`ls-export formats … | head`) or stderr
+ * (`ls-export convert … 2>&1 | head -0`). Everything
  * else runs the CLI in-process (test/helpers/cli.ts). Project `slow` (npm test, npm run
  * test:slow), not `npm run test:unit`: each start takes 1.4–2.3 s here.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -72,5 +73,38 @@ describe('the ls-export process', () => {
       expect(stderr, node).toBe('');
       expect(code, node).toBe(0);
     }
+  });
+
+  it("stderr closed by its reader (`convert … 2>&1 | head -0`): the work completes, the exit status is the run's", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ls-epipe-'));
+    const tasks = join(ROOT, 'samples', 'text-ner', 'tasks.json');
+    const run = async (args: string[]) => {
+      const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stderr.destroy(); // the reader goes away before the first progress line
+      child.stdout.resume();
+      return new Promise<number | null>((resolve) => child.on('close', resolve));
+    };
+    expect(await run(['convert', '-i', tasks, '-c', TEXT_CONFIG, '-o', join(out, 'a')])).toBe(0);
+    expect(readdirSync(join(out, 'a')).sort()).toEqual(['report.json', 'result.json']);
+    // A failed run still says so with its status, though its sentence has nowhere to go.
+    expect(
+      await run(['convert', '-i', join(out, 'missing.json'), '-c', TEXT_CONFIG, '-o', join(out, 'b')]),
+    ).toBe(1);
+    // The shell form: stdout and stderr into one pipe its reader closes at once.
+    const sh = spawnSync(
+      'bash',
+      [
+        '-c',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash parameter expansion
+        'node "$0" convert -i "$1" -c "$2" -o "$3" 2>&1 | head -0; echo "${PIPESTATUS[0]}"',
+        BIN,
+        tasks,
+        TEXT_CONFIG,
+        join(out, 'c'),
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(sh.stdout).toBe('0\n');
+    expect(readdirSync(join(out, 'c')).sort()).toEqual(['report.json', 'result.json']);
   });
 });
