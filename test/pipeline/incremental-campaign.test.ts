@@ -21,10 +21,13 @@
  * - B: the fan-out (planRender → renderSegmentJobs in batches of 2, one after the other →
  *   commitRender, which takes the default thresholds; a failed execution is aborted), also
  *   compared with A.
- * Compared: the bytes of every key under latest/ (manifest aside; zips by their entries: qa-bugs.md
- * finding 3), each manifest's file list (path, bytes, sha256; a chunk digest by size: finding 2),
- * and each manifest entry against the object it names. Rendering is sequential so an injected
- * fault hits the same write on every run; the reproduction of bug 1 is at the end (`it.fails`).
+ * Compared: the bytes of every key under latest/ (manifest aside; zips by their entries' names and
+ * bytes, since a zip whose files did not change is kept with an older render's entry times), each
+ * manifest's file list (path, bytes, sha256; a file assembled from copied ranges has a digest of
+ * its chunks' digests, `sha256Of: "chunks"`, compared by size and its bytes), and each manifest
+ * entry against the object it names. Rendering is sequential so an injected fault hits the same
+ * write on every run. The last test is the campaign's one finding, fixed: a segment worker of an
+ * aborted execution writing under latest/ after the next render (Abort now fences the lock).
  * CAMPAIGN_SEEDS=n and CAMPAIGN_ROUNDS=n (env) run n sequences per project (default 1) of n rounds
  * (default 3).
  */
@@ -59,6 +62,7 @@ import {
   planRender,
   renderSegmentJobs,
 } from '../../functions/pipeline/render-fanout.ts';
+import { LAMBDA_MAX_SECONDS } from '../../functions/pipeline/render-lock.ts';
 import type { SegmentJob } from '../../functions/pipeline/segments.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
 import { jpegBytes } from '../core/images/fake-media.ts';
@@ -516,8 +520,10 @@ async function renderB(e: Env, g: Geometry, owner: string) {
     for (const b of batches) await renderSegmentJobs(e.ctx, p, plan.ref, b);
     return (await commitRender(e.ctx, p, plan.ref)).status;
   } catch (err) {
-    // As the state machine's Catch does: Abort, then the execution fails.
-    await abortRender(e.ctx, p, owner, 'States.TaskFailed');
+    // As the state machine's Catch does: Abort, then the execution fails. Abort's fence (the lock
+    // held for Lambda's longest run, tested below) is cut to 0 s here: the next render's clock must
+    // stay the in-process twin's, whose bytes (COCO's date_created) it is compared with.
+    await abortRender(e.ctx, p, owner, 'States.TaskFailed', 0);
     throw err;
   }
 }
@@ -586,7 +592,7 @@ interface Finding {
 /**
  * Equal sizes where one entry's sha256 is of chunks: a file assembled from ranges (incremental)
  * names the SHA-256 of its chunks' digests, the same file put whole (a first render) its own — by
- * design (segments-assemble.ts), reported in /work/notes/s3/qa-bugs.md; the bytes are compared.
+ * design (segments-assemble.ts, DESIGN.md "Assemble"); the bytes are compared.
  */
 const bothSized = (a?: string, b?: string) =>
   !!a &&
@@ -605,7 +611,7 @@ async function compare(label: string, got: Env, want: Env, manifestToo: boolean)
     const b = w.files.get(k);
     if (a && b && k.endsWith('.zip') && !a.equals(b)) {
       // A zip's entries carry the time of the render that wrote it, and a zip whose files did not
-      // change is kept (render.ts): compared by entry names and bytes (qa-bugs.md, zip times).
+      // change is kept (render.ts): compared by entry names and bytes.
       const [za, zb] = [zipEntries(a), zipEntries(b)];
       const same =
         za.length === zb.length && za.every((e, i) => e.name === zb[i].name && e.data.equals(zb[i].data));
@@ -830,7 +836,7 @@ describe('incremental latest/ equals a from-scratch render (campaign)', () => {
  * Reproduction for /work/notes/s3/qa-bugs.md (bug 1): flip to `it` once fixed.
  */
 describe('fan-out: a segment job of an aborted execution', () => {
-  it.fails('does not write under latest/ after its lock is gone (the object keeps the manifest bytes)', async () => {
+  it('cannot write under latest/ after the next render: Abort fences the lock until every worker has ended', async () => {
     const g: Geometry = { shardTasks: 4, segmentShards: 1, minPartBytes: 100 };
     const kind = KINDS.find((k) => k.name === 'bench-image-bbox')!;
     const cfg = parseConfig({
@@ -870,9 +876,16 @@ describe('fan-out: a segment job of an aborted execution', () => {
     const zombie = renderSegmentJobs(e.ctx, p, plan.ref, jobs);
     const first = await Promise.race([atWrite.then(() => 'held'), zombie.then(() => 'finished')]);
     expect(first, written.join('\n')).toBe('held');
-    // Another batch failed: Abort releases exec-2's lock; task 10 changes again and exec-3 renders.
+    // Another batch failed: Abort fences exec-2's lock; task 10 changes again, and exec-3 cannot
+    // start while a worker of exec-2 may still be running.
     await abortRender(e.ctx, p, 'exec-2', 'States.TaskFailed');
     await putTask(e, task(10, 3));
+    expect(await renderB(e, g, 'exec-3')).toBe('busy');
+    // The held worker resumes within Lambda's limit and writes task 10's label as of exec-2.
+    release();
+    await zombie.catch(() => undefined);
+    // Past the fence (no worker of exec-2 can still run), exec-3 renders and repairs latest/.
+    e.ctx.clock.advance(LAMBDA_MAX_SECONDS * 1000 + 1);
     expect(await renderB(e, g, 'exec-3')).toBe('rendered');
     const named = async () => {
       const m = await readJsonObject<Manifest>(e.out.inner, projectPaths(p).latestManifest);
@@ -883,10 +896,7 @@ describe('fan-out: a segment job of an aborted execution', () => {
         .update(await readAll((await e.out.inner.get(label)).body))
         .digest('hex');
     expect(await current()).toBe(await named());
-    // The aborted job resumes and writes task 10's label as of exec-2.
-    release();
-    await zombie.catch(() => undefined);
-    // Another change elsewhere: exec-4 renders, task 10's label is not rewritten.
+    // Another change elsewhere: exec-4 renders; the label still holds the manifest's bytes.
     await putTask(e, task(3, 4));
     expect(await renderB(e, g, 'exec-4')).toBe('rendered');
     expect(await current()).toBe(await named());
