@@ -828,12 +828,13 @@ describe('incremental latest/ equals a from-scratch render (campaign)', () => {
 });
 
 /**
- * A segment job of a fan-out whose execution was aborted (another batch failed: the Map fails and
- * Abort releases the lock, but a running segment Lambda is not stopped) renews the lock only
- * before each segment, so it goes on writing its per-task files under latest/ after the lock is
- * gone — here after a later execution committed. The current object then holds bytes the manifest
- * does not name, and later renders keep it (they compare with the manifest, not the object).
- * Reproduction for /work/notes/s3/qa-bugs.md (bug 1): flip to `it` once fixed.
+ * A segment job of a fan-out whose execution was aborted (another batch failed: the Map fails, but
+ * a running segment Lambda is not stopped) renews the lock only before each segment, so it goes on
+ * writing its per-task files under latest/. When Abort released the lock, that write could land
+ * after a later execution committed: the current object then held bytes the manifest did not
+ * name, and later renders kept it (they compare with the manifest, not the object). Abort now
+ * fences the lock (render-lock.ts): the next render is busy until no worker can still run, then
+ * repairs latest/ (in-flight record).
  */
 describe('fan-out: a segment job of an aborted execution', () => {
   it('cannot write under latest/ after the next render: Abort fences the lock until every worker has ended', async () => {
