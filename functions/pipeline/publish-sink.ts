@@ -65,6 +65,11 @@ export class PublishSink implements OutputSink {
     return this.inner.maxPathBytes;
   }
 
+  /** Largest file compared with the previous manifest before it is written (bytes). */
+  get compareBytes(): number {
+    return this.bufferBytes;
+  }
+
   /** The format's files in the order they were finished. */
   get files(): WrittenFile[] {
     return [...this.entries.values()];

@@ -104,10 +104,19 @@ class MemorySink implements OutputSink {
  * One segment's sink of one format: the format's aggregate paths are held in memory, every other
  * file goes to the render's PublishSink. `exists` answers for this segment's files only, as a
  * writer run over just these tasks would see it.
+ *
+ * A per-task file up to the PublishSink's `compareBytes` (labels, VOC XML, masks) is held here
+ * until the segment ends (`flush`): writers write one path once per annotation of a task (YOLO,
+ * VOC, YOLO_OBB; the last write wins, as in Label Studio's converter), so only its final bytes
+ * reach the PublishSink, once, and are compared with the previous manifest (an unchanged file is
+ * not written). Memory: the held bytes of this segment's small per-task files of this format
+ * (each at most `compareBytes`); larger files and media copies stream through as before.
  */
 class SegmentSink implements OutputSink {
   readonly mem = new MemoryFiles();
   private readonly own = new Set<string>();
+  /** Small per-task files waiting for `flush`: path → final bytes so far. */
+  private readonly held = new Map<string, Buffer>();
   /** Media copies (images, audio) this segment wrote: path → SHA-256 of the bytes copied. */
   readonly copies = new Map<string, string>();
   constructor(
@@ -117,27 +126,82 @@ class SegmentSink implements OutputSink {
   get maxPathBytes(): number {
     return this.publish.maxPathBytes;
   }
-  /** Per-task files this segment wrote (and the store accepted). */
+  /** Per-task files this segment wrote (and the store accepted); call after `flush`. */
   files(): string[] {
     return [...this.own].filter((p) => !this.aggregate.has(p) && this.publish.exists(p));
   }
-  open(path: string): FileWriter {
+  /** Writes the held per-task files (their final bytes) to the PublishSink, in first-write order. */
+  async flush(): Promise<void> {
+    for (const [path, body] of this.held) {
+      this.held.delete(path);
+      await this.publish.writeFile(path, body);
+    }
+  }
+  private claim(path: string): void {
     this.own.add(path);
     this.copies.delete(path);
-    return this.aggregate.has(path) ? this.mem.open(path) : this.publish.open(path);
+  }
+  open(path: string): FileWriter {
+    this.claim(path);
+    if (this.aggregate.has(path)) return this.mem.open(path);
+    // Held (empty) from the start, so `exists` is true while the file is written, as before.
+    this.held.set(path, Buffer.alloc(0));
+    const limit = this.publish.compareBytes;
+    let parts: Buffer[] | undefined = [];
+    let size = 0;
+    let stream: FileWriter | undefined;
+    return {
+      write: async (c) => {
+        const buf = typeof c === 'string' ? Buffer.from(c) : Buffer.from(c);
+        if (parts) {
+          parts.push(buf);
+          size += buf.length;
+          if (size <= limit) return;
+          // Too large to hold: streamed (and always written) by the PublishSink.
+          this.held.delete(path);
+          stream = this.publish.open(path);
+          const first = parts;
+          parts = undefined;
+          for (const p of first) await stream.write(p);
+          return;
+        }
+        await stream!.write(buf);
+      },
+      close: async () => {
+        if (parts) {
+          // Unless a later write of the path (a copy, a larger file) took its place meanwhile.
+          if (this.held.has(path)) this.held.set(path, Buffer.concat(parts));
+          parts = undefined;
+          return;
+        }
+        await stream!.close();
+      },
+    };
   }
   async writeFile(path: string, content: string | Uint8Array): Promise<void> {
-    this.own.add(path);
-    this.copies.delete(path);
-    if (this.aggregate.has(path)) await this.mem.open(path).write(content);
-    else await this.publish.writeFile(path, content);
+    this.claim(path);
+    if (this.aggregate.has(path)) {
+      await this.mem.open(path).write(content);
+      return;
+    }
+    const body = Buffer.from(content);
+    if (body.length <= this.publish.compareBytes) {
+      // Re-inserted so the order is the last write's, as the PublishSink's own order would be.
+      this.held.delete(path);
+      this.held.set(path, body);
+      return;
+    }
+    this.held.delete(path);
+    await this.publish.writeFile(path, body);
   }
   exists(path: string): boolean {
-    return this.own.has(path) && (this.aggregate.has(path) || this.publish.exists(path));
+    return (
+      this.own.has(path) && (this.aggregate.has(path) || this.held.has(path) || this.publish.exists(path))
+    );
   }
   async copyFrom(path: string, source: AsyncIterable<Uint8Array>): Promise<void> {
-    this.own.add(path);
-    this.copies.delete(path);
+    this.claim(path);
+    this.held.delete(path);
     if (this.aggregate.has(path)) {
       const w = this.mem.open(path);
       for await (const c of source) await w.write(c);
@@ -381,6 +445,7 @@ export async function renderSegment(
     report,
     now: () => rc.now,
   });
+  for (const { sink } of targets) await sink.flush();
   const s = (x: Set<string>) => [...x].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const csv: CsvColumns = { dataKeys: s(cols.d), outputKeys: s(cols.o), extra: s(cols.e) };
   const aggregate = new Map<FormatName, Map<string, AggregateBody>>();
