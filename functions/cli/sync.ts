@@ -10,12 +10,12 @@ import { parseArgs } from 'node:util';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { ConfigError, type PipelineConfig, parseConfig } from '../pipeline/config.ts';
-import { jsonLogger } from '../pipeline/context.ts';
 import { findProject, parseS3Url } from '../pipeline/paths.ts';
 import { renderLatest } from '../pipeline/render.ts';
 import { syncProject } from '../pipeline/sync.ts';
 import { createRuntime } from '../runtime/env.ts';
 import { CliError, UsageError } from './errors.ts';
+import { cliPipelineLog } from './pipeline-log.ts';
 import { s3Client } from './s3-client.ts';
 
 const argsSchema = z.object({
@@ -91,6 +91,11 @@ async function loadConfig(location: string, client: S3Client): Promise<PipelineC
   }
 }
 
+/**
+ * Syncs (and renders, unless --no-render) each project of `args`; `out` gets the progress lines and
+ * the pipeline's warnings/errors (cliPipelineLog), one line each. Throws CliError for an unreadable
+ * configuration or an unknown project; S3 errors propagate.
+ */
 export async function runSync(
   args: SyncArgs,
   out: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
@@ -110,7 +115,8 @@ export async function runSync(
   const { ctx } = createRuntime({
     config,
     client,
-    log: jsonLogger('warn'),
+    // Pipeline warnings and errors as one human line each on stderr (-q: errors only).
+    log: cliPipelineLog(args.quiet, out),
     storeOptions: { emulateConditionalWrites: args.emulateConditionalWrites },
   });
   const log = args.quiet ? () => {} : out;
