@@ -22,7 +22,7 @@ import { FsObjectStore } from '../storage/fs.ts';
 import { LocalMedia } from '../storage/media.ts';
 import { zipFolder } from '../storage/zip.ts';
 import { type ConvertArgs, UsageError } from './args.ts';
-import { CliError } from './errors.ts';
+import { CliError, labelConfigInputError } from './errors.ts';
 import { CliSink } from './output-sink.ts';
 import { Progress } from './progress.ts';
 import { InputNotFoundError, openSource, readTextFile, s3Client } from './sources.ts';
@@ -43,7 +43,7 @@ async function loadSchema(args: ConvertArgs): Promise<LabelSchema> {
   try {
     return parseLabelConfig(text);
   } catch (err) {
-    if (err instanceof LabelConfigError) throw new CliError(`${args.config}: ${err.message}`);
+    if (err instanceof LabelConfigError) throw labelConfigInputError(args.config, err.message);
     throw err;
   }
 }

@@ -16,6 +16,27 @@ export class CliError extends Error {
   }
 }
 
+/** Bad input the user supplied (a label config that is not a valid label config): exit status 2, one sentence, no usage hint. */
+export class InputError extends CliError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+/**
+ * One sentence for a label config that cannot be used: `where` names it (a file, an s3:// key, "of
+ * project P (…)"), `message` is the LabelConfigError's ("the label config is not well-formed XML: …").
+ */
+export function labelConfigInputError(where: string, message: string): InputError {
+  const lead = 'the label config ';
+  return new InputError(
+    message.startsWith(lead)
+      ? `${lead}${where} ${message.slice(lead.length)}`
+      : `the label config ${where} is not a valid label config: ${message}`,
+  );
+}
+
 /** The fields of an AWS SDK or Node network error this module reads. */
 interface ErrorFacts {
   name?: string;

@@ -2,9 +2,9 @@
 import { readFile } from 'node:fs/promises';
 import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
 import { type FormatRegistry, REGISTRY } from '../core/formats/registry.ts';
-import { CliError } from './errors.ts';
+import { CliError, labelConfigInputError } from './errors.ts';
 
-/** Prints `NAME  Title` per format of `registry` the config supports; CliError for a bad config. */
+/** Prints `NAME  Title` per format of `registry` the config supports; CliError for a missing config, InputError for an invalid one. */
 export async function runFormats(configPath: string, registry: FormatRegistry = REGISTRY): Promise<void> {
   const text = await readFile(configPath, 'utf8').catch(() => {
     throw new CliError(`label config not found: ${configPath}`);
@@ -17,7 +17,7 @@ export async function runFormats(configPath: string, registry: FormatRegistry = 
     // Offered as Label Studio offers them, but marked when they can only produce empty output.
     empty = new Map(support.flatMap((s) => (s.emptyOutputWarning ? [[s.name, s.emptyOutputWarning]] : [])));
   } catch (err) {
-    if (err instanceof LabelConfigError) throw new CliError(`${configPath}: ${err.message}`);
+    if (err instanceof LabelConfigError) throw labelConfigInputError(configPath, err.message);
     throw err;
   }
   for (const f of registry.plugins) {

@@ -35,7 +35,7 @@ export type Command = (typeof COMMANDS)[number];
 
 const EXIT_STATUS = `Exit status: 0 when the export completed (skipped inputs are listed in report.json),
 1 when it could not run (missing input, unreadable config, unsupported format, an S3 error),
-2 for usage errors, 3 with --strict when inputs were skipped.
+2 for usage errors and a label config that is not valid, 3 with --strict when inputs were skipped.
 `;
 
 /** `ls-export --help`: the commands and the options every command takes. */
@@ -121,7 +121,7 @@ NAME and title, "(not implemented yet)" for those ls-export lists but does not w
 Options:
   -c, --config PATH         the project's label config (XML)
 
-Exit status: 0 with the list, 1 for a missing or invalid config, 2 for usage errors.
+Exit status: 0 with the list, 1 for a missing config, 2 for an invalid config or usage errors.
 `;
 }
 
@@ -144,7 +144,7 @@ Options:
   -q, --quiet               no progress lines and no warnings: errors only
 
 Exit status: 0 when done, 1 when it could not run (an unreadable configuration, an S3 error), 2 for
-usage errors.
+usage errors and a project's label config that is not valid.
 `;
 }
 

@@ -6,7 +6,7 @@
  */
 import { type FormatRegistry, REGISTRY } from '../core/formats/registry.ts';
 import { type CommandLineValues, convertArgs, parseCommandLine } from './args.ts';
-import { CliError, describeError, UsageError } from './errors.ts';
+import { CliError, describeError, InputError, UsageError } from './errors.ts';
 import { COMMANDS, type Command, commandHelp, helpText } from './help.ts';
 import { cliVersion } from './version.ts';
 
@@ -56,7 +56,7 @@ export function processIo(): CliIo {
 const canonical = (command: string | undefined) => (command === 'export' ? 'convert' : command);
 
 /**
- * Runs one command; resolves to the exit status (0 done, 1 failed, 2 usage error), never calls
+ * Runs one command; resolves to the exit status (0 done, 1 failed, 2 usage or input error: InputError), never calls
  * process.exit. `registry`: the export formats offered (the built-in ones; tests pass their own).
  * `io`: where main's own lines go (processIo by default).
  */
@@ -131,7 +131,7 @@ export async function main(
     }
     if (err instanceof CliError) {
       io.stderr(`ls-export: ${err.message}\n`);
-      return 1;
+      return err instanceof InputError ? 2 : 1;
     }
     const sentence = describeError(err, endpoint);
     const trace = debug && err instanceof Error && err.stack ? `\n${err.stack}` : '';

@@ -9,12 +9,14 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { ConfigError, type PipelineConfig, parseConfig } from '../pipeline/config.ts';
+import { ConfigError, type PipelineConfig, type ProjectConfig, parseConfig } from '../pipeline/config.ts';
+import type { PipelineContext } from '../pipeline/context.ts';
+import { LabelConfigUnavailableError } from '../pipeline/errors.ts';
 import { findProject, parseS3Url } from '../pipeline/paths.ts';
 import { renderLatest } from '../pipeline/render.ts';
 import { syncProject } from '../pipeline/sync.ts';
 import { createRuntime } from '../runtime/env.ts';
-import { CliError, UsageError } from './errors.ts';
+import { CliError, labelConfigInputError, UsageError } from './errors.ts';
 import { cliPipelineLog } from './pipeline-log.ts';
 import { s3Client } from './s3-client.ts';
 
@@ -121,32 +123,51 @@ export async function runSync(
   });
   const log = args.quiet ? () => {} : out;
   for (const project of projects) {
-    const started = Date.now();
-    const s = await syncProject(ctx, project, { full: args.full });
-    const how =
-      s.mode === 'rebuild'
-        ? `rebuilt from ${s.listed} objects`
-        : `${s.listed} objects listed, ${s.objectsRead} read, ${s.deleted} deleted, ${s.commit?.changedTasks ?? 0} tasks changed`;
-    log(`${project.id}: ${how} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    if (!args.render) continue;
-    const r = await renderLatest(ctx, project);
-    const m = r.manifest;
-    if (!m) {
-      log(`${project.id}: render ${r.status}`);
-      continue;
+    try {
+      await syncOne(ctx, project, args, log);
+    } catch (err) {
+      // A label config that cannot be used is the user's input: one sentence naming it, exit 2.
+      if (err instanceof LabelConfigUnavailableError) {
+        const where = 's3' in project.labelConfig ? project.labelConfig.s3 : `inline in ${args.config}`;
+        throw labelConfigInputError(`of project ${project.id} (${where})`, err.reason);
+      }
+      throw err;
     }
-    log(
-      `${project.id}: latest ${r.status} — state v${m.state.version}, ${m.counts.tasks} tasks, ${m.counts.annotations} annotations`,
-    );
-    for (const f of m.formats) {
-      const files = f.files ?? [];
-      const bytes = files.reduce((n, x) => n + x.bytes, 0);
-      log(
-        `  ${f.format.padEnd(14)} ${f.status === 'completed' ? `${files.length} file(s), ${bytes.toLocaleString('en-US')} bytes` : `skipped: ${f.reason}`}`,
-      );
-    }
-    log(`  manifest: s3://${project.export.bucket}/${m.prefix}manifest.json`);
-    const skipped = m.report.sourceObjects.length + m.report.skippedCount;
-    if (skipped) log(`  skipped: ${skipped} (see the manifest's report)`);
   }
+}
+
+/** Syncs and (unless --no-render) renders one project, printing its progress lines through `log`. */
+async function syncOne(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  args: SyncArgs,
+  log: (line: string) => void,
+): Promise<void> {
+  const started = Date.now();
+  const s = await syncProject(ctx, project, { full: args.full });
+  const how =
+    s.mode === 'rebuild'
+      ? `rebuilt from ${s.listed} objects`
+      : `${s.listed} objects listed, ${s.objectsRead} read, ${s.deleted} deleted, ${s.commit?.changedTasks ?? 0} tasks changed`;
+  log(`${project.id}: ${how} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  if (!args.render) return;
+  const r = await renderLatest(ctx, project);
+  const m = r.manifest;
+  if (!m) {
+    log(`${project.id}: render ${r.status}`);
+    return;
+  }
+  log(
+    `${project.id}: latest ${r.status} — state v${m.state.version}, ${m.counts.tasks} tasks, ${m.counts.annotations} annotations`,
+  );
+  for (const f of m.formats) {
+    const files = f.files ?? [];
+    const bytes = files.reduce((n, x) => n + x.bytes, 0);
+    log(
+      `  ${f.format.padEnd(14)} ${f.status === 'completed' ? `${files.length} file(s), ${bytes.toLocaleString('en-US')} bytes` : `skipped: ${f.reason}`}`,
+    );
+  }
+  log(`  manifest: s3://${project.export.bucket}/${m.prefix}manifest.json`);
+  const skipped = m.report.sourceObjects.length + m.report.skippedCount;
+  if (skipped) log(`  skipped: ${skipped} (see the manifest's report)`);
 }

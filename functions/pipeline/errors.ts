@@ -56,7 +56,11 @@ export class SnapshotNameTakenError extends PipelineError {
 
 /** The project's label config cannot be read or parsed. */
 export class LabelConfigUnavailableError extends PipelineError {
-  constructor(project: string, reason: string) {
+  constructor(
+    project: string,
+    /** Why, e.g. the LabelConfigError's message. */
+    readonly reason: string,
+  ) {
     super(`project ${project}: label config unavailable: ${reason}`, 'label_config');
   }
 }

@@ -115,8 +115,8 @@ describe('ls-export CLI', () => {
     const badConfig = join(out, 'bad.xml');
     writeFileSync(badConfig, '<View><Image name="i" value="$image"></View>');
     const bad = await cli('convert', '-i', TEXT_TASKS, '-c', badConfig, '-o', out, '-f', 'CSV');
-    expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/^ls-export: .*bad\.xml: the label config is not well-formed XML/);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^ls-export: the label config .*bad\.xml is not well-formed XML: /);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
 
     const unsupported = await cli('convert', '-i', TEXT_TASKS, '-c', TEXT_CONFIG, '-o', out, '-f', 'COCO');

@@ -1,7 +1,7 @@
 /**
  * `ls-export sync` against the local S3 server: a pipeline warning (a render that did not finish,
  * so latest/ is rewritten in full) reads as one human line, not a JSON log line; with -q nothing is
- * printed (only errors would be).
+ * printed (only errors would be). A malformed label config ends the run with one sentence, exit 2.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -70,5 +70,28 @@ describe('ls-export sync log lines', () => {
     expect(quiet.output).toBe('');
     // The warning's cause was there: latest/ was rewritten (the record is gone after the render).
     expect(await out.head('exp/proj/_state/render-inflight.json')).toBeUndefined();
+  });
+
+  it('a malformed label config: one sentence naming the project, where the config is and the XML problem, exit 2', async () => {
+    const client = s3Client();
+    const names = bucketNames();
+    await createBuckets(client, [names.src, names.out]);
+    const src = new S3ObjectStore(client, names.src);
+    for (const o of objectsOf(annotatedTask(1), 'annotation', 'ls')) await src.put(o.key, o.body);
+    const file = join(await tempDir(), 'pipeline.json');
+    const project = {
+      ...projectInput({
+        source: { bucket: names.src, prefix: 'ls' },
+        export: { bucket: names.out, prefix: 'exp' },
+        formats: ['JSON'],
+      }),
+      labelConfig: { inline: '<View>\n  <Labels name="label" toName="text">\n' },
+    };
+    await writeFile(file, JSON.stringify({ version: 1, projects: [project] }));
+    const r = await run(['sync', '-c', file, '--endpoint', endpoint(), '--emulate-conditional-writes', '-q']);
+    expect(r.status).toBe(2);
+    expect(r.output).toBe(
+      `ls-export: the label config of project proj (inline in ${file}) is not well-formed XML: the document ends with <View>, <Labels> still open (a closing tag is missing)\n`,
+    );
   });
 });

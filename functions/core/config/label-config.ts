@@ -239,6 +239,12 @@ function readXml(text: string): XmlElement {
   const verdict = XMLValidator.validate(text);
   if (verdict !== true) {
     const { msg, line, col } = verdict.err;
+    // The validator names elements left open at the end as `Invalid '[ "View", "Labels"]' found` at 1:1.
+    const open = /^Invalid '(\[.*\])' found/s.exec(msg);
+    if (open) {
+      const tags = (JSON.parse(open[1]) as string[]).map((t) => `<${t}>`).join(', ');
+      throw notWellFormed(`the document ends with ${tags} still open (a closing tag is missing)`);
+    }
     const where = col === undefined ? `line ${line}` : `line ${line}, column ${col}`;
     throw notWellFormed(`${msg.replace(/\.$/, '')} (${where})`);
   }
