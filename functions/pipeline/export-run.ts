@@ -90,6 +90,8 @@ export interface ExportRunInput {
 export interface ExportSink extends OutputSink {
   readonly files: WrittenFile[];
   readonly opened: string[];
+  /** Writes what the sink still holds (called once the writers have finished). */
+  flush?(): Promise<void>;
 }
 
 export async function runProjectExport(
@@ -121,6 +123,8 @@ export async function runProjectExport(
       report,
       now: () => input.now,
     });
+    // Sinks that hold small files until the writers finish (PublishSink's holdBytes) write them now.
+    for (const s of sinks) await s.sink.flush?.();
   } catch (err) {
     (err as { written?: string[] }).written = written();
     throw err;

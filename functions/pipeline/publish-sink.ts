@@ -22,7 +22,17 @@ export interface PublishSinkOptions {
   report?: Report;
   /** Largest file hashed before it is written (compared with the previous manifest). */
   bufferBytes?: number;
+  /**
+   * Bytes of small files (each ≤ `bufferBytes`) held until `flush` (default 0: none), so a path
+   * written again meanwhile (YOLO/VOC: once per annotation, the last wins) is compared and written
+   * once, with its final bytes. Past this bound the oldest held file is written (a later write of
+   * it is then stored again). The caller must `flush` when the writers have finished.
+   */
+  holdBytes?: number;
 }
+
+/** Held bytes of a one-pass render's sink (PublishSinkOptions.holdBytes). */
+export const DEFAULT_HOLD_BYTES = 16 * 1024 * 1024;
 
 /** What a PublishSink did: files stored, files left as they were, bytes stored. */
 export interface PublishStats {
@@ -43,6 +53,10 @@ export class PublishSink implements OutputSink {
   private readonly stored = new Map<string, StoredFile>();
   private readonly inner: StoreSink;
   private readonly bufferBytes: number;
+  private readonly holdBytes: number;
+  /** Small files waiting for `flush` (holdBytes > 0): path → final bytes so far, oldest first. */
+  private readonly held = new Map<string, Buffer>();
+  private heldBytes = 0;
 
   /**
    * @param prefix key prefix of the folder, ending in `/` (`…/latest/<FORMAT>/`)
@@ -55,6 +69,7 @@ export class PublishSink implements OutputSink {
     options: PublishSinkOptions = {},
   ) {
     this.bufferBytes = options.bufferBytes ?? DEFAULT_COMPARE_BYTES;
+    this.holdBytes = options.holdBytes ?? 0;
     this.inner = new StoreSink(store, prefix, {
       report: options.report,
       onFile: (f) => this.stored.set(f.path, f),
@@ -101,6 +116,39 @@ export class PublishSink implements OutputSink {
   private claim(path: string): void {
     this.claimed.add(path);
     this.entries.delete(path);
+    const h = this.held.get(path);
+    if (h) {
+      this.held.delete(path);
+      this.heldBytes -= h.length;
+    }
+  }
+
+  /** Writes a complete small file unless its bytes equal the previous manifest's entry. */
+  private async emit(path: string, body: Buffer): Promise<void> {
+    const hash = createHash('sha256').update(body);
+    if (this.reuse(path, body.length, hash.copy().digest('hex'))) return;
+    await this.putWhole(path, body, hash);
+  }
+
+  /** Holds a complete small file (claimed) until `flush`, writing the oldest past `holdBytes`. */
+  private async hold(path: string, body: Buffer): Promise<void> {
+    this.held.set(path, body);
+    this.heldBytes += body.length;
+    for (const [p, b] of this.held) {
+      if (this.heldBytes <= this.holdBytes) break;
+      this.held.delete(p);
+      this.heldBytes -= b.length;
+      await this.emit(p, b);
+    }
+  }
+
+  /** Writes the held files (PublishSinkOptions.holdBytes); call when the writers have finished. */
+  async flush(): Promise<void> {
+    for (const [p, b] of this.held) {
+      this.held.delete(p);
+      this.heldBytes -= b.length;
+      await this.emit(p, b);
+    }
   }
 
   /** Carries the previous entry over when the bytes are the same; true if it did. */
@@ -174,6 +222,7 @@ export class PublishSink implements OutputSink {
         if (held) {
           const body = Buffer.concat(held);
           held = undefined;
+          if (this.holdBytes > 0) return this.hold(path, body);
           const digest = hash.copy().digest('hex');
           if (this.reuse(path, body.length, digest)) return;
           await this.putWhole(path, body, hash);
@@ -188,6 +237,7 @@ export class PublishSink implements OutputSink {
   async writeFile(path: string, content: string | Uint8Array): Promise<void> {
     this.claim(path);
     const body = Buffer.from(content);
+    if (this.holdBytes > 0 && body.length <= this.bufferBytes) return this.hold(path, body);
     const hash = createHash('sha256').update(body);
     if (this.reuse(path, body.length, hash.copy().digest('hex'))) return;
     await this.putWhole(path, body, hash);

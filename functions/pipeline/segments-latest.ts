@@ -23,7 +23,7 @@ import {
 } from './export-run.ts';
 import type { WrittenFile } from './hashing-sink.ts';
 import { readJson } from './object-text.ts';
-import { PublishSink } from './publish-sink.ts';
+import { DEFAULT_HOLD_BYTES, PublishSink } from './publish-sink.ts';
 import { DEFAULT_SEGMENT_SHARDS, planSegments, type SegmentIndex, segmentIndexKey } from './segments.ts';
 import type { AssembleIo } from './segments-assemble.ts';
 import { codecOf, SEGMENT_FORMATS, sha256 } from './segments-codecs.ts';
@@ -112,12 +112,14 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
   // A format re-rendered after a discarded segment pass writes every file (the pass may have
   // overwritten keys the previous manifest names).
   const rewrite = new Set<FormatName>();
-  const newSink = (format: FormatName) =>
+  // The one-pass run's sinks hold small files (DEFAULT_HOLD_BYTES) so a label written once per
+  // annotation is compared and written once; segments' sinks get final bytes from SegmentSink.
+  const newSink = (format: FormatName, hold = false) =>
     new PublishSink(
       ps.store,
       ps.paths.latestFormat(format),
       rewrite.has(format) ? new Map() : (input.previous.get(format) ?? new Map()),
-      { report },
+      { report, ...(hold ? { holdBytes: DEFAULT_HOLD_BYTES } : {}) },
     );
   const sinks = new Map<FormatName, PublishSink>();
   const io: LatestFiles['io'] = {
@@ -232,11 +234,13 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
         report,
         transform: input.transform,
         sinkFor: (format) => {
-          const sink = newSink(format);
+          const sink = newSink(format, true);
           sinks.set(format, sink);
           return sink;
         },
       });
+      // Held small files (newSink's hold) not yet written by the run itself (runProjectExport does).
+      for (const f of whole) await sinks.get(f)?.flush();
       io.shards += wholeResult.io.shards;
       io.bytes += wholeResult.io.bytes;
     }

@@ -216,4 +216,46 @@ describe('per-task files of multi-annotation tasks', () => {
       for (const [k, v] of want) expect(got.get(k), k).toBe(v);
     }
   });
+
+  it("a format rendered in one pass (fallback: a label outside the config) also stores only the changed task's files", async () => {
+    const a = await project();
+    const N = 16;
+    /** Task 3 keeps a label outside the config: YOLO and YOLO_OBB render over every task. */
+    const task = (i: number, seed: number): JsonObject => {
+      const t = multiTask(i, seed);
+      if (i !== 3) return t;
+      const [first, ...rest] = t.annotations as JsonObject[];
+      const [r0, ...rs] = first.result as JsonObject[];
+      const odd = { ...r0, value: { ...(r0.value as JsonObject), rectanglelabels: ['NotInConfig'] } };
+      return { ...t, annotations: [{ ...first, result: [odd, ...rs] }, ...rest] };
+    };
+    for (let i = 1; i <= N; i++) await putTask(a, task(i, 1));
+    await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
+    const first = await manifestOf(a);
+    expect(Object.keys(first.timings?.segments?.fallback ?? {}).sort()).toEqual(['YOLO', 'YOLO_OBB']);
+    // (The first render writes YOLO's labels twice: its segment pass, discarded, then the one pass.)
+    expect(new Set(perTaskKeys(a, a.out.puts)).size).toBe(N * FORMATS.length);
+
+    const before = a.out.puts.length;
+    await putTask(a, task(12, 9));
+    await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
+    const second = await manifestOf(a);
+    expect(Object.keys(second.timings?.segments?.fallback ?? {}).sort()).toEqual(['YOLO', 'YOLO_OBB']);
+    const e1 = entries(first);
+    const changed = [...entries(second)]
+      .filter(([k, v]) => perTaskKeys(a, [k]).length === 1 && e1.get(k)?.split(' ')[1] !== v.split(' ')[1])
+      .map(([k]) => k)
+      .sort();
+    expect(changed).toHaveLength(FORMATS.length);
+    expect(changed.every((k) => k.includes('img_000012.'))).toBe(true);
+    expect(perTaskKeys(a, a.out.puts.slice(before))).toEqual(changed);
+
+    const c = await project();
+    for (let i = 1; i <= N; i++) await putTask(c, task(i, i === 12 ? 9 : 1));
+    await renderLatest(c.ctx, c.project, { segmentShards: SEGMENT_SHARDS });
+    const want = await latestOf(c);
+    const got = await latestOf(a);
+    expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+    for (const [k, v] of want) expect(got.get(k), k).toBe(v);
+  });
 });
