@@ -5,6 +5,9 @@
  * it is complete, and when its size and hash equal the previous manifest's entry it is not written
  * at all — the entry (with its version id) is carried over. A larger file (aggregate results,
  * big media) is streamed to the store as it is produced (multipart on S3) and always written.
+ * A path written again in one render is stored again, unless the earlier write is still held:
+ * with `holdBytes` (one-pass renders) small files wait for `flush`, so a label written once per
+ * annotation is compared once, with its final bytes (segments get this from SegmentSink instead).
  * Name limits and name-error skips are the wrapped StoreSink's (core/store-sink.ts).
  */
 import { createHash, type Hash } from 'node:crypto';

@@ -100,6 +100,9 @@ class MemorySink implements OutputSink {
   }
 }
 
+/** Small per-task file bytes one segment's sink of one format holds until the segment ends. */
+export const SEGMENT_HOLD_BYTES = 16 * 1024 * 1024;
+
 /**
  * One segment's sink of one format: the format's aggregate paths are held in memory, every other
  * file goes to the render's PublishSink. `exists` answers for this segment's files only, as a
@@ -109,14 +112,18 @@ class MemorySink implements OutputSink {
  * until the segment ends (`flush`): writers write one path once per annotation of a task (YOLO,
  * VOC, YOLO_OBB; the last write wins, as in Label Studio's converter), so only its final bytes
  * reach the PublishSink, once, and are compared with the previous manifest (an unchanged file is
- * not written). Memory: the held bytes of this segment's small per-task files of this format
- * (each at most `compareBytes`); larger files and media copies stream through as before.
+ * not written). Memory: the held bytes of this segment's small per-task files of this format, at
+ * most SEGMENT_HOLD_BYTES (past it the oldest held file is written; a later write of that path is
+ * then stored again) plus one file; larger files and media copies stream through as before.
  */
 class SegmentSink implements OutputSink {
   readonly mem = new MemoryFiles();
   private readonly own = new Set<string>();
-  /** Small per-task files waiting for `flush`: path → final bytes so far. */
+  /** Small per-task files waiting for `flush`: path → final bytes so far, oldest first. */
   private readonly held = new Map<string, Buffer>();
+  private heldBytes = 0;
+  /** Paths opened and not closed yet (they exist for the writer meanwhile). */
+  private readonly writing = new Set<string>();
   /** Media copies (images, audio) this segment wrote: path → SHA-256 of the bytes copied. */
   readonly copies = new Map<string, string>();
   constructor(
@@ -133,19 +140,37 @@ class SegmentSink implements OutputSink {
   /** Writes the held per-task files (their final bytes) to the PublishSink, in first-write order. */
   async flush(): Promise<void> {
     for (const [path, body] of this.held) {
-      this.held.delete(path);
+      this.unhold(path);
       await this.publish.writeFile(path, body);
+    }
+  }
+  private unhold(path: string): void {
+    const h = this.held.get(path);
+    if (!h) return;
+    this.held.delete(path);
+    this.heldBytes -= h.length;
+  }
+  /** Holds a complete small file (the last write of its path), writing the oldest past the bound. */
+  private async hold(path: string, body: Buffer): Promise<void> {
+    this.unhold(path);
+    this.held.set(path, body);
+    this.heldBytes += body.length;
+    for (const [p, b] of this.held) {
+      if (this.heldBytes <= SEGMENT_HOLD_BYTES) break;
+      this.unhold(p);
+      await this.publish.writeFile(p, b);
     }
   }
   private claim(path: string): void {
     this.own.add(path);
     this.copies.delete(path);
+    this.unhold(path);
   }
   open(path: string): FileWriter {
     this.claim(path);
     if (this.aggregate.has(path)) return this.mem.open(path);
-    // Held (empty) from the start, so `exists` is true while the file is written, as before.
-    this.held.set(path, Buffer.alloc(0));
+    // `exists` is true while the file is written, as before.
+    this.writing.add(path);
     const limit = this.publish.compareBytes;
     let parts: Buffer[] | undefined = [];
     let size = 0;
@@ -158,7 +183,7 @@ class SegmentSink implements OutputSink {
           size += buf.length;
           if (size <= limit) return;
           // Too large to hold: streamed (and always written) by the PublishSink.
-          this.held.delete(path);
+          this.writing.delete(path);
           stream = this.publish.open(path);
           const first = parts;
           parts = undefined;
@@ -169,9 +194,10 @@ class SegmentSink implements OutputSink {
       },
       close: async () => {
         if (parts) {
-          // Unless a later write of the path (a copy, a larger file) took its place meanwhile.
-          if (this.held.has(path)) this.held.set(path, Buffer.concat(parts));
+          this.writing.delete(path);
+          const body = Buffer.concat(parts);
           parts = undefined;
+          await this.hold(path, body);
           return;
         }
         await stream!.close();
@@ -186,22 +212,19 @@ class SegmentSink implements OutputSink {
     }
     const body = Buffer.from(content);
     if (body.length <= this.publish.compareBytes) {
-      // Re-inserted so the order is the last write's, as the PublishSink's own order would be.
-      this.held.delete(path);
-      this.held.set(path, body);
+      await this.hold(path, body);
       return;
     }
-    this.held.delete(path);
     await this.publish.writeFile(path, body);
   }
   exists(path: string): boolean {
     return (
-      this.own.has(path) && (this.aggregate.has(path) || this.held.has(path) || this.publish.exists(path))
+      this.own.has(path) &&
+      (this.aggregate.has(path) || this.held.has(path) || this.writing.has(path) || this.publish.exists(path))
     );
   }
   async copyFrom(path: string, source: AsyncIterable<Uint8Array>): Promise<void> {
     this.claim(path);
-    this.held.delete(path);
     if (this.aggregate.has(path)) {
       const w = this.mem.open(path);
       for await (const c of source) await w.write(c);
