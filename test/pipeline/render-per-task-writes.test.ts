@@ -5,6 +5,7 @@
  * segment workers → commit) — and the files of the other multi-annotation tasks keep their
  * versions. The manifests of both agree, and every file's bytes equal a from-scratch render.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../functions/core/json/value.ts';
@@ -20,6 +21,7 @@ import {
 import { ingestChanges } from '../../functions/pipeline/ingest.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
+import { PublishSink } from '../../functions/pipeline/publish-sink.ts';
 import { renderLatest } from '../../functions/pipeline/render.ts';
 import { commitRender, planRender, renderSegmentJobs } from '../../functions/pipeline/render-fanout.ts';
 import type { SegmentJob } from '../../functions/pipeline/segments.ts';
@@ -257,5 +259,39 @@ describe('per-task files of multi-annotation tasks', () => {
     const got = await latestOf(a);
     expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
     for (const [k, v] of want) expect(got.get(k), k).toBe(v);
+  });
+
+  it('PublishSink holdBytes: the last write of a held path is compared once; past the bound the oldest is written', async () => {
+    const root = await tempDir();
+    const store = new CountingStore(new FsObjectStore(join(root, OUT)));
+    const sha = (b: string) => createHash('sha256').update(b).digest('hex');
+    const previous = new Map([
+      [
+        'labels/a.txt',
+        { path: 'labels/a.txt', key: 'p/labels/a.txt', bytes: 4, sha256: sha('a-v2'), versionId: 'old' },
+      ],
+    ]);
+    // Large bound: a.txt written twice, its final bytes equal the previous entry: nothing stored.
+    const sink = new PublishSink(store, 'p/', previous, { holdBytes: 1024 });
+    await sink.writeFile('labels/a.txt', 'a-v1');
+    await sink.writeFile('labels/a.txt', 'a-v2');
+    expect(sink.exists('labels/a.txt')).toBe(true);
+    await sink.flush();
+    expect(store.puts).toEqual([]);
+    expect(sink.files).toEqual([{ ...previous.get('labels/a.txt'), key: 'p/labels/a.txt' }]);
+
+    // Bound of 8 bytes: b.txt pushes a.txt out (written), a later write of a.txt is stored again.
+    const small = new PublishSink(store, 'q/', previous, { holdBytes: 8 });
+    await small.writeFile('labels/a.txt', 'a-v1');
+    await small.writeFile('labels/b.txt', 'b-v1x');
+    expect(store.puts).toEqual(['q/labels/a.txt']);
+    await small.writeFile('labels/a.txt', 'a-v2');
+    await small.flush();
+    expect(store.puts).toEqual(['q/labels/a.txt', 'q/labels/b.txt', 'q/labels/a.txt']);
+    expect(small.stats).toEqual({ written: 3, unchanged: 0, bytesWritten: 13 });
+    expect(Object.fromEntries(small.files.map((f) => [f.path, f.sha256]))).toEqual({
+      'labels/a.txt': sha('a-v2'),
+      'labels/b.txt': sha('b-v1x'),
+    });
   });
 });
