@@ -5,16 +5,15 @@
  * `routeTo` hands it the projects' render state machines (render-fanout.ts): a render with at
  * least `fanoutSegments` changed segments starts its project's execution instead of rendering here.
  */
-import { Stack } from 'aws-cdk-lib';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ConfigError } from '../../functions/pipeline/config.ts';
 import type { NotificationRoute } from '../../functions/pipeline/notifications.ts';
 import { DEFAULT_FANOUT_SEGMENTS } from '../../functions/pipeline/render-route.ts';
 import type { PipelineFunction } from '../pipeline-function.ts';
 import { DELETE, READ, S3Access, type S3Location, WRITE } from '../s3-access.ts';
+import { routeToFanout } from './fanout-route.ts';
 import { markGroupingScope } from './logical-ids.ts';
 import { addRouteNotifications } from './notifications.ts';
 import { exportAreas, type PipelineProps, pipelineFunction } from './pipeline.ts';
@@ -90,15 +89,6 @@ export class Render extends Construct {
     stateMachines: ReadonlyMap<string, sfn.IStateMachine>,
     fanoutSegments = DEFAULT_FANOUT_SEGMENTS,
   ): void {
-    if (!Number.isInteger(fanoutSegments) || fanoutSegments < 1)
-      throw new ConfigError(`renderFanoutSegments must be an integer >= 1, got ${fanoutSegments}`);
-    if (stateMachines.size === 0) return;
-    const arns: Record<string, string> = {};
-    for (const [projectId, sm] of stateMachines) {
-      arns[projectId] = sm.stateMachineArn;
-      sm.grantStartExecution(this.function.role);
-    }
-    this.function.fn.addEnvironment('LS_EXPORT_RENDER_STATE_MACHINES', Stack.of(this).toJsonString(arns));
-    this.function.fn.addEnvironment('LS_EXPORT_RENDER_FANOUT_SEGMENTS', String(fanoutSegments));
+    routeToFanout(this.function, stateMachines, fanoutSegments);
   }
 }

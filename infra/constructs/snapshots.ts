@@ -5,7 +5,7 @@
  * locations, writes `snapshots/` and `_exports/`. `routeTo` lets it start a large snapshot on its
  * project's render state machine (render-fanout.ts, job kind `snapshot`) instead.
  */
-import { Aws, Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { Aws, Duration, TimeZone } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
@@ -14,11 +14,11 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ConfigError } from '../../functions/pipeline/config.ts';
 import type { NotificationRoute } from '../../functions/pipeline/notifications.ts';
 import { DEFAULT_FANOUT_SEGMENTS } from '../../functions/pipeline/render-route.ts';
 import type { PipelineFunction } from '../pipeline-function.ts';
 import { DELETE, READ, S3Access, type S3Location, WRITE } from '../s3-access.ts';
+import { routeToFanout } from './fanout-route.ts';
 import { markGroupingScope } from './logical-ids.ts';
 import { addRouteNotifications } from './notifications.ts';
 import { exportAreas, type PipelineProps, pipelineFunction } from './pipeline.ts';
@@ -93,16 +93,7 @@ export class Snapshots extends Construct {
     stateMachines: ReadonlyMap<string, sfn.IStateMachine>,
     fanoutSegments = DEFAULT_FANOUT_SEGMENTS,
   ): void {
-    if (!Number.isInteger(fanoutSegments) || fanoutSegments < 1)
-      throw new ConfigError(`renderFanoutSegments must be an integer >= 1, got ${fanoutSegments}`);
-    if (stateMachines.size === 0) return;
-    const arns: Record<string, string> = {};
-    for (const [projectId, sm] of stateMachines) {
-      arns[projectId] = sm.stateMachineArn;
-      sm.grantStartExecution(this.function.role);
-    }
-    this.function.fn.addEnvironment('LS_EXPORT_RENDER_STATE_MACHINES', Stack.of(this).toJsonString(arns));
-    this.function.fn.addEnvironment('LS_EXPORT_RENDER_FANOUT_SEGMENTS', String(fanoutSegments));
+    routeToFanout(this.function, stateMachines, fanoutSegments);
   }
 
   /** Subscribes the snapshot queue to a `snapshot` route (a project's `_exports/requests/*.json`). */
