@@ -17,17 +17,16 @@
  * fallback: the caller renders it with one run over every task.
  */
 
-import { createHash } from 'node:crypto';
 import { mapLimit } from '../core/bounded-map.ts';
 import type { FormatName } from '../core/config/formats.ts';
 import type { LabelSchema } from '../core/config/schema.ts';
 import { runExport } from '../core/export.ts';
 import type { ExportOptions } from '../core/formats/options.ts';
 import { WRITERS } from '../core/formats/registry.ts';
-import type { FileWriter, FormatWriterFactory, OutputSink } from '../core/formats/types.ts';
+import type { FormatWriterFactory } from '../core/formats/types.ts';
 import { type Item, itemsOfTask } from '../core/items.ts';
 import { isJsonObject, type JsonObject, type JsonValue, keysOf, truthy } from '../core/json/value.ts';
-import type { MediaAccess, MediaFile } from '../core/media.ts';
+import type { MediaAccess } from '../core/media.ts';
 import type { ObjectStore } from '../core/object-store.ts';
 import type { SourceTask, TaskSource } from '../core/readers/source.ts';
 import { Report, type ReportJson } from '../core/report.ts';
@@ -35,8 +34,13 @@ import type { ProjectPaths } from './paths.ts';
 import type { PublishSink } from './publish-sink.ts';
 import type { SegmentEntry, SegmentFormat, SegmentJob } from './segments.ts';
 import type { CsvColumns } from './segments-codecs.ts';
+import { SegmentMedia } from './segments-media.ts';
+import { MemorySink, SegmentSink } from './segments-sinks.ts';
 import type { AggregateBody, BodySpool } from './segments-spool.ts';
 import { StateTaskSource } from './state-source.ts';
+
+export { SEGMENT_MEDIA_BYTES, SEGMENT_MEDIA_FILE_BYTES, SegmentMedia } from './segments-media.ts';
+export { SEGMENT_HOLD_BYTES } from './segments-sinks.ts';
 
 /** Report entries kept per segment in the index. */
 const SEGMENT_REPORT_ENTRIES = 100;
@@ -59,187 +63,6 @@ export interface SegmentRenderContext {
    * one they are held in memory until then (the fan-out's segment workers, which store them).
    */
   spool?: BodySpool;
-}
-
-// ---- capture sinks ---------------------------------------------------------------------------
-
-/** Holds files in memory (the empty run, and a segment's aggregate files). */
-class MemoryFiles {
-  readonly files = new Map<string, Buffer[]>();
-  text(path: string): string | undefined {
-    const parts = this.files.get(path);
-    return parts ? Buffer.concat(parts).toString('utf8') : undefined;
-  }
-  open(path: string): FileWriter {
-    const parts: Buffer[] = [];
-    this.files.set(path, parts);
-    return {
-      write: (c) => {
-        parts.push(Buffer.from(typeof c === 'string' ? c : c));
-      },
-      close: async () => {},
-    };
-  }
-}
-
-class MemorySink implements OutputSink {
-  readonly mem = new MemoryFiles();
-  open(path: string): FileWriter {
-    return this.mem.open(path);
-  }
-  async writeFile(path: string, content: string | Uint8Array): Promise<void> {
-    const w = this.mem.open(path);
-    await w.write(content);
-  }
-  exists(path: string): boolean {
-    return this.mem.files.has(path);
-  }
-  async copyFrom(path: string, source: AsyncIterable<Uint8Array>): Promise<void> {
-    const w = this.mem.open(path);
-    for await (const c of source) await w.write(c);
-  }
-}
-
-/** Small per-task file bytes one segment's sink of one format holds until the segment ends. */
-export const SEGMENT_HOLD_BYTES = 16 * 1024 * 1024;
-
-/**
- * One segment's sink of one format: the format's aggregate paths are held in memory, every other
- * file goes to the render's PublishSink. `exists` answers for this segment's files only, as a
- * writer run over just these tasks would see it.
- *
- * A per-task file up to the PublishSink's `compareBytes` (labels, VOC XML, masks) is held here
- * until the segment ends (`flush`): writers write one path once per annotation of a task (YOLO,
- * VOC, YOLO_OBB; the last write wins, as in Label Studio's converter), so only its final bytes
- * reach the PublishSink, once, and are compared with the previous manifest (an unchanged file is
- * not written). Memory: the held bytes of this segment's small per-task files of this format, at
- * most SEGMENT_HOLD_BYTES (past it the oldest held file is written; a later write of that path is
- * then stored again) plus one file; larger files and media copies stream through as before.
- */
-class SegmentSink implements OutputSink {
-  readonly mem = new MemoryFiles();
-  private readonly own = new Set<string>();
-  /** Small per-task files waiting for `flush`: path → final bytes so far, oldest first. */
-  private readonly held = new Map<string, Buffer>();
-  private heldBytes = 0;
-  /** Paths opened and not closed yet (they exist for the writer meanwhile). */
-  private readonly writing = new Set<string>();
-  /** Media copies (images, audio) this segment wrote: path → SHA-256 of the bytes copied. */
-  readonly copies = new Map<string, string>();
-  constructor(
-    private readonly aggregate: ReadonlySet<string>,
-    private readonly publish: PublishSink,
-  ) {}
-  get maxPathBytes(): number {
-    return this.publish.maxPathBytes;
-  }
-  /** Per-task files this segment wrote (and the store accepted); call after `flush`. */
-  files(): string[] {
-    return [...this.own].filter((p) => !this.aggregate.has(p) && this.publish.exists(p));
-  }
-  /** Writes the held per-task files (their final bytes) to the PublishSink, in first-write order. */
-  async flush(): Promise<void> {
-    for (const [path, body] of this.held) {
-      this.unhold(path);
-      await this.publish.writeFile(path, body);
-    }
-  }
-  private unhold(path: string): void {
-    const h = this.held.get(path);
-    if (!h) return;
-    this.held.delete(path);
-    this.heldBytes -= h.length;
-  }
-  /** Holds a complete small file (the last write of its path), writing the oldest past the bound. */
-  private async hold(path: string, body: Buffer): Promise<void> {
-    this.unhold(path);
-    this.held.set(path, body);
-    this.heldBytes += body.length;
-    for (const [p, b] of this.held) {
-      if (this.heldBytes <= SEGMENT_HOLD_BYTES) break;
-      this.unhold(p);
-      await this.publish.writeFile(p, b);
-    }
-  }
-  private claim(path: string): void {
-    this.own.add(path);
-    this.copies.delete(path);
-    this.unhold(path);
-  }
-  open(path: string): FileWriter {
-    this.claim(path);
-    if (this.aggregate.has(path)) return this.mem.open(path);
-    // `exists` is true while the file is written, as before.
-    this.writing.add(path);
-    const limit = this.publish.compareBytes;
-    let parts: Buffer[] | undefined = [];
-    let size = 0;
-    let stream: FileWriter | undefined;
-    return {
-      write: async (c) => {
-        const buf = typeof c === 'string' ? Buffer.from(c) : Buffer.from(c);
-        if (parts) {
-          parts.push(buf);
-          size += buf.length;
-          if (size <= limit) return;
-          // Too large to hold: streamed (and always written) by the PublishSink.
-          this.writing.delete(path);
-          stream = this.publish.open(path);
-          const first = parts;
-          parts = undefined;
-          for (const p of first) await stream.write(p);
-          return;
-        }
-        await stream!.write(buf);
-      },
-      close: async () => {
-        if (parts) {
-          this.writing.delete(path);
-          const body = Buffer.concat(parts);
-          parts = undefined;
-          await this.hold(path, body);
-          return;
-        }
-        await stream!.close();
-      },
-    };
-  }
-  async writeFile(path: string, content: string | Uint8Array): Promise<void> {
-    this.claim(path);
-    if (this.aggregate.has(path)) {
-      await this.mem.open(path).write(content);
-      return;
-    }
-    const body = Buffer.from(content);
-    if (body.length <= this.publish.compareBytes) {
-      await this.hold(path, body);
-      return;
-    }
-    await this.publish.writeFile(path, body);
-  }
-  exists(path: string): boolean {
-    return (
-      this.own.has(path) &&
-      (this.aggregate.has(path) || this.held.has(path) || this.writing.has(path) || this.publish.exists(path))
-    );
-  }
-  async copyFrom(path: string, source: AsyncIterable<Uint8Array>): Promise<void> {
-    this.claim(path);
-    if (this.aggregate.has(path)) {
-      const w = this.mem.open(path);
-      for await (const c of source) await w.write(c);
-      return;
-    }
-    const hash = createHash('sha256');
-    async function* hashed() {
-      for await (const c of source) {
-        hash.update(c);
-        yield c;
-      }
-    }
-    await this.publish.copyFrom(path, hashed());
-    this.copies.set(path, hash.digest('hex'));
-  }
 }
 
 // ---- the empty run ---------------------------------------------------------------------------
@@ -307,87 +130,6 @@ function scanCsv(items: Item[], into: { d: Set<string>; o: Set<string>; e: Set<s
     }
     if (Object.hasOwn(item.task, 'agreement')) into.e.add('agreement');
     if (truthy(item.history)) into.e.add('history');
-  }
-}
-
-/** A media file read whole by one format of a segment is kept for the others up to this size. */
-export const SEGMENT_MEDIA_FILE_BYTES = 8 * 1024 * 1024;
-/** Media bytes one segment keeps at most (released when the segment is rendered). */
-export const SEGMENT_MEDIA_BYTES = 32 * 1024 * 1024;
-
-/**
- * The media of one segment's writers: every format that includes images (COCO_WITH_IMAGES,
- * YOLO_*_WITH_IMAGES, VOC) opens and reads the same images, so a file read whole once is kept
- * (up to SEGMENT_MEDIA_FILE_BYTES each, SEGMENT_MEDIA_BYTES in all) and given to the other
- * formats without another fetch. Same bytes, so the same output; a read that fails, is cut or is
- * larger than the limits is not kept (the next reader fetches it itself).
- */
-export class SegmentMedia implements MediaAccess {
-  private readonly opened = new Map<string, Promise<MediaFile>>();
-  private readonly bodies = new Map<string, Promise<Buffer | undefined>>();
-  private keptBytes = 0;
-  constructor(private readonly inner: MediaAccess) {}
-
-  open(url: string): Promise<MediaFile> {
-    let p = this.opened.get(url);
-    if (!p) {
-      p = this.inner.open(url);
-      this.opened.set(url, p);
-      // A failure is not kept: another format tries again, as in a run over every task.
-      p.catch(() => this.opened.delete(url));
-    }
-    return p.then(
-      (file): MediaFile => ({
-        name: file.name,
-        size: file.size,
-        localPath: file.localPath,
-        read: (range) => this.read(url, file, range),
-      }),
-    );
-  }
-
-  private async *read(url: string, file: MediaFile, range?: { start: number; end: number }) {
-    const held = this.bodies.get(url);
-    if (held) {
-      const body = await held;
-      if (body) {
-        yield range ? body.subarray(range.start, Math.min(range.end, body.length)) : body;
-        return;
-      }
-    }
-    if (range || held) {
-      yield* file.read(range);
-      return;
-    }
-    let done!: (b: Buffer | undefined) => void;
-    this.bodies.set(url, new Promise((r) => (done = r)));
-    const parts: Buffer[] = [];
-    let bytes = 0;
-    let keep = true;
-    let ended = false;
-    try {
-      for await (const chunk of file.read()) {
-        if (keep) {
-          bytes += chunk.length;
-          if (bytes > SEGMENT_MEDIA_FILE_BYTES || this.keptBytes + bytes > SEGMENT_MEDIA_BYTES) {
-            keep = false;
-            parts.length = 0;
-          } else parts.push(Buffer.from(chunk));
-        }
-        yield chunk;
-      }
-      ended = true;
-    } finally {
-      // Kept only when read to the end (not when the reader stopped early or the read failed).
-      if (ended && keep && (file.size === undefined || file.size === bytes)) {
-        const body = Buffer.concat(parts);
-        this.keptBytes += body.length;
-        done(body);
-      } else {
-        this.bodies.delete(url);
-        done(undefined);
-      }
-    }
   }
 }
 
