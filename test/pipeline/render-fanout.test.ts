@@ -9,15 +9,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../functions/core/json/value.ts';
-import {
-  type AssemblyPart,
-  type GetResult,
-  type ObjectInfo,
-  type ObjectStore,
-  type PutOptions,
-  type PutResult,
-  readAll,
-} from '../../functions/core/object-store.ts';
+import { readAll } from '../../functions/core/object-store.ts';
 import { ingestChanges } from '../../functions/pipeline/ingest.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
@@ -47,47 +39,10 @@ import {
   SRC,
   tempDir,
 } from './helpers.ts';
+import { VersioningStore } from './versioning-store.ts';
 
 const FORMATS = ['JSON', 'JSON_MIN', 'CSV', 'TSV', 'COCO', 'YOLO', 'VOC'];
 const SEGMENT_SHARDS = 2;
-
-/**
- * The export bucket as a versioned bucket would answer: a folder store whose every completed write
- * returns a new version id (`v1`, `v2`, …); the keys written are recorded in order.
- */
-class VersioningStore implements ObjectStore {
-  readonly puts: string[] = [];
-  private n = 0;
-  constructor(private readonly inner: FsObjectStore) {}
-  get description() {
-    return this.inner.description;
-  }
-  private stored(key: string, r: PutResult): PutResult {
-    this.puts.push(key);
-    return { ...r, versionId: `v${++this.n}` };
-  }
-  list(prefix: string, options?: { etags?: boolean }): AsyncIterable<ObjectInfo> {
-    return this.inner.list(prefix, options);
-  }
-  get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
-    return this.inner.get(key, range);
-  }
-  head(key: string) {
-    return this.inner.head(key);
-  }
-  async put(key: string, body: string | Uint8Array, options?: PutOptions): Promise<PutResult> {
-    return this.stored(key, await this.inner.put(key, body, options));
-  }
-  async putStream(key: string, body: AsyncIterable<Uint8Array | string>, options?: PutOptions) {
-    return this.stored(key, await this.inner.putStream(key, body, options));
-  }
-  delete(key: string) {
-    return this.inner.delete(key);
-  }
-  async assemble(key: string, parts: AssemblyPart[]): Promise<PutResult> {
-    return this.stored(key, await this.inner.assemble(key, parts));
-  }
-}
 
 async function project() {
   const config = makeConfig({

@@ -9,15 +9,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../functions/core/json/value.ts';
-import {
-  type AssemblyPart,
-  type GetResult,
-  type ObjectInfo,
-  type ObjectStore,
-  type PutOptions,
-  type PutResult,
-  readAll,
-} from '../../functions/core/object-store.ts';
+import { readAll } from '../../functions/core/object-store.ts';
 import { ingestChanges } from '../../functions/pipeline/ingest.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
@@ -37,47 +29,13 @@ import {
   SRC,
   tempDir,
 } from './helpers.ts';
+import { VersioningStore } from './versioning-store.ts';
 
 const FORMATS = ['YOLO', 'VOC', 'YOLO_OBB'];
 const PER_TASK_DIRS = ['YOLO/labels/', 'VOC/Annotations/', 'YOLO_OBB/labels/'];
 const SEGMENT_SHARDS = 2;
 /** Task 20's image name, which its per-task files are named after. */
 const TASK_20 = 'img_000020.';
-
-/** A folder store that gives every write a new version id and records the keys written. */
-class CountingStore implements ObjectStore {
-  readonly puts: string[] = [];
-  private n = 0;
-  constructor(private readonly inner: FsObjectStore) {}
-  get description() {
-    return this.inner.description;
-  }
-  private stored(key: string, r: PutResult): PutResult {
-    this.puts.push(key);
-    return { ...r, versionId: `v${++this.n}` };
-  }
-  list(prefix: string, options?: { etags?: boolean }): AsyncIterable<ObjectInfo> {
-    return this.inner.list(prefix, options);
-  }
-  get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
-    return this.inner.get(key, range);
-  }
-  head(key: string) {
-    return this.inner.head(key);
-  }
-  async put(key: string, body: string | Uint8Array, options?: PutOptions): Promise<PutResult> {
-    return this.stored(key, await this.inner.put(key, body, options));
-  }
-  async putStream(key: string, body: AsyncIterable<Uint8Array | string>, options?: PutOptions) {
-    return this.stored(key, await this.inner.putStream(key, body, options));
-  }
-  delete(key: string) {
-    return this.inner.delete(key);
-  }
-  async assemble(key: string, parts: AssemblyPart[]): Promise<PutResult> {
-    return this.stored(key, await this.inner.assemble(key, parts));
-  }
-}
 
 async function project() {
   const config = makeConfig({
@@ -87,7 +45,7 @@ async function project() {
   });
   const root = await tempDir();
   const ctx = fsContext(root, config);
-  const out = new CountingStore(new FsObjectStore(join(root, OUT)));
+  const out = new VersioningStore(new FsObjectStore(join(root, OUT)));
   ctx.stores.set(OUT, out);
   return { ctx, project: config.projects[0], out };
 }
@@ -263,7 +221,7 @@ describe('per-task files of multi-annotation tasks', () => {
 
   it('PublishSink holdBytes: the last write of a held path is compared once; past the bound the oldest is written', async () => {
     const root = await tempDir();
-    const store = new CountingStore(new FsObjectStore(join(root, OUT)));
+    const store = new VersioningStore(new FsObjectStore(join(root, OUT)));
     const sha = (b: string) => createHash('sha256').update(b).digest('hex');
     const previous = new Map([
       [
