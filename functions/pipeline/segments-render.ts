@@ -39,9 +39,6 @@ import { MemorySink, SegmentSink } from './segments-sinks.ts';
 import type { AggregateBody, BodySpool } from './segments-spool.ts';
 import { StateTaskSource } from './state-source.ts';
 
-export { SEGMENT_MEDIA_BYTES, SEGMENT_MEDIA_FILE_BYTES, SegmentMedia } from './segments-media.ts';
-export { SEGMENT_HOLD_BYTES } from './segments-sinks.ts';
-
 /** Report entries kept per segment in the index. */
 const SEGMENT_REPORT_ENTRIES = 100;
 

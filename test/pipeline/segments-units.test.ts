@@ -29,7 +29,7 @@ import {
   splitCoco,
   withCategoryId,
 } from '../../functions/pipeline/segments-codecs.ts';
-import { SEGMENT_MEDIA_FILE_BYTES, SegmentMedia } from '../../functions/pipeline/segments-render.ts';
+import { SEGMENT_MEDIA_FILE_BYTES, SegmentMedia } from '../../functions/pipeline/segments-media.ts';
 import { BodySpool, readSpooled } from '../../functions/pipeline/segments-spool.ts';
 import { checkParts } from '../../functions/storage/assembly.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
