@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseJson } from '../../../functions/core/json/parse.ts';
+import { NumLit } from '../../../functions/core/json/value.ts';
 import {
   checkTask,
   detectLayout,
@@ -8,6 +9,7 @@ import {
   predictionSchema,
   resultSchema,
   storageAnnotationSchema,
+  taskSchema,
 } from '../../../functions/core/model/label-studio.ts';
 import { fixture } from '../../helpers/export.ts';
 
@@ -49,5 +51,87 @@ describe('Label Studio data model', () => {
     const bad = checkTask({ id: 1, data: {}, annotations: 'x' });
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.reason).toMatch(/^not a Label Studio task: annotations: /);
+  });
+
+  it('gives zod’s verdict on every shape, also where it skips zod for speed', () => {
+    // The verdict zod alone gives (checkTask's rule): the task schema, then each result holder.
+    const zodSays = (task: unknown): boolean => {
+      const r = taskSchema.safeParse(task);
+      if (!r.success) return false;
+      for (const key of ['annotations', 'completions', 'predictions', 'drafts'] as const)
+        for (const a of r.data[key] ?? [])
+          if (
+            typeof a === 'object' &&
+            a !== null &&
+            !Array.isArray(a) &&
+            !Array.isArray((a as { result?: unknown }).result)
+          )
+            if ((a as { result?: unknown }).result != null) return false;
+      return true;
+    };
+    class Box {
+      a = 1;
+    }
+    const odd: unknown[] = [
+      undefined,
+      null,
+      0,
+      -1,
+      1.5,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      '',
+      '7',
+      true,
+      [],
+      [1],
+      {},
+      new Box(),
+      Object.create(null),
+      parseJson('2.0'),
+      parseJson('12345678901234567890'),
+      { result: 'x' },
+      { result: null },
+      { result: [] },
+      { result: {} },
+      [{ result: 1 }],
+    ];
+    // A seeded walk (mulberry32) over tasks built from those values in every field checkTask reads.
+    let seed = 7;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+    };
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
+    const holders = () => [
+      undefined,
+      null,
+      [],
+      [{ id: 1, result: [{ value: {} }] }],
+      'x',
+      {},
+      [null, 3, 'a', [], { result: [] }],
+      [{ result: 'no' }],
+      [{}],
+      [new Box()],
+    ];
+    let accepted = 0;
+    for (let i = 0; i < 3000; i++) {
+      const task: Record<string, unknown> = pick([{}, { extra: true }, Object.create(null)]);
+      if (random() < 0.9) task.id = random() < 0.5 ? 1 : pick(odd);
+      if (random() < 0.9) task.data = random() < 0.5 ? { image: 'a.jpg' } : pick(odd);
+      for (const key of ['annotations', 'completions', 'predictions', 'drafts'])
+        if (random() < 0.5) task[key] = random() < 0.8 ? pick(holders()) : pick(odd);
+      const ok = zodSays(task);
+      if (ok) accepted++;
+      expect(checkTask(task).ok, JSON.stringify(task)).toBe(ok);
+    }
+    // Both verdicts occur, so the comparison says something.
+    expect(accepted).toBeGreaterThan(100);
+    expect(accepted).toBeLessThan(2900);
+    expect(checkTask(new Box()).ok).toBe(zodSays(new Box()));
+    expect(checkTask({ id: new NumLit(1, true, '1.0'), data: {} }).ok).toBe(true);
   });
 });
