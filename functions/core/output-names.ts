@@ -68,14 +68,31 @@ function extensionOf(segment: string): string {
  */
 export function safeSegment(name: string, maxBytes = MAX_SEGMENT_BYTES): string {
   const limit = Math.min(maxBytes, MAX_SEGMENT_BYTES);
+  return isSafeSegment(name, limit) ? name : mappedSegment(name, limit);
+}
+
+/** Whether `name` is kept as it is by `safeSegment` within `limit` bytes. */
+function isSafeSegment(name: string, limit: number): boolean {
+  UNSAFE.lastIndex = 0;
+  const dotsOnly = name === '' || name === '.' || name === '..';
+  return !dotsOnly && !UNSAFE.test(name) && utf8Bytes(name) <= limit;
+}
+
+/**
+ * `name` mapped as `safeSegment` maps an unsafe name: `<cleaned stem, cut>~<hash of name><ext>`.
+ * `ext` replaces the name's own extension (a label file named after its image); the stem is then
+ * cut to leave room for the longer of the two, so with extensions of equal length the stem is the
+ * one the image gets.
+ */
+function mappedSegment(name: string, limit: number, ext?: string): string {
   const cleaned = name.replace(UNSAFE, '_');
   const dotsOnly = cleaned === '' || cleaned === '.' || cleaned === '..';
-  if (!dotsOnly && cleaned === name && utf8Bytes(name) <= limit) return name;
   const base = dotsOnly ? '_'.repeat(Math.max(cleaned.length, 1)) : cleaned;
-  const ext = extensionOf(base);
-  const stem = base.slice(0, base.length - ext.length);
-  const tail = `~${nameHash(name)}${ext}`;
-  const room = limit - utf8Bytes(tail);
+  const own = extensionOf(base);
+  const stem = base.slice(0, base.length - own.length);
+  const hash = `~${nameHash(name)}`;
+  const tail = hash + (ext ?? own);
+  const room = limit - utf8Bytes(hash) - Math.max(utf8Bytes(own), utf8Bytes(ext ?? own));
   if (room < 0) return cutUtf8(nameHash(name), Math.max(limit, 1));
   return cutUtf8(stem, room) + tail;
 }
@@ -94,11 +111,35 @@ export interface NameLimits {
  */
 export function outputPath(limits: NameLimits | undefined, dir: string, name: string): string {
   const lead = dir ? `${dir}/` : '';
-  const budget =
-    limits?.maxPathBytes === undefined
-      ? MAX_SEGMENT_BYTES
-      : Math.min(MAX_SEGMENT_BYTES, limits.maxPathBytes - utf8Bytes(lead));
-  return lead + safeSegment(name, budget);
+  return lead + safeSegment(name, segmentBudget(limits, lead));
+}
+
+/** The bytes left for one segment under `lead` (`dir/` or ''). */
+function segmentBudget(limits: NameLimits | undefined, lead: string): number {
+  return limits?.maxPathBytes === undefined
+    ? MAX_SEGMENT_BYTES
+    : Math.min(MAX_SEGMENT_BYTES, limits.maxPathBytes - utf8Bytes(lead));
+}
+
+/**
+ * The relative path `<dir>/<name>` of a file that goes with an image: YOLO's `labels/<stem>.txt`,
+ * VOC's `Annotations/<stem>.xml`. `name` is the writer's own (Label Studio's) name for it, ending
+ * in `ext`; it is kept byte for byte when safe. Otherwise the file is named the way the image
+ * itself is mapped (the same cleaned stem and the same `~<hash>`, the hash taken over `imageName`,
+ * not over `name`), with `ext` for its extension, so `labels/<stem>.txt` pairs with
+ * `images/<stem>.<ext>` and the file has the same stem in every export of the project (labels only
+ * or with images). `imageName` is the image's file name before mapping (the reference's name).
+ */
+export function companionPath(
+  limits: NameLimits | undefined,
+  dir: string,
+  imageName: string,
+  name: string,
+  ext: string,
+): string {
+  const lead = dir ? `${dir}/` : '';
+  const budget = Math.min(segmentBudget(limits, lead), MAX_SEGMENT_BYTES);
+  return lead + (isSafeSegment(name, budget) ? name : mappedSegment(imageName, budget, ext));
 }
 
 /** `outputPath` without the folder: the file name alone (`images/<this>`). */

@@ -89,8 +89,9 @@ describe('sec-04: long and odd image names (CLI)', () => {
     const stem = image.slice(0, -4);
     const xml = readFileSync(join(c.out, 'Annotations', `${stem}.xml`), 'utf8');
     expect(xml).toContain(`<filename>${image}</filename>`);
-    // An upload name of 304 bytes (not fetched: no upload folder) gets a shortened XML name.
-    const b = `${'B'.repeat(300)}.xml`;
+    // An upload name of 304 bytes (not fetched: no upload folder) gets a shortened XML name,
+    // hashed over the image's name as its copy would be.
+    const b = `${'B'.repeat(300)}.jpg`;
     expect(files).toContain(`Annotations/${b.slice(0, 255 - 15)}~${nameHash(b)}.xml`);
     // The raw NUL is mapped in the copy and the XML name (was ERR_INVALID_ARG_VALUE, exit 1).
     const nul = files.filter((f) => f.includes('nul_raw~'));
@@ -187,6 +188,50 @@ describe('sec-07: backslashes and .. in an image name with --zip', () => {
       expect(report.skipped.filter((s: { source: string }) => s.source.startsWith('output file'))).toEqual(
         [],
       );
+    });
+  }
+});
+
+describe('B10: a mapped image name has one stem in every export', () => {
+  /** The stem (name without its last extension) of the one file under `dir` whose name matches. */
+  const stemIn = (files: string[], dir: string, marker: string): string[] =>
+    files
+      .filter((f) => f.startsWith(`${dir}/`) && f.includes(marker))
+      .map((f) => f.slice(dir.length + 1).replace(/\.[^.]*$/, ''));
+
+  for (const [name, file, raw, marker] of [
+    [
+      'sec-07-zip-backslash-name-aborts',
+      'tasks.json',
+      'http://127.0.0.1:18080/img/a\\..\\..\\..\\..\\..\\..\\tmp\\sec\\zipslip.png',
+      'zipslip~',
+    ],
+    [
+      'sec-04-long-image-name-blocks-latest',
+      'names-tasks.json',
+      'http://127.0.0.1:18080/img/nul\u0000raw.png',
+      'nul_raw~',
+    ],
+  ] as const) {
+    it(`${name}: YOLO labels, YOLO_WITH_IMAGES, VOC and COCO_WITH_IMAGES files share the stem`, async () => {
+      const url = raw.replace('127.0.0.1:18080', host);
+      const reference = `${md5Prefix(url)}__${url.slice(url.lastIndexOf('/') + 1)}`;
+      const stems: Record<string, string[]> = {};
+      for (const format of ['YOLO', 'YOLO_WITH_IMAGES', 'VOC', 'COCO_WITH_IMAGES']) {
+        const c = caseInput(name, file);
+        const r = await cli('convert', '-q', '-i', c.tasks, '-c', c.config, '-o', c.out, '-f', format);
+        expect(r.status, format).toBe(0);
+        const files = walk(c.out);
+        if (format.startsWith('YOLO')) stems[`${format} labels`] = stemIn(files, 'labels', marker);
+        if (format === 'VOC') stems['VOC Annotations'] = stemIn(files, 'Annotations', marker);
+        if (format !== 'YOLO') stems[`${format} images`] = stemIn(files, 'images', marker);
+      }
+      // One file each, all with the hash of the image's reference name (not of the label's name).
+      const stem = stems['YOLO labels'][0];
+      expect(stem).toMatch(new RegExp(`~${nameHash(reference)}$`));
+      expect(stem).not.toMatch(/[\\\u0000]/);
+      expect(Object.keys(stems)).toHaveLength(6);
+      for (const [where, found] of Object.entries(stems)) expect(found, where).toEqual([stem]);
     });
   }
 });

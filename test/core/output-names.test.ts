@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  companionPath,
   cutUtf8,
   isOutputNameError,
   nameHash,
@@ -114,6 +115,36 @@ describe('outputPath', () => {
     expect(path.endsWith('.xml')).toBe(true);
     // Without a tight budget the per-segment limit applies.
     expect(bytes(outputPath({ maxPathBytes: 1000 }, 'labels', 'y'.repeat(400)))).toBe('labels/'.length + 255);
+  });
+});
+
+describe('companionPath', () => {
+  it("keeps a safe name byte for byte (Label Studio's, even when the image's own name is mapped)", () => {
+    expect(companionPath(undefined, 'labels', 'img.png', 'img.txt', '.txt')).toBe('labels/img.txt');
+    // YOLO's 251-character cut stem: the label is kept though the 304-byte image name is not.
+    const long = `${'a'.repeat(300)}.png`;
+    const label = `${'a'.repeat(251)}.txt`;
+    expect(companionPath(undefined, 'labels', long, label, '.txt')).toBe(`labels/${label}`);
+  });
+
+  it("maps an unsafe name with the image's hash and stem, so it pairs with the image copy", () => {
+    const image = '94350807__a\\..\\tmp\\zipslip.png';
+    const copy = outputName(undefined, 'images', image);
+    const label = companionPath(undefined, 'labels', image, '94350807__a\\..\\tmp\\zipslip.txt', '.txt');
+    expect(label).toBe(`labels/${copy.slice(0, -'.png'.length)}.txt`);
+    expect(label.endsWith(`~${nameHash(image)}.txt`)).toBe(true);
+    // Long names too: the same cut when the extensions have the same length.
+    const long = `${'é'.repeat(200)}.jpg`;
+    const xml = companionPath(undefined, 'Annotations', long, `${'é'.repeat(200)}.xml`, '.xml');
+    expect(xml).toBe(`Annotations/${outputName(undefined, 'images', long).slice(0, -4)}.xml`);
+  });
+
+  it("leaves room for a companion extension longer than the image's", () => {
+    const image = `${'c'.repeat(300)}.j`;
+    const out = companionPath(undefined, 'Annotations', image, `${'c'.repeat(300)}.xml`, '.xml');
+    const name = out.slice('Annotations/'.length);
+    expect(bytes(name)).toBe(255);
+    expect(name.endsWith(`~${nameHash(image)}.xml`)).toBe(true);
   });
 });
 

@@ -30,7 +30,7 @@ import { hasKey, itemValues, numberAt, originalSize, originalSizeProblem } from 
 import { WriteQueue } from '../images/write-queue.ts';
 import { annotatorOf, itemsOfTask, pyStr, type TaskRef } from '../items.ts';
 import { type JsonObject, type JsonValue, num } from '../json/value.ts';
-import { outputPath } from '../output-names.ts';
+import { companionPath } from '../output-names.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
 
 /** minidom's text escaping (Python ≤ 3.12). */
@@ -247,7 +247,13 @@ export function vocWriter(ctx: ExportContext): FormatWriter {
           acc.close();
           continue;
         }
-        const path = outputPath(sink, 'Annotations', `${pySplitext(image.name)[0]}.xml`);
+        const path = companionPath(
+          sink,
+          'Annotations',
+          image.name,
+          `${pySplitext(image.name)[0]}.xml`,
+          '.xml',
+        );
         if (written.has(path) && options.fixNewestAnnotationWins) {
           acc.skipAll(
             'an older annotation of the task; the newest one is exported (--fix newest-annotation-wins)',

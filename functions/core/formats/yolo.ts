@@ -54,7 +54,7 @@ import { type Item, itemsOfTask, type TaskRef } from '../items.ts';
 import { pyFloatRepr } from '../json/py-number.ts';
 import { stringify, UJSON_PRETTY_ASCII } from '../json/serialize.ts';
 import { type JsonObject, type JsonValue, num, setKey } from '../json/value.ts';
-import { type NameLimits, outputPath } from '../output-names.ts';
+import { companionPath, type NameLimits } from '../output-names.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
 import { classNamesById, dataYamlText, parseSplit, type SplitName, splitOf } from './yolo-dataset.ts';
 import { keypointLabelText } from './yolo-keypoints.ts';
@@ -68,10 +68,16 @@ const LABEL_DIR = 'labels';
 
 /**
  * `labels/<stem>.txt` (`labels/<split>/<stem>.txt` with a split) for a resolved image, made safe for
- * the output (core/output-names.ts).
+ * the output (core/output-names.ts `companionPath`: a mapped name has the image's own `~<hash>`).
  */
 export const labelPathOf = (image: ResolvedImage, limits?: NameLimits, split?: SplitName): string =>
-  outputPath(limits, split ? `${LABEL_DIR}/${split}` : LABEL_DIR, `${labelStem(image.name)}.txt`);
+  companionPath(
+    limits,
+    split ? `${LABEL_DIR}/${split}` : LABEL_DIR,
+    image.name,
+    `${labelStem(image.name)}.txt`,
+    '.txt',
+  );
 
 /** The image value of an item as the list of candidates the reference tries (last first). */
 export function imageCandidates(value: JsonValue | undefined): string[] | undefined {
