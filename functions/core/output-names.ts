@@ -5,7 +5,9 @@
  *
  * One rule, used by every writer that makes a name from task data: a name Label Studio's converter
  * could write is kept byte for byte. A name that would break is mapped:
- *  - `/`, `\`, C0 control characters (NUL included), DEL and lone UTF-16 surrogates become `_`;
+ *  - `/`, `\`, C0 control characters (NUL included), DEL, lone UTF-16 surrogates and the
+ *    bidirectional formatting controls (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069)
+ *    become `_`;
  *  - a segment `.` or `..` (or an empty one) becomes underscores;
  *  - a name longer than its byte budget is cut at a UTF-8 character boundary;
  *  - a mapped name always ends in `~<hash>` before its extension, the hash taken over the whole
@@ -28,8 +30,11 @@ const MAX_EXT_BYTES = 16;
 /** Hex digits of the SHA-256 of the original name in a mapped name. */
 const HASH_HEX = 10;
 
-// Separators, C0 controls, DEL, and UTF-16 surrogates not part of a pair (with /u only lone ones match).
-const UNSAFE = /[/\\\u0000-\u001f\u007f\ud800-\udfff]/gu;
+// Separators, C0 controls, DEL, UTF-16 surrogates not part of a pair (with /u only lone ones match),
+// and the bidirectional formatting controls (ALM U+061C, LRM/RLM U+200E–F, embeddings and overrides
+// U+202A–E, isolates U+2066–9), which make a name display differently from its bytes ("Trojan
+// Source": `x<U+202E>gnp.exe` shows as `xexe.png`).
+const UNSAFE = /[/\\\u0000-\u001f\u007f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 
 const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 

@@ -2,6 +2,7 @@
  * Output names from task data through the CLI (cases sec-04, sec-07) and the csv-formula-escape fix
  * (sec-05). Images are served by a loopback HTTP server (the CLI's default http policy allows it).
  */
+import { execFileSync } from 'node:child_process';
 import {
   mkdirSync,
   mkdtempSync,
@@ -57,6 +58,13 @@ function walk(root: string, dir = root): string[] {
     const p = join(dir, n);
     return statSync(p).isDirectory() ? walk(root, p) : [relative(root, p).split(sep).join('/')];
   });
+}
+
+/** The entry names of a zip, read by Python's zipfile (an independent reader), sorted. */
+function zipNames(zip: string): string[] {
+  const script =
+    'import sys,zipfile; sys.stdout.buffer.write("\\n".join(sorted(zipfile.ZipFile(sys.argv[1]).namelist())).encode("utf-8"))';
+  return execFileSync('python3', ['-c', script, zip], { encoding: 'utf8' }).split('\n');
 }
 
 /** Asserts every written name is one a file system, S3 and a zip accept. */
@@ -232,6 +240,35 @@ describe('B10: a mapped image name has one stem in every export', () => {
       expect(stem).not.toMatch(/[\\\u0000]/);
       expect(Object.keys(stems)).toHaveLength(6);
       for (const [where, found] of Object.entries(stems)) expect(found, where).toEqual([stem]);
+    });
+  }
+});
+
+describe('bidirectional controls in image names', () => {
+  const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+  // "Trojan Source" names: U+202E shows `cod\u202Egnp.exe` as `codexe.png`; the others embed or isolate.
+  const names = [
+    'cod\u202egnp.exe',
+    'a\u200eb\u200fc.png',
+    'd\u202ae\u202bf\u202cg\u202dh.png',
+    'i\u2066j\u2067k\u2068l\u2069.png',
+  ];
+
+  for (const format of ['YOLO', 'YOLO_WITH_IMAGES', 'VOC']) {
+    it(`${format} --zip: no file or zip entry name keeps a bidi control`, async () => {
+      const c = caseInput('sec-07-zip-backslash-name-aborts', 'tasks.json');
+      const [task] = JSON.parse(readFileSync(c.tasks, 'utf8'));
+      const tasks = names.map((n, i) => ({ ...task, id: i + 1, data: { image: `http://${host}/img/${n}` } }));
+      writeFileSync(c.tasks, JSON.stringify(tasks));
+      const r = await cli('convert', '-q', '--zip', '-i', c.tasks, '-c', c.config, '-o', c.out, '-f', format);
+      expect(r.status).toBe(0);
+      const entries = zipNames(join(c.out, `${format}.zip`));
+      const named = entries.filter((e) => e.includes('~'));
+      // Every task has its file (labels or Annotations, and the copies), none with a bidi control.
+      expect(named.length).toBeGreaterThanOrEqual(names.length);
+      for (const e of entries) expect(e, JSON.stringify(e)).not.toMatch(BIDI);
+      // The controls became `_`: `cod_gnp` keeps its bytes in order, not its displayed order.
+      expect(named.some((e) => /__cod_gnp~[0-9a-f]{10}\./.test(e))).toBe(true);
     });
   }
 });

@@ -51,6 +51,17 @@ describe('safeSegment', () => {
     expect(out).toMatch(/^nul_raw_x__~[0-9a-f]{10}\.png$/);
   });
 
+  it('maps the bidirectional formatting controls to _ (a name shows as its bytes)', () => {
+    const controls = ['\u061c', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e'];
+    for (const c of [...controls, '\u2066', '\u2067', '\u2068', '\u2069']) {
+      const name = `cod${c}gnp.exe`;
+      expect(safeSegment(name)).toBe(`cod_gnp~${nameHash(name)}.exe`);
+    }
+    // Letters of right-to-left scripts and other format characters are not controls: kept.
+    for (const name of ['שלום.png', 'صورة.jpg', 'a\u200db.png', 'a\u2060b.png'])
+      expect(safeSegment(name)).toBe(name);
+  });
+
   it('maps / and \\ so a name stays one segment', () => {
     const out = safeSegment('94350807__a\\..\\..\\tmp\\zipslip.png');
     expect(out).toMatch(/^94350807__a_\.\._\.\._tmp_zipslip~[0-9a-f]{10}\.png$/);
