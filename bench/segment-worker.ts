@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../functions/pipeline/config.ts';
-import { renderSegmentJobs } from '../functions/pipeline/render-fanout.ts';
+import { renderSegmentJobs } from '../functions/pipeline/render-fanout-segments.ts';
 import type { SegmentJob } from '../functions/pipeline/segments.ts';
 import { benchRuntime, type StoreSpec } from './bench-runtime.ts';
 import { zero } from './counting-store.ts';

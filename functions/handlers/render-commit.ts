@@ -2,7 +2,7 @@
  * Render fan-out, step 3 (the render state machine's Commit task, and its Catch): `commit`
  * renews the render lock (RenderLockLostError when another render holds it), assembles the
  * stored segment outputs (UploadPartCopy of unchanged ranges), writes the segment index and the
- * manifest last and releases the lock (render-fanout.ts commitRender); `abort`
+ * manifest last and releases the lock (render-fanout-commit.ts commitRender); `abort`
  * releases the lock and deletes the job's objects without touching the manifest (abortRender).
  * A snapshot job (`ref.kind` / the execution input's `kind` is `snapshot`) commits the snapshot and
  * completes its export record, or aborts it and marks the record failed (snapshot-fanout.ts).
@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { requireProject } from '../pipeline/project-lookup.ts';
-import { abortRender, commitRender } from '../pipeline/render-fanout.ts';
+import { abortRender, commitRender } from '../pipeline/render-fanout-commit.ts';
 import { abortSnapshot, commitSnapshotFanout } from '../pipeline/snapshot-fanout.ts';
 import { defaultRuntime, type RuntimeProvider } from '../runtime/env.ts';
 import { ownerSchema } from './render-plan.ts';

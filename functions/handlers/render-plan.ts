@@ -1,14 +1,14 @@
 /**
  * Render fan-out, step 1 (the render state machine's Plan task): takes the project's render lock
  * as the execution name and writes the changed segments' jobs as a JSON array for the Distributed
- * Map's ItemReader (render-fanout.ts planRender). With the execution input of a snapshot job
+ * Map's ItemReader (render-fanout-plan.ts planRender). With the execution input of a snapshot job
  * (`input: {kind: "snapshot", exportId}`, started by the snapshot worker) it plans the snapshot
  * instead: every segment an item, no lock (snapshot-fanout.ts planSnapshot). Returns
  * `{ status: 'planned', ref }` or, with nothing to fan out, `{ status: 'busy' | 'up-to-date' }`.
  */
 import { z } from 'zod';
 import { requireProject } from '../pipeline/project-lookup.ts';
-import { planRender } from '../pipeline/render-fanout.ts';
+import { planRender } from '../pipeline/render-fanout-plan.ts';
 import { planSnapshot } from '../pipeline/snapshot-fanout.ts';
 import { defaultRuntime, type RuntimeProvider } from '../runtime/env.ts';
 

@@ -1,7 +1,7 @@
 /**
  * Render fan-out, step 2 (a Distributed Map child over the plan's items, batched by an
  * ItemBatcher): renders the batch's segments and stores their outputs for the commit
- * (render-fanout.ts renderSegmentJobs), writing only per-task files whose bytes changed. Renews the
+ * (render-fanout-segments.ts renderSegmentJobs), writing only per-task files whose bytes changed. Renews the
  * render lock before each segment; a lock taken over by another render fails the batch with
  * RenderLockLostError before it writes (the Map fails and the Catch's Abort runs). A snapshot
  * job's batch (`kind: "snapshot"`) renders into the snapshot's folder and stores each segment's
@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { snapshotOptionsSchema } from '../pipeline/config.ts';
 import { projectPaths } from '../pipeline/paths.ts';
 import { requireProject } from '../pipeline/project-lookup.ts';
-import { renderSegmentJobs } from '../pipeline/render-fanout.ts';
+import { renderSegmentJobs } from '../pipeline/render-fanout-segments.ts';
 import { renderSnapshotSegmentJobs } from '../pipeline/snapshot-fanout.ts';
 import { defaultRuntime, type RuntimeProvider } from '../runtime/env.ts';
 import { ownerSchema } from './render-plan.ts';
@@ -22,7 +22,7 @@ export const segmentJobSchema = z.object({
   shards: z.record(z.string(), z.string()),
 });
 
-/** What a snapshot job renders (render-fanout.ts FanoutSnapshot). */
+/** What a snapshot job renders (render-fanout-job.ts FanoutSnapshot). */
 export const fanoutSnapshotSchema = z.object({
   exportId: z.number().int().min(1),
   name: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/),

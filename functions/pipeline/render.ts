@@ -60,7 +60,7 @@ export interface RenderOptions {
   /** Segments rendered at once. */
   concurrency?: number;
   /**
-   * The render was planned by a fan-out (render-fanout.ts): `owner` already holds the lock and wrote
+   * The render was planned by a fan-out (render-fanout-plan.ts): `owner` already holds the lock and wrote
    * `_state/render-inflight.json`; the render keeps `startedAt` (the time the segments rendered with).
    */
   planned?: { startedAt: Date };

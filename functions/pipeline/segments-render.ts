@@ -311,7 +311,7 @@ export async function spoolOutput(rc: SegmentRenderContext, o: SegmentOutput): P
 
 /**
  * Produces the outputs of the changed segments for assembly: renderSegments in-process, or the
- * outputs a fan-out's segment workers stored (render-fanout.ts), adopting their per-task files into
+ * outputs a fan-out's segment workers stored (render-fanout-commit.ts), adopting their per-task files into
  * `rc.sinks`.
  */
 export type SegmentRunner = (

@@ -37,14 +37,14 @@ import {
   type FanoutRef,
   type FanoutSnapshot,
   fanoutPrefix,
-  type PlanResult,
   removeFanoutJob,
   type SegmentFile,
   type StoredSegment,
   sameShards,
   segmentKey,
   storedSegment,
-} from './render-fanout.ts';
+} from './render-fanout-job.ts';
+import type { PlanResult } from './render-fanout-plan.ts';
 import { DEFAULT_SEGMENT_SHARDS, planSegments, type SegmentJob } from './segments.ts';
 import { SEGMENT_FORMATS } from './segments-codecs.ts';
 import { emptyRun, renderSegment, type SegmentRenderContext } from './segments-render.ts';

@@ -12,7 +12,7 @@ import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import { rebuildProject } from '../../functions/pipeline/rebuild.ts';
 import { renderLatest } from '../../functions/pipeline/render.ts';
-import type { FanoutRef } from '../../functions/pipeline/render-fanout.ts';
+import type { FanoutRef } from '../../functions/pipeline/render-fanout-job.ts';
 import type { SegmentJob } from '../../functions/pipeline/segments.ts';
 import { lsTask, makeConfig, OUT, objectsOf, SRC, TestClock } from '../pipeline/helpers.ts';
 import { FakeS3 } from './fake-s3.ts';

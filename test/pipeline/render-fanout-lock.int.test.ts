@@ -10,14 +10,10 @@ import type { ProjectConfig } from '../../functions/pipeline/config.ts';
 import type { PipelineContext } from '../../functions/pipeline/context.ts';
 import { ingestChanges } from '../../functions/pipeline/ingest.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
-import {
-  abortRender,
-  commitRender,
-  type FanoutRef,
-  fanoutPrefix,
-  planRender,
-  renderSegmentJobs,
-} from '../../functions/pipeline/render-fanout.ts';
+import { abortRender, commitRender } from '../../functions/pipeline/render-fanout-commit.ts';
+import { type FanoutRef, fanoutPrefix } from '../../functions/pipeline/render-fanout-job.ts';
+import { planRender } from '../../functions/pipeline/render-fanout-plan.ts';
+import { renderSegmentJobs } from '../../functions/pipeline/render-fanout-segments.ts';
 import { RenderLockLostError } from '../../functions/pipeline/render-lock.ts';
 import type { SegmentJob } from '../../functions/pipeline/segments.ts';
 import { type ProjectStore, projectStore } from '../../functions/pipeline/state.ts';

@@ -18,12 +18,10 @@ import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { notificationRoutes } from '../../functions/pipeline/notifications.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import { type InflightDoc, renderLatest } from '../../functions/pipeline/render.ts';
-import {
-  commitRender,
-  type FanoutRef,
-  planRender,
-  renderSegmentJobs,
-} from '../../functions/pipeline/render-fanout.ts';
+import { commitRender } from '../../functions/pipeline/render-fanout-commit.ts';
+import type { FanoutRef } from '../../functions/pipeline/render-fanout-job.ts';
+import { planRender } from '../../functions/pipeline/render-fanout-plan.ts';
+import { renderSegmentJobs } from '../../functions/pipeline/render-fanout-segments.ts';
 import type { SegmentJob } from '../../functions/pipeline/segments.ts';
 import {
   bucketNames,

@@ -15,7 +15,9 @@ import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import { PublishSink } from '../../functions/pipeline/publish-sink.ts';
 import { renderLatest } from '../../functions/pipeline/render.ts';
-import { commitRender, planRender, renderSegmentJobs } from '../../functions/pipeline/render-fanout.ts';
+import { commitRender } from '../../functions/pipeline/render-fanout-commit.ts';
+import { planRender } from '../../functions/pipeline/render-fanout-plan.ts';
+import { renderSegmentJobs } from '../../functions/pipeline/render-fanout-segments.ts';
 import type { SegmentJob } from '../../functions/pipeline/segments.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
 import {

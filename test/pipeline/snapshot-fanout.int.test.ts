@@ -30,8 +30,8 @@ import {
 } from '../../functions/pipeline/exports-records.ts';
 import { nightlySnapshots, runSnapshot } from '../../functions/pipeline/exports-worker.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
-import type { FanoutRef } from '../../functions/pipeline/render-fanout.ts';
-import { fanoutPrefix } from '../../functions/pipeline/render-fanout.ts';
+import type { FanoutRef } from '../../functions/pipeline/render-fanout-job.ts';
+import { fanoutPrefix } from '../../functions/pipeline/render-fanout-job.ts';
 import type { SegmentJob } from '../../functions/pipeline/segments.ts';
 import { projectStore } from '../../functions/pipeline/state.ts';
 import { syncProject } from '../../functions/pipeline/sync.ts';

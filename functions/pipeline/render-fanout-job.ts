@@ -1,0 +1,176 @@
+/**
+ * A render fan-out's job (DESIGN.md "Render fan-out"): what its steps hand each other and where
+ * they leave it, under `_state/render-fanout/<owner>/` of the project — the plan's reference
+ * (FanoutRef, small: it travels in the state machine's state), the ItemReader's `items.json`, the
+ * plan's previous per-task entries per changed segment (`previous/<segment>.json`) and each segment
+ * worker's stored output (`segments/<segment>.json`). It turns a rendered segment into its stored
+ * form (storedSegment), lists a stored segment's per-task files in the commit's sink as the
+ * in-process render would have (adoptFiles) and deletes a job's objects (removeFanoutJob). The
+ * steps: render-fanout-plan.ts, render-fanout-segments.ts, render-fanout-commit.ts (commit and
+ * abort); snapshot jobs (FanoutRef `kind: 'snapshot'`, snapshot-fanout.ts) reuse the same format.
+ */
+import type { FormatName } from '../core/config/formats.ts';
+import type { SnapshotOptions } from './config.ts';
+import type { PipelineContext } from './context.ts';
+import type { WrittenFile } from './hashing-sink.ts';
+import type { PublishSink, PublishStats } from './publish-sink.ts';
+import type { SegmentEntry, SegmentJob } from './segments.ts';
+import type { SegmentOutput, SegmentRenderContext } from './segments-render.ts';
+import { bodyText } from './segments-spool.ts';
+import type { ProjectStore } from './state.ts';
+
+/** What a snapshot fan-out renders (snapshot-fanout.ts): from its export record. */
+export interface FanoutSnapshot {
+  exportId: number;
+  /** The snapshot's name (`snapshots/<name>/`). */
+  name: string;
+  /** The record's snapshot options (task/annotation filters, serialization, anonymize). */
+  options: SnapshotOptions;
+  /** The requested formats, Label Studio export type names, in the record's order. */
+  formats: string[];
+}
+
+/** What the plan hands to the segment workers and the commit (small: it travels in the state). */
+export interface FanoutRef {
+  /** What the execution renders: `latest/`, or a snapshot (then `snapshot` says which). */
+  kind: 'latest' | 'snapshot';
+  /** Null for `latest` (present, so the state machine's paths always resolve). */
+  snapshot: FanoutSnapshot | null;
+  project: string;
+  /** Lock owner and job id (the execution name). */
+  owner: string;
+  /** ISO time the segments render with (the manifest's createdAt; a snapshot's record created_at). */
+  startedAt: string;
+  segmentShards: number;
+  /** Every segment is rendered (no reuse of the previous render's). */
+  force: boolean;
+  /** The ItemReader's JSON array of SegmentJob. */
+  items: { bucket: string; key: string };
+  /** Segments to render (items in the array) and segments in the project. */
+  segments: number;
+  total: number;
+}
+
+/**
+ * A per-task file as a segment worker left it: `carried` — its bytes equal the previous manifest's
+ * entry, which is kept (version id included) and nothing was written; `blind` — written once with
+ * no previous entry to compare with (the commit compares it with the full previous manifest).
+ */
+export type SegmentFile = WrittenFile & { carried?: true; blind?: true };
+
+/** A stored segment output (`segments/<id>.json`). */
+export interface StoredSegment {
+  format: 2;
+  owner: string;
+  job: SegmentJob;
+  entry: SegmentEntry;
+  aggregate: Partial<Record<FormatName, Record<string, string>>>;
+  files: Partial<Record<FormatName, SegmentFile[]>>;
+  /** What the segment's sink of each format did (a path stored twice counts twice, as in-process). */
+  stats: Partial<Record<FormatName, PublishStats>>;
+  io: { shards: number; bytes: number };
+  /** A snapshot's segment: its `snapshot.json` body (segments-snapshot.ts). */
+  snapshot?: { text: string; tasks: number; annotations: number };
+}
+/** The previous manifest's entries of one segment's per-task paths (`previous/<id>.json`). */
+export interface PreviousSlice {
+  format: 1;
+  /** The manifest the entries come from. */
+  manifest: string;
+  files: Partial<Record<FormatName, WrittenFile[]>>;
+}
+
+/** `_state/render-fanout/<owner>/` of a project. */
+export const fanoutPrefix = (ps: ProjectStore, owner: string) => `${ps.paths.state}render-fanout/${owner}/`;
+/** Where a segment worker stores its output. */
+export const segmentKey = (ps: ProjectStore, owner: string, id: string) =>
+  `${fanoutPrefix(ps, owner)}segments/${id}.json`;
+/** Where the plan leaves a changed segment's previous per-task entries for its worker. */
+export const previousSliceKey = (ps: ProjectStore, owner: string, id: string) =>
+  `${fanoutPrefix(ps, owner)}previous/${id}.json`;
+/** The content type of the job's JSON objects. */
+export const JSON_TYPE = { contentType: 'application/json' };
+
+/**
+ * The stored form of a rendered segment `o` of `job`: its aggregate bodies as text, and per format
+ * the per-task files its sink (in `rc.sinks`, writing under `ps.paths.latestFormat`) holds, each
+ * marked carried over (not written), written, or written blind (no previous entry compared).
+ */
+export async function storedSegment(
+  ps: ProjectStore,
+  owner: string,
+  job: SegmentJob,
+  o: SegmentOutput,
+  rc: SegmentRenderContext,
+): Promise<StoredSegment> {
+  const doc: StoredSegment = {
+    format: 2,
+    owner,
+    job,
+    entry: o.entry,
+    aggregate: {},
+    files: {},
+    stats: {},
+    io: o.io,
+  };
+  for (const [f, m] of o.aggregate) {
+    const texts: Record<string, string> = {};
+    for (const [path, body] of m) texts[path] = await bodyText(body);
+    doc.aggregate[f] = texts;
+  }
+  for (const f of rc.formats) {
+    const own = new Set(o.entry.formats[f]?.files ?? []);
+    const sink = rc.sinks.get(f)!;
+    doc.stats[f] = { ...sink.stats };
+    // Keys the sink stored, with how many times (a path written twice is not compared).
+    const stores = new Map<string, number>();
+    for (const k of sink.opened) stores.set(k, (stores.get(k) ?? 0) + 1);
+    doc.files[f] = sink.files
+      .filter((x) => own.has(x.path))
+      .map((x): SegmentFile => {
+        const n = stores.get(`${ps.paths.latestFormat(f)}${x.path}`) ?? 0;
+        if (n === 0) return { ...x, carried: true };
+        return n === 1 && !sink.previousEntry(x.path) ? { ...x, blind: true } : x;
+      });
+  }
+  return doc;
+}
+
+/**
+ * Lists a worker's per-task files in the commit's sink as renderLatest would have: carried over
+ * (unchanged), or written — except a file written blind whose bytes equal the previous manifest's
+ * entry, which keeps that entry (the previous version holds the same bytes) and counts as
+ * unchanged. The sink's counts then follow the worker's (`stats`): a path the worker stored twice
+ * counts twice, as in one shared sink in-process.
+ */
+export function adoptFiles(sink: PublishSink, files: SegmentFile[], stats: PublishStats | undefined): void {
+  const before = { ...sink.stats };
+  const want = { ...(stats ?? { written: 0, unchanged: 0, bytesWritten: 0 }) };
+  for (const x of files) {
+    const { carried, blind, ...entry } = x;
+    const prev = blind ? sink.previousEntry(entry.path) : undefined;
+    if (carried) sink.adopt(entry, false);
+    else if (prev && prev.bytes === entry.bytes && prev.sha256 === entry.sha256) {
+      sink.adopt({ ...prev, key: entry.key }, false);
+      want.written--;
+      want.bytesWritten -= entry.bytes;
+      want.unchanged++;
+    } else sink.adopt(entry, true);
+  }
+  if (!stats) return;
+  // adopt() counts one write per file; the manifest's changes count every store.
+  sink.stats.written = before.written + want.written;
+  sink.stats.unchanged = before.unchanged + want.unchanged;
+  sink.stats.bytesWritten = before.bytesWritten + want.bytesWritten;
+}
+
+/** Whether two jobs list the same shards with the same ETags. */
+export const sameShards = (a: Record<string, string>, b: Record<string, string>) =>
+  Object.keys(a).length === Object.keys(b).length && Object.keys(a).every((k) => a[k] === b[k]);
+/** Deletes the objects of fan-out job `owner` (`_state/render-fanout/<owner>/`); failed deletes are logged. */
+export async function removeFanoutJob(ctx: PipelineContext, ps: ProjectStore, owner: string): Promise<void> {
+  for await (const o of ps.store.list(fanoutPrefix(ps, owner)))
+    await ps.store
+      .delete(o.key)
+      .catch((err) => ctx.log('warn', 'delete failed', { key: o.key, error: String(err) }));
+}

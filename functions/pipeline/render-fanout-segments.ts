@@ -1,0 +1,113 @@
+/**
+ * Segment step of a render fan-out (DESIGN.md "Render fan-out"; the job's objects:
+ * render-fanout-job.ts): renderSegmentJobs renders jobs (one ItemBatcher batch) and stores each
+ * output as `_state/render-fanout/<owner>/segments/<segment>.json` (aggregate bodies, summaries,
+ * per-task files written). The child's sinks compare against the plan's previous slice of the
+ * segment and carry unchanged entries (version ids included) over. Each job renews the render
+ * lock (render-lock.ts) before it renders: a job whose lock was taken over throws
+ * RenderLockLostError before writing. segmentContext, the writer inputs of the formats rendered by
+ * segments, also serves the plan (render-fanout-plan.ts).
+ */
+import type { FormatName } from '../core/config/formats.ts';
+import { parseExportOptions } from '../core/formats/options.ts';
+import { Report } from '../core/report.ts';
+import type { ProjectConfig } from './config.ts';
+import { snapshotOptionsSchema } from './config.ts';
+import type { PipelineContext } from './context.ts';
+import { loadSchema, planFormats, projectMedia } from './export-run.ts';
+import type { WrittenFile } from './hashing-sink.ts';
+import { readJson } from './object-text.ts';
+import { PublishSink } from './publish-sink.ts';
+import {
+  type FanoutRef,
+  JSON_TYPE,
+  type PreviousSlice,
+  previousSliceKey,
+  segmentKey,
+  storedSegment,
+} from './render-fanout-job.ts';
+import { renewLock } from './render-lock.ts';
+import type { SegmentJob } from './segments.ts';
+import { SEGMENT_FORMATS } from './segments-codecs.ts';
+import { emptyRun, renderSegment, type SegmentRenderContext } from './segments-render.ts';
+import { snapshotTransform } from './snapshot-filter.ts';
+import { type ProjectStore, projectStore } from './state.ts';
+
+const LS_EXPORT_DEFAULTS = snapshotOptionsSchema.parse(undefined);
+/**
+ * The render's writer inputs for the formats rendered by segments; each format's sink compares
+ * with `previous` (by format, path → previous manifest entry; none: writes everything).
+ */
+export async function segmentContext(
+  ctx: PipelineContext,
+  ps: ProjectStore,
+  now: Date,
+  report: Report,
+  previous: Partial<Record<FormatName, WrittenFile[]>> = {},
+): Promise<SegmentRenderContext & { all: FormatName[] }> {
+  const project = ps.project;
+  const schema = await loadSchema(ctx, project);
+  const { run } = planFormats(schema, project.formats);
+  const formats = run.filter((f) => SEGMENT_FORMATS.has(f)).sort();
+  const sinks = new Map<FormatName, PublishSink>();
+  for (const f of formats)
+    sinks.set(
+      f,
+      new PublishSink(
+        ps.store,
+        ps.paths.latestFormat(f),
+        new Map((previous[f] ?? []).map((x) => [x.path, x])),
+        { report },
+      ),
+    );
+  return {
+    schema,
+    options: parseExportOptions(project.options),
+    formats,
+    all: run,
+    store: ps.store,
+    paths: ps.paths,
+    transform: project.latest.serialization === 'export' ? snapshotTransform(LS_EXPORT_DEFAULTS) : undefined,
+    media: projectMedia(ctx, project),
+    now,
+    sinks,
+  };
+}
+
+/**
+ * Segment step: renders `jobs` (one after the other) and stores each output. Before each job it
+ * renews the render lock (throws RenderLockLostError, having written nothing for that job, when
+ * `ref.owner` no longer holds it). Per-task files go to `latest/<FORMAT>/`, written only where
+ * their bytes differ from the plan's previous slice of the segment; name-error skips of those
+ * files join the segment's report. Returns counts.
+ */
+export async function renderSegmentJobs(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  ref: Pick<FanoutRef, 'owner' | 'startedAt'>,
+  jobs: SegmentJob[],
+): Promise<{ segments: number; tasks: number; shardsRead: number; bytesRead: number }> {
+  const ps = projectStore(ctx, project);
+  const out = { segments: 0, tasks: 0, shardsRead: 0, bytesRead: 0 };
+  for (const job of jobs) {
+    await renewLock(ctx, ps, ref.owner);
+    const slice = (await readJson<PreviousSlice>(ps.store, previousSliceKey(ps, ref.owner, job.id)))?.value;
+    const report = new Report();
+    const rc = await segmentContext(ctx, ps, new Date(ref.startedAt), report, slice?.files);
+    const empty = await emptyRun(rc);
+    const aggregatePaths = new Map([...empty.files].map(([f, m]) => [f, new Set(m.keys())]));
+    const o = await renderSegment(rc, job, aggregatePaths);
+    const r = report.toJSON();
+    o.entry.report.skipped.push(...r.skipped);
+    o.entry.report.warnings.push(...r.warnings);
+    o.entry.report.skippedCount += r.skippedCount;
+    o.entry.report.warningCount += r.warningCount;
+    const doc = await storedSegment(ps, ref.owner, job, o, rc);
+    await ps.store.put(segmentKey(ps, ref.owner, job.id), JSON.stringify(doc), JSON_TYPE);
+    out.segments++;
+    out.tasks += o.entry.counts.tasks;
+    out.shardsRead += o.io.shards;
+    out.bytesRead += o.io.bytes;
+  }
+  return out;
+}
