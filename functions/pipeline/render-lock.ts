@@ -25,6 +25,9 @@ interface LockDoc {
  */
 export const LAMBDA_MAX_SECONDS = 900;
 
+/** Conditional writes a renewal tries while siblings of its execution renew the same lock. */
+const RENEW_ATTEMPTS = 8;
+
 /** The render lock is missing or held by another owner: the step must not write. */
 export class RenderLockLostError extends Error {
   constructor(
@@ -45,30 +48,41 @@ export class RenderLockLostError extends Error {
 /**
  * Extends the lock held by `owner` to now + `settings.lockTtlSeconds` (keeps `acquiredAt`).
  * Returns the new expiry (ISO time). Throws RenderLockLostError when the lock is missing, names
- * another owner, or changed between the read and the conditional write; other store errors as is.
- * An expired lock that still names `owner` is renewed (nobody took it over).
+ * another owner or is fenced (aborted); other store errors as is. An expired lock that still names
+ * `owner` is renewed (nobody took it over).
+ *
+ * The segment batches of one execution run at once and renew the same lock: a sibling's renewal
+ * between this read and this write makes the IfMatch fail (412) although the lock is still ours.
+ * So a 412 is followed by a fresh read: still `owner`'s and not fenced, the renewal is retried
+ * with the new ETag (a sibling's expiry is as good as ours, but retrying keeps the rule "the
+ * expiry is at least now + TTL"); anyone else's, it is lost. After RENEW_ATTEMPTS 412s in a row
+ * it is reported lost too.
  */
 export async function renewLock(ctx: PipelineContext, ps: ProjectStore, owner: string): Promise<string> {
-  const cur = await readJson<LockDoc>(ps.store, ps.paths.lock);
-  if (!cur || cur.value.owner !== owner || cur.value.aborted)
-    throw new RenderLockLostError(ps.project.id, owner, cur?.value.owner);
-  if (!cur.etag) throw new Error(`render lock ${ps.paths.lock}: the store returned no ETag to renew it with`);
-  const now = ctx.now();
-  const doc: LockDoc = {
-    owner,
-    acquiredAt: cur.value.acquiredAt,
-    expiresAt: new Date(now.getTime() + ctx.config.settings.lockTtlSeconds * 1000).toISOString(),
-  };
-  try {
-    await ps.store.put(ps.paths.lock, JSON.stringify(doc), {
-      ifMatch: cur.etag,
-      contentType: 'application/json',
-    });
-  } catch (err) {
-    if (err instanceof PreconditionFailedError) throw new RenderLockLostError(ps.project.id, owner);
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    const cur = await readJson<LockDoc>(ps.store, ps.paths.lock);
+    if (!cur || cur.value.owner !== owner || cur.value.aborted)
+      throw new RenderLockLostError(ps.project.id, owner, cur?.value.owner);
+    if (!cur.etag)
+      throw new Error(`render lock ${ps.paths.lock}: the store returned no ETag to renew it with`);
+    const now = ctx.now();
+    const doc: LockDoc = {
+      owner,
+      acquiredAt: cur.value.acquiredAt,
+      expiresAt: new Date(now.getTime() + ctx.config.settings.lockTtlSeconds * 1000).toISOString(),
+    };
+    try {
+      await ps.store.put(ps.paths.lock, JSON.stringify(doc), {
+        ifMatch: cur.etag,
+        contentType: 'application/json',
+      });
+      return doc.expiresAt;
+    } catch (err) {
+      if (!(err instanceof PreconditionFailedError)) throw err;
+      // Changed since the read: a sibling batch's renewal (read again) or a takeover (lost).
+      if (attempt >= RENEW_ATTEMPTS) throw new RenderLockLostError(ps.project.id, owner);
+    }
   }
-  return doc.expiresAt;
 }
 
 /**

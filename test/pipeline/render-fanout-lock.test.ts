@@ -48,6 +48,37 @@ describe('renewLock (mocked S3 conditional writes)', () => {
     expect(lock()?.owner).toBe('exec-2');
   });
 
+  it('a sibling batch renewing between the read and the write: 412, read again, renewed', async () => {
+    expect(await acquireLock(rt.ctx, ps, 'exec-1')).toBe(true);
+    s3.before.set('PutObject', (input) => {
+      if (input.Key !== ps.paths.lock) return;
+      s3.before.delete('PutObject');
+      // Another segment batch of the same execution renews first (its write changes the ETag).
+      s3.put(OUT, ps.paths.lock, JSON.stringify({ owner: 'exec-1', acquiredAt: 'x', expiresAt: 'y' }));
+    });
+    clock.advance(10_000);
+    const expiry = new Date(clock.t + 120_000).toISOString();
+    expect(await renewLock(rt.ctx, ps, 'exec-1')).toBe(expiry);
+    expect(lock()).toMatchObject({ owner: 'exec-1', expiresAt: expiry });
+    const puts = s3.mock.commandCalls(PutObjectCommand).filter((c) => c.args[0].input.Key === ps.paths.lock);
+    // acquire, the refused renewal, the sibling's (s3.put bypasses the client), the retried renewal.
+    expect(puts.length).toBe(3);
+    expect(puts[1].args[0].input.IfMatch).not.toBe(puts[2].args[0].input.IfMatch);
+  });
+
+  it('eight batches of one execution renewing at once all succeed; a fenced lock is not renewed', async () => {
+    expect(await acquireLock(rt.ctx, ps, 'exec-1')).toBe(true);
+    const all = await Promise.allSettled(Array.from({ length: 8 }, () => renewLock(rt.ctx, ps, 'exec-1')));
+    expect(all.map((r) => r.status)).toEqual(Array(8).fill('fulfilled'));
+    expect(lock()?.owner).toBe('exec-1');
+    s3.put(
+      OUT,
+      ps.paths.lock,
+      JSON.stringify({ owner: 'exec-1', acquiredAt: 'x', expiresAt: 'y', aborted: 'x' }),
+    );
+    await expect(renewLock(rt.ctx, ps, 'exec-1')).rejects.toThrow(RenderLockLostError);
+  });
+
   it('a lock held by another owner, or none, is not renewed (no write)', async () => {
     s3.put(OUT, ps.paths.lock, JSON.stringify({ owner: 'exec-2', acquiredAt: 'x', expiresAt: 'y' }));
     await expect(renewLock(rt.ctx, ps, 'exec-1')).rejects.toThrow(/\(held by exec-2\)/);
