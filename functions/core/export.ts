@@ -22,6 +22,7 @@ import type { MediaAccess } from './media.ts';
 import { guardSink, isOutputFailure } from './output-failure.ts';
 import type { TaskSource } from './readers/source.ts';
 import { Report, reasonOf } from './report.ts';
+import { TaskIdCheck } from './task-ids.ts';
 
 export class UnsupportedFormatError extends Error {
   constructor(readonly format: string) {
@@ -50,6 +51,11 @@ export interface RunExportInput {
   report?: Report;
   /** Called every few hundred tasks with the number read so far. */
   onProgress?: (tasksRead: number) => void;
+  /**
+   * Warn about task ids that are not non-negative integers or repeat within this run
+   * (core/task-ids.ts); default true. Warnings only: the output is the same either way.
+   */
+  checkTaskIds?: boolean;
 }
 
 export interface ExportStats {
@@ -83,7 +89,9 @@ export async function runExport(input: RunExportInput): Promise<ExportStats> {
   // No built-in format but JSON reads a task's predictions or drafts: the reader may skip them.
   const fullTasks = input.targets.some((t) => t.writer !== undefined || t.format === 'JSON');
   const readOptions = fullTasks ? {} : { unreadKeys: UNREAD_BY_BUILT_IN_FORMATS };
+  const ids = input.checkTaskIds === false ? undefined : new TaskIdCheck(report);
   for await (const { task, ref } of input.source.tasks(report, readOptions)) {
+    ids?.check(task.id, ref);
     // onlyAnnotated (--only-annotated): a task no one annotated is left out and counted.
     if (input.options.onlyAnnotated && !hasKeptAnnotation(task)) {
       report.tasksWithoutAnnotations = (report.tasksWithoutAnnotations ?? 0) + 1;
