@@ -37,7 +37,8 @@ rmSync(OUT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
 const result = await esbuild.build({
   absWorkingDir: ROOT,
-  entryPoints: { main: 'functions/cli/main.ts' },
+  // sync-worker: the segment worker thread of `ls-export sync --workers` (cli/render-threads.ts).
+  entryPoints: { main: 'functions/cli/main.ts', 'sync-worker': 'functions/cli/sync-worker.ts' },
   bundle: true,
   splitting: true,
   platform: 'node',
@@ -66,6 +67,6 @@ inputs.push('package-lock.json');
 writeFileSync(join(OUT, 'build.json'), `${JSON.stringify({ builtAt: started, inputs }, null, 1)}\n`);
 const bytes = Object.values(result.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
 process.stderr.write(
-  `build-cli: dist/cli/main.mjs and ${Object.keys(result.metafile.outputs).length - 1} chunks, ` +
+  `build-cli: dist/cli/main.mjs, sync-worker.mjs and ${Object.keys(result.metafile.outputs).length - 2} chunks, ` +
     `${(bytes / 1e6).toFixed(1)} MB, from ${inputs.length} sources in ${Date.now() - started} ms\n`,
 );

@@ -141,6 +141,8 @@ Options:
   --full                    rebuild from a full listing even when state exists
   --no-render               ingest only; do not render latest/
   --emulate-conditional-writes  for S3 servers without conditional writes
+  --workers N               threads rendering the changed segments, from 4 changed segments on
+                            (default 1: in this thread)
   -q, --quiet               no progress lines and no warnings: errors only
 
 Exit status: 0 when done, 1 when it could not run (an unreadable configuration, an S3 error), 2 for

@@ -13,11 +13,11 @@ import { ConfigError, type PipelineConfig, type ProjectConfig, parseConfig } fro
 import type { PipelineContext } from '../pipeline/context.ts';
 import { LabelConfigUnavailableError } from '../pipeline/errors.ts';
 import { findProject, parseS3Url } from '../pipeline/paths.ts';
-import { renderLatest } from '../pipeline/render.ts';
 import { syncProject } from '../pipeline/sync.ts';
 import { createRuntime } from '../runtime/env.ts';
 import { CliError, labelConfigInputError, UsageError } from './errors.ts';
 import { cliPipelineLog } from './pipeline-log.ts';
+import { renderWithThreads, type WorkerSpec } from './render-threads.ts';
 import { s3Client } from './s3-client.ts';
 
 const argsSchema = z.object({
@@ -31,6 +31,12 @@ const argsSchema = z.object({
   render: z.boolean().default(true),
   emulateConditionalWrites: z.boolean().default(false),
   quiet: z.boolean().default(false),
+  workers: z.coerce
+    .number({ error: '--workers needs a whole number from 1 to 64' })
+    .int({ error: '--workers needs a whole number from 1 to 64' })
+    .min(1, { error: '--workers needs a whole number from 1 to 64' })
+    .max(64, { error: '--workers needs a whole number from 1 to 64' })
+    .default(() => defaultWorkers()),
 });
 export type SyncArgs = z.infer<typeof argsSchema>;
 
@@ -50,6 +56,7 @@ export function syncArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'no-render': { type: 'boolean' },
         'emulate-conditional-writes': { type: 'boolean' },
         quiet: { type: 'boolean', short: 'q' },
+        workers: { type: 'string' },
       },
     }).values;
   } catch (err) {
@@ -64,16 +71,32 @@ export function syncArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     render: !values['no-render'],
     emulateConditionalWrites: values['emulate-conditional-writes'],
     quiet: values.quiet,
+    workers: values.workers,
   });
   if (!r.success) throw new UsageError(r.error.issues[0].message);
   return r.data;
 }
 
+/**
+ * Threads rendering segments unless `--workers` says otherwise: 1 (in this thread). Threads pay for
+ * storing each segment's output and reading it back in the commit (as the AWS fan-out does): on
+ * this project's loaded 2-vCPU machine they were slower (docs/PERFORMANCE.md), so they are opt-in.
+ */
+export function defaultWorkers(): number {
+  return 1;
+}
+
+/** Changed segments from which `sync` renders on threads (fewer: in-process, threads cost their start). */
+export const THREAD_MIN_SEGMENTS = 4;
+
 export function syncClient(args: SyncArgs, env: NodeJS.ProcessEnv = process.env): S3Client {
   return s3Client({ endpoint: args.endpoint, region: args.region }, env);
 }
 
-async function loadConfig(location: string, client: S3Client): Promise<PipelineConfig> {
+async function loadConfig(
+  location: string,
+  client: S3Client,
+): Promise<{ config: PipelineConfig; text: string }> {
   let text: string;
   try {
     if (location.startsWith('s3://')) {
@@ -86,7 +109,7 @@ async function loadConfig(location: string, client: S3Client): Promise<PipelineC
     throw new CliError(`cannot read the configuration ${location}: ${(err as Error).message}`);
   }
   try {
-    return parseConfig(text);
+    return { config: parseConfig(text), text };
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message);
     throw err;
@@ -103,7 +126,13 @@ export async function runSync(
   out: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
 ): Promise<void> {
   const client = syncClient(args);
-  const config = await loadConfig(args.config, client);
+  const { config, text } = await loadConfig(args.config, client);
+  const workerSpec: WorkerSpec = {
+    configText: text,
+    endpoint: args.endpoint,
+    region: args.region,
+    emulateConditionalWrites: args.emulateConditionalWrites,
+  };
   const projects = args.project.length
     ? args.project.map((id) => {
         const p = findProject(config, id);
@@ -124,7 +153,7 @@ export async function runSync(
   const log = args.quiet ? () => {} : out;
   for (const project of projects) {
     try {
-      await syncOne(ctx, project, args, log);
+      await syncOne(ctx, project, args, workerSpec, log);
     } catch (err) {
       // A label config that cannot be used is the user's input: one sentence naming it, exit 2.
       if (err instanceof LabelConfigUnavailableError) {
@@ -141,6 +170,7 @@ async function syncOne(
   ctx: PipelineContext,
   project: ProjectConfig,
   args: SyncArgs,
+  workerSpec: WorkerSpec,
   log: (line: string) => void,
 ): Promise<void> {
   const started = Date.now();
@@ -151,14 +181,19 @@ async function syncOne(
       : `${s.listed} objects listed, ${s.objectsRead} read, ${s.deleted} deleted, ${s.commit?.changedTasks ?? 0} tasks changed`;
   log(`${project.id}: ${how} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   if (!args.render) return;
-  const r = await renderLatest(ctx, project);
+  const r = await renderWithThreads(ctx, project, workerSpec, {
+    workers: args.workers,
+    minSegments: THREAD_MIN_SEGMENTS,
+  });
   const m = r.manifest;
   if (!m) {
     log(`${project.id}: render ${r.status}`);
     return;
   }
   log(
-    `${project.id}: latest ${r.status} — state v${m.state.version}, ${m.counts.tasks} tasks, ${m.counts.annotations} annotations`,
+    `${project.id}: latest ${r.status} — state v${m.state.version}, ${m.counts.tasks} tasks, ${m.counts.annotations} annotations${
+      r.threads.segments ? ` (${r.threads.segments} segments rendered on ${r.threads.workers} threads)` : ''
+    }`,
   );
   for (const f of m.formats) {
     const files = f.files ?? [];
