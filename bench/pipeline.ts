@@ -15,6 +15,7 @@
  * `runPipelineBench()` prints markdown tables (npm run bench calls it). Alone:
  *   node bin/run-ts.mjs bench/pipeline.ts [--sizes 10000,100000] [--changed 100] [--render-sizes 100000]
  *   [--render-only] [--render-store s3|folder] [--render-formats JSON_MIN,CSV]
+ *   [--render-kind text-ner|image-bbox|audio-asr]
  *   [--render-changes 1,100,10000|none] [--worker-batches 8|all|0]
  * Sizes also come from LS_EXPORT_BENCH_PIPELINE_SIZES. fauxqs keeps objects in memory: 100,000
  * tasks hold about 0.4 GB of objects plus the state; `--render-store folder` keeps the render
@@ -56,13 +57,14 @@ import { createRuntime } from '../functions/runtime/env.ts';
 import { s3ClientConfig } from '../functions/storage/s3.ts';
 import { benchClient, benchRuntime, type StoreSpec } from './bench-runtime.ts';
 import { type Counter, CountingStore, zero } from './counting-store.ts';
-import { CONFIGS, generateTask } from './generate.ts';
+import { CONFIGS, generateTask, KINDS, type Kind } from './generate.ts';
 
 const mb = (n: number) => (n / 1e6).toFixed(1);
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-function task(i: number, version = 0): JsonObject {
-  const t = parseJson(JSON.stringify(generateTask('text-ner', i, 1))) as JsonObject;
+/** Task `i` of a generated project of `kind` (bench/generate.ts); `version` > 0 moves its annotations' updated_at. */
+function task(i: number, version = 0, kind: Kind = 'text-ner'): JsonObject {
+  const t = parseJson(JSON.stringify(generateTask(kind, i, 1))) as JsonObject;
   if (version > 0 && Array.isArray(t.annotations)) {
     for (const a of t.annotations as JsonObject[]) a.updated_at = `2027-01-0${version}T00:00:00.000000Z`;
   }
@@ -200,6 +202,12 @@ export interface RenderBenchOptions {
   changes?: number[];
   formats?: string[];
   /**
+   * The generated project's kind (bench/generate.ts: its label config and tasks); default text-ner.
+   * image-bbox tasks show `s3://ls-media/…` images the bench's media policy refuses, so formats
+   * that copy or measure images (*_WITH_IMAGES, VOC, YOLO) report each and skip it.
+   */
+  kind?: Kind;
+  /**
    * `s3`: the local S3 server (fauxqs, in this process, reached over HTTP); `folder`: FsObjectStore
    * under a temporary folder (removed afterwards). Requests are counted at the ObjectStore boundary
    * either way.
@@ -268,6 +276,7 @@ export async function runRenderBench(options: RenderBenchOptions = {}): Promise<
   const sizes = options.sizes ?? envRenderSizes();
   const changes = options.changes ?? [1, 100, 10_000];
   const formats = options.formats ?? ['JSON', 'JSON_MIN', 'CSV', 'CONLL2003'];
+  const kind = options.kind ?? 'text-ner';
   const storeKind = options.store ?? 's3';
   const workerBatches = options.workerBatches ?? 8;
   const perBatch = options.segmentsPerBatch ?? 4;
@@ -286,7 +295,7 @@ export async function runRenderBench(options: RenderBenchOptions = {}): Promise<
       ? 'local S3 server (fauxqs) over HTTP'
       : 'folder store (FsObjectStore), requests counted at the ObjectStore boundary';
   console.log(
-    `\n### Render of latest/ by segments (${storeName}; text-ner; ${formats.join(', ')}; Node ${process.version}; ${new Date().toISOString()}; load average ${loadavg()
+    `\n### Render of latest/ by segments (${storeName}; ${kind}; ${formats.join(', ')}; Node ${process.version}; ${new Date().toISOString()}; load average ${loadavg()
       .map((x) => x.toFixed(1))
       .join(' ')})\n`,
   );
@@ -306,7 +315,7 @@ export async function runRenderBench(options: RenderBenchOptions = {}): Promise<
           {
             id: 'bench',
             source: { bucket: 'bench-source', prefix: 'ls' },
-            labelConfig: { inline: CONFIGS['text-ner'] },
+            labelConfig: { inline: CONFIGS[kind] },
             formats,
             export: { bucket: 'bench-exports', prefix: 'exports' },
           },
@@ -337,7 +346,7 @@ export async function runRenderBench(options: RenderBenchOptions = {}): Promise<
           } catch {}
           const shard = Shard.parse(text);
           for (const i of list) {
-            const body = task(i, version);
+            const body = task(i, version, kind);
             shard.set({
               taskId: String(i),
               entries: [
@@ -387,6 +396,11 @@ export async function runRenderBench(options: RenderBenchOptions = {}): Promise<
         const row = `| ${fmt(n)} | ${label} | ${fmt(seg?.rendered ?? 0)} / ${fmt(seg?.total ?? 0)} | ${fmt(r.manifest?.timings?.shardsRead ?? 0)} | ${fmt(c.gets)} / ${fmt(c.puts)} / ${fmt(c.lists)} | ${fmt(c.copies)} | ${mb(c.getBytes)} | ${mb(c.putBytes)} | ${mb(c.copiedBytes)} | ${secs.toFixed(2)} |`;
         console.log(row);
         rows.push(row);
+        const rep = r.manifest?.report;
+        const fallback = seg?.fallback ? Object.keys(seg.fallback) : [];
+        console.error(
+          `  [report: ${fmt(rep?.skippedCount ?? 0)} skipped${rep?.skipped[0] ? ` (first: ${rep.skipped[0].format ?? ''} ${rep.skipped[0].reason})` : ''}, ${fmt(rep?.warningCount ?? 0)} warnings${rep?.warnings[0] ? ` (first: ${rep.warnings[0].reason})` : ''}; formats over every task: ${fallback.join(', ') || 'none'}]`,
+        );
         if (perSegment.length > 0) {
           const slowest = Math.max(...perSegment.map((x) => x.secs));
           const mean = perSegment.reduce((a, x) => a + x.secs, 0) / perSegment.length;
@@ -513,12 +527,15 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
       'render-changes': { type: 'string' },
       'render-formats': { type: 'string' },
       'render-store': { type: 'string' },
+      'render-kind': { type: 'string' },
       'worker-batches': { type: 'string' },
     },
   });
   if (values['render-sizes']) process.env.LS_EXPORT_BENCH_RENDER_SIZES = values['render-sizes'];
   const store = values['render-store'] ?? 's3';
   if (store !== 's3' && store !== 'folder') throw new Error(`--render-store: s3 or folder, not ${store}`);
+  const kind = values['render-kind'] ?? 'text-ner';
+  if (!KINDS.includes(kind as Kind)) throw new Error(`--render-kind: ${KINDS.join(', ')}, not ${kind}`);
   const batches = values['worker-batches'];
   const renderOptions: RenderBenchOptions = {
     ...(values['render-changes']
@@ -528,6 +545,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
       : {}),
     ...(values['render-formats'] ? { formats: values['render-formats'].split(',') } : {}),
     store,
+    kind: kind as Kind,
     ...(batches ? { workerBatches: batches === 'all' ? 'all' : Number(batches) } : {}),
   };
   if (values['render-only']) await runRenderBench(renderOptions);
