@@ -6,9 +6,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateTask } from '../../bench/generate.ts';
-import { main } from '../../functions/cli/main.ts';
 import { renderWithThreads } from '../../functions/cli/render-threads.ts';
 import type { JsonObject } from '../../functions/core/json/value.ts';
 import { readAll } from '../../functions/core/object-store.ts';
@@ -18,23 +17,11 @@ import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { acquireLock, projectStore } from '../../functions/pipeline/state.ts';
 import { createRuntime } from '../../functions/runtime/env.ts';
 import { S3ObjectStore } from '../../functions/storage/s3.ts';
+import { runCli } from '../helpers/cli.ts';
 import { listKeys, objectsOf, projectInput, readJsonObject, tempDir } from '../pipeline/helpers.ts';
 import { bucketNames, createBuckets, endpoint, s3Client } from './helpers.ts';
 
-afterEach(() => vi.restoreAllMocks());
-
 const FORMATS = ['JSON', 'JSON_MIN', 'CSV', 'COCO', 'YOLO', 'VOC'];
-
-function quiet(): string[] {
-  const lines: string[] = [];
-  const keep = (chunk: unknown) => {
-    lines.push(String(chunk));
-    return true;
-  };
-  vi.spyOn(process.stderr, 'write').mockImplementation(keep);
-  vi.spyOn(process.stdout, 'write').mockImplementation(keep);
-  return lines;
-}
 
 /** COCO's `info.date_created` is the render's time: two renders compare without it. */
 const COCO = 'COCO/result.json';
@@ -94,7 +81,6 @@ describe('ls-export sync --workers', () => {
       }),
     );
     const sync = async (id: string, workers: number) => {
-      const lines = quiet();
       const args = [
         'sync',
         '-c',
@@ -105,16 +91,16 @@ describe('ls-export sync --workers', () => {
         endpoint(),
         '--emulate-conditional-writes',
       ];
-      expect(await main([...args, '--workers', String(workers)])).toBe(0);
-      vi.restoreAllMocks();
-      return lines.join('');
+      const r = await runCli([...args, '--workers', String(workers)]);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stderr + r.stdout;
     };
 
-    const lines = quiet();
-    expect(await main(['sync', '-c', configFile, '--workers', '0'])).toBe(2);
-    expect(await main(['sync', '-c', configFile, '--workers', 'many'])).toBe(2);
-    vi.restoreAllMocks();
-    expect(lines.join('')).toMatch(/--workers needs a whole number from 1 to 64/);
+    for (const bad of ['0', 'many']) {
+      const r = await runCli(['sync', '-c', configFile, '--workers', bad]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--workers needs a whole number from 1 to 64/);
+    }
     expect(await sync('one', 1)).not.toMatch(/on \d+ threads/);
     expect(await sync('threads', 2)).toMatch(
       /latest rendered — state v1, 60 tasks, .*\(\d+ segments rendered on 2 threads\)/,
@@ -165,10 +151,8 @@ describe('ls-export sync --workers', () => {
     const dir = await tempDir();
     const configFile = join(dir, 'pipeline.json');
     await writeFile(configFile, JSON.stringify(configJson));
-    quiet();
     const base = ['sync', '-c', configFile, '--endpoint', endpoint(), '--emulate-conditional-writes'];
-    expect(await main([...base, '--no-render'])).toBe(0);
-    vi.restoreAllMocks();
+    expect((await runCli([...base, '--no-render'])).code).toBe(0);
 
     const config = parseConfig(configJson);
     const { ctx } = createRuntime({
@@ -196,10 +180,9 @@ describe('ls-export sync --workers', () => {
     expect(await acquireLock(ctx, ps, 'someone-else')).toBe(true);
     await store.delete(ps.paths.lock);
 
-    const lines = quiet();
-    expect(await main([...base, '--workers', '2'])).toBe(0);
-    vi.restoreAllMocks();
-    expect(lines.join('')).toMatch(
+    const again = await runCli([...base, '--workers', '2']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(
       /latest rendered — state v1, 40 tasks, .*\(\d+ segments rendered on 2 threads\)/,
     );
   }, 300_000);
