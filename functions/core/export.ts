@@ -22,6 +22,7 @@ import type { MediaAccess } from './media.ts';
 import { guardSink, isOutputFailure } from './output-failure.ts';
 import type { TaskSource } from './readers/source.ts';
 import { Report, reasonOf } from './report.ts';
+import { PerTaskMedia, SharedMedia } from './shared-media.ts';
 import { TaskIdCheck } from './task-ids.ts';
 
 export class UnsupportedFormatError extends Error {
@@ -69,6 +70,12 @@ const UNREAD_BY_BUILT_IN_FORMATS: ReadonlySet<string> = new Set(['predictions', 
 export async function runExport(input: RunExportInput): Promise<ExportStats> {
   const report = input.report ?? new Report();
   const now = input.now ?? (() => new Date());
+  // Several formats: a task's images are fetched once for all of them (unless the caller shares already).
+  const perTask =
+    input.media && input.targets.length > 1 && !(input.media instanceof SharedMedia)
+      ? new PerTaskMedia(input.media)
+      : undefined;
+  const media = perTask ?? input.media;
   const writers: Array<{ format: string; writer: FormatWriter }> = input.targets.map(
     ({ format, sink, writer, options }) => {
       const factory = writer ?? WRITERS[format as FormatName];
@@ -81,7 +88,7 @@ export async function runExport(input: RunExportInput): Promise<ExportStats> {
         now,
         format,
       };
-      return { format, writer: factory({ ...ctx, media: input.media }) };
+      return { format, writer: factory({ ...ctx, media }) };
     },
   );
   let tasks = 0;
@@ -91,6 +98,7 @@ export async function runExport(input: RunExportInput): Promise<ExportStats> {
   const readOptions = fullTasks ? {} : { unreadKeys: UNREAD_BY_BUILT_IN_FORMATS };
   const ids = input.checkTaskIds === false ? undefined : new TaskIdCheck(report);
   for await (const { task, ref } of input.source.tasks(report, readOptions)) {
+    perTask?.next();
     ids?.check(task.id, ref);
     // onlyAnnotated (--only-annotated): a task no one annotated is left out and counted.
     if (input.options.onlyAnnotated && !hasKeptAnnotation(task)) {

@@ -5,7 +5,7 @@
  *  2. segment workers (renderSegment): read one segment's shards, run the existing writers over
  *     its tasks; per-task files (labels, masks, image copies) go straight to the render's
  *     PublishSinks (written only where the bytes changed; an image is fetched once for all the
- *     segment's formats, SegmentMedia), aggregate files are held as the segment's bodies and
+ *     segment's formats, core/shared-media.ts), aggregate files are held as the segment's bodies and
  *     summaries (BRUSH_TO_COCO: with the number of items its writer converted);
  *  3. assemble (segments-merge.ts assembleFormats): merge the summaries (CSV columns, COCO id offsets, categories),
  *     lay every aggregate file out as frame + segment chunks and write it from fresh bodies and
@@ -30,11 +30,11 @@ import type { MediaAccess } from '../core/media.ts';
 import type { ObjectStore } from '../core/object-store.ts';
 import type { SourceTask, TaskSource } from '../core/readers/source.ts';
 import { Report, type ReportJson } from '../core/report.ts';
+import { SharedMedia } from '../core/shared-media.ts';
 import type { ProjectPaths } from './paths.ts';
 import type { PublishSink } from './publish-sink.ts';
 import type { SegmentEntry, SegmentFormat, SegmentJob } from './segments.ts';
 import type { CsvColumns } from './segments-codecs.ts';
-import { SegmentMedia } from './segments-media.ts';
 import { MemorySink, SegmentSink } from './segments-sinks.ts';
 import type { AggregateBody, BodySpool } from './segments-spool.ts';
 import { StateTaskSource } from './state-source.ts';
@@ -203,7 +203,7 @@ export async function renderSegment(
     schema: rc.schema,
     targets,
     options: rc.options,
-    media: rc.media && new SegmentMedia(rc.media),
+    media: rc.media && new SharedMedia(rc.media),
     report,
     now: () => rc.now,
   });

@@ -4,7 +4,6 @@
  * listing, and the multipart part planning (copied runs ≥ the minimum, short runs topped up).
  */
 import { describe, expect, it } from 'vitest';
-import type { MediaAccess } from '../../functions/core/media.ts';
 import {
   type AssemblyPart,
   MIN_PART_BYTES,
@@ -29,7 +28,6 @@ import {
   splitCoco,
   withCategoryId,
 } from '../../functions/pipeline/segments-codecs.ts';
-import { SEGMENT_MEDIA_FILE_BYTES, SegmentMedia } from '../../functions/pipeline/segments-media.ts';
 import { BodySpool, readSpooled } from '../../functions/pipeline/segments-spool.ts';
 import { checkParts } from '../../functions/storage/assembly.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
@@ -46,60 +44,6 @@ const brushAnnotation = (id: number, image: number, category: number) =>
   `{\n      "id": ${id},\n      "image_id": ${image},\n      "category_id": ${category},\n      "segmentation": [\n        [\n          1,\n          2\n        ]\n      ],\n      "area": 4,\n      "iscrowd": 0,\n      "annotator": "a@b"\n    }`;
 const brushCategory = (id: number, name: string) =>
   `{\n      "id": ${id},\n      "name": ${name},\n      "supercategory": "",\n      "color": "#abcdef",\n      "metadata": {}\n    }`;
-
-/** Media of fixed bodies, counting whole and ranged reads; `cut` URLs fail after their first chunk. */
-function fakeMedia(bodies: Record<string, Buffer>, cut = new Set<string>()) {
-  const reads: string[] = [];
-  const media: MediaAccess = {
-    async open(url) {
-      const body = bodies[url];
-      if (!body) throw new Error(`no ${url}`);
-      return {
-        name: url,
-        size: body.length,
-        async *read(range) {
-          reads.push(range ? `${url}@${range.start}` : url);
-          const b = range ? body.subarray(range.start, range.end) : body;
-          yield b.subarray(0, 3);
-          if (cut.has(url)) throw new Error('connection reset');
-          yield b.subarray(3);
-        },
-      };
-    },
-  };
-  return { media, reads };
-}
-
-const readAllOf = async (m: MediaAccess, url: string, range?: { start: number; end: number }) => {
-  const parts: Uint8Array[] = [];
-  for await (const c of (await m.open(url)).read(range)) parts.push(c);
-  return Buffer.concat(parts);
-};
-
-describe('segment media', () => {
-  it('reads an image once for every format of a segment, whole or ranged, concurrently too', async () => {
-    const a = Buffer.from('image-a-bytes');
-    const { media, reads } = fakeMedia({ a });
-    const m = new SegmentMedia(media);
-    const [x, y] = await Promise.all([readAllOf(m, 'a'), readAllOf(m, 'a')]);
-    expect([x.equals(a), y.equals(a)]).toEqual([true, true]);
-    expect((await readAllOf(m, 'a', { start: 2, end: 7 })).toString()).toBe('age-a');
-    expect(reads).toEqual(['a']);
-  });
-
-  it('does not keep a file past the size limit or a read that failed', async () => {
-    const big = Buffer.alloc(SEGMENT_MEDIA_FILE_BYTES + 10, 1);
-    const b = Buffer.from('bbbbbbbb');
-    const { media, reads } = fakeMedia({ big, b }, new Set(['b']));
-    const m = new SegmentMedia(media);
-    expect((await readAllOf(m, 'big')).length).toBe(big.length);
-    expect((await readAllOf(m, 'big')).length).toBe(big.length);
-    await expect(readAllOf(m, 'b')).rejects.toThrow('connection reset');
-    await expect(readAllOf(m, 'b')).rejects.toThrow('connection reset');
-    expect(reads).toEqual(['big', 'big', 'b', 'b']);
-    await expect(m.open('missing')).rejects.toThrow('no missing');
-  });
-});
 
 describe('codecs', () => {
   it('splits a BRUSH_TO_COCO file into streams, categories and tail, and puts it back together', () => {
