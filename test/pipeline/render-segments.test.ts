@@ -557,7 +557,7 @@ describe('*_WITH_IMAGES by segments: image copies of unchanged segments are neit
     for (const k of imagePuts)
       expect((await readAll((await s.out.inner.get(k)).body)).equals(image)).toBe(true);
     // Fetched: only images of the changed segment's tasks (2 shards of 4 tasks), the changed one
-    // among them, each once for the three formats (segments-render.ts SegmentMedia).
+    // among them, each once for the three formats (SharedMedia, core/shared-media.ts).
     const urls = new Set(s.media.urls);
     expect(urls.has(imageUrl(id))).toBe(true);
     expect(urls.size).toBeLessThanOrEqual(8);
