@@ -12,6 +12,12 @@ import { isJsonObject } from '../json/value.ts';
 import { checkTask } from '../model/label-studio.ts';
 import type { Report } from '../report.ts';
 import type { SourceTask } from './source.ts';
+import { notUtf8Reason, utf8Checked } from './utf8-check.ts';
+
+/** The warning for input that is not UTF-8 (read with replacement characters). */
+function warnNotUtf8(report: Report, name: string): (byteOffset: number) => void {
+  return (at) => report.warn({ source: name, reason: notUtf8Reason(at) });
+}
 
 export async function* readJsonExport(
   chunks: AsyncIterable<Uint8Array | string>,
@@ -20,7 +26,7 @@ export async function* readJsonExport(
   limits: JsonLimits = {},
   split: SplitOptions = {},
 ): AsyncGenerator<SourceTask> {
-  for await (const ev of splitJsonDocument(chunks, limits, split)) {
+  for await (const ev of splitJsonDocument(utf8Checked(chunks, warnNotUtf8(report, name)), limits, split)) {
     if (ev.type === 'root') {
       if (ev.kind === 'empty') report.skip({ source: name, reason: 'the file is empty' });
       if (ev.bom)
@@ -108,7 +114,7 @@ export async function* readJsonLines(
     return { task: value, ref: { source, taskId: refTaskId(value) } };
   };
   // Decoded in pieces of 64 KiB: whole 1 MiB chunks would be large-object strings (array-stream.ts).
-  for await (const chunk of boundedChunks(chunks)) {
+  for await (const chunk of boundedChunks(utf8Checked(chunks, warnNotUtf8(report, name)))) {
     pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
     let nl = pending.indexOf('\n');
     while (nl >= 0) {

@@ -9,6 +9,7 @@
  * order.
  */
 
+import { isUtf8 } from 'node:buffer';
 import { MAX_ELEMENT_BYTES, sizeReason } from '../json/limits.ts';
 import { jsonErrorReason, parseJson } from '../json/parse.ts';
 import {
@@ -26,6 +27,7 @@ import { readAll } from '../object-store.ts';
 import { type Report, reasonOf } from '../report.ts';
 import { readJsonExport, readJsonLines } from './json-export.ts';
 import type { SourceTask, TaskSource } from './source.ts';
+import { firstInvalidByte, notUtf8Reason } from './utf8-check.ts';
 
 const LARGE_OBJECT_BYTES = 4 * 1024 * 1024;
 
@@ -155,7 +157,9 @@ export class StorageObjectsSource implements TaskSource {
           // Not an export: one storage object, read whole — refused above the element limit.
           if ((obj.size ?? 0) > MAX_ELEMENT_BYTES) throw new Error(sizeReason(MAX_ELEMENT_BYTES));
         }
-        const text = await this.readText(obj.key);
+        const bytes = await readAll((await this.store.get(obj.key)).body);
+        if (!isUtf8(bytes)) report.warn({ source: obj.key, reason: notUtf8Reason(firstInvalidByte(bytes)) });
+        const text = bytes.toString('utf8');
         if (text.trimStart().startsWith('[')) {
           exportFiles.push(obj.key);
           continue;
