@@ -8,7 +8,7 @@
  * in-process render's (test/integration/sync-threads.test.ts).
  *
  * A failed segment terminates every thread (none is left writing, unlike a Lambda of a failed
- * Map), then Abort runs with no fence: the lock is released at once, the dirty marker rewritten and
+ * Map); then, as after a failed commit, Abort runs with no fence: the lock is released at once, the dirty marker rewritten and
  * the next render rewrites `latest/` in full. A render below `minSegments` changed segments, a
  * locked project or an up-to-date one goes to renderLatest, as before.
  */
@@ -79,19 +79,23 @@ export async function renderWithThreads(
   const { ref } = plan;
   const jobs = (await readJson<SegmentJob[]>(ctx.store(ref.items.bucket), ref.items.key))?.value ?? [];
   const workers = Math.min(options.workers, jobs.length);
+  let result: Awaited<ReturnType<typeof commitRender>>;
   try {
-    await runOnThreads(
-      ctx,
-      spec,
-      workers,
-      jobs.map((job) => ({ project: project.id, owner, startedAt: ref.startedAt, job })),
-    );
+    // The plan may find fewer changed segments than the estimate (the state moved): none, no threads.
+    if (workers > 0)
+      await runOnThreads(
+        ctx,
+        spec,
+        workers,
+        jobs.map((job) => ({ project: project.id, owner, startedAt: ref.startedAt, job })),
+      );
+    result = await commitRender(ctx, project, ref);
   } catch (err) {
-    // No thread is left running: nothing can write after the next render, so no fence is needed.
+    // As the state machine's Catch does. No thread is left running: nothing can write after the
+    // next render, so no fence is needed.
     await abortRender(ctx, project, owner, (err as Error).message, 0).catch(() => {});
     throw err;
   }
-  const result = await commitRender(ctx, project, ref);
   return {
     project: result.project,
     status: result.status,
@@ -137,6 +141,7 @@ async function runOnThreads(
         reject(err);
       };
       const next = (w: Worker) => {
+        if (failed) return;
         const m = queue.shift();
         if (!m) {
           running--;
