@@ -42,6 +42,8 @@ const SLOW_TESTS = [
   'test/pipeline/snapshot-segments.test.ts',
   // QA campaign: 8 projects × every format × 4 renders, in-process and fan-out (minutes).
   'test/pipeline/incremental-campaign.test.ts',
+  // QA: unseen projects and change sequences (incremental-unseen.test.ts header; minutes).
+  'test/pipeline/incremental-unseen.test.ts',
 ];
 /** Pure tests (no mocks of shared clients, no environment changes) that may share one process. */
 const CORE_TESTS = ['test/core/**/*.test.ts'];
