@@ -56,12 +56,9 @@ import { ingestChanges } from '../../functions/pipeline/ingest.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import { renderLatest } from '../../functions/pipeline/render.ts';
-import {
-  abortRender,
-  commitRender,
-  planRender,
-  renderSegmentJobs,
-} from '../../functions/pipeline/render-fanout.ts';
+import { abortRender, commitRender } from '../../functions/pipeline/render-fanout-commit.ts';
+import { planRender } from '../../functions/pipeline/render-fanout-plan.ts';
+import { renderSegmentJobs } from '../../functions/pipeline/render-fanout-segments.ts';
 import type { SegmentJob } from '../../functions/pipeline/segments.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
 import { jpegBytes } from '../core/images/fake-media.ts';
