@@ -301,7 +301,9 @@ export async function commitObservations(
     w.byTask.set(taskId, [...(w.byTask.get(taskId) ?? []), obs]);
   };
 
-  // 1. Read the shards of the live observations: a key already in its task's record needs no index lookup.
+  // 1. Read the shards of the live observations: a key live in its task's record needs no index
+  // lookup. Not a retired one: the key may have moved to another task since (a foreign writer
+  // reusing keys), and only the key index knows which task must let it go.
   const live = observed.filter((o) => o.obs.live);
   for (const o of live) work(shardOf(o.obs.live!.taskId, head.shardTasks));
   const limit = ctx.config.settings.readConcurrency;
@@ -320,7 +322,7 @@ export async function commitObservations(
   for (const o of live) {
     const taskId = o.obs.live!.taskId;
     const record = shardFor(shardOf(taskId, head.shardTasks)).record(taskId);
-    if (record.entries.some((e) => e.key === o.obs.key)) addObs(taskId, o.obs);
+    if (record.entries.some((e) => e.key === o.obs.key && !e.deleted)) addObs(taskId, o.obs);
     else needIndex.push(o);
   }
   for (const o of observed) if (!o.obs.live) needIndex.push(o);

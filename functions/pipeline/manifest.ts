@@ -42,7 +42,17 @@ export interface Manifest {
   state: { version: number; updatedAt: string };
   counts: { tasks: number; annotations: number };
   formats: ManifestFormat[];
-  options: { export: ExportOptions; snapshot?: SnapshotOptions; latest?: { zip: boolean } };
+  options: {
+    export: ExportOptions;
+    snapshot?: SnapshotOptions;
+    /**
+     * `latest` only: the project's `latest` settings and the SHA-256 (hex) of its media policy
+     * (`media`, render.ts renderSettingsOf): both change the bytes, so render.ts isCurrent compares
+     * them. Manifests written before they were recorded lack `serialization` / `mediaSha256` and
+     * are not current.
+     */
+    latest?: { zip: boolean; serialization?: string; mediaSha256?: string };
+  };
   /**
    * `latest` only: the label config the files were rendered with (sha256, hex, of its XML text;
    * label-config.ts). Absent in manifests written before it was recorded: such a manifest is not

@@ -11,7 +11,7 @@
  * may have replaced current objects the manifest names) makes the next render rewrite every file
  * and delete every key under `latest/` its manifest does not list.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { settleLimit } from '../core/bounded-map.ts';
 import { parseExportOptions } from '../core/formats/options.ts';
 import { Report } from '../core/report.ts';
@@ -222,7 +222,7 @@ export async function renderLatest(
       state: { version: head.version, updatedAt: head.updatedAt },
       counts: result.counts,
       formats,
-      options: { export: result.options, latest: { zip: project.latest.zip } },
+      options: { export: result.options, latest: latestSettingsOf(project) },
       ...(labelConfig ? { labelConfig: { sha256: labelConfig } } : {}),
       timings: {
         startedAt: started.toISOString(),
@@ -287,9 +287,32 @@ function manifestKeys(m: Manifest): string[] {
 }
 
 /**
- * Whether the published export already reflects this state version, formats, options and label
- * config (`labelConfigSha256`, label-config.ts; undefined = unknown). A manifest that records no
- * label config (written before it was recorded) is not current.
+ * What the latest manifest records of the project's settings besides formats and export options:
+ * zip, serialization (`latest.serialization`: the tasks' shape in JSON/CSV) and the SHA-256 of the
+ * media policy (which images a render may read changes image sizes and copies).
+ */
+export function latestSettingsOf(project: ProjectConfig): {
+  zip: boolean;
+  serialization: string;
+  mediaSha256: string;
+} {
+  return {
+    zip: project.latest.zip,
+    serialization: project.latest.serialization,
+    mediaSha256: mediaPolicySha256(project),
+  };
+}
+
+/** SHA-256 (hex) of the project's media policy as configured (`media`, defaults applied). */
+export function mediaPolicySha256(project: ProjectConfig): string {
+  return createHash('sha256').update(JSON.stringify(project.media)).digest('hex');
+}
+
+/**
+ * Whether the published export already reflects this state version, formats, options, `latest`
+ * settings and media policy (latestSettingsOf) and label config (`labelConfigSha256`,
+ * label-config.ts; undefined = unknown). A manifest that records no label config, serialization or
+ * media policy digest (written before they were recorded) is not current.
  */
 export function isCurrent(
   m: Manifest,
@@ -305,7 +328,7 @@ export function isCurrent(
     m.labelConfig?.sha256 === labelConfigSha256 &&
     JSON.stringify(formats) === JSON.stringify(wanted) &&
     JSON.stringify(m.options.export) === JSON.stringify(parseExportOptions(project.options)) &&
-    (m.options.latest?.zip ?? false) === project.latest.zip
+    JSON.stringify(m.options.latest) === JSON.stringify(latestSettingsOf(project))
   );
 }
 

@@ -93,7 +93,16 @@ export function fingerprint(
 ): string {
   return sha256(
     JSON.stringify(
-      { v: 1, formats, options, schema, serialization: project.latest.serialization, segmentShards },
+      {
+        v: 1,
+        formats,
+        options,
+        schema,
+        serialization: project.latest.serialization,
+        segmentShards,
+        // Reused segments must have read their media under the same policy (image sizes, copies).
+        media: project.media,
+      },
       plain,
     ),
   );

@@ -28,9 +28,10 @@
  * UNSEEN_SEED_START=n (default 1) is the first seed; UNSEEN_DEBUG=1 logs the JSON task ids of both
  * sides and the live object keys when a render differs.
  *
- * Findings (it.fails, each with its first difference): `latest.serialization` and the `media`
- * policy are not part of what makes `latest/` current (nor, for media, of the segment
- * fingerprint); an object key whose task id goes A → B → A leaves task B in latest/.
+ * Findings, fixed (the tests named "found by QA, fixed"): `latest.serialization` and the `media`
+ * policy were not part of what makes `latest/` current (render.ts isCurrent; for media, nor of
+ * the segment fingerprint); an object key whose task id went A → B → A left task B in latest/
+ * (ingest.ts took the key's retired entry in A's record for a live one).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -1248,7 +1249,7 @@ describe('targeted sequences (COCO ids, categories, segments, columns, options)'
    * byte 94: got `<annotation id>,"1",…` want `<annotation id>,"annotator1@example.com",…`;
    * 10 files differ in-process and the same 10 in the fan-out.
    */
-  it.fails('BUG: changing latest.serialization alone leaves latest/ in the old serialization', async () => {
+  it('found by QA, fixed: changing latest.serialization alone re-renders latest/', async () => {
     const t = await sec07Twin(2);
     await t.putTask(boxesTask(1, [['Car']], 1));
     await t.render('serialization r0', 1, 5);
@@ -1472,7 +1473,7 @@ describe('hostile sequences (keys and layouts)', () => {
    * img_8.jpg (got `},\n    {\n      "width": 60` want `}\n  ],\n  "categories"`); JSON/result.json
    * has an extra `{"id": 1234567890123456, …}` at the end.
    */
-  it.fails('one object key whose task id goes 5 → -5 → 1234567890123456 → 5 (numeric shard, x shard, back)', async () => {
+  it('one object key whose task id goes 5 → -5 → 1234567890123456 → 5 (numeric shard, x shard, back)', async () => {
     const t = await sec07Twin(2);
     for (let i = 1; i <= 8; i++) await t.putTask(boxesTask(i * 3, [['Car']], i));
     const steps: Array<[number | string, boolean]> = [
@@ -1536,7 +1537,7 @@ describe('hostile sequences (keys and layouts)', () => {
  */
 describe('media policy changes', () => {
   const NARROW = { s3Prefixes: [], uploadPrefix: `s3://${MEDIA}/upload/`, http: 'off' };
-  it.fails('BUG: media policy narrowed, no task change', async () => {
+  it('found by QA, fixed: media policy narrowed, no task change', async () => {
     const t = await sec07Twin(2);
     for (let i = 1; i <= 6; i++) await t.putTask(boxesTask(i, [['Car']], i));
     await t.render('media r0', 1, 5);
@@ -1544,7 +1545,7 @@ describe('media policy changes', () => {
     await t.render('media r1 narrowed', 1, 5);
     await expectNone(t);
   });
-  it.fails('BUG: media policy narrowed together with a change of one task (other segments reused)', async () => {
+  it('found by QA, fixed: media policy narrowed together with a change of one task (no segment reused)', async () => {
     const t = await sec07Twin(2);
     for (let i = 1; i <= 6; i++) await t.putTask(boxesTask(i, [['Car']], i));
     await t.render('media+change r0', 1, 5);
@@ -1568,7 +1569,7 @@ describe('minimized findings', () => {
    * (task 1 and task 5), at byte 1702: got `…"updated_at": "…"\n},\n{\n  "id": 6, …` want
    * `…"updated_at": "…"\n}\n]`. With every format, CSV/TSV/JSON_MIN/COCO carry the ghost too.
    */
-  it.fails('BUG: an object key moved from task 5 to task 6 and back leaves task 6 in latest/', async () => {
+  it('found by QA, fixed: an object key moved from task 5 to task 6 and back', async () => {
     const t = await sec07Twin(2, { formats: ['JSON'] });
     await t.putTask(boxesTask(1, [['Car']], 1));
     for (const [i, id] of [5, 6, 5].entries()) await t.putTask(boxesTask(id, [['Car']], i), 'wanderer');
