@@ -84,7 +84,9 @@ export async function* readJsonLines(
   const maxBytes = limits.maxElementBytes ?? MAX_ELEMENT_BYTES;
   const maxDepth = limits.maxDepth ?? MAX_JSON_DEPTH;
   const decoder = new TextDecoder();
-  let pending = '';
+  /** The current line's text so far, in pieces. */
+  let pending: string[] = [];
+  let pendingUnits = 0;
   let lineNo = 0;
   /** The current line is over the size limit: drop text until its newline. */
   let skipping = false;
@@ -114,30 +116,38 @@ export async function* readJsonLines(
     return { task: value, ref: { source, taskId: refTaskId(value) } };
   };
   // Decoded in pieces of 64 KiB: whole 1 MiB chunks would be large-object strings (array-stream.ts).
+  // A line's pieces are kept in a list and joined once its newline comes: appending each piece to
+  // one string and searching it again made a long line cost its length squared.
   for await (const chunk of boundedChunks(utf8Checked(chunks, warnNotUtf8(report, name)))) {
-    pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-    let nl = pending.indexOf('\n');
+    let text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    let nl = text.indexOf('\n');
     while (nl >= 0) {
       if (skipping) {
         skipping = false;
         lineNo++;
       } else {
-        const t = handle(pending.slice(0, nl));
+        const t = handle(pending.length ? pending.join('') + text.slice(0, nl) : text.slice(0, nl));
         if (t) yield t;
       }
-      pending = pending.slice(nl + 1);
-      nl = pending.indexOf('\n');
+      pending = [];
+      pendingUnits = 0;
+      text = text.slice(nl + 1);
+      nl = text.indexOf('\n');
     }
+    if (skipping || !text) continue;
+    pending.push(text);
+    pendingUnits += text.length;
     // No newline in sight and already more units than the limit has bytes: over the limit.
-    if (pending.length > maxBytes) {
-      if (!skipping) tooLarge();
+    if (pendingUnits > maxBytes) {
+      tooLarge();
       skipping = true;
-      pending = '';
+      pending = [];
+      pendingUnits = 0;
     }
   }
-  pending += decoder.decode();
-  if (pending && !skipping) {
-    const t = handle(pending);
+  const last = pending.join('') + decoder.decode();
+  if (last && !skipping) {
+    const t = handle(last);
     if (t) yield t;
   }
 }

@@ -93,4 +93,24 @@ describe('readers take chunks larger than a decoding piece (64 KiB)', () => {
     expect(out).toEqual(tasks);
     expect(report.skippedCount).toBe(0);
   });
+
+  it('JSON Lines: a line spread over many pieces is joined once, an oversized one skipped, the next read', async () => {
+    const long = `{"id": 1, "data": {"text": "${'x'.repeat(300_000)}"}}`;
+    const input = `${long}\r\n${`{"id": 2, "data": {"t": "${'y'.repeat(2_000)}"}}`}\n\n{"id": 3, "data": {}}`;
+    for (const size of [1_000, 65_536, 7]) {
+      const report = new Report();
+      const pieces = async function* () {
+        for (let i = 0; i < input.length; i += size) yield Buffer.from(input.slice(i, i + size));
+      };
+      const ids: unknown[] = [];
+      const texts: number[] = [];
+      for await (const t of readJsonLines(pieces(), 'in.jsonl', report, { maxElementBytes: 100_000 }))
+        ids.push(t.task.id);
+      expect(ids, `pieces of ${size}`).toEqual([2, 3]);
+      expect(report.skipped.map((e) => e.source)).toEqual(['in.jsonl:1']);
+      for await (const t of readJsonLines(pieces(), 'in.jsonl', new Report()))
+        texts.push(String((t.task.data as { text?: string; t?: string }).text ?? '').length);
+      expect(texts, `pieces of ${size}`).toEqual([300_000, 0, 0]);
+    }
+  });
 });
