@@ -21,13 +21,21 @@ export type SplitEvent =
   | { type: 'element'; index: number; text: string; exact?: boolean }
   | { type: 'truncated'; index: number; reason: string }
   /** An element over a limit (too deep, too large): skipped whole, its text never assembled. */
-  | { type: 'invalid'; index: number; reason: string };
+  | { type: 'invalid'; index: number; reason: string }
+  /** Something other than whitespace after the root value (JSON Lines, two arrays): not read. */
+  | { type: 'trailing'; index: number };
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 
 const isWs = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/** Whether `s` holds anything but whitespace from `from` on. */
+function hasContent(s: string, from: number): boolean {
+  for (let k = from; k < s.length; k++) if (!isWs(s.charCodeAt(k))) return true;
+  return false;
+}
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 const isNumberChar = (c: number) =>
   isDigit(c) || c === 0x2e || c === 0x2d || c === 0x2b || c === 0x65 || c === 0x45;
@@ -135,6 +143,8 @@ export async function* splitJsonDocument(
   let parts: string[] = [];
   let index = 0;
   let closed = false;
+  /** Content after the root value was found (reported once). */
+  let trailing = false;
 
   for await (const chunk of boundedChunks(chunks)) {
     const s = typeof chunk === 'string' ? chunk : decoder.write(chunk);
@@ -160,7 +170,13 @@ export async function* splitJsonDocument(
       }
       yield bom ? { type: 'root', kind: root, bom } : { type: 'root', kind: root };
     }
-    if (closed) continue;
+    if (closed) {
+      if (!trailing && hasContent(s, 0)) {
+        trailing = true;
+        yield { type: 'trailing', index };
+      }
+      continue;
+    }
     let start = inElement && !skipping ? 0 : -1;
     keyOpen = -1;
     /** Keeps a piece of the current element, unless a limit already dropped it. */
@@ -247,7 +263,13 @@ export async function* splitJsonDocument(
           continue;
         }
         if ((c === 0x5d && root === 'array') || (root === 'object' && index > 0)) {
-          closed = true; // after the root object, anything is ignored, as a JSON reader stops there
+          // After the root value only whitespace may follow (Python's json.load fails on more;
+          // JSON Lines in a .json file would otherwise lose every line but the first, silently).
+          closed = true;
+          if (root === 'object' || hasContent(s, i + 1)) {
+            trailing = true;
+            yield { type: 'trailing', index };
+          }
           break;
         }
         inElement = true;

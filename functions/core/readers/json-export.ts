@@ -5,7 +5,7 @@
  */
 
 import { refTaskId } from '../items.ts';
-import { boundedChunks, type SplitOptions, splitJsonDocument } from '../json/array-stream.ts';
+import { boundedChunks, type RootKind, type SplitOptions, splitJsonDocument } from '../json/array-stream.ts';
 import { type JsonLimits, MAX_ELEMENT_BYTES, MAX_JSON_DEPTH, sizeReason } from '../json/limits.ts';
 import { jsonErrorReason, parseJson } from '../json/parse.ts';
 import { isJsonObject } from '../json/value.ts';
@@ -26,8 +26,10 @@ export async function* readJsonExport(
   limits: JsonLimits = {},
   split: SplitOptions = {},
 ): AsyncGenerator<SourceTask> {
+  let rootKind: RootKind | undefined;
   for await (const ev of splitJsonDocument(utf8Checked(chunks, warnNotUtf8(report, name)), limits, split)) {
     if (ev.type === 'root') {
+      rootKind = ev.kind;
       if (ev.kind === 'empty') report.skip({ source: name, reason: 'the file is empty' });
       if (ev.bom)
         report.warn({
@@ -43,6 +45,13 @@ export async function* readJsonExport(
     const source = `${name}[${ev.index}]`;
     if (ev.type === 'truncated') {
       report.skip({ source, reason: `truncated JSON: ${ev.reason}; everything before it was exported` });
+      continue;
+    }
+    if (ev.type === 'trailing') {
+      report.skip({
+        source: name,
+        reason: `more follows the ${rootKind === 'object' ? 'task object' : "array's closing ]"}: it is not read (a .json file holds one JSON value; JSON Lines are read from a .jsonl file)`,
+      });
       continue;
     }
     if (ev.type === 'invalid') {

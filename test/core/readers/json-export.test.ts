@@ -113,4 +113,31 @@ describe('readers take chunks larger than a decoding piece (64 KiB)', () => {
       expect(texts, `pieces of ${size}`).toEqual([300_000, 0, 0]);
     }
   });
+
+  it('more JSON after the root value (JSON Lines in a .json, two arrays) is reported, not lost silently', async () => {
+    const task = (id: number) => `{"id": ${id}, "data": {}}`;
+    const one = await read(`${task(1)}\n${task(2)}\n`);
+    expect(one.ids).toEqual([1]);
+    expect(one.report.skipped.map((e) => [e.source, e.reason])).toEqual([
+      [
+        'in.json',
+        'more follows the task object: it is not read (a .json file holds one JSON value; JSON Lines are read from a .jsonl file)',
+      ],
+    ]);
+    const two = await read(`[${task(1)}]\n[${task(2)}]`);
+    expect(two.ids).toEqual([1]);
+    expect(two.report.skipped.map((e) => e.reason)).toEqual([
+      expect.stringMatching(/^more follows the array's closing \]/),
+    ]);
+    // Whitespace after the value is fine; content in a later chunk is found too.
+    expect((await read(`[${task(1)}]\n \r\n\t`)).report.skipped).toEqual([]);
+    const report = new Report();
+    const chunks = (async function* () {
+      yield `[${task(1)}]  `;
+      yield '   ';
+      yield `\n${task(2)}`;
+    })();
+    for await (const _ of readJsonExport(chunks, 'in.json', report));
+    expect(report.skipped.length).toBe(1);
+  });
 });
