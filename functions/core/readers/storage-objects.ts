@@ -172,6 +172,13 @@ export class StorageObjectsSource implements TaskSource {
       let entry = index.get(parsed.taskId);
       if (!entry) index.set(parsed.taskId, (entry = { annotations: new Map() }));
       if (parsed.layout === 'task') {
+        // Label Studio writes a task to one key; two keys holding one task are someone else's copy.
+        if (entry.taskKey !== undefined)
+          report.warn({
+            source: obj.key,
+            taskId: parsed.taskId,
+            reason: `task ${parsed.taskId} is also in ${entry.taskKey}: only the copy with the latest updated_at (the later key on a tie) is exported`,
+          });
         if (entry.taskKey === undefined || parsed.updatedAt >= (entry.taskUpdatedAt ?? '')) {
           entry.taskKey = obj.key;
           entry.taskUpdatedAt = parsed.updatedAt;

@@ -107,4 +107,27 @@ describe('StorageObjectsSource', () => {
     if (parsed.layout === 'task')
       expect(stringify(parsed.task.data, UJSON_COMPACT)).toBe('{"z":2.0,"10":"a","a":1}');
   });
+
+  it('one task in two task-layout objects: the latest updated_at is exported, with a warning', async () => {
+    const taskObject = (id: number, text: string, updatedAt: string) =>
+      JSON.stringify({ id, data: { text }, annotations: [], updated_at: updatedAt });
+    const dir = folder({
+      'ls/7': taskObject(7, 'newer', '2025-02-01T00:00:00Z'),
+      'ls/copy-of-7': taskObject(7, 'older', '2025-01-01T00:00:00Z'),
+      'ls/8': taskObject(8, 'alone', '2025-01-01T00:00:00Z'),
+    });
+    const { tasks, report } = await readAllTasks(dir);
+    expect(tasks.map((t) => [t.task.id, (t.task.data as { text: string }).text])).toEqual([
+      [7, 'newer'],
+      [8, 'alone'],
+    ]);
+    expect(report.warnings).toEqual([
+      {
+        source: 'ls/copy-of-7',
+        taskId: '7',
+        reason:
+          'task 7 is also in ls/7: only the copy with the latest updated_at (the later key on a tie) is exported',
+      },
+    ]);
+  });
 });
