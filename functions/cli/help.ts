@@ -45,7 +45,7 @@ export function overviewHelp(): string {
 Usage:
   ls-export convert -i INPUT -c CONFIG.xml -o OUTPUT_DIR [-f FORMAT[,FORMAT…]] [options]
   ls-export formats -c CONFIG.xml
-  ls-export sync -c PIPELINE.json [-p PROJECT]... [--endpoint URL] [--full] [--no-render]
+  ls-export sync -c PIPELINE.json [-p PROJECT]... [--endpoint URL] [--full] [--no-render] [--workers N]
   ls-export demo
 
 Commands:
@@ -127,7 +127,7 @@ Exit status: 0 with the list, 1 for a missing config, 2 for an invalid config or
 
 /** `ls-export sync --help`. */
 export function syncHelp(): string {
-  return `Usage: ls-export sync -c PIPELINE.json [-p PROJECT]... [--endpoint URL] [--full] [--no-render]
+  return `Usage: ls-export sync -c PIPELINE.json [-p PROJECT]... [--endpoint URL] [--full] [--no-render] [--workers N]
 
 Brings each project of a pipeline configuration (docs/pipeline.md) up to date from its source
 prefix and renders latest/: a full rebuild the first time (or with --full), afterwards only
