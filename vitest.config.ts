@@ -79,8 +79,10 @@ if (major < 22 || (major === 22 && minor < 5)) {
 export default defineConfig({
   test: {
     setupFiles: ['test/setup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Generous bounds, not speed targets: on a loaded 2-vCPU machine the CDK synth hooks (every Lambda
+    // bundled by esbuild) and the fauxqs round trips took over 60 s and failed a clean `npm test`.
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
     pool: 'forks',
     // Vitest's default is one worker fewer than the CPUs: a single worker on a 2-CPU machine.
     maxWorkers: Math.max(2, availableParallelism() - 1),
