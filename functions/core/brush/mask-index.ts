@@ -6,6 +6,7 @@
  * (an array of objects with those keys), streamed row by row.
  */
 
+import { escapeFormula } from '../formats/csv.ts';
 import type { FileWriter, OutputSink } from '../formats/types.ts';
 import { type JsonStyle, PY_JSON_PRETTY, stringify } from '../json/serialize.ts';
 import type { JsonObject, JsonValue } from '../json/value.ts';
@@ -32,11 +33,15 @@ const ROW_STYLE: JsonStyle = { ...PY_JSON_PRETTY, indent: null };
 
 export const MASK_INDEX_COLUMNS = ['file', 'task_id', 'annotation_id', 'label', 'image', 'width', 'height'];
 
-/** A CSV cell: numbers bare, text quoted when it holds `,`, `"`, CR or LF; null and missing empty. */
-function csvField(v: JsonValue): string {
+/**
+ * A CSV cell: numbers bare, text quoted when it holds `,`, `"`, CR or LF; null and missing empty.
+ * `escapeFormulas` (fix csv-formula-escape): text a spreadsheet would run gets a leading `'`.
+ */
+function csvField(v: JsonValue, escapeFormulas: boolean): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  const s = typeof v === 'string' ? v : stringify(v, ROW_STYLE);
+  let s = typeof v === 'string' ? v : stringify(v, ROW_STYLE);
+  if (escapeFormulas) s = escapeFormula(s);
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
@@ -45,10 +50,14 @@ export class MaskIndex {
   readonly #file: FileWriter;
   #rows = 0;
 
-  /** Opens `masks.csv` or `masks.json` in the sink and writes its head. */
+  /**
+   * Opens `masks.csv` or `masks.json` in the sink and writes its head. `escapeFormulas` (fix
+   * csv-formula-escape) applies to masks.csv's text cells, as to CSV exports.
+   */
   constructor(
     sink: OutputSink,
     readonly format: MaskIndexFormat,
+    private readonly escapeFormulas = false,
   ) {
     this.path = format === 'csv' ? 'masks.csv' : 'masks.json';
     this.#file = sink.open(this.path);
@@ -67,7 +76,7 @@ export class MaskIndex {
       row.height,
     ];
     if (this.format === 'csv') {
-      await this.#file.write(`${values.map(csvField).join(',')}\r\n`);
+      await this.#file.write(`${values.map((v) => csvField(v, this.escapeFormulas)).join(',')}\r\n`);
     } else {
       const o: JsonObject = {};
       MASK_INDEX_COLUMNS.forEach((k, i) => {

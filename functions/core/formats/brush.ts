@@ -206,7 +206,9 @@ export function brushWriter(ctx: ExportContext, format: BrushFileFormat): Format
   const byImage = ctx.options.brushNames === 'image';
   const budget = pixelBudget(ctx.options);
   const ledger = new RegionLedger(ctx, format === 'png' ? 'BRUSH_TO_PNG' : 'BRUSH_TO_NUMPY');
-  const index = ctx.options.brushIndex ? new MaskIndex(ctx.sink, ctx.options.brushIndex) : undefined;
+  const index = ctx.options.brushIndex
+    ? new MaskIndex(ctx.sink, ctx.options.brushIndex, ctx.options.fixCsvFormulaEscape)
+    : undefined;
   /** Image naming: masks so far per `<stem>-<labels>`, numbering them across the export. */
   const imageCounters = new Map<string, number>();
   const ext = format === 'png' ? 'png' : 'npy';

@@ -40,6 +40,11 @@ const METADATA = ['annotator', 'annotation_id', 'created_at', 'updated_at', 'lea
 /** Text a spreadsheet would run as a formula (OWASP "CSV injection"): `= + - @`, TAB, CR first. */
 const FORMULA_START = /^[=+\-@\t\r]/;
 
+/** `s` with a leading `'` when a spreadsheet would run it as a formula (fix csv-formula-escape). */
+export function escapeFormula(s: string): string {
+  return FORMULA_START.test(s) ? `'${s}` : s;
+}
+
 /**
  * Python csv QUOTE_NONNUMERIC: numbers and booleans bare, everything else quoted. With
  * `escapeFormulas` (fix csv-formula-escape) a text cell that a spreadsheet would evaluate gets a
@@ -51,7 +56,7 @@ export function csvCell(v: JsonValue | undefined, escapeFormulas = false): strin
   if (v instanceof NumLit) return v.isFloat ? pyFloatRepr(v.value) : v.raw;
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   let s = typeof v === 'string' ? v : stringify(v, UJSON_COMPACT);
-  if (escapeFormulas && FORMULA_START.test(s)) s = `'${s}`;
+  if (escapeFormulas) s = escapeFormula(s);
   return `"${s.replaceAll('"', '""')}"`;
 }
 

@@ -18,6 +18,20 @@ describe('brush mask index and image naming (br-13)', () => {
     ]);
   });
 
+  it('--fix csv-formula-escape reaches masks.csv: a label or image a spreadsheet would run gets a leading quote', async () => {
+    const tasks = read('tasks.json').replaceAll('"tree"', '"=HYPERLINK(1)"').replaceAll(IMAGE, `@${IMAGE}`);
+    const run = (fixCsvFormulaEscape: boolean) =>
+      exportWith(tasks, read('config.xml').replaceAll('"tree"', '"=HYPERLINK(1)"'), 'BRUSH_TO_PNG', {
+        brushIndex: 'csv',
+        fixCsvFormulaEscape,
+      });
+    const rows = (await run(true)).sink.text('masks.csv').split('\r\n');
+    expect(rows[1]).toMatch(/^[^,]+,3,3,'=HYPERLINK\(1\),'@\/data\/upload\//);
+    expect((await run(false)).sink.text('masks.csv').split('\r\n')[1]).toMatch(
+      /,3,3,=HYPERLINK\(1\),@\/data/,
+    );
+  });
+
   it('--brush-index csv: one row per mask with the expected row of the case', async () => {
     const { sink, report } = await exportWith(read('tasks.json'), read('config.xml'), 'BRUSH_TO_PNG', {
       brushIndex: 'csv',
