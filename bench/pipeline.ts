@@ -45,6 +45,7 @@ import {
   renderSegment,
   type SegmentOutput,
   type SegmentRunner,
+  spoolOutput,
 } from '../functions/pipeline/segments-render.ts';
 import {
   acquireLock,
@@ -382,7 +383,8 @@ export async function runRenderBench(options: RenderBenchOptions = {}): Promise<
           for (const files of o.aggregate.values())
             for (const b of files.values()) bytes += typeof b === 'string' ? Buffer.byteLength(b) : b.bytes;
           perSegment.push({ secs: Number(process.hrtime.bigint() - t) / 1e9, bytes });
-          return o;
+          // To the render's spool, as renderSegments does: held, every segment's text would stay in memory.
+          return spoolOutput(rc, o);
         });
         return new Map(outs.map((o) => [o.entry.id, o]));
       };
