@@ -10,7 +10,9 @@
  * annotation is compared once, with its final bytes (segments get this from SegmentSink instead).
  * Name limits and name-error skips are the wrapped StoreSink's (core/store-sink.ts).
  */
+
 import { createHash, type Hash } from 'node:crypto';
+import { mapLimit } from '../core/bounded-map.ts';
 import type { FileWriter, OutputSink } from '../core/formats/types.ts';
 import type { ObjectStore } from '../core/object-store.ts';
 import type { Report } from '../core/report.ts';
@@ -36,6 +38,13 @@ export interface PublishSinkOptions {
 
 /** Held bytes of a one-pass render's sink (PublishSinkOptions.holdBytes). */
 export const DEFAULT_HOLD_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Held per-task files written at once by a flush (here and segments-sinks.ts): S3 answers a PUT in
+ * tens of milliseconds, and a segment of 1,000 image tasks holds thousands of label files (one at a
+ * time: minutes per batch).
+ */
+export const FLUSH_CONCURRENCY = 8;
 
 /** What a PublishSink did: files stored, files left as they were, bytes stored. */
 export interface PublishStats {
@@ -145,13 +154,15 @@ export class PublishSink implements OutputSink {
     }
   }
 
-  /** Writes the held files (PublishSinkOptions.holdBytes); call when the writers have finished. */
+  /**
+   * Writes the held files (PublishSinkOptions.holdBytes), FLUSH_CONCURRENCY at a time; call when the
+   * writers have finished.
+   */
   async flush(): Promise<void> {
-    for (const [p, b] of this.held) {
-      this.held.delete(p);
-      this.heldBytes -= b.length;
-      await this.emit(p, b);
-    }
+    const files = [...this.held];
+    this.held.clear();
+    this.heldBytes = 0;
+    await mapLimit(files, FLUSH_CONCURRENCY, ([p, b]) => this.emit(p, b));
   }
 
   /** Carries the previous entry over when the bytes are the same; true if it did. */

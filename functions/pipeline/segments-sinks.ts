@@ -3,9 +3,11 @@
  * SegmentSink, which keeps the aggregate files as the segment's bodies and passes per-task files to
  * the render's PublishSink, each small one once with its final bytes.
  */
+
 import { createHash } from 'node:crypto';
+import { mapLimit } from '../core/bounded-map.ts';
 import type { FileWriter, OutputSink } from '../core/formats/types.ts';
-import type { PublishSink } from './publish-sink.ts';
+import { FLUSH_CONCURRENCY, type PublishSink } from './publish-sink.ts';
 
 // ---- capture sinks ---------------------------------------------------------------------------
 
@@ -83,12 +85,14 @@ export class SegmentSink implements OutputSink {
   files(): string[] {
     return [...this.own].filter((p) => !this.aggregate.has(p) && this.publish.exists(p));
   }
-  /** Writes the held per-task files (their final bytes) to the PublishSink, in first-write order. */
+  /**
+   * Writes the held per-task files (their final bytes) to the PublishSink, started in first-write
+   * order, FLUSH_CONCURRENCY at a time.
+   */
   async flush(): Promise<void> {
-    for (const [path, body] of this.held) {
-      this.unhold(path);
-      await this.publish.writeFile(path, body);
-    }
+    const files = [...this.held];
+    for (const [path] of files) this.unhold(path);
+    await mapLimit(files, FLUSH_CONCURRENCY, ([path, body]) => this.publish.writeFile(path, body));
   }
   private unhold(path: string): void {
     const h = this.held.get(path);
