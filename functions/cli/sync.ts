@@ -80,7 +80,8 @@ export function syncArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): 
 /**
  * Threads rendering segments unless `--workers` says otherwise: 1 (in this thread). Threads pay for
  * storing each segment's output and reading it back in the commit (as the AWS fan-out does): on
- * this project's loaded 2-vCPU machine they were slower (docs/PERFORMANCE.md), so they are opt-in.
+ * this project's 2-vCPU machine, with the S3 server on the same cores, they were slower, loaded or quiet
+ * (docs/PERFORMANCE.md), so they are opt-in.
  */
 export function defaultWorkers(): number {
   return 1;
