@@ -33,10 +33,8 @@
  * the segment fingerprint); an object key whose task id went A → B → A left task B in latest/
  * (ingest.ts took the key's retired entry in A's record for a live one).
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { implementedFormats } from '../../functions/core/formats/registry.ts';
 import { parseJson } from '../../functions/core/json/parse.ts';
@@ -64,6 +62,7 @@ import type { SegmentJob } from '../../functions/pipeline/segments.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
 import { jpegBytes } from '../core/images/fake-media.ts';
 import { change, type FsContext, fsContext, nextSeq, OUT, readJsonObject, SRC, tempDir } from './helpers.ts';
+import { compareLatest, type Finding, type LatestSide, latestOf } from './latest-compare.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/incremental-unseen');
 const fixture = (p: string) => readFileSync(join(FIXTURES, p), 'utf8');
@@ -715,94 +714,11 @@ async function renderB(e: Env, segmentShards: number, owner: string) {
   }
 }
 
-async function latestOf(e: Env) {
-  const paths = projectPaths(project(e));
-  const files = new Map<string, Buffer>();
-  for await (const o of e.out.inner.list(paths.latest))
-    if (o.key !== paths.latestManifest)
-      files.set(o.key.slice(paths.latest.length), await readAll((await e.out.inner.get(o.key)).body));
-  const m = await readJsonObject<Manifest>(e.out.inner, paths.latestManifest);
-  const listed = new Map<string, string>();
-  const untrue: string[] = [];
-  for (const f of m.formats)
-    for (const x of f.files ?? []) {
-      const entry = x as typeof x & { sha256Of?: string };
-      listed.set(
-        `${f.format}/${x.path}`,
-        `${x.bytes} ${entry.sha256Of === 'chunks' ? '(sha256 of chunks)' : x.sha256}`,
-      );
-      const body = files.get(x.key.slice(paths.latest.length));
-      const actual = body ? `${body.length} ${createHash('sha256').update(body).digest('hex')}` : 'missing';
-      if (actual !== `${x.bytes} ${x.sha256}` && !(entry.sha256Of === 'chunks' && body?.length === x.bytes))
-        untrue.push(`${f.format}/${x.path}: manifest ${x.bytes} ${x.sha256}, object ${actual}`);
-    }
-  return { files, listed, untrue, manifest: m };
-}
+const side = (e: Env): LatestSide => ({ store: e.out.inner, paths: projectPaths(project(e)) });
 
-function zipEntries(zip: Buffer): Array<{ name: string; data: Buffer }> {
-  const end = zip.lastIndexOf(Buffer.from('PK\x05\x06', 'latin1'));
-  if (end < 0) throw new Error('not a zip: no end of central directory');
-  const entries: Array<{ name: string; data: Buffer }> = [];
-  let at = zip.readUInt32LE(end + 16);
-  for (let n = zip.readUInt16LE(end + 10); n > 0; n--) {
-    const nameLength = zip.readUInt16LE(at + 28);
-    const local = zip.readUInt32LE(at + 42);
-    const size = zip.readUInt32LE(at + 20);
-    const from = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-    const raw = zip.subarray(from, from + size);
-    entries.push({
-      name: zip.subarray(at + 46, at + 46 + nameLength).toString('utf8'),
-      data: zip.readUInt16LE(at + 10) === 8 ? inflateRawSync(raw) : Buffer.from(raw),
-    });
-    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
-  }
-  return entries;
-}
-
-function firstDiff(a: Buffer | undefined, b: Buffer | undefined): string {
-  if (!a || !b) return `${a ? 'only in incremental' : 'only in reference'}`;
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  const ctx = (x: Buffer) => JSON.stringify(x.subarray(Math.max(0, i - 40), i + 40).toString('utf8'));
-  return `sizes ${a.length}/${b.length}, first difference at byte ${i}: got ${ctx(a)} want ${ctx(b)}`;
-}
-
-interface Finding {
-  what: string;
-  detail: string;
-}
-
-const bothSized = (a?: string, b?: string) =>
-  !!a &&
-  !!b &&
-  (a.includes('(sha256 of chunks)') || b.includes('(sha256 of chunks)')) &&
-  a.split(' ')[0] === b.split(' ')[0];
-
+/** Compares `got`'s latest/ with `want`'s, manifests too (latest-compare.ts). */
 async function compare(label: string, got: Env, want: Env): Promise<Finding[]> {
-  const g = await latestOf(got);
-  const w = await latestOf(want);
-  const out: Finding[] = [];
-  const keys = new Set([...g.files.keys(), ...w.files.keys()]);
-  for (const k of [...keys].sort()) {
-    const a = g.files.get(k);
-    const b = w.files.get(k);
-    if (a && b && k.endsWith('.zip') && !a.equals(b)) {
-      const [za, zb] = [zipEntries(a), zipEntries(b)];
-      const same =
-        za.length === zb.length && za.every((e, i) => e.name === zb[i].name && e.data.equals(zb[i].data));
-      if (!same)
-        out.push({
-          what: `${label} latest/${k} entries`,
-          detail: `${za.map((e) => e.name)} / ${zb.map((e) => e.name)}`,
-        });
-    } else if (!a || !b || !a.equals(b)) out.push({ what: `${label} latest/${k}`, detail: firstDiff(a, b) });
-  }
-  for (const u of g.untrue) out.push({ what: `${label} manifest entry`, detail: u });
-  const lk = new Set([...g.listed.keys(), ...w.listed.keys()]);
-  for (const k of [...lk].sort())
-    if (g.listed.get(k) !== w.listed.get(k) && !bothSized(g.listed.get(k), w.listed.get(k)))
-      out.push({ what: `${label} manifest ${k}`, detail: `got ${g.listed.get(k)} want ${w.listed.get(k)}` });
-  return out;
+  return (await compareLatest(label, side(got), side(want))).findings;
 }
 
 // ---- a sequence: two incremental projects fed the same objects, compared after each render -------
@@ -909,12 +825,12 @@ class Twin {
       ...(await compare(`${label} fan-out vs in-process`, this.b, this.a)),
     ];
     stats.renders++;
-    stats.files += (await latestOf(ref)).files.size;
+    stats.files += (await latestOf(side(ref))).files.size;
     this.findings.push(...f);
     if (f.length > 0) this.log.push(`${label}: ${f.length} differences`);
     if (f.length > 0 && process.env.UNSEEN_DEBUG) {
       const ids = async (e: Env) => {
-        const j = (await latestOf(e)).files.get('JSON/result.json')?.toString('utf8') ?? '';
+        const j = (await latestOf(side(e))).files.get('JSON/result.json')?.toString('utf8') ?? '';
         return [...j.matchAll(/^ {2}"id": (.*),$/gm)].map((m) => m[1]).join(' ');
       };
       this.log.push(`ids in-process: ${await ids(this.a)}`, `ids reference:  ${await ids(ref)}`);
