@@ -35,7 +35,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CONFIGS, generateTask } from '../../bench/generate.ts';
+import { CONFIGS, generateTask, rng } from '../../bench/generate.ts';
 import { encodeRle } from '../../functions/core/brush/rle.ts';
 import { implementedFormats } from '../../functions/core/formats/registry.ts';
 import { parseJson } from '../../functions/core/json/parse.ts';
@@ -79,16 +79,6 @@ const fixture = (p: string) => readFileSync(join(FIXTURES, p), 'utf8');
 const MEDIA = 'ls-media';
 const FORMATS = implementedFormats() as string[];
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 type Rng = () => number;
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 

@@ -13,7 +13,7 @@
  * stays by segments, YOLO's colliding label files fall back); two images named alike fall back.
  */
 import { describe, expect, it } from 'vitest';
-import { CONFIGS } from '../../bench/generate.ts';
+import { CONFIGS, rng } from '../../bench/generate.ts';
 import { encodeRle } from '../../functions/core/brush/rle.ts';
 import { parseJson } from '../../functions/core/json/parse.ts';
 import type { JsonObject } from '../../functions/core/json/value.ts';
@@ -133,17 +133,6 @@ class CountingStore implements ObjectStore {
     this.putKeys.push(key);
     return this.inner.put(key, Buffer.concat(out));
   }
-}
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const LS_DEFAULTS = snapshotOptionsSchema.parse(undefined);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rng } from '../../../bench/generate.ts';
 import { parseJson } from '../../../functions/core/json/parse.ts';
 import { NumLit } from '../../../functions/core/json/value.ts';
 import {
@@ -96,14 +97,8 @@ describe('Label Studio data model', () => {
       { result: {} },
       [{ result: 1 }],
     ];
-    // A seeded walk (mulberry32) over tasks built from those values in every field checkTask reads.
-    let seed = 7;
-    const random = () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-    };
+    // A seeded walk over tasks built from those values in every field checkTask reads.
+    const random = rng(7);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
     const holders = () => [
       undefined,
