@@ -14,7 +14,7 @@ import { SingleFileSource } from '../functions/core/readers/single-file.ts';
 import { Report } from '../functions/core/report.ts';
 import { StoreSink } from '../functions/core/store-sink.ts';
 import { FsObjectStore } from '../functions/storage/fs.ts';
-import { LocalMedia } from '../functions/storage/media.ts';
+import { LocalMedia } from '../functions/storage/local-media.ts';
 
 const { values } = parseArgs({
   options: {

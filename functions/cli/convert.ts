@@ -19,7 +19,7 @@ import { SingleFileSource } from '../core/readers/single-file.ts';
 import { Report } from '../core/report.ts';
 import { StoreSink } from '../core/store-sink.ts';
 import { FsObjectStore } from '../storage/fs.ts';
-import { LocalMedia } from '../storage/media.ts';
+import { LocalMedia } from '../storage/local-media.ts';
 import { zipFolder } from '../storage/zip.ts';
 import { type ConvertArgs, UsageError } from './args.ts';
 import { CliError, labelConfigInputError } from './errors.ts';

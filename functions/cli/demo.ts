@@ -42,7 +42,7 @@ import { parseS3Url, projectPaths } from '../pipeline/paths.ts';
 import { createRuntime } from '../runtime/env.ts';
 import { createObservability } from '../runtime/observability.ts';
 import { FsObjectStore } from '../storage/fs.ts';
-import { LocalMedia } from '../storage/media.ts';
+import { LocalMedia } from '../storage/local-media.ts';
 import { S3ObjectStore, s3ClientConfig } from '../storage/s3.ts';
 import { CliError } from './errors.ts';
 

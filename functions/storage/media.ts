@@ -11,7 +11,6 @@
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { basename, isAbsolute, resolve, sep } from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { nonPublicAddressReason, nonPublicReason, parseIpAddress } from '../core/ip-address.ts';
 import { type MediaRef, mediaBaseName, parseMediaUrl } from '../core/label-studio-urls.ts';
 import { type MediaAccess, MediaError, type MediaFile, mediaFailed, mediaRefused } from '../core/media.ts';
@@ -451,53 +450,5 @@ export class PolicyMedia implements MediaAccess {
   /** Bytes read so far in this run (all sources). */
   get bytes(): number {
     return this.bytesRead;
-  }
-}
-
-export interface LocalMediaOptions {
-  /** A local copy of Label Studio's upload folder (`/data/upload/…` paths resolve here). */
-  uploadDir?: string;
-  /** More local folders task paths may name (`--media-root`). */
-  mediaRoots?: string[];
-  /** An S3 client for `s3://` media, created on first use (any key the credentials can read). */
-  s3?: () => S3Client | Promise<S3Client>;
-  /** http(s) policy (default `any`: the user's own machine, see docs/media-policy.md). */
-  http?: HttpPolicy;
-  limits?: Partial<MediaLimits>;
-}
-
-/** The CLI's media policy: local files only under the upload folder and the media roots. */
-export function cliMediaPolicy(options: LocalMediaOptions): MediaPolicy {
-  const roots = [...(options.uploadDir ? [options.uploadDir] : []), ...(options.mediaRoots ?? [])];
-  return {
-    upload: options.uploadDir ? { dir: options.uploadDir } : undefined,
-    localRoots: roots,
-    noLocalRootsReason: 'none are configured; the CLI takes --media-root DIR',
-    s3: 'any',
-    http: options.http ?? { mode: 'any' },
-    limits: { ...DEFAULT_MEDIA_LIMITS, ...options.limits },
-  };
-}
-
-/** PolicyMedia with the CLI's policy (see cliMediaPolicy). */
-export class LocalMedia extends PolicyMedia {
-  constructor(options: LocalMediaOptions = {}) {
-    let client: Promise<S3Client> | undefined;
-    const stores = new Map<string, Promise<ObjectStore>>();
-    super(cliMediaPolicy(options), {
-      // The AWS SDK (storage/s3.ts) is loaded only when a task names s3:// media.
-      store: options.s3
-        ? (bucket) => {
-            let s = stores.get(bucket);
-            if (!s) {
-              client ??= Promise.resolve(options.s3!());
-              const c = client;
-              s = import('./s3.ts').then(async ({ S3ObjectStore }) => new S3ObjectStore(await c, bucket));
-              stores.set(bucket, s);
-            }
-            return s;
-          }
-        : undefined,
-    });
   }
 }

@@ -6,7 +6,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { s3Client as cliS3Client } from '../../functions/cli/sources.ts';
 import { readAll } from '../../functions/core/object-store.ts';
-import { LocalMedia } from '../../functions/storage/media.ts';
+import { LocalMedia } from '../../functions/storage/local-media.ts';
 import { S3ObjectStore } from '../../functions/storage/s3.ts';
 import { bucketNames, createBuckets, endpoint, s3Client } from './helpers.ts';
 

@@ -10,7 +10,8 @@ import { nonPublicAddressReason } from '../../functions/core/ip-address.ts';
 import { MediaError } from '../../functions/core/media.ts';
 import { DEFAULT_MEDIA_LIMITS, type MediaPolicy, s3Location } from '../../functions/core/media-policy.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
-import { LocalMedia, PolicyMedia } from '../../functions/storage/media.ts';
+import { LocalMedia } from '../../functions/storage/local-media.ts';
+import { PolicyMedia } from '../../functions/storage/media.ts';
 
 const openDescriptors = () => readdirSync('/proc/self/fd').length;
 
