@@ -11,6 +11,7 @@
  * goes on to the element's end and yields an `invalid` event with the reason instead of the text.
  * Elements yielded as `element` are therefore within both limits (their depth is checked).
  */
+import { isUtf8 } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import { depthReason, type JsonLimits, MAX_ELEMENT_BYTES, MAX_JSON_DEPTH, sizeReason } from './limits.ts';
 
@@ -103,6 +104,304 @@ export async function* boundedChunks(
   }
 }
 
+/** Bytes of a UTF-8 sequence that starts with `lead` (0 for a continuation or invalid byte). */
+function sequenceLength(lead: number): number {
+  if (lead < 0x80) return 1;
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 0;
+}
+
+/**
+ * Where `b` ends with the start of a sequence that is valid so far but cut by the end (the bytes
+ * a decoder holds for the next piece); b.length when it ends with a complete sequence, and -1
+ * when its last bytes cannot start a valid sequence.
+ */
+function heldFrom(b: Uint8Array): number {
+  const n = b.length;
+  for (let back = 1; back <= Math.min(3, n); back++) {
+    if ((b[n - back] & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const lead = b[n - back];
+    const need = sequenceLength(lead);
+    if (need <= back) return n;
+    if (need === 0) return -1;
+    if (back >= 2) {
+      const second = b[n - back + 1];
+      const ok =
+        lead === 0xe0
+          ? second >= 0xa0
+          : lead === 0xed
+            ? second <= 0x9f
+            : lead === 0xf0
+              ? second >= 0x90
+              : lead === 0xf4
+                ? second <= 0x8f
+                : true;
+      if (!ok) return -1;
+    }
+    return n - back;
+  }
+  return n;
+}
+
+/**
+ * UTF-8 pieces to text, giving for each piece exactly the text node's StringDecoder gives (so the
+ * splitter sees the same cuts, valid input or not), but faster: while the input is valid UTF-8
+ * (one native check, node:buffer isUtf8) a piece is decoded by Buffer#toString, 2-3× cheaper than
+ * StringDecoder#write; from the first piece that is not, a StringDecoder takes over, fed the bytes
+ * it would be holding.
+ */
+export class PieceDecoder {
+  /** The start of a sequence cut by the previous piece's end (valid so far). */
+  private held: Uint8Array | undefined;
+  private fallback: StringDecoder | undefined;
+
+  write(piece: Uint8Array): string {
+    if (this.fallback) return this.fallback.write(piece);
+    const bytes = this.held ? Buffer.concat([this.held, piece]) : piece;
+    const end = heldFrom(bytes);
+    if (end >= 0 && isUtf8(bytes.subarray(0, end))) {
+      this.held = end < bytes.length ? bytes.slice(end) : undefined;
+      return Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('utf8');
+    }
+    this.fallback = new StringDecoder('utf8');
+    const before = this.held ? this.fallback.write(this.held) : '';
+    this.held = undefined;
+    return before + this.fallback.write(piece);
+  }
+
+  end(): string {
+    if (this.fallback) return this.fallback.end();
+    if (!this.held) return '';
+    const last = new StringDecoder('utf8');
+    return last.write(this.held) + last.end();
+  }
+}
+
+/** The splitter's state between pieces of input. */
+interface SplitState {
+  readonly skipKeys: ReadonlySet<string> | undefined;
+  /** Length of the longest skipped key: longer strings are not compared. */
+  readonly skipKeyMax: number;
+  readonly maxDepth: number;
+  readonly maxBytes: number;
+  /** The root is an array (else an object). */
+  arrayRoot: boolean;
+  depth: number; // bracket depth inside the current element
+  inString: boolean;
+  escaped: boolean;
+  scalar: boolean; // the current element is a bare scalar
+  inElement: boolean;
+  exact: boolean;
+  /** A skipped key just closed: its value is skipped if it is an array. */
+  pendingSkip: boolean;
+  /** Inside a skipped array value (its brackets still counted for the depth limit). */
+  skipping: boolean;
+  /** Why the current element is skipped (over a limit); its parts are no longer kept. */
+  invalid: string | undefined;
+  /** UTF-16 units of the current element's parts so far. */
+  units: number;
+  /** Their exact UTF-8 size, counted only once it may pass the limit (a unit is 1 to 3 bytes). */
+  bytes: number;
+  parts: string[];
+  index: number;
+  closed: boolean;
+  /** Content after the root value was found (reported once). */
+  trailing: boolean;
+}
+
+/** Keeps a piece of the current element, unless a limit already dropped it. */
+function keep(st: SplitState, piece: string): void {
+  if (st.invalid !== undefined) return;
+  st.units += piece.length;
+  if (st.bytes >= 0) st.bytes += Buffer.byteLength(piece, 'utf8');
+  else if (st.units * 3 > st.maxBytes) {
+    let bytes = Buffer.byteLength(piece, 'utf8');
+    for (const p of st.parts) bytes += Buffer.byteLength(p, 'utf8');
+    st.bytes = bytes;
+  }
+  if (st.bytes > st.maxBytes) drop(st, sizeReason(st.maxBytes));
+  else st.parts.push(piece);
+}
+
+function drop(st: SplitState, reason: string): void {
+  st.invalid = reason;
+  st.parts = [];
+}
+
+/** The event of the element that ends with `last` (its final piece); resets the element's parts. */
+function emit(st: SplitState, last: string, exact: boolean): SplitEvent {
+  if (st.invalid === undefined) keep(st, last);
+  let ev: SplitEvent;
+  if (st.invalid !== undefined) ev = { type: 'invalid', index: st.index++, reason: st.invalid };
+  else {
+    const parts = st.parts;
+    const text = parts.length === 1 ? parts[0] : parts.join('');
+    ev = exact
+      ? { type: 'element', index: st.index++, text, exact }
+      : { type: 'element', index: st.index++, text };
+  }
+  st.parts = [];
+  st.units = 0;
+  st.bytes = -1;
+  st.invalid = undefined;
+  return ev;
+}
+
+/**
+ * Scans `s` (one decoded piece of input, after the root's opening) from `i`, appending the events
+ * it completes to `out`. A plain function over local copies of the state, not the generator
+ * itself: V8 keeps the hot flags in registers then, instead of the generator's context.
+ */
+function scanPiece(st: SplitState, s: string, i: number, out: SplitEvent[]): void {
+  const n = s.length;
+  const skipKeys = st.skipKeys;
+  const skipKeyMax = st.skipKeyMax;
+  const arrayRoot = st.arrayRoot;
+  let depth = st.depth;
+  let inString = st.inString;
+  let escaped = st.escaped;
+  let scalar = st.scalar;
+  let inElement = st.inElement;
+  let exact = st.exact;
+  let pendingSkip = st.pendingSkip;
+  let skipping = st.skipping;
+  /** A string opened at the element's top level, in this piece at `keyOpen` (else -1). */
+  let keyOpen = -1;
+  let start = inElement && !skipping ? 0 : -1;
+  while (i < n) {
+    if (inString) {
+      if (escaped) {
+        escaped = false;
+        i++;
+        continue;
+      }
+      const q = s.indexOf('"', i);
+      if (q < 0) {
+        let b = 0;
+        for (let k = n - 1; k >= i && s.charCodeAt(k) === BACKSLASH; k--) b++;
+        escaped = b % 2 === 1;
+        i = n;
+        break;
+      }
+      let b = 0;
+      for (let k = q - 1; k >= i && s.charCodeAt(k) === BACKSLASH; k--) b++;
+      const stringStart = i;
+      i = q + 1;
+      if (b % 2 !== 0) continue;
+      inString = false;
+      if (scalar && depth === 0) {
+        out.push(emit(st, s.slice(start, i), exact));
+        inElement = scalar = exact = pendingSkip = skipping = false;
+        start = keyOpen = -1;
+        continue;
+      }
+      if (keyOpen >= 0) {
+        // A top-level string of an object element: a key when a ':' follows (checked at the '[').
+        if (q - keyOpen - 1 <= skipKeyMax && skipKeys!.has(s.slice(keyOpen + 1, q))) pendingSkip = true;
+        keyOpen = -1;
+      }
+      // A short digit-only string followed by ':' is an index-like key.
+      if (!exact && !skipping && isIndexLike(s, stringStart, q)) {
+        let k = i;
+        while (k < n && isWs(s.charCodeAt(k))) k++;
+        if (k === n || s.charCodeAt(k) === COLON) exact = true;
+      }
+      continue;
+    }
+    const c = s.charCodeAt(i);
+    if (!inElement) {
+      if (isWs(c) || (c === 0x2c && arrayRoot)) {
+        i++;
+        continue;
+      }
+      if ((c === 0x5d && arrayRoot) || (!arrayRoot && st.index > 0)) {
+        // After the root value only whitespace may follow (Python's json.load fails on more;
+        // JSON Lines in a .json file would otherwise lose every line but the first, silently).
+        st.closed = true;
+        if (!arrayRoot || hasContent(s, i + 1)) {
+          st.trailing = true;
+          out.push({ type: 'trailing', index: st.index });
+        }
+        break;
+      }
+      inElement = true;
+      start = i;
+      if (c === 0x7b || c === 0x5b) depth = 1;
+      else {
+        scalar = true;
+        if (c === QUOTE) inString = true;
+      }
+      i++;
+      continue;
+    }
+    if (scalar) {
+      if (c === 0x2c || c === 0x5d || isWs(c)) {
+        out.push(emit(st, s.slice(start, i), exact));
+        inElement = scalar = exact = pendingSkip = skipping = false;
+        start = keyOpen = -1;
+        continue;
+      }
+      i++;
+      continue;
+    }
+    if (pendingSkip && c !== 0x5b && c !== COLON && !isWs(c)) pendingSkip = false;
+    if (c === QUOTE) {
+      inString = true;
+      if (skipKeys && depth === 1) keyOpen = i;
+      // Fast path: most strings close in this piece; the branch above jumps there with indexOf.
+      i++;
+    } else if (isDigit(c) || c === 0x2d) {
+      let j = i + 1;
+      if (exact || skipping) while (j < n && isNumberChar(s.charCodeAt(j))) j++;
+      else {
+        const r = scanNumber(s, i, n);
+        if (r < 0) exact = true;
+        j = r < 0 ? ~r : r;
+      }
+      i = j;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (pendingSkip && depth === 1) {
+        // The value of a skipped key: `[]` in its place; scanning goes on to its closing bracket.
+        pendingSkip = false;
+        if (st.invalid === undefined) {
+          keep(st, s.slice(start, i));
+          keep(st, '[]');
+        }
+        skipping = true;
+        start = -1;
+      }
+      depth++;
+      if (depth > st.maxDepth && st.invalid === undefined) drop(st, depthReason(st.maxDepth));
+      i++;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      i++;
+      if (skipping && depth === 1) {
+        skipping = false;
+        start = i;
+      }
+      if (depth === 0) {
+        out.push(emit(st, s.slice(start, i), exact));
+        inElement = scalar = exact = pendingSkip = skipping = false;
+        start = keyOpen = -1;
+      }
+    } else {
+      i++;
+    }
+  }
+  if (inElement && start >= 0 && st.invalid === undefined) keep(st, s.slice(start, n));
+  st.depth = depth;
+  st.inString = inString;
+  st.escaped = escaped;
+  st.scalar = scalar;
+  st.inElement = inElement;
+  st.exact = exact;
+  st.pendingSkip = pendingSkip;
+  st.skipping = skipping;
+}
+
 /**
  * Yields the root kind, then each element of a root array (or the single root object) — or an
  * `invalid` event for one over `limits` — then a `truncated` event if the document ends inside an
@@ -114,37 +413,35 @@ export async function* splitJsonDocument(
   options: SplitOptions = {},
 ): AsyncGenerator<SplitEvent> {
   const skipKeys = options.skipKeys?.size ? options.skipKeys : undefined;
-  /** Length of the longest skipped key: longer strings are not compared. */
   let skipKeyMax = 0;
   for (const k of skipKeys ?? []) skipKeyMax = Math.max(skipKeyMax, k.length);
-  /** A string opened at the element's top level, in this chunk at `keyOpen` (else -1). */
-  let keyOpen = -1;
-  /** A skipped key just closed: its value is skipped if it is an array. */
-  let pendingSkip = false;
-  /** Inside a skipped array value (its brackets still counted for the depth limit). */
-  let skipping = false;
-  const maxDepth = limits.maxDepth ?? MAX_JSON_DEPTH;
-  const maxBytes = limits.maxElementBytes ?? MAX_ELEMENT_BYTES;
-  const decoder = new StringDecoder('utf8');
+  const st: SplitState = {
+    skipKeys,
+    skipKeyMax,
+    maxDepth: limits.maxDepth ?? MAX_JSON_DEPTH,
+    maxBytes: limits.maxElementBytes ?? MAX_ELEMENT_BYTES,
+    arrayRoot: false,
+    depth: 0,
+    inString: false,
+    escaped: false,
+    scalar: false,
+    inElement: false,
+    exact: false,
+    pendingSkip: false,
+    skipping: false,
+    invalid: undefined,
+    units: 0,
+    bytes: -1,
+    parts: [],
+    index: 0,
+    closed: false,
+    trailing: false,
+  };
+  const decoder = new PieceDecoder();
   let root: RootKind | undefined;
   let bom = false;
-  let depth = 0; // bracket depth inside the current element
-  let inString = false;
-  let escaped = false;
-  let scalar = false; // the current element is a bare scalar
-  let inElement = false;
-  let exact = false;
-  /** Why the current element is skipped (over a limit); its parts are no longer kept. */
-  let invalid: string | undefined;
-  /** UTF-16 units of the current element's parts so far. */
-  let units = 0;
-  /** Their exact UTF-8 size, counted only once it may pass the limit (a unit is 1 to 3 bytes). */
-  let bytes = -1;
-  let parts: string[] = [];
-  let index = 0;
-  let closed = false;
-  /** Content after the root value was found (reported once). */
-  let trailing = false;
+  /** The events of one piece, yielded once it is scanned. */
+  const events: SplitEvent[] = [];
 
   for await (const chunk of boundedChunks(chunks)) {
     const s = typeof chunk === 'string' ? chunk : decoder.write(chunk);
@@ -168,187 +465,36 @@ export async function* splitJsonDocument(
         yield { type: 'root', kind: 'other', firstChar: c };
         return;
       }
+      st.arrayRoot = root === 'array';
       yield bom ? { type: 'root', kind: root, bom } : { type: 'root', kind: root };
     }
-    if (closed) {
-      if (!trailing && hasContent(s, 0)) {
-        trailing = true;
-        yield { type: 'trailing', index };
+    if (st.closed) {
+      if (!st.trailing && hasContent(s, 0)) {
+        st.trailing = true;
+        yield { type: 'trailing', index: st.index };
       }
       continue;
     }
-    let start = inElement && !skipping ? 0 : -1;
-    keyOpen = -1;
-    /** Keeps a piece of the current element, unless a limit already dropped it. */
-    const keep = (piece: string): void => {
-      if (invalid !== undefined) return;
-      units += piece.length;
-      if (bytes >= 0) bytes += Buffer.byteLength(piece, 'utf8');
-      else if (units * 3 > maxBytes) {
-        bytes = Buffer.byteLength(piece, 'utf8');
-        for (const p of parts) bytes += Buffer.byteLength(p, 'utf8');
-      }
-      if (bytes > maxBytes) drop(sizeReason(maxBytes));
-      else parts.push(piece);
-    };
-    const drop = (reason: string): void => {
-      invalid = reason;
-      parts = [];
-    };
-    const emit = (end: number): SplitEvent => {
-      if (invalid === undefined) keep(s.slice(start, end));
-      let ev: SplitEvent;
-      if (invalid !== undefined) ev = { type: 'invalid', index: index++, reason: invalid };
-      else {
-        const text = parts.length === 1 ? parts[0] : parts.join('');
-        ev = exact
-          ? { type: 'element', index: index++, text, exact }
-          : { type: 'element', index: index++, text };
-      }
-      parts = [];
-      units = 0;
-      bytes = -1;
-      invalid = undefined;
-      inElement = false;
-      scalar = false;
-      exact = false;
-      start = -1;
-      keyOpen = -1;
-      pendingSkip = false;
-      skipping = false;
-      return ev;
-    };
-    while (i < n) {
-      if (inString) {
-        if (escaped) {
-          escaped = false;
-          i++;
-          continue;
-        }
-        const q = s.indexOf('"', i);
-        if (q < 0) {
-          let b = 0;
-          for (let k = n - 1; k >= i && s.charCodeAt(k) === BACKSLASH; k--) b++;
-          escaped = b % 2 === 1;
-          i = n;
-          break;
-        }
-        let b = 0;
-        for (let k = q - 1; k >= i && s.charCodeAt(k) === BACKSLASH; k--) b++;
-        const stringStart = i;
-        i = q + 1;
-        if (b % 2 !== 0) continue;
-        inString = false;
-        if (scalar && depth === 0) {
-          yield emit(i);
-          continue;
-        }
-        if (keyOpen >= 0) {
-          // A top-level string of an object element: a key when a ':' follows (checked at the '[').
-          if (q - keyOpen - 1 <= skipKeyMax && skipKeys!.has(s.slice(keyOpen + 1, q))) pendingSkip = true;
-          keyOpen = -1;
-        }
-        // A short digit-only string followed by ':' is an index-like key.
-        if (!exact && !skipping && isIndexLike(s, stringStart, q)) {
-          let k = i;
-          while (k < n && isWs(s.charCodeAt(k))) k++;
-          if (k === n || s.charCodeAt(k) === COLON) exact = true;
-        }
-        continue;
-      }
-      const c = s.charCodeAt(i);
-      if (!inElement) {
-        if (isWs(c) || (c === 0x2c && root === 'array')) {
-          i++;
-          continue;
-        }
-        if ((c === 0x5d && root === 'array') || (root === 'object' && index > 0)) {
-          // After the root value only whitespace may follow (Python's json.load fails on more;
-          // JSON Lines in a .json file would otherwise lose every line but the first, silently).
-          closed = true;
-          if (root === 'object' || hasContent(s, i + 1)) {
-            trailing = true;
-            yield { type: 'trailing', index };
-          }
-          break;
-        }
-        inElement = true;
-        start = i;
-        if (c === 0x7b || c === 0x5b) depth = 1;
-        else {
-          scalar = true;
-          if (c === QUOTE) inString = true;
-        }
-        i++;
-        continue;
-      }
-      if (scalar) {
-        if (c === 0x2c || c === 0x5d || isWs(c)) {
-          yield emit(i);
-          continue;
-        }
-        i++;
-        continue;
-      }
-      if (pendingSkip && c !== 0x5b && c !== COLON && !isWs(c)) pendingSkip = false;
-      if (c === QUOTE) {
-        inString = true;
-        if (skipKeys && depth === 1) keyOpen = i;
-        // Fast path: most strings close in this chunk; the loop above jumps there with indexOf.
-        i++;
-      } else if (isDigit(c) || c === 0x2d) {
-        let j = i + 1;
-        if (exact || skipping) while (j < n && isNumberChar(s.charCodeAt(j))) j++;
-        else {
-          const r = scanNumber(s, i, n);
-          if (r < 0) exact = true;
-          j = r < 0 ? ~r : r;
-        }
-        i = j;
-      } else if (c === 0x7b || c === 0x5b) {
-        if (pendingSkip && depth === 1) {
-          // The value of a skipped key: `[]` in its place; scanning goes on to its closing bracket.
-          pendingSkip = false;
-          if (invalid === undefined) {
-            keep(s.slice(start, i));
-            keep('[]');
-          }
-          skipping = true;
-          start = -1;
-        }
-        depth++;
-        if (depth > maxDepth && invalid === undefined) drop(depthReason(maxDepth));
-        i++;
-      } else if (c === 0x7d || c === 0x5d) {
-        depth--;
-        i++;
-        if (skipping && depth === 1) {
-          skipping = false;
-          start = i;
-        }
-        if (depth === 0) yield emit(i);
-      } else {
-        i++;
-      }
-    }
-    if (inElement && start >= 0 && invalid === undefined) keep(s.slice(start, n));
+    scanPiece(st, s, i, events);
+    for (let e = 0; e < events.length; e++) yield events[e];
+    events.length = 0;
   }
   const tail = decoder.end();
-  if (tail && inElement && invalid === undefined) parts.push(tail);
+  if (tail && st.inElement && st.invalid === undefined) st.parts.push(tail);
   if (root === undefined) {
     yield { type: 'root', kind: 'empty' };
     return;
   }
-  if (inElement) {
-    if (scalar && !inString) {
-      yield invalid !== undefined
-        ? { type: 'invalid', index: index++, reason: invalid }
-        : { type: 'element', index: index++, text: parts.join('') };
-      if (root === 'array') yield { type: 'truncated', index, reason: 'the array is not closed' };
+  if (st.inElement) {
+    if (st.scalar && !st.inString) {
+      yield st.invalid !== undefined
+        ? { type: 'invalid', index: st.index++, reason: st.invalid }
+        : { type: 'element', index: st.index++, text: st.parts.join('') };
+      if (root === 'array') yield { type: 'truncated', index: st.index, reason: 'the array is not closed' };
     } else {
-      yield { type: 'truncated', index, reason: 'the document ends inside this element' };
+      yield { type: 'truncated', index: st.index, reason: 'the document ends inside this element' };
     }
-  } else if (root === 'array' && !closed) {
-    yield { type: 'truncated', index, reason: 'the array is not closed' };
+  } else if (root === 'array' && !st.closed) {
+    yield { type: 'truncated', index: st.index, reason: 'the array is not closed' };
   }
 }

@@ -1,7 +1,9 @@
+import { StringDecoder } from 'node:string_decoder';
 import { describe, expect, it } from 'vitest';
 import {
   boundedChunks,
   DECODE_PIECE_BYTES,
+  PieceDecoder,
   type SplitEvent,
   type SplitOptions,
   splitJsonDocument,
@@ -214,5 +216,54 @@ describe('boundedChunks (input decoded in pieces that stay out of V8 large-objec
     for await (const e of splitJsonDocument(one()))
       if (e.type === 'element') elements.push(JSON.parse(e.text));
     expect(elements).toEqual(tasks);
+  });
+});
+
+describe('PieceDecoder (fast UTF-8 decoding with StringDecoder’s exact output per piece)', () => {
+  /** Each piece's text and the end's, joined by `|` so a character decoded one piece later shows. */
+  const decodeEach = (decoder: { write(b: Buffer): string; end(): string }, pieces: Buffer[]): string =>
+    `${pieces.map((p) => decoder.write(p)).join('|')}|${decoder.end()}`;
+
+  /** Every way to cut `bytes` into up to three pieces. */
+  function cuts(bytes: Buffer): Buffer[][] {
+    const out: Buffer[][] = [[bytes]];
+    for (let a = 1; a < bytes.length; a++) {
+      out.push([bytes.subarray(0, a), bytes.subarray(a)]);
+      for (let b = a + 1; b < bytes.length; b++)
+        out.push([bytes.subarray(0, a), bytes.subarray(a, b), bytes.subarray(b)]);
+    }
+    return out;
+  }
+
+  const inputs: Array<[string, Buffer]> = [
+    ['ASCII', Buffer.from('[{"a":1}]')],
+    ['2-, 3- and 4-byte characters', Buffer.from('ß€😀\u0800\u{10ffff}x')],
+    ['a byte order mark', Buffer.from('\ufeff[1]')],
+    ['a lone continuation byte', Buffer.from([0x41, 0x80, 0x42])],
+    ['a cut sequence before ASCII', Buffer.from([0xe2, 0x82, 0x41])],
+    ['an overlong lead (0xE0 0x80)', Buffer.from([0x61, 0xe0, 0x80, 0x80, 0x62])],
+    ['a surrogate (0xED 0xA0)', Buffer.from([0xed, 0xa0, 0x80, 0x63])],
+    ['a lead byte past U+10FFFF (0xF5)', Buffer.from([0x31, 0xf5, 0x80, 0x32])],
+    ['0xF4 0x90 (past U+10FFFF)', Buffer.from([0xf4, 0x90, 0x80, 0x80])],
+    ['a sequence cut by the end', Buffer.from([0x5b, 0xf0, 0x9f, 0x98])],
+    ['0xFF and 0xC0', Buffer.from([0xff, 0xc0, 0xaf, 0x7b])],
+  ];
+  for (const [what, bytes] of inputs) {
+    it(`gives StringDecoder's text for every piece: ${what}`, () => {
+      for (const pieces of cuts(bytes)) {
+        expect(decodeEach(new PieceDecoder(), pieces)).toBe(decodeEach(new StringDecoder('utf8'), pieces));
+      }
+    });
+  }
+
+  it('decodes a valid character cut by a piece once, in the piece that completes it', () => {
+    const d = new PieceDecoder();
+    const euro = Buffer.from('a€b');
+    expect([
+      d.write(euro.subarray(0, 2)),
+      d.write(euro.subarray(2, 3)),
+      d.write(euro.subarray(3)),
+      d.end(),
+    ]).toEqual(['a', '', '€b', '']);
   });
 });
