@@ -65,6 +65,9 @@ const hex4 = (c: number) => `\\u${c.toString(16).padStart(4, '0')}`;
 
 const PLAIN_UNICODE = /^[^"\\\u0000-\u001f/]*$/;
 const PLAIN_ASCII = /^[\u0020-\u007e]*$/;
+/** A lone surrogate (a valid pair is one code point under the `u` flag, so it does not match). */
+const LONE_SURROGATE = /\p{Cs}/u;
+const NON_ASCII = /[^\u0000-\u007e]/;
 
 export function quoteString(s: string, style: JsonStyle): string {
   if (style.ensureAscii) {
@@ -80,6 +83,13 @@ export function quoteString(s: string, style: JsonStyle): string {
     return `"${s}"`;
   } else if (!style.escapeSlash && /^[^"\\\u0000-\u001f]*$/.test(s)) {
     return `"${s}"`;
+  }
+  // JSON.stringify escapes as the loop below does — `"`, `\`, the control characters (\b \f \n \r \t,
+  // else lowercase \u00XX), nothing else — except lone surrogates, which it writes as \uXXXX; and
+  // natively, several times faster than the loop for a string with many escapes (CSV's JSON cells).
+  if (!(style.ensureAscii && NON_ASCII.test(s)) && !LONE_SURROGATE.test(s)) {
+    const quoted = JSON.stringify(s);
+    return style.escapeSlash && s.includes('/') ? quoted.replaceAll('/', '\\/') : quoted;
   }
   let out = '"';
   let from = 0;
