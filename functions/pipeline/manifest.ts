@@ -79,6 +79,10 @@ export interface Manifest {
       uploadedBytes: number;
       copiedBytes: number;
       parts: number;
+      /** Most aggregate bytes held in memory at once while assembling. */
+      peakHeldBytes?: number;
+      /** Most bytes the render's spool (/tmp on Lambda) held at once. */
+      spoolPeakBytes?: number;
       fallback?: Record<string, string>;
     };
   };

@@ -4,7 +4,8 @@
  *  - commitRender runs renderLatest with the lock already held (a failed render's inflight record,
  *    kept by the plan, still makes it rewrite `latest/` in full): it plans again, takes each stored
  *    output whose shard ETags still match (renders a segment here when none does: the state moved
- *    on after the plan), assembles with UploadPartCopy, writes the segment index and the manifest
+ *    on after the plan; its bodies are spooled), reads each stored body when its file is assembled
+ *    (never spooling them all: /tmp holds one file's made bodies at most), assembles with UploadPartCopy, writes the segment index and the manifest
  *    last, deletes the job's objects and releases the lock. It adopts each per-task file as written
  *    or unchanged; a file a child wrote without a previous entry to compare with (no segment index,
  *    or a path that moved between segments) is adopted as unchanged when its bytes equal the
@@ -26,13 +27,14 @@ import {
   JSON_TYPE,
   removeFanoutJob,
   type SegmentFile,
+  STORED_SEGMENT_FORMAT,
   type StoredSegment,
   sameShards,
   segmentKey,
+  storedAggregate,
 } from './render-fanout-job.ts';
 import { fenceLock, renewLock } from './render-lock.ts';
 import { renderSegment, type SegmentOutput, type SegmentRunner, spoolOutput } from './segments-render.ts';
-import type { AggregateBody } from './segments-spool.ts';
 import { projectStore } from './state.ts';
 
 /** Commit step: assembles the stored segments and publishes the manifest (see the module comment). */
@@ -51,7 +53,11 @@ export async function commitRender(
     const outs = new Map<string, SegmentOutput>();
     for (const job of jobs) {
       const doc = (await readJson<StoredSegment>(ps.store, segmentKey(ps, ref.owner, job.id)))?.value;
-      if (doc?.format !== 2 || doc.owner !== ref.owner || !sameShards(doc.job.shards, job.shards)) {
+      if (
+        doc?.format !== STORED_SEGMENT_FORMAT ||
+        doc.owner !== ref.owner ||
+        !sameShards(doc.job.shards, job.shards)
+      ) {
         outs.set(job.id, await spoolOutput(rc, await renderSegment(rc, job, aggregatePaths)));
         renderedHere++;
         continue;
@@ -60,11 +66,8 @@ export async function commitRender(
         const sink = rc.sinks.get(f);
         if (sink) adoptFiles(sink, files, doc.stats[f]);
       }
-      // One stored segment in memory at a time: its bodies go to the render's spool.
-      const aggregate = new Map<FormatName, Map<string, AggregateBody>>();
-      for (const [f, m] of Object.entries(doc.aggregate) as [FormatName, Record<string, string>][])
-        aggregate.set(f, new Map(Object.entries(m)));
-      outs.set(job.id, await spoolOutput(rc, { entry: doc.entry, aggregate, io: doc.io }));
+      // Its bodies stay in the store, read when their file is assembled: neither held nor spooled.
+      outs.set(job.id, { entry: doc.entry, aggregate: storedAggregate(ps.store, doc), io: doc.io });
       stored++;
     }
     return outs;

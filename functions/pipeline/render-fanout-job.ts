@@ -3,20 +3,23 @@
  * they leave it, under `_state/render-fanout/<owner>/` of the project — the plan's reference
  * (FanoutRef, small: it travels in the state machine's state), the ItemReader's `items.json`, the
  * plan's previous per-task entries per changed segment (`previous/<segment>.json`) and each segment
- * worker's stored output (`segments/<segment>.json`). It turns a rendered segment into its stored
- * form (storedSegment), lists a stored segment's per-task files in the commit's sink as the
+ * worker's stored output (`segments/<segment>.json`, its aggregate bodies laid end to end in
+ * `segments/<segment>.<nonce>.bodies`). It turns a rendered segment into its stored form
+ * (storedSegment), gives the commit its bodies as ranges read when needed (storedAggregate), lists a stored segment's per-task files in the commit's sink as the
  * in-process render would have (adoptFiles) and deletes a job's objects (removeFanoutJob). The
  * steps: render-fanout-plan.ts, render-fanout-segments.ts, render-fanout-commit.ts (commit and
  * abort); snapshot jobs (FanoutRef `kind: 'snapshot'`, snapshot-fanout.ts) reuse the same format.
  */
+import { randomUUID } from 'node:crypto';
 import type { FormatName } from '../core/config/formats.ts';
+import { type ObjectStore, readAll } from '../core/object-store.ts';
 import type { SnapshotOptions } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import type { WrittenFile } from './hashing-sink.ts';
 import type { PublishSink, PublishStats } from './publish-sink.ts';
 import type { SegmentEntry, SegmentJob } from './segments.ts';
 import type { SegmentOutput, SegmentRenderContext } from './segments-render.ts';
-import { bodyText } from './segments-spool.ts';
+import { type AggregateBody, bodyText } from './segments-spool.ts';
 import type { ProjectStore } from './state.ts';
 
 /** What a snapshot fan-out renders (snapshot-fanout.ts): from its export record. */
@@ -58,13 +61,22 @@ export interface FanoutRef {
  */
 export type SegmentFile = WrittenFile & { carried?: true; blind?: true };
 
+/** The version of StoredSegment this code writes and reads (another is rendered again). */
+export const STORED_SEGMENT_FORMAT = 3;
+
 /** A stored segment output (`segments/<id>.json`). */
 export interface StoredSegment {
-  format: 2;
+  format: typeof STORED_SEGMENT_FORMAT;
   owner: string;
   job: SegmentJob;
   entry: SegmentEntry;
-  aggregate: Partial<Record<FormatName, Record<string, string>>>;
+  /**
+   * The object holding the aggregate bodies (UTF-8, laid end to end), and per format, per aggregate
+   * path, the body's byte range `[start, end)` in it. Kept apart from this document so the commit
+   * reads one body at a time, when it assembles that file, instead of spooling every segment's.
+   */
+  bodies: string;
+  aggregate: Partial<Record<FormatName, Record<string, [number, number]>>>;
   files: Partial<Record<FormatName, SegmentFile[]>>;
   /** What the segment's sink of each format did (a path stored twice counts twice, as in-process). */
   stats: Partial<Record<FormatName, PublishStats>>;
@@ -92,9 +104,12 @@ export const previousSliceKey = (ps: ProjectStore, owner: string, id: string) =>
 export const JSON_TYPE = { contentType: 'application/json' };
 
 /**
- * The stored form of a rendered segment `o` of `job`: its aggregate bodies as text, and per format
- * the per-task files its sink (in `rc.sinks`, writing under `ps.paths.latestFormat`) holds, each
- * marked carried over (not written), written, or written blind (no previous entry compared).
+ * The stored form of a rendered segment `o` of `job`, its bodies written now: the aggregate bodies
+ * go to one new object (a fresh name per call, so a retried worker never changes the bytes a
+ * document it stored before points at), and per format the per-task files its sink (in `rc.sinks`,
+ * writing under `ps.paths.latestFormat`) holds, each marked carried over (not written), written, or
+ * written blind (no previous entry compared). The caller stores the document after this returns.
+ * Throws what the store throws.
  */
 export async function storedSegment(
   ps: ProjectStore,
@@ -104,20 +119,29 @@ export async function storedSegment(
   rc: SegmentRenderContext,
 ): Promise<StoredSegment> {
   const doc: StoredSegment = {
-    format: 2,
+    format: STORED_SEGMENT_FORMAT,
     owner,
     job,
     entry: o.entry,
+    bodies: `${fanoutPrefix(ps, owner)}segments/${job.id}.${randomUUID()}.bodies`,
     aggregate: {},
     files: {},
     stats: {},
     io: o.io,
   };
+  const chunks: Buffer[] = [];
+  let at = 0;
   for (const [f, m] of o.aggregate) {
-    const texts: Record<string, string> = {};
-    for (const [path, body] of m) texts[path] = await bodyText(body);
-    doc.aggregate[f] = texts;
+    const ranges: Record<string, [number, number]> = {};
+    for (const [path, body] of m) {
+      const bytes = Buffer.from(await bodyText(body));
+      chunks.push(bytes);
+      ranges[path] = [at, at + bytes.length];
+      at += bytes.length;
+    }
+    doc.aggregate[f] = ranges;
   }
+  await ps.store.put(doc.bodies, Buffer.concat(chunks), { contentType: 'application/octet-stream' });
   for (const f of rc.formats) {
     const own = new Set(o.entry.formats[f]?.files ?? []);
     const sink = rc.sinks.get(f)!;
@@ -162,6 +186,39 @@ export function adoptFiles(sink: PublishSink, files: SegmentFile[], stats: Publi
   sink.stats.written = before.written + want.written;
   sink.stats.unchanged = before.unchanged + want.unchanged;
   sink.stats.bytesWritten = before.bytesWritten + want.bytesWritten;
+}
+
+/**
+ * A stored segment's aggregate bodies as the assemble step takes them: each a range of `doc.bodies`
+ * read from `store` when a file needs it (never all at once). A body whose range reads short (the
+ * object gone or replaced) throws.
+ */
+export function storedAggregate(
+  store: ObjectStore,
+  doc: StoredSegment,
+): Map<FormatName, Map<string, AggregateBody>> {
+  const out = new Map<FormatName, Map<string, AggregateBody>>();
+  for (const [f, m] of Object.entries(doc.aggregate) as [FormatName, Record<string, [number, number]>][]) {
+    const bodies = new Map<string, AggregateBody>();
+    for (const [path, [start, end]] of Object.entries(m)) {
+      if (start === end) {
+        bodies.set(path, '');
+        continue;
+      }
+      bodies.set(path, {
+        stored: { key: doc.bodies, start, end },
+        bytes: end - start,
+        load: async () => {
+          const b = await readAll((await store.get(doc.bodies, { start, end })).body);
+          if (b.length !== end - start)
+            throw new Error(`${doc.bodies}: expected ${end - start} bytes at ${start}, read ${b.length}`);
+          return b;
+        },
+      });
+    }
+    out.set(f, bodies);
+  }
+  return out;
 }
 
 /** Whether two jobs list the same shards with the same ETags. */

@@ -56,6 +56,11 @@ export interface AssembleIo {
    * read for a put, uploaded parts of one multipart file); spooled bodies are not counted until read.
    */
   peakHeldBytes?: number;
+  /**
+   * Most bytes the render's spool (segments-spool.ts: /tmp on Lambda) held at once: rendered
+   * segments' raw bodies in-process, and the bodies made for the file being assembled.
+   */
+  spoolPeakBytes?: number;
 }
 
 export interface AssembleResult {

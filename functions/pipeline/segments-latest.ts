@@ -201,7 +201,7 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
         minMultipartBytes: input.minMultipartBytes,
         minPartBytes: input.minPartBytes,
       });
-      io.assemble = asm.io;
+      io.assemble = { ...asm.io, spoolPeakBytes: spool.peakBytes };
       for (const [f, why] of carried) {
         io.fallback[f] = why;
         const sink = sinks.get(f)!;

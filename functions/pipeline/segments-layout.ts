@@ -37,7 +37,7 @@ import {
   withCategoryId,
 } from './segments-codecs.ts';
 import type { SegmentOutput, SegmentRenderContext } from './segments-render.ts';
-import { bodyText, readSpooled, type SpoolRef } from './segments-spool.ts';
+import { bodyText, isSpooled, readSpooled, type SpoolRef } from './segments-spool.ts';
 
 /** What an aggregate file is assembled from (part of segments-merge.ts AssembleInput). */
 export interface AggregateInput {
@@ -229,10 +229,11 @@ export async function assembleAggregate(
       made.push(bs[s] as { spooled: SpoolRef });
       heldNow = 0;
     }
-  // Each raw body is read by this file only: its spool file goes once every body is made.
+  // Each raw body is read by this file only: its spool file goes once every body is made (a body
+  // in the object store stays there: the fan-out job's objects are deleted after the commit).
   for (const e of entries) {
     const raw = rendered.get(e.id)?.aggregate.get(format)?.get(path);
-    if (raw !== undefined && typeof raw !== 'string') await spool.remove(raw);
+    if (raw !== undefined && isSpooled(raw)) await spool.remove(raw);
   }
   const bodyBytes = (b: Body) =>
     'spooled' in b ? b.spooled.bytes : 'chunk' in b ? b.chunk.end - b.chunk.start - b.chunk.lead : 0;

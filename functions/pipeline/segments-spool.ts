@@ -25,6 +25,8 @@ export class BodySpool {
   /** Bytes in spool files now, and bytes kept in memory because the folder was full. */
   usedBytes = 0;
   heldBytes = 0;
+  /** Most bytes spooled or held at once (what the folder's disk and memory had to carry). */
+  peakBytes = 0;
   private readonly removed = new WeakSet<SpoolRef>();
   private constructor(
     readonly dir: string,
@@ -43,6 +45,7 @@ export class BodySpool {
     const path = join(this.dir, `${++this.n}`);
     const hold = (): SpoolRef => {
       this.heldBytes += buf.length;
+      this.peakBytes = Math.max(this.peakBytes, this.usedBytes + this.heldBytes);
       return { spool: path, bytes: buf.length, held: buf };
     };
     if (this.usedBytes + buf.length > this.maxBytes) return hold();
@@ -54,6 +57,7 @@ export class BodySpool {
       return hold();
     }
     this.usedBytes += buf.length;
+    this.peakBytes = Math.max(this.peakBytes, this.usedBytes + this.heldBytes);
     return { spool: path, bytes: buf.length };
   }
 
@@ -84,10 +88,26 @@ export async function readSpooled(ref: SpoolRef): Promise<Buffer> {
   return b;
 }
 
-/** A segment's aggregate output: held text, or a spooled body. */
-export type AggregateBody = string | SpoolRef;
+/**
+ * A body kept in the object store (a fan-out worker's stored segment, render-fanout-job.ts): read
+ * each time it is needed, never spooled, so the commit's /tmp does not hold every segment's output.
+ */
+export interface StoredBodyRef {
+  /** The object and the byte range `[start, end)` of the body in it. */
+  stored: { key: string; start: number; end: number };
+  bytes: number;
+  /** Reads the range; throws when the object is gone or the range is short. */
+  load: () => Promise<Buffer>;
+}
 
-/** The text of an aggregate body. */
+/** A segment's aggregate output: held text, a spooled body, or a body in the object store. */
+export type AggregateBody = string | SpoolRef | StoredBodyRef;
+
+/** Whether a body is a spool file (or held by the spool) that the spool should remove. */
+export const isSpooled = (b: AggregateBody): b is SpoolRef => typeof b !== 'string' && 'spool' in b;
+
+/** The text of an aggregate body (a stored one read from the store now). */
 export async function bodyText(b: AggregateBody): Promise<string> {
-  return typeof b === 'string' ? b : (await readSpooled(b)).toString('utf8');
+  if (typeof b === 'string') return b;
+  return ('stored' in b ? await b.load() : await readSpooled(b)).toString('utf8');
 }

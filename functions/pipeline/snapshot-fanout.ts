@@ -39,9 +39,11 @@ import {
   fanoutPrefix,
   removeFanoutJob,
   type SegmentFile,
+  STORED_SEGMENT_FORMAT,
   type StoredSegment,
   sameShards,
   segmentKey,
+  storedAggregate,
   storedSegment,
 } from './render-fanout-job.ts';
 import type { PlanResult } from './render-fanout-plan.ts';
@@ -163,7 +165,7 @@ export async function renderSnapshotSegmentJobs(
     if (rc.formats.length === 0) {
       // No format by segments: only the segment's snapshot.json body.
       const body = await serializeSegment(ctx, project, job, transform);
-      doc = { format: 2, owner: ref.owner, job, snapshot: body };
+      doc = { format: STORED_SEGMENT_FORMAT, owner: ref.owner, job, snapshot: body };
     } else {
       const empty = await emptyRun(rc);
       const aggregatePaths = new Map([...empty.files].map(([f, m]) => [f, new Set(m.keys())]));
@@ -195,7 +197,7 @@ function storedOutputs(ps: ProjectStore, owner: string, counts: { stored: number
       const doc = (await readJson<StoredSegment | StoredBody>(ps.store, segmentKey(ps, owner, job.id)))
         ?.value;
       if (
-        doc?.format !== 2 ||
+        doc?.format !== STORED_SEGMENT_FORMAT ||
         doc.owner !== owner ||
         !doc.snapshot ||
         !sameShards(doc.job.shards, job.shards)
@@ -211,14 +213,8 @@ function storedOutputs(ps: ProjectStore, owner: string, counts: { stored: number
         const sink = rc.sinks.get(f);
         if (sink) adoptFiles(sink, files, doc.stats[f]);
       }
-      const aggregate = new Map(
-        (Object.entries(doc.aggregate) as [FormatName, Record<string, string>][]).map(([f, m]) => [
-          f,
-          new Map(Object.entries(m)),
-        ]),
-      );
       counts.stored++;
-      return { body, output: { entry: doc.entry, aggregate, io: doc.io } };
+      return { body, output: { entry: doc.entry, aggregate: storedAggregate(ps.store, doc), io: doc.io } };
     },
   };
 }

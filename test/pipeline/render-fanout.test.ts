@@ -257,6 +257,53 @@ describe('render fan-out', () => {
     expect(keptLabels).toBeGreaterThan(20);
   });
 
+  it('the commit reads stored bodies when it assembles each file: its spool holds one file, not every segment', async () => {
+    const a = await project();
+    const b = await project();
+    for (let i = 1; i <= 60; i++) {
+      await putTask(a, lsTask(i, 1, 'image-bbox'));
+      await putTask(b, lsTask(i, 1, 'image-bbox'));
+    }
+    await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
+    const first = await fanout(b, 'exec-1');
+    const m = await expectSameManifest(a, b, {}, 'first');
+    expect(first.ref.segments).toBe(first.ref.total);
+    const aggregate = /(^|\/)(result\.(json|csv|tsv)|classes\.txt|notes\.json)$/;
+    const files = m.b.formats.flatMap((f) => (f.files ?? []).filter((x) => aggregate.test(x.path)));
+    const all = files.reduce((n, x) => n + x.bytes, 0);
+    const largest = Math.max(...files.map((x) => x.bytes));
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    // In-process the raw bodies of every segment wait in the spool; the commit spools only the
+    // bodies made for the file it assembles (plus their raw text nowhere: read from the store).
+    const spoolA = m.a.timings!.segments!.spoolPeakBytes!;
+    const spoolB = m.b.timings!.segments!.spoolPeakBytes!;
+    expect(spoolA).toBeGreaterThan(all * 0.9);
+    expect(spoolB).toBeGreaterThan(0);
+    expect(spoolB).toBeLessThanOrEqual(largest);
+    // The workers stored each segment's bodies apart from its document, which holds ranges only.
+    const bodyObjects = first.workerPuts.filter((k) => k.endsWith('.bodies'));
+    expect(bodyObjects.length).toBe(first.ref.segments);
+
+    // A stored body gone before the commit (a lost object): the commit fails and publishes nothing;
+    // the next render (after the abort) renders every segment again.
+    await putTask(a, lsTask(9, 5, 'image-bbox'));
+    await putTask(b, lsTask(9, 5, 'image-bbox'));
+    const plan = await planRender(b.ctx, b.project, { owner: 'exec-2', segmentShards: SEGMENT_SHARDS });
+    if (plan.status !== 'planned') throw new Error(plan.status);
+    const items = await readJsonObject<SegmentJob[]>(b.ctx.store(OUT), plan.ref.items.key);
+    const before = b.out.puts.length;
+    await renderSegmentJobs(b.ctx, b.project, plan.ref, items);
+    const lost = b.out.puts.slice(before).filter((k) => k.endsWith('.bodies'));
+    expect(lost.length).toBe(1);
+    await b.ctx.store(OUT).delete(lost[0]);
+    await expect(commitRender(b.ctx, b.project, plan.ref)).rejects.toThrow();
+    expect(comparable(await manifestOf(b), m.b)).toEqual(comparable(m.b, m.b));
+    await abortRender(b.ctx, b.project, 'exec-2', 'States.TaskFailed', 0);
+    await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
+    await fanout(b, 'exec-3');
+    await expectSame(a, b, 'after the lost body');
+  });
+
   it('a second plan while one runs is busy; abort fences the lock and leaves the manifest', async () => {
     const b = await project();
     for (let i = 1; i <= 20; i++) await putTask(b, lsTask(i, 1, 'image-bbox'));
