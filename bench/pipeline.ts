@@ -16,7 +16,7 @@
  *   node bin/run-ts.mjs bench/pipeline.ts [--sizes 10000,100000] [--changed 100] [--render-sizes 100000]
  *   [--render-only] [--render-store s3|folder] [--render-formats JSON_MIN,CSV]
  *   [--render-kind text-ner|image-bbox|audio-asr]
- *   [--render-changes 1,100,10000|none] [--worker-batches 8|all|0]
+ *   [--render-changes 1,100,10000|none] [--worker-batches 8|all|0] [--fanout-commit]
  * Sizes also come from LS_EXPORT_BENCH_PIPELINE_SIZES. fauxqs keeps objects in memory: 100,000
  * tasks hold about 0.4 GB of objects plus the state; `--render-store folder` keeps the render
  * bench's objects in a temporary folder instead (how 1,000,000 tasks fit one machine).
@@ -39,8 +39,16 @@ import { silentLogger } from '../functions/pipeline/context.ts';
 import { rebuildProject } from '../functions/pipeline/rebuild.ts';
 import { Shard, shardOf } from '../functions/pipeline/records.ts';
 import { renderLatest } from '../functions/pipeline/render.ts';
+import { commitRender } from '../functions/pipeline/render-fanout-commit.ts';
+import { planRender } from '../functions/pipeline/render-fanout-plan.ts';
+import { renderSegmentJobs } from '../functions/pipeline/render-fanout-segments.ts';
 import { buildS3EventRecord, buildSqsRecord, LocalSequencer } from '../functions/pipeline/s3-events.ts';
-import { DEFAULT_SEGMENT_SHARDS, planSegments, type SegmentJob } from '../functions/pipeline/segments.ts';
+import {
+  DEFAULT_SEGMENT_SHARDS,
+  planSegments,
+  type SegmentJob,
+  segmentIndexKey,
+} from '../functions/pipeline/segments.ts';
 import {
   renderSegment,
   type SegmentOutput,
@@ -222,6 +230,13 @@ export interface RenderBenchOptions {
   workerBatches?: number | 'all';
   /** Segments per worker batch (the ItemBatcher's default, infra/constructs/render-fanout.ts). */
   segmentsPerBatch?: number;
+  /**
+   * After the first render, a fan-out render of every segment in this process with the manifest and
+   * segment index deleted first, so every file is written (plan, every segment by
+   * `renderSegmentJobs` in batches, then the commit), timing the commit alone: its requests, bytes,
+   * CPU, and the manifest's `spoolPeakBytes` / `peakHeldBytes` against the aggregate files' sizes.
+   */
+  fanoutCommit?: boolean;
 }
 
 interface WorkerResult {
@@ -291,6 +306,7 @@ export async function runRenderBench(options: RenderBenchOptions = {}): Promise<
   const rows: string[] = [];
   const segmentRows: string[] = [];
   const workerRows: string[] = [];
+  const commitRows: string[] = [];
   const storeName =
     storeKind === 's3'
       ? 'local S3 server (fauxqs) over HTTP'
@@ -413,6 +429,7 @@ export async function runRenderBench(options: RenderBenchOptions = {}): Promise<
         }
       };
       await measure('first (every segment)');
+      if (options.fanoutCommit) commitRows.push(await measureCommit(n, raw, rt, c, project));
       if (bundle) workerRows.push(...(await measureWorkers(n, rawConfig, spec, raw, ps)));
       let version = 1;
       for (const k of changes.filter((x) => x <= n)) {
@@ -491,6 +508,46 @@ export async function runRenderBench(options: RenderBenchOptions = {}): Promise<
     return out;
   }
 
+  /**
+   * A forced fan-out render (every segment by workers in this process, uncounted), then the commit
+   * alone, counted and timed (wall and this process's CPU).
+   */
+  async function measureCommit(
+    n: number,
+    raw: ReturnType<typeof benchRuntime>,
+    rt: ReturnType<typeof benchRuntime>,
+    c: Counter,
+    project: ReturnType<typeof parseConfig>['projects'][number],
+  ): Promise<string> {
+    const owner = `bench-fanout-${n}`;
+    // Without a previous manifest and segment index: every file is written, as on a first render.
+    const ps = projectStore(raw.ctx, project);
+    await ps.store.delete(ps.paths.latestManifest);
+    await ps.store.delete(segmentIndexKey(ps.paths.state));
+    const plan = await planRender(raw.ctx, project, { owner, force: true });
+    if (plan.status !== 'planned') throw new Error(`fan-out not planned: ${plan.status}`);
+    const itemsBody = await raw.ctx.store(plan.ref.items.bucket).get(plan.ref.items.key);
+    const chunks: Uint8Array[] = [];
+    for await (const x of itemsBody.body) chunks.push(x);
+    const items = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SegmentJob[];
+    for (let i = 0; i < items.length; i += perBatch)
+      await renderSegmentJobs(raw.ctx, project, plan.ref, items.slice(i, i + perBatch));
+    Object.assign(c, zero());
+    const cpu0 = process.cpuUsage();
+    const t = process.hrtime.bigint();
+    const r = await commitRender(rt.ctx, project, plan.ref);
+    const secs = Number(process.hrtime.bigint() - t) / 1e9;
+    const cpu = process.cpuUsage(cpu0);
+    const seg = r.manifest?.timings?.segments;
+    const aggregate = /(^|\/)(result\.(json|csv|tsv|conll)|manifest\.jsonl?|classes\.txt|notes\.json)$/;
+    const sizes = (r.manifest?.formats ?? []).flatMap((f) =>
+      (f.files ?? []).filter((x) => aggregate.test(x.path)).map((x) => x.bytes),
+    );
+    const row = `| ${fmt(n)} | ${fmt(items.length)} | ${secs.toFixed(2)} | ${((cpu.user + cpu.system) / 1e6).toFixed(2)} | ${fmt(c.gets)} / ${fmt(c.puts)} | ${mb(c.getBytes)} | ${mb(c.putBytes)} | ${mb(seg?.spoolPeakBytes ?? 0)} | ${mb(seg?.peakHeldBytes ?? 0)} | ${mb(Math.max(0, ...sizes))} | ${mb(sizes.reduce((a, b) => a + b, 0))} |`;
+    console.error(`  [fan-out commit: ${row}]`);
+    return row;
+  }
+
   const segmentHeader = [
     '',
     '| tasks | render | segments rendered | slowest segment s | mean segment s | largest segment aggregate text MB | process peak RSS MB |',
@@ -505,9 +562,18 @@ export async function runRenderBench(options: RenderBenchOptions = {}): Promise<
   ];
   const tables = [...header, ...rows, ...segmentHeader, ...segmentRows];
   if (workerRows.length > 0) tables.push(...workerHeader, ...workerRows);
+  const commitHeader = [
+    '',
+    `Fan-out commit of a first render (every segment rendered by workers, every file written; ${storeName}):`,
+    '',
+    '| tasks | segments | commit s | commit CPU s | GET / PUT | MB read | MB written | spool peak MB | held peak MB | largest aggregate file MB | aggregate files MB |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  if (commitRows.length > 0) tables.push(...commitHeader, ...commitRows);
   const text = tables.join('\n');
   console.log(segmentHeader.concat(segmentRows).join('\n'));
   if (workerRows.length > 0) console.log(workerHeader.concat(workerRows).join('\n'));
+  if (commitRows.length > 0) console.log(commitHeader.concat(commitRows).join('\n'));
   return text;
 }
 
@@ -531,6 +597,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
       'render-store': { type: 'string' },
       'render-kind': { type: 'string' },
       'worker-batches': { type: 'string' },
+      'fanout-commit': { type: 'boolean' },
     },
   });
   if (values['render-sizes']) process.env.LS_EXPORT_BENCH_RENDER_SIZES = values['render-sizes'];
@@ -549,6 +616,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     store,
     kind: kind as Kind,
     ...(batches ? { workerBatches: batches === 'all' ? 'all' : Number(batches) } : {}),
+    ...(values['fanout-commit'] ? { fanoutCommit: true } : {}),
   };
   if (values['render-only']) await runRenderBench(renderOptions);
   else
