@@ -1,0 +1,84 @@
+/**
+ * FsObjectStore.put: small bodies take the synchronous path, large ones the asynchronous one; both
+ * write beside the target and rename (no temporary file left, even when the write fails), return
+ * the body's MD5 as the ETag and honour conditional writes.
+ */
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PreconditionFailedError } from '../../functions/core/object-store.ts';
+import { OutputNameError } from '../../functions/core/output-names.ts';
+import { FsObjectStore } from '../../functions/storage/fs.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'ls-export-fs-'));
+const md5 = (b: Uint8Array | string) => `"${createHash('md5').update(b).digest('hex')}"`;
+/** Every file under `dir`, relative, sorted (temporary files included). */
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
+
+describe('FsObjectStore.put', () => {
+  for (const [label, size] of [
+    ['small (synchronous write)', 1_000],
+    ['at the synchronous limit', 64 * 1024],
+    ['large (asynchronous write)', 64 * 1024 + 1],
+  ] as const)
+    it(`${label}: the bytes land at the key, nothing else in the folder, ETag is the MD5`, async () => {
+      const root = tmp();
+      const store = new FsObjectStore(root);
+      const body = Buffer.alloc(size, 7);
+      const r = await store.put('labels/a/b.txt', body);
+      expect(readFileSync(join(root, 'labels/a/b.txt')).equals(body)).toBe(true);
+      expect(r.etag).toBe(md5(body));
+      // Overwritten in place, still one file.
+      await store.put('labels/a/b.txt', 'second');
+      expect(readFileSync(join(root, 'labels/a/b.txt'), 'utf8')).toBe('second');
+      expect(filesUnder(root)).toEqual(['labels/a/b.txt']);
+    });
+
+  it('a failed small write throws and leaves no temporary file', async () => {
+    if (process.getuid?.() === 0) {
+      // root ignores folder permissions: make the target a folder instead, so the rename fails.
+      const root = tmp();
+      const store = new FsObjectStore(root);
+      await store.put('x/inner.txt', 'a');
+      await expect(store.put('x', 'body')).rejects.toThrow();
+      expect(filesUnder(root)).toEqual(['x/inner.txt']);
+      return;
+    }
+    const root = tmp();
+    const store = new FsObjectStore(root);
+    await store.put('ro/seed.txt', 'a');
+    chmodSync(join(root, 'ro'), 0o500);
+    try {
+      await expect(store.put('ro/b.txt', 'body')).rejects.toThrow();
+    } finally {
+      chmodSync(join(root, 'ro'), 0o700);
+    }
+    expect(filesUnder(root)).toEqual(['ro/seed.txt']);
+  });
+
+  it('honours IfNoneMatch and IfMatch on the synchronous path', async () => {
+    const store = new FsObjectStore(tmp());
+    const first = await store.put('lock.json', '{"a":1}', { ifNoneMatch: '*' });
+    await expect(store.put('lock.json', '{"a":2}', { ifNoneMatch: '*' })).rejects.toBeInstanceOf(
+      PreconditionFailedError,
+    );
+    await expect(store.put('lock.json', '{"a":3}', { ifMatch: '"nope"' })).rejects.toBeInstanceOf(
+      PreconditionFailedError,
+    );
+    await store.put('lock.json', '{"a":4}', { ifMatch: first.etag });
+    expect((await store.head('lock.json'))?.etag).toBe(md5('{"a":4}'));
+  });
+
+  it('refuses a key that escapes the folder before writing anything', async () => {
+    const root = tmp();
+    const store = new FsObjectStore(root);
+    await expect(store.put('../outside.txt', 'x')).rejects.toBeInstanceOf(OutputNameError);
+    expect(filesUnder(root)).toEqual([]);
+  });
+});
