@@ -166,10 +166,16 @@ export function conllWriter(ctx: ExportContext): FormatWriter {
       );
     }
     let text = '';
-    for (let i = 0; i < tokens.length; i++) {
-      text += `${tokens[i].text} -X- _`;
-      for (const layer of layers) text += ` ${layer[i]}`;
-      text += '\n';
+    if (layers.length === 1) {
+      // One tag column: one piece per line (the sink joins far fewer pieces than with one per column).
+      const tags = layers[0];
+      for (let i = 0; i < tokens.length; i++) text += `${tokens[i].text} -X- _ ${tags[i]}\n`;
+    } else {
+      for (let i = 0; i < tokens.length; i++) {
+        text += `${tokens[i].text} -X- _`;
+        for (const layer of layers) text += ` ${layer[i]}`;
+        text += '\n';
+      }
     }
     return `${text}\n`;
   }
