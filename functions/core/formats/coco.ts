@@ -280,7 +280,7 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
 
   /** A rectangle's bbox: percent box (rotated as the reference does), scaled by its own image size. */
   function rectangle(v: JsonObject, W: number, H: number, acc: ItemLedger): Region | undefined {
-    if (!['x', 'y', 'width', 'height'].every((k) => hasKey(v, k))) {
+    if (!(hasKey(v, 'x') && hasKey(v, 'y') && hasKey(v, 'width') && hasKey(v, 'height'))) {
       acc.skip(v, 'a rectangle lacks x/y/width/height; it is left out');
       return undefined;
     }
