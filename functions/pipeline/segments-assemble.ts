@@ -203,8 +203,9 @@ export async function assembleFile(input: {
     }
   }
   flush();
-  // Uploaded parts are made when the store sends them (in order, one at a time), so the step holds
-  // one part (≤ UPLOAD_PART_BYTES + MIN_PART) whatever the number of changed segments.
+  // Uploaded parts are made when the store sends them (a folder store: in order, one at a time; S3:
+  // ASSEMBLE_CONCURRENCY at a time), so the step holds a bounded number of parts (each ≤
+  // UPLOAD_PART_BYTES + MIN_PART) whatever the number of changed segments.
   const parts: AssemblyPart[] = [];
   let cached: { piece: Piece; bytes: Buffer } | undefined;
   const pieceText = async (x: Exclude<Piece, { prev: unknown }>): Promise<Buffer> => {

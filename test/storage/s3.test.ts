@@ -12,7 +12,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError, PreconditionFailedError } from '../../functions/core/object-store.ts';
-import { contentTypeFor, S3ObjectStore } from '../../functions/storage/s3.ts';
+import { ASSEMBLE_CONCURRENCY, contentTypeFor, S3ObjectStore } from '../../functions/storage/s3.ts';
 import { FakeS3, s3Error } from '../handlers/fake-s3.ts';
 
 const s3 = new FakeS3();
@@ -160,6 +160,40 @@ describe('S3ObjectStore version ids (mocked S3 responses)', () => {
     expect(await versioned(undefined).putStream('k', stream(Buffer.from('s')))).not.toHaveProperty(
       'versionId',
     );
+  });
+
+  it('assemble sends up to ASSEMBLE_CONCURRENCY parts at once, makes each lazy part once, completes them in order', async () => {
+    const store = versioned('v-par');
+    let inFlight = 0;
+    let most = 0;
+    m.on(UploadPartCommand).callsFake(async (input: { PartNumber: number }) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      // Later parts answer sooner: completion order is not part order.
+      await new Promise((r) => setTimeout(r, 40 - input.PartNumber * 4));
+      inFlight--;
+      return { ETag: `"p${input.PartNumber}"` };
+    });
+    const made: number[] = [];
+    const parts = Array.from({ length: 9 }, (_, i) => ({
+      upload: {
+        bytes: i < 8 ? 5 * 1024 * 1024 : 3,
+        read: async () => {
+          made.push(i);
+          return Buffer.alloc(i < 8 ? 5 * 1024 * 1024 : 3, i);
+        },
+      },
+    }));
+    expect(await store.assemble('k', parts)).toEqual({ etag: '"done-2"', versionId: 'v-par' });
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(ASSEMBLE_CONCURRENCY);
+    expect([...made].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    const complete = m.commandCalls(CompleteMultipartUploadCommand)[0].args[0].input;
+    expect(complete.MultipartUpload?.Parts).toEqual(
+      Array.from({ length: 9 }, (_, i) => ({ PartNumber: i + 1, ETag: `"p${i + 1}"` })),
+    );
+    const bodies = m.commandCalls(UploadPartCommand).map((c) => c.args[0].input);
+    for (const b of bodies) expect((b.Body as Buffer)[0]).toBe((b.PartNumber ?? 0) - 1);
   });
 
   it('assemble returns the VersionId of CompleteMultipartUpload, none when S3 sends none', async () => {
