@@ -24,6 +24,7 @@ import { type RenderResult, renderLatest } from './render.ts';
 import {
   adoptFiles,
   type FanoutRef,
+  fanoutPrefix,
   JSON_TYPE,
   removeFanoutJob,
   type SegmentFile,
@@ -53,11 +54,13 @@ export async function commitRender(
     const outs = new Map<string, SegmentOutput>();
     for (const job of jobs) {
       const doc = (await readJson<StoredSegment>(ps.store, segmentKey(ps, ref.owner, job.id)))?.value;
-      if (
-        doc?.format !== STORED_SEGMENT_FORMAT ||
-        doc.owner !== ref.owner ||
-        !sameShards(doc.job.shards, job.shards)
-      ) {
+      const aggregate =
+        doc?.format === STORED_SEGMENT_FORMAT &&
+        doc.owner === ref.owner &&
+        sameShards(doc.job.shards, job.shards)
+          ? storedAggregate(ps.store, doc, fanoutPrefix(ps, ref.owner))
+          : undefined;
+      if (!doc || !aggregate) {
         outs.set(job.id, await spoolOutput(rc, await renderSegment(rc, job, aggregatePaths)));
         renderedHere++;
         continue;
@@ -67,7 +70,7 @@ export async function commitRender(
         if (sink) adoptFiles(sink, files, doc.stats[f]);
       }
       // Its bodies stay in the store, read when their file is assembled: neither held nor spooled.
-      outs.set(job.id, { entry: doc.entry, aggregate: storedAggregate(ps.store, doc), io: doc.io });
+      outs.set(job.id, { entry: doc.entry, aggregate, io: doc.io });
       stored++;
     }
     return outs;

@@ -10,9 +10,9 @@
  * steps: render-fanout-plan.ts, render-fanout-segments.ts, render-fanout-commit.ts (commit and
  * abort); snapshot jobs (FanoutRef `kind: 'snapshot'`, snapshot-fanout.ts) reuse the same format.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FormatName } from '../core/config/formats.ts';
-import { type ObjectStore, readAll } from '../core/object-store.ts';
+import { NotFoundError, type ObjectStore, readAll } from '../core/object-store.ts';
 import type { SnapshotOptions } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import type { WrittenFile } from './hashing-sink.ts';
@@ -72,11 +72,12 @@ export interface StoredSegment {
   entry: SegmentEntry;
   /**
    * The object holding the aggregate bodies (UTF-8, laid end to end), and per format, per aggregate
-   * path, the body's byte range `[start, end)` in it. Kept apart from this document so the commit
-   * reads one body at a time, when it assembles that file, instead of spooling every segment's.
+   * path, the body's byte range `[start, end)` in it and its SHA-256 (hex). Kept apart from this
+   * document so the commit reads one body at a time, when it assembles that file, instead of
+   * spooling every segment's; the digest makes a body changed since it was stored an error.
    */
   bodies: string;
-  aggregate: Partial<Record<FormatName, Record<string, [number, number]>>>;
+  aggregate: Partial<Record<FormatName, Record<string, [number, number, string]>>>;
   files: Partial<Record<FormatName, SegmentFile[]>>;
   /** What the segment's sink of each format did (a path stored twice counts twice, as in-process). */
   stats: Partial<Record<FormatName, PublishStats>>;
@@ -132,11 +133,11 @@ export async function storedSegment(
   const chunks: Buffer[] = [];
   let at = 0;
   for (const [f, m] of o.aggregate) {
-    const ranges: Record<string, [number, number]> = {};
+    const ranges: Record<string, [number, number, string]> = {};
     for (const [path, body] of m) {
       const bytes = Buffer.from(await bodyText(body));
       chunks.push(bytes);
-      ranges[path] = [at, at + bytes.length];
+      ranges[path] = [at, at + bytes.length, createHash('sha256').update(bytes).digest('hex')];
       at += bytes.length;
     }
     doc.aggregate[f] = ranges;
@@ -188,19 +189,58 @@ export function adoptFiles(sink: PublishSink, files: SegmentFile[], stats: Publi
   sink.stats.bytesWritten = before.bytesWritten + want.bytesWritten;
 }
 
+/** A stored body that is not what its segment document recorded (cut short, or other bytes). */
+export class StoredBodyError extends Error {}
+
+/** Reads of one stored body (a connection reset mid-body is not retried by the SDK). */
+const BODY_READ_ATTEMPTS = 3;
+
+/**
+ * Bytes `[start, end)` of `key`, checked against `sha256`. Other failures than a missing object
+ * or a wrong body are tried again (BODY_READ_ATTEMPTS in all, 200 ms apart, then 400 ms).
+ * Throws NotFoundError, StoredBodyError, or the store's last error.
+ */
+async function readStoredBody(
+  store: ObjectStore,
+  key: string,
+  [start, end, sha256]: [number, number, string],
+): Promise<Buffer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const b = await readAll((await store.get(key, { start, end })).body);
+      if (b.length !== end - start)
+        throw new StoredBodyError(`${key}: expected ${end - start} bytes at ${start}, read ${b.length}`);
+      if (createHash('sha256').update(b).digest('hex') !== sha256)
+        throw new StoredBodyError(`${key}: the bytes at ${start}–${end} are not the ones the segment stored`);
+      return b;
+    } catch (err) {
+      if (err instanceof NotFoundError || err instanceof StoredBodyError || attempt >= BODY_READ_ATTEMPTS)
+        throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
+}
+
 /**
  * A stored segment's aggregate bodies as the assemble step takes them: each a range of `doc.bodies`
- * read from `store` when a file needs it (never all at once). A body whose range reads short (the
- * object gone or replaced) throws.
+ * read from `store` when a file needs it (never all at once; readStoredBody: checked against its
+ * digest, transient failures tried again). Undefined when `doc.bodies` is not an object of this job
+ * (under `prefix`, fanoutPrefix of the job): such a document is not used.
  */
 export function storedAggregate(
   store: ObjectStore,
   doc: StoredSegment,
-): Map<FormatName, Map<string, AggregateBody>> {
+  prefix: string,
+): Map<FormatName, Map<string, AggregateBody>> | undefined {
+  if (typeof doc.bodies !== 'string' || !doc.bodies.startsWith(`${prefix}segments/`)) return undefined;
   const out = new Map<FormatName, Map<string, AggregateBody>>();
-  for (const [f, m] of Object.entries(doc.aggregate) as [FormatName, Record<string, [number, number]>][]) {
+  for (const [f, m] of Object.entries(doc.aggregate) as [
+    FormatName,
+    Record<string, [number, number, string]>,
+  ][]) {
     const bodies = new Map<string, AggregateBody>();
-    for (const [path, [start, end]] of Object.entries(m)) {
+    for (const [path, range] of Object.entries(m)) {
+      const [start, end] = range;
       if (start === end) {
         bodies.set(path, '');
         continue;
@@ -208,12 +248,7 @@ export function storedAggregate(
       bodies.set(path, {
         stored: { key: doc.bodies, start, end },
         bytes: end - start,
-        load: async () => {
-          const b = await readAll((await store.get(doc.bodies, { start, end })).body);
-          if (b.length !== end - start)
-            throw new Error(`${doc.bodies}: expected ${end - start} bytes at ${start}, read ${b.length}`);
-          return b;
-        },
+        load: () => readStoredBody(store, doc.bodies, range),
       });
     }
     out.set(f, bodies);

@@ -213,8 +213,10 @@ function storedOutputs(ps: ProjectStore, owner: string, counts: { stored: number
         const sink = rc.sinks.get(f);
         if (sink) adoptFiles(sink, files, doc.stats[f]);
       }
+      const aggregate = storedAggregate(ps.store, doc, fanoutPrefix(ps, owner));
+      if (!aggregate) return undefined;
       counts.stored++;
-      return { body, output: { entry: doc.entry, aggregate: storedAggregate(ps.store, doc), io: doc.io } };
+      return { body, output: { entry: doc.entry, aggregate, io: doc.io } };
     },
   };
 }

@@ -304,6 +304,69 @@ describe('render fan-out', () => {
     await expectSame(a, b, 'after the lost body');
   });
 
+  it('stored bodies: a transient read is tried again, other bytes are refused, a body outside the job is not used', async () => {
+    const a = await project();
+    const b = await project();
+    for (let i = 1; i <= 30; i++) {
+      await putTask(a, lsTask(i, 1, 'image-bbox'));
+      await putTask(b, lsTask(i, 1, 'image-bbox'));
+    }
+    await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
+    // The first read of a .bodies object fails as a reset connection does: read again, same bytes.
+    const get = b.out.get.bind(b.out);
+    let resets = 0;
+    b.out.get = async (key, range) => {
+      if (key.endsWith('.bodies') && resets++ === 0)
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      return get(key, range);
+    };
+    const first = await fanout(b, 'exec-1');
+    b.out.get = get;
+    expect(resets).toBeGreaterThan(1);
+    expect(first.commit).toMatchObject({ status: 'rendered', renderedHere: 0 });
+    const m = await expectSameManifest(a, b, {}, 'after a reset');
+    await expectSame(a, b, 'after a reset');
+
+    const ps = projectStore(b.ctx, b.project);
+    const planned = async (owner: string) => {
+      const plan = await planRender(b.ctx, b.project, { owner, segmentShards: SEGMENT_SHARDS });
+      if (plan.status !== 'planned') throw new Error(`${owner}: ${plan.status}`);
+      const items = await readJsonObject<SegmentJob[]>(b.ctx.store(OUT), plan.ref.items.key);
+      const before = b.out.puts.length;
+      await renderSegmentJobs(b.ctx, b.project, plan.ref, items);
+      const puts = b.out.puts.slice(before);
+      return {
+        ref: plan.ref,
+        bodies: puts.filter((k) => k.endsWith('.bodies')),
+        docs: puts.filter((k) => /segments\/[^/]+\.json$/.test(k)),
+      };
+    };
+    // Other bytes of the same length in a stored body: the commit refuses them, publishes nothing.
+    await putTask(a, lsTask(5, 9, 'image-bbox'));
+    await putTask(b, lsTask(5, 9, 'image-bbox'));
+    const two = await planned('exec-2');
+    expect(two.bodies).toHaveLength(1);
+    const stored = await readAll((await b.out.get(two.bodies[0])).body);
+    const swapped = Buffer.from(stored);
+    const at = swapped.indexOf('"id"');
+    swapped[at + 1] = 'x'.charCodeAt(0);
+    await b.out.put(two.bodies[0], swapped);
+    await expect(commitRender(b.ctx, b.project, two.ref)).rejects.toThrow(/not the ones the segment stored/);
+    expect(comparable(await manifestOf(b), m.b)).toEqual(comparable(m.b, m.b));
+    await abortRender(b.ctx, b.project, 'exec-2', 'States.TaskFailed', 0);
+
+    // A segment document naming a bodies object outside its job: the commit renders it itself
+    // (after the abort every segment is planned again: latest/ is rewritten in full).
+    const three = await planned('exec-3');
+    expect(three.docs.length).toBe(three.ref.total);
+    const doc = await readJsonObject<{ bodies: string }>(b.ctx.store(OUT), three.docs[0]);
+    await b.out.put(three.docs[0], JSON.stringify({ ...doc, bodies: `${ps.paths.latest}JSON/result.json` }));
+    const commit = await commitRender(b.ctx, b.project, three.ref);
+    expect(commit).toMatchObject({ status: 'rendered', stored: three.ref.total - 1, renderedHere: 1 });
+    await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
+    await expectSame(a, b, 'a foreign bodies key');
+  });
+
   it('a second plan while one runs is busy; abort fences the lock and leaves the manifest', async () => {
     const b = await project();
     for (let i = 1; i <= 20; i++) await putTask(b, lsTask(i, 1, 'image-bbox'));
