@@ -139,7 +139,11 @@ export class FsObjectStore implements ObjectStore {
     await this.check(key, options);
     const p = this.path(key);
     // Write beside the target and rename: a reader never sees a half-written file.
-    if (body.length <= SYNC_PUT_BYTES) {
+    const small =
+      typeof body === 'string'
+        ? body.length <= SYNC_PUT_BYTES && Buffer.byteLength(body) <= SYNC_PUT_BYTES
+        : body.length <= SYNC_PUT_BYTES;
+    if (small) {
       const dir = dirname(p);
       if (!this.madeDirs.has(dir)) {
         mkdirSync(dir, { recursive: true });
