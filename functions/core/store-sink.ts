@@ -124,8 +124,16 @@ export class StoreSink implements OutputSink {
     this.written.add(path);
     const key = this.key(path);
     const channel = new ChunkChannel();
-    let pending: string[] = [];
+    // Strings are encoded as they are written (a writer's text is a rope of many small strings:
+    // kept until the batch was joined, those pieces outlived young-generation collections and
+    // were copied by each), and the batch is the bytes of their join: a high surrogate ending one
+    // string waits to pair with the next string's low surrogate, and a batch ends as its joined
+    // text would (a surrogate left alone there is U+FFFD, as Buffer.from writes it).
+    let pending: Buffer[] = [];
+    /** UTF-16 units written since the last batch (the batch size). */
     let pendingBytes = 0;
+    /** A high surrogate that ended the last string of the batch. */
+    let held = '';
     let bytes = 0;
     let dropped = false;
     let result: PutResult = {};
@@ -146,7 +154,9 @@ export class StoreSink implements OutputSink {
     };
     const flush = async () => {
       if (pendingBytes === 0) return;
-      const buf = Buffer.from(pending.join(''));
+      if (held) pending.push(Buffer.from(held));
+      held = '';
+      const buf = pending.length === 1 ? pending[0] : Buffer.concat(pending);
       pending = [];
       pendingBytes = 0;
       bytes += buf.length;
@@ -156,8 +166,15 @@ export class StoreSink implements OutputSink {
       write: (chunk) => {
         if (dropped) return;
         if (typeof chunk === 'string') {
-          pending.push(chunk);
           pendingBytes += chunk.length;
+          let text = held ? held + chunk : chunk;
+          held = '';
+          const last = text.charCodeAt(text.length - 1);
+          if (last >= 0xd800 && last <= 0xdbff) {
+            held = text.slice(-1);
+            text = text.slice(0, -1);
+          }
+          if (text) pending.push(Buffer.from(text, 'utf8'));
           if (pendingBytes >= BATCH_BYTES) return flush().catch(unlessDropped);
           return;
         }
