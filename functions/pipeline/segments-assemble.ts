@@ -125,8 +125,9 @@ export async function assembleFile(input: {
   const multipart =
     total >= (input.minMultipartBytes ?? DEFAULT_MULTIPART_BYTES) && !!store.assemble && needPrev;
   if (!multipart) {
-    // Streamed twice, one piece at a time: hashed (to skip an unchanged file), then put. Previous
-    // ranges (a file below the multipart size, or a store without assemble) are read once and kept.
+    // Streamed one piece at a time: hashed then put when it may equal the previous version (to skip
+    // an unchanged file), else hashed while put. Previous ranges (a file below the multipart size,
+    // or a store without assemble) are read once and kept.
     const prevBytes = new Map<Piece, Buffer>();
     let prevHeld = 0;
     for (const r of runs)
@@ -142,21 +143,36 @@ export async function assembleFile(input: {
     };
     const hash = createHash('sha256');
     let bytes = 0;
-    for (const r of runs) {
-      const p = await bytesOf(r);
-      hash.update(p);
-      bytes += p.length;
+    let put: Awaited<ReturnType<ObjectStore['putStream']>>;
+    // Streamed (multipart on S3 past its part size), so a large fresh file is not one PUT body.
+    const streamed = (onPiece?: (p: Buffer) => void) =>
+      store.putStream(
+        key,
+        (async function* () {
+          for (const r of runs) {
+            const p = await bytesOf(r);
+            onPiece?.(p);
+            yield p;
+          }
+        })(),
+      );
+    if (previous && previous.bytes === total && !previous.sha256Of) {
+      // Maybe unchanged: hashed first, written only when it differs.
+      for (const r of runs) {
+        const p = await bytesOf(r);
+        hash.update(p);
+        bytes += p.length;
+      }
+      if (previous.sha256 === hash.copy().digest('hex')) return { entry: previous, written: false };
+      put = await streamed();
+    } else {
+      // Surely written (no previous version of this size): hashed while it is put, one read.
+      put = await streamed((p) => {
+        hash.update(p);
+        bytes += p.length;
+      });
     }
     const digest = hash.digest('hex');
-    if (previous && previous.bytes === bytes && previous.sha256 === digest && !previous.sha256Of)
-      return { entry: previous, written: false };
-    // Streamed (multipart on S3 past its part size), so a large fresh file is not one PUT body.
-    const put = await store.putStream(
-      key,
-      (async function* () {
-        for (const r of runs) yield await bytesOf(r);
-      })(),
-    );
     io.uploadedBytes += bytes;
     io.parts++;
     return {

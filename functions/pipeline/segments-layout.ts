@@ -55,7 +55,8 @@ export interface AggregateInput {
  */
 type Body =
   | { fresh: () => Promise<string> }
-  | { spooled: SpoolRef }
+  /** `lead` + the body hashed when it was made (`sha256`), so laying out needs no second read. */
+  | { spooled: SpoolRef; lead: string; sha256: string }
   | { chunk: Chunk; transform?: (body: string) => string };
 
 /**
@@ -151,19 +152,19 @@ export async function assembleAggregate(
         const ib = imageBase;
         const ab = annotationBase;
         const map = localMap(brush!.ids[bases.length - 1]);
+        // Both streams come from one body: read once (a stored body is a GET), dropped after both.
+        const parts = once(async () => splitBrushCoco(await load()));
         bodies.push([
-          { fresh: async () => shiftIds(splitBrushCoco(await load()).images, ib, 0) },
-          {
-            fresh: async () =>
-              mapCategoryIds(shiftIds(splitBrushCoco(await load()).annotations, ab, ib), map),
-          },
+          { fresh: async () => shiftIds((await parts()).images, ib, 0) },
+          { fresh: async () => mapCategoryIds(shiftIds((await parts()).annotations, ab, ib), map) },
         ]);
       } else {
         const ib = imageBase;
         const ab = annotationBase;
+        const parts = once(async () => splitCoco(await load()));
         bodies.push([
-          { fresh: async () => shiftIds(splitCoco(await load()).images, ib, 0) },
-          { fresh: async () => shiftIds(splitCoco(await load()).annotations, ab, ib) },
+          { fresh: async () => shiftIds((await parts()).images, ib, 0) },
+          { fresh: async () => shiftIds((await parts()).annotations, ab, ib) },
         ]);
       }
     } else {
@@ -214,19 +215,30 @@ export async function assembleAggregate(
     } else imageBase += f.images ?? 0;
     annotationBase += f.annotations ?? 0;
   }
-  // Fresh and transformed bodies are made one at a time and spooled (the text is dropped after).
+  const bodyBytes = (b: Body) =>
+    'spooled' in b ? b.spooled.bytes : 'chunk' in b ? b.chunk.end - b.chunk.start - b.chunk.lead : 0;
+  // Fresh and transformed bodies are made one at a time, in file order, hashed with the separator
+  // that will precede them (none before a stream's first non-empty body), and spooled (the text is
+  // dropped after).
   const made: Array<{ spooled: SpoolRef }> = [];
+  const seen = Array.from({ length: streams }, () => false);
   for (const bs of bodies)
     for (let s = 0; s < bs.length; s++) {
       const b = bs[s];
       let text: string | undefined;
       if ('fresh' in b) text = await b.fresh();
       else if ('chunk' in b && b.transform) text = b.transform(await readChunkBody(b.chunk));
-      if (text === undefined) continue;
+      if (text === undefined) {
+        if (bodyBytes(b) > 0) seen[s] = true;
+        continue;
+      }
       const bytes = Buffer.from(text);
       held0(bytes.length);
-      bs[s] = { spooled: await spool.write(bytes) };
+      const lead = bytes.length > 0 && seen[s] ? sep : '';
+      const sha256 = createHash('sha256').update(lead).update(bytes).digest('hex');
+      bs[s] = { spooled: await spool.write(bytes), lead, sha256 };
       made.push(bs[s] as { spooled: SpoolRef });
+      if (bytes.length > 0) seen[s] = true;
       heldNow = 0;
     }
   // Each raw body is read by this file only: its spool file goes once every body is made (a body
@@ -235,8 +247,6 @@ export async function assembleAggregate(
     const raw = rendered.get(e.id)?.aggregate.get(format)?.get(path);
     if (raw !== undefined && isSpooled(raw)) await spool.remove(raw);
   }
-  const bodyBytes = (b: Body) =>
-    'spooled' in b ? b.spooled.bytes : 'chunk' in b ? b.chunk.end - b.chunk.start - b.chunk.lead : 0;
   const nonEmpty = Array.from({ length: streams }, (_, s) => bodies.some((bs) => bodyBytes(bs[s]) > 0));
   const frame =
     kind === 'seq'
@@ -309,10 +319,13 @@ export async function assembleAggregate(
         continue;
       }
       if ('spooled' in b) {
-        const digest = createHash('sha256')
-          .update(lead)
-          .update(await readSpooled(b.spooled))
-          .digest('hex');
+        const digest =
+          b.lead === lead
+            ? b.sha256
+            : createHash('sha256')
+                .update(lead)
+                .update(await readSpooled(b.spooled))
+                .digest('hex');
         pieces.push({ spooled: b.spooled, lead, sha256: digest });
         const len = Buffer.byteLength(lead) + b.spooled.bytes;
         placements[i].streams.push({
@@ -381,6 +394,15 @@ function mergeBrushCategories(
     });
   });
   return { entries: out, ids };
+}
+
+/** `make` run on the first call only; later calls get its result. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => {
+    made ??= make();
+    return made;
+  };
 }
 
 /** A segment's own category ids (1, 2, …) → the file's. */
