@@ -34,6 +34,11 @@ export interface ProjectLayout {
   readonly exportRequests: string;
   /** Where the rebuild's Distributed Map writes its ResultWriter manifest and result files. */
   readonly rebuildResults: string;
+  /**
+   * Where render and snapshot fan-out jobs keep their objects (render-fanout-job.ts); the commit or
+   * the abort deletes them, a worker still running after an abort can leave some behind.
+   */
+  readonly fanoutJobs: string;
   /** `s3://bucket/prefix` of Label Studio's uploaded media, when configured. */
   readonly media?: { bucket: string; prefix: string };
   /** The label config object when the config references one in S3. */
@@ -95,6 +100,7 @@ export function planDeployment(input: unknown, configKey: string): DeploymentLay
       exports: `${base}_exports/`,
       exportRequests: `${base}_exports/requests/`,
       rebuildResults: `${base}_state/rebuild-results/`,
+      fanoutJobs: `${base}_state/render-fanout/`,
       media,
       labelConfigObject,
     };

@@ -161,6 +161,8 @@ export class ExportStorage extends Construct {
           noncurrentVersionExpiration: Duration.days(1),
         },
         { id: `expire-rebuild-results-${id}`, prefix: proj.rebuildResults, expiration: Duration.days(7) },
+        // A fan-out job lasts hours; what a late worker left after its job's abort goes after a week.
+        { id: `expire-fanout-jobs-${id}`, prefix: proj.fanoutJobs, expiration: Duration.days(7) },
       );
     }
     return rules;

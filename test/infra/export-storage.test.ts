@@ -90,9 +90,18 @@ describe('buckets', () => {
         }),
       );
     }
+    // Fan-out jobs' leftovers (a worker still running after its job's abort) expire after a week.
+    for (const id of ['news-ner', 'street-scenes'])
+      expect(rules).toContainEqual(
+        expect.objectContaining({
+          Prefix: `exports/${id}/_state/render-fanout/`,
+          ExpirationInDays: 7,
+          Status: 'Enabled',
+        }),
+      );
     // Nothing ever expires the live state or latest/.
     for (const r of rules.filter((x) => x.ExpirationInDays))
-      expect(r.Prefix).toMatch(/\/(snapshots|_state\/rebuild-results)\/$/);
+      expect(r.Prefix).toMatch(/\/(snapshots|_state\/rebuild-results|_state\/render-fanout)\/$/);
   });
 
   it('the access log bucket expires its logs and does not log itself', () => {
