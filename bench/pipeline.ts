@@ -533,11 +533,24 @@ export async function runRenderBench(options: RenderBenchOptions = {}): Promise<
     for (let i = 0; i < items.length; i += perBatch)
       await renderSegmentJobs(raw.ctx, project, plan.ref, items.slice(i, i + perBatch));
     Object.assign(c, zero());
+    // LS_EXPORT_BENCH_COMMIT_PROFILE=<file>: a CPU profile of the commit alone (node:inspector).
+    const profileTo = process.env.LS_EXPORT_BENCH_COMMIT_PROFILE;
+    const session = profileTo ? new (await import('node:inspector/promises')).Session() : undefined;
+    if (session) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
     const cpu0 = process.cpuUsage();
     const t = process.hrtime.bigint();
     const r = await commitRender(rt.ctx, project, plan.ref);
     const secs = Number(process.hrtime.bigint() - t) / 1e9;
     const cpu = process.cpuUsage(cpu0);
+    if (session && profileTo) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(profileTo, JSON.stringify(profile));
+      session.disconnect();
+    }
     const seg = r.manifest?.timings?.segments;
     const aggregate = /(^|\/)(result\.(json|csv|tsv|conll)|manifest\.jsonl?|classes\.txt|notes\.json)$/;
     const sizes = (r.manifest?.formats ?? []).flatMap((f) =>
