@@ -9,6 +9,7 @@
  * Returns small counts (the Map's results stay small).
  */
 import { z } from 'zod';
+import { FORMAT_NAMES } from '../core/config/formats.ts';
 import { snapshotOptionsSchema } from '../pipeline/config.ts';
 import { projectPaths } from '../pipeline/paths.ts';
 import { requireProject } from '../pipeline/project-lookup.ts';
@@ -20,6 +21,8 @@ import { ownerSchema } from './render-plan.ts';
 export const segmentJobSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
   shards: z.record(z.string(), z.string()),
+  /** Formats the worker leaves to the commit (segments.ts SegmentJob.skip). */
+  skip: z.array(z.enum(FORMAT_NAMES)).optional(),
 });
 
 /** What a snapshot job renders (render-fanout-job.ts FanoutSnapshot). */

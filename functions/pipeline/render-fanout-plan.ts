@@ -97,6 +97,11 @@ export async function planRender(
       }
       const plan = await planSegments(ps.store, ps.paths.taskShards, segmentShards, prevIndex);
       jobs = plan.segments.filter((s) => plan.changed.has(s.id));
+      // Formats the reused index says fell back run over every task in the commit (renderLatest's
+      // `carried`): a worker rendering them would only write per-task files the commit discards
+      // (and then rewrites every file of the format).
+      const skip = rc.formats.filter((f) => prevIndex?.fallback?.[f] !== undefined);
+      if (skip.length > 0) jobs = jobs.map((j) => ({ ...j, skip }));
       total = plan.segments.length;
       if (compareWith && ofManifest) slices = previousSlices(compareWith, ofManifest, jobs, rc.formats);
     }

@@ -94,6 +94,7 @@ export async function renderSegmentJobs(
     const slice = (await readJson<PreviousSlice>(ps.store, previousSliceKey(ps, ref.owner, job.id)))?.value;
     const report = new Report();
     const rc = await segmentContext(ctx, ps, new Date(ref.startedAt), report, slice?.files);
+    if (job.skip?.length) rc.formats = rc.formats.filter((f) => !job.skip!.includes(f));
     const empty = await emptyRun(rc);
     const aggregatePaths = new Map([...empty.files].map(([f, m]) => [f, new Set(m.keys())]));
     const o = await renderSegment(rc, job, aggregatePaths);

@@ -111,6 +111,11 @@ export function segmentOf(shardId: string, segmentShards: number): string {
 export interface SegmentJob {
   id: string;
   shards: Record<string, string>;
+  /**
+   * Fan-out only: formats the reused segment index says fell back (the commit runs them over
+   * every task), which the segment worker therefore does not render (render-fanout-plan.ts).
+   */
+  skip?: FormatName[];
 }
 
 export interface RenderPlan {

@@ -7,7 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRenderCommitHandler } from '../../functions/handlers/render-commit.ts';
 import { createRenderPlanHandler } from '../../functions/handlers/render-plan.ts';
-import { createRenderSegmentHandler } from '../../functions/handlers/render-segment.ts';
+import {
+  createRenderSegmentHandler,
+  renderSegmentEventSchema,
+} from '../../functions/handlers/render-segment.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import { rebuildProject } from '../../functions/pipeline/rebuild.ts';
@@ -138,6 +141,14 @@ describe('render fan-out handlers', () => {
     ).rejects.toThrow(
       /Items\[0\] \(segment n0000000000\): shard key other\/_state\/tasks\/n0.jsonl is not under/,
     );
+    // A segment's `skip` (formats the commit runs over every task) reaches the worker; unknown
+    // format names are refused.
+    const job = { id: 'n0000000000', shards: {}, skip: ['VOC', 'YOLO'] };
+    expect(renderSegmentEventSchema.parse({ Items: [job], BatchInput }).Items[0].skip).toEqual([
+      'VOC',
+      'YOLO',
+    ]);
+    await expect(segment({ Items: [{ ...job, skip: ['NOPE'] }], BatchInput })).rejects.toThrow(/skip/);
     await expect(commit({ action: 'publish', projectId: 'proj', owner: 'x' })).rejects.toThrow(/action/);
     // Snapshot jobs: the plan needs the export id, a snapshot batch its snapshot (and a latest/ one none).
     await expect(plan({ projectId: 'proj', owner: 'x', input: { kind: 'snapshot' } })).rejects.toThrow(

@@ -367,6 +367,38 @@ describe('render fan-out', () => {
     await expectSame(a, b, 'a foreign bodies key');
   });
 
+  it('a format the index says fell back is not rendered by the workers: no label file rewritten after a change', async () => {
+    const a = await project();
+    const b = await project();
+    // One image shown by tasks 3 and 30 (two segments): YOLO's and VOC's label files collide, so
+    // both formats run over every task in the commit, and the segment index records that.
+    for (let i = 1; i <= 40; i++) {
+      const t = lsTask(i, 1, 'image-bbox');
+      if (i === 30) (t.data as JsonObject).image = (lsTask(3, 1, 'image-bbox').data as JsonObject).image;
+      await putTask(a, structuredClone(t));
+      await putTask(b, structuredClone(t));
+    }
+    await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
+    await fanout(b, 'exec-1');
+    let m = await expectSameManifest(a, b, {}, 'first');
+    expect(Object.keys(m.b.timings?.segments?.fallback ?? {}).sort()).toEqual(['VOC', 'YOLO']);
+    await putTask(a, lsTask(17, 4, 'image-bbox'));
+    await putTask(b, lsTask(17, 4, 'image-bbox'));
+    const fromA = a.out.puts.length;
+    const fromB = b.out.puts.length;
+    await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
+    const two = await fanout(b, 'exec-2');
+    expect(two.items.every((j) => j.skip?.join() === 'VOC,YOLO')).toBe(true);
+    const labels = (puts: string[]) => puts.filter((k) => /\/latest\/(YOLO|VOC)\//.test(k)).sort();
+    // The same label writes as in-process (the changed task's own files), none by the workers.
+    expect(labels(two.workerPuts)).toEqual([]);
+    expect(labels(b.out.puts.slice(fromB))).toEqual(labels(a.out.puts.slice(fromA)));
+    expect(labels(a.out.puts.slice(fromA)).length).toBeLessThanOrEqual(4);
+    m = await expectSameManifest(a, b, m, 'after a change');
+    expect(m.b.changes).toEqual(m.a.changes);
+    await expectSame(a, b, 'after a change');
+  });
+
   it('a second plan while one runs is busy; abort fences the lock and leaves the manifest', async () => {
     const b = await project();
     for (let i = 1; i <= 20; i++) await putTask(b, lsTask(i, 1, 'image-bbox'));
