@@ -105,16 +105,17 @@ export async function planRender(
       total = plan.segments.length;
       if (compareWith && ofManifest) slices = previousSlices(compareWith, ofManifest, jobs, rc.formats);
     }
-    // A failed render's record is kept (the commit then rewrites latest/ in full).
-    if (!inflight) {
-      const doc: InflightDoc = {
-        owner,
-        renderId: `fanout-${owner}`,
-        startedAt: started.toISOString(),
-        labelConfigSha256: labelConfig,
-      };
-      await ps.store.put(ps.paths.renderInflight, JSON.stringify(doc), JSON_TYPE);
-    }
+    // A failed render's record is kept (the commit then rewrites latest/ in full), with this
+    // plan's label config digest for the commit to record in the manifest.
+    const doc: InflightDoc = inflight
+      ? { ...inflight, plannedBy: owner, labelConfigSha256: labelConfig }
+      : {
+          owner,
+          renderId: `fanout-${owner}`,
+          startedAt: started.toISOString(),
+          labelConfigSha256: labelConfig,
+        };
+    await ps.store.put(ps.paths.renderInflight, JSON.stringify(doc), JSON_TYPE);
     // One small object per changed segment (≈ its tasks' per-task entries), 8 PUTs at a time.
     await mapLimit([...(slices ?? [])], 8, ([id, slice]) =>
       ps.store.put(previousSliceKey(ps, owner, id), JSON.stringify(slice), JSON_TYPE),

@@ -101,7 +101,7 @@ export async function renderLatest(
     // render's is the one its plan read (segments may have rendered with it); an upload during the
     // render then leaves the manifest naming the older digest, and the next render re-renders.
     const labelConfig = options.planned
-      ? own
+      ? own || recorded?.plannedBy === owner
         ? recorded?.labelConfigSha256
         : undefined
       : (await loadLabelConfig(ctx, project)).sha256;
@@ -270,6 +270,12 @@ export interface InflightDoc {
   startedAt: string;
   /** A fan-out plan's record: the label config digest the plan read (label-config.ts). */
   labelConfigSha256?: string;
+  /**
+   * A failed render's record that a later fan-out plan found: the owner of that plan, whose
+   * label config digest `labelConfigSha256` now is (the record stays a failed render's, so the
+   * commit still rewrites latest/ in full).
+   */
+  plannedBy?: string;
 }
 
 const byPath = (a: WrittenFile, b: WrittenFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);

@@ -399,6 +399,28 @@ describe('render fan-out', () => {
     await expectSame(a, b, 'after a change');
   });
 
+  it('the fan-out that repairs an aborted one records the label config, so the next render is up to date', async () => {
+    const b = await project();
+    for (let i = 1; i <= 20; i++) await putTask(b, lsTask(i, 1, 'image-bbox'));
+    await fanout(b, 'exec-0');
+    const recorded = (await manifestOf(b)).labelConfig;
+    expect(recorded?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    await putTask(b, lsTask(5, 9, 'image-bbox'));
+    const plan = await planRender(b.ctx, b.project, { owner: 'exec-1', segmentShards: SEGMENT_SHARDS });
+    if (plan.status !== 'planned') throw new Error(plan.status);
+    await abortRender(b.ctx, b.project, 'exec-1', 'States.TaskFailed', 0);
+    const repair = await fanout(b, 'exec-2');
+    // Every segment again (the aborted render's record: latest/ rewritten in full) ...
+    expect(repair.ref.segments).toBe(repair.ref.total);
+    // ... and the manifest names the label config, as an in-process repair's does.
+    expect((await manifestOf(b)).labelConfig).toEqual(recorded);
+    expect(
+      await planRender(b.ctx, b.project, { owner: 'exec-3', segmentShards: SEGMENT_SHARDS }),
+    ).toMatchObject({
+      status: 'up-to-date',
+    });
+  });
+
   it('a second plan while one runs is busy; abort fences the lock and leaves the manifest', async () => {
     const b = await project();
     for (let i = 1; i <= 20; i++) await putTask(b, lsTask(i, 1, 'image-bbox'));
