@@ -5,7 +5,7 @@
  * report.json for the run in OUTPUT (input problems are the same for every format; a format's own
  * problems name it).
  */
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
 import type { LabelSchema } from '../core/config/schema.ts';
@@ -153,7 +153,10 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
   for (const [i, format] of formats.entries()) {
     const csvFile = csvOutput ? root : undefined;
     const dir = csvFile ? dirname(csvFile) : several ? join(root, format) : root;
-    await mkdir(dir, { recursive: true });
+    await outputFolder(
+      dir,
+      csvFile ? dirname(args.output) || '.' : several ? join(args.output, format) : args.output,
+    );
     // With --zip the files are written to a scratch folder first, then zipped in one stream.
     const filesDir = args.zip || csvFile ? await mkdtemp(join(dir, '.ls-export-')) : dir;
     // --image-dir: one folder for every format's image copies (several formats: DIR/<FORMAT>).
@@ -319,4 +322,27 @@ function resultsProblem(report: Report): string | undefined {
     return `most results were skipped because ${top[0]} (${top[1]} of ${results} in ${format})${hint}`;
   }
   return undefined;
+}
+
+/** Why a folder cannot be created or written, in words (an fs error's code). */
+function folderProblem(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EEXIST' || code === 'ENOTDIR') return 'a file of that name is in the way';
+  if (code === 'EROFS') return 'the file system is read-only';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ENOSPC') return 'no space left on the device';
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Creates output folder `dir` (shown to the user as `shown`) and checks that it can be written,
+ * before any task is read. Throws CliError naming the folder and the reason.
+ */
+async function outputFolder(dir: string, shown: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    throw new CliError(`cannot write the output folder ${shown}: ${folderProblem(err)}`);
+  }
 }

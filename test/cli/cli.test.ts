@@ -48,6 +48,20 @@ describe('ls-export CLI', () => {
     expect(report.skippedCount).toBe(2);
   });
 
+  it('an output folder that cannot be made or written fails before reading, naming the folder and why', async () => {
+    const out = tmp();
+    const file = join(out, 'taken');
+    writeFileSync(file, 'not a folder');
+    for (const o of [file, join(file, 'inner')]) {
+      const r = await cli('convert', '-i', TEXT_TASKS, '-c', TEXT_CONFIG, '-o', o, '-f', 'JSON_MIN');
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(
+        `ls-export: cannot write the output folder ${o}: a file of that name is in the way\n`,
+      );
+    }
+    expect(readdirSync(out)).toEqual(['taken']);
+  });
+
   it('CSV to an output ending in .csv writes that file (as the reference does), the report beside it', async () => {
     const out = tmp();
     const r = await cli(
