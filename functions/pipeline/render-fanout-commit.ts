@@ -70,7 +70,12 @@ export async function commitRender(
         if (sink) adoptFiles(sink, files, doc.stats[f]);
       }
       // Its bodies stay in the store, read when their file is assembled: neither held nor spooled.
-      outs.set(job.id, { entry: doc.entry, aggregate, io: doc.io });
+      outs.set(job.id, {
+        entry: doc.entry,
+        aggregate,
+        io: doc.io,
+        ...(doc.summarized ? { summarized: doc.summarized } : {}),
+      });
       stored++;
     }
     return outs;

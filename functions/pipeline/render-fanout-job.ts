@@ -82,6 +82,8 @@ export interface StoredSegment {
   /** What the segment's sink of each format did (a path stored twice counts twice, as in-process). */
   stats: Partial<Record<FormatName, PublishStats>>;
   io: { shards: number; bytes: number };
+  /** What the worker's summarizeFormat gave per format (segments-render.ts SegmentOutput). */
+  summarized?: SegmentOutput['summarized'];
   /** A snapshot's segment: its `snapshot.json` body (segments-snapshot.ts). */
   snapshot?: { text: string; tasks: number; annotations: number };
 }
@@ -125,6 +127,7 @@ export async function storedSegment(
     job,
     entry: o.entry,
     bodies: `${fanoutPrefix(ps, owner)}segments/${job.id}.${randomUUID()}.bodies`,
+    ...(o.summarized ? { summarized: o.summarized } : {}),
     aggregate: {},
     files: {},
     stats: {},

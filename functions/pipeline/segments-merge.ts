@@ -15,7 +15,7 @@ import type { FileLayout, RenderPlan, SegmentEntry, SegmentIndex } from './segme
 import type { AssembleIo } from './segments-assemble.ts';
 import { CodecShapeError, codecOf, countEntries, splitBrushCoco, splitCoco } from './segments-codecs.ts';
 import { type AggregateInput, assembleAggregate, Fallback } from './segments-layout.ts';
-import type { EmptyRun } from './segments-render.ts';
+import type { EmptyRun, SegmentOutput } from './segments-render.ts';
 import { BodySpool as BodySpoolCtor, bodyText } from './segments-spool.ts';
 
 export interface AssembleInput extends AggregateInput {
@@ -73,6 +73,44 @@ export async function assembleFormats(input: AssembleInput): Promise<AssembleOut
   return { segments: entries, files, fallback, io };
 }
 
+/**
+ * Completes `entry`'s summary of `format` from segment output `out`'s bodies: COCO and
+ * BRUSH_TO_COCO image and annotation counts (and BRUSH_TO_COCO's categories), and whether its
+ * global files (and COCO's categories) equal the empty run's (`emptyFiles`). Returns null, or why
+ * the format cannot be assembled from the segments (a Fallback's reason).
+ */
+export async function summarizeFormat(
+  out: SegmentOutput,
+  format: FormatName,
+  entry: SegmentEntry,
+  emptyFiles: Map<string, string>,
+): Promise<string | null> {
+  const f = entry.formats[format];
+  if (!f) return `segment ${entry.id} has no ${format} summary`;
+  for (const [path, body] of out.aggregate.get(format) ?? []) {
+    const kind = codecOf(format, path);
+    if (kind !== 'global' && kind !== 'coco' && kind !== 'brushcoco') continue;
+    const text = await bodyText(body);
+    if (kind === 'brushcoco') {
+      const parts = splitBrushCoco(text);
+      if (parts.tail !== splitBrushCoco(emptyFiles.get(path) ?? '').tail)
+        return `segment ${entry.id}: ${path} ends unlike the empty run's`;
+      f.images = countEntries(parts.images);
+      f.annotations = countEntries(parts.annotations);
+      f.categories = parts.categories;
+      continue;
+    }
+    if (kind === 'global' && text !== emptyFiles.get(path)) f.globalSame = false;
+    if (kind === 'coco') {
+      const parts = splitCoco(text);
+      if (parts.middle !== splitCoco(emptyFiles.get(path) ?? '').middle) f.globalSame = false;
+      f.images = countEntries(parts.images);
+      f.annotations = countEntries(parts.annotations);
+    }
+  }
+  return null;
+}
+
 async function assembleFormat(
   input: AssembleInput,
   format: FormatName,
@@ -83,34 +121,15 @@ async function assembleFormat(
   const sink = rc.sinks.get(format)!;
   const emptyFiles = empty.files.get(format) ?? new Map<string, string>();
   const prevFiles = input.previousFiles.get(format) ?? new Map<string, WrittenFile>();
-  // Summaries of fresh segments (global files compared with the empty run).
+  // Summaries of fresh segments (global files compared with the empty run); a fan-out worker's
+  // output comes summarized (its bodies are then not read for it).
   for (const e of entries) {
     const out = rendered.get(e.id);
-    const f = e.formats[format];
-    if (!f) throw new Fallback(`segment ${e.id} has no ${format} summary`);
+    if (!e.formats[format]) throw new Fallback(`segment ${e.id} has no ${format} summary`);
     if (!out) continue;
-    const agg = out.aggregate.get(format)!;
-    for (const [path, body] of agg) {
-      const kind = codecOf(format, path);
-      if (kind !== 'global' && kind !== 'coco' && kind !== 'brushcoco') continue;
-      const text = await bodyText(body);
-      if (kind === 'brushcoco') {
-        const parts = splitBrushCoco(text);
-        if (parts.tail !== splitBrushCoco(emptyFiles.get(path) ?? '').tail)
-          throw new Fallback(`segment ${e.id}: ${path} ends unlike the empty run's`);
-        f.images = countEntries(parts.images);
-        f.annotations = countEntries(parts.annotations);
-        f.categories = parts.categories;
-        continue;
-      }
-      if (kind === 'global' && text !== emptyFiles.get(path)) f.globalSame = false;
-      if (kind === 'coco') {
-        const parts = splitCoco(text);
-        if (parts.middle !== splitCoco(emptyFiles.get(path) ?? '').middle) f.globalSame = false;
-        f.images = countEntries(parts.images);
-        f.annotations = countEntries(parts.annotations);
-      }
-    }
+    const done = out.summarized?.[format];
+    const why = done !== undefined ? done : await summarizeFormat(out, format, e, emptyFiles);
+    if (why !== null) throw new Fallback(why);
   }
   const notSame = entries.find((e) => !e.formats[format]!.globalSame);
   if (notSame)

@@ -110,6 +110,11 @@ export interface SegmentOutput {
    * memory only (absent for outputs stored by fan-out workers: such a path then falls back).
    */
   copies?: Map<FormatName, Map<string, string>>;
+  /**
+   * Per format, the summary segments-merge.ts summarizeFormat already made from these bodies (by
+   * a fan-out worker, so the commit does not read them for it): null, or why the format falls back.
+   */
+  summarized?: Partial<Record<FormatName, string | null>>;
 }
 
 const METADATA = ['annotator', 'annotation_id', 'created_at', 'updated_at', 'lead_time'];

@@ -265,7 +265,17 @@ describe('render fan-out', () => {
       await putTask(b, lsTask(i, 1, 'image-bbox'));
     }
     await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
+    // Every stored body is read once by the commit (COCO's too: the workers summarized it).
+    const reads: string[] = [];
+    const get = b.out.get.bind(b.out);
+    b.out.get = async (key, range) => {
+      if (key.endsWith('.bodies')) reads.push(`${key} ${range?.start}-${range?.end}`);
+      return get(key, range);
+    };
     const first = await fanout(b, 'exec-1');
+    b.out.get = get;
+    expect(reads.length).toBeGreaterThanOrEqual(first.ref.segments * 5);
+    expect(reads.length).toBe(new Set(reads).size);
     const m = await expectSameManifest(a, b, {}, 'first');
     expect(first.ref.segments).toBe(first.ref.total);
     const aggregate = /(^|\/)(result\.(json|csv|tsv)|classes\.txt|notes\.json)$/;
