@@ -99,7 +99,10 @@ export function deepCopy<T extends JsonValue>(v: T): T {
   if (order) {
     for (const k of order) setKey(out, k, deepCopy((v as JsonObject)[k]));
   } else {
-    for (const k in v as JsonObject) out[k] = deepCopy((v as JsonObject)[k]);
+    // `__proto__` (a key like any other in Python) through setKey: assigned, it would set the prototype.
+    for (const k in v as JsonObject)
+      if (k === '__proto__') setKey(out, k, deepCopy((v as JsonObject)[k]));
+      else out[k] = deepCopy((v as JsonObject)[k]);
   }
   return out as T;
 }
