@@ -13,6 +13,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
+import { sequenceLength } from '../text/utf8.ts';
 import { depthReason, type JsonLimits, MAX_ELEMENT_BYTES, MAX_JSON_DEPTH, sizeReason } from './limits.ts';
 
 export type RootKind = 'array' | 'object' | 'empty' | 'other';
@@ -102,15 +103,6 @@ export async function* boundedChunks(
     if (typeof chunk === 'string' || chunk.length <= maxBytes) yield chunk;
     else for (let off = 0; off < chunk.length; off += maxBytes) yield chunk.subarray(off, off + maxBytes);
   }
-}
-
-/** Bytes of a UTF-8 sequence that starts with `lead` (0 for a continuation or invalid byte). */
-function sequenceLength(lead: number): number {
-  if (lead < 0x80) return 1;
-  if (lead >= 0xc2 && lead <= 0xdf) return 2;
-  if (lead >= 0xe0 && lead <= 0xef) return 3;
-  if (lead >= 0xf0 && lead <= 0xf4) return 4;
-  return 0;
 }
 
 /**

@@ -4,6 +4,7 @@
  * be told that the text differs from the file.
  */
 import { isUtf8 } from 'node:buffer';
+import { sequenceLength } from '../text/utf8.ts';
 
 /** The report reason for input that is not UTF-8 (`at`: the first invalid byte's offset). */
 export function notUtf8Reason(at: number): string {
@@ -12,15 +13,6 @@ export function notUtf8Reason(at: number): string {
 
 /** Called with the byte offset of the first invalid sequence. */
 export type InvalidUtf8 = (byteOffset: number) => void;
-
-/** Bytes of a UTF-8 sequence that starts with `lead` (0 for a continuation or invalid byte). */
-function sequenceLength(lead: number): number {
-  if (lead < 0x80) return 1;
-  if (lead >= 0xc2 && lead <= 0xdf) return 2;
-  if (lead >= 0xe0 && lead <= 0xef) return 3;
-  if (lead >= 0xf0 && lead <= 0xf4) return 4;
-  return 0;
-}
 
 /** The second byte's range for a lead byte (RFC 3629: no overlong forms, surrogates or > U+10FFFF). */
 function secondByteOk(lead: number, second: number): boolean {
