@@ -60,6 +60,17 @@ async function putTask(p: P, task: JsonObject): Promise<void> {
   await ingestChanges(p.ctx, [change(o.key)]);
 }
 
+/** Two identical projects (a: rendered in-process, b: by the fan-out) holding tasks 1…n. */
+async function twins(n: number): Promise<[P, P]> {
+  const a = await project();
+  const b = await project();
+  for (let i = 1; i <= n; i++) {
+    await putTask(a, lsTask(i, 1, 'image-bbox'));
+    await putTask(b, lsTask(i, 1, 'image-bbox'));
+  }
+  return [a, b];
+}
+
 /**
  * Plans, renders the items in batches of 3 (all batches at once), commits. `workerPuts`: the keys
  * the segment batches wrote (not the plan's, not the commit's).
@@ -136,12 +147,7 @@ async function expectSame(a: P, b: P, label: string) {
 
 describe('render fan-out', () => {
   it('plan → concurrent segment batches → commit equals the in-process render, byte for byte', async () => {
-    const a = await project();
-    const b = await project();
-    for (let i = 1; i <= 60; i++) {
-      await putTask(a, lsTask(i, 1, 'image-bbox'));
-      await putTask(b, lsTask(i, 1, 'image-bbox'));
-    }
+    const [a, b] = await twins(60);
     await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
     const first = await fanout(b, 'exec-1');
     let m = await expectSameManifest(a, b, {}, 'first');
@@ -183,12 +189,7 @@ describe('render fan-out', () => {
   });
 
   it('after 1 changed task the workers write only its per-task files; without an index they compare in the commit', async () => {
-    const a = await project();
-    const b = await project();
-    for (let i = 1; i <= 40; i++) {
-      await putTask(a, lsTask(i, 1, 'image-bbox'));
-      await putTask(b, lsTask(i, 1, 'image-bbox'));
-    }
+    const [a, b] = await twins(40);
     await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
     await fanout(b, 'exec-1');
     let m = await expectSameManifest(a, b, {}, 'first');
@@ -258,12 +259,7 @@ describe('render fan-out', () => {
   });
 
   it('the commit reads stored bodies when it assembles each file: its spool holds one file, not every segment', async () => {
-    const a = await project();
-    const b = await project();
-    for (let i = 1; i <= 60; i++) {
-      await putTask(a, lsTask(i, 1, 'image-bbox'));
-      await putTask(b, lsTask(i, 1, 'image-bbox'));
-    }
+    const [a, b] = await twins(60);
     await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
     // Every stored body is read once by the commit (COCO's too: the workers summarized it).
     const reads: string[] = [];
@@ -315,12 +311,7 @@ describe('render fan-out', () => {
   });
 
   it('stored bodies: a transient read is tried again, other bytes are refused, a body outside the job is not used', async () => {
-    const a = await project();
-    const b = await project();
-    for (let i = 1; i <= 30; i++) {
-      await putTask(a, lsTask(i, 1, 'image-bbox'));
-      await putTask(b, lsTask(i, 1, 'image-bbox'));
-    }
+    const [a, b] = await twins(30);
     await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
     // The first read of a .bodies object fails as a reset connection does: read again, same bytes.
     const get = b.out.get.bind(b.out);
