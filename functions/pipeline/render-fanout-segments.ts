@@ -28,8 +28,8 @@ import {
 } from './render-fanout-job.ts';
 import { renewLock } from './render-lock.ts';
 import type { SegmentJob } from './segments.ts';
-import { CodecShapeError, SEGMENT_FORMATS } from './segments-codecs.ts';
-import { summarizeFormat } from './segments-merge.ts';
+import { SEGMENT_FORMATS } from './segments-codecs.ts';
+import { summarizeOutput } from './segments-merge.ts';
 import { emptyRun, renderSegment, type SegmentRenderContext } from './segments-render.ts';
 import { snapshotTransform } from './snapshot-filter.ts';
 import { type ProjectStore, projectStore } from './state.ts';
@@ -100,15 +100,7 @@ export async function renderSegmentJobs(
     const aggregatePaths = new Map([...empty.files].map(([f, m]) => [f, new Set(m.keys())]));
     const o = await renderSegment(rc, job, aggregatePaths);
     // Summarized here, so the commit reads no body for the counts (COCO's would be read twice).
-    o.summarized = {};
-    for (const f of rc.formats) {
-      try {
-        o.summarized[f] = await summarizeFormat(o, f, o.entry, empty.files.get(f) ?? new Map());
-      } catch (err) {
-        if (!(err instanceof CodecShapeError)) throw err;
-        o.summarized[f] = err.message;
-      }
-    }
+    await summarizeOutput(o, rc.formats, empty);
     const r = report.toJSON();
     o.entry.report.skipped.push(...r.skipped);
     o.entry.report.warnings.push(...r.warnings);

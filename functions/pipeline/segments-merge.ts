@@ -111,6 +111,28 @@ export async function summarizeFormat(
   return null;
 }
 
+/**
+ * Summarizes a worker's output of every format in `formats` (summarizeFormat; a body the codecs
+ * cannot read is recorded as its fallback reason), so the commit reads its bodies only to lay the
+ * files out. Sets `out.summarized`.
+ */
+export async function summarizeOutput(
+  out: SegmentOutput,
+  formats: readonly FormatName[],
+  empty: EmptyRun,
+): Promise<void> {
+  const summarized: NonNullable<SegmentOutput['summarized']> = {};
+  for (const f of formats) {
+    try {
+      summarized[f] = await summarizeFormat(out, f, out.entry, empty.files.get(f) ?? new Map());
+    } catch (err) {
+      if (!(err instanceof CodecShapeError)) throw err;
+      summarized[f] = err.message;
+    }
+  }
+  out.summarized = summarized;
+}
+
 async function assembleFormat(
   input: AssembleInput,
   format: FormatName,

@@ -49,6 +49,7 @@ import {
 import type { PlanResult } from './render-fanout-plan.ts';
 import { DEFAULT_SEGMENT_SHARDS, planSegments, type SegmentJob } from './segments.ts';
 import { SEGMENT_FORMATS } from './segments-codecs.ts';
+import { summarizeOutput } from './segments-merge.ts';
 import { emptyRun, renderSegment, type SegmentRenderContext } from './segments-render.ts';
 import {
   captureTransform,
@@ -175,6 +176,8 @@ export async function renderSnapshotSegmentJobs(
         job,
         aggregatePaths,
       );
+      // As a latest/ worker does: the commit then reads each stored body once.
+      await summarizeOutput(o, rc.formats, empty);
       doc = { ...(await storedSegment(ps, ref.owner, job, o, rc)), snapshot: snapshotBody(into) };
       out.tasks += o.entry.counts.tasks;
       out.bytesRead += o.io.bytes;
@@ -216,7 +219,15 @@ function storedOutputs(ps: ProjectStore, owner: string, counts: { stored: number
       const aggregate = storedAggregate(ps.store, doc, fanoutPrefix(ps, owner));
       if (!aggregate) return undefined;
       counts.stored++;
-      return { body, output: { entry: doc.entry, aggregate, io: doc.io } };
+      return {
+        body,
+        output: {
+          entry: doc.entry,
+          aggregate,
+          io: doc.io,
+          ...(doc.summarized ? { summarized: doc.summarized } : {}),
+        },
+      };
     },
   };
 }

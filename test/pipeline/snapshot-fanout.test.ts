@@ -34,8 +34,20 @@ async function fanout(s: Setup, r: ExportRecord, owner: string) {
   for (let i = 0; i < items.length; i += 2) batches.push(items.slice(i, i + 2));
   const snapshot = ref.snapshot!;
   await Promise.all(batches.map((b) => renderSnapshotSegmentJobs(s.ctx, s.project, { ...ref, snapshot }, b)));
-  const commit = await commitSnapshotFanout(s.ctx, s.project, { ...ref, snapshot });
-  return { items, commit };
+  // The ranges of stored bodies the commit reads (the workers summarized them: each once).
+  const store = s.ctx.store(ref.items.bucket);
+  const get = store.get.bind(store);
+  const bodyReads: string[] = [];
+  store.get = async (key, range) => {
+    if (key.endsWith('.bodies')) bodyReads.push(`${key} ${range?.start}-${range?.end}`);
+    return get(key, range);
+  };
+  try {
+    const commit = await commitSnapshotFanout(s.ctx, s.project, { ...ref, snapshot });
+    return { items, commit, bodyReads };
+  } finally {
+    store.get = get;
+  }
 }
 
 describe('snapshot jobs: every format, byte for byte', () => {
@@ -50,9 +62,11 @@ describe('snapshot jobs: every format, byte for byte', () => {
         const inProcess = await runSnapshot(s.ctx, s.project, await record(s, OPTIONS[label]));
         expect(inProcess.status).toBe('completed');
         const r = await record(s, OPTIONS[label]);
-        const { items, commit } = await fanout(s, r, `snapshot-${r.id}`);
+        const { items, commit, bodyReads } = await fanout(s, r, `snapshot-${r.id}`);
         expect(items.length).toBeGreaterThan(2);
         expect(commit.stored).toBe(items.length);
+        expect(bodyReads.length).toBeGreaterThan(items.length);
+        expect(bodyReads.length, label).toBe(new Set(bodyReads).size);
         const a = r.snapshot.name;
         const b = inProcess.snapshot.name;
         const got = await filesOf(s.ctx, paths.snapshot(a));
