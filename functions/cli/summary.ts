@@ -44,9 +44,12 @@ function regionText(c: RegionCounts | undefined): string {
 export function summaryLine(s: SummaryInput): string {
   const rate = s.tasks && s.seconds > 0 ? ` (${plural(Math.round(s.tasks / s.seconds), 'task')}/s)` : '';
   const regionsSkipped = Object.values(s.regions ?? {}).reduce((n, c) => n + c.skipped, 0);
+  // The report's skips count regions too (each also in `regions`, shown per format): inputs are
+  // the rest (tasks, elements, files).
+  const inputsSkipped = Math.max(0, s.skipped - regionsSkipped);
   // "nothing skipped" only when no input and no region was left out.
-  const skipped = s.skipped
-    ? `; ${plural(s.skipped, 'input')} skipped`
+  const skipped = inputsSkipped
+    ? `; ${plural(inputsSkipped, 'input')} skipped`
     : regionsSkipped
       ? ''
       : '; nothing skipped';

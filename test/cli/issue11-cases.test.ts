@@ -130,7 +130,9 @@ describe('br-03: keypoint-only config and YOLO_OBB', () => {
     const kp = report.skipped.filter((e: { type?: string }) => e.type === 'keypointlabels');
     expect(kp).toHaveLength(6);
     expect(kp[0].reason).toContain('no parent rectangle');
-    expect(r.stderr).toContain('6 inputs skipped');
+    // Regions, not inputs: the summary says which.
+    expect(r.stderr).toContain('regions 0 exported, 6 skipped');
+    expect(r.stderr).not.toContain('inputs skipped');
   });
 
   it('--strict refuses YOLO_OBB for it with one sentence (exit 1); plain YOLO is refused as before', async () => {
