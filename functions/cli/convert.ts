@@ -26,6 +26,7 @@ import { CliError, labelConfigInputError } from './errors.ts';
 import { CliSink } from './output-sink.ts';
 import { Progress } from './progress.ts';
 import { InputNotFoundError, openSource, readTextFile, s3Client } from './sources.ts';
+import { filesNotWritten } from './stale-files.ts';
 import { type FormatResult, summaryLine } from './summary.ts';
 
 async function loadSchema(args: ConvertArgs): Promise<LabelSchema> {
@@ -225,6 +226,11 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
     }
   }
   const reportPath = csvOutput ? `${root.slice(0, -'.csv'.length)}.report.json` : join(root, 'report.json');
+  const stale = await staleOutputs(outputs, formats, root, imageRoot);
+  if (stale) {
+    report.warn({ source: 'output', reason: stale });
+    if (!args.quiet) process.stderr.write(`ls-export: WARNING: ${stale}\n`);
+  }
   await writeFile(reportPath, `${JSON.stringify(report.toJSON(), null, 2)}\n`);
 
   // One sentence when nothing was found, or when most inputs or results were skipped for one reason.
@@ -252,6 +258,33 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
     }),
   );
   return status;
+}
+
+/**
+ * One sentence when an output folder holds files this run did not write (an earlier export into
+ * the same folder), else undefined. Not checked for --zip and .csv outputs (written whole).
+ */
+async function staleOutputs(
+  outputs: Output[],
+  formats: readonly string[],
+  root: string,
+  imageRoot: string | undefined,
+): Promise<string | undefined> {
+  const found: string[] = [];
+  for (const o of outputs) {
+    if (o.zipName || o.csvFile) continue;
+    const written = new Set(o.sink.mainPaths());
+    const under = (dir: string | undefined) => dir && relative(o.dir, dir).split(sep).join('/');
+    // The report, the image folder (its copies are counted apart), other formats' folders.
+    const images = under(imageRoot);
+    const keep = (p: string) =>
+      (o.dir === root && p === 'report.json') ||
+      (images !== undefined && images !== '' && !images.startsWith('..') && p.startsWith(`${images}/`)) ||
+      (o.dir === root && formats.length > 1 && formats.some((f) => p.startsWith(`${f}/`)));
+    for (const p of await filesNotWritten(o.dir, written, keep)) found.push(join(o.shown, p));
+  }
+  if (found.length === 0) return undefined;
+  return `${found.length === 1 ? '1 file' : `${found.length.toLocaleString('en-US')} files`} in the output folder ${found.length === 1 ? 'was' : 'were'} not written by this run (left from an earlier export? use an empty folder), e.g. ${found[0]}`;
 }
 
 /** `--strict`: the exit status when something was skipped or a region lost. */

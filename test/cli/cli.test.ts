@@ -62,6 +62,44 @@ describe('ls-export CLI', () => {
     expect(readdirSync(out)).toEqual(['taken']);
   });
 
+  it('files an earlier export left in the output folder are named in one warning; a re-run into it is quiet', async () => {
+    const out = tmp();
+    const o = join(out, 'o');
+    const image = (f: string) => join(ROOT, 'samples', 'image-bbox', f);
+    const run = () =>
+      cli('convert', '-i', image('tasks.json'), '-c', image('config.xml'), '-o', o, '-f', 'YOLO');
+    const first = await run();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).not.toContain('WARNING');
+    // The same export again: every file is rewritten, nothing is stale.
+    const again = await run();
+    expect(again.stderr).not.toContain('WARNING');
+    writeFileSync(join(o, 'labels', 'from-an-earlier-export.txt'), '0 0.5 0.5 0.1 0.1\n');
+    const third = await run();
+    expect(third.status).toBe(0);
+    expect(third.stderr).toContain(
+      `ls-export: WARNING: 1 file in the output folder was not written by this run (left from an earlier export? use an empty folder), e.g. ${join(o, 'labels', 'from-an-earlier-export.txt')}\n`,
+    );
+    const report = JSON.parse(readFileSync(join(o, 'report.json'), 'utf8'));
+    expect(report.warnings.map((w: { source: string }) => w.source)).toContain('output');
+    // A JSON export copied byte for byte into its own folder: nothing stale either.
+    const j = join(out, 'j');
+    for (let i = 0; i < 2; i++) {
+      const r = await cli(
+        'convert',
+        '-i',
+        image('tasks.json'),
+        '-c',
+        image('config.xml'),
+        '-o',
+        j,
+        '-f',
+        'JSON',
+      );
+      expect(r.stderr).not.toContain('WARNING');
+    }
+  });
+
   it('CSV to an output ending in .csv writes that file (as the reference does), the report beside it', async () => {
     const out = tmp();
     const r = await cli(
