@@ -325,7 +325,12 @@ async function checkLabelStudioExport(source: SingleFileSource, input: string): 
 export function runProblem(report: Report, tasks: number | undefined): string | undefined {
   if (tasks === 0 && report.tasksWithoutAnnotations)
     return `none of the ${report.tasksWithoutAnnotations} tasks has an annotation; --only-annotated left them all out`;
-  if (tasks === 0) return 'no tasks were found in the input (check the path or the s3:// prefix)';
+  if (tasks === 0) {
+    // An input that was read but skipped whole (not JSON, truncated): its reason, not the path hint.
+    const input = report.skipped.find((e) => !e.resultId && !e.format);
+    if (input) return `no tasks were exported: ${input.source} was skipped: ${input.reason}`;
+    return 'no tasks were found in the input (check the path or the s3:// prefix)';
+  }
   const counts = new Map<string, number>();
   for (const e of report.skipped)
     if (!e.resultId && !e.format) counts.set(e.reason, (counts.get(e.reason) ?? 0) + 1);

@@ -253,4 +253,20 @@ describe('nothing found: one sentence, and --strict fails', () => {
     const s = await run('convert', '-i', input, '-c', config, '-o', join(o, 'y'), '-f', 'YOLO', '--strict');
     expect(s.status).toBe(3);
   });
+
+  it('an input skipped whole (not JSON, truncated) gives its reason, not the path hint', async () => {
+    const o = out();
+    const config = join(BR07, 'config.xml');
+    const truncated = join(o, 'cut.json');
+    writeFileSync(truncated, readFileSync(join(BR07, 'tasks.json'), 'utf8').slice(0, 40));
+    for (const [input, reason] of [
+      [config, 'config.xml was skipped: not a JSON array or object: it starts with "<"'],
+      [truncated, 'cut.json'],
+    ] as const) {
+      const r = await run('convert', '-i', input, '-c', config, '-o', join(o, 'x'), '-f', 'COCO');
+      expect(r.status).toBe(0);
+      expect(r.stderr).toContain(`ls-export: no tasks were exported: ${reason}`);
+      expect(r.stderr).not.toContain('check the path');
+    }
+  });
 });
