@@ -433,5 +433,7 @@ async function pipelineDemo(outRoot: string, log: Log, client: S3Client, endpoin
     results: Array<{ project: string; status: string }>;
   };
   log(`  nightly schedule: ${nightly.results.map((r) => `${r.project} ${r.status}`).join(', ')}`);
-  log(`\n  Exports are mirrored under ${relative(ROOT, outRoot)}/<project>/ (latest/ and snapshots/).`);
+  log(
+    `\n  Each project's latest/ is mirrored under ${relative(ROOT, outRoot)}/<project>/latest/; the API downloads under ${relative(ROOT, outRoot)}/${ner2.id}/snapshots/.`,
+  );
 }
