@@ -35,7 +35,8 @@ export type Command = (typeof COMMANDS)[number];
 
 const EXIT_STATUS = `Exit status: 0 when the export completed (skipped inputs are listed in report.json),
 1 when it could not run (missing input, unreadable config, unsupported format, an S3 error),
-2 for usage errors and a label config that is not valid, 3 with --strict when inputs were skipped.
+2 for usage errors and a label config that is not valid, 3 with --strict when inputs or regions
+were skipped or nothing was found.
 `;
 
 /** `ls-export --help`: the commands and the options every command takes. */
