@@ -978,6 +978,25 @@ function boxesTask(id: number | string, boxes: string[][], image = 0, raw = fals
   return parseJson(JSON.stringify(body).replace('"__ID__"', idText)) as JsonObject;
 }
 
+/**
+ * A twin of `kind`'s project as the targeted scenarios set it up (no export options, `export`
+ * serialization), with tasks 1…`tasks` of the kind made with `r` put (ids as numbers, round 0).
+ */
+async function scenario(
+  kind: Kind,
+  o: { zip: boolean; shardTasks: number; tasks?: number; r?: Rng },
+): Promise<Twin> {
+  const t = await Twin.create({
+    labelConfig: kind.config,
+    options: {},
+    zip: o.zip,
+    serialization: 'export',
+    shardTasks: o.shardTasks,
+  });
+  for (let i = 1; i <= (o.tasks ?? 0); i++) await t.putTask(makeTask(kind, o.r!, String(i), false, 0));
+  return t;
+}
+
 async function sec07Twin(shardTasks: number, patch: Partial<Setup> = {}) {
   return Twin.create({
     labelConfig: SEC07.config,
@@ -1034,14 +1053,7 @@ describe('targeted sequences (COCO ids, categories, segments, columns, options)'
   it('many segments of one task each, segment size changing between renders', async () => {
     const kind = KIND('text-choices-taxonomy-relations');
     const r = rng(77);
-    const t = await Twin.create({
-      labelConfig: kind.config,
-      options: {},
-      zip: true,
-      serialization: 'export',
-      shardTasks: 1,
-    });
-    for (let i = 1; i <= 24; i++) await t.putTask(makeTask(kind, r, String(i), false, 0));
+    const t = await scenario(kind, { zip: true, shardTasks: 1, tasks: 24, r });
     await t.render('one-per-segment r0', 1, 3);
     for (const [round, ss] of [
       [1, 1],
@@ -1070,13 +1082,7 @@ describe('targeted sequences (COCO ids, categories, segments, columns, options)'
 
   it('a CSV column only a late segment has, appearing then moving to the first segment', async () => {
     const kind = KIND('csv-sec05');
-    const t = await Twin.create({
-      labelConfig: kind.config,
-      options: {},
-      zip: false,
-      serialization: 'export',
-      shardTasks: 2,
-    });
+    const t = await scenario(kind, { zip: false, shardTasks: 2 });
     const task = (id: number, extra: Plain) =>
       parseJson(
         JSON.stringify({
@@ -1114,14 +1120,7 @@ describe('targeted sequences (COCO ids, categories, segments, columns, options)'
   it('options and zip change with no task change', async () => {
     const kind = KIND('classes-sec07');
     const r = rng(5);
-    const t = await Twin.create({
-      labelConfig: kind.config,
-      options: {},
-      zip: false,
-      serialization: 'export',
-      shardTasks: 2,
-    });
-    for (let i = 1; i <= 12; i++) await t.putTask(makeTask(kind, r, String(i), false, 0));
+    const t = await scenario(kind, { zip: false, shardTasks: 2, tasks: 12, r });
     // Tasks whose only annotation is cancelled, one without annotations (only-annotated drops them).
     const cancelled = makeTask(kind, r, '5', false, 0);
     for (const a of (cancelled.annotations ?? []) as JsonObject[]) a.was_cancelled = true;
@@ -1181,14 +1180,7 @@ describe('targeted sequences (COCO ids, categories, segments, columns, options)'
   it('brush: names by image, index files, merge per label toggled while tasks change', async () => {
     const kind = KIND('brush-br13');
     const r = rng(13);
-    const t = await Twin.create({
-      labelConfig: kind.config,
-      options: {},
-      zip: true,
-      serialization: 'export',
-      shardTasks: 2,
-    });
-    for (let i = 1; i <= 9; i++) await t.putTask(makeTask(kind, r, String(i), false, 0));
+    const t = await scenario(kind, { zip: true, shardTasks: 2, tasks: 9, r });
     await t.render('brush r0', 1, 17);
     const steps: Plain[] = [
       { brushNames: 'image' },
@@ -1208,14 +1200,7 @@ describe('targeted sequences (COCO ids, categories, segments, columns, options)'
   it('label config changed to one that drops a control, tasks unchanged', async () => {
     const kind = KIND('text-choices-taxonomy-relations');
     const r = rng(11);
-    const t = await Twin.create({
-      labelConfig: kind.config,
-      options: {},
-      zip: true,
-      serialization: 'export',
-      shardTasks: 2,
-    });
-    for (let i = 1; i <= 14; i++) await t.putTask(makeTask(kind, r, String(i), false, 0));
+    const t = await scenario(kind, { zip: true, shardTasks: 2, tasks: 14, r });
     await t.render('drop-control r0', 2, 13);
     await t.configure({ labelConfig: kind.config2 });
     await t.render('drop-control r1', 2, 13);
@@ -1298,14 +1283,7 @@ describe('hostile sequences', () => {
   it('a render after everything is deleted, then one task again', async () => {
     const kind = KIND('text-choices-taxonomy-relations');
     const r = rng(3);
-    const t = await Twin.create({
-      labelConfig: kind.config,
-      options: {},
-      zip: true,
-      serialization: 'export',
-      shardTasks: 2,
-    });
-    for (let i = 1; i <= 9; i++) await t.putTask(makeTask(kind, r, String(i), false, 0));
+    const t = await scenario(kind, { zip: true, shardTasks: 2, tasks: 9, r });
     await t.render('empty r0', 1, 5);
     for (let i = 1; i <= 9; i++) await t.del(`annotations/${i}.json`);
     await t.render('empty r1', 1, 5);
@@ -1333,13 +1311,7 @@ describe('hostile sequences (keys and layouts)', () => {
   it('each round ingested as one batch of events in shuffled order (puts, updates, deletes, re-adds)', async () => {
     const kind = KIND('text-choices-taxonomy-relations');
     const r = rng(99);
-    const t = await Twin.create({
-      labelConfig: kind.config,
-      options: {},
-      zip: false,
-      serialization: 'export',
-      shardTasks: 2,
-    });
+    const t = await scenario(kind, { zip: false, shardTasks: 2 });
     const ids = new Set<string>();
     for (let round = 0; round <= 4; round++) {
       t.pending = [];
