@@ -281,7 +281,7 @@ describe('summary counts', () => {
     writeFileSync(one, JSON.stringify([JSON.parse(readFileSync(p.tasks, 'utf8'))[1]]));
     const r1 = await run('convert', '-i', one, '-c', p.config, '-o', join(dir, 'o1'), '-f', 'YOLO');
     expect(r1.stderr).toMatch(
-      /^ls-export: exported 1 task as YOLO into .* \(3 files\)[^\n]* \(\d+ tasks?\/s\)/,
+      /^ls-export: exported 1 task as YOLO into .* \(3 files\)[^\n]* \([\d,]+ tasks?\/s\)/,
     );
     expect(r1.stderr).toContain('nothing skipped');
   });
