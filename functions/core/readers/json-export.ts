@@ -5,9 +5,10 @@
  */
 
 import { refTaskId } from '../items.ts';
-import { boundedChunks, type RootKind, type SplitOptions, splitJsonDocument } from '../json/array-stream.ts';
+import { type RootKind, type SplitOptions, splitJsonDocument } from '../json/array-stream.ts';
 import { type JsonLimits, MAX_ELEMENT_BYTES, MAX_JSON_DEPTH, sizeReason } from '../json/limits.ts';
 import { jsonErrorReason, parseJson } from '../json/parse.ts';
+import { boundedChunks } from '../json/utf8-pieces.ts';
 import { isJsonObject } from '../json/value.ts';
 import { checkTask } from '../model/label-studio.ts';
 import type { Report } from '../report.ts';
