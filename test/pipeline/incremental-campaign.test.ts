@@ -40,16 +40,7 @@ import { encodeRle } from '../../functions/core/brush/rle.ts';
 import { implementedFormats } from '../../functions/core/formats/registry.ts';
 import { parseJson } from '../../functions/core/json/parse.ts';
 import type { JsonObject } from '../../functions/core/json/value.ts';
-import {
-  type AssemblyPart,
-  type GetResult,
-  type ObjectInfo,
-  type ObjectStore,
-  type PutOptions,
-  type PutResult,
-  readAll,
-  uploadedBytes,
-} from '../../functions/core/object-store.ts';
+import { readAll } from '../../functions/core/object-store.ts';
 import { type PipelineConfig, parseConfig } from '../../functions/pipeline/config.ts';
 import { ingestChanges } from '../../functions/pipeline/ingest.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
@@ -73,6 +64,7 @@ import {
   tempDir,
 } from './helpers.ts';
 import { compareLatest, type Finding, type LatestSide, latestOf } from './latest-compare.ts';
+import { LooseStore } from './loose-store.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/label-studio');
 const fixture = (p: string) => readFileSync(join(FIXTURES, p), 'utf8');
@@ -81,62 +73,6 @@ const FORMATS = implementedFormats() as string[];
 
 type Rng = () => number;
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
-
-/**
- * A store over a folder whose `assemble` concatenates parts without S3's 5 MiB minimum (so lowered
- * thresholds exercise the copy planning), and which throws on the first write `fail` matches.
- */
-class LooseStore implements ObjectStore {
-  fail?: (key: string) => boolean;
-  /** A write whose key this answers with a promise waits for it first. */
-  hold?: (key: string) => Promise<void> | undefined;
-  failed: string[] = [];
-  constructor(readonly inner: FsObjectStore) {}
-  get description() {
-    return this.inner.description;
-  }
-  private check(key: string) {
-    if (this.fail?.(key)) {
-      this.fail = undefined;
-      this.failed.push(key);
-      throw new Error(`injected fault writing ${key}`);
-    }
-  }
-  list(prefix: string, options?: { etags?: boolean }): AsyncIterable<ObjectInfo> {
-    return this.inner.list(prefix, options);
-  }
-  get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
-    return this.inner.get(key, range);
-  }
-  head(key: string) {
-    return this.inner.head(key);
-  }
-  async put(key: string, body: string | Uint8Array, options?: PutOptions): Promise<PutResult> {
-    await this.hold?.(key);
-    this.check(key);
-    return this.inner.put(key, body, options);
-  }
-  async putStream(key: string, body: AsyncIterable<Uint8Array | string>, options?: PutOptions) {
-    await this.hold?.(key);
-    this.check(key);
-    return this.inner.putStream(key, body, options);
-  }
-  delete(key: string) {
-    return this.inner.delete(key);
-  }
-  async assemble(key: string, parts: AssemblyPart[]): Promise<PutResult> {
-    this.check(key);
-    const out: Buffer[] = [];
-    for (const p of parts) {
-      if (!('copy' in p)) out.push(Buffer.from(await uploadedBytes(p)));
-      else {
-        const r = await this.inner.get(p.copy.key, { start: p.copy.start, end: p.copy.end });
-        out.push(await readAll(r.body));
-      }
-    }
-    return this.inner.put(key, Buffer.concat(out));
-  }
-}
 
 // ---- projects -------------------------------------------------------------------------------------
 

@@ -40,16 +40,6 @@ import { rng } from '../../bench/generate.ts';
 import { implementedFormats } from '../../functions/core/formats/registry.ts';
 import { parseJson } from '../../functions/core/json/parse.ts';
 import type { JsonObject } from '../../functions/core/json/value.ts';
-import {
-  type AssemblyPart,
-  type GetResult,
-  type ObjectInfo,
-  type ObjectStore,
-  type PutOptions,
-  type PutResult,
-  readAll,
-  uploadedBytes,
-} from '../../functions/core/object-store.ts';
 import { annotationObjects, taskObject } from '../../functions/local/label-studio-storage.ts';
 import { type PipelineConfig, parseConfig } from '../../functions/pipeline/config.ts';
 import { ingestChanges } from '../../functions/pipeline/ingest.ts';
@@ -64,6 +54,7 @@ import { FsObjectStore } from '../../functions/storage/fs.ts';
 import { jpegBytes } from '../core/images/fake-media.ts';
 import { change, type FsContext, fsContext, nextSeq, OUT, readJsonObject, SRC, tempDir } from './helpers.ts';
 import { compareLatest, type Finding, type LatestSide, latestOf } from './latest-compare.ts';
+import { LooseStore } from './loose-store.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/incremental-unseen');
 const fixture = (p: string) => readFileSync(join(FIXTURES, p), 'utf8');
@@ -73,43 +64,6 @@ const FORMATS = implementedFormats() as string[];
 type Rng = () => number;
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 type Plain = Record<string, unknown>;
-
-/** A store over a folder whose `assemble` has no 5 MiB part minimum (as the campaign's). */
-class LooseStore implements ObjectStore {
-  constructor(readonly inner: FsObjectStore) {}
-  get description() {
-    return this.inner.description;
-  }
-  list(prefix: string, options?: { etags?: boolean }): AsyncIterable<ObjectInfo> {
-    return this.inner.list(prefix, options);
-  }
-  get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
-    return this.inner.get(key, range);
-  }
-  head(key: string) {
-    return this.inner.head(key);
-  }
-  put(key: string, body: string | Uint8Array, options?: PutOptions): Promise<PutResult> {
-    return this.inner.put(key, body, options);
-  }
-  putStream(key: string, body: AsyncIterable<Uint8Array | string>, options?: PutOptions) {
-    return this.inner.putStream(key, body, options);
-  }
-  delete(key: string) {
-    return this.inner.delete(key);
-  }
-  async assemble(key: string, parts: AssemblyPart[]): Promise<PutResult> {
-    const out: Buffer[] = [];
-    for (const p of parts) {
-      if (!('copy' in p)) out.push(Buffer.from(await uploadedBytes(p)));
-      else {
-        const r = await this.inner.get(p.copy.key, { start: p.copy.start, end: p.copy.end });
-        out.push(await readAll(r.body));
-      }
-    }
-    return this.inner.put(key, Buffer.concat(out));
-  }
-}
 
 // ---- projects ------------------------------------------------------------------------------------
 
@@ -406,18 +360,10 @@ function ocrTask(r: Rng): { data: Plain; results: Plain[][] } {
   return { data: { ocr: `/data/upload/1/form_00${Math.floor(r() * 4)}.jpg` }, results };
 }
 
+/** The labels of the sec-07 case's config, in its order. */
 const SEC07_LABELS = [
-  'Car',
-  'Pedestrian',
-  'Bicycle',
-  'Traffic light',
-  'Bus',
-  'Straßenschild',
-  'Motorcycle',
-  'Truck',
-  'Hund',
-  'Ölfass',
-];
+  ...fixture('sec-07-zip-backslash-name-aborts/config.xml').matchAll(/<Label value="([^"]+)"\/>/g),
+].map((m) => m[1]);
 
 function classesTask(r: Rng): { data: Plain; results: Plain[][] } {
   const results = Array.from({ length: r() < 0.15 ? 0 : r() < 0.2 ? 2 : 1 }, () =>
