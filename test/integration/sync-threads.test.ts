@@ -29,7 +29,8 @@ const undated = (text: string) => text.replace(/"date_created": "[^"]*"/, '"date
 
 /**
  * Every object under `latest/` but the manifest, by key below it (COCO undated), and the
- * manifest's file list (path, bytes, sha256; COCO's without its digest).
+ * manifest's file list (path, bytes, sha256; COCO's without either: its date_created drops the
+ * microseconds when they are zero, as Python's isoformat does, so even its length varies).
  */
 async function latest(store: S3ObjectStore, prefix: string) {
   const files = new Map<string, string>();
@@ -43,7 +44,7 @@ async function latest(store: S3ObjectStore, prefix: string) {
   const listed = m.formats.flatMap((f) =>
     (f.files ?? []).map((x) => {
       const path = `${f.format}/${x.path}`;
-      return `${path} ${x.bytes} ${path === COCO ? '' : x.sha256}`;
+      return path === COCO ? path : `${path} ${x.bytes} ${x.sha256}`;
     }),
   );
   return { files, listed: listed.sort(), tasks: m.counts.tasks, version: m.state.version };
