@@ -28,6 +28,7 @@ import { createHash } from 'node:crypto';
 import { type ItemLedger, RegionLedger, resultType } from '../accounting.ts';
 import type { PixelBudget } from '../brush/budget.ts';
 import { boundingRect, contourArea, findExternalContours } from '../brush/contours.ts';
+import { pyDateTimeStr } from '../images/values.ts';
 import { annotatorOf, type Item, itemsOfTask, pyStr, type TaskRef } from '../items.ts';
 import { pyRound } from '../json/py-number.ts';
 import { PY_JSON_COMPACT, PY_JSON_PRETTY, pyFloat, stringify } from '../json/serialize.ts';
@@ -39,14 +40,6 @@ import type { ExportContext, FormatWriter } from './types.ts';
 const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.gif', '.bmp'];
 const TYPE_KEYS = ['brushlabels', 'polygonlabels', 'rectanglelabels', 'labels'] as const;
 type TypeKey = (typeof TYPE_KEYS)[number];
-
-/** Python `str(datetime.now())`: local time, microseconds omitted when zero. */
-export function pyDateTimeStr(d: Date): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  const base = `${p(d.getFullYear(), 4)}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-  const ms = d.getMilliseconds();
-  return ms === 0 ? base : `${base}.${p(ms * 1000, 6)}`;
-}
 
 /** The deterministic category colour: `#` + the first 6 hex digits of MD5(label name). */
 export function categoryColor(name: JsonValue): string {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRle, maskToRle } from '../../../functions/core/brush/rle.ts';
-import { categoryColor, pyDateTimeStr } from '../../../functions/core/formats/brush-coco.ts';
+import { categoryColor } from '../../../functions/core/formats/brush-coco.ts';
+import { pyDateTimeStr } from '../../../functions/core/images/values.ts';
 import { exportWith } from '../../helpers/export.ts';
 
 // The export clock is 2026-01-02T03:04:05.678Z; `date_created` is local time, as Python prints it.
