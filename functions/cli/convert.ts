@@ -5,7 +5,7 @@
  * report.json for the run in OUTPUT (input problems are the same for every format; a format's own
  * problems name it).
  */
-import { access, constants, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
 import type { LabelSchema } from '../core/config/schema.ts';
@@ -23,6 +23,7 @@ import { LocalMedia } from '../storage/local-media.ts';
 import { zipFolder } from '../storage/zip.ts';
 import { type ConvertArgs, UsageError } from './args.ts';
 import { CliError, labelConfigInputError } from './errors.ts';
+import { outputFolder } from './output-folder.ts';
 import { CliSink } from './output-sink.ts';
 import { Progress } from './progress.ts';
 import { InputNotFoundError, openSource, readTextFile, s3Client } from './sources.ts';
@@ -360,27 +361,4 @@ function resultsProblem(report: Report): string | undefined {
     return `most results were skipped because ${top[0]} (${top[1]} of ${results} in ${format})${hint}`;
   }
   return undefined;
-}
-
-/** Why a folder cannot be created or written, in words (an fs error's code). */
-function folderProblem(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EEXIST' || code === 'ENOTDIR') return 'a file of that name is in the way';
-  if (code === 'EROFS') return 'the file system is read-only';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'ENOSPC') return 'no space left on the device';
-  return err instanceof Error ? err.message : String(err);
-}
-
-/**
- * Creates output folder `dir` (shown to the user as `shown`) and checks that it can be written,
- * before any task is read. Throws CliError naming the folder and the reason.
- */
-async function outputFolder(dir: string, shown: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
-  } catch (err) {
-    throw new CliError(`cannot write the output folder ${shown}: ${folderProblem(err)}`);
-  }
 }

@@ -1,0 +1,46 @@
+/**
+ * Output folders the CLI cannot create (QA F4): one sentence and exit status 1, never a hang. Under
+ * /proc on Linux, `mkdir` of a new folder fails with ENOENT although its parent exists, and Node's
+ * recursive mkdir retried that forever.
+ */
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const TEXT_CONFIG = join(ROOT, 'samples', 'text-ner', 'config.xml');
+const TEXT_TASKS = join(ROOT, 'samples', 'text-ner', 'tasks.json');
+
+const convert = (output: string) =>
+  runCli(['convert', '-i', TEXT_TASKS, '-c', TEXT_CONFIG, '-o', output, '-f', 'JSON_MIN'], {
+    cwd: ROOT,
+  });
+
+describe('an output folder that cannot be created', () => {
+  it.skipIf(!existsSync('/proc/self'))(
+    'under /proc: one sentence and exit 1, for the folder and for one below it',
+    async () => {
+      for (const o of ['/proc/ls-export-x', '/proc/ls-export-x/inner']) {
+        const r = await convert(o);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toBe(
+          `ls-export: cannot write the output folder ${o}: the file system does not allow a folder there\n`,
+        );
+      }
+    },
+    10_000,
+  );
+
+  it('missing parents are created one by one; an existing folder is kept', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'ls-outdir-'));
+    const o = join(base, 'a', 'b', 'c');
+    const r = await convert(o);
+    expect(r.code, r.stderr).toBe(0);
+    expect(statSync(o).isDirectory()).toBe(true);
+    expect(readdirSync(o).sort()).toEqual(['report.json', 'result.json']);
+    const again = await convert(o);
+    expect(again.code, again.stderr).toBe(0);
+  });
+});
