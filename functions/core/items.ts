@@ -86,6 +86,16 @@ export function refTaskId(task: JsonObject): string | number | undefined {
   return typeof id === 'number' || typeof id === 'string' ? id : undefined;
 }
 
+/**
+ * Why a relation result (`{type: "relation", from_id, to_id}`: a link between two regions, with no
+ * from_name) is left out. Label Studio's converter drops relations silently from every format but
+ * JSON (a copy of the tasks); here each is reported, naming the regions it links.
+ */
+function relationReason(r: JsonObject): string {
+  const end = (id: JsonValue) => (typeof id === 'string' || typeof id === 'number' ? String(id) : '?');
+  return `a relation between regions (${end(field(r, 'from_id'))} → ${end(field(r, 'to_id'))}) is left out: only JSON keeps relations, as Label Studio's converter does`;
+}
+
 /** Builds the output map of one annotation's results. */
 export function buildOutput(
   result: JsonValue,
@@ -106,7 +116,10 @@ export function buildOutput(
     if (typeof r.type === 'string') info.type = r.type;
     const fromName = r.from_name;
     if (typeof fromName !== 'string' || fromName === '') {
-      onDropped({ info, reason: 'a result has no from_name; it is left out' });
+      onDropped({
+        info,
+        reason: r.type === 'relation' ? relationReason(r) : 'a result has no from_name; it is left out',
+      });
       continue;
     }
     info.fromName = fromName;
