@@ -12,7 +12,10 @@ export class MediaError extends Error {
   constructor(
     message: string,
     readonly url: string,
-    /** True when the media policy refused the URL (or a budget ran out) before it was read. */
+    /**
+     * True when the URL was not read at all: the media policy refused it, a budget ran out, or its
+     * host is skipped after repeated failures (mediaSkipped).
+     */
     readonly refused = false,
     /** The message without the URL, for reports that name the URL themselves. */
     readonly detail: string = message,
@@ -48,6 +51,32 @@ export function mediaRefused(url: string, reason: string): MediaError {
     true,
     `media not allowed: ${reason}`,
   );
+}
+
+/**
+ * Media not fetched because its host failed too often in this run (the per-host circuit breaker):
+ * `media skipped: <url>: <reason>`. Not a policy refusal: the URL is allowed, its host is not tried
+ * again.
+ */
+export function mediaSkipped(url: string, reason: string): MediaError {
+  return new MediaError(
+    `media skipped: ${displayUrl(url)}: ${reason}`,
+    url,
+    true,
+    `media skipped: ${reason}`,
+  );
+}
+
+/**
+ * The host (and port) of a URL as its text writes it — `[::ffff:127.0.0.1]:8080` or
+ * `2130706433:8080`, not WHATWG URL's normalized `[::ffff:7f00:1]:8080` / `127.0.0.1:8080` — with
+ * any user info left out and control characters escaped; undefined when the text has no
+ * `scheme://host`.
+ */
+export function writtenHost(url: string): string | undefined {
+  const m = /^\s*[a-z][a-z0-9+.-]*:\/\/([^/?#\\]*)/i.exec(url);
+  const host = m?.[1].slice(m[1].lastIndexOf('@') + 1);
+  return host ? displayUrl(host) : undefined;
 }
 
 /** A failure to read allowed media: `<url>: <reason>`. */

@@ -13,7 +13,16 @@ import { realpath, stat } from 'node:fs/promises';
 import { basename, isAbsolute, resolve, sep } from 'node:path';
 import { nonPublicAddressReason, nonPublicReason, parseIpAddress } from '../core/ip-address.ts';
 import { type MediaRef, mediaBaseName, parseMediaUrl } from '../core/label-studio-urls.ts';
-import { type MediaAccess, MediaError, type MediaFile, mediaFailed, mediaRefused } from '../core/media.ts';
+import {
+  displayUrl,
+  type MediaAccess,
+  MediaError,
+  type MediaFile,
+  mediaFailed,
+  mediaRefused,
+  mediaSkipped,
+  writtenHost,
+} from '../core/media.ts';
 import {
   canonicalHost,
   DEFAULT_MEDIA_LIMITS,
@@ -75,6 +84,8 @@ export class PolicyMedia implements MediaAccess {
   private readonly limits: MediaLimits;
   private readonly slots: Slots;
   private readonly hostFailures = new Map<string, number>();
+  /** Each failed host as the first failing URL wrote it (hostKey → `127.0.0.1:8080`). */
+  private readonly hostNames = new Map<string, string>();
   private bytesRead = 0;
   private deadline?: number;
   private deadlineSignal?: AbortSignal;
@@ -296,18 +307,29 @@ export class PolicyMedia implements MediaAccess {
     };
   }
 
-  private checkHost(raw: string, url: URL): void {
-    const failures = this.hostFailures.get(hostKey(url)) ?? 0;
-    if (failures >= this.limits.hostFailures)
-      throw mediaRefused(
-        raw,
-        `the host ${url.host} failed ${failures} times in this run; its other media are skipped`,
-      );
+  /**
+   * The per-host circuit breaker: why `url` (its host written as `written`) is skipped, or
+   * undefined while its host may still be tried. Names the host as the task wrote it, and the
+   * notation it failed under when that differs (`2130706433:80` is `127.0.0.1:80`).
+   */
+  private hostSkipped(url: URL, written: string): string | undefined {
+    const key = hostKey(url);
+    const failures = this.hostFailures.get(key) ?? 0;
+    if (failures < this.limits.hostFailures) return undefined;
+    const first = this.hostNames.get(key);
+    const same = first && first !== written ? ` (the same host as ${first})` : '';
+    return `the host ${written}${same} is skipped after ${failures} failures in this run`;
   }
 
-  private failHost(url: URL): void {
+  private checkHost(raw: string, url: URL): void {
+    const why = this.hostSkipped(url, writtenHost(raw) ?? url.host);
+    if (why) throw mediaSkipped(raw, why);
+  }
+
+  private failHost(url: URL, raw: string): void {
     const key = hostKey(url);
     this.hostFailures.set(key, (this.hostFailures.get(key) ?? 0) + 1);
+    if (!this.hostNames.has(key)) this.hostNames.set(key, writtenHost(raw) ?? url.host);
   }
 
   private timeBudget(raw: string): AbortSignal {
@@ -338,7 +360,7 @@ export class PolicyMedia implements MediaAccess {
         res = await safeGet(url, {
           policy: http,
           addressCheck: (a) => nonPublicAddressReason(a),
-          urlCheck: (u) => this.urlRefusal(u, http) ?? this.hostRefusal(u),
+          urlCheck: (u) => this.urlRefusal(u, http) ?? this.hostRefusal(raw, url, u),
           timeoutMs: this.limits.timeoutMs,
           redirects: this.limits.redirects,
           range,
@@ -402,26 +424,29 @@ export class PolicyMedia implements MediaAccess {
     }
   }
 
-  /** The negative cache applied to a redirect target. */
-  private hostRefusal(url: URL): string | undefined {
-    const failures = this.hostFailures.get(hostKey(url)) ?? 0;
-    return failures >= this.limits.hostFailures
-      ? `the host ${url.host} failed ${failures} times in this run`
-      : undefined;
+  /**
+   * The circuit breaker applied to each request of `first` (redirect targets included): throws
+   * mediaSkipped (not a policy refusal, so it is not returned as one); undefined otherwise.
+   */
+  private hostRefusal(raw: string, first: URL, target: URL): undefined {
+    const why = this.hostSkipped(target, target.host);
+    if (!why) return undefined;
+    if (target.href === first.href) throw mediaSkipped(raw, why);
+    throw mediaSkipped(raw, `redirected to ${displayUrl(target.href)}: ${why}`);
   }
 
   private httpError(raw: string, url: URL, err: unknown, budget: AbortSignal): MediaError {
     if (err instanceof MediaError) return err;
     if (err instanceof HttpRefusedError) return mediaRefused(raw, err.message);
     if (budget.aborted || (err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError') {
-      this.failHost(url);
+      this.failHost(url, raw);
       return mediaRefused(
         raw,
         `the run's time budget for http(s) media (${this.limits.runTimeMs / 1000} s) is used up`,
       );
     }
     if (err instanceof HttpHostError) {
-      this.failHost(url);
+      this.failHost(url, raw);
       return mediaFailed(raw, err.message);
     }
     return mediaFailed(raw, (err as Error).message);

@@ -255,7 +255,7 @@ describe('http(s) media', () => {
     await expect(media({ mode: 'off' }).open(`${base}/ok.png`)).rejects.toThrow(/turned off/);
   });
 
-  it('a tarpit times out quickly, and after N failures its host is refused at once', async () => {
+  it('a tarpit times out quickly, and after N failures its host is skipped at once', async () => {
     const m = media({ mode: 'any' }, { timeoutMs: 200, hostFailures: 2 });
     const started = Date.now();
     for (const n of [1, 2]) {
@@ -264,9 +264,43 @@ describe('http(s) media', () => {
     }
     hits.length = 0;
     const err = await refusal(m.open(`${base}/slow/3.png`));
-    expect(err.message).toMatch(/failed 2 times in this run/);
+    expect(err.message).toBe(
+      `media skipped: ${base}/slow/3.png: the host 127.0.0.1:${port} is skipped after 2 failures in this run`,
+    );
     expect(hits).toEqual([]);
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('a host skipped after failures is named as the task writes it, in any notation, and after a redirect', async () => {
+    const m = media({ mode: 'any' }, { timeoutMs: 200, hostFailures: 2 });
+    for (const n of [1, 2]) await refusal(m.open(`${base}/slow/${n}.png`).then((f) => text(f.read())));
+    hits.length = 0;
+    const first = `127.0.0.1:${port}`;
+    for (const host of [`[::ffff:127.0.0.1]:${port}`, `2130706433:${port}`, `0x7f.1:${port}`]) {
+      const url = `http://${host}/slow/3.png`;
+      const err = await refusal(m.open(url));
+      expect(err.message).toBe(
+        `media skipped: ${url}: the host ${host} (the same host as ${first}) is skipped after 2 failures in this run`,
+      );
+      expect(err.message).not.toMatch(/not allowed|7f00/);
+    }
+    // Another host that redirects to the skipped one: the redirect is followed, the target is not.
+    const other = createServer((_req, res) => {
+      res.writeHead(302, { location: `${base}/slow/4.png` });
+      res.end();
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', () => r()));
+    try {
+      const from = `http://127.0.0.1:${(other.address() as AddressInfo).port}/to-slow`;
+      const f = await m.open(from);
+      const err = await refusal(text(f.read()));
+      expect(err.message).toBe(
+        `media skipped: ${from}: redirected to ${base}/slow/4.png: the host ${first} is skipped after 2 failures in this run`,
+      );
+    } finally {
+      other.close();
+    }
+    expect(hits).toEqual([]);
   });
 
   it('the run time budget ends every further http(s) read', async () => {
