@@ -38,6 +38,16 @@ function regionText(c: RegionCounts | undefined): string {
 }
 
 /**
+ * True when a format left out every region (result) it had: then "exported N tasks" would claim
+ * more than was written (QA D3: ASR_MANIFEST with all items left out and an empty manifest.json).
+ * A format without region accounting, or whose tasks had no regions, wrote the tasks as they are
+ * (a CSV row, a CONLL document with `O` tags).
+ */
+function keptNothing(c: RegionCounts | undefined): boolean {
+  return c !== undefined && c.exported === 0 && c.skipped > 0;
+}
+
+/**
  * One line for one format (`ls-export: exported 3 tasks as COCO into out (2 files) in 0.1 s …`),
  * or a line for the run followed by one indented line per format.
  */
@@ -62,7 +72,12 @@ export function summaryLine(s: SummaryInput): string {
   const files = (r: FormatResult) => `(${plural(r.files, 'file')})`;
   if (s.results.length === 1) {
     const [r] = s.results;
-    const what = s.tasks === undefined ? 'copied the export' : `exported ${plural(s.tasks, 'task')}`;
+    const what =
+      s.tasks === undefined
+        ? 'copied the export'
+        : keptNothing(s.regions?.[r.format])
+          ? `read ${plural(s.tasks, 'task')}, no region of them exported`
+          : `exported ${plural(s.tasks, 'task')}`;
     return `ls-export: ${what} as ${r.format} into ${r.into} ${files(r)} ${tail}\n`;
   }
   const width = Math.max(...s.results.map((r) => r.format.length));

@@ -1,6 +1,10 @@
 /** The convert summary counts skipped inputs apart from skipped regions (each region is also in `regions`). */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { summaryLine } from '../../functions/cli/summary.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const base = {
   results: [{ format: 'YOLO', copied: false, into: 'out', files: 3 }],
@@ -27,5 +31,73 @@ describe('summaryLine', () => {
     expect(summaryLine({ ...base, skipped: 0, regions: { YOLO: { exported: 2, skipped: 0 } } })).toContain(
       '; nothing skipped',
     );
+  });
+});
+
+describe('summaryLine: a format that kept nothing of the tasks (QA D3)', () => {
+  const asr = { ...base, results: [{ format: 'ASR_MANIFEST', copied: false, into: 'out', files: 1 }] };
+
+  it('every region and item left out: "read N tasks, no region of them exported", not "exported N tasks"', () => {
+    const line = summaryLine({ ...asr, skipped: 3, regions: { ASR_MANIFEST: { exported: 0, skipped: 1 } } });
+    expect(line).toBe(
+      'ls-export: read 3 tasks, no region of them exported as ASR_MANIFEST into out (1 file) in 1.0 s (3 tasks/s); regions 0 exported, 1 skipped; 2 inputs skipped — see report.json\n',
+    );
+  });
+
+  it('tasks without regions, an element skipped: the tasks were exported as they are (a CONLL document)', () => {
+    const line = summaryLine({
+      ...base,
+      results: [{ format: 'CONLL2003', copied: false, into: 'out', files: 1 }],
+      tasks: 1,
+      skipped: 2,
+      regions: { CONLL2003: { exported: 0, skipped: 0 } },
+    });
+    expect(line).toMatch(/^ls-export: exported 1 task as CONLL2003 into out \(1 file\).*; 2 inputs skipped/);
+  });
+
+  it('tasks without results and nothing skipped (a CSV of unannotated tasks) were exported', () => {
+    const line = summaryLine({
+      ...base,
+      results: [{ format: 'CSV', copied: false, into: 'out', files: 1 }],
+      skipped: 0,
+      regions: { CSV: { exported: 0, skipped: 0 } },
+    });
+    expect(line).toMatch(/^ls-export: exported 3 tasks as CSV into out \(1 file\).*; nothing skipped/);
+  });
+
+  it('one region written: the tasks count as exported', () => {
+    const line = summaryLine({ ...asr, skipped: 2, regions: { ASR_MANIFEST: { exported: 1, skipped: 2 } } });
+    expect(line).toMatch(/^ls-export: exported 3 tasks as ASR_MANIFEST into out/);
+  });
+
+  it('the sec-01 case through the CLI: all 3 items left out, manifest.json empty', async () => {
+    const dir = join(
+      import.meta.dirname,
+      '..',
+      'fixtures',
+      'cases',
+      'sec-01-render-copies-lambda-local-files',
+    );
+    const out = join(mkdtempSync(join(tmpdir(), 'ls-summary-')), 'out');
+    const r = await runCli([
+      'convert',
+      '-i',
+      join(dir, 'tasks.json'),
+      '-c',
+      join(dir, 'config.xml'),
+      '-o',
+      out,
+      '-f',
+      'ASR_MANIFEST',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe('');
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^ls-export: read 3 tasks, no region of them exported as ASR_MANIFEST into ${out} \\(1 file\\) .*; regions 0 exported, 1 skipped; 2 inputs skipped`,
+        'm',
+      ),
+    );
+    expect(r.stderr).not.toContain('exported 3 tasks');
   });
 });
