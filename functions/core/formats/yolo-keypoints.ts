@@ -38,6 +38,7 @@ const typeOf = (v: JsonObject): string => (typeof v.type === 'string' ? v.type.t
  * The label file text for one item's values. With `acc`, every value is accounted for: rectangles
  * and the keypoints attached to them are exported; a keypoint without a parent rectangle, a
  * rectangle whose label is not in the config, invalid geometry and other shapes are skipped.
+ * `format` is the running format's name (`YOLO`, `YOLO_OBB`, …), as skip reasons give it.
  */
 export function keypointLabelText(
   values: JsonObject[],
@@ -46,6 +47,7 @@ export function keypointLabelText(
   report: Report,
   ref: TaskRef,
   acc?: ItemLedger,
+  format = 'YOLO',
 ): string {
   const skip = (v: JsonObject, reason: string) =>
     acc ? acc.skip(v, reason) : report.skip({ ...ref, reason });
@@ -56,7 +58,7 @@ export function keypointLabelText(
     const labels = nonEmptyList(v, 'rectanglelabels');
     if (!labels) {
       // the reference test: a rectangle with no label gives no line, no error
-      acc?.skip(v, 'a rectangle has no label; YOLO keypoint lines need one, it is left out');
+      acc?.skip(v, `a rectangle has no label; ${format} keypoint lines need one, it is left out`);
       continue;
     }
     const cls = typeof labels[0] === 'string' ? categories.get(labels[0]) : undefined;
@@ -64,7 +66,7 @@ export function keypointLabelText(
       // classes come from the config only
       acc?.skip(
         v,
-        `label ${JSON.stringify(labels[0])} is not in the label config; YOLO keypoint classes come from it`,
+        `label ${JSON.stringify(labels[0])} is not in the label config; ${format} keypoint classes come from it`,
       );
       continue;
     }
@@ -96,7 +98,7 @@ export function keypointLabelText(
     if (!rect) {
       acc?.skip(
         v,
-        'a keypoint has no parent rectangle (parentID); YOLO keypoint lines need one, it is left out',
+        `a keypoint has no parent rectangle (parentID); ${format} keypoint lines need one, it is left out`,
       );
       continue;
     }
@@ -121,7 +123,10 @@ export function keypointLabelText(
   for (const v of rectValues.values()) acc?.exported(v);
   for (const v of values)
     if (acc && !['rectanglelabels', 'keypointlabels'].includes(typeOf(v)) && regionShape(v).kind !== 'other')
-      acc.skip(v, notCarried('YOLO keypoint mode', 'a region other than rectangles and their keypoints'));
+      acc.skip(
+        v,
+        notCarried(`${format} keypoint mode`, 'a region other than rectangles and their keypoints'),
+      );
   const lines: string[] = [];
   for (const r of rects.values()) {
     let line = `${r.cls} ${pyFloatRepr(r.xc)} ${pyFloatRepr(r.yc)} ${pyFloatRepr(r.w)} ${pyFloatRepr(r.h)}`;

@@ -331,7 +331,7 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
           continue;
         }
         const text = keypointMode
-          ? keypointLabelText(itemValues(item), categories, kpOrder, report, ref, acc)
+          ? keypointLabelText(itemValues(item), categories, kpOrder, report, ref, acc, ledger.format)
           : await lines(item, url, ref, acc);
         acc.close(notWritten);
         await queue.write(path, () => sink.writeFile(path, text));

@@ -76,6 +76,26 @@ describe('YOLO keypoints (docs/label-studio-behaviour.md#yolo-keypoints, docs/la
     expect(report.toJSON().regions).toEqual({ YOLO: { exported: 0, skipped: 2 } });
   });
 
+  it('the skip reasons name the format that runs (YOLO_OBB, not YOLO)', async () => {
+    const { report } = await exportWith(
+      [task(1, '/i.png', [rectKp('r1', []), kp('r1', ['nose']), rectKp('r2', ['unknown'])])],
+      kpConfig,
+      'YOLO_OBB',
+    );
+    expect(report.skipped.map((e) => [e.type, e.reason])).toEqual([
+      ['rectanglelabels', 'a rectangle has no label; YOLO_OBB keypoint lines need one, it is left out'],
+      [
+        'rectanglelabels',
+        'label "unknown" is not in the label config; YOLO_OBB keypoint classes come from it',
+      ],
+      [
+        'keypointlabels',
+        'a keypoint has no parent rectangle (parentID); YOLO_OBB keypoint lines need one, it is left out',
+      ],
+    ]);
+    expect(report.toJSON().regions).toEqual({ YOLO_OBB: { exported: 0, skipped: 3 } });
+  });
+
   it('a keypoint with no label leaves exactly one line with an invisible slot', async () => {
     const { sink } = await exportWith(
       [task(1, '/i.png', [rectKp('r1', ['classA']), kp('r1', [])])],
