@@ -206,6 +206,19 @@ export function groupByReason<E extends { source: string; reason: string }>(
   return [...groups.values()];
 }
 
+/**
+ * Why some demo keys hold `//`: the projects whose source prefix ends in `/` (as typed in Label
+ * Studio, which joins `prefix + '/' + name`), e.g. `text-ner's prefix "ls/text-ner/" gives keys
+ * like ls/text-ner//10, as Label Studio writes them`; `no prefix ends in "/"` when none does.
+ */
+export function doubleSlashNote(projects: ReadonlyArray<{ id: string; source: { prefix: string } }>): string {
+  const typed = projects.filter((p) => p.source.prefix.endsWith('/'));
+  if (typed.length === 0) return 'no prefix ends in "/"';
+  const [first] = typed;
+  const names = typed.map((p) => `${p.id}'s prefix "${p.source.prefix}"`).join(', ');
+  return `${names} ${typed.length === 1 ? 'gives' : 'give'} keys like ${first.source.prefix}/10, as Label Studio writes them`;
+}
+
 /** A deterministic shuffle (the demo prints the same story every time). */
 function scramble<T>(xs: T[]): T[] {
   const a = [...xs];
@@ -278,7 +291,10 @@ async function pipelineDemo(outRoot: string, log: Log, client: S3Client, endpoin
     const tasks = parseJson(
       await readFile(join(ROOT, 'samples', p.id, 'tasks.json'), 'utf8'),
     ) as JsonObject[];
-    const prefix = p.source.prefix.replace(/\/$/, '') + (p.source.prefix.endsWith('/') ? '/' : '');
+    // The prefix as typed in Label Studio: it joins `prefix + '/' + name` without normalising, so
+    // text-ner's `ls/text-ner/` gives keys like `ls/text-ner//10`, which the pipeline must read
+    // (docs/label-studio-storage-and-api.md, target storage keys).
+    const prefix = p.source.prefix;
     const objects = tasks.flatMap((t) =>
       p.id === 'audio-asr'
         ? Array.isArray(t.annotations) && t.annotations.length
@@ -311,7 +327,7 @@ async function pipelineDemo(outRoot: string, log: Log, client: S3Client, endpoin
   await src.put(`${ner[0].key.replace(/[^/]+$/, '')}9999`, '{"id": 9999, "result": [{"from_name": "ner", ');
   const changes = img.length + ner.length + asr.length + 4 + 2 + 1;
   log(
-    `  Label Studio wrote ${changes} object versions under s3://${src.description.replace('s3://', '')}/ls/ (annotation and task layouts, 4 updates, 2 deletes, 1 malformed)`,
+    `  Label Studio wrote ${changes} object versions under s3://${src.description.replace('s3://', '')}/ls/ (annotation and task layouts, 4 updates, 2 deletes, 1 malformed; ${doubleSlashNote(config.projects)})`,
   );
 
   // SQS delivers each notification at least once, in any order.
