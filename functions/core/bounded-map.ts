@@ -3,7 +3,12 @@ import pLimit from 'p-limit';
 
 /**
  * Runs `fn` over items with at most `limit` in flight; results in input order.
- * @throws the first error of any call (calls already started run to their end).
+ *
+ * On the first failure no further call starts, and the promise rejects only once the calls
+ * already running have ended: nothing this map started is still working (writing an output, say)
+ * when its caller cleans up, releases a lock or returns from a Lambda invocation, whose frozen
+ * work would otherwise resume in the next one.
+ * @throws the first error thrown by a call (the first in time).
  */
 export async function mapLimit<T, R>(
   items: readonly T[],
@@ -11,7 +16,22 @@ export async function mapLimit<T, R>(
   fn: (item: T, index: number) => Promise<R>,
 ): Promise<R[]> {
   const run = pLimit(Math.max(1, limit));
-  return Promise.all(items.map((item, index) => run(() => fn(item, index))));
+  let failure: { error: unknown } | undefined;
+  const outcomes = await Promise.allSettled(
+    items.map((item, index) =>
+      run(async () => {
+        if (failure) return undefined; // not started: an earlier call failed
+        try {
+          return await fn(item, index);
+        } catch (error) {
+          failure ??= { error };
+          throw error;
+        }
+      }),
+    ),
+  );
+  if (failure) throw failure.error;
+  return outcomes.map((o) => (o as PromiseFulfilledResult<R>).value);
 }
 
 /** Like mapLimit, but collects each item's outcome instead of failing fast. */

@@ -26,6 +26,44 @@ describe('mapLimit', () => {
       }),
     ).rejects.toThrow('two');
   });
+
+  it('after a failure starts no further call and settles only when the running calls have ended', async () => {
+    const started: number[] = [];
+    const ended: number[] = [];
+    let settledWhileRunning = false;
+    let running = 0;
+    const result = mapLimit([1, 2, 3, 4, 5], 2, async (n) => {
+      started.push(n);
+      running++;
+      try {
+        if (n === 1) {
+          await tick(5);
+          throw new Error('one');
+        }
+        await tick(60); // item 2, still writing when item 1 fails
+        return n;
+      } finally {
+        running--;
+        ended.push(n);
+      }
+    });
+    result.catch(() => {
+      settledWhileRunning = running > 0;
+    });
+    await expect(result).rejects.toThrow('one');
+    expect(settledWhileRunning).toBe(false);
+    expect(ended).toEqual([1, 2]);
+    expect(started).toEqual([1, 2]);
+  });
+
+  it('rejects with the error that came first in time, not in input order', async () => {
+    await expect(
+      mapLimit([30, 5], 2, async (ms) => {
+        await tick(ms);
+        throw new Error(`after ${ms}`);
+      }),
+    ).rejects.toThrow('after 5');
+  });
 });
 
 describe('settleLimit', () => {

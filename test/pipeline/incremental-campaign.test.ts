@@ -727,3 +727,82 @@ describe('fan-out: a segment job of an aborted execution', () => {
     expect(await current()).toBe(await named());
   });
 });
+
+/**
+ * The in-process render's segments run a few at a time (mapLimit). When one failed, the render
+ * used to reject at once while its other segments went on writing per-task files under latest/,
+ * after its cleanup and its lock release (in a Lambda: into the next invocation of the warm
+ * container). A write landing after the next render committed left an object whose bytes the
+ * manifest did not name, for good. Now the render rejects only once its running segments have
+ * ended, and none starts after the failure (QA s6 F1).
+ */
+describe('in-process: a segment fails while another is writing', () => {
+  it('the render rejects only after the other segment ended; the next render equals a from-scratch one', async () => {
+    const g: Geometry = { shardTasks: 1, segmentShards: 1, minPartBytes: 100 };
+    const kind = KINDS.find((k) => k.name === 'bench-image-bbox')!;
+    const cfg = parseConfig({
+      ...projectConfigInput(kind.config, g),
+      projects: [{ ...projectConfigInput(kind.config, g).projects[0], formats: ['YOLO'] }],
+    });
+    const e = await newEnv(cfg);
+    const p = project(e);
+    const task = (i: number, seed: number) =>
+      parseJson(
+        JSON.stringify({
+          ...generateTask('image-bbox', i, seed),
+          updated_at: `2026-0${seed}-01T00:00:00.000000Z`,
+        }),
+      ) as JsonObject;
+    for (let i = 1; i <= 6; i++) await putTask(e, task(i, 1));
+    const render = () => renderLatest(e.ctx, p, { segmentShards: 1, concurrency: 2 });
+    expect((await render()).status).toBe('rendered');
+    // Tasks 1 and 2 change (two segments rendered at once): task 1's label write fails while task
+    // 2's is held.
+    await putTask(e, task(1, 2));
+    await putTask(e, task(2, 2));
+    const latest = projectPaths(p).latest;
+    let release!: () => void;
+    let reached!: () => void;
+    const atWrite = new Promise<void>((r) => (reached = r));
+    let held = false;
+    e.out.hold = (key) => {
+      if (held || key !== `${latest}YOLO/labels/img_000002.txt`) return undefined;
+      held = true;
+      reached();
+      return new Promise<void>((r) => (release = r));
+    };
+    e.out.fail = (key) => key === `${latest}YOLO/labels/img_000001.txt`;
+    e.ctx.clock.advance(60_000);
+    let settled = false;
+    const failing = render().finally(() => {
+      settled = true;
+    });
+    failing.catch(() => undefined);
+    await atWrite;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(e.out.failed).toEqual([`${latest}YOLO/labels/img_000001.txt`]);
+    expect(settled).toBe(false); // the held segment is still writing: the render has not given up yet
+    release();
+    await expect(failing).rejects.toThrow(/injected fault/);
+    e.out.hold = undefined;
+    // Task 2 changes again; the next render repairs latest/ and equals a from-scratch render.
+    await putTask(e, task(2, 3));
+    e.ctx.clock.advance(60_000);
+    expect((await render()).status).toBe('rendered');
+    const ref = await newEnv(cfg);
+    ref.ctx.clock.t = Date.parse(
+      (await readJsonObject<Manifest>(e.out.inner, projectPaths(p).latestManifest)).createdAt,
+    );
+    for (const [i, seed] of [
+      [1, 2],
+      [2, 3],
+      [3, 1],
+      [4, 1],
+      [5, 1],
+      [6, 1],
+    ])
+      await putTask(ref, task(i, seed));
+    await renderLatest(ref.ctx, project(ref), { segmentShards: 1 });
+    expect(await compare('after the failed render', e, ref, true)).toEqual([]);
+  });
+});
