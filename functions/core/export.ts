@@ -19,7 +19,7 @@ import { WRITERS } from './formats/registry.ts';
 import type { FormatWriter, FormatWriterFactory, OutputSink } from './formats/types.ts';
 import { hasKeptAnnotation } from './items.ts';
 import type { MediaAccess } from './media.ts';
-import { guardSink, isOutputFailure } from './output-failure.ts';
+import { guardMedia, guardSink, isOutputFailure } from './output-failure.ts';
 import type { TaskSource } from './readers/source.ts';
 import { Report, reasonOf } from './report.ts';
 import { PerTaskMedia, SharedMedia } from './shared-media.ts';
@@ -75,7 +75,9 @@ export async function runExport(input: RunExportInput): Promise<ExportStats> {
     input.media && input.targets.length > 1 && !(input.media instanceof SharedMedia)
       ? new PerTaskMedia(input.media)
       : undefined;
-  const media = perTask ?? input.media;
+  // Media failures are marked as the task's, so they are told from the sink's (output-failure.ts).
+  const shared = perTask ?? input.media;
+  const media = shared && guardMedia(shared);
   const writers: Array<{ format: string; writer: FormatWriter }> = input.targets.map(
     ({ format, sink, writer, options }) => {
       const factory = writer ?? WRITERS[format as FormatName];

@@ -82,10 +82,10 @@ export async function exportWith(
   format: FormatName,
   options: ExportOptionsInput = {},
   media?: MediaAccess,
+  sink: MemorySink = new MemorySink(),
 ): Promise<ExportRun> {
   const src =
     typeof source === 'string' ? textSource(source) : Array.isArray(source) ? tasksSource(source) : source;
-  const sink = new MemorySink();
   const report = new Report();
   const { tasks } = await runExport({
     source: src,

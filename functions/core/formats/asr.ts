@@ -22,6 +22,7 @@ import { PY_JSON_COMPACT, pyFloat, stringify } from '../json/serialize.ts';
 import { isJsonObject, type JsonObject, type JsonValue, num } from '../json/value.ts';
 import { type MediaFile, readHead } from '../media.ts';
 import { OrderedWork } from '../ordered-work.ts';
+import { isOutputFailure } from '../output-failure.ts';
 import { outputPath } from '../output-names.ts';
 import { reasonOf } from '../report.ts';
 import { parseWavHeader, wavDuration } from '../wav.ts';
@@ -145,7 +146,14 @@ export function asrWriter(ctx: ExportContext): FormatWriter {
     if (needDuration) duration = wavDuration(parseWavHeader(await readHead(file, WAV_HEAD_BYTES)));
     if (!done && ctx.options.copyAudio && ctx.sink.copyFrom) {
       const local = file.localPath ? { path: file.localPath, size: file.size } : undefined;
-      await ctx.sink.copyFrom(path, file.read(), local);
+      try {
+        await ctx.sink.copyFrom(path, file.read(), local);
+      } catch (err) {
+        if (!local) throw err;
+        // A copy by path fails alike whether the file or the output is at fault: streamed once
+        // more, a read failure is the item's (media) and a write failure the export's.
+        await ctx.sink.copyFrom(path, file.read());
+      }
     }
     const entry = { path, duration };
     copied.set(url, entry);
@@ -213,6 +221,7 @@ export function asrWriter(ctx: ExportContext): FormatWriter {
           try {
             audio = await fetchAudio(url, known === undefined);
           } catch (err) {
+            if (isOutputFailure(err)) throw err; // the copy could not be written: the export fails
             leaveItemOut(acc, ref, `audio unavailable, item left out: ${reasonOf(err)}`);
             return '';
           }

@@ -14,6 +14,7 @@
 import type { ExportContext } from '../formats/types.ts';
 import type { TaskRef } from '../items.ts';
 import { displayUrl, mediaReason } from '../media.ts';
+import { isOutputFailure } from '../output-failure.ts';
 import { outputName } from '../output-names.ts';
 import {
   HEAD_BYTES,
@@ -249,6 +250,11 @@ export class ImageResolver {
         started(true);
       } catch (err) {
         tryHeader(true);
+        if (isOutputFailure(err)) {
+          // The output could not take the copy (not the image's fault): the export fails.
+          started(false);
+          throw err;
+        }
         if (waitForStart && !received) {
           report.warn({
             ...ref,
