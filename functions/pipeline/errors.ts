@@ -54,6 +54,20 @@ export class SnapshotNameTakenError extends PipelineError {
   }
 }
 
+/**
+ * The project's label config is not the one the render started with (uploaded during the render):
+ * rendering on would mix two configs under one recorded digest. The render fails; the next one
+ * renders with the new config.
+ */
+export class LabelConfigChangedError extends PipelineError {
+  constructor(project: string, expected: string, found: string) {
+    super(
+      `project ${project}: the label config changed during the render (sha256 ${expected.slice(0, 12)}… at its start, ${found.slice(0, 12)}… now); the next render uses the new one`,
+      'label_config_changed',
+    );
+  }
+}
+
 /** The project's label config cannot be read or parsed. */
 export class LabelConfigUnavailableError extends PipelineError {
   constructor(

@@ -42,8 +42,12 @@ export interface ExportRunResult {
  * The project's parsed label config (inline or from S3). An S3 object is read again on every call
  * (label-config.ts): an upload in place takes effect at the next render of a warm container.
  */
-export async function loadSchema(ctx: PipelineContext, project: ProjectConfig): Promise<LabelSchema> {
-  return (await loadLabelConfig(ctx, project)).schema;
+export async function loadSchema(
+  ctx: PipelineContext,
+  project: ProjectConfig,
+  expectedLabelConfig?: string,
+): Promise<LabelSchema> {
+  return (await loadLabelConfig(ctx, project, expectedLabelConfig)).schema;
 }
 
 /** The media of one export run: a new access from the context (the project's media policy). */
@@ -84,6 +88,8 @@ export interface ExportRunInput {
    * (HashingSink over StoreSink). The render passes one that writes only changed files.
    */
   sinkFor?: (format: FormatName, prefix: string, report: Report) => ExportSink;
+  /** The label config digest the run must render with (LabelConfigChangedError otherwise). */
+  labelConfigSha256?: string;
 }
 
 /** A format's output sink that lists the files it holds and the keys it started writing. */
@@ -98,7 +104,7 @@ export async function runProjectExport(
   ctx: PipelineContext,
   input: ExportRunInput,
 ): Promise<ExportRunResult> {
-  const schema = await loadSchema(ctx, input.project);
+  const schema = await loadSchema(ctx, input.project, input.labelConfigSha256);
   const { run, skipped } = planFormats(schema, input.formats);
   const options = parseExportOptions(input.project.options);
   const report = input.report ?? new Report();

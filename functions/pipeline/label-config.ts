@@ -10,7 +10,7 @@ import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.
 import type { LabelSchema } from '../core/config/schema.ts';
 import type { PipelineConfig, ProjectConfig } from './config.ts';
 import type { PipelineContext } from './context.ts';
-import { LabelConfigUnavailableError } from './errors.ts';
+import { LabelConfigChangedError, LabelConfigUnavailableError } from './errors.ts';
 import { readText } from './object-text.ts';
 import { parseS3Url } from './paths.ts';
 
@@ -47,13 +47,16 @@ export function projectsForLabelConfigKey(
 const parsed = new WeakMap<PipelineContext, Map<string, Promise<LabelSchema>>>();
 
 /**
- * Reads (an S3 object: on every call) and parses the project's label config. Throws
- * LabelConfigUnavailableError when the object does not exist or the XML is not a valid label
- * config; other store errors propagate (retryable).
+ * Reads (an S3 object: on every call) and parses the project's label config. With `expected` (the
+ * digest a render started with), a config whose digest differs throws LabelConfigChangedError, so
+ * every step of one render renders with one config. Throws LabelConfigUnavailableError when the
+ * object does not exist or the XML is not a valid label config; other store errors propagate
+ * (retryable).
  */
 export async function loadLabelConfig(
   ctx: PipelineContext,
   project: ProjectConfig,
+  expected?: string,
 ): Promise<LoadedLabelConfig> {
   let text: string;
   if ('inline' in project.labelConfig) text = project.labelConfig.inline;
@@ -64,6 +67,8 @@ export async function loadLabelConfig(
     text = r.text;
   }
   const sha256 = labelConfigDigest(text);
+  if (expected !== undefined && sha256 !== expected)
+    throw new LabelConfigChangedError(project.id, expected, sha256);
   let cache = parsed.get(ctx);
   if (!cache) parsed.set(ctx, (cache = new Map()));
   const cacheKey = `${project.id}\n${sha256}`; // the error names the project

@@ -75,7 +75,7 @@ export async function planRender(
     }
     const started = ctx.now();
     const segmentShards = options.segmentShards ?? DEFAULT_SEGMENT_SHARDS;
-    const rc = await segmentContext(ctx, ps, started, new Report());
+    const rc = await segmentContext(ctx, ps, started, new Report(), {}, labelConfig);
     let jobs: SegmentJob[] = [];
     let total = 0;
     // The previous files are compared only after a committed render of the fixed layout (as in

@@ -18,6 +18,7 @@ import { loadSchema, planFormats, projectMedia } from './export-run.ts';
 import type { WrittenFile } from './hashing-sink.ts';
 import { readJson } from './object-text.ts';
 import { PublishSink } from './publish-sink.ts';
+import { type InflightDoc, plannedLabelConfig } from './render.ts';
 import {
   type FanoutRef,
   JSON_TYPE,
@@ -45,9 +46,10 @@ export async function segmentContext(
   now: Date,
   report: Report,
   previous: Partial<Record<FormatName, WrittenFile[]>> = {},
+  labelConfigSha256?: string,
 ): Promise<SegmentRenderContext & { all: FormatName[] }> {
   const project = ps.project;
-  const schema = await loadSchema(ctx, project);
+  const schema = await loadSchema(ctx, project, labelConfigSha256);
   const { run } = planFormats(schema, project.formats);
   const formats = run.filter((f) => SEGMENT_FORMATS.has(f)).sort();
   const sinks = new Map<FormatName, PublishSink>();
@@ -90,11 +92,15 @@ export async function renderSegmentJobs(
 ): Promise<{ segments: number; tasks: number; shardsRead: number; bytesRead: number }> {
   const ps = projectStore(ctx, project);
   const out = { segments: 0, tasks: 0, shardsRead: 0, bytesRead: 0 };
+  // The label config the plan read (its record): a worker finding another one fails, so the
+  // commit never splices segments rendered with two configs (LabelConfigChangedError).
+  const recorded = (await readJson<InflightDoc>(ps.store, ps.paths.renderInflight))?.value;
+  const labelConfig = plannedLabelConfig(recorded, ref.owner);
   for (const job of jobs) {
     await renewLock(ctx, ps, ref.owner);
     const slice = (await readJson<PreviousSlice>(ps.store, previousSliceKey(ps, ref.owner, job.id)))?.value;
     const report = new Report();
-    const rc = await segmentContext(ctx, ps, new Date(ref.startedAt), report, slice?.files);
+    const rc = await segmentContext(ctx, ps, new Date(ref.startedAt), report, slice?.files, labelConfig);
     if (job.skip?.length) rc.formats = rc.formats.filter((f) => !job.skip!.includes(f));
     const empty = await emptyRun(rc);
     const aggregatePaths = new Map([...empty.files].map(([f, m]) => [f, new Set(m.keys())]));

@@ -101,9 +101,7 @@ export async function renderLatest(
     // render's is the one its plan read (segments may have rendered with it); an upload during the
     // render then leaves the manifest naming the older digest, and the next render re-renders.
     const labelConfig = options.planned
-      ? own || recorded?.plannedBy === owner
-        ? recorded?.labelConfigSha256
-        : undefined
+      ? plannedLabelConfig(recorded, owner)
       : (await loadLabelConfig(ctx, project)).sha256;
     if (!options.force && !inflight && current && isCurrent(current, head.version, project, labelConfig)) {
       ctx.log('info', 'latest export already reflects the state', {
@@ -145,6 +143,7 @@ export async function renderLatest(
           current && !repair && !options.force && mayReuseSegments(current, labelConfig)
             ? current.id
             : undefined,
+        labelConfigSha256: labelConfig,
         segmentShards: options.segmentShards,
         minMultipartBytes: options.minMultipartBytes,
         minPartBytes: options.minPartBytes,
@@ -276,6 +275,14 @@ export interface InflightDoc {
    * commit still rewrites latest/ in full).
    */
   plannedBy?: string;
+}
+
+/**
+ * The label config digest fan-out plan `owner` read, from the in-flight record: its own record, or
+ * a failed render's record it adopted (`plannedBy`); undefined when the record is another's.
+ */
+export function plannedLabelConfig(recorded: InflightDoc | undefined, owner: string): string | undefined {
+  return recorded?.owner === owner || recorded?.plannedBy === owner ? recorded?.labelConfigSha256 : undefined;
 }
 
 const byPath = (a: WrittenFile, b: WrittenFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);

@@ -59,6 +59,11 @@ export interface LatestFilesInput {
   formats?: readonly FormatName[];
   /** Runs the formats rendered over every task (default: runProjectExport over the state; snapshots read their snapshot.json). */
   wholeRun?: (input: ExportRunInput) => Promise<ExportRunResult>;
+  /**
+   * The label config digest the render answers for (its manifest records it): every step renders
+   * with that config or fails with LabelConfigChangedError (an upload during the render).
+   */
+  labelConfigSha256?: string;
 }
 
 export interface LatestFiles {
@@ -112,7 +117,7 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
   const { report } = input;
   const ps = input.prefix === undefined ? input.ps : withPrefix(input.ps, input.prefix);
   const project = ps.project;
-  const schema = await loadSchema(ctx, project);
+  const schema = await loadSchema(ctx, project, input.labelConfigSha256);
   const { run, skipped } = planFormats(schema, input.formats ?? project.formats);
   const options = parseExportOptions(project.options);
   const segFormats = run.filter((f) => SEGMENT_FORMATS.has(f)).sort();
@@ -242,6 +247,7 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
         now: input.now,
         report,
         transform: input.transform,
+        labelConfigSha256: input.labelConfigSha256,
         sinkFor: (format) => {
           const sink = newSink(format, true);
           sinks.set(format, sink);

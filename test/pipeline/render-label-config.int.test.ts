@@ -12,13 +12,14 @@ import { CONFIGS } from '../../bench/generate.ts';
 import { createIngestHandler } from '../../functions/handlers/ingest.ts';
 import { createRenderHandler } from '../../functions/handlers/render.ts';
 import { type PipelineConfig, parseConfig } from '../../functions/pipeline/config.ts';
+import { LabelConfigChangedError } from '../../functions/pipeline/errors.ts';
 import { ingestChanges } from '../../functions/pipeline/ingest.ts';
 import { labelConfigDigest } from '../../functions/pipeline/label-config.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { notificationRoutes } from '../../functions/pipeline/notifications.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import { type InflightDoc, renderLatest } from '../../functions/pipeline/render.ts';
-import { commitRender } from '../../functions/pipeline/render-fanout-commit.ts';
+import { abortRender } from '../../functions/pipeline/render-fanout-commit.ts';
 import type { FanoutRef } from '../../functions/pipeline/render-fanout-job.ts';
 import { planRender } from '../../functions/pipeline/render-fanout-plan.ts';
 import { renderSegmentJobs } from '../../functions/pipeline/render-fanout-segments.ts';
@@ -216,7 +217,7 @@ describe('label config upload', () => {
     expect((await manifest()).id).toBe(before.id);
   });
 
-  it('fan-out: the plan sees the change and its digest is what the commit records', async () => {
+  it('fan-out: the plan sees the change and records its digest; a worker finding another config fails', async () => {
     await out().put(CONFIG_KEY, OLD);
     await labelStudioWrites();
     await ingest();
@@ -229,15 +230,14 @@ describe('label config upload', () => {
     const ref = (plan as { ref: FanoutRef }).ref;
     const record = await readJsonObject<InflightDoc>(out(), paths().renderInflight);
     expect(record.labelConfigSha256).toBe(labelConfigDigest(NEW));
-    // Another upload after the plan: the segments and the commit read it, the commit records the
-    // plan's digest, so the next render does not take the newer config as already published.
+    // Another upload after the plan: the segment workers find a digest other than the plan's and
+    // fail (they used to render with it while the commit recorded the plan's digest); the
+    // execution is aborted and the next render renders with the newer config.
     const NEWER = NEW.replace('name="sentiment"', 'name="mood"');
     await out().put(CONFIG_KEY, NEWER);
     const jobs = await readJsonObject<SegmentJob[]>(rt.ctx.store(ref.items.bucket), ref.items.key);
-    await renderSegmentJobs(rt.ctx, project(), ref, jobs);
-    const commit = await commitRender(rt.ctx, project(), ref);
-    expect(commit.status).toBe('rendered');
-    expect(commit.manifest!.labelConfig).toEqual({ sha256: labelConfigDigest(NEW) });
+    await expect(renderSegmentJobs(rt.ctx, project(), ref, jobs)).rejects.toThrow(LabelConfigChangedError);
+    await abortRender(rt.ctx, project(), ref.owner, 'States.TaskFailed', 0);
     const next = await renderLatest(rt.ctx, project());
     expect(next.status).toBe('rendered');
     expect(next.manifest!.labelConfig).toEqual({ sha256: labelConfigDigest(NEWER) });
