@@ -72,11 +72,12 @@ export function parseTimeOutput(text: string): TimeSample {
   return { wall, user, sys, maxRssKiB };
 }
 
-/** Median of a non-empty list (the upper middle one for an even count). Throws on an empty list. */
+/** Median of a non-empty list (the mean of the two middle values for an even count). Throws on an empty list. */
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) throw new Error('median of no values');
   const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** One row of the table: the medians of each tool's runs of one format at one size. */

@@ -40,8 +40,9 @@ describe('median', () => {
     expect(median([3])).toBe(3);
   });
 
-  it('takes the upper middle of an even count', () => {
-    expect(median([4, 1, 3, 2])).toBe(3);
+  it('takes the mean of the two middle values of an even count', () => {
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([10, 2])).toBe(6);
   });
 
   it('refuses an empty list', () => {
@@ -121,7 +122,7 @@ describe('rowsFromLog', () => {
       ['TSV', [2], undefined, [1]],
     ]);
     expect(formatTable(rows).split('\n')[2]).toContain(
-      '| CSV | text-ner | 10 | 2/1 | 1.00–2.00 | 3.00 | 4.00 | 1.33 |',
+      '| CSV | text-ner | 10 | 2/1 | 1.00–2.00 | 2.00 | 4.00 | 2.00 |',
     );
   });
 
