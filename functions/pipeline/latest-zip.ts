@@ -12,9 +12,38 @@ import { addZipEntry } from '../core/zip-entry.ts';
 import type { WrittenFile } from './hashing-sink.ts';
 
 /**
- * Zips `files` (read by key: they must be the current objects) into `key`. Returns the zip's
- * manifest entry (`path` is the key's last segment). Entry names the zip format refuses are
- * reported and left out; read or write failures reject.
+ * An entry's bytes as read, checked against its manifest entry at the end: the size, and the
+ * SHA-256 unless that is of chunks (an assembled file). Throws ZipSourceError on a mismatch.
+ */
+async function* checked(body: AsyncIterable<Uint8Array>, f: WrittenFile): AsyncIterable<Uint8Array> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const c of body) {
+    hash.update(c);
+    bytes += c.length;
+    yield c;
+  }
+  const sha256 = hash.digest('hex');
+  if (bytes !== f.bytes || (f.sha256Of !== 'chunks' && sha256 !== f.sha256))
+    throw new ZipSourceError(
+      f.key,
+      `${bytes} bytes, sha256 ${sha256}; the manifest names ${f.bytes} bytes, ${f.sha256}`,
+    );
+}
+
+/** An object read for a zip does not hold the bytes its manifest entry names. */
+export class ZipSourceError extends Error {
+  constructor(key: string, detail: string) {
+    super(`${key} does not hold the bytes the manifest names (${detail}); the zip is not written`);
+    this.name = 'ZipSourceError';
+  }
+}
+
+/**
+ * Zips `files` (read by key: they must be the current objects) into `key`, checking each object
+ * against its entry (ZipSourceError: the object changed behind the manifest's back). Returns the
+ * zip's manifest entry (`path` is the key's last segment). Entry names the zip format refuses are
+ * reported and left out; read, check or write failures reject (nothing is stored).
  */
 export async function writeLatestZip(
   store: ObjectStore,
@@ -29,7 +58,12 @@ export async function writeLatestZip(
     const skip = addZipEntry(f.path, () =>
       zip.addReadStreamLazy(f.path, { mtime, size: f.bytes }, (cb) => {
         store.get(f.key).then(
-          (r) => cb(null, Readable.from(r.body)),
+          (r) => {
+            // yazl listens for no error on a lazy entry's stream: pass it on as the zip's.
+            const entry = Readable.from(checked(r.body, f));
+            entry.on('error', (err) => zip.emit('error', err));
+            cb(null, entry);
+          },
           (err) => cb(err, new PassThrough()),
         );
       }),
@@ -37,10 +71,14 @@ export async function writeLatestZip(
     if (skip) report.skip({ source: `output file ${skip.path}`, reason: skip.reason });
   }
   zip.end();
+  // yazl reports a failed entry (read error, wrong size) on the ZipFile: fail the output stream
+  // with it, so the upload below rejects (an unhandled 'error' event would end the process).
+  const output = zip.outputStream as Readable;
+  zip.on('error', (err: Error) => output.destroy(err));
   const hash = createHash('sha256');
   let bytes = 0;
   async function* hashed() {
-    for await (const c of zip.outputStream as AsyncIterable<Buffer>) {
+    for await (const c of output as AsyncIterable<Buffer>) {
       hash.update(c);
       bytes += c.length;
       yield c;

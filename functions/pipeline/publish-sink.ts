@@ -62,6 +62,8 @@ export class PublishSink implements OutputSink {
   private readonly claimed = new Set<string>();
   /** Paths this render stored (or started storing). */
   private readonly storedPaths = new Set<string>();
+  /** Paths whose objects may not hold the previous manifest's bytes (distrust). */
+  private readonly distrusted = new Set<string>();
   private readonly stored = new Map<string, StoredFile>();
   private readonly inner: StoreSink;
   private readonly bufferBytes: number;
@@ -114,6 +116,21 @@ export class PublishSink implements OutputSink {
       this.stats.written++;
       this.stats.bytesWritten += entry.bytes;
     } else this.stats.unchanged++;
+  }
+
+  /**
+   * Marks a path whose object may no longer hold the previous manifest's bytes (a fan-out segment
+   * worker wrote it for an output the commit discarded): written again even when the rendered
+   * bytes equal the previous entry, and deleted when this render does not list it
+   * (`distrustedKeys`).
+   */
+  distrust(path: string): void {
+    this.distrusted.add(path);
+  }
+
+  /** The keys of the distrusted paths (the render deletes those its manifest does not name). */
+  distrustedKeys(): string[] {
+    return [...this.distrusted].map((p) => `${this.prefix}${p}`);
   }
 
   /** The previous manifest's entry of a path (undefined when it had none). */
@@ -169,7 +186,7 @@ export class PublishSink implements OutputSink {
   private reuse(path: string, bytes: number, sha256: string): boolean {
     // A path written twice in one render (YOLO: one label file per annotation, the last wins) must
     // be stored again: the key no longer holds the previous version's bytes.
-    if (this.storedPaths.has(path)) return false;
+    if (this.storedPaths.has(path) || this.distrusted.has(path)) return false;
     const prev = this.previous.get(path);
     if (!prev || prev.bytes !== bytes || prev.sha256 !== sha256) return false;
     this.entries.set(path, { ...prev, key: `${this.prefix}${path}` });

@@ -61,6 +61,10 @@ export async function commitRender(
           ? storedAggregate(ps.store, doc, fanoutPrefix(ps, ref.owner))
           : undefined;
       if (!doc || !aggregate) {
+        // The worker may have written per-task files for the state it saw (a task changed since,
+        // maybe back to what the previous manifest names, or deleted): none is trusted.
+        for (const [f, files] of Object.entries(doc?.files ?? {}) as [FormatName, SegmentFile[]][])
+          for (const x of files) if (!x.carried) rc.sinks.get(f)?.distrust(x.path);
         outs.set(job.id, await spoolOutput(rc, await renderSegment(rc, job, aggregatePaths)));
         renderedHere++;
         continue;

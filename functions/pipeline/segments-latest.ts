@@ -190,6 +190,8 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
       const rendered = input.segments
         ? await input.segments(rc, jobs, aggregatePaths)
         : await renderSegments(rc, jobs, aggregatePaths, input.concurrency ?? 2);
+      // Keys a fan-out worker wrote for an output the commit discarded: deleted unless listed.
+      for (const sink of sinks.values()) discarded.push(...sink.distrustedKeys());
       for (const o of rendered.values()) {
         io.shards += o.io.shards;
         io.bytes += o.io.bytes;

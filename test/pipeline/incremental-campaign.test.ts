@@ -57,6 +57,7 @@ import {
   change,
   type FsContext,
   fsContext,
+  listKeys,
   OUT,
   objectsOf,
   readJsonObject,
@@ -804,5 +805,112 @@ describe('in-process: a segment fails while another is writing', () => {
       await putTask(ref, task(i, seed));
     await renderLatest(ref.ctx, project(ref), { segmentShards: 1 });
     expect(await compare('after the failed render', e, ref, true)).toEqual([]);
+  });
+});
+
+/**
+ * The state changes between a fan-out's segment jobs and its commit (QA s6 F5/F6). A worker writes
+ * its segment's per-task files straight under latest/; when the commit finds the segment's shards
+ * moved it renders the segment itself. It used to compare those files with the previous manifest
+ * only: a task changed back (its label again the manifest's bytes) kept the worker's object
+ * while the manifest named other bytes, and a task added then deleted left the worker's label and
+ * image under latest/. The commit now rewrites what a discarded worker output wrote, and deletes
+ * what it no longer lists; a zip checks each object against its manifest entry (a mismatch fails
+ * the render, whose retry rewrites latest/ whole).
+ */
+describe('fan-out: the state changes between the segment jobs and the commit', () => {
+  const g: Geometry = { shardTasks: 1, segmentShards: 1, minPartBytes: 100 };
+  const kind = KINDS.find((k) => k.name === 'bench-image-bbox')!;
+  const config = (zip: boolean) => {
+    const input = projectConfigInput(kind.config, g);
+    return parseConfig({
+      ...input,
+      projects: [
+        { ...input.projects[0], formats: ['JSON', 'YOLO', 'VOC'], latest: { serialization: 'export', zip } },
+      ],
+    });
+  };
+  /** Task `i` with the content of generator seed `content`, last updated at `stamp`. */
+  const task = (i: number, content: number, stamp: number) =>
+    parseJson(
+      JSON.stringify({
+        ...generateTask('image-bbox', i, content),
+        updated_at: `2026-01-0${stamp}T00:00:00.000000Z`,
+      }),
+    ) as JsonObject;
+  /** Plans a fan-out and runs its segment jobs; the commit is the caller's. */
+  const planAndRun = async (e: Env, owner: string) => {
+    const plan = await planRender(e.ctx, project(e), { owner, segmentShards: 1 });
+    if (plan.status !== 'planned') throw new Error(plan.status);
+    const jobs = await readJsonObject<SegmentJob[]>(e.ctx.store(plan.ref.items.bucket), plan.ref.items.key);
+    await renderSegmentJobs(e.ctx, project(e), plan.ref, jobs);
+    return plan.ref;
+  };
+  /** A from-scratch render of `tasks` at the time of `e`'s manifest. */
+  const fromScratch = async (e: Env, tasks: JsonObject[]) => {
+    const ref = await newEnv(e.config);
+    ref.ctx.clock.t = Date.parse(
+      (await readJsonObject<Manifest>(e.out.inner, projectPaths(project(e)).latestManifest)).createdAt,
+    );
+    for (const t of tasks) await putTask(ref, t);
+    await renderLatest(ref.ctx, project(ref), { segmentShards: 1 });
+    return ref;
+  };
+  const first = async (zip = false) => {
+    const e = await newEnv(config(zip));
+    for (let i = 1; i <= 6; i++) await putTask(e, task(i, 1, 1));
+    expect(await renderB(e, g, 'exec-1')).toBe('rendered');
+    return e;
+  };
+
+  it('a task changed back: the commit rewrites the labels its worker wrote, and a later render keeps them', async () => {
+    const e = await first();
+    await putTask(e, task(2, 2, 2));
+    e.ctx.clock.advance(60_000);
+    const ref = await planAndRun(e, 'exec-2');
+    await putTask(e, task(2, 1, 3)); // back to the published content
+    expect((await commitRender(e.ctx, project(e), ref)).status).toBe('rendered');
+    const live = [1, 2, 3, 4, 5, 6].map((i) => task(i, 1, i === 2 ? 3 : 1));
+    expect(await compare('after the commit', e, await fromScratch(e, live), true)).toEqual([]);
+    await putTask(e, task(5, 2, 4));
+    e.ctx.clock.advance(60_000);
+    expect(await renderB(e, g, 'exec-3')).toBe('rendered');
+    live[4] = task(5, 2, 4);
+    expect(await compare('a later render', e, await fromScratch(e, live), true)).toEqual([]);
+  });
+
+  it('a task added then deleted: the commit deletes what its worker wrote for it', async () => {
+    const e = await first();
+    await putTask(e, task(8, 2, 2));
+    e.ctx.clock.advance(60_000);
+    const ref = await planAndRun(e, 'exec-2');
+    const latest = projectPaths(project(e)).latest;
+    const written = await listKeys(e.out.inner, `${latest}YOLO/labels/`);
+    expect(written).toContain(`${latest}YOLO/labels/img_000008.txt`);
+    await deleteTask(e, '8');
+    expect((await commitRender(e.ctx, project(e), ref)).status).toBe('rendered');
+    expect(await listKeys(e.out.inner, `${latest}YOLO/labels/`)).not.toContain(
+      `${latest}YOLO/labels/img_000008.txt`,
+    );
+    const live = [1, 2, 3, 4, 5, 6].map((i) => task(i, 1, 1));
+    expect(await compare('after the commit', e, await fromScratch(e, live), true)).toEqual([]);
+  });
+
+  it('an object changed behind the manifest: the zip refuses it, and the retry repairs latest/', async () => {
+    const e = await first(true);
+    const latest = projectPaths(project(e)).latest;
+    const label = `${latest}YOLO/labels/img_000003.txt`;
+    await e.out.inner.put(label, '0 0.5 0.5 0.1 0.1\n'); // what a stray writer might leave
+    await putTask(e, task(5, 2, 2));
+    e.ctx.clock.advance(60_000);
+    await expect(renderLatest(e.ctx, project(e), { segmentShards: 1 })).rejects.toThrow(
+      /YOLO\/labels\/img_000003\.txt does not hold the bytes the manifest names/,
+    );
+    // The failed render left its in-flight record: the retry rewrites latest/ whole.
+    e.ctx.clock.advance(60_000);
+    const retry = await renderLatest(e.ctx, project(e), { segmentShards: 1 });
+    expect(retry.status).toBe('rendered');
+    const live = [1, 2, 3, 4, 5, 6].map((i) => task(i, i === 5 ? 2 : 1, i === 5 ? 2 : 1));
+    expect(await compare('after the retry', e, await fromScratch(e, live), true)).toEqual([]);
   });
 });
