@@ -4,7 +4,7 @@
  * with or without ASCII escaping.
  */
 import { pyJsonFloat, ujsonFloat } from './py-number.ts';
-import { type JsonValue, keysOf, NumLit } from './value.ts';
+import { type JsonObject, type JsonValue, KEY_ORDER, keysOf, NumLit } from './value.ts';
 
 export interface JsonStyle {
   /** Spaces per level; null for single-line output. */
@@ -114,7 +114,62 @@ export function formatNumber(v: number | NumLit, style: JsonStyle): string {
 }
 
 export function stringify(value: JsonValue, style: JsonStyle): string {
+  if (nativeStyle(style) && nativeSafe(value)) {
+    // V8's JSON.stringify lays the value out as `write` does for these styles; it differs only in
+    // writing a lone surrogate as an escape (`\udXXX`: a string that holds `\ud` takes `write`,
+    // whatever the reason) and in not escaping `/` (which only strings hold: escaped after).
+    const out = style.indent === null ? JSON.stringify(value) : JSON.stringify(value, null, style.indent);
+    if (!out.includes('\\ud'))
+      return style.escapeSlash && out.includes('/') ? out.replaceAll('/', '\\/') : out;
+  }
   return write(value, style, '');
+}
+
+/** `stringify` without the JSON.stringify way: every value written piece by piece (tests compare the two). */
+export function stringifyByParts(value: JsonValue, style: JsonStyle): string {
+  return write(value, style, '');
+}
+
+/**
+ * Styles JSON.stringify can write: no ASCII escaping, `,` and `:` as compact separators (indented
+ * output always uses `,` and `: `), floats printed as JS prints them in the range `nativeSafe` allows.
+ */
+function nativeStyle(style: JsonStyle): boolean {
+  return (
+    !style.ensureAscii &&
+    (style.indent === null
+      ? style.separators[0] === ',' && style.separators[1] === ':'
+      : style.indent >= 1 && style.indent <= 10) &&
+    (style.float === ujsonFloat || style.float === pyJsonFloat)
+  );
+}
+
+/**
+ * Whether JSON.stringify prints every number and object of `v` as `write` does: no NumLit (an
+ * integral float or a big integer literal), no object with a recorded key order (integer-like
+ * keys), every float finite and within 1e-4 ≤ |x| < 1e16 (where JS and Python print the same
+ * digits without an exponent). Strings are checked on the output (see `stringify`).
+ */
+function nativeSafe(v: JsonValue): boolean {
+  if (v === null) return true;
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number': {
+      if (Number.isInteger(v)) return true;
+      const abs = v < 0 ? -v : v;
+      return abs >= 1e-4 && abs < 1e16;
+    }
+  }
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!nativeSafe(v[i])) return false;
+    return true;
+  }
+  if (v instanceof NumLit || (v as JsonObject & { [KEY_ORDER]?: string[] })[KEY_ORDER] !== undefined)
+    return false;
+  for (const k in v) if (!nativeSafe((v as JsonObject)[k])) return false;
+  return true;
 }
 
 function write(v: JsonValue, style: JsonStyle, pad: string): string {
