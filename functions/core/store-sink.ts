@@ -115,9 +115,11 @@ export class StoreSink implements OutputSink {
     return this.written.has(path);
   }
 
-  private stored(file: StoredFile): void {
-    this.files.push({ path: file.path, key: file.key, bytes: file.bytes });
-    this.options.onFile?.(file);
+  /** Records a closed file; the store's result (its ETag) is read only when `onFile` takes it. */
+  private stored(path: string, key: string, bytes: number, result?: PutResult): void {
+    this.files.push({ path, key, bytes });
+    const onFile = this.options.onFile;
+    if (onFile) onFile({ path, key, bytes, ...result });
   }
 
   open(path: string): FileWriter {
@@ -189,7 +191,7 @@ export class StoreSink implements OutputSink {
         if (!dropped) await flush().catch(unlessDropped);
         channel.end();
         await upload;
-        if (!dropped) this.stored({ path, key, bytes, ...result });
+        if (!dropped) this.stored(path, key, bytes, result);
       },
     };
   }
@@ -205,12 +207,7 @@ export class StoreSink implements OutputSink {
       this.drop(path, err);
       return;
     }
-    this.stored({
-      path,
-      key,
-      bytes: typeof content === 'string' ? Buffer.byteLength(content) : content.length,
-      ...result,
-    });
+    this.stored(path, key, typeof content === 'string' ? Buffer.byteLength(content) : content.length, result);
   }
 
   async copyFrom(
@@ -225,7 +222,7 @@ export class StoreSink implements OutputSink {
       // without its size it is streamed like any other source, so the bytes are counted.
       if (local?.size !== undefined && this.store.putLocalFile) {
         await this.store.putLocalFile(key, local.path);
-        this.stored({ path, key, bytes: local.size });
+        this.stored(path, key, local.size);
         return;
       }
       let bytes = 0;
@@ -236,7 +233,7 @@ export class StoreSink implements OutputSink {
         }
       }
       const result = (await this.store.putStream(key, counted())) ?? {};
-      this.stored({ path, key, bytes, ...result });
+      this.stored(path, key, bytes, result);
     } catch (err) {
       if (!this.droppable(err)) {
         // The stores write nothing for a failed stream (folder: temp file removed; S3: one PUT

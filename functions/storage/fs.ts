@@ -23,11 +23,19 @@ import { MAX_SEGMENT_BYTES, OutputNameError } from '../core/output-names.ts';
 import { checkParts } from './assembly.ts';
 
 let tmpCounter = 0;
+const tmpPrefix = `.ls-export-${process.pid}-`;
 /**
  * A unique short sibling name, so concurrent writes to one key never share a temporary file. Short
- * whatever the target's name: a file name of 255 bytes (the limit) must still be writable.
+ * whatever the target's name: a file name of 255 bytes (the limit) must still be writable. `p` is a
+ * normalised path (`join`'s): its folder is what precedes the last separator.
  */
-const tmpName = (p: string) => join(dirname(p), `.ls-export-${process.pid}-${++tmpCounter}.tmp`);
+const tmpName = (p: string) =>
+  `${p.slice(0, Math.max(p.lastIndexOf('/'), p.lastIndexOf(sep)) + 1)}${tmpPrefix}${++tmpCounter}.tmp`;
+
+/** An empty, `.` or `..` segment (a leading, doubled or trailing `/` included): `path`'s slow way. */
+const IRREGULAR_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
+/** Keys up to this many UTF-16 units cannot hold a segment over MAX_SEGMENT_BYTES (≤ 3 bytes a unit). */
+const SHORT_KEY = Math.floor(MAX_SEGMENT_BYTES / 3);
 
 /**
  * Bodies up to this size (bytes) are written with synchronous calls: a label file or a small XML
@@ -38,11 +46,31 @@ const SYNC_PUT_BYTES = 64 * 1024;
 
 const etagOf = (data: Uint8Array | string) => `"${createHash('md5').update(data).digest('hex')}"`;
 
+/**
+ * A put's result. A text body's ETag (its MD5) is computed when first read: an export writing many
+ * small files never reads it. Bytes are hashed at once (the caller may reuse the buffer).
+ */
+function putResult(body: Uint8Array | string): { etag?: string } {
+  if (typeof body !== 'string') return { etag: etagOf(body) };
+  let etag: string | undefined;
+  return {
+    get etag() {
+      etag ??= etagOf(body);
+      return etag;
+    },
+  };
+}
+
 export class FsObjectStore implements ObjectStore {
   /** Folders already created, so writing many files into one folder does not mkdir each time. */
   private readonly madeDirs = new Set<string>();
 
-  constructor(readonly root: string) {}
+  /** `join(root, key)` for a key of plain segments is this plus the key. */
+  private readonly base: string;
+
+  constructor(readonly root: string) {
+    this.base = join(root, 'x').slice(0, -1);
+  }
 
   private async ensureDir(dir: string): Promise<void> {
     if (this.madeDirs.has(dir)) return;
@@ -59,6 +87,9 @@ export class FsObjectStore implements ObjectStore {
    * segment over 255 bytes, escaping the root), before any folder is created for it.
    */
   private path(key: string): string {
+    // A short key of plain segments (no NUL) passes every check below, and joins as root + key.
+    if (key.length <= SHORT_KEY && !IRREGULAR_SEGMENT.test(key) && !key.includes('\0'))
+      return this.base + key;
     const segments = key.split('/').filter(Boolean);
     if (key.includes('\0')) throw new OutputNameError(key, 'a file name cannot hold a NUL character');
     if (segments.some((s) => Buffer.byteLength(s) > MAX_SEGMENT_BYTES))
@@ -157,7 +188,7 @@ export class FsObjectStore implements ObjectStore {
         rmSync(tmp, { force: true });
         throw err;
       }
-      return { etag: etagOf(body) };
+      return putResult(body);
     }
     await this.ensureDir(dirname(p));
     const tmp = tmpName(p);
@@ -168,7 +199,7 @@ export class FsObjectStore implements ObjectStore {
       await rm(tmp, { force: true });
       throw err;
     }
-    return { etag: etagOf(body) };
+    return putResult(body);
   }
 
   async putStream(

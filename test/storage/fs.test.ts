@@ -75,6 +75,38 @@ describe('FsObjectStore.put', () => {
     expect((await store.head('lock.json'))?.etag).toBe(md5('{"a":4}'));
   });
 
+  it('a text body: the ETag is the MD5 of its UTF-8 bytes (computed when read)', async () => {
+    const store = new FsObjectStore(tmp());
+    for (const text of ['', 'abc', 'Ölfass ✓ 😀', 'x'.repeat(70_000)]) {
+      const r = await store.put('t.txt', text);
+      expect(r.etag).toBe(md5(Buffer.from(text, 'utf8')));
+      expect({ ...r }).toEqual({ etag: md5(Buffer.from(text, 'utf8')) });
+    }
+  });
+
+  it('keys with empty, . and .. segments, and long ones, land where join puts them', async () => {
+    const root = `${tmp()}/out/`; // a trailing separator in the root, too
+    const store = new FsObjectStore(root);
+    const long = 'é'.repeat(120); // 240 bytes: a legal segment, but past the short-key way
+    const keys = [
+      'a.txt',
+      'd/e/f.xml',
+      '/lead.txt',
+      'd//double.txt',
+      'd/./dot.txt',
+      'd/x/../up.txt',
+      `d/${long}`,
+    ];
+    for (const key of keys) await store.put(key, key);
+    for (const key of keys) expect(readFileSync(join(root, key), 'utf8')).toBe(key);
+    expect(filesUnder(root.slice(0, -1))).toEqual(
+      ['a.txt', 'd/double.txt', 'd/dot.txt', 'd/e/f.xml', 'd/up.txt', `d/${long}`, 'lead.txt'].sort(),
+    );
+    await expect(store.put(`d/${'é'.repeat(128)}`, 'x')).rejects.toBeInstanceOf(OutputNameError);
+    await expect(store.put('d/a\0b', 'x')).rejects.toBeInstanceOf(OutputNameError);
+    await expect(store.put('d/../../out2.txt', 'x')).rejects.toBeInstanceOf(OutputNameError);
+  });
+
   it('refuses a key that escapes the folder before writing anything', async () => {
     const root = tmp();
     const store = new FsObjectStore(root);
