@@ -33,19 +33,13 @@ import { type JsonObject, type JsonValue, num } from '../json/value.ts';
 import { companionPath } from '../output-names.ts';
 import type { ExportContext, FormatWriter } from './types.ts';
 
+/** Characters minidom's text escaping replaces. */
+const XML_SPECIAL = /[&<">]/;
+
 /** minidom's text escaping (Python ≤ 3.12). */
 export function xmlText(s: string): string {
+  if (!XML_SPECIAL.test(s)) return s;
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;').replace(/>/g, '&gt;');
-}
-
-type XmlNode = [tag: string, content: string | XmlNode[]];
-
-/** minidom layout with indent "" and newl "\n": leaves inline, containers one child per line. */
-export function renderXml(node: XmlNode): string {
-  const [tag, content] = node;
-  if (typeof content === 'string') return `<${tag}>${xmlText(content)}</${tag}>\n`;
-  if (content.length === 0) return `<${tag}/>\n`;
-  return `<${tag}>\n${content.map(renderXml).join('')}</${tag}>\n`;
 }
 
 const textOf = (v: JsonValue): string => (typeof v === 'string' ? v : pyStr(v));
@@ -68,61 +62,25 @@ export interface VocDocument {
   objects: VocObject[];
 }
 
+/**
+ * The VOC file of one image as minidom's `writexml(indent="", newl="\n")` prints it: a text element
+ * on one line (`<tag></tag>` when empty), a container's children one per line. Written out as one
+ * string, not rendered from a node tree (a few arrays and strings per element, per image).
+ */
 export function vocXml(doc: VocDocument): string {
-  const root: XmlNode = [
-    'annotation',
-    [
-      ['folder', doc.folder],
-      ['filename', doc.filename],
-      [
-        'source',
-        [
-          ['database', 'MyDatabase'],
-          ['annotation', 'COCO2017'],
-          ['image', 'flickr'],
-          ['flickrid', 'NULL'],
-          ['annotator', doc.annotator],
-        ],
-      ],
-      [
-        'owner',
-        [
-          ['flickrid', 'NULL'],
-          ['name', 'Label Studio'],
-        ],
-      ],
-      [
-        'size',
-        [
-          ['width', doc.width],
-          ['height', doc.height],
-          ['depth', String(doc.depth)],
-        ],
-      ],
-      ['segmented', '0'],
-      ...doc.objects.map(
-        (o): XmlNode => [
-          'object',
-          [
-            ['name', o.name],
-            ['pose', 'Unspecified'],
-            ['truncated', '0'],
-            ['difficult', '0'],
-            [
-              'bndbox',
-              [
-                ['xmin', String(o.xmin)],
-                ['ymin', String(o.ymin)],
-                ['xmax', String(o.xmax)],
-                ['ymax', String(o.ymax)],
-              ],
-            ],
-          ],
-        ],
-      ),
-    ],
-  ];
-  return `<?xml version="1.0" encoding="utf-8"?>\n${renderXml(root)}`;
+  let xml =
+    '<?xml version="1.0" encoding="utf-8"?>\n<annotation>\n' +
+    `<folder>${xmlText(doc.folder)}</folder>\n<filename>${xmlText(doc.filename)}</filename>\n` +
+    '<source>\n<database>MyDatabase</database>\n<annotation>COCO2017</annotation>\n' +
+    `<image>flickr</image>\n<flickrid>NULL</flickrid>\n<annotator>${xmlText(doc.annotator)}</annotator>\n</source>\n` +
+    '<owner>\n<flickrid>NULL</flickrid>\n<name>Label Studio</name>\n</owner>\n' +
+    `<size>\n<width>${xmlText(doc.width)}</width>\n<height>${xmlText(doc.height)}</height>\n<depth>${doc.depth}</depth>\n</size>\n` +
+    '<segmented>0</segmented>\n';
+  for (const o of doc.objects)
+    xml +=
+      `<object>\n<name>${xmlText(o.name)}</name>\n<pose>Unspecified</pose>\n<truncated>0</truncated>\n<difficult>0</difficult>\n` +
+      `<bndbox>\n<xmin>${o.xmin}</xmin>\n<ymin>${o.ymin}</ymin>\n<xmax>${o.xmax}</xmax>\n<ymax>${o.ymax}</ymax>\n</bndbox>\n</object>\n`;
+  return `${xml}</annotation>\n`;
 }
 
 export function vocWriter(ctx: ExportContext): FormatWriter {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { xmlText } from '../../../functions/core/formats/voc.ts';
+import { vocXml, xmlText } from '../../../functions/core/formats/voc.ts';
 import { exportWith, fixture } from '../../helpers/export.ts';
 import { FakeMedia, jpegBytes, pngBytes } from '../images/fake-media.ts';
 
@@ -222,5 +222,36 @@ describe('VOC (docs/label-studio-behaviour.md#voc)', () => {
 
   it('escapes text as Python 3.12 minidom does', () => {
     expect(xmlText('a"b\'c&<>')).toBe("a&quot;b'c&amp;&lt;&gt;");
+    expect(xmlText('plain Ölfass')).toBe('plain Ölfass');
+  });
+
+  it('vocXml: every text escaped, an empty text as <tag></tag>, objects in order', () => {
+    const xml = vocXml({
+      folder: 'a<b',
+      filename: 'x&y.jpg',
+      annotator: '',
+      width: '640.5',
+      height: '"480"',
+      depth: 1,
+      objects: [
+        { name: 'Car>', xmin: -3, ymin: 0, xmax: 10, ymax: 20 },
+        { name: 'Hund', xmin: 1, ymin: 2, xmax: 3, ymax: 4 },
+      ],
+    });
+    const object = (name: string, [a, b, c, d]: number[]) =>
+      `<object>\n<name>${name}</name>\n<pose>Unspecified</pose>\n<truncated>0</truncated>\n<difficult>0</difficult>\n` +
+      `<bndbox>\n<xmin>${a}</xmin>\n<ymin>${b}</ymin>\n<xmax>${c}</xmax>\n<ymax>${d}</ymax>\n</bndbox>\n</object>\n`;
+    expect(xml).toBe(
+      OBSERVED.replace('<folder>images', '<folder>a&lt;b')
+        .replace('local.jpg', 'x&amp;y.jpg')
+        .replace('a&amp;b&lt;c&gt;@x.com', '')
+        .replace('<width>200', '<width>640.5')
+        .replace('<height>100', '<height>&quot;480&quot;')
+        .replace('<depth>3', '<depth>1')
+        .replace(
+          /<object>[\s\S]*<\/object>\n/,
+          object('Car&gt;', [-3, 0, 10, 20]) + object('Hund', [1, 2, 3, 4]),
+        ),
+    );
   });
 });
