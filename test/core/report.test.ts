@@ -10,6 +10,31 @@ describe('Report', () => {
     expect(r.toJSON()).toMatchObject({ warningCount: 1, skippedCount: 1, truncated: false });
   });
 
+  it('entries that differ in any field are not repeats', () => {
+    const r = new Report();
+    const base = {
+      source: 'a.json[1]',
+      taskId: 2,
+      reason: 'x',
+      format: 'VOC',
+      annotationId: 3,
+      resultId: 'r',
+    };
+    for (const entry of [
+      base,
+      { ...base, format: 'YOLO' },
+      { ...base, annotationId: 4 },
+      { ...base, resultId: 's' },
+      { ...base, fromName: 'label' },
+      { ...base, taskId: undefined },
+      { ...base, reason: 'x\u0000' },
+      { ...base },
+    ])
+      r.skip(entry);
+    expect(r.skippedCount).toBe(7);
+    expect(r.skipped.map((e) => e.format ?? '')).toHaveLength(7);
+  });
+
   it('keeps at most `limit` entries but counts them all', () => {
     const r = new Report(2);
     for (let i = 0; i < 5; i++) r.skip({ source: `k${i}`, reason: 'bad' });
