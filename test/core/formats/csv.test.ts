@@ -45,6 +45,25 @@ describe('CSV', () => {
     expect(sink.text('result.csv')).toBe(expected);
   });
 
+  it('writes a row spooled across many read-back pieces whole (a 1 MB multi-byte cell between two small rows)', async () => {
+    // Each spooled row is read back in 32 KiB pieces; a cell of 1 MB spans ~40 of them, and its
+    // 3-byte characters fall across piece boundaries.
+    const big = 'ü€x'.repeat(200_000);
+    const tasks = [
+      { id: 1, data: { text: 'a' }, annotations: [] },
+      { id: 2, data: { text: big }, annotations: [] },
+      { id: 3, data: { text: 'c' }, annotations: [] },
+    ];
+    const { sink } = await exportWith(tasks, '<View><Text name="text" value="$text"/></View>', 'CSV');
+    expect(sink.text('result.csv').split('\r\n')).toEqual([
+      '"annotation_id","annotator","created_at","id","lead_time","text","updated_at"',
+      '"","","",1,"","a",""',
+      `"","","",2,"","${big}",""`,
+      '"","","",3,"","c",""',
+      '',
+    ]);
+  });
+
   it('TSV uses TAB and is still named result.csv', async () => {
     const { sink } = await exportWith(TASKS, CONFIG, 'TSV');
     expect(sink.text('result.csv').split('\r\n')[0]).toBe(
