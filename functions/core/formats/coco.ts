@@ -43,6 +43,7 @@ import {
 import {
   boxOutside,
   clipBoxPercent,
+  finiteRegion,
   keypointsBbox,
   type PixelRegion,
   pixelBox,
@@ -52,7 +53,14 @@ import {
 } from '../images/geometry.ts';
 import { ImageProbe } from '../images/image-info.ts';
 import { ImageResolver } from '../images/resolve.ts';
-import { clippedPolygon, notCarried, OUTSIDE, regionShape, SHORT_POLYGON } from '../images/shapes.ts';
+import {
+  clippedPolygon,
+  notCarried,
+  OUTSIDE,
+  OVERFLOW,
+  regionShape,
+  SHORT_POLYGON,
+} from '../images/shapes.ts';
 import {
   hasKey,
   itemValues,
@@ -311,8 +319,14 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
       [x, y, w, h] = box;
     }
     if (options.fixClipCoordinates) [x, y, w, h] = clipBoxPercent(x, y, w, h);
-    else if (boxOutside(x, y, w, h)) acc.warn(v, OUTSIDE);
-    return pixelBox([x, y, w, h], ow, oh);
+    const region = pixelBox([x, y, w, h], ow, oh);
+    // Finite percentages can overflow once scaled (1e308 % of 640 px): Inf is not JSON.
+    if (!finiteRegion(region)) {
+      acc.skip(v, OVERFLOW);
+      return undefined;
+    }
+    if (!options.fixClipCoordinates && boxOutside(x, y, w, h)) acc.warn(v, OUTSIDE);
+    return region;
   }
 
   /** A validated polygon (images/shapes.ts) in pixels. */
@@ -322,10 +336,15 @@ export function cocoWriter(ctx: ExportContext, opts: CocoWriterOptions): FormatW
     W: number,
     H: number,
     acc: ItemLedger,
-  ): Region {
+  ): Region | undefined {
     const { points, outside } = clippedPolygon(raw, options.fixClipCoordinates);
+    const region = pixelPolygon(points, W, H);
+    if (!finiteRegion(region)) {
+      acc.skip(v, OVERFLOW);
+      return undefined;
+    }
     if (outside && !options.fixClipCoordinates) acc.warn(v, OUTSIDE);
-    return pixelPolygon(points, W, H);
+    return region;
   }
 
   async function keypointAnnotation(

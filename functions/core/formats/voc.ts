@@ -25,7 +25,7 @@ import { boxOutside, clipBoxPercent, trueRotatedBoxPercent } from '../images/geo
 import { ImageProbe } from '../images/image-info.ts';
 import { pySplitext } from '../images/naming.ts';
 import { IMAGE_DIR, ImageResolver } from '../images/resolve.ts';
-import { notCarried, OUTSIDE, regionShape } from '../images/shapes.ts';
+import { notCarried, OUTSIDE, OVERFLOW, regionShape } from '../images/shapes.ts';
 import { hasKey, itemValues, numberAt, originalSize, originalSizeProblem } from '../images/values.ts';
 import { WriteQueue } from '../images/write-queue.ts';
 import { annotatorOf, itemsOfTask, pyStr, type TaskRef } from '../items.ts';
@@ -136,11 +136,15 @@ export function vocWriter(ctx: ExportContext): FormatWriter {
       if (options.fixRotatedBbox && r !== 0)
         [x, y, w, h] = trueRotatedBoxPercent(x, y, w, h, r, width, height);
       if (options.fixClipCoordinates) [x, y, w, h] = clipBoxPercent(x, y, w, h);
-      else if (boxOutside(x, y, w, h)) acc.warn(v, OUTSIDE);
       const px = Math.trunc((x / 100) * width);
       const py = Math.trunc((y / 100) * height);
       const pw = Math.trunc((w / 100) * width);
       const ph = Math.trunc((h / 100) * height);
+      if (![px, py, px + pw, py + ph].every(Number.isFinite)) {
+        acc.skip(v, OVERFLOW); // finite percentages can overflow once scaled: no Infinity in the XML
+        continue;
+      }
+      if (!options.fixClipCoordinates && boxOutside(x, y, w, h)) acc.warn(v, OUTSIDE);
       objects.push({ name: textOf(labels[0]), xmin: px, ymin: py, xmax: px + pw, ymax: py + ph });
       if (labels.length > 1)
         acc.warn(v, `a region has ${labels.length} labels; VOC keeps the first ("${textOf(labels[0])}")`);

@@ -161,6 +161,15 @@ export interface PixelRegion {
   area: number;
 }
 
+/** Whether every number of a pixel region (bbox, area, segmentation) is finite. */
+export function finiteRegion(r: PixelRegion): boolean {
+  return (
+    Number.isFinite(r.area) &&
+    r.bbox.every(Number.isFinite) &&
+    (r.segmentation === undefined || r.segmentation.every(Number.isFinite))
+  );
+}
+
 /** A percent box scaled to an image of `ow`×`oh` pixels, with its area (the reference's operation order). */
 export function pixelBox([x, y, w, h]: Box, ow: number, oh: number): PixelRegion {
   const bx = (x * ow) / 100;

@@ -97,6 +97,10 @@ export const notCarried = (format: string, what: string): string =>
 export const OUTSIDE =
   'a region extends outside the image; written as drawn (--fix clip-coordinates clips it)';
 
+/** The skip reason for a region whose pixel coordinates overflow (finite percentages, huge values). */
+export const OVERFLOW =
+  'its coordinates overflow when scaled to pixels (not finite); it is left out, as no JSON reader could load it';
+
 /** Polygon points in percent, clipped to [0, 100] with `clip`; `outside`: a point lay outside the image. */
 export function clippedPolygon(
   points: ReadonlyArray<[number, number]>,
