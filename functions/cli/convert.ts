@@ -5,7 +5,7 @@
  * report.json for the run in OUTPUT (input problems are the same for every format; a format's own
  * problems name it).
  */
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
 import type { LabelSchema } from '../core/config/schema.ts';
@@ -23,7 +23,7 @@ import { LocalMedia } from '../storage/local-media.ts';
 import { zipFolder } from '../storage/zip.ts';
 import { type ConvertArgs, UsageError } from './args.ts';
 import { CliError, labelConfigInputError } from './errors.ts';
-import { outputFolder } from './output-folder.ts';
+import { outputFile, outputFolder, scratchFolder } from './output-folder.ts';
 import { CliSink } from './output-sink.ts';
 import { Progress } from './progress.ts';
 import { InputNotFoundError, openSource, readTextFile, s3Client } from './sources.ts';
@@ -159,8 +159,15 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
       dir,
       csvFile ? dirname(args.output) || '.' : several ? join(args.output, format) : args.output,
     );
+    if (csvFile) await outputFile(csvFile, args.output);
     // With --zip the files are written to a scratch folder first, then zipped in one stream.
-    const filesDir = args.zip || csvFile ? await mkdtemp(join(dir, '.ls-export-')) : dir;
+    const filesDir =
+      args.zip || csvFile
+        ? await scratchFolder(
+            dir,
+            csvFile ? dirname(args.output) || '.' : several ? join(args.output, format) : args.output,
+          )
+        : dir;
     // --image-dir: one folder for every format's image copies (several formats: DIR/<FORMAT>).
     const imagesDir = imageRoot && (several ? join(imageRoot, format) : imageRoot);
     const sink = new CliSink(new StoreSink(new FsObjectStore(filesDir), '', { report }), {

@@ -2,8 +2,8 @@
  * The CLI's output folder: created (with its missing parents) and checked writable before any task
  * is read, or one sentence saying why not.
  */
-import { access, constants, mkdir, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { access, constants, mkdir, mkdtemp, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { CliError } from './errors.ts';
 
 /** An fs error's code, or undefined. */
@@ -77,4 +77,31 @@ export async function outputFolder(dir: string, shown: string): Promise<void> {
   } catch (err) {
     throw new CliError(`cannot write the output folder ${shown}: ${folderProblem(err)}`);
   }
+}
+
+/**
+ * A new scratch folder in `dir` (`.ls-export-XXXXXX`: --zip and a `.csv` output write there first),
+ * or CliError naming `shown` and the reason (a file system that allows no folder there, say).
+ */
+export async function scratchFolder(dir: string, shown: string): Promise<string> {
+  try {
+    return await mkdtemp(join(dir, '.ls-export-'));
+  } catch (err) {
+    // The folder exists (outputFolder checked it): ENOENT is the file system refusing.
+    const e =
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? codeError('ENOFOLDER', 'no folder allowed') : err;
+    throw new CliError(`cannot write the output folder ${shown}: ${folderProblem(e)}`);
+  }
+}
+
+/**
+ * Checks that output file `file` (a `.csv` output) can take the export: no folder of that name is
+ * in the way. CliError naming `shown` otherwise, before any task is read.
+ */
+export async function outputFile(file: string, shown: string): Promise<void> {
+  const isDir = await stat(file).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (isDir) throw new CliError(`cannot write the output file ${shown}: a folder of that name is in the way`);
 }

@@ -3,7 +3,7 @@
  * /proc on Linux, `mkdir` of a new folder fails with ENOENT although its parent exists, and Node's
  * recursive mkdir retried that forever.
  */
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,8 +13,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const TEXT_CONFIG = join(ROOT, 'samples', 'text-ner', 'config.xml');
 const TEXT_TASKS = join(ROOT, 'samples', 'text-ner', 'tasks.json');
 
-const convert = (output: string) =>
-  runCli(['convert', '-i', TEXT_TASKS, '-c', TEXT_CONFIG, '-o', output, '-f', 'JSON_MIN'], {
+const convert = (output: string, format = 'JSON_MIN', ...more: string[]) =>
+  runCli(['convert', '-i', TEXT_TASKS, '-c', TEXT_CONFIG, '-o', output, '-f', format, ...more], {
     cwd: ROOT,
   });
 
@@ -42,5 +42,37 @@ describe('an output folder that cannot be created', () => {
     expect(readdirSync(o).sort()).toEqual(['report.json', 'result.json']);
     const again = await convert(o);
     expect(again.code, again.stderr).toBe(0);
+  });
+});
+
+describe('an output that goes through a scratch folder (a .csv file, --zip)', () => {
+  it.skipIf(!existsSync('/proc/self'))(
+    'under /proc: one sentence and exit 1, for a .csv file and for --zip',
+    async () => {
+      const csv = await convert('/proc/ls-export-x.csv', 'CSV');
+      expect(csv.code).toBe(1);
+      expect(csv.stderr).toBe(
+        'ls-export: cannot write the output folder /proc: the file system does not allow a folder there\n',
+      );
+      const zip = await convert('/proc', 'JSON_MIN', '--zip');
+      expect(zip.code).toBe(1);
+      expect(zip.stderr).toBe(
+        'ls-export: cannot write the output folder /proc: the file system does not allow a folder there\n',
+      );
+    },
+    10_000,
+  );
+
+  it('a folder named like the .csv file: one sentence before any task is read, no scratch folder left', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'ls-outcsv-'));
+    const o = join(base, 'taken.csv');
+    mkdirSync(o);
+    const r = await convert(o, 'CSV');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `ls-export: cannot write the output file ${o}: a folder of that name is in the way\n`,
+    );
+    expect(readdirSync(base)).toEqual(['taken.csv']);
+    expect(readdirSync(o)).toEqual([]);
   });
 });
