@@ -29,6 +29,7 @@ import { Progress } from './progress.ts';
 import { InputNotFoundError, openSource, readTextFile, s3Client } from './sources.ts';
 import { filesNotWritten } from './stale-files.ts';
 import { type FormatResult, summaryLine } from './summary.ts';
+import { terminalSafe } from './terminal.ts';
 
 async function loadSchema(args: ConvertArgs): Promise<LabelSchema> {
   let text: string;
@@ -61,6 +62,8 @@ function fixOptions(fixes: string[], registry: FormatRegistry): Record<string, b
   return out;
 }
 
+/** Writes a message to stderr, task data's control characters escaped (terminal.ts). */
+const writeStderr = (text: string) => process.stderr.write(terminalSafe(text));
 /** The plugins of `formats`; CliError for one the config does not support or ls-export lacks. */
 function checkFormats(formats: string[], schema: LabelSchema, registry: FormatRegistry): FormatPlugin[] {
   const supported = registry.supported(schema);
@@ -114,7 +117,7 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
       (s) => `format ${s.name} can only produce empty output for this label config: ${s.emptyOutputWarning}`,
     );
   if (args.strict && emptyOutput.length) throw new CliError(`${emptyOutput[0]} (--strict refuses it)`);
-  for (const w of emptyOutput) process.stderr.write(`ls-export: WARNING: ${w}\n`);
+  for (const w of emptyOutput) writeStderr(`ls-export: WARNING: ${w}\n`);
   let options: ExportOptions;
   try {
     const input = { ...args.formatOptions, ...fixOptions(args.fix, registry) };
@@ -237,13 +240,13 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
   const stale = await staleOutputs(outputs, formats, root, imageRoot);
   if (stale) {
     report.warn({ source: 'output', reason: stale });
-    if (!args.quiet) process.stderr.write(`ls-export: WARNING: ${stale}\n`);
+    if (!args.quiet) writeStderr(`ls-export: WARNING: ${stale}\n`);
   }
   await writeFile(reportPath, `${JSON.stringify(report.toJSON(), null, 2)}\n`);
 
   // One sentence when nothing was found, or when most inputs or results were skipped for one reason.
   const problem = runProblem(report, tasks);
-  if (problem) process.stderr.write(`ls-export: ${problem}\n`);
+  if (problem) writeStderr(`ls-export: ${problem}\n`);
   const incomplete = report.skippedCount > 0 || report.regionsSkipped > 0 || problem !== undefined;
   const status = args.strict && incomplete ? STRICT_EXIT : 0;
   if (args.quiet) return status;
@@ -253,7 +256,7 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
     into: o.zipName ? join(o.shown, o.zipName) : o.shown,
     files: o.zipName ? 1 : o.sink.fileCount(),
   }));
-  process.stderr.write(
+  writeStderr(
     summaryLine({
       results,
       tasks,

@@ -8,6 +8,7 @@ import { type FormatRegistry, REGISTRY } from '../core/formats/registry.ts';
 import { type CommandLineValues, convertArgs, parseCommandLine } from './args.ts';
 import { CliError, describeError, InputError, UsageError } from './errors.ts';
 import { COMMANDS, type Command, commandHelp, helpText } from './help.ts';
+import { terminalSafe } from './terminal.ts';
 import { cliVersion } from './version.ts';
 
 const isCommand = (s: string | undefined): s is Command => COMMANDS.includes(s as Command);
@@ -48,7 +49,7 @@ export function processIo(): CliIo {
   endQuietlyOnEpipe(process.stderr);
   return {
     stdout: (text) => void process.stdout.write(text),
-    stderr: (text) => void process.stderr.write(text),
+    stderr: (text) => void process.stderr.write(terminalSafe(text)),
   };
 }
 

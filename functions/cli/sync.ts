@@ -19,6 +19,7 @@ import { CliError, labelConfigInputError, UsageError } from './errors.ts';
 import { cliPipelineLog } from './pipeline-log.ts';
 import { renderWithThreads, type WorkerSpec } from './render-threads.ts';
 import { s3Client } from './s3-client.ts';
+import { terminalSafe } from './terminal.ts';
 
 const argsSchema = z.object({
   config: z
@@ -124,7 +125,7 @@ async function loadConfig(
  */
 export async function runSync(
   args: SyncArgs,
-  out: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+  out: (line: string) => void = (l) => process.stderr.write(`${terminalSafe(l)}\n`),
 ): Promise<void> {
   const client = syncClient(args);
   const { config, text } = await loadConfig(args.config, client);
