@@ -1,7 +1,7 @@
 /** Turns the CLI's INPUT (a file, a folder, or s3://bucket/prefix) into a task source. */
 
 import { stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../core/object-store.ts';
 import { SingleFileSource } from '../core/readers/single-file.ts';
@@ -46,7 +46,7 @@ export async function openSource(input: string, s3: S3Settings): Promise<TaskSou
   const path = resolve(input);
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new InputNotFoundError(`input not found: ${input}`);
-  if (info.isDirectory()) return new StorageObjectsSource(new FsObjectStore(path), '');
+  if (info.isDirectory()) return folderSource(input, path);
   return new SingleFileSource(new FsObjectStore(dirname(path)), basename(path));
 }
 
@@ -67,4 +67,24 @@ export async function readTextFile(location: string, s3: S3Settings): Promise<st
   const parts: Uint8Array[] = [];
   for await (const c of body) parts.push(c);
   return Buffer.concat(parts).toString('utf8');
+}
+
+/**
+ * A folder of task or annotation files; what it holds that is not a file (a FIFO, a symbolic link
+ * to a folder or to nothing) is reported as a skipped input, not dropped in silence.
+ */
+function folderSource(input: string, path: string): TaskSource {
+  const store = new FsObjectStore(path);
+  const objects = new StorageObjectsSource(store, '');
+  return {
+    description: objects.description,
+    async *tasks(report) {
+      yield* objects.tasks(report);
+      for (const e of store.notListed)
+        report.skip({
+          source: join(input, e.key),
+          reason: `${e.kind} is not read (a folder input is read file by file)`,
+        });
+    },
+  };
 }

@@ -68,6 +68,13 @@ export class FsObjectStore implements ObjectStore {
   /** `join(root, key)` for a key of plain segments is this plus the key. */
   private readonly base: string;
 
+  /**
+   * Entries the last `list` found that are not objects: a symbolic link to a folder or to nothing,
+   * a FIFO, a socket, a device (key and what it is). A symbolic link to a file is listed as an
+   * object (read through the link, as Label Studio's converter reads a folder's files).
+   */
+  readonly notListed: Array<{ key: string; kind: string }> = [];
+
   constructor(readonly root: string) {
     this.base = join(root, 'x').slice(0, -1);
   }
@@ -113,12 +120,29 @@ export class FsObjectStore implements ObjectStore {
       }
       for (const e of entries) {
         const full = join(dir, e.name);
+        const key = () => relative(this.root, full).split(sep).join('/');
         if (e.isDirectory()) await walk(full);
-        else if (e.isFile()) keys.push(relative(this.root, full).split(sep).join('/'));
+        else if (e.isFile()) keys.push(key());
+        else if (e.isSymbolicLink()) {
+          // Followed to a file only: a link to a folder could loop.
+          const target = await stat(full).catch(() => undefined);
+          if (target?.isFile()) keys.push(key());
+          else
+            this.notListed.push({
+              key: key(),
+              kind: target ? 'a symbolic link to a folder' : 'a symbolic link to nothing',
+            });
+        } else
+          this.notListed.push({
+            key: key(),
+            kind: e.isFIFO() ? 'a FIFO' : e.isSocket() ? 'a socket' : 'a device',
+          });
       }
     };
+    this.notListed.length = 0;
     await walk(this.root);
     keys.sort();
+    this.notListed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     for (const key of keys) {
       if (!key.startsWith(prefix)) continue;
       const s = await stat(this.path(key));

@@ -3,12 +3,14 @@
  * write beside the target and rename (no temporary file left, even when the write fails), return
  * the body's MD5 as the ETag and honour conditional writes.
  */
+
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PreconditionFailedError } from '../../functions/core/object-store.ts';
+import { PreconditionFailedError, readAll } from '../../functions/core/object-store.ts';
 import { OutputNameError } from '../../functions/core/output-names.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
 
@@ -112,5 +114,28 @@ describe('FsObjectStore.put', () => {
     const store = new FsObjectStore(root);
     await expect(store.put('../outside.txt', 'x')).rejects.toBeInstanceOf(OutputNameError);
     expect(filesUnder(root)).toEqual([]);
+  });
+});
+
+describe('FsObjectStore.list: what a folder holds besides files and folders', () => {
+  it('lists a symbolic link to a file as an object; names a link to a folder, a dangling link and a FIFO', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ls-fs-list-'));
+    const outside = mkdtempSync(join(tmpdir(), 'ls-fs-target-'));
+    writeFileSync(join(outside, 'task.json'), '{"id": 1}');
+    writeFileSync(join(root, 'a.json'), '{"id": 2}');
+    symlinkSync(join(outside, 'task.json'), join(root, 'linked.json'));
+    symlinkSync(outside, join(root, 'dir-link'));
+    symlinkSync(join(outside, 'missing.json'), join(root, 'dangling.json'));
+    execFileSync('mkfifo', [join(root, 'pipe.json')]);
+    const store = new FsObjectStore(root);
+    const keys: string[] = [];
+    for await (const o of store.list('')) keys.push(o.key);
+    expect(keys).toEqual(['a.json', 'linked.json']);
+    expect(new TextDecoder().decode(await readAll((await store.get('linked.json')).body))).toBe('{"id": 1}');
+    expect([...store.notListed].sort((x, y) => (x.key < y.key ? -1 : 1))).toEqual([
+      { key: 'dangling.json', kind: 'a symbolic link to nothing' },
+      { key: 'dir-link', kind: 'a symbolic link to a folder' },
+      { key: 'pipe.json', kind: 'a FIFO' },
+    ]);
   });
 });
