@@ -31,6 +31,10 @@ export const fanoutSnapshotSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/),
   options: snapshotOptionsSchema,
   formats: z.array(z.string().min(1)),
+  labelConfigSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 
 export const renderSegmentEventSchema = z.object({

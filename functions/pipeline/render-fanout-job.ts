@@ -31,6 +31,8 @@ export interface FanoutSnapshot {
   options: SnapshotOptions;
   /** The requested formats, Label Studio export type names, in the record's order. */
   formats: string[];
+  /** The label config digest the plan read: its workers and commit render with that config only. */
+  labelConfigSha256?: string;
 }
 
 /** What the plan hands to the segment workers and the commit (small: it travels in the state). */

@@ -36,6 +36,7 @@ import type { PipelineContext } from './context.ts';
 import type { ExportRunInput, ExportRunResult, FormatResult } from './export-run.ts';
 import { loadSchema, projectMedia } from './export-run.ts';
 import { HashingSink, type WrittenFile } from './hashing-sink.ts';
+import { loadLabelConfig } from './label-config.ts';
 import { countPerProject, METRIC, mediaRefusals } from './metrics.ts';
 import { DEFAULT_SEGMENT_SHARDS, planSegments, type SegmentJob } from './segments.ts';
 import { SEGMENT_FORMATS } from './segments-codecs.ts';
@@ -76,6 +77,12 @@ export interface SnapshotRenderTuning {
   onePassFallback?: boolean;
   /** Segments rendered elsewhere (a fan-out's segment workers, snapshot-fanout.ts): taken instead of rendered. */
   stored?: StoredSnapshotSegments;
+  /**
+   * The label config digest the snapshot renders with (a fan-out's plan records it); default: the
+   * config's digest when the render starts. Every later load of the config expects it
+   * (LabelConfigChangedError), so one snapshot never mixes two configs.
+   */
+  labelConfigSha256?: string;
 }
 
 /** A segment's `snapshot.json` body: its tasks serialized and joined by `, ` (empty for none), and their counts. */
@@ -304,6 +311,7 @@ async function renderSnapshotFiles(
   const transform = snapshotTransform(options);
   // The state version recorded is read before any task (as the one-pass writer does).
   const head = await loadHead(ctx, ps);
+  const labelConfig = tuning.labelConfigSha256 ?? (await loadLabelConfig(ctx, project)).sha256;
   const spool = await BodySpool.create();
   const report = new Report();
   const engine = { segments: 0, fallback: {} as Record<string, string> };
@@ -335,7 +343,7 @@ async function renderSnapshotFiles(
     // A format rendered over every task reads snapshot.json (written by then), not the state.
     const wholeRun = async (input: ExportRunInput): Promise<ExportRunResult> => {
       const base = await ensureFile();
-      const schema = await loadSchema(ctx, project);
+      const schema = await loadSchema(ctx, project, labelConfig);
       const r = input.report ?? report;
       const targets = input.formats.map((format) => ({
         format,
@@ -383,6 +391,7 @@ async function renderSnapshotFiles(
         segments,
         prefix,
         formats: requested,
+        labelConfigSha256: labelConfig,
         wholeRun,
       });
       results = lf.formats;

@@ -30,6 +30,7 @@ import { ExportNotFoundError } from './errors.ts';
 import { loadSchema, planFormats, projectMedia } from './export-run.ts';
 import { type ExportRecord, getRecord } from './exports-records.ts';
 import { completeSnapshotRecord, failSnapshotRecord, recordSnapshotOptions } from './exports-worker.ts';
+import { loadLabelConfig } from './label-config.ts';
 import { readJson } from './object-text.ts';
 import { PublishSink } from './publish-sink.ts';
 import {
@@ -94,6 +95,7 @@ export async function planSnapshot(
         name: record.snapshot.name,
         options: recordSnapshotOptions(record),
         formats: record.converted_formats.map((cf) => cf.export_type),
+        labelConfigSha256: (await loadLabelConfig(ctx, project)).sha256,
       },
       project: project.id,
       owner: options.owner,
@@ -124,7 +126,7 @@ async function snapshotContext(
   now: Date,
   report: Report,
 ): Promise<SegmentRenderContext> {
-  const schema = await loadSchema(ctx, ps.project);
+  const schema = await loadSchema(ctx, ps.project, spec.labelConfigSha256);
   const { run } = planFormats(
     schema,
     spec.formats.filter((f): f is FormatName => f !== 'JSON') as FormatName[],
@@ -256,6 +258,7 @@ export async function commitSnapshotFanout(
       segmentShards: ref.segmentShards,
       onePassFallback: false,
       stored: storedOutputs(ps, ref.owner, counts),
+      labelConfigSha256: spec.labelConfigSha256,
     },
   );
   const record = await completeSnapshotRecord(ctx, project, spec.exportId, rendered);

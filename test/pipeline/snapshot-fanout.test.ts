@@ -8,8 +8,10 @@
 import { describe, expect, it } from 'vitest';
 import type { FormatName } from '../../functions/core/config/formats.ts';
 import type { SnapshotOptions } from '../../functions/pipeline/config.ts';
+import { LabelConfigChangedError } from '../../functions/pipeline/errors.ts';
 import { createRecord, type ExportRecord, getRecord } from '../../functions/pipeline/exports-records.ts';
 import { runSnapshot } from '../../functions/pipeline/exports-worker.ts';
+import { labelConfigDigest } from '../../functions/pipeline/label-config.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import type { SegmentJob } from '../../functions/pipeline/segments.ts';
 import {
@@ -95,4 +97,31 @@ describe('snapshot jobs: every format, byte for byte', () => {
         expect(view(done, a), label).toBe(view(inProcess, b));
       }
     }, 120_000);
+});
+
+describe('snapshot jobs: one label config per snapshot', () => {
+  it('the plan records the config digest; a worker that finds another config fails (no snapshot mixes two)', async () => {
+    const s = await setup(PROJECTS['image-bbox']);
+    const r = await record(s, {} as SnapshotOptions);
+    const plan = await planSnapshot(s.ctx, s.project, {
+      owner: 'snap-cfg',
+      exportId: r.id,
+      segmentShards: 1,
+    });
+    if (plan.status !== 'planned') throw new Error(`not planned: ${plan.status}`);
+    const before = s.project.labelConfig as { inline: string };
+    expect(plan.ref.snapshot!.labelConfigSha256).toBe(labelConfigDigest(before.inline));
+    // The config changes after the plan (a deploy, or an upload of an S3 config).
+    (s.project as { labelConfig: unknown }).labelConfig = {
+      inline: before.inline.replace('<View>', '<View >'),
+    };
+    const items = await readJsonObject<SegmentJob[]>(s.ctx.store(plan.ref.items.bucket), plan.ref.items.key);
+    const snapshot = plan.ref.snapshot!;
+    await expect(
+      renderSnapshotSegmentJobs(s.ctx, s.project, { ...plan.ref, snapshot }, items.slice(0, 1)),
+    ).rejects.toThrow(LabelConfigChangedError);
+    await expect(commitSnapshotFanout(s.ctx, s.project, { ...plan.ref, snapshot })).rejects.toThrow(
+      LabelConfigChangedError,
+    );
+  });
 });
