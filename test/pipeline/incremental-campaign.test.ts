@@ -652,6 +652,27 @@ describe('incremental latest/ equals a from-scratch render (campaign)', () => {
       }, 600_000);
 });
 
+/** The bench's image-bbox task `i` with generator seed `content`, last updated at `updatedAt`. */
+const imageTask = (i: number, content: number, updatedAt: string) =>
+  parseJson(
+    JSON.stringify({ ...generateTask('image-bbox', i, content), updated_at: updatedAt }),
+  ) as JsonObject;
+
+/** A project of the bench's image-bbox config rendering `formats` (and `latest/<FORMAT>.zip` with `zip`). */
+function imageProject(g: Geometry, formats: string[], zip?: boolean): PipelineConfig {
+  const input = projectConfigInput(KINDS.find((k) => k.name === 'bench-image-bbox')!.config, g);
+  return parseConfig({
+    ...input,
+    projects: [
+      {
+        ...input.projects[0],
+        formats,
+        ...(zip === undefined ? {} : { latest: { serialization: 'export', zip } }),
+      },
+    ],
+  });
+}
+
 /**
  * A segment job of a fan-out whose execution was aborted (another batch failed: the Map fails, but
  * a running segment Lambda is not stopped) renews the lock only before each segment, so it goes on
@@ -664,20 +685,9 @@ describe('incremental latest/ equals a from-scratch render (campaign)', () => {
 describe('fan-out: a segment job of an aborted execution', () => {
   it('cannot write under latest/ after the next render: Abort fences the lock until every worker has ended', async () => {
     const g: Geometry = { shardTasks: 4, segmentShards: 1, minPartBytes: 100 };
-    const kind = KINDS.find((k) => k.name === 'bench-image-bbox')!;
-    const cfg = parseConfig({
-      ...projectConfigInput(kind.config, g),
-      projects: [{ ...projectConfigInput(kind.config, g).projects[0], formats: ['JSON', 'YOLO'] }],
-    });
-    const e = await newEnv(cfg);
+    const e = await newEnv(imageProject(g, ['JSON', 'YOLO']));
     const p = project(e);
-    const task = (i: number, seed: number) =>
-      parseJson(
-        JSON.stringify({
-          ...generateTask('image-bbox', i, seed),
-          updated_at: `2026-0${seed}-01T00:00:00.000000Z`,
-        }),
-      ) as JsonObject;
+    const task = (i: number, seed: number) => imageTask(i, seed, `2026-0${seed}-01T00:00:00.000000Z`);
     for (let i = 1; i <= 16; i++) await putTask(e, task(i, 1));
     expect(await renderB(e, g, 'exec-1')).toBe('rendered');
     const label = `${projectPaths(p).latest}YOLO/labels/img_000010.txt`;
@@ -740,20 +750,10 @@ describe('fan-out: a segment job of an aborted execution', () => {
 describe('in-process: a segment fails while another is writing', () => {
   it('the render rejects only after the other segment ended; the next render equals a from-scratch one', async () => {
     const g: Geometry = { shardTasks: 1, segmentShards: 1, minPartBytes: 100 };
-    const kind = KINDS.find((k) => k.name === 'bench-image-bbox')!;
-    const cfg = parseConfig({
-      ...projectConfigInput(kind.config, g),
-      projects: [{ ...projectConfigInput(kind.config, g).projects[0], formats: ['YOLO'] }],
-    });
+    const cfg = imageProject(g, ['YOLO']);
     const e = await newEnv(cfg);
     const p = project(e);
-    const task = (i: number, seed: number) =>
-      parseJson(
-        JSON.stringify({
-          ...generateTask('image-bbox', i, seed),
-          updated_at: `2026-0${seed}-01T00:00:00.000000Z`,
-        }),
-      ) as JsonObject;
+    const task = (i: number, seed: number) => imageTask(i, seed, `2026-0${seed}-01T00:00:00.000000Z`);
     for (let i = 1; i <= 6; i++) await putTask(e, task(i, 1));
     const render = () => renderLatest(e.ctx, p, { segmentShards: 1, concurrency: 2 });
     expect((await render()).status).toBe('rendered');
@@ -820,24 +820,10 @@ describe('in-process: a segment fails while another is writing', () => {
  */
 describe('fan-out: the state changes between the segment jobs and the commit', () => {
   const g: Geometry = { shardTasks: 1, segmentShards: 1, minPartBytes: 100 };
-  const kind = KINDS.find((k) => k.name === 'bench-image-bbox')!;
-  const config = (zip: boolean) => {
-    const input = projectConfigInput(kind.config, g);
-    return parseConfig({
-      ...input,
-      projects: [
-        { ...input.projects[0], formats: ['JSON', 'YOLO', 'VOC'], latest: { serialization: 'export', zip } },
-      ],
-    });
-  };
-  /** Task `i` with the content of generator seed `content`, last updated at `stamp`. */
+  const config = (zip: boolean) => imageProject(g, ['JSON', 'YOLO', 'VOC'], zip);
+  /** Task `i` with the content of generator seed `content`, last updated on day `stamp`. */
   const task = (i: number, content: number, stamp: number) =>
-    parseJson(
-      JSON.stringify({
-        ...generateTask('image-bbox', i, content),
-        updated_at: `2026-01-0${stamp}T00:00:00.000000Z`,
-      }),
-    ) as JsonObject;
+    imageTask(i, content, `2026-01-0${stamp}T00:00:00.000000Z`);
   /** Plans a fan-out and runs its segment jobs; the commit is the caller's. */
   const planAndRun = async (e: Env, owner: string) => {
     const plan = await planRender(e.ctx, project(e), { owner, segmentShards: 1 });
