@@ -342,11 +342,10 @@ export function runProblem(report: Report, tasks: number | undefined): string | 
     if (input) return `no tasks were exported: ${input.source} was skipped: ${input.reason}`;
     return 'no tasks were found in the input (check the path or the s3:// prefix)';
   }
-  const counts = new Map<string, number>();
-  for (const e of report.skipped)
-    if (!e.resultId && !e.format) counts.set(e.reason, (counts.get(e.reason) ?? 0) + 1);
+  // Counted past the report's entry limit (10,000 kept), so a large run still gets its sentence.
   let top: [string, number] | undefined;
-  for (const c of counts) if (!top || c[1] > top[1]) top = c;
+  for (const c of report.skipReasonCounts())
+    if (c.input && (!top || c.count > top[1])) top = [c.reason, c.count];
   const inputs = (tasks ?? 0) + (top?.[1] ?? 0);
   if (top && top[1] >= 2 && top[1] * 2 > inputs)
     return `most inputs were skipped for one reason (${top[1]} of ${inputs}): ${top[0]}`;
@@ -361,11 +360,9 @@ function resultsProblem(report: Report): string | undefined {
   for (const [format, counts] of report.regions) {
     const results = counts.exported + counts.skipped;
     if (counts.skipped * 2 <= results) continue;
-    const reasons = new Map<string, number>();
-    for (const e of report.skipped)
-      if (e.format === format) reasons.set(e.reason, (reasons.get(e.reason) ?? 0) + 1);
     let top: [string, number] | undefined;
-    for (const c of reasons) if (!top || c[1] > top[1]) top = c;
+    for (const c of report.skipReasonCounts())
+      if (!c.input && c.format === format && (!top || c.count > top[1])) top = [c.reason, c.count];
     if (!top || top[1] < 2 || top[1] * 2 <= results) continue;
     const hint = top[0].includes('label config') ? "; is this the project's label config?" : '';
     return `most results were skipped because ${top[0]} (${top[1]} of ${results} in ${format})${hint}`;

@@ -40,6 +40,9 @@ export interface ReportJson {
   tasksWithoutAnnotations?: number;
 }
 
+/** Distinct (format, reason) keys Report counts skips for (the rest are still in skippedCount). */
+const REASON_KEYS = 1_000;
+
 /**
  * Collects skips and warnings; keeps the first `limit` of each so memory stays bounded. The same
  * entry reported twice (several formats rendered in one pass see the same task) counts once.
@@ -53,6 +56,14 @@ export class Report {
   readonly regions = new Map<string, RegionCounts>();
   /** Tasks left out by `onlyAnnotated`; undefined when the option is off. */
   tasksWithoutAnnotations?: number;
+  /**
+   * Skips counted by reason, past the entry limit too (`skipReasonCounts`): key `format` (empty for
+   * a whole input) and reason. At most REASON_KEYS distinct keys; later new ones are not counted.
+   */
+  private readonly reasons = new Map<
+    string,
+    { format: string; input: boolean; reason: string; count: number }
+  >();
   private readonly seen = new Set<string>();
 
   constructor(private readonly limit = 10_000) {}
@@ -76,6 +87,12 @@ export class Report {
   skip(entry: ReportEntry): void {
     if (this.isRepeat('s', entry)) return;
     this.skippedCount++;
+    const input = !entry.resultId && !entry.format;
+    const key = `${entry.format ?? ''}\u0000${input ? 'i' : 'r'}\u0000${entry.reason}`;
+    const counted = this.reasons.get(key);
+    if (counted) counted.count++;
+    else if (this.reasons.size < REASON_KEYS)
+      this.reasons.set(key, { format: entry.format ?? '', input, reason: entry.reason, count: 1 });
     if (this.skipped.length < this.limit) this.skipped.push(entry);
   }
 
@@ -83,6 +100,14 @@ export class Report {
     if (this.isRepeat('w', entry)) return;
     this.warningCount++;
     if (this.warnings.length < this.limit) this.warnings.push(entry);
+  }
+
+  /**
+   * How many skips each reason had, counted past the entry limit: `input` entries are whole inputs
+   * (no format, no result); the others belong to `format` (empty when none was named).
+   */
+  skipReasonCounts(): Array<{ format: string; input: boolean; reason: string; count: number }> {
+    return [...this.reasons.values()];
   }
 
   /** The result counts of one format (created at zero on first use). */
