@@ -8,9 +8,8 @@
  * says why; the exporters report it per task and go on.
  */
 
-import { closeSync, createReadStream, openSync, readSync, realpathSync, statSync } from 'node:fs';
-import { realpath } from 'node:fs/promises';
-import { basename, isAbsolute, resolve, sep } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, isAbsolute, resolve } from 'node:path';
 import { nonPublicAddressReason, nonPublicReason, parseIpAddress } from '../core/ip-address.ts';
 import { type MediaRef, mediaBaseName, parseMediaUrl } from '../core/label-studio-urls.ts';
 import {
@@ -35,6 +34,7 @@ import {
   unsafeKeyReason,
 } from '../core/media-policy.ts';
 import { NotFoundError, type ObjectStore } from '../core/object-store.ts';
+import { LocalFiles, within } from './local-files.ts';
 import { HttpHostError, HttpRefusedError, safeGet } from './safe-http.ts';
 
 type Range = { start: number; end: number };
@@ -72,38 +72,10 @@ class Slots {
 const hostKey = (url: URL) =>
   `${canonicalHost(url.hostname)}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
 
-const within = (root: string, path: string) =>
-  path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
-
 /**
  * MediaAccess under a MediaPolicy. One instance per export run: budgets and the negative cache
  * are per instance. `open` throws MediaError (refused or unavailable); reads throw MediaError too.
  */
-
-/** Ranged reads up to this size are made synchronously (a file header). */
-const SMALL_READ_BYTES = 64 * 1024;
-
-/** The real path of `path` (symbolic links resolved by the C library), or undefined if missing. */
-function realPathOf(path: string): string | undefined {
-  try {
-    return realpathSync.native(path);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Bytes `[start, end)` of a local file, read synchronously (fewer when the file is shorter). */
-function readRange(path: string, start: number, end: number): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(end - start);
-    const n = readSync(fd, buf, 0, buf.length, start);
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export class PolicyMedia implements MediaAccess {
   readonly policy: MediaPolicy;
   private readonly limits: MediaLimits;
@@ -114,7 +86,7 @@ export class PolicyMedia implements MediaAccess {
   private bytesRead = 0;
   private deadline?: number;
   private deadlineSignal?: AbortSignal;
-  private readonly realRoots = new Map<string, Promise<string>>();
+  private readonly localFiles = new LocalFiles((url, body) => this.metered(url, body));
   private readonly now: () => number;
 
   constructor(
@@ -173,7 +145,7 @@ export class PolicyMedia implements MediaAccess {
       const root = resolve(where.dir);
       const path = resolve(root, rel);
       if (!within(root, path)) throw mediaRefused(url, 'the path escapes the upload folder');
-      return this.localFile(url, path, [root]);
+      return this.localFiles.open(url, path, [root]);
     }
     const key = `${folderPrefix(where.s3.prefix)}${rel}`;
     return this.s3(url, where.s3.bucket, key, undefined);
@@ -198,58 +170,14 @@ export class PolicyMedia implements MediaAccess {
       for (const root of roots) {
         const candidate = resolve(root, path.replace(/^\/+/, ''));
         if (!within(root, candidate)) continue;
-        if (statSync(candidate, { throwIfNoEntry: false })) return this.localFile(url, candidate, roots);
+        if (statSync(candidate, { throwIfNoEntry: false }))
+          return this.localFiles.open(url, candidate, roots);
       }
       throw mediaRefused(url, 'the local-files path is outside the allowed media roots or missing');
     }
     if (how === 'absolute' && !isAbsolute(path))
       throw mediaRefused(url, 'a file: URL needs an absolute path');
-    return this.localFile(url, resolve(path), roots);
-  }
-
-  /** Opens a local file after checking it (and its real path) lies under one of the roots. */
-  private async localFile(url: string, path: string, roots: string[]): Promise<MediaFile> {
-    if (!roots.some((r) => within(r, path))) throw mediaRefused(url, 'outside the allowed media roots');
-    // Synchronous calls: a local file's checks take microseconds, and one file per task through
-    // libuv's thread pool cost more in hand-offs than the calls themselves (ASR_MANIFEST, VOC).
-    const real = realPathOf(path);
-    if (real === undefined) throw mediaFailed(url, `file not found: ${path}`);
-    const allowed = await Promise.all(roots.map((r) => this.realRoot(r)));
-    if (!allowed.some((r) => within(r, real)))
-      throw mediaRefused(url, 'outside the allowed media roots (a symbolic link leads out of them)');
-    const s = statSync(real);
-    if (!s.isFile()) throw mediaFailed(url, `not a file: ${path}`);
-    const self = this;
-    return {
-      name: basename(path),
-      size: s.size,
-      localPath: real,
-      // Lazy: the file is opened only when the bytes are iterated (a sink that copies by path
-      // never iterates them, and an eager stream would hold a descriptor open).
-      read: (range?: Range) =>
-        (async function* () {
-          if (range && (s.size === 0 || range.start >= s.size)) return;
-          if (range && range.end - range.start <= SMALL_READ_BYTES) {
-            // A header (a WAV's 44 bytes, an image's first KiB): one synchronous read.
-            yield* self.metered(url, [readRange(real, range.start, Math.min(range.end, s.size))]);
-            return;
-          }
-          const stream = range
-            ? createReadStream(real, { start: range.start, end: Math.min(range.end, s.size) - 1 })
-            : createReadStream(real);
-          yield* self.metered(url, stream);
-        })(),
-    };
-  }
-
-  /** A root with its symbolic links resolved (cached; a missing root stays as given). */
-  private realRoot(root: string): Promise<string> {
-    let p = this.realRoots.get(root);
-    if (!p) {
-      p = realpath(root).catch(() => root);
-      this.realRoots.set(root, p);
-    }
-    return p;
+    return this.localFiles.open(url, resolve(path), roots);
   }
 
   // ---- S3 ------------------------------------------------------------------------------------
