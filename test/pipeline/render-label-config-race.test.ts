@@ -110,13 +110,30 @@ async function reference(e: Awaited<ReturnType<typeof env>>) {
   return ref;
 }
 
+/** A project rendered once, then task 3 changed: the render under test has one segment to render. */
+async function afterOneChange() {
+  const e = await env();
+  await renderLatest(e.ctx, e.p, { segmentShards: 1 });
+  await e.put(task(3, 'neg', 9));
+  e.ctx.clock.advance(60_000);
+  return e;
+}
+
+/** A fan-out plan of `e` by `owner` and its segment jobs. */
+async function plan(e: Awaited<ReturnType<typeof env>>, owner: string) {
+  const planned = await planRender(e.ctx, e.p, { owner, segmentShards: 1 });
+  if (planned.status !== 'planned') throw new Error(planned.status);
+  const items = await readJsonObject<SegmentJob[]>(
+    e.ctx.store(planned.ref.items.bucket),
+    planned.ref.items.key,
+  );
+  return { ref: planned.ref, items };
+}
+
 describe('a label config uploaded during a render, then reverted', () => {
   it('in-process: the render fails instead of publishing config B under digest A; the next render equals a from-scratch one', async () => {
-    const e = await env();
-    await renderLatest(e.ctx, e.p, { segmentShards: 1 });
+    const e = await afterOneChange();
     const manifestBefore = await readText(e.ctx.store(OUT), projectPaths(e.p).latestManifest);
-    await e.put(task(3, 'neg', 9));
-    e.ctx.clock.advance(60_000);
     e.cfg.reads = 0;
     e.cfg.swap = { at: 2, to: B }; // right after the render read the digest
     await expect(renderLatest(e.ctx, e.p, { segmentShards: 1 })).rejects.toThrow(LabelConfigChangedError);
@@ -130,33 +147,23 @@ describe('a label config uploaded during a render, then reverted', () => {
   });
 
   it('fan-out: a segment worker that finds another config fails; after Abort the next render equals a from-scratch one', async () => {
-    const e = await env();
-    await renderLatest(e.ctx, e.p, { segmentShards: 1 });
-    await e.put(task(3, 'neg', 9));
-    e.ctx.clock.advance(60_000);
-    const plan = await planRender(e.ctx, e.p, { owner: 'x1', segmentShards: 1 });
-    if (plan.status !== 'planned') throw new Error(plan.status);
+    const e = await afterOneChange();
+    const { ref, items } = await plan(e, 'x1');
     await e.cfg.put(KEY, B); // uploaded after the plan
-    const items = await readJsonObject<SegmentJob[]>(e.ctx.store(plan.ref.items.bucket), plan.ref.items.key);
-    await expect(renderSegmentJobs(e.ctx, e.p, plan.ref, items)).rejects.toThrow(LabelConfigChangedError);
+    await expect(renderSegmentJobs(e.ctx, e.p, ref, items)).rejects.toThrow(LabelConfigChangedError);
     await abortRender(e.ctx, e.p, 'x1', 'States.TaskFailed', 0);
     await e.cfg.put(KEY, A); // reverted
     e.ctx.clock.advance(60_000);
     expect((await renderLatest(e.ctx, e.p, { segmentShards: 1 })).status).toBe('rendered');
-    const ref = await reference(e);
-    expect((await compareLatest('fan-out', e.side, ref.side)).findings).toEqual([]);
+    const scratch = await reference(e);
+    expect((await compareLatest('fan-out', e.side, scratch.side)).findings).toEqual([]);
   });
 
   it("fan-out: the commit also renders with the plan's config only", async () => {
-    const e = await env();
-    await renderLatest(e.ctx, e.p, { segmentShards: 1 });
-    await e.put(task(3, 'neg', 9));
-    e.ctx.clock.advance(60_000);
-    const plan = await planRender(e.ctx, e.p, { owner: 'x2', segmentShards: 1 });
-    if (plan.status !== 'planned') throw new Error(plan.status);
-    const items = await readJsonObject<SegmentJob[]>(e.ctx.store(plan.ref.items.bucket), plan.ref.items.key);
-    await renderSegmentJobs(e.ctx, e.p, plan.ref, items);
+    const e = await afterOneChange();
+    const { ref, items } = await plan(e, 'x2');
+    await renderSegmentJobs(e.ctx, e.p, ref, items);
     await e.cfg.put(KEY, B); // uploaded between the workers and the commit
-    await expect(commitRender(e.ctx, e.p, plan.ref)).rejects.toThrow(LabelConfigChangedError);
+    await expect(commitRender(e.ctx, e.p, ref)).rejects.toThrow(LabelConfigChangedError);
   });
 });
