@@ -173,8 +173,11 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
         : dir;
     // --image-dir: one folder for every format's image copies (several formats: DIR/<FORMAT>).
     const imagesDir = imageRoot && (several ? join(imageRoot, format) : imageRoot);
-    const sink = new CliSink(new StoreSink(new FsObjectStore(filesDir), '', { report }), {
-      images: imagesDir ? new StoreSink(new FsObjectStore(imagesDir), '', { report }) : undefined,
+    // Nobody reads the output folder during the run: new files are created in place (one call
+    // fewer than beside it and renamed; an existing file is still replaced by a rename).
+    const folder = (path: string) => new FsObjectStore(path, { newFilesInPlace: true });
+    const sink = new CliSink(new StoreSink(folder(filesDir), '', { report }), {
+      images: imagesDir ? new StoreSink(folder(imagesDir), '', { report }) : undefined,
       csvNoHeader: args.csvNoHeader,
     });
     const shown = csvFile ? args.output : several ? join(args.output, format) : args.output;

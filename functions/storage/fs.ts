@@ -4,7 +4,19 @@
  * concurrency logic can run on disk too.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -44,6 +56,14 @@ const SHORT_KEY = Math.floor(MAX_SEGMENT_BYTES / 3);
  */
 const SYNC_PUT_BYTES = 64 * 1024;
 
+/**
+ * Local files up to this size (bytes) are copied by one synchronous read and write. The kernel's
+ * copy (`fs.copyFile`: copy_file_range plus truncate, chmod, chown and time calls on the target)
+ * cost 120-200 µs of system time per file here, a read and a write 40 µs: copying 10,000 small WAVs
+ * for ASR_MANIFEST took 1.2-2.0 s against 0.4 s (Python's shutil.copy: 1.3 s).
+ */
+const SMALL_COPY_BYTES = 1024 * 1024;
+
 const etagOf = (data: Uint8Array | string) => `"${createHash('md5').update(data).digest('hex')}"`;
 
 /**
@@ -61,6 +81,22 @@ function putResult(body: Uint8Array | string): { etag?: string } {
   };
 }
 
+/** The bytes of the file at `path` if it is at most SMALL_COPY_BYTES long, else undefined. */
+function readSmallFileSync(path: string): Uint8Array | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > SMALL_COPY_BYTES) return undefined;
+    // One byte more than the size: a file that grew since is read to its end or left to copyFile.
+    const buf = Buffer.allocUnsafe(size + 1);
+    let n = 0;
+    for (let r: number; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, n)) > 0; ) n += r;
+    return n <= size ? buf.subarray(0, n) : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export class FsObjectStore implements ObjectStore {
   /** Folders already created, so writing many files into one folder does not mkdir each time. */
   private readonly madeDirs = new Set<string>();
@@ -75,8 +111,23 @@ export class FsObjectStore implements ObjectStore {
    */
   readonly notListed: Array<{ key: string; kind: string }> = [];
 
-  constructor(readonly root: string) {
+  /** See the constructor's `newFilesInPlace`. */
+  private readonly newFilesInPlace: boolean;
+
+  /**
+   * `root`: the folder (created on the first write). `newFilesInPlace`: a small object whose file
+   * does not exist yet is written under its own name (created exclusively), not beside it and
+   * renamed; an existing file is still replaced by a rename. That halves the calls per new file
+   * (a YOLO label, a VOC XML, a copied WAV), but another process may see a new file before its
+   * bytes are all written: for a folder one export fills, which nobody reads during the run
+   * (`ls-export convert`), not for a folder standing for a bucket that readers share.
+   */
+  constructor(
+    readonly root: string,
+    options: { newFilesInPlace?: boolean } = {},
+  ) {
     this.base = join(root, 'x').slice(0, -1);
+    this.newFilesInPlace = options.newFilesInPlace ?? false;
   }
 
   private async ensureDir(dir: string): Promise<void> {
@@ -199,19 +250,7 @@ export class FsObjectStore implements ObjectStore {
         ? body.length <= SYNC_PUT_BYTES && Buffer.byteLength(body) <= SYNC_PUT_BYTES
         : body.length <= SYNC_PUT_BYTES;
     if (small) {
-      const dir = dirname(p);
-      if (!this.madeDirs.has(dir)) {
-        mkdirSync(dir, { recursive: true });
-        this.madeDirs.add(dir);
-      }
-      const tmp = tmpName(p);
-      try {
-        writeFileSync(tmp, body);
-        renameSync(tmp, p);
-      } catch (err) {
-        rmSync(tmp, { force: true });
-        throw err;
-      }
+      this.writeSmallSync(p, body);
       return putResult(body);
     }
     await this.ensureDir(dirname(p));
@@ -224,6 +263,53 @@ export class FsObjectStore implements ObjectStore {
       throw err;
     }
     return putResult(body);
+  }
+
+  /**
+   * Writes a small body to `p` with synchronous calls: created in place when new and
+   * `newFilesInPlace`, else written beside it and renamed (a reader never sees a half-written file).
+   */
+  private writeSmallSync(p: string, body: string | Uint8Array): void {
+    const dir = dirname(p);
+    if (!this.madeDirs.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
+    if (this.newFilesInPlace && this.createSync(p, body)) return;
+    const tmp = tmpName(p);
+    try {
+      writeFileSync(tmp, body);
+      renameSync(tmp, p);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Creates `p` with `body` if no file has that name (false if one has). A file this call created
+   * and could not fill is removed.
+   */
+  private createSync(p: string, body: string | Uint8Array): boolean {
+    let fd: number;
+    try {
+      fd = openSync(p, 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+    try {
+      const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+      closeSync(fd);
+    } catch (err) {
+      try {
+        closeSync(fd);
+      } catch {}
+      rmSync(p, { force: true });
+      throw err;
+    }
+    return true;
   }
 
   async putStream(
@@ -282,8 +368,14 @@ export class FsObjectStore implements ObjectStore {
     await rm(this.path(key), { force: true });
   }
 
+  /** Copies local file `path` to `key`: a small file by one read and write, a larger one by the kernel. */
   async putLocalFile(key: string, path: string): Promise<void> {
     const p = this.path(key);
+    const small = readSmallFileSync(path);
+    if (small) {
+      this.writeSmallSync(p, small);
+      return;
+    }
     await this.ensureDir(dirname(p));
     await copyFile(path, p);
   }
