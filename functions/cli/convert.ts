@@ -22,6 +22,7 @@ import { FsObjectStore } from '../storage/fs.ts';
 import { LocalMedia } from '../storage/local-media.ts';
 import { zipFolder } from '../storage/zip.ts';
 import { type ConvertArgs, UsageError } from './args.ts';
+import { CliReport } from './cli-report.ts';
 import { CliError, labelConfigInputError } from './errors.ts';
 import { outputFile, outputFolder, scratchFolder } from './output-folder.ts';
 import { CliSink } from './output-sink.ts';
@@ -150,7 +151,7 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
     throw err;
   }
 
-  const report = new Report();
+  const report = new CliReport();
   for (const reason of emptyOutput) report.warn({ source: 'label config', reason });
   const root = resolve(args.output);
   const imageRoot = args.imageDir ? resolve(args.imageDir) : undefined;
@@ -258,6 +259,8 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
     copied: copied.includes(o),
     into: o.zipName ? join(o.shown, o.zipName) : o.shown,
     files: o.zipName ? 1 : o.sink.fileCount(),
+    itemsSkipped: report.itemsSkipped(o.format),
+    empty: !copied.includes(o) && o.sink.wroteNothing(),
   }));
   writeStderr(
     summaryLine({

@@ -76,6 +76,12 @@ export class CliSink implements OutputSink {
     return [...new Set(this.main.files.map((f) => f.path))];
   }
 
+  /** True when the output holds no byte: every file it wrote is empty (an ASR manifest without a line). */
+  wroteNothing(): boolean {
+    const images = this.options.images;
+    return this.main.files.every((f) => f.bytes === 0) && (!images || images.files.length === 0);
+  }
+
   /** How many distinct files this output left: the main sink's and the image folder's. */
   fileCount(): number {
     const images = this.options.images;

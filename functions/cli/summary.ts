@@ -15,6 +15,13 @@ export interface FormatResult {
   into: string;
   /** Distinct files left on disk (a file rewritten during the run counts once). */
   files: number;
+  /**
+   * Items the format left out whole, counted under it and not as the run's skipped inputs (an
+   * ASR_MANIFEST item without results whose audio was refused).
+   */
+  itemsSkipped?: number;
+  /** The format wrote no byte (an ASR manifest without a line): nothing of the tasks was exported. */
+  empty?: boolean;
 }
 
 export interface SummaryInput {
@@ -31,10 +38,14 @@ export interface SummaryInput {
   tasksWithoutAnnotations?: number;
 }
 
-/** `; regions 5 exported, 2 skipped` for a format that accounted for its results. */
-function regionText(c: RegionCounts | undefined): string {
-  if (!c) return '';
-  return `; regions ${c.exported.toLocaleString('en-US')} exported, ${c.skipped.toLocaleString('en-US')} skipped`;
+/**
+ * `; regions 5 exported, 2 skipped` for a format that accounted for its results, then
+ * `; 2 items skipped` when it left out items whole.
+ */
+function regionText(c: RegionCounts | undefined, r: FormatResult): string {
+  const items = r.itemsSkipped ? `; ${plural(r.itemsSkipped, 'item')} skipped` : '';
+  if (!c) return items;
+  return `; regions ${c.exported.toLocaleString('en-US')} exported, ${c.skipped.toLocaleString('en-US')} skipped${items}`;
 }
 
 /**
@@ -54,20 +65,21 @@ function keptNothing(c: RegionCounts | undefined): boolean {
 export function summaryLine(s: SummaryInput): string {
   const rate = s.tasks && s.seconds > 0 ? ` (${plural(Math.round(s.tasks / s.seconds), 'task')}/s)` : '';
   const regionsSkipped = Object.values(s.regions ?? {}).reduce((n, c) => n + c.skipped, 0);
-  // The report's skips count regions too (each also in `regions`, shown per format): inputs are
-  // the rest (tasks, elements, files).
-  const inputsSkipped = Math.max(0, s.skipped - regionsSkipped);
-  // "nothing skipped" only when no input and no region was left out.
+  const itemsSkipped = s.results.reduce((n, r) => n + (r.itemsSkipped ?? 0), 0);
+  // The report's skips count regions and formats' items too (shown per format): inputs are the
+  // rest (tasks, elements, files).
+  const inputsSkipped = Math.max(0, s.skipped - regionsSkipped - itemsSkipped);
+  // "nothing skipped" only when no input, item or region was left out.
   const skipped = inputsSkipped
     ? `; ${plural(inputsSkipped, 'input')} skipped`
-    : regionsSkipped
+    : regionsSkipped || itemsSkipped
       ? ''
       : '; nothing skipped';
   const leftOut = s.tasksWithoutAnnotations
     ? `; ${plural(s.tasksWithoutAnnotations, 'task')} without annotations left out`
     : '';
   const warned = s.warnings ? `, ${plural(s.warnings, 'warning')}` : '';
-  const single = s.results.length === 1 ? regionText(s.regions?.[s.results[0].format]) : '';
+  const single = s.results.length === 1 ? regionText(s.regions?.[s.results[0].format], s.results[0]) : '';
   const tail = `in ${s.seconds.toFixed(1)} s${rate}${single}${skipped}${leftOut}${warned} — see ${s.reportName}`;
   const files = (r: FormatResult) => `(${plural(r.files, 'file')})`;
   if (s.results.length === 1) {
@@ -77,13 +89,15 @@ export function summaryLine(s: SummaryInput): string {
         ? 'copied the export'
         : keptNothing(s.regions?.[r.format])
           ? `read ${plural(s.tasks, 'task')}, no region of them exported`
-          : `exported ${plural(s.tasks, 'task')}`;
+          : r.empty && s.tasks > 0
+            ? `read ${plural(s.tasks, 'task')}, none of them exported`
+            : `exported ${plural(s.tasks, 'task')}`;
     return `ls-export: ${what} as ${r.format} into ${r.into} ${files(r)} ${tail}\n`;
   }
   const width = Math.max(...s.results.map((r) => r.format.length));
   const lines = s.results.map(
     (r) =>
-      `  ${r.format.padEnd(width)}  ${r.copied ? 'copied' : 'written'} into ${r.into} ${files(r)}${regionText(s.regions?.[r.format])}\n`,
+      `  ${r.format.padEnd(width)}  ${r.copied ? 'copied' : 'written'} into ${r.into} ${files(r)}${regionText(s.regions?.[r.format], r)}\n`,
   );
   const read = s.tasks === undefined ? 'copied the export' : `read ${plural(s.tasks, 'task')}`;
   return `ls-export: ${read} once, ${s.results.length} formats ${tail}\n${lines.join('')}`;

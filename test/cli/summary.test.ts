@@ -1,5 +1,5 @@
 /** The convert summary counts skipped inputs apart from skipped regions (each region is also in `regions`). */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -94,10 +94,103 @@ describe('summaryLine: a format that kept nothing of the tasks (QA D3)', () => {
     expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe('');
     expect(r.stderr).toMatch(
       new RegExp(
-        `^ls-export: read 3 tasks, no region of them exported as ASR_MANIFEST into ${out} \\(1 file\\) .*; regions 0 exported, 1 skipped; 2 inputs skipped`,
+        `^ls-export: read 3 tasks, no region of them exported as ASR_MANIFEST into ${out} \\(1 file\\) .*; regions 0 exported, 1 skipped; 2 items skipped —`,
         'm',
       ),
     );
     expect(r.stderr).not.toContain('exported 3 tasks');
+  });
+
+  it('tasks without regions whose audio is refused (sec-01 tasks 2 and 3): no "exported 2 tasks" for an empty manifest (QA s6 F4)', async () => {
+    const dir = join(
+      import.meta.dirname,
+      '..',
+      'fixtures',
+      'cases',
+      'sec-01-render-copies-lambda-local-files',
+    );
+    const work = mkdtempSync(join(tmpdir(), 'ls-summary-'));
+    const tasks = JSON.parse(readFileSync(join(dir, 'tasks.json'), 'utf8')).slice(1);
+    writeFileSync(join(work, 'in.json'), JSON.stringify(tasks));
+    const out = join(work, 'out');
+    const r = await runCli([
+      'convert',
+      '-i',
+      join(work, 'in.json'),
+      '-c',
+      join(dir, 'config.xml'),
+      '-o',
+      out,
+      '-f',
+      'ASR_MANIFEST',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe('');
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^ls-export: read 2 tasks, none of them exported as ASR_MANIFEST into ${out} \\(1 file\\) .*; regions 0 exported, 0 skipped; 2 items skipped —`,
+        'm',
+      ),
+    );
+    expect(r.stderr).not.toContain('exported 2 tasks');
+    expect(r.stderr).not.toContain('input');
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.skipped.map((e: { taskId: number; format?: string }) => [e.taskId, e.format])).toEqual([
+      [2, 'ASR_MANIFEST'],
+      [3, 'ASR_MANIFEST'],
+    ]);
+  });
+
+  it("several formats: the items ASR left out are counted under ASR_MANIFEST, not as the run's inputs (QA s6 F4)", async () => {
+    const dir = join(
+      import.meta.dirname,
+      '..',
+      'fixtures',
+      'cases',
+      'sec-01-render-copies-lambda-local-files',
+    );
+    const out = join(mkdtempSync(join(tmpdir(), 'ls-summary-')), 'out');
+    const r = await runCli([
+      'convert',
+      '-i',
+      join(dir, 'tasks.json'),
+      '-c',
+      join(dir, 'config.xml'),
+      '-o',
+      out,
+      '-f',
+      'JSON_MIN,ASR_MANIFEST',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n');
+    expect(lines[0]).toMatch(/^ls-export: read 3 tasks once, 2 formats in .* — see report\.json$/);
+    expect(lines[0]).not.toContain('skipped');
+    expect(lines[1]).toMatch(/^ {2}JSON_MIN {6}written into .*; regions 1 exported, 0 skipped$/);
+    expect(lines[2]).toMatch(
+      /^ {2}ASR_MANIFEST {2}written into .*; regions 0 exported, 1 skipped; 2 items skipped$/,
+    );
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.skipped.map((e: { taskId: number; format?: string }) => [e.taskId, e.format])).toEqual([
+      [1, 'ASR_MANIFEST'],
+      [2, 'ASR_MANIFEST'],
+      [3, 'ASR_MANIFEST'],
+    ]);
+  });
+
+  it('an empty output with tasks read says none of them was exported; a copy or a non-empty output does not', () => {
+    const empty = {
+      format: 'ASR_MANIFEST',
+      copied: false,
+      into: 'out',
+      files: 1,
+      empty: true,
+      itemsSkipped: 3,
+    };
+    expect(summaryLine({ ...base, results: [empty], skipped: 3 })).toMatch(
+      /^ls-export: read 3 tasks, none of them exported as ASR_MANIFEST into out \(1 file\) .*; 3 items skipped —/,
+    );
+    expect(summaryLine({ ...base, results: [{ ...empty, empty: false }], skipped: 3 })).toMatch(
+      /^ls-export: exported 3 tasks as ASR_MANIFEST/,
+    );
   });
 });

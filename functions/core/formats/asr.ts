@@ -104,6 +104,12 @@ function knownDuration(item: Item): number | undefined {
   return d !== undefined && d > 0 ? d : undefined;
 }
 
+/** `{ annotationId }` for a report entry, when the item's annotation has a usable id. */
+function annotationIdOf(item: Item): { annotationId?: string | number } {
+  const id = item.annotationId;
+  return typeof id === 'number' || typeof id === 'string' ? { annotationId: id } : {};
+}
+
 function annotator(completedBy: JsonValue, emails: boolean): string {
   if (isJsonObject(completedBy)) {
     if (emails) return typeof completedBy.email === 'string' ? completedBy.email : '';
@@ -184,10 +190,14 @@ export function asrWriter(ctx: ExportContext): FormatWriter {
     );
   }
 
-  /** The item is left out: one skipped entry per result, or one for the item when it has none. */
-  function leaveItemOut(acc: ItemLedger, ref: TaskRef, reason: string): void {
+  /**
+   * The item is left out: one skipped entry per result, or one for the item when it has none —
+   * with the format's name and the annotation id, as the format's own problem (another format of
+   * the same run may export the item).
+   */
+  function leaveItemOut(acc: ItemLedger, item: Item, ref: TaskRef, reason: string): void {
     if (acc.pending().length > 0) acc.skipAll(reason);
-    else ctx.report.skip({ ...ref, reason });
+    else ctx.report.skip({ ...ref, format: ledger.format, ...annotationIdOf(item), reason });
     acc.close();
   }
 
@@ -197,7 +207,7 @@ export function asrWriter(ctx: ExportContext): FormatWriter {
         const acc = ledger.item(item, ref);
         const url = key === undefined ? undefined : item.input[key];
         if (typeof url !== 'string' || url === '') {
-          leaveItemOut(acc, ref, `data["${key}"] is not an audio URL; the item is left out`);
+          leaveItemOut(acc, item, ref, `data["${key}"] is not an audio URL; the item is left out`);
           continue;
         }
         const found = asrSegments(item);
@@ -206,9 +216,7 @@ export function asrWriter(ctx: ExportContext): FormatWriter {
           ctx.report.warn({
             ...ref,
             format: ledger.format,
-            ...(typeof item.annotationId === 'number' || typeof item.annotationId === 'string'
-              ? { annotationId: item.annotationId }
-              : {}),
+            ...annotationIdOf(item),
             reason: `${found.length} segments with their own transcripts are merged into one manifest line per task, which keeps only the first transcript's first line (as Label Studio); option asrSegments writes one line per segment`,
           });
         }
@@ -222,7 +230,7 @@ export function asrWriter(ctx: ExportContext): FormatWriter {
             audio = await fetchAudio(url, known === undefined);
           } catch (err) {
             if (isOutputFailure(err)) throw err; // the copy could not be written: the export fails
-            leaveItemOut(acc, ref, `audio unavailable, item left out: ${reasonOf(err)}`);
+            leaveItemOut(acc, item, ref, `audio unavailable, item left out: ${reasonOf(err)}`);
             return '';
           }
           account(acc, segments, transcript.value);

@@ -107,6 +107,21 @@ describe('ASR_MANIFEST', () => {
     ]);
   });
 
+  it('an item left out whole (no results, audio unavailable or no URL) names the format and annotation (QA s6 F4)', async () => {
+    const media = fakeMedia({});
+    const tasks = [
+      { id: 1, data: { audio: 'missing.wav' }, annotations: [{ id: 11, result: [] }] },
+      { id: 2, data: { audio: 7 }, annotations: [{ id: 12, result: [] }] },
+    ];
+    const { sink, report } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', {}, media);
+    expect(sink.text('manifest.json')).toBe('');
+    expect(report.skipped.map((s) => [s.taskId, s.format, s.annotationId])).toEqual([
+      [1, 'ASR_MANIFEST', 11],
+      [2, 'ASR_MANIFEST', 12],
+    ]);
+    expect(report.regions.get('ASR_MANIFEST')).toEqual({ exported: 0, skipped: 0 });
+  });
+
   it('gives two different sources with the same file name distinct, stable names', async () => {
     const media = fakeMedia({ 'x/a.wav': makeWav(0.25), 'y/a.wav': makeWav(0.5) });
     const tasks = [
