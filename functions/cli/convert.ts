@@ -5,6 +5,7 @@
  * report.json for the run in OUTPUT (input problems are the same for every format; a format's own
  * problems name it).
  */
+import { statSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
@@ -164,6 +165,11 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
       csvFile ? dirname(args.output) || '.' : several ? join(args.output, format) : args.output,
     );
     if (csvFile) await outputFile(csvFile, args.output);
+    const shown = csvFile ? args.output : several ? join(args.output, format) : args.output;
+    // The format's fixed files (result.csv, manifest.json, classes.txt): a folder of that name in
+    // the way fails the run now, not after the whole export (a --zip or .csv output is written whole).
+    const fixedFiles = new Set(plugins[i].outputs.filter((p) => !p.includes('/') && !p.includes('*')));
+    if (!args.zip && !csvFile) for (const f of fixedFiles) await outputFile(join(dir, f), join(shown, f));
     // With --zip the files are written to a scratch folder first, then zipped in one stream.
     const filesDir =
       args.zip || csvFile
@@ -180,8 +186,9 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
     const sink = new CliSink(new StoreSink(folder(filesDir), '', { report }), {
       images: imagesDir ? new StoreSink(folder(imagesDir), '', { report }) : undefined,
       csvNoHeader: args.csvNoHeader,
+      fixedFiles,
+      lost: (path) => lostFile(join(filesDir, path), csvFile ? args.output : join(shown, path), format),
     });
-    const shown = csvFile ? args.output : several ? join(args.output, format) : args.output;
     // The format's files name the images where they are: relative to the output folder (docs/label-studio-behaviour.md#coco, #voc, #yolo).
     const imageDir = imagesDir && (relative(dir, imagesDir).split(sep).join('/') || '.');
     outputs.push({ format, plugin: plugins[i], shown, dir, csvFile, filesDir, sink, imageDir });
@@ -302,6 +309,21 @@ async function staleOutputs(
   }
   if (found.length === 0) return undefined;
   return `${found.length === 1 ? '1 file' : `${found.length.toLocaleString('en-US')} files`} in the output folder ${found.length === 1 ? 'was' : 'were'} not written by this run (left from an earlier export? use an empty folder), e.g. ${found[0]}`;
+}
+
+/**
+ * The error for a format's fixed file that the store could not write (`real` on disk, `shown` to
+ * the user): the format left nothing usable, so the run fails (exit 1) instead of counting a skip.
+ */
+function lostFile(real: string, shown: string, format: string): CliError {
+  let isDir = false;
+  try {
+    isDir = statSync(real).isDirectory();
+  } catch {
+    // Not there: the store's reason was its name.
+  }
+  const why = isDir ? 'a folder of that name is in the way' : 'the file system refused the name';
+  return new CliError(`cannot write the output file ${shown}: ${why}; the ${format} export failed`);
 }
 
 /** `--strict`: the exit status when something was skipped or a region lost. */

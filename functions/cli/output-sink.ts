@@ -4,7 +4,10 @@
  * - `--image-dir DIR`: files the writer puts under `images/` go to DIR instead;
  * - `--csv-no-header` (CSV/TSV): result.csv without its header row.
  * It also knows the files actually left on disk: a path written twice (a YOLO label file rewritten
- * for a task's next annotation) is one file.
+ * for a task's next annotation) is one file. A format's fixed file (`result.csv`, `manifest.json`:
+ * `fixedFiles`) that the store could not write fails the export (`lost`) instead of being one
+ * skipped entry as any other file that cannot be written under its name: without it nothing of the
+ * format is left.
  */
 import type { FileWriter, OutputSink } from '../core/formats/types.ts';
 import type { StoreSink } from '../core/store-sink.ts';
@@ -16,6 +19,10 @@ export interface CliSinkOptions {
   images?: StoreSink;
   /** Drop the header row of `result.csv`: the CSV writer writes it as its first write (csv.ts). */
   csvNoHeader?: boolean;
+  /** The format's fixed files (paths under the main sink): one that was not written fails the export. */
+  fixedFiles?: ReadonlySet<string>;
+  /** The error thrown when fixed file `path` could not be written (default: a plain Error). */
+  lost?: (path: string) => Error;
 }
 
 /** Sinks of one format's output; see the module comment. */
@@ -35,10 +42,23 @@ export class CliSink implements OutputSink {
     return images && path.startsWith(IMAGES) ? [images, path.slice(IMAGES.length)] : [this.main, path];
   }
 
+  /**
+   * Throws when `path` is a fixed file and the store dropped it (StoreSink reported it as a file
+   * that cannot be written under its name: a folder of that name in the way).
+   */
+  private checkKept(sink: StoreSink, p: string, path: string): void {
+    if (sink === this.main && this.options.fixedFiles?.has(path) && !sink.exists(p))
+      throw this.options.lost?.(path) ?? new Error(`the output file ${path} could not be written`);
+  }
+
   open(path: string): FileWriter {
     const [sink, p] = this.route(path);
     const file = sink.open(p);
-    if (!(this.options.csvNoHeader && path === 'result.csv')) return file;
+    const close = async () => {
+      await file.close();
+      this.checkKept(sink, p, path);
+    };
+    if (!(this.options.csvNoHeader && path === 'result.csv')) return { write: (c) => file.write(c), close };
     let first = true;
     return {
       write: (chunk) => {
@@ -48,13 +68,14 @@ export class CliSink implements OutputSink {
         }
         return file.write(chunk);
       },
-      close: () => file.close(),
+      close,
     };
   }
 
-  writeFile(path: string, content: string | Uint8Array): Promise<void> {
+  async writeFile(path: string, content: string | Uint8Array): Promise<void> {
     const [sink, p] = this.route(path);
-    return sink.writeFile(p, content);
+    await sink.writeFile(p, content);
+    this.checkKept(sink, p, path);
   }
 
   exists(path: string): boolean {
@@ -62,13 +83,14 @@ export class CliSink implements OutputSink {
     return sink.exists(p);
   }
 
-  copyFrom(
+  async copyFrom(
     path: string,
     source: AsyncIterable<Uint8Array>,
     local?: { path: string; size?: number },
   ): Promise<void> {
     const [sink, p] = this.route(path);
-    return sink.copyFrom(p, source, local);
+    await sink.copyFrom(p, source, local);
+    this.checkKept(sink, p, path);
   }
 
   /** Distinct paths written under the main sink (a file rewritten counts once), in first-write order. */

@@ -76,3 +76,33 @@ describe('an output that goes through a scratch folder (a .csv file, --zip)', ()
     expect(readdirSync(o)).toEqual([]);
   });
 });
+
+describe("a format's fixed file that cannot be written (QA s6 newcomer F6)", () => {
+  it('a folder named result.csv / result.json / result.conll in the output folder: one sentence, exit 1, nothing written', async () => {
+    for (const [format, file] of [
+      ['CSV', 'result.csv'],
+      ['JSON_MIN', 'result.json'],
+      ['CONLL2003', 'result.conll'],
+    ]) {
+      const o = join(mkdtempSync(join(tmpdir(), 'ls-fixed-')), 'out');
+      mkdirSync(join(o, file), { recursive: true });
+      const r = await convert(o, format);
+      expect(r.code, format).toBe(1);
+      expect(r.stderr, format).toBe(
+        `ls-export: cannot write the output file ${join(o, file)}: a folder of that name is in the way\n`,
+      );
+      expect(readdirSync(o), format).toEqual([file]);
+    }
+  });
+
+  it('several formats: the format folder is named', async () => {
+    const o = join(mkdtempSync(join(tmpdir(), 'ls-fixed-')), 'out');
+    mkdirSync(join(o, 'CSV', 'result.csv'), { recursive: true });
+    const r = await convert(o, 'JSON_MIN,CSV');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `ls-export: cannot write the output file ${join(o, 'CSV', 'result.csv')}: a folder of that name is in the way\n`,
+    );
+    expect(existsSync(join(o, 'report.json'))).toBe(false);
+  });
+});
