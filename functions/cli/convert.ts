@@ -5,7 +5,7 @@
  * report.json for the run in OUTPUT (input problems are the same for every format; a format's own
  * problems name it).
  */
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
@@ -25,6 +25,7 @@ import { zipFolder } from '../storage/zip.ts';
 import { type ConvertArgs, UsageError } from './args.ts';
 import { CliReport } from './cli-report.ts';
 import { CliError, labelConfigInputError } from './errors.ts';
+import { onInterrupt, removeTempFiles } from './interrupt.ts';
 import { outputFile, outputFolder, scratchFolder } from './output-folder.ts';
 import { CliSink } from './output-sink.ts';
 import { Progress } from './progress.ts';
@@ -98,6 +99,8 @@ interface Output {
   sink: CliSink;
   /** `--image-dir`: the image folder as the format's files name it (the `imageDir` option). */
   imageDir?: string;
+  /** `--image-dir`: the folder the format's image copies go to. */
+  imagesDir?: string;
   zipName?: string;
 }
 
@@ -157,131 +160,161 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
   const root = resolve(args.output);
   const imageRoot = args.imageDir ? resolve(args.imageDir) : undefined;
   const outputs: Output[] = [];
-  for (const [i, format] of formats.entries()) {
-    const csvFile = csvOutput ? root : undefined;
-    const dir = csvFile ? dirname(csvFile) : several ? join(root, format) : root;
-    await outputFolder(
-      dir,
-      csvFile ? dirname(args.output) || '.' : several ? join(args.output, format) : args.output,
+  // Scratch folders of --zip and .csv outputs; removed with the run's temporary files when the run
+  // fails or is interrupted (Ctrl-C, SIGTERM: one sentence, exit 130 / 143).
+  const scratch: string[] = [];
+  let progress: Progress | undefined;
+  const removeLeftovers = () => {
+    for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+    removeTempFiles(
+      outputs.flatMap((o) => {
+        const written = o.sink.writtenFolders();
+        return [
+          ...written.main.map((d) => join(o.filesDir, d)),
+          ...(o.imagesDir ? written.images.map((d) => join(o.imagesDir as string, d)) : []),
+        ];
+      }),
     );
-    if (csvFile) await outputFile(csvFile, args.output);
-    const shown = csvFile ? args.output : several ? join(args.output, format) : args.output;
-    // The format's fixed files (result.csv, manifest.json, classes.txt): a folder of that name in
-    // the way fails the run now, not after the whole export (a --zip or .csv output is written whole).
-    const fixedFiles = new Set(plugins[i].outputs.filter((p) => !p.includes('/') && !p.includes('*')));
-    if (!args.zip && !csvFile) for (const f of fixedFiles) await outputFile(join(dir, f), join(shown, f));
-    // With --zip the files are written to a scratch folder first, then zipped in one stream.
-    const filesDir =
-      args.zip || csvFile
-        ? await scratchFolder(
-            dir,
-            csvFile ? dirname(args.output) || '.' : several ? join(args.output, format) : args.output,
-          )
-        : dir;
-    // --image-dir: one folder for every format's image copies (several formats: DIR/<FORMAT>).
-    const imagesDir = imageRoot && (several ? join(imageRoot, format) : imageRoot);
-    // Nobody reads the output folder during the run: new files are created in place (one call
-    // fewer than beside it and renamed; an existing file is still replaced by a rename).
-    const folder = (path: string) => new FsObjectStore(path, { newFilesInPlace: true });
-    const sink = new CliSink(new StoreSink(folder(filesDir), '', { report }), {
-      images: imagesDir ? new StoreSink(folder(imagesDir), '', { report }) : undefined,
-      csvNoHeader: args.csvNoHeader,
-      fixedFiles,
-      lost: (path) => lostFile(join(filesDir, path), csvFile ? args.output : join(shown, path), format),
+  };
+  const stopWatching = onInterrupt(() => {
+    progress?.done();
+    removeLeftovers();
+    return `interrupted: the output in ${args.output} is incomplete`;
+  }, writeStderr);
+  try {
+    for (const [i, format] of formats.entries()) {
+      const csvFile = csvOutput ? root : undefined;
+      const dir = csvFile ? dirname(csvFile) : several ? join(root, format) : root;
+      await outputFolder(
+        dir,
+        csvFile ? dirname(args.output) || '.' : several ? join(args.output, format) : args.output,
+      );
+      if (csvFile) await outputFile(csvFile, args.output);
+      const shown = csvFile ? args.output : several ? join(args.output, format) : args.output;
+      // The format's fixed files (result.csv, manifest.json, classes.txt): a folder of that name in
+      // the way fails the run now, not after the whole export (a --zip or .csv output is written whole).
+      const fixedFiles = new Set(plugins[i].outputs.filter((p) => !p.includes('/') && !p.includes('*')));
+      if (!args.zip && !csvFile) for (const f of fixedFiles) await outputFile(join(dir, f), join(shown, f));
+      // With --zip the files are written to a scratch folder first, then zipped in one stream.
+      const filesDir =
+        args.zip || csvFile
+          ? await scratchFolder(
+              dir,
+              csvFile ? dirname(args.output) || '.' : several ? join(args.output, format) : args.output,
+            )
+          : dir;
+      if (filesDir !== dir) scratch.push(filesDir);
+      // --image-dir: one folder for every format's image copies (several formats: DIR/<FORMAT>).
+      const imagesDir = imageRoot && (several ? join(imageRoot, format) : imageRoot);
+      // Nobody reads the output folder during the run: new files are created in place (one call
+      // fewer than beside it and renamed; an existing file is still replaced by a rename).
+      const folder = (path: string) => new FsObjectStore(path, { newFilesInPlace: true });
+      const sink = new CliSink(new StoreSink(folder(filesDir), '', { report }), {
+        images: imagesDir ? new StoreSink(folder(imagesDir), '', { report }) : undefined,
+        csvNoHeader: args.csvNoHeader,
+        fixedFiles,
+        lost: (path) => lostFile(join(filesDir, path), csvFile ? args.output : join(shown, path), format),
+      });
+      // The format's files name the images where they are: relative to the output folder (docs/label-studio-behaviour.md#coco, #voc, #yolo).
+      const imageDir = imagesDir && (relative(dir, imagesDir).split(sep).join('/') || '.');
+      outputs.push({ format, plugin: plugins[i], shown, dir, csvFile, filesDir, sink, imageDir, imagesDir });
+    }
+    const ticker = new Progress(!args.quiet);
+    progress = ticker;
+    // Task media: local files only under the folders the user gave (docs/media-policy.md).
+    const media = new LocalMedia({
+      uploadDir,
+      mediaRoots: [...(args.projectDir ? [args.projectDir] : []), ...args.mediaRoots],
+      s3: () => s3Client(args),
+      http: httpPolicy,
     });
-    // The format's files name the images where they are: relative to the output folder (docs/label-studio-behaviour.md#coco, #voc, #yolo).
-    const imageDir = imagesDir && (relative(dir, imagesDir).split(sep).join('/') || '.');
-    outputs.push({ format, plugin: plugins[i], shown, dir, csvFile, filesDir, sink, imageDir });
-  }
-  const progress = new Progress(!args.quiet);
-  // Task media: local files only under the folders the user gave (docs/media-policy.md).
-  const media = new LocalMedia({
-    uploadDir,
-    mediaRoots: [...(args.projectDir ? [args.projectDir] : []), ...args.mediaRoots],
-    s3: () => s3Client(args),
-    http: httpPolicy,
-  });
 
-  // The reference copies a JSON export file byte for byte (its "file mode").
-  // A file with bad elements (or a BOM) is written from the parsed tasks instead, like a folder.
-  const fileMode =
-    source instanceof SingleFileSource &&
-    !source.isJsonLines &&
-    formats.includes('JSON') &&
-    (await checkLabelStudioExport(source, args.input)) === 'copy';
-  const copied = outputs.filter((o) => o.format === 'JSON' && fileMode);
-  for (const o of copied) await o.sink.copyFrom('result.json', await (source as SingleFileSource).raw());
-  const converted = outputs.filter((o) => !copied.includes(o));
-  let tasks: number | undefined;
-  if (converted.length) {
-    const stats = await runExport({
-      source,
-      schema,
-      targets: converted.map((o) => ({
-        format: o.format,
-        sink: o.sink,
-        writer: o.plugin.writer,
-        options: o.imageDir ? { ...options, imageDir: o.imageDir } : undefined,
-      })),
-      options,
-      media,
-      report,
-      onProgress: (n) => progress.update(n),
-    });
-    tasks = stats.tasks;
-  }
-  progress.done();
+    // The reference copies a JSON export file byte for byte (its "file mode").
+    // A file with bad elements (or a BOM) is written from the parsed tasks instead, like a folder.
+    const fileMode =
+      source instanceof SingleFileSource &&
+      !source.isJsonLines &&
+      formats.includes('JSON') &&
+      (await checkLabelStudioExport(source, args.input)) === 'copy';
+    const copied = outputs.filter((o) => o.format === 'JSON' && fileMode);
+    for (const o of copied) await o.sink.copyFrom('result.json', await (source as SingleFileSource).raw());
+    const converted = outputs.filter((o) => !copied.includes(o));
+    let tasks: number | undefined;
+    if (converted.length) {
+      const stats = await runExport({
+        source,
+        schema,
+        targets: converted.map((o) => ({
+          format: o.format,
+          sink: o.sink,
+          writer: o.plugin.writer,
+          options: o.imageDir ? { ...options, imageDir: o.imageDir } : undefined,
+        })),
+        options,
+        media,
+        report,
+        onProgress: (n) => ticker.update(n),
+      });
+      tasks = stats.tasks;
+    }
+    ticker.done();
 
-  for (const o of outputs) {
-    if (args.zip) {
-      o.zipName = `${o.format}.zip`;
-      try {
-        const left = await zipFolder(o.filesDir, o.sink.mainPaths(), join(o.dir, o.zipName));
-        for (const s of left) report.skip({ source: `output file ${s.path}`, reason: s.reason });
-      } finally {
+    for (const o of outputs) {
+      if (args.zip) {
+        o.zipName = `${o.format}.zip`;
+        try {
+          const left = await zipFolder(o.filesDir, o.sink.mainPaths(), join(o.dir, o.zipName));
+          for (const s of left) report.skip({ source: `output file ${s.path}`, reason: s.reason });
+        } finally {
+          await rm(o.filesDir, { recursive: true, force: true });
+        }
+      }
+      if (o.csvFile) {
+        await rename(join(o.filesDir, 'result.csv'), o.csvFile);
         await rm(o.filesDir, { recursive: true, force: true });
       }
     }
-    if (o.csvFile) {
-      await rename(join(o.filesDir, 'result.csv'), o.csvFile);
-      await rm(o.filesDir, { recursive: true, force: true });
+    const reportPath = csvOutput ? `${root.slice(0, -'.csv'.length)}.report.json` : join(root, 'report.json');
+    const stale = await staleOutputs(outputs, formats, root, imageRoot);
+    if (stale) {
+      report.warn({ source: 'output', reason: stale });
+      if (!args.quiet) writeStderr(`ls-export: WARNING: ${stale}\n`);
     }
-  }
-  const reportPath = csvOutput ? `${root.slice(0, -'.csv'.length)}.report.json` : join(root, 'report.json');
-  const stale = await staleOutputs(outputs, formats, root, imageRoot);
-  if (stale) {
-    report.warn({ source: 'output', reason: stale });
-    if (!args.quiet) writeStderr(`ls-export: WARNING: ${stale}\n`);
-  }
-  await writeFile(reportPath, `${JSON.stringify(report.toJSON(), null, 2)}\n`);
+    await writeFile(reportPath, `${JSON.stringify(report.toJSON(), null, 2)}\n`);
 
-  // One sentence when nothing was found, or when most inputs or results were skipped for one reason.
-  const problem = runProblem(report, tasks);
-  if (problem) writeStderr(`ls-export: ${problem}\n`);
-  const incomplete = report.skippedCount > 0 || report.regionsSkipped > 0 || problem !== undefined;
-  const status = args.strict && incomplete ? STRICT_EXIT : 0;
-  if (args.quiet) return status;
-  const results: FormatResult[] = outputs.map((o) => ({
-    format: o.format,
-    copied: copied.includes(o),
-    into: o.zipName ? join(o.shown, o.zipName) : o.shown,
-    files: o.zipName ? 1 : o.sink.fileCount(),
-    itemsSkipped: report.itemsSkipped(o.format),
-    empty: !copied.includes(o) && o.sink.wroteNothing(),
-  }));
-  writeStderr(
-    summaryLine({
-      results,
-      tasks,
-      seconds: progress.elapsedSeconds(),
-      skipped: report.skippedCount,
-      warnings: report.warningCount,
-      reportName: basename(reportPath),
-      regions: Object.fromEntries(report.regions),
-      tasksWithoutAnnotations: report.tasksWithoutAnnotations,
-    }),
-  );
-  return status;
+    // One sentence when nothing was found, or when most inputs or results were skipped for one reason.
+    const problem = runProblem(report, tasks);
+    if (problem) writeStderr(`ls-export: ${problem}\n`);
+    const incomplete = report.skippedCount > 0 || report.regionsSkipped > 0 || problem !== undefined;
+    const status = args.strict && incomplete ? STRICT_EXIT : 0;
+    if (args.quiet) return status;
+    const results: FormatResult[] = outputs.map((o) => ({
+      format: o.format,
+      copied: copied.includes(o),
+      into: o.zipName ? join(o.shown, o.zipName) : o.shown,
+      files: o.zipName ? 1 : o.sink.fileCount(),
+      itemsSkipped: report.itemsSkipped(o.format),
+      empty: !copied.includes(o) && o.sink.wroteNothing(),
+    }));
+    writeStderr(
+      summaryLine({
+        results,
+        tasks,
+        seconds: ticker.elapsedSeconds(),
+        skipped: report.skippedCount,
+        warnings: report.warningCount,
+        reportName: basename(reportPath),
+        regions: Object.fromEntries(report.regions),
+        tasksWithoutAnnotations: report.tasksWithoutAnnotations,
+      }),
+    );
+    return status;
+  } catch (err) {
+    removeLeftovers();
+    throw err;
+  } finally {
+    stopWatching();
+  }
 }
 
 /**

@@ -28,6 +28,8 @@ export interface CliSinkOptions {
 /** Sinks of one format's output; see the module comment. */
 export class CliSink implements OutputSink {
   readonly maxPathBytes?: number;
+  /** Folders (relative, `''` for the top) written into, per sink: where a store's temporary files go. */
+  private readonly folders = new Map<StoreSink, Set<string>>();
 
   constructor(
     readonly main: StoreSink,
@@ -36,10 +38,24 @@ export class CliSink implements OutputSink {
     this.maxPathBytes = main.maxPathBytes;
   }
 
-  /** The sink and its relative path for an output path. */
+  /** The sink and its relative path for an output path; notes the folder written into. */
   private route(path: string): [StoreSink, string] {
     const { images } = this.options;
-    return images && path.startsWith(IMAGES) ? [images, path.slice(IMAGES.length)] : [this.main, path];
+    const [sink, p]: [StoreSink, string] =
+      images && path.startsWith(IMAGES) ? [images, path.slice(IMAGES.length)] : [this.main, path];
+    let folders = this.folders.get(sink);
+    if (!folders) this.folders.set(sink, (folders = new Set()));
+    folders.add(p.slice(0, Math.max(0, p.lastIndexOf('/'))));
+    return [sink, p];
+  }
+
+  /**
+   * The folders this output wrote files into (relative to the main sink's folder, and to the
+   * image folder's for `images`): where an interrupted run's temporary files are.
+   */
+  writtenFolders(): { main: string[]; images: string[] } {
+    const list = (sink: StoreSink | undefined) => (sink ? [...(this.folders.get(sink) ?? [])] : []);
+    return { main: list(this.main), images: list(this.options.images) };
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * CliSink: a format's fixed file (result.csv, manifest.json) that the folder store cannot write
- * fails the export instead of being one skipped entry (QA s6 newcomer F6).
+ * fails the export instead of being one skipped entry (QA s6 newcomer F6), and the folders written
+ * into are known (where an interrupted run's temporary files are).
  */
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,7 +43,7 @@ describe('CliSink fixed files', () => {
     expect(report.skipped.map((e) => e.source)).toEqual(['output file result.csv', 'output file notes.txt']);
   });
 
-  it('a fixed file written: no error', async () => {
+  it('a fixed file written: no error; the folders written into are listed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ls-clisink-'));
     const sink = sinkIn(dir, new Report());
     const file = sink.open('result.csv');
@@ -50,5 +51,6 @@ describe('CliSink fixed files', () => {
     await file.close();
     await sink.writeFile('labels/x/a.txt', '1');
     expect(readFileSync(join(dir, 'result.csv'), 'utf8')).toBe('a\r\n');
+    expect(sink.writtenFolders()).toEqual({ main: ['', 'labels/x'], images: [] });
   });
 });
