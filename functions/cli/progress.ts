@@ -1,4 +1,6 @@
 /** A progress line on stderr for long runs: tasks read and tasks per second. */
+import { plural, taskRate } from './summary.ts';
+
 export class Progress {
   private readonly started = Date.now();
   private lastPrint = 0;
@@ -20,8 +22,7 @@ export class Progress {
     const interval = this.stream.isTTY ? 500 : 5000;
     if (now - this.started < 2000 || now - this.lastPrint < interval) return;
     this.lastPrint = now;
-    const rate = Math.round(tasks / this.elapsedSeconds());
-    const text = `ls-export: ${tasks.toLocaleString('en-US')} tasks read (${rate.toLocaleString('en-US')} tasks/s)`;
+    const text = `ls-export: ${plural(tasks, 'task')} read (${taskRate(tasks, this.elapsedSeconds())})`;
     if (this.stream.isTTY) this.stream.write(`\r${text}\x1b[K`);
     else this.stream.write(`${text}\n`);
     this.printed = true;

@@ -6,6 +6,20 @@ export function plural(n: number, noun: string, nouns = `${noun}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? noun : nouns}`;
 }
 
+/**
+ * A rate in tasks per second: whole tasks from 10 a second (`1,234 tasks/s`), at most one decimal
+ * from 1 (`3.5 tasks/s`, `3 tasks/s`), one significant digit below (`0.5 tasks/s`, `0.05 tasks/s`), so a slow run is
+ * not shown as `0 tasks/s`. `seconds` > 0.
+ */
+export function taskRate(tasks: number, seconds: number): string {
+  const r = tasks / seconds;
+  const n =
+    r >= 10
+      ? Math.round(r).toLocaleString('en-US')
+      : String(Number(r >= 1 ? r.toFixed(1) : r.toPrecision(1)));
+  return `${n} tasks/s`;
+}
+
 /** What one format left. */
 export interface FormatResult {
   format: string;
@@ -63,7 +77,7 @@ function keptNothing(c: RegionCounts | undefined): boolean {
  * or a line for the run followed by one indented line per format.
  */
 export function summaryLine(s: SummaryInput): string {
-  const rate = s.tasks && s.seconds > 0 ? ` (${plural(Math.round(s.tasks / s.seconds), 'task')}/s)` : '';
+  const rate = s.tasks && s.seconds > 0 ? ` (${taskRate(s.tasks, s.seconds)})` : '';
   const regionsSkipped = Object.values(s.regions ?? {}).reduce((n, c) => n + c.skipped, 0);
   const itemsSkipped = s.results.reduce((n, r) => n + (r.itemsSkipped ?? 0), 0);
   // The report's skips count regions and formats' items too (shown per format): inputs are the

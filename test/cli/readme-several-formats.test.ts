@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const timeless = (s: string) => s.replace(/ in \d+\.\d s \([\d,]+ tasks\/s\)/, ' in T s (R tasks/s)');
+const timeless = (s: string) => s.replace(/ in \d+\.\d s \([\d,.]+ tasks\/s\)/, ' in T s (R tasks/s)');
 
 describe('README: several formats in one run', () => {
   it('the example output is the summary of the example command', async () => {
