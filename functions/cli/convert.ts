@@ -74,8 +74,10 @@ function checkFormats(formats: string[], schema: LabelSchema, registry: FormatRe
     const plugin = registry.get(format);
     if (!plugin) throw new UsageError(`unknown format "${format}"`);
     if (!supported.includes(format)) {
+      // Only formats that can be asked for: not those ls-export does not implement (CSV_OLD).
+      const offered = supported.filter((f) => registry.get(f)?.writer);
       throw new CliError(
-        `format ${format} is not supported by this label config (it supports: ${supported.join(', ')})`,
+        `format ${format} is not supported by this label config (it supports: ${offered.join(', ')})`,
       );
     }
     if (!plugin.writer) {
