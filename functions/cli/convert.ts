@@ -23,7 +23,7 @@ import { FsObjectStore } from '../storage/fs.ts';
 import { LocalMedia } from '../storage/local-media.ts';
 import { zipFolder } from '../storage/zip.ts';
 import { type ConvertArgs, UsageError } from './args.ts';
-import { CliReport } from './cli-report.ts';
+import { CliReport, cliOptionNames } from './cli-report.ts';
 import { CliError, labelConfigInputError } from './errors.ts';
 import { onInterrupt, removeTempFiles } from './interrupt.ts';
 import { outputFile, outputFolder, scratchFolder } from './output-folder.ts';
@@ -157,7 +157,7 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
     throw err;
   }
 
-  const report = new CliReport();
+  const report = new CliReport(cliOptionNames(registry));
   for (const reason of emptyOutput) report.warn({ source: 'label config', reason });
   const root = resolve(args.output);
   const imageRoot = args.imageDir ? resolve(args.imageDir) : undefined;
