@@ -138,7 +138,7 @@ describe('sec-08: brush masks past the pixel budget (CLI)', () => {
       'task-1-annotation-1-by-1-tag-Car-1.npy',
       'task-2-annotation-2-by-1-tag-Car-0.npy',
     ]);
-    const reasons = reportOf(out).skipped.map((s) => `${s.taskId}: ${s.reason.replace(/ \(--brush-max.*/, '')}`);
+    const reasons = reportOf(out).skipped.map((s) => `${s.taskId}: ${s.reason.replace(/ \(--.*/, '')}`);
     expect(reasons).toEqual([
       `1: annotation 1, "tag" region 3 (tag-Car-2) left out: the task's brush masks would decode to more than 20000 pixels`,
       `2: annotation 2, "tag" region 2 (tag-Car-1) left out: the export's brush masks would decode to more than 30000 pixels`,
