@@ -1,12 +1,13 @@
 /** Turns the CLI's INPUT (a file, a folder, or s3://bucket/prefix) into a task source. */
 
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../core/object-store.ts';
 import { SingleFileSource } from '../core/readers/single-file.ts';
-import type { TaskSource } from '../core/readers/source.ts';
+import type { SourceTask, TaskSource } from '../core/readers/source.ts';
 import { StorageObjectsSource } from '../core/readers/storage-objects.ts';
+import type { Report } from '../core/report.ts';
 import { parseS3Url } from '../core/s3-url.ts';
 import { FsObjectStore } from '../storage/fs.ts';
 import type { S3Settings } from './s3-client.ts';
@@ -47,7 +48,71 @@ export async function openSource(input: string, s3: S3Settings): Promise<TaskSou
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new InputNotFoundError(`input not found: ${input}`);
   if (info.isDirectory()) return folderSource(input, path);
-  return new SingleFileSource(new FsObjectStore(dirname(path)), basename(path));
+  const store = new FsObjectStore(dirname(path));
+  const utf16 = utf16Encoding(await firstBytes(path, 4));
+  if (utf16) return new Utf16FileSource(store, basename(path), utf16);
+  return new SingleFileSource(store, basename(path));
+}
+
+/** Up to `n` bytes from the start of a local file (fewer for a shorter one, none if unreadable). */
+async function firstBytes(path: string, n: number): Promise<Uint8Array> {
+  const file = await open(path).catch(() => undefined);
+  if (!file) return new Uint8Array(0);
+  try {
+    const buf = new Uint8Array(n);
+    const { bytesRead } = await file.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } catch {
+    return new Uint8Array(0);
+  } finally {
+    await file.close();
+  }
+}
+
+const OPENERS = new Set([0x5b, 0x7b]); // `[`, `{`
+
+/**
+ * How a file's first bytes say it is UTF-16 — its byte order mark (FF FE, FE FF), or a JSON
+ * `[`/`{` paired with a NUL byte — e.g. `UTF-16 LE (it starts with a byte order mark)`; undefined
+ * for anything else (UTF-8, with or without its BOM, is read as usual). UTF-32 is named too.
+ */
+export function utf16Encoding(b: Uint8Array): string | undefined {
+  const bom = 'it starts with a byte order mark';
+  if (b[0] === 0xff && b[1] === 0xfe)
+    return b.length >= 4 && b[2] === 0 && b[3] === 0 ? `UTF-32 LE (${bom})` : `UTF-16 LE (${bom})`;
+  if (b[0] === 0xfe && b[1] === 0xff) return `UTF-16 BE (${bom})`;
+  if (b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff) return `UTF-32 BE (${bom})`;
+  if (b.length >= 2 && OPENERS.has(b[0]) && b[1] === 0)
+    return 'UTF-16 LE (its characters alternate with NUL bytes)';
+  if (b.length >= 2 && b[0] === 0 && OPENERS.has(b[1]))
+    return 'UTF-16 BE (its characters alternate with NUL bytes)';
+  return undefined;
+}
+
+/**
+ * A JSON export saved as UTF-16 (or UTF-32): skipped whole with a reason naming the encoding,
+ * instead of read as UTF-8 and reported as "not a JSON array or object: it starts with "\ufffd"".
+ */
+class Utf16FileSource extends SingleFileSource {
+  readonly #encoding: string;
+
+  constructor(store: ObjectStore, key: string, encoding: string) {
+    super(store, key);
+    this.#encoding = encoding;
+  }
+
+  override async *tasks(report: Report): AsyncGenerator<SourceTask> {
+    const encoding = this.#encoding;
+    // iconv's name: UTF-16 reads (and drops) a byte order mark; without one, the byte order is named.
+    const iconv = encoding.includes('byte order mark')
+      ? encoding.slice(0, 6)
+      : encoding.slice(0, 9).replace(' ', '');
+    report.skip({
+      source: this.key.split('/').pop() ?? this.key,
+      reason: `the file is ${encoding}; Label Studio's exports are UTF-8: convert it (e.g. iconv -f ${iconv} -t UTF-8)`,
+    });
+    yield* [];
+  }
 }
 
 /** Reads a small file (the label config) from disk or S3. */

@@ -51,3 +51,57 @@ describe('a folder input', () => {
     expect(r.stderr).toMatch(/2 inputs skipped/);
   });
 });
+
+describe('a UTF-16 input file (QA s6 newcomer F11)', () => {
+  const CONFIG =
+    '<View><Text name="text" value="$text"/><Choices name="c" toName="text"><Choice value="a"/></Choices></View>';
+
+  it('with a byte order mark: the sentence and the report name UTF-16, not "it starts with \uFFFD"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ls-utf16-'));
+    writeFileSync(join(dir, 'config.xml'), CONFIG);
+    writeFileSync(
+      join(dir, 'le.json'),
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`[${task(1)}]`, 'utf16le')]),
+    );
+    const r = await runCli(['convert', '-i', 'le.json', '-c', 'config.xml', '-o', 'out', '-f', 'CSV'], {
+      cwd: dir,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const reason =
+      "the file is UTF-16 LE (it starts with a byte order mark); Label Studio's exports are UTF-8: convert it (e.g. iconv -f UTF-16 -t UTF-8)";
+    expect(r.stderr).toContain(`ls-export: no tasks were exported: le.json was skipped: ${reason}\n`);
+    expect(r.stderr).not.toContain('\uFFFD');
+    const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'));
+    expect(report.skipped).toEqual([{ source: 'le.json', reason }]);
+    expect(report.warnings).toEqual([]);
+    // -f JSON: the same reason in its one sentence, exit 1 as for any file that is not a JSON export.
+    const j = await runCli(['convert', '-i', 'le.json', '-c', 'config.xml', '-o', 'outj', '-f', 'JSON'], {
+      cwd: dir,
+    });
+    expect(j.code).toBe(1);
+    expect(j.stderr).toBe(
+      `ls-export: le.json is not a Label Studio JSON export (le.json: ${reason}); nothing was copied\n`,
+    );
+  });
+
+  it('big-endian, UTF-32, and UTF-16 without a byte order mark are named; UTF-8 with its BOM is read', async () => {
+    const { utf16Encoding } = await import('../../functions/cli/sources.ts');
+    const be = Buffer.from(`[${task(1)}]`, 'utf16le').swap16();
+    expect(utf16Encoding(Buffer.concat([Buffer.from([0xfe, 0xff]), be]))).toBe(
+      'UTF-16 BE (it starts with a byte order mark)',
+    );
+    expect(utf16Encoding(be)).toBe('UTF-16 BE (its characters alternate with NUL bytes)');
+    expect(utf16Encoding(Buffer.from('[{', 'utf16le'))).toBe(
+      'UTF-16 LE (its characters alternate with NUL bytes)',
+    );
+    expect(utf16Encoding(Buffer.from([0xff, 0xfe, 0, 0]))).toBe(
+      'UTF-32 LE (it starts with a byte order mark)',
+    );
+    expect(utf16Encoding(Buffer.from([0, 0, 0xfe, 0xff]))).toBe(
+      'UTF-32 BE (it starts with a byte order mark)',
+    );
+    expect(utf16Encoding(Buffer.from('\uFEFF[{', 'utf8'))).toBeUndefined();
+    expect(utf16Encoding(Buffer.from('[{"id"', 'utf8'))).toBeUndefined();
+    expect(utf16Encoding(new Uint8Array(0))).toBeUndefined();
+  });
+});
