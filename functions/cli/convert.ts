@@ -5,7 +5,7 @@
  * report.json for the run in OUTPUT (input problems are the same for every format; a format's own
  * problems name it).
  */
-import { rmSync, statSync } from 'node:fs';
+import { existsSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
@@ -166,6 +166,8 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
   // fails or is interrupted (Ctrl-C, SIGTERM: one sentence, exit 130 / 143).
   const scratch: string[] = [];
   let progress: Progress | undefined;
+  // Output folders this run made (OUTPUT, OUTPUT/<FORMAT>): removed too when still empty then.
+  const created = !csvOutput && several && !existsSync(root) ? [root] : [];
   const removeLeftovers = () => {
     for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
     removeTempFiles(
@@ -177,6 +179,13 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
         ];
       }),
     );
+    for (const dir of created.toReversed()) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // Not empty (complete files, others' files): kept.
+      }
+    }
   };
   const stopWatching = onInterrupt(() => {
     progress?.done();
@@ -187,6 +196,7 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
     for (const [i, format] of formats.entries()) {
       const csvFile = csvOutput ? root : undefined;
       const dir = csvFile ? dirname(csvFile) : several ? join(root, format) : root;
+      if (!csvFile && !existsSync(dir)) created.push(dir);
       await outputFolder(
         dir,
         csvFile ? dirname(args.output) || '.' : several ? join(args.output, format) : args.output,

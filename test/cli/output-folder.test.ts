@@ -104,5 +104,7 @@ describe("a format's fixed file that cannot be written (QA s6 newcomer F6)", () 
       `ls-export: cannot write the output file ${join(o, 'CSV', 'result.csv')}: a folder of that name is in the way\n`,
     );
     expect(existsSync(join(o, 'report.json'))).toBe(false);
+    // JSON_MIN's folder, made by this run before CSV's check failed, is removed (still empty).
+    expect(readdirSync(o)).toEqual(['CSV']);
   });
 });
