@@ -13,9 +13,15 @@
 // the TypeScript itself through tsx, so editing the sources needs no build step.
 // LS_EXPORT_BUNDLE=never forces tsx; =always forces the bundle (benchmarks in a checkout where
 // other sources are being edited).
+import * as nodeModule from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleEntry, bundleIsFresh } from './bundle-state.mjs';
+
+// V8's code cache on disk (Node ≥ 22.1; under the OS temporary folder, keyed by each file's
+// content): the bundle's 4 MB are compiled once, not at every run. A 10-task export: 0.30 -> 0.24 s
+// CPU (JSON_MIN), 0.44 -> 0.40 s (COCO). A folder that cannot be written only means no cache.
+nodeModule.enableCompileCache?.();
 
 // The AWS SDK warns on every run under Node 20 that its releases after January 2027 need Node ≥ 22.
 // This is its documented switch for that one warning (aws/aws-sdk-js-v3#7983); others still print.

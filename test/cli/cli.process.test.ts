@@ -34,6 +34,17 @@ describe('the ls-export process', () => {
     expect(r.stdout).toMatch(/^ls-export \d+\.\d+\.\d+\n$/);
   });
 
+  it("keeps V8's compiled code under the OS temporary folder (node-compile-cache), where Node has it; Node 20 runs without", () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'ls-export-compile-cache-'));
+    const env = { ...process.env, TMPDIR: tmp, NODE_COMPILE_CACHE: undefined };
+    const r = spawnSync(process.execPath, [BIN, '--version'], { encoding: 'utf8', env });
+    expect(r.status).toBe(0);
+    expect(readdirSync(join(tmp, 'node-compile-cache')).length).toBeGreaterThan(0);
+    const old = spawnSync(oldestNode(), [BIN, '--version'], { encoding: 'utf8', env });
+    expect(old.stderr).toBe('');
+    expect(old.status).toBe(0);
+  });
+
   it('no AWS credentials: one line, no stack trace, no AWS SDK warning about the Node version', () => {
     const home = mkdtempSync(join(tmpdir(), 'ls-nocreds-'));
     writeFileSync(join(home, 'empty'), '');
