@@ -342,7 +342,7 @@ async function staleOutputs(
   const found: string[] = [];
   for (const o of outputs) {
     if (o.zipName || o.csvFile) continue;
-    const written = new Set(o.sink.mainPaths());
+    const written = { has: (path: string) => o.sink.main.exists(path) };
     const under = (dir: string | undefined) => dir && relative(o.dir, dir).split(sep).join('/');
     // The report, the image folder (its copies are counted apart), other formats' folders.
     const images = under(imageRoot);

@@ -111,18 +111,18 @@ export class CliSink implements OutputSink {
 
   /** Distinct paths written under the main sink (a file rewritten counts once), in first-write order. */
   mainPaths(): string[] {
-    return [...new Set(this.main.files.map((f) => f.path))];
+    return this.main.distinctPaths();
   }
 
   /** True when the output holds no byte: every file it wrote is empty (an ASR manifest without a line). */
   wroteNothing(): boolean {
     const images = this.options.images;
-    return this.main.files.every((f) => f.bytes === 0) && (!images || images.files.length === 0);
+    return !this.main.wroteBytes() && (!images || images.closedCount === 0);
   }
 
   /** How many distinct files this output left: the main sink's and the image folder's. */
   fileCount(): number {
     const images = this.options.images;
-    return this.mainPaths().length + (images ? new Set(images.files.map((f) => f.path)).size : 0);
+    return this.mainPaths().length + (images ? images.distinctPaths().length : 0);
   }
 }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
  */
 export async function filesNotWritten(
   dir: string,
-  written: ReadonlySet<string>,
+  written: { has(path: string): boolean },
   keep: (path: string) => boolean,
 ): Promise<string[]> {
   const out: string[] = [];

@@ -119,6 +119,21 @@ export class StoreSink implements OutputSink {
     return this.written.has(path);
   }
 
+  /** The distinct paths of the closed files (a file rewritten counts once), in the order each was first closed. */
+  distinctPaths(): string[] {
+    return [...new Set(this.closedPaths)];
+  }
+
+  /** How many files were closed (a file rewritten counts each time). */
+  get closedCount(): number {
+    return this.closedPaths.length;
+  }
+
+  /** Whether some closed file has at least one byte. */
+  wroteBytes(): boolean {
+    return this.closedBytes.some((b) => b > 0);
+  }
+
   /** Every file of this export, with its key and size in bytes, in the order they were closed (built on each call). */
   get files(): Array<{ path: string; key: string; bytes: number }> {
     return this.closedPaths.map((path, i) => ({ path, key: this.key(path), bytes: this.closedBytes[i]! }));

@@ -137,3 +137,24 @@ describe('zipFolder', () => {
     expect(listing.stdout.trim()).toBe("['a..b.txt', 'ok.txt']");
   });
 });
+
+describe('StoreSink: the files it closed', () => {
+  it('lists each file with its key and size in close order; distinct paths count a rewrite once', async () => {
+    const sink = new StoreSink(new FsObjectStore(tmp()), 'pre');
+    expect(sink.wroteBytes()).toBe(false);
+    await sink.writeFile('labels/a.txt', '');
+    expect(sink.wroteBytes()).toBe(false);
+    await sink.writeFile('labels/b.txt', 'bb');
+    await sink.writeFile('labels/a.txt', 'aaa');
+    await sink.copyFrom('audio/c.wav', chunks('c', 'cc'));
+    expect(sink.files).toEqual([
+      { path: 'labels/a.txt', key: 'pre/labels/a.txt', bytes: 0 },
+      { path: 'labels/b.txt', key: 'pre/labels/b.txt', bytes: 2 },
+      { path: 'labels/a.txt', key: 'pre/labels/a.txt', bytes: 3 },
+      { path: 'audio/c.wav', key: 'pre/audio/c.wav', bytes: 3 },
+    ]);
+    expect(sink.closedCount).toBe(4);
+    expect(sink.distinctPaths()).toEqual(['labels/a.txt', 'labels/b.txt', 'audio/c.wav']);
+    expect(sink.wroteBytes()).toBe(true);
+  });
+});
