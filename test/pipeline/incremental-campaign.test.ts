@@ -882,6 +882,54 @@ describe('fan-out: the state changes between the segment jobs and the commit', (
     expect(await compare('after the commit', e, await fromScratch(e, live), true)).toEqual([]);
   });
 
+  /** Plans a fan-out and runs its segment jobs; then `between`, then the same jobs again (a Map retry). */
+  const planRunAndRetry = async (e: Env, owner: string, between: () => Promise<void>) => {
+    const plan = await planRender(e.ctx, project(e), { owner, segmentShards: 1 });
+    if (plan.status !== 'planned') throw new Error(plan.status);
+    const jobs = await readJsonObject<SegmentJob[]>(e.ctx.store(plan.ref.items.bucket), plan.ref.items.key);
+    await renderSegmentJobs(e.ctx, project(e), plan.ref, jobs);
+    await between();
+    await renderSegmentJobs(e.ctx, project(e), plan.ref, jobs);
+    return plan.ref;
+  };
+
+  // A Map child retried after the state changed (QA s6 incremental, left open): the retry renders
+  // another state than its first attempt wrote. Every ingest writes the task's record with its
+  // event's sequencer and time, so a segment whose state moved never has the plan's shard ETags
+  // again, and the commit renders it itself, distrusting what the worker wrote.
+  it('a segment job retried after a task was deleted: the label its first attempt wrote is deleted', async () => {
+    const e = await first();
+    await putTask(e, task(8, 2, 2));
+    e.ctx.clock.advance(60_000);
+    const latest = projectPaths(project(e)).latest;
+    const label = `${latest}YOLO/labels/img_000008.txt`;
+    const ref = await planRunAndRetry(e, 'exec-2', async () => {
+      expect(await listKeys(e.out.inner, `${latest}YOLO/labels/`)).toContain(label);
+      await deleteTask(e, '8');
+    });
+    expect((await commitRender(e.ctx, project(e), ref)).status).toBe('rendered');
+    expect(await listKeys(e.out.inner, `${latest}YOLO/labels/`)).not.toContain(label);
+    const live = [1, 2, 3, 4, 5, 6].map((i) => task(i, 1, 1));
+    expect(await compare('after the commit', e, await fromScratch(e, live), true)).toEqual([]);
+  });
+
+  it('a segment job retried while a task changed and changed back: the commit renders it again', async () => {
+    const e = await first();
+    await putTask(e, task(3, 2, 2));
+    e.ctx.clock.advance(60_000);
+    const ref = await planRunAndRetry(e, 'exec-2', async () => {
+      // The first attempt wrote task 3's new label; the retry sees the published task 3 and keeps
+      // the published label (carried over, not written).
+      await putTask(e, task(3, 1, 1));
+    });
+    // The planned content again (a new record all the same: another event), so the commit must not
+    // adopt the retry's output, rendered from another state, which left the first attempt's object.
+    await putTask(e, task(3, 2, 2));
+    expect((await commitRender(e.ctx, project(e), ref)).status).toBe('rendered');
+    const live = [1, 2, 3, 4, 5, 6].map((i) => (i === 3 ? task(3, 2, 2) : task(i, 1, 1)));
+    expect(await compare('after the commit', e, await fromScratch(e, live), true)).toEqual([]);
+  });
+
   it('an object changed behind the manifest: the zip refuses it, and the retry repairs latest/', async () => {
     const e = await first(true);
     const latest = projectPaths(project(e)).latest;
