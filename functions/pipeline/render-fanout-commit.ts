@@ -60,11 +60,14 @@ export async function commitRender(
         sameShards(doc.job.shards, job.shards)
           ? storedAggregate(ps.store, doc, fanoutPrefix(ps, ref.owner))
           : undefined;
-      if (!doc || !aggregate) {
+      if (!doc || !aggregate || doc.superseded) {
         // The worker may have written per-task files for the state it saw (a task changed since,
-        // maybe back to what the previous manifest names, or deleted): none is trusted.
+        // maybe back to what the previous manifest names, or deleted): none is trusted. Nor are
+        // those of the job's earlier attempts, when it was retried (StoredSegment.superseded).
         for (const [f, files] of Object.entries(doc?.files ?? {}) as [FormatName, SegmentFile[]][])
           for (const x of files) if (!x.carried) rc.sinks.get(f)?.distrust(x.path);
+        for (const [f, paths] of Object.entries(doc?.superseded ?? {}) as [FormatName, string[]][])
+          for (const path of paths) rc.sinks.get(f)?.distrust(path);
         outs.set(job.id, await spoolOutput(rc, await renderSegment(rc, job, aggregatePaths)));
         renderedHere++;
         continue;

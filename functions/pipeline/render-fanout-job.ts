@@ -88,6 +88,39 @@ export interface StoredSegment {
   summarized?: SegmentOutput['summarized'];
   /** A snapshot's segment: its `snapshot.json` body (segments-snapshot.ts). */
   snapshot?: { text: string; tasks: number; annotations: number };
+  /**
+   * Per format, paths earlier attempts of this job wrote (the document the last one stored) that
+   * this attempt did not write: the job was retried (Step Functions' Retry, or its batch's) after
+   * the state changed, so those objects may hold bytes no manifest names. The commit distrusts
+   * them and renders the segment itself (render-fanout-commit.ts).
+   */
+  superseded?: Partial<Record<FormatName, string[]>>;
+}
+
+/**
+ * The paths earlier attempts of a job wrote (`earlier`: the document the last one stored) that
+ * `doc` did not write itself (absent from it, or carried over from the previous manifest).
+ */
+export function supersededPaths(
+  earlier: StoredSegment | undefined,
+  doc: StoredSegment,
+): Partial<Record<FormatName, string[]>> | undefined {
+  if (!earlier) return undefined;
+  const out: Partial<Record<FormatName, string[]>> = {};
+  const formats = new Set([
+    ...Object.keys(earlier.files),
+    ...Object.keys(earlier.superseded ?? {}),
+  ]) as Set<FormatName>;
+  for (const f of formats) {
+    const writtenNow = new Set((doc.files[f] ?? []).filter((x) => !x.carried).map((x) => x.path));
+    const before = [
+      ...(earlier.superseded?.[f] ?? []),
+      ...(earlier.files[f] ?? []).filter((x) => !x.carried).map((x) => x.path),
+    ];
+    const left = [...new Set(before)].filter((p) => !writtenNow.has(p));
+    if (left.length) out[f] = left.sort();
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 /** The previous manifest's entries of one segment's per-task paths (`previous/<id>.json`). */
 export interface PreviousSlice {

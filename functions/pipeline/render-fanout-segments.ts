@@ -24,8 +24,10 @@ import {
   JSON_TYPE,
   type PreviousSlice,
   previousSliceKey,
+  type StoredSegment,
   segmentKey,
   storedSegment,
+  supersededPaths,
 } from './render-fanout-job.ts';
 import { renewLock } from './render-lock.ts';
 import type { SegmentJob } from './segments.ts';
@@ -113,6 +115,11 @@ export async function renderSegmentJobs(
     o.entry.report.skippedCount += r.skippedCount;
     o.entry.report.warningCount += r.warningCount;
     const doc = await storedSegment(ps, ref.owner, job, o, rc);
+    // A retry (this job's document is already there): what the earlier attempts wrote and this one
+    // did not may be stale objects under latest/; the commit is told (StoredSegment.superseded).
+    const earlier = (await readJson<StoredSegment>(ps.store, segmentKey(ps, ref.owner, job.id)))?.value;
+    const superseded = supersededPaths(earlier?.owner === ref.owner ? earlier : undefined, doc);
+    if (superseded) doc.superseded = superseded;
     await ps.store.put(segmentKey(ps, ref.owner, job.id), JSON.stringify(doc), JSON_TYPE);
     out.segments++;
     out.tasks += o.entry.counts.tasks;

@@ -894,9 +894,11 @@ describe('fan-out: the state changes between the segment jobs and the commit', (
   };
 
   // A Map child retried after the state changed (QA s6 incremental, left open): the retry renders
-  // another state than its first attempt wrote. Every ingest writes the task's record with its
-  // event's sequencer and time, so a segment whose state moved never has the plan's shard ETags
-  // again, and the commit renders it itself, distrusting what the worker wrote.
+  // another state than its first attempt. The commit renders such a segment itself (every ingest
+  // writes a new record, so the shard ETags are never the plan's again), distrusting what the
+  // worker wrote; the first attempt's files are distrusted too through the retry's document
+  // (StoredSegment.superseded): without it the first test's label stayed under latest/, in no
+  // manifest. The second held before (the commit rewrites a changed task's files).
   it('a segment job retried after a task was deleted: the label its first attempt wrote is deleted', async () => {
     const e = await first();
     await putTask(e, task(8, 2, 2));
