@@ -34,6 +34,21 @@ describe('the ls-export process', () => {
     expect(r.stdout).toMatch(/^ls-export \d+\.\d+\.\d+\n$/);
   });
 
+  it('run as a program, restarts under node with the V8 flags and at most 2 malloc arenas (unless set)', () => {
+    // A `node` that prints what it was given, first on the PATH: the shell line's exec is observed.
+    const fake = mkdtempSync(join(tmpdir(), 'ls-export-fake-node-'));
+    writeFileSync(join(fake, 'node'), '#!/bin/sh\necho "MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX $*"\n', {
+      mode: 0o755,
+    });
+    const env = { ...process.env, PATH: `${fake}:${process.env.PATH}`, MALLOC_ARENA_MAX: undefined };
+    const r = spawnSync(BIN, ['--version'], { encoding: 'utf8', env });
+    expect(r.stdout).toBe(
+      `MALLOC_ARENA_MAX=2 --max-semi-space-size=16 --heap-growing-percent=50 ${BIN} --version\n`,
+    );
+    const own = spawnSync(BIN, ['x'], { encoding: 'utf8', env: { ...env, MALLOC_ARENA_MAX: '8' } });
+    expect(own.stdout).toMatch(/^MALLOC_ARENA_MAX=8 /);
+  });
+
   it("keeps V8's compiled code under the OS temporary folder (node-compile-cache), where Node has it; Node 20 runs without", () => {
     const tmp = mkdtempSync(join(tmpdir(), 'ls-export-compile-cache-'));
     const env = { ...process.env, TMPDIR: tmp, NODE_COMPILE_CACHE: undefined };
