@@ -21,7 +21,7 @@ import { Report } from '../core/report.ts';
 import { StoreSink } from '../core/store-sink.ts';
 import { FsObjectStore } from '../storage/fs.ts';
 import { LocalMedia } from '../storage/local-media.ts';
-import { zipFolder } from '../storage/zip.ts';
+import { zipFolder, zipPartPath } from '../storage/zip.ts';
 import { type ConvertArgs, UsageError } from './args.ts';
 import { CliReport, cliOptionNames } from './cli-report.ts';
 import { CliError, labelConfigInputError } from './errors.ts';
@@ -170,6 +170,9 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
   const created = !csvOutput && several && !existsSync(root) ? [root] : [];
   const removeLeftovers = () => {
     for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+    // The zip being written (`.<FORMAT>.zip.<pid>.part`), when the run stops while zipping.
+    if (args.zip)
+      for (const o of outputs) rmSync(zipPartPath(join(o.dir, `${o.format}.zip`)), { force: true });
     removeTempFiles(
       outputs.flatMap((o) => {
         const written = o.sink.writtenFolders();
@@ -207,6 +210,8 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
       // the way fails the run now, not after the whole export (a --zip or .csv output is written whole).
       const fixedFiles = new Set(plugins[i].outputs.filter((p) => !p.includes('/') && !p.includes('*')));
       if (!args.zip && !csvFile) for (const f of fixedFiles) await outputFile(join(dir, f), join(shown, f));
+      // With --zip the fixed file is the archive: a folder <FORMAT>.zip in the way is refused now too.
+      if (args.zip) await outputFile(join(dir, `${format}.zip`), join(shown, `${format}.zip`));
       // With --zip the files are written to a scratch folder first, then zipped in one stream.
       const filesDir =
         args.zip || csvFile

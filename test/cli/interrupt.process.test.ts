@@ -108,6 +108,30 @@ describe('an interrupted convert', () => {
     expect(tree(out)).toEqual([]);
   }, 90_000);
 
+  it('SIGINT while the zip is written: its .part file is removed, so is the folder the run made (QA 8)', async () => {
+    const out = join(work, 'o-zipping');
+    const { child, done } = start(['-o', out, '-f', 'JSON_MIN', '--zip']);
+    // The zip's temporary file (named for the process; `JSON_MIN.zip.part` before QA 8).
+    await waitFor(out, (p) => /^\.?JSON_MIN\.zip(\.\d+)?\.part$/.test(p));
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(new RegExp(`^ls-export: interrupted: the output in ${out} is incomplete$`, 'm'));
+    expect(existsSync(out)).toBe(false);
+  }, 90_000);
+
+  it('two runs with --zip into one folder at once: both complete, one zip and no .part file left (QA 8)', async () => {
+    const out = join(work, 'o-zip-twice');
+    mkdirSync(out);
+    const [a, b] = await Promise.all([
+      start(['-q', '-o', out, '-f', 'JSON_MIN', '--zip']).done,
+      start(['-q', '-o', out, '-f', 'JSON_MIN', '--zip']).done,
+    ]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(tree(out)).toEqual(['JSON_MIN.zip', 'report.json']);
+  }, 90_000);
+
   it('SIGINT with a .csv output: the scratch folder beside it is removed', async () => {
     const dir = mkdtempSync(join(work, 'csv-'));
     const out = join(dir, 'result.csv');

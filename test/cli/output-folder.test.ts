@@ -75,6 +75,28 @@ describe('an output that goes through a scratch folder (a .csv file, --zip)', ()
     expect(readdirSync(base)).toEqual(['taken.csv']);
     expect(readdirSync(o)).toEqual([]);
   });
+
+  it('--zip with a folder named <FORMAT>.zip in the way: one sentence before any task is read, exit 1 (QA 8)', async () => {
+    const o = join(mkdtempSync(join(tmpdir(), 'ls-outzip-')), 'out');
+    mkdirSync(join(o, 'JSON_MIN.zip'), { recursive: true });
+    const r = await convert(o, 'JSON_MIN', '--zip');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `ls-export: cannot write the output file ${join(o, 'JSON_MIN.zip')}: a folder of that name is in the way\n`,
+    );
+    // Nothing exported: no report, no scratch folder, no .part file.
+    expect(readdirSync(o)).toEqual(['JSON_MIN.zip']);
+    expect(readdirSync(join(o, 'JSON_MIN.zip'))).toEqual([]);
+    // Several formats: the format folder's zip is named.
+    const several = join(mkdtempSync(join(tmpdir(), 'ls-outzip-')), 'out');
+    mkdirSync(join(several, 'CSV', 'CSV.zip'), { recursive: true });
+    const s = await convert(several, 'JSON_MIN,CSV', '--zip');
+    expect(s.code).toBe(1);
+    expect(s.stderr).toBe(
+      `ls-export: cannot write the output file ${join(several, 'CSV', 'CSV.zip')}: a folder of that name is in the way\n`,
+    );
+    expect(readdirSync(several)).toEqual(['CSV']);
+  });
 });
 
 describe("a format's fixed file that cannot be written (QA s6 newcomer F6)", () => {
