@@ -104,4 +104,38 @@ describe('a UTF-16 input file (QA s6 newcomer F11)', () => {
     expect(utf16Encoding(Buffer.from('[{"id"', 'utf8'))).toBeUndefined();
     expect(utf16Encoding(new Uint8Array(0))).toBeUndefined();
   });
+
+  it('UTF-32 LE/BE without a byte order mark, and UTF-16 led by whitespace, are named with their iconv name (QA 8)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ls-utf32-'));
+    writeFileSync(join(dir, 'config.xml'), CONFIG);
+    const text = `\n  [${task(1)}]`;
+    const utf16le = Buffer.from(text, 'utf16le');
+    // UTF-32 from UTF-16 (the text is ASCII): each 2-byte unit followed (LE) or led (BE) by 00 00.
+    const utf32le = Buffer.concat([...utf16le].flatMap((b, i) => (i % 2 ? [] : [Buffer.from([b, 0, 0, 0])])));
+    const utf32be = Buffer.from(utf32le).swap32();
+    const cases: Array<[string, Buffer, string]> = [
+      ['32le.json', utf32le, 'UTF-32 LE (each of its characters comes with three NUL bytes)'],
+      ['32be.json', utf32be, 'UTF-32 BE (each of its characters comes with three NUL bytes)'],
+      ['16le.json', utf16le, 'UTF-16 LE (its characters alternate with NUL bytes)'],
+      ['16be.jsonl', Buffer.from(utf16le).swap16(), 'UTF-16 BE (its characters alternate with NUL bytes)'],
+    ];
+    for (const [name, bytes, encoding] of cases) {
+      writeFileSync(join(dir, name), bytes);
+      const out = `out-${name}`;
+      const r = await runCli(['convert', '-i', name, '-c', 'config.xml', '-o', out, '-f', 'CSV'], {
+        cwd: dir,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const iconv = encoding.slice(0, 9).replace(' ', '');
+      const reason = `the file is ${encoding}; Label Studio's exports are UTF-8: convert it (e.g. iconv -f ${iconv} -t UTF-8)`;
+      expect(r.stderr, name).toContain(`ls-export: no tasks were exported: ${name} was skipped: ${reason}\n`);
+      const report = JSON.parse(readFileSync(join(dir, out, 'report.json'), 'utf8'));
+      expect(report.skipped, name).toEqual([{ source: name, reason }]);
+    }
+    const { utf16Encoding } = await import('../../functions/cli/sources.ts');
+    // UTF-8 led by whitespace, and bytes that are not JSON whitespace before the NULs: not named.
+    expect(utf16Encoding(Buffer.from('\n  [{"id": 1}]', 'utf8'))).toBeUndefined();
+    expect(utf16Encoding(Buffer.from([0x41, 0, 0, 0, 0x5b, 0, 0, 0]))).toBeUndefined();
+    expect(utf16Encoding(new Uint8Array(8))).toBeUndefined();
+  });
 });
