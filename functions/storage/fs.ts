@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
+  constants,
   createReadStream,
   createWriteStream,
   fstatSync,
@@ -81,11 +82,28 @@ function putResult(body: Uint8Array | string): { etag?: string } {
   };
 }
 
-/** The bytes of the file at `path` if it is at most SMALL_COPY_BYTES long, else undefined. */
+/**
+ * Opens `path` for reading without blocking (a FIFO put in a file's place would block `open`, and a
+ * blocked main thread hears no Ctrl-C) and checks that it is a regular file: its descriptor and
+ * size. Throws an error (code `EINVAL`) for anything else.
+ */
+export function openRegularFileSync(path: string): { fd: number; size: number } {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const s = fstatSync(fd);
+  if (!s.isFile()) {
+    closeSync(fd);
+    throw Object.assign(new Error(`not a regular file: ${path}`), { code: 'EINVAL' });
+  }
+  return { fd, size: s.size };
+}
+
+/**
+ * The bytes of the regular file at `path` if it is at most SMALL_COPY_BYTES long, else undefined
+ * (a larger regular file). Throws for a path that is not a regular file (openRegularFileSync).
+ */
 function readSmallFileSync(path: string): Uint8Array | undefined {
-  const fd = openSync(path, 'r');
+  const { fd, size } = openRegularFileSync(path);
   try {
-    const size = fstatSync(fd).size;
     if (size > SMALL_COPY_BYTES) return undefined;
     // One byte more than the size: a file that grew since is read to its end or left to copyFile.
     const buf = Buffer.allocUnsafe(size + 1);
@@ -368,7 +386,10 @@ export class FsObjectStore implements ObjectStore {
     await rm(this.path(key), { force: true });
   }
 
-  /** Copies local file `path` to `key`: a small file by one read and write, a larger one by the kernel. */
+  /**
+   * Copies the local regular file `path` to `key`: a small file by one read and write, a larger one
+   * by the kernel. Throws (code `EINVAL`) when `path` is not a regular file.
+   */
   async putLocalFile(key: string, path: string): Promise<void> {
     const p = this.path(key);
     const small = readSmallFileSync(path);
@@ -377,7 +398,16 @@ export class FsObjectStore implements ObjectStore {
       return;
     }
     await this.ensureDir(dirname(p));
-    await copyFile(path, p);
+    // Copied beside the target and renamed, like every other write: a symbolic or hard link
+    // already at the target's name is replaced, never written through.
+    const tmp = tmpName(p);
+    try {
+      await copyFile(path, tmp, constants.COPYFILE_EXCL);
+      await rename(tmp, p);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
   }
 
   async copy(fromKey: string, toKey: string): Promise<void> {

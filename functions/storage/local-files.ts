@@ -5,10 +5,11 @@
  * synchronous calls: they take microseconds, and one file per task through libuv's thread pool cost
  * more in hand-offs than the calls themselves (ASR_MANIFEST, VOC).
  */
-import { closeSync, createReadStream, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, readSync, realpathSync, statSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { basename, sep } from 'node:path';
 import { type MediaFile, mediaFailed, mediaRefused } from '../core/media.ts';
+import { openRegularFileSync } from './fs.ts';
 
 /** Whether `path` is `root` or lies below it (both absolute and resolved). */
 export const within = (root: string, path: string) =>
@@ -28,7 +29,7 @@ function realPathOf(path: string): string | undefined {
 
 /** Bytes `[start, end)` of a local file, read synchronously (fewer when the file is shorter). */
 function readRange(path: string, start: number, end: number): Uint8Array {
-  const fd = openSync(path, 'r');
+  const { fd } = openRegularFileSync(path);
   try {
     const buf = Buffer.allocUnsafe(end - start);
     const n = readSync(fd, buf, 0, buf.length, start);
@@ -44,11 +45,21 @@ export type Meter = (
   body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
 ) => AsyncIterable<Uint8Array>;
 
+/** Charges `bytes` read of media `url` to the run's byte budget; throws MediaError `refused` past it. */
+export type Charge = (url: string, bytes: number) => void;
+
 export class LocalFiles {
   /** Each root with its symbolic links resolved (a missing root stays as given). */
   private readonly realRoots = new Map<string, Promise<string>>();
 
-  constructor(private readonly meter: Meter) {}
+  /**
+   * `meter`: the run's byte budget for bytes read through `read`; `charge`: the same budget for a
+   * file a sink copies by its path (the whole size, when `localPath` is taken).
+   */
+  constructor(
+    private readonly meter: Meter,
+    private readonly charge: Charge = () => {},
+  ) {}
 
   /**
    * Opens local file `path` (absolute, resolved) for media `url`. MediaError `refused` when the
@@ -64,11 +75,20 @@ export class LocalFiles {
       throw mediaRefused(url, 'outside the allowed media roots (a symbolic link leads out of them)');
     const s = statSync(real);
     if (!s.isFile()) throw mediaFailed(url, `not a file: ${path}`);
-    const meter = this.meter;
+    const { meter, charge } = this;
+    let charged = false;
     return {
       name: basename(path),
       size: s.size,
-      localPath: real,
+      // Taken by a sink that copies the file by its path, bytes no `read` meters: the whole size
+      // counts against the run's byte budget then (once), and past it the copy is refused.
+      get localPath() {
+        if (!charged) {
+          charged = true;
+          charge(url, s.size);
+        }
+        return real;
+      },
       // Lazy: an eager stream would hold a descriptor open.
       read: (range) =>
         (async function* () {

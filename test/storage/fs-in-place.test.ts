@@ -4,13 +4,18 @@
  * rename (a descriptor open on the old file keeps reading the old bytes); local files are copied
  * byte for byte, small ones by a read and a write, larger ones by the kernel.
  */
+import { execFileSync } from 'node:child_process';
 import {
+  linkSync,
+  lstatSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
   readSync,
   renameSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,6 +105,40 @@ describe('FsObjectStore.putLocalFile', () => {
         expect(readFileSync(join(root, 'audio/clip.wav'), 'utf8')).toBe('shorter');
         expect(filesUnder(root)).toEqual(['audio/clip.wav']);
       });
+
+  for (const size of [3_000, 1024 * 1024 + 1])
+    it(`a link at the target's name (${size} bytes) is replaced, never written through`, async () => {
+      const dir = tmp();
+      const src = join(dir, 'clip.wav');
+      writeFileSync(src, Buffer.alloc(size, 9));
+      const victim = join(dir, 'victim.txt');
+      const hardVictim = join(dir, 'hard-victim.txt');
+      writeFileSync(victim, 'VICTIM');
+      writeFileSync(hardVictim, 'HARD');
+      const root = tmp();
+      mkdirSync(join(root, 'audio'));
+      symlinkSync(victim, join(root, 'audio', 'a.wav'));
+      linkSync(hardVictim, join(root, 'audio', 'b.wav'));
+      const store = new FsObjectStore(root, { newFilesInPlace: true });
+      await store.putLocalFile('audio/a.wav', src);
+      await store.putLocalFile('audio/b.wav', src);
+      expect(readFileSync(victim, 'utf8')).toBe('VICTIM');
+      expect(readFileSync(hardVictim, 'utf8')).toBe('HARD');
+      expect(lstatSync(join(root, 'audio', 'a.wav')).isSymbolicLink()).toBe(false);
+      expect(readFileSync(join(root, 'audio', 'a.wav')).length).toBe(size);
+      expect(readFileSync(join(root, 'audio', 'b.wav')).length).toBe(size);
+      expect(filesUnder(root)).toEqual(['audio/a.wav', 'audio/b.wav']);
+    });
+
+  it("a FIFO in the source's place is refused (EINVAL) without blocking, and nothing is written", async () => {
+    const dir = tmp();
+    const fifo = join(dir, 'clip.wav');
+    execFileSync('mkfifo', [fifo]);
+    const root = tmp();
+    const store = new FsObjectStore(root, { newFilesInPlace: true });
+    await expect(store.putLocalFile('audio/clip.wav', fifo)).rejects.toMatchObject({ code: 'EINVAL' });
+    expect(filesUnder(root)).toEqual([]);
+  });
 
   it('a missing source rejects with ENOENT and writes nothing', async () => {
     const root = tmp();
