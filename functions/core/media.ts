@@ -89,8 +89,12 @@ export interface MediaFile {
   name: string;
   /** Size in bytes, when known without reading. */
   size?: number;
-  /** Path on the local disk, when the file is one (lets sinks copy it without streaming). */
-  localPath?: string;
+  /**
+   * Path on the local disk, when the file is one (lets sinks copy it without streaming). Take it
+   * only to copy the file: taking it charges the whole size to the run's byte budget (MediaError
+   * `refused` past it).
+   */
+  readonly localPath?: string;
   /** Reads the bytes, or only `[start, end)` (a ranged GET for S3). */
   read(range?: { start: number; end: number }): AsyncIterable<Uint8Array>;
 }

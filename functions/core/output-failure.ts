@@ -88,7 +88,15 @@ function guardFileRead(file: MediaFile): MediaFile {
   return {
     name: file.name,
     ...(file.size !== undefined ? { size: file.size } : {}),
-    ...(file.localPath !== undefined ? { localPath: file.localPath } : {}),
+    // Read through when taken (a copy by path is charged to the run's byte budget then; a refusal
+    // is the media's).
+    get localPath() {
+      try {
+        return file.localPath;
+      } catch (err) {
+        return markMedia(err);
+      }
+    },
     read: (range) => guardedRead(file.read(range)),
   };
 }

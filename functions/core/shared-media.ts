@@ -35,7 +35,10 @@ export class SharedMedia implements MediaAccess {
       (file): MediaFile => ({
         name: file.name,
         size: file.size,
-        localPath: file.localPath,
+        // Read through: taking the path is what charges a copy to the run's byte budget.
+        get localPath() {
+          return file.localPath;
+        },
         read: (range) => this.read(url, file, range),
       }),
     );

@@ -86,7 +86,13 @@ export class PolicyMedia implements MediaAccess {
   private bytesRead = 0;
   private deadline?: number;
   private deadlineSignal?: AbortSignal;
-  private readonly localFiles = new LocalFiles((url, body) => this.metered(url, body));
+  private readonly localFiles = new LocalFiles(
+    (url, body) => this.metered(url, body),
+    (url, bytes) => {
+      this.checkBytes(url);
+      this.countBytes(url, bytes);
+    },
+  );
   private readonly now: () => number;
 
   constructor(

@@ -63,6 +63,27 @@ describe('local files: only under the allowed roots', () => {
     expect(unread).toHaveLength(200);
   });
 
+  it('a file copied by its path counts whole against the run byte budget; past it the copy is refused', async () => {
+    const m = new LocalMedia({ uploadDir: upload, limits: { runBytes: 40 } });
+    const first = await m.open('/data/upload/3/a%20b.wav');
+    const second = await m.open('/data/upload/3/a%20b.wav');
+    const third = await m.open('/data/upload/3/a%20b.wav');
+    // Opening and reading a header charge only what is read (16 + 4 bytes here).
+    expect(await text(first.read({ start: 0, end: 4 }))).toBe('RIFF');
+    expect(first.localPath).toBe(join(upload, '3', 'a b.wav'));
+    expect(first.localPath).toBe(join(upload, '3', 'a b.wav')); // charged once per file
+    expect(second.localPath).toBe(join(upload, '3', 'a b.wav')); // 4 + 16 + 16 = 36 bytes
+    let refused: MediaError | undefined;
+    try {
+      void third.localPath;
+    } catch (err) {
+      refused = err as MediaError;
+    }
+    expect(refused).toBeInstanceOf(MediaError);
+    expect(refused?.refused).toBe(true);
+    expect(refused?.message).toMatch(/byte budget for media \(40 bytes\) is used up/);
+  });
+
   it('reads plain paths and file: URLs under a media root', async () => {
     const m = new LocalMedia({ mediaRoots: [media] });
     expect(await text((await m.open(join(media, 'ok.png'))).read())).toBe('allowed');
