@@ -34,8 +34,8 @@ export function closestName(wrong: string, names: readonly string[]): string | u
 
 /**
  * The formats named by a `-f` value, upper-cased, de-duplicated, in the order given. Throws
- * UsageError for an empty name or one `registry` does not know (listing the valid names, with the
- * closest as a suggestion).
+ * UsageError for an empty name or one `registry` does not know (listing the formats it can write,
+ * with the closest as a suggestion); a known format without a writer is returned (convert refuses it).
  */
 export function parseFormatList(value: string, registry: FormatRegistry): string[] {
   const out: string[] = [];
@@ -43,9 +43,11 @@ export function parseFormatList(value: string, registry: FormatRegistry): string
     if (!raw) throw new UsageError(`-f/--format "${value}" has an empty format name`);
     const name = raw.toUpperCase();
     if (!registry.get(name)) {
-      const guess = closestName(name, registry.names);
+      // Only formats ls-export can write are offered (not DOCLANG, CSV_OLD: known, not implemented).
+      const valid = registry.implemented();
+      const guess = closestName(name, valid);
       throw new UsageError(
-        `unknown format "${raw}"${guess ? ` (did you mean ${guess}?)` : ''}; valid formats: ${registry.names.join(', ')}`,
+        `unknown format "${raw}"${guess ? ` (did you mean ${guess}?)` : ''}; valid formats: ${valid.join(', ')}`,
       );
     }
     if (!out.includes(name)) out.push(name);

@@ -11,6 +11,7 @@ import { PNG } from 'pngjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { closestName, editDistance } from '../../functions/cli/format-names.ts';
 import { main } from '../../functions/cli/main.ts';
+import { REGISTRY } from '../../functions/core/formats/registry.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const TEXT_CONFIG = join(ROOT, 'samples', 'text-ner', 'config.xml');
@@ -335,6 +336,27 @@ describe('--version, help, format names', () => {
     const far = await run('convert', '-i', TEXT_TASKS, '-c', TEXT_CONFIG, '-o', tmp(), '-f', 'parquet');
     expect(far.stderr).toContain('unknown format "parquet"; valid formats: JSON,');
     expect(far.stderr).not.toContain('did you mean');
+  });
+
+  it('an unknown format lists only the formats ls-export can write, not DOCLANG or CSV_OLD (QA 8)', async () => {
+    const r = await run('convert', '-i', TEXT_TASKS, '-c', TEXT_CONFIG, '-o', tmp(), '-f', 'YOLO_OBBB');
+    expect(r.status).toBe(2);
+    const listed = /valid formats: (.*)$/m.exec(r.stderr)?.[1].split(', ') ?? [];
+    expect(listed).toContain('YOLO_OBB');
+    expect(listed).not.toContain('CSV_OLD');
+    expect(listed).not.toContain('DOCLANG');
+    // Every listed format is one convert writes: none of them ends with "not implemented".
+    for (const f of listed) expect(REGISTRY.get(f)?.writer, f).toBeDefined();
+    // A name close to a format without a writer is not guessed as it.
+    const near = await run('convert', '-i', TEXT_TASKS, '-c', TEXT_CONFIG, '-o', tmp(), '-f', 'DOCLANGG');
+    expect(near.status).toBe(2);
+    expect(near.stderr).not.toContain('did you mean DOCLANG');
+    // Asking for such a format by its name still says it is not implemented.
+    const old = await run('convert', '-i', TEXT_TASKS, '-c', TEXT_CONFIG, '-o', tmp(), '-f', 'CSV_OLD');
+    expect(old.status).toBe(1);
+    expect(old.stderr).toBe(
+      'ls-export: format CSV_OLD is not implemented by ls-export yet (see README "Formats")\n',
+    );
   });
 
   it('edit distance and the closest name', () => {
