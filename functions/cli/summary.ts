@@ -73,6 +73,17 @@ function keptNothing(c: RegionCounts | undefined): boolean {
 }
 
 /**
+ * What a format kept of the `tasks` read when it kept nothing: `no region of them exported` (every
+ * region it had left out), `none of them exported` (it wrote no byte); else undefined. The same
+ * words for the one-format summary and for each format's line of a several-format run.
+ */
+function nothingKept(r: FormatResult, c: RegionCounts | undefined, tasks: number): string | undefined {
+  if (keptNothing(c)) return 'no region of them exported';
+  if (r.empty && tasks > 0) return 'none of them exported';
+  return undefined;
+}
+
+/**
  * One line for one format (`ls-export: exported 3 tasks as COCO into out (2 files) in 0.1 s …`),
  * or a line for the run followed by one indented line per format.
  */
@@ -98,21 +109,23 @@ export function summaryLine(s: SummaryInput): string {
   const files = (r: FormatResult) => `(${plural(r.files, 'file')})`;
   if (s.results.length === 1) {
     const [r] = s.results;
+    const nothing = s.tasks === undefined ? undefined : nothingKept(r, s.regions?.[r.format], s.tasks);
     const what =
       s.tasks === undefined
         ? 'copied the export'
-        : keptNothing(s.regions?.[r.format])
-          ? `read ${plural(s.tasks, 'task')}, no region of them exported`
-          : r.empty && s.tasks > 0
-            ? `read ${plural(s.tasks, 'task')}, none of them exported`
-            : `exported ${plural(s.tasks, 'task')}`;
+        : nothing
+          ? `read ${plural(s.tasks, 'task')}, ${nothing}`
+          : `exported ${plural(s.tasks, 'task')}`;
     return `ls-export: ${what} as ${r.format} into ${r.into} ${files(r)} ${tail}\n`;
   }
   const width = Math.max(...s.results.map((r) => r.format.length));
-  const lines = s.results.map(
-    (r) =>
-      `  ${r.format.padEnd(width)}  ${r.copied ? 'copied' : 'written'} into ${r.into} ${files(r)}${regionText(s.regions?.[r.format], r)}\n`,
-  );
+  const lines = s.results.map((r) => {
+    // A format that kept nothing of the tasks says so, as the one-format summary does.
+    const nothing =
+      r.copied || s.tasks === undefined ? undefined : nothingKept(r, s.regions?.[r.format], s.tasks);
+    const what = nothing ?? (r.copied ? 'copied' : 'written');
+    return `  ${r.format.padEnd(width)}  ${what} into ${r.into} ${files(r)}${regionText(s.regions?.[r.format], r)}\n`;
+  });
   const read = s.tasks === undefined ? 'copied the export' : `read ${plural(s.tasks, 'task')}`;
   return `ls-export: ${read} once, ${s.results.length} formats ${tail}\n${lines.join('')}`;
 }

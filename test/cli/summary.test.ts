@@ -166,14 +166,63 @@ describe('summaryLine: a format that kept nothing of the tasks (QA D3)', () => {
     expect(lines[0]).toMatch(/^ls-export: read 3 tasks once, 2 formats in .* — see report\.json$/);
     expect(lines[0]).not.toContain('skipped');
     expect(lines[1]).toMatch(/^ {2}JSON_MIN {6}written into .*; regions 1 exported, 0 skipped$/);
+    // Every region left out: the words of the one-format summary, not "written into" (QA 8).
     expect(lines[2]).toMatch(
-      /^ {2}ASR_MANIFEST {2}written into .*; regions 0 exported, 1 skipped; 2 items skipped$/,
+      /^ {2}ASR_MANIFEST {2}no region of them exported into .*; regions 0 exported, 1 skipped; 2 items skipped$/,
     );
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.skipped.map((e: { taskId: number; format?: string }) => [e.taskId, e.format])).toEqual([
       [1, 'ASR_MANIFEST'],
       [2, 'ASR_MANIFEST'],
       [3, 'ASR_MANIFEST'],
+    ]);
+  });
+
+  it('several formats, ASR_MANIFEST writing no byte (sec-01 tasks 2 and 3): its line says none of them exported (QA 8)', async () => {
+    const dir = join(
+      import.meta.dirname,
+      '..',
+      'fixtures',
+      'cases',
+      'sec-01-render-copies-lambda-local-files',
+    );
+    const work = mkdtempSync(join(tmpdir(), 'ls-summary-'));
+    const tasks = JSON.parse(readFileSync(join(dir, 'tasks.json'), 'utf8')).slice(1);
+    writeFileSync(join(work, 'in.json'), JSON.stringify(tasks));
+    const out = join(work, 'out');
+    const r = await runCli([
+      'convert',
+      '-i',
+      join(work, 'in.json'),
+      '-c',
+      join(dir, 'config.xml'),
+      '-o',
+      out,
+      '-f',
+      'ASR_MANIFEST,CSV',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(out, 'ASR_MANIFEST', 'manifest.json'), 'utf8')).toBe('');
+    const lines = r.stderr.split('\n');
+    expect(lines[0]).toMatch(/^ls-export: read 2 tasks once, 2 formats in /);
+    expect(lines[1]).toBe(
+      `  ASR_MANIFEST  none of them exported into ${join(out, 'ASR_MANIFEST')} (1 file); regions 0 exported, 0 skipped; 2 items skipped`,
+    );
+    expect(lines[2]).toMatch(/^ {2}CSV {11}written into /);
+  });
+
+  it('several formats: a copy and a written format keep their words; an empty one does not say written', () => {
+    const results = [
+      { format: 'JSON', copied: true, into: 'out/JSON', files: 1 },
+      { format: 'CSV', copied: false, into: 'out/CSV', files: 1 },
+      { format: 'ASR_MANIFEST', copied: false, into: 'out/ASR_MANIFEST', files: 1, empty: true },
+    ];
+    const lines = summaryLine({ ...base, results, skipped: 0 }).split('\n');
+    expect(lines.slice(1)).toEqual([
+      '  JSON          copied into out/JSON (1 file)',
+      '  CSV           written into out/CSV (1 file)',
+      '  ASR_MANIFEST  none of them exported into out/ASR_MANIFEST (1 file)',
+      '',
     ]);
   });
 
