@@ -48,6 +48,31 @@ interface ErrorFacts {
   port?: number;
   cause?: unknown;
   $metadata?: { httpStatusCode?: number };
+  /** Node's file system errors: the call, the path and (rename, copy) the destination. */
+  syscall?: string;
+  path?: string;
+  dest?: string;
+}
+
+/** What a local file system error code means for the user. */
+const FILE_SYSTEM_REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted (a read-only or immutable file or folder?)',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is exceeded',
+  EEXIST: 'a file of that name is in the way',
+  ENOTDIR: 'a file is in the way of a folder',
+  EISDIR: 'a folder is in the way of a file',
+  EMFILE: 'too many open files (raise `ulimit -n`)',
+};
+
+/** One sentence for a local file system error (Node's code, call and path), or undefined. */
+function fileSystemError(e: ErrorFacts): string | undefined {
+  const reason = e.code && FILE_SYSTEM_REASONS[e.code];
+  if (!reason || !e.path) return undefined;
+  const target = e.dest ? `${e.path} -> ${e.dest}` : e.path;
+  return `the file system refused ${e.syscall ?? 'access to'} ${target}: ${reason} (${e.code}); the output may be incomplete`;
 }
 
 const NETWORK_CODES = new Set([
@@ -77,12 +102,15 @@ function networkError(err: unknown): ErrorFacts | undefined {
 
 /**
  * One sentence for the failures people meet with S3 inputs — no AWS credentials, credentials
- * refused, access denied, a missing bucket or key, a wrong endpoint or region — or undefined for
- * any other error. `endpoint`: the --endpoint in use, named when it cannot be reached.
+ * refused, access denied, a missing bucket or key, a wrong endpoint or region — and with local
+ * files (permission, read-only, no space, a file or folder in the way), or undefined for any other
+ * error. `endpoint`: the --endpoint in use, named when it cannot be reached.
  */
 export function describeError(err: unknown, endpoint?: string): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const e = err as ErrorFacts;
+  const local = fileSystemError(e);
+  if (local) return local;
   const status = e.$metadata?.httpStatusCode;
   if (e.name === 'CredentialsProviderError')
     return 'no AWS credentials found: set AWS_PROFILE (after `aws configure` or `aws sso login`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';

@@ -5,7 +5,7 @@
  * also shows the SDK's Node-version warning is silenced): cli.process.test.ts.
  * Missing buckets, keys and endpoints are tested against the local server (s3-errors.int.test.ts).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -107,5 +107,43 @@ describe('S3 errors in one sentence', () => {
     expect(describeError(s3Error('PermanentRedirect', 301))).toMatch(/another AWS region .*--region/);
     expect(describeError(new TypeError('x is undefined'))).toBeUndefined();
     expect(describeError('a string')).toBeUndefined();
+  });
+});
+
+describe('local file system errors in one sentence', () => {
+  it('a file in the way of an output folder: the call, the path and the reason, exit 1', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ls-export-fs-error-'));
+    writeFileSync(join(out, 'labels'), 'not a folder');
+    const sample = join(ROOT, 'samples', 'image-bbox');
+    const { status, stderr } = await run(
+      'convert',
+      '-i',
+      join(sample, 'tasks.json'),
+      '-c',
+      join(sample, 'config.xml'),
+      '-o',
+      out,
+      '-f',
+      'YOLO',
+      '-q',
+    );
+    expect(status).toBe(1);
+    expect(stderr).toBe(
+      `ls-export: the file system refused mkdir ${join(out, 'labels')}: a file of that name is in the way (EEXIST); the output may be incomplete\n`,
+    );
+  });
+
+  it('names both paths of a rename, and leaves other errors alone', () => {
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device'), {
+      code: 'ENOSPC',
+      syscall: 'rename',
+      path: '/o/.tmp',
+      dest: '/o/result.csv',
+    });
+    expect(describeError(enospc)).toBe(
+      'the file system refused rename /o/.tmp -> /o/result.csv: no space left on the device (ENOSPC); the output may be incomplete',
+    );
+    expect(describeError(Object.assign(new Error('x'), { code: 'EACCES' }))).toBeUndefined();
+    expect(describeError(Object.assign(new Error('x'), { code: 'EWHAT', path: '/a' }))).toBeUndefined();
   });
 });
