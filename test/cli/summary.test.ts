@@ -34,6 +34,32 @@ describe('summaryLine', () => {
   });
 });
 
+/** The sec-01 case's folder (test/fixtures/cases). */
+const SEC01 = join(import.meta.dirname, '..', 'fixtures', 'cases', 'sec-01-render-copies-lambda-local-files');
+
+/**
+ * `convert` of the sec-01 case (`tasksFrom`: its tasks from that index on) as `formats` into a fresh
+ * folder: the run and its output folder.
+ */
+async function convertSec01(formats: string, tasksFrom = 0) {
+  const work = mkdtempSync(join(tmpdir(), 'ls-summary-'));
+  const tasks = JSON.parse(readFileSync(join(SEC01, 'tasks.json'), 'utf8')).slice(tasksFrom);
+  writeFileSync(join(work, 'in.json'), JSON.stringify(tasks));
+  const out = join(work, 'out');
+  const r = await runCli([
+    'convert',
+    '-i',
+    join(work, 'in.json'),
+    '-c',
+    join(SEC01, 'config.xml'),
+    '-o',
+    out,
+    '-f',
+    formats,
+  ]);
+  return { r, out };
+}
+
 describe('summaryLine: a format that kept nothing of the tasks (QA D3)', () => {
   const asr = { ...base, results: [{ format: 'ASR_MANIFEST', copied: false, into: 'out', files: 1 }] };
 
@@ -71,25 +97,7 @@ describe('summaryLine: a format that kept nothing of the tasks (QA D3)', () => {
   });
 
   it('the sec-01 case through the CLI: all 3 items left out, manifest.json empty', async () => {
-    const dir = join(
-      import.meta.dirname,
-      '..',
-      'fixtures',
-      'cases',
-      'sec-01-render-copies-lambda-local-files',
-    );
-    const out = join(mkdtempSync(join(tmpdir(), 'ls-summary-')), 'out');
-    const r = await runCli([
-      'convert',
-      '-i',
-      join(dir, 'tasks.json'),
-      '-c',
-      join(dir, 'config.xml'),
-      '-o',
-      out,
-      '-f',
-      'ASR_MANIFEST',
-    ]);
+    const { r, out } = await convertSec01('ASR_MANIFEST');
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe('');
     expect(r.stderr).toMatch(
@@ -102,28 +110,7 @@ describe('summaryLine: a format that kept nothing of the tasks (QA D3)', () => {
   });
 
   it('tasks without regions whose audio is refused (sec-01 tasks 2 and 3): no "exported 2 tasks" for an empty manifest (QA s6 F4)', async () => {
-    const dir = join(
-      import.meta.dirname,
-      '..',
-      'fixtures',
-      'cases',
-      'sec-01-render-copies-lambda-local-files',
-    );
-    const work = mkdtempSync(join(tmpdir(), 'ls-summary-'));
-    const tasks = JSON.parse(readFileSync(join(dir, 'tasks.json'), 'utf8')).slice(1);
-    writeFileSync(join(work, 'in.json'), JSON.stringify(tasks));
-    const out = join(work, 'out');
-    const r = await runCli([
-      'convert',
-      '-i',
-      join(work, 'in.json'),
-      '-c',
-      join(dir, 'config.xml'),
-      '-o',
-      out,
-      '-f',
-      'ASR_MANIFEST',
-    ]);
+    const { r, out } = await convertSec01('ASR_MANIFEST', 1);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe('');
     expect(r.stderr).toMatch(
@@ -142,25 +129,7 @@ describe('summaryLine: a format that kept nothing of the tasks (QA D3)', () => {
   });
 
   it("several formats: the items ASR left out are counted under ASR_MANIFEST, not as the run's inputs (QA s6 F4)", async () => {
-    const dir = join(
-      import.meta.dirname,
-      '..',
-      'fixtures',
-      'cases',
-      'sec-01-render-copies-lambda-local-files',
-    );
-    const out = join(mkdtempSync(join(tmpdir(), 'ls-summary-')), 'out');
-    const r = await runCli([
-      'convert',
-      '-i',
-      join(dir, 'tasks.json'),
-      '-c',
-      join(dir, 'config.xml'),
-      '-o',
-      out,
-      '-f',
-      'JSON_MIN,ASR_MANIFEST',
-    ]);
+    const { r, out } = await convertSec01('JSON_MIN,ASR_MANIFEST');
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stderr.split('\n');
     expect(lines[0]).toMatch(/^ls-export: read 3 tasks once, 2 formats in .* — see report\.json$/);
@@ -179,28 +148,7 @@ describe('summaryLine: a format that kept nothing of the tasks (QA D3)', () => {
   });
 
   it('several formats, ASR_MANIFEST writing no byte (sec-01 tasks 2 and 3): its line says none of them exported (QA 8)', async () => {
-    const dir = join(
-      import.meta.dirname,
-      '..',
-      'fixtures',
-      'cases',
-      'sec-01-render-copies-lambda-local-files',
-    );
-    const work = mkdtempSync(join(tmpdir(), 'ls-summary-'));
-    const tasks = JSON.parse(readFileSync(join(dir, 'tasks.json'), 'utf8')).slice(1);
-    writeFileSync(join(work, 'in.json'), JSON.stringify(tasks));
-    const out = join(work, 'out');
-    const r = await runCli([
-      'convert',
-      '-i',
-      join(work, 'in.json'),
-      '-c',
-      join(dir, 'config.xml'),
-      '-o',
-      out,
-      '-f',
-      'ASR_MANIFEST,CSV',
-    ]);
+    const { r, out } = await convertSec01('ASR_MANIFEST,CSV', 1);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(out, 'ASR_MANIFEST', 'manifest.json'), 'utf8')).toBe('');
     const lines = r.stderr.split('\n');
