@@ -63,6 +63,8 @@ const ISOLATED_UNIT_TESTS = [
   'test/sec/media-leak.test.ts',
   'test/storage/s3-retries.test.ts',
   'test/storage/secrets-manager.test.ts',
+  // vi.mock('node:fs') (a spy on renameSync) must reach storage/fs.ts: a fresh module cache.
+  'test/storage/fs-in-place.test.ts',
 ];
 const UNIT_EXCLUDE = [...configDefaults.exclude, ...SERVER_TESTS, ...INFRA_TESTS, ...CORE_TESTS];
 
