@@ -135,10 +135,11 @@ export class FsObjectStore implements ObjectStore {
   /**
    * `root`: the folder (created on the first write). `newFilesInPlace`: a small object whose file
    * does not exist yet is written under its own name (created exclusively), not beside it and
-   * renamed; an existing file is still replaced by a rename. That halves the calls per new file
-   * (a YOLO label, a VOC XML, a copied WAV), but another process may see a new file before its
-   * bytes are all written: for a folder one export fills, which nobody reads during the run
-   * (`ls-export convert`), not for a folder standing for a bucket that readers share.
+   * renamed; an existing file is still replaced by a rename. One call fewer per new file (a YOLO
+   * label, a VOC XML, a copied WAV; not measurable through the CLI here), but another process may
+   * see a new file before its bytes are all written: for a folder one export fills, which nobody
+   * reads during the run (`ls-export convert`), not for a folder standing for a bucket that readers
+   * share.
    */
   constructor(
     readonly root: string,
