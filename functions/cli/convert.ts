@@ -166,8 +166,9 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
   // fails or is interrupted (Ctrl-C, SIGTERM: one sentence, exit 130 / 143).
   const scratch: string[] = [];
   let progress: Progress | undefined;
-  // Output folders this run made (OUTPUT, OUTPUT/<FORMAT>): removed too when still empty then.
-  const created = !csvOutput && several && !existsSync(root) ? [root] : [];
+  // Output folders this run made (OUTPUT and its missing parents, OUTPUT/<FORMAT>), outermost
+  // first: removed too, innermost first, when still empty then.
+  const created: string[] = [];
   const removeLeftovers = () => {
     for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
     // The zip being written (`.<FORMAT>.zip.<pid>.part`), when the run stops while zipping.
@@ -199,7 +200,7 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
     for (const [i, format] of formats.entries()) {
       const csvFile = csvOutput ? root : undefined;
       const dir = csvFile ? dirname(csvFile) : several ? join(root, format) : root;
-      if (!csvFile && !existsSync(dir)) created.push(dir);
+      if (!csvFile) for (const d of missingFolders(dir)) if (!created.includes(d)) created.push(d);
       await outputFolder(
         dir,
         csvFile ? dirname(args.output) || '.' : several ? join(args.output, format) : args.output,
@@ -446,4 +447,14 @@ function resultsProblem(report: Report): string | undefined {
     return `most results were skipped because ${top[0]} (${top[1]} of ${results} in ${format})${hint}`;
   }
   return undefined;
+}
+
+/** `dir` and those of its parents that do not exist yet, outermost first (none if `dir` exists). */
+function missingFolders(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  return missing;
 }

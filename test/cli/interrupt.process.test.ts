@@ -83,8 +83,9 @@ async function waitFor(dir: string, test: (path: string) => boolean): Promise<vo
 }
 
 describe('an interrupted convert', () => {
-  it('SIGINT while result.json is written: one sentence, exit 130, no temporary file left; the folder it made is gone', async () => {
-    const out = join(work, 'o-int');
+  it('SIGINT while result.json is written: one sentence, exit 130, no temporary file left; the folders it made are gone', async () => {
+    // Two parents the run makes too: removed with it (QA s7 #11: only the innermost one was).
+    const out = join(work, 'made', 'by-run', 'o-int');
     const { child, done } = start(['-o', out, '-f', 'JSON_MIN']);
     await waitFor(out, (p) => new RegExp(`^\\.ls-export-${child.pid}-\\d+\\.tmp$`).test(p));
     child.kill('SIGINT');
@@ -92,7 +93,8 @@ describe('an interrupted convert', () => {
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(new RegExp(`^ls-export: interrupted: the output in ${out} is incomplete$`, 'm'));
     expect(r.stderr).not.toContain('unexpected error');
-    expect(existsSync(out)).toBe(false);
+    expect(existsSync(join(work, 'made'))).toBe(false);
+    expect(existsSync(work)).toBe(true);
   }, 90_000);
 
   it('SIGTERM with --zip and several formats: exit 143, the scratch folders and their files removed, the given folder kept', async () => {
