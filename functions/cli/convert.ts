@@ -227,8 +227,8 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
       // Nobody reads the output folder during the run: new files are created in place (one call
       // fewer than beside it and renamed; an existing file is still replaced by a rename).
       const folder = (path: string) => new FsObjectStore(path, { newFilesInPlace: true });
-      const sink = new CliSink(new StoreSink(folder(filesDir), '', { report }), {
-        images: imagesDir ? new StoreSink(folder(imagesDir), '', { report }) : undefined,
+      const sink = new CliSink(new StoreSink(folder(filesDir), '', { report, format }), {
+        images: imagesDir ? new StoreSink(folder(imagesDir), '', { report, format }) : undefined,
         csvNoHeader: args.csvNoHeader,
         fixedFiles,
         lost: (path) => lostFile(join(filesDir, path), csvFile ? args.output : join(shown, path), format),

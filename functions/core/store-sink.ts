@@ -65,6 +65,8 @@ export interface StoreSinkOptions {
    * (the version id in a versioned bucket); not called for dropped files.
    */
   onFile?: (file: StoredFile) => void;
+  /** The format whose files these are: named in the skip of a file that cannot be written. */
+  format?: string;
 }
 
 /** One file a StoreSink wrote: its path, key, size in bytes, and the store's answer to the write. */
@@ -82,6 +84,8 @@ export interface StoredFile extends PutResult {
  */
 export class StoreSink implements OutputSink {
   private readonly written = new Set<string>();
+  /** Paths reported as not writable under their name (reported once each). */
+  private readonly dropped = new Set<string>();
   /**
    * The closed files' paths and sizes, in the order they were closed, as two flat arrays: an
    * export of 100,000 label files kept an object per file until its end (≈4 MiB of the heap).
@@ -109,8 +113,13 @@ export class StoreSink implements OutputSink {
 
   private drop(path: string, err: unknown): void {
     this.written.delete(path);
+    // One entry per path: a file written twice (a YOLO label per annotation) fails twice alike.
+    if (this.dropped.has(path)) return;
+    this.dropped.add(path);
+    const { format } = this.options;
     this.options.report?.skip({
       source: `output file ${path}`,
+      ...(format ? { format } : {}),
       reason: `it cannot be written under this name (${reasonOf(err)}); it is left out`,
     });
   }

@@ -255,7 +255,11 @@ export function vocWriter(ctx: ExportContext): FormatWriter {
           depth,
           objects,
         });
-        await queue.write(path, () => sink.writeFile(path, xml));
+        await queue.write(path, async () => {
+          await sink.writeFile(path, xml);
+          // The sink reported a name it cannot hold (and left the file out): so are its objects.
+          if (!sink.exists(path)) acc.revoke(`the output refused the VOC file name ${JSON.stringify(path)}`);
+        });
       }
     },
     async finish() {

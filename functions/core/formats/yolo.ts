@@ -334,7 +334,12 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
           ? keypointLabelText(itemValues(item), categories, kpOrder, report, ref, acc, ledger.format)
           : await lines(item, url, ref, acc);
         acc.close(notWritten);
-        await queue.write(path, () => sink.writeFile(path, text));
+        await queue.write(path, async () => {
+          await sink.writeFile(path, text);
+          // The sink reported a name it cannot hold (and left the file out): so are its lines.
+          if (!sink.exists(path))
+            acc.revoke(`the output refused the label file name ${JSON.stringify(path)}`);
+        });
       }
     },
 
