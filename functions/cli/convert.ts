@@ -5,7 +5,7 @@
  * report.json for the run in OUTPUT (input problems are the same for every format; a format's own
  * problems name it).
  */
-import { existsSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { rmdirSync, rmSync, statSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
@@ -26,11 +26,11 @@ import { type ConvertArgs, UsageError } from './args.ts';
 import { CliReport, cliOptionNames } from './cli-report.ts';
 import { CliError, labelConfigInputError } from './errors.ts';
 import { onInterrupt, removeTempFiles } from './interrupt.ts';
-import { outputFile, outputFolder, scratchFolder } from './output-folder.ts';
+import { missingFolders, outputFile, outputFolder, scratchFolder } from './output-folder.ts';
 import { CliSink } from './output-sink.ts';
 import { Progress } from './progress.ts';
 import { InputNotFoundError, openSource, readTextFile, s3Client } from './sources.ts';
-import { filesNotWritten } from './stale-files.ts';
+import { staleOutputs } from './stale-files.ts';
 import { type FormatResult, summaryLine } from './summary.ts';
 import { terminalSafe } from './terminal.ts';
 
@@ -336,33 +336,6 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
 }
 
 /**
- * One sentence when an output folder holds files this run did not write (an earlier export into
- * the same folder), else undefined. Not checked for --zip and .csv outputs (written whole).
- */
-async function staleOutputs(
-  outputs: Output[],
-  formats: readonly string[],
-  root: string,
-  imageRoot: string | undefined,
-): Promise<string | undefined> {
-  const found: string[] = [];
-  for (const o of outputs) {
-    if (o.zipName || o.csvFile) continue;
-    const written = { has: (path: string) => o.sink.main.exists(path) };
-    const under = (dir: string | undefined) => dir && relative(o.dir, dir).split(sep).join('/');
-    // The report, the image folder (its copies are counted apart), other formats' folders.
-    const images = under(imageRoot);
-    const keep = (p: string) =>
-      (o.dir === root && p === 'report.json') ||
-      (images !== undefined && images !== '' && !images.startsWith('..') && p.startsWith(`${images}/`)) ||
-      (o.dir === root && formats.length > 1 && formats.some((f) => p.startsWith(`${f}/`)));
-    for (const p of await filesNotWritten(o.dir, written, keep)) found.push(join(o.shown, p));
-  }
-  if (found.length === 0) return undefined;
-  return `${found.length === 1 ? '1 file' : `${found.length.toLocaleString('en-US')} files`} in the output folder ${found.length === 1 ? 'was' : 'were'} not written by this run (left from an earlier export? use an empty folder), e.g. ${found[0]}`;
-}
-
-/**
  * The error for a format's fixed file that the store could not write (`real` on disk, `shown` to
  * the user): the format left nothing usable, so the run fails (exit 1) instead of counting a skip.
  */
@@ -447,14 +420,4 @@ function resultsProblem(report: Report): string | undefined {
     return `most results were skipped because ${top[0]} (${top[1]} of ${results} in ${format})${hint}`;
   }
   return undefined;
-}
-
-/** `dir` and those of its parents that do not exist yet, outermost first (none if `dir` exists). */
-function missingFolders(dir: string): string[] {
-  const missing: string[] = [];
-  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
-    missing.unshift(d);
-    if (dirname(d) === d) break;
-  }
-  return missing;
 }

@@ -2,8 +2,9 @@
  * The CLI's output folder: created (with its missing parents) and checked writable before any task
  * is read, or one sentence saying why not.
  */
+import { existsSync } from 'node:fs';
 import { access, constants, mkdir, mkdtemp, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { CliError } from './errors.ts';
 
 /** An fs error's code, or undefined. */
@@ -104,4 +105,14 @@ export async function outputFile(file: string, shown: string): Promise<void> {
     () => false,
   );
   if (isDir) throw new CliError(`cannot write the output file ${shown}: a folder of that name is in the way`);
+}
+
+/** `dir` and those of its parents that do not exist yet, outermost first (none if `dir` exists). */
+export function missingFolders(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  return missing;
 }
