@@ -84,27 +84,6 @@ describe('a UTF-16 input file (QA s6 newcomer F11)', () => {
     );
   });
 
-  it('big-endian, UTF-32, and UTF-16 without a byte order mark are named; UTF-8 with its BOM is read', async () => {
-    const { utf16Encoding } = await import('../../functions/cli/sources.ts');
-    const be = Buffer.from(`[${task(1)}]`, 'utf16le').swap16();
-    expect(utf16Encoding(Buffer.concat([Buffer.from([0xfe, 0xff]), be]))).toBe(
-      'UTF-16 BE (it starts with a byte order mark)',
-    );
-    expect(utf16Encoding(be)).toBe('UTF-16 BE (its characters alternate with NUL bytes)');
-    expect(utf16Encoding(Buffer.from('[{', 'utf16le'))).toBe(
-      'UTF-16 LE (its characters alternate with NUL bytes)',
-    );
-    expect(utf16Encoding(Buffer.from([0xff, 0xfe, 0, 0]))).toBe(
-      'UTF-32 LE (it starts with a byte order mark)',
-    );
-    expect(utf16Encoding(Buffer.from([0, 0, 0xfe, 0xff]))).toBe(
-      'UTF-32 BE (it starts with a byte order mark)',
-    );
-    expect(utf16Encoding(Buffer.from('\uFEFF[{', 'utf8'))).toBeUndefined();
-    expect(utf16Encoding(Buffer.from('[{"id"', 'utf8'))).toBeUndefined();
-    expect(utf16Encoding(new Uint8Array(0))).toBeUndefined();
-  });
-
   it('UTF-32 LE/BE without a byte order mark, and UTF-16 led by whitespace, are named with their iconv name (QA 8)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ls-utf32-'));
     writeFileSync(join(dir, 'config.xml'), CONFIG);
@@ -132,10 +111,5 @@ describe('a UTF-16 input file (QA s6 newcomer F11)', () => {
       const report = JSON.parse(readFileSync(join(dir, out, 'report.json'), 'utf8'));
       expect(report.skipped, name).toEqual([{ source: name, reason }]);
     }
-    const { utf16Encoding } = await import('../../functions/cli/sources.ts');
-    // UTF-8 led by whitespace, and bytes that are not JSON whitespace before the NULs: not named.
-    expect(utf16Encoding(Buffer.from('\n  [{"id": 1}]', 'utf8'))).toBeUndefined();
-    expect(utf16Encoding(Buffer.from([0x41, 0, 0, 0, 0x5b, 0, 0, 0]))).toBeUndefined();
-    expect(utf16Encoding(new Uint8Array(8))).toBeUndefined();
   });
 });
