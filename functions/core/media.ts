@@ -90,11 +90,11 @@ export interface MediaFile {
   /** Size in bytes, when known without reading. */
   size?: number;
   /**
-   * Path on the local disk, when the file is one (lets sinks copy it without streaming). Take it
-   * only to copy the file: taking it charges the whole size to the run's byte budget (MediaError
-   * `refused` past it).
+   * For a file on the local disk: its path, for a sink to copy it without streaming. Call it only
+   * to copy the file: it charges the whole size to the run's byte budget (once per file), and
+   * throws MediaError `refused` past the budget.
    */
-  readonly localPath?: string;
+  copyByPath?(): string;
   /** Reads the bytes, or only `[start, end)` (a ranged GET for S3). */
   read(range?: { start: number; end: number }): AsyncIterable<Uint8Array>;
 }

@@ -88,15 +88,18 @@ function guardFileRead(file: MediaFile): MediaFile {
   return {
     name: file.name,
     ...(file.size !== undefined ? { size: file.size } : {}),
-    // Read through when taken (a copy by path is charged to the run's byte budget then; a refusal
-    // is the media's).
-    get localPath() {
-      try {
-        return file.localPath;
-      } catch (err) {
-        return markMedia(err);
-      }
-    },
+    // A refusal of a copy by path (the run's byte budget) is the media's.
+    ...(file.copyByPath
+      ? {
+          copyByPath: () => {
+            try {
+              return file.copyByPath!();
+            } catch (err) {
+              return markMedia(err);
+            }
+          },
+        }
+      : {}),
     read: (range) => guardedRead(file.read(range)),
   };
 }

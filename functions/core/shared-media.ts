@@ -35,10 +35,7 @@ export class SharedMedia implements MediaAccess {
       (file): MediaFile => ({
         name: file.name,
         size: file.size,
-        // Read through: taking the path is what charges a copy to the run's byte budget.
-        get localPath() {
-          return file.localPath;
-        },
+        ...(file.copyByPath ? { copyByPath: file.copyByPath } : {}),
         read: (range) => this.read(url, file, range),
       }),
     );

@@ -54,7 +54,7 @@ export class LocalFiles {
 
   /**
    * `meter`: the run's byte budget for bytes read through `read`; `charge`: the same budget for a
-   * file a sink copies by its path (the whole size, when `localPath` is taken).
+   * file a sink copies by its path (the whole size, when `copyByPath` is called).
    */
   constructor(
     private readonly meter: Meter,
@@ -80,9 +80,9 @@ export class LocalFiles {
     return {
       name: basename(path),
       size: s.size,
-      // Taken by a sink that copies the file by its path, bytes no `read` meters: the whole size
-      // counts against the run's byte budget then (once), and past it the copy is refused.
-      get localPath() {
+      // A copy by path reads bytes no `read` meters: the whole size counts against the run's byte
+      // budget (once), and past it the copy is refused.
+      copyByPath: () => {
         if (!charged) {
           charged = true;
           charge(url, s.size);

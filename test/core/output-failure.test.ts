@@ -70,7 +70,7 @@ function media(files: Record<string, Buffer>, broken: Set<string>, local = false
       return {
         name: url.slice(url.lastIndexOf('/') + 1),
         size: data.length,
-        ...(local ? { localPath: `/media/${url}` } : {}),
+        ...(local ? { copyByPath: () => `/media/${url}` } : {}),
         read: () =>
           (async function* () {
             yield data.subarray(0, 40);

@@ -47,7 +47,7 @@ describe('local files: only under the allowed roots', () => {
     const file = await m.open('/data/upload/3/a%20b.wav');
     expect(file.name).toBe('a b.wav');
     expect(file.size).toBe(16);
-    expect(file.localPath).toBe(join(upload, '3', 'a b.wav'));
+    expect(file.copyByPath?.()).toBe(join(upload, '3', 'a b.wav'));
     expect(await text(file.read())).toBe('RIFF-audio-bytes');
     expect(await text(file.read({ start: 5, end: 10 }))).toBe('audio');
     // The CLI now strips ?query like the pipeline did (one rule in core/label-studio-urls.ts).
@@ -70,12 +70,12 @@ describe('local files: only under the allowed roots', () => {
     const third = await m.open('/data/upload/3/a%20b.wav');
     // Opening and reading a header charge only what is read (16 + 4 bytes here).
     expect(await text(first.read({ start: 0, end: 4 }))).toBe('RIFF');
-    expect(first.localPath).toBe(join(upload, '3', 'a b.wav'));
-    expect(first.localPath).toBe(join(upload, '3', 'a b.wav')); // charged once per file
-    expect(second.localPath).toBe(join(upload, '3', 'a b.wav')); // 4 + 16 + 16 = 36 bytes
+    expect(first.copyByPath?.()).toBe(join(upload, '3', 'a b.wav'));
+    expect(first.copyByPath?.()).toBe(join(upload, '3', 'a b.wav')); // charged once per file
+    expect(second.copyByPath?.()).toBe(join(upload, '3', 'a b.wav')); // 4 + 16 + 16 = 36 bytes
     let refused: MediaError | undefined;
     try {
-      void third.localPath;
+      third.copyByPath?.();
     } catch (err) {
       refused = err as MediaError;
     }

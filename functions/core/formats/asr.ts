@@ -151,7 +151,7 @@ export function asrWriter(ctx: ExportContext): FormatWriter {
     let duration: number | undefined;
     if (needDuration) duration = wavDuration(parseWavHeader(await readHead(file, WAV_HEAD_BYTES)));
     if (!done && ctx.options.copyAudio && ctx.sink.copyFrom) {
-      const local = file.localPath ? { path: file.localPath, size: file.size } : undefined;
+      const local = file.copyByPath ? { path: file.copyByPath(), size: file.size } : undefined;
       try {
         await ctx.sink.copyFrom(path, file.read(), local);
       } catch (err) {

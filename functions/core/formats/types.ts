@@ -35,7 +35,7 @@ export interface OutputSink {
   exists(path: string): boolean;
   /**
    * Copies a media file into the output (images for *_WITH_IMAGES, audio for ASR). `local`, when
-   * the source is a local file (MediaFile.localPath/size), lets a folder sink copy it directly.
+   * the source is a local file (MediaFile.copyByPath/size), lets a folder sink copy it directly.
    */
   copyFrom?(
     path: string,
