@@ -36,7 +36,8 @@ export type Command = (typeof COMMANDS)[number];
 const EXIT_STATUS = `Exit status: 0 when the export completed (skipped inputs are listed in report.json),
 1 when it could not run (missing input, unreadable config, unsupported format, an S3 error),
 2 for usage errors and a label config that is not valid, 3 with --strict when inputs or regions
-were skipped or nothing was found.
+were skipped or nothing was found, 130 / 143 when interrupted (Ctrl-C, SIGTERM: the run's
+temporary files are removed, the output is incomplete).
 `;
 
 /** `ls-export --help`: the commands and the options every command takes. */

@@ -27,4 +27,8 @@ describe('convert --help', () => {
     expect(text).toMatch(/instead of the user ids written by default/);
     expect(text).not.toMatch(/omitted by default/);
   });
+
+  it('the exit-status footer names the statuses of an interrupted run, as the README does', () => {
+    expect(help.replace(/\s+/g, ' ')).toMatch(/130 \/ 143 when interrupted \(Ctrl-C, SIGTERM/);
+  });
 });
