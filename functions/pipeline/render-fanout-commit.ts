@@ -26,6 +26,10 @@ import {
   type FanoutRef,
   fanoutPrefix,
   JSON_TYPE,
+  lostAttempts,
+  markedAttempts,
+  type PreviousSlice,
+  previousSliceKey,
   removeFanoutJob,
   type SegmentFile,
   STORED_SEGMENT_FORMAT,
@@ -49,18 +53,22 @@ export async function commitRender(
   await renewLock(ctx, ps, ref.owner);
   let stored = 0;
   let renderedHere = 0;
+  // Attempts that began writing under latest/ (render-fanout-job.ts attemptKey), by job.
+  const marked = await markedAttempts(ps, ref.owner);
+  let sweep = false;
   const runner: SegmentRunner = async (rc, jobs, aggregatePaths) => {
     await renewLock(ctx, ps, ref.owner);
     const outs = new Map<string, SegmentOutput>();
     for (const job of jobs) {
       const doc = (await readJson<StoredSegment>(ps.store, segmentKey(ps, ref.owner, job.id)))?.value;
+      const lost = lostAttempts(marked.get(job.id), doc);
       const aggregate =
         doc?.format === STORED_SEGMENT_FORMAT &&
         doc.owner === ref.owner &&
         sameShards(doc.job.shards, job.shards)
           ? storedAggregate(ps.store, doc, fanoutPrefix(ps, ref.owner))
           : undefined;
-      if (!doc || !aggregate || doc.superseded) {
+      if (!doc || !aggregate || doc.superseded || lost.length) {
         // The worker may have written per-task files for the state it saw (a task changed since,
         // maybe back to what the previous manifest names, or deleted): none is trusted. Nor are
         // those of the job's earlier attempts, when it was retried (StoredSegment.superseded).
@@ -68,6 +76,22 @@ export async function commitRender(
           for (const x of files) if (!x.carried) rc.sinks.get(f)?.distrust(x.path);
         for (const [f, paths] of Object.entries(doc?.superseded ?? {}) as [FormatName, string[]][])
           for (const path of paths) rc.sinks.get(f)?.distrust(path);
+        if (lost.length) {
+          // An attempt wrote files and stored no document (it died, or its failure was tolerated):
+          // which files is unknown. Each of the segment's published files is written again (it may
+          // have been overwritten with a state no output describes), and latest/ is swept for
+          // files the manifest does not name.
+          const slice = (await readJson<PreviousSlice>(ps.store, previousSliceKey(ps, ref.owner, job.id)))
+            ?.value;
+          for (const [f, files] of Object.entries(slice?.files ?? {}) as [FormatName, SegmentFile[]][])
+            for (const x of files) rc.sinks.get(f)?.distrust(x.path);
+          sweep = true;
+          ctx.log('warn', 'a segment job attempt stored no output; its segment is rendered again', {
+            project: project.id,
+            segment: job.id,
+            attempts: lost,
+          });
+        }
         outs.set(job.id, await spoolOutput(rc, await renderSegment(rc, job, aggregatePaths)));
         renderedHere++;
         continue;
@@ -93,6 +117,7 @@ export async function commitRender(
     planned: { startedAt: new Date(ref.startedAt) },
     segmentShards: ref.segmentShards,
     segments: runner,
+    sweep: () => sweep,
   });
   await removeFanoutJob(ctx, ps, ref.owner);
   return { ...result, stored, renderedHere };

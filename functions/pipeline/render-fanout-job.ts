@@ -95,6 +95,12 @@ export interface StoredSegment {
    * them and renders the segment itself (render-fanout-commit.ts).
    */
   superseded?: Partial<Record<FormatName, string[]>>;
+  /**
+   * The attempts of this job the document accounts for (attemptKey): its own, and those of the
+   * earlier document it found. An attempt marked under `attempts/` and not listed here began
+   * writing and stored nothing (its invocation died, or its failure was tolerated).
+   */
+  attempts?: string[];
 }
 
 /**
@@ -138,6 +144,34 @@ export const segmentKey = (ps: ProjectStore, owner: string, id: string) =>
 /** Where the plan leaves a changed segment's previous per-task entries for its worker. */
 export const previousSliceKey = (ps: ProjectStore, owner: string, id: string) =>
   `${fanoutPrefix(ps, owner)}previous/${id}.json`;
+/**
+ * `attempts/<segment>/<attempt>`: an empty object a segment worker writes for each attempt at a
+ * job before it writes anything under `latest/`, so the commit learns of an attempt that wrote
+ * files and died before storing its document (lostAttempts).
+ */
+export const attemptKey = (ps: ProjectStore, owner: string, jobId: string, attempt: string) =>
+  `${fanoutPrefix(ps, owner)}attempts/${jobId}/${attempt}`;
+
+/** The attempts marked for each job of fan-out `owner` (attemptKey): job id → attempt ids. */
+export async function markedAttempts(ps: ProjectStore, owner: string): Promise<Map<string, string[]>> {
+  const prefix = `${fanoutPrefix(ps, owner)}attempts/`;
+  const out = new Map<string, string[]>();
+  for await (const o of ps.store.list(prefix)) {
+    const [jobId, attempt] = o.key.slice(prefix.length).split('/');
+    if (!jobId || !attempt) continue;
+    const list = out.get(jobId);
+    if (list) list.push(attempt);
+    else out.set(jobId, [attempt]);
+  }
+  return out;
+}
+
+/** The attempts in `marked` that `doc` (the job's stored document, if any) does not account for. */
+export function lostAttempts(marked: string[] | undefined, doc: StoredSegment | undefined): string[] {
+  const accounted = new Set(doc?.attempts ?? []);
+  return (marked ?? []).filter((a) => !accounted.has(a));
+}
+
 /** The content type of the job's JSON objects. */
 export const JSON_TYPE = { contentType: 'application/json' };
 

@@ -8,6 +8,7 @@
  * RenderLockLostError before writing. segmentContext, the writer inputs of the formats rendered by
  * segments, also serves the plan (render-fanout-plan.ts).
  */
+import { randomUUID } from 'node:crypto';
 import type { FormatName } from '../core/config/formats.ts';
 import { parseExportOptions } from '../core/formats/options.ts';
 import { Report } from '../core/report.ts';
@@ -20,6 +21,7 @@ import { readJson } from './object-text.ts';
 import { PublishSink } from './publish-sink.ts';
 import { type InflightDoc, plannedLabelConfig } from './render.ts';
 import {
+  attemptKey,
   type FanoutRef,
   JSON_TYPE,
   type PreviousSlice,
@@ -100,6 +102,10 @@ export async function renderSegmentJobs(
   const labelConfig = plannedLabelConfig(recorded, ref.owner);
   for (const job of jobs) {
     await renewLock(ctx, ps, ref.owner);
+    // Marked before anything is written under latest/: if this attempt dies before its document is
+    // stored, the commit knows some files were written that no document lists.
+    const attempt = randomUUID();
+    await ps.store.put(attemptKey(ps, ref.owner, job.id, attempt), '', JSON_TYPE);
     const slice = (await readJson<PreviousSlice>(ps.store, previousSliceKey(ps, ref.owner, job.id)))?.value;
     const report = new Report();
     const rc = await segmentContext(ctx, ps, new Date(ref.startedAt), report, slice?.files, labelConfig);
@@ -118,8 +124,10 @@ export async function renderSegmentJobs(
     // A retry (this job's document is already there): what the earlier attempts wrote and this one
     // did not may be stale objects under latest/; the commit is told (StoredSegment.superseded).
     const earlier = (await readJson<StoredSegment>(ps.store, segmentKey(ps, ref.owner, job.id)))?.value;
-    const superseded = supersededPaths(earlier?.owner === ref.owner ? earlier : undefined, doc);
+    const own = earlier?.owner === ref.owner ? earlier : undefined;
+    const superseded = supersededPaths(own, doc);
     if (superseded) doc.superseded = superseded;
+    doc.attempts = [...(own?.attempts ?? []), attempt];
     await ps.store.put(segmentKey(ps, ref.owner, job.id), JSON.stringify(doc), JSON_TYPE);
     out.segments++;
     out.tasks += o.entry.counts.tasks;

@@ -66,6 +66,12 @@ export interface RenderOptions {
   planned?: { startedAt: Date };
   /** Where the changed segments come from (default: rendered here, `concurrency` at a time). */
   segments?: SegmentRunner;
+  /**
+   * Asked once the segments are rendered: whether to list `latest/` and delete every key the new
+   * manifest does not name, as after a failed render (a fan-out segment attempt that wrote files
+   * and stored no output: render-fanout-commit.ts).
+   */
+  sweep?: () => boolean;
 }
 
 export async function renderLatest(
@@ -206,7 +212,7 @@ export async function renderLatest(
     const stale = new Set<string>();
     if (current) for (const k of manifestKeys(current)) if (!keep.has(k)) stale.add(k);
     for (const k of result.discarded) if (!keep.has(k)) stale.add(k);
-    if (repair || inflight)
+    if (repair || inflight || options.sweep?.())
       for await (const o of ps.store.list(ps.paths.latest)) if (!keep.has(o.key)) stale.add(o.key);
     changes.deleted = stale.size;
     const finished = ctx.now();

@@ -932,6 +932,58 @@ describe('fan-out: the state changes between the segment jobs and the commit', (
     expect(await compare('after the commit', e, await fromScratch(e, live), true)).toEqual([]);
   });
 
+  /**
+   * Plans a fan-out whose first attempt at the segment jobs dies after writing its per-task files,
+   * before storing its document (the store refuses that write); then `between`, then the jobs again.
+   */
+  const planDieAndRetry = async (e: Env, owner: string, between: () => Promise<void>) => {
+    const plan = await planRender(e.ctx, project(e), { owner, segmentShards: 1 });
+    if (plan.status !== 'planned') throw new Error(plan.status);
+    const jobs = await readJsonObject<SegmentJob[]>(e.ctx.store(plan.ref.items.bucket), plan.ref.items.key);
+    e.out.fail = (key) => /\/render-fanout\/[^/]+\/segments\/[^/.]+\.json$/.test(key);
+    await expect(renderSegmentJobs(e.ctx, project(e), plan.ref, jobs)).rejects.toThrow(/injected fault/);
+    await between();
+    await renderSegmentJobs(e.ctx, project(e), plan.ref, jobs);
+    return plan.ref;
+  };
+
+  // Not covered before 2026-12-01: an attempt that wrote per-task files and died before storing its
+  // document left no record of them. Each attempt now marks itself first (attempts/<job>/<id>); the
+  // commit renders a segment with an unaccounted attempt itself, writing its published files again,
+  // and sweeps latest/. Both tests fail without the markers (checked).
+  it('a segment job whose first attempt died before storing its output, then a task was deleted: its label is deleted', async () => {
+    const e = await first();
+    await putTask(e, task(8, 2, 2));
+    e.ctx.clock.advance(60_000);
+    const latest = projectPaths(project(e)).latest;
+    const label = `${latest}YOLO/labels/img_000008.txt`;
+    const ref = await planDieAndRetry(e, 'exec-2', async () => {
+      expect(await listKeys(e.out.inner, `${latest}YOLO/labels/`)).toContain(label);
+      await deleteTask(e, '8');
+    });
+    expect((await commitRender(e.ctx, project(e), ref)).status).toBe('rendered');
+    expect(await listKeys(e.out.inner, `${latest}YOLO/labels/`)).not.toContain(label);
+    const live = [1, 2, 3, 4, 5, 6].map((i) => task(i, 1, 1));
+    expect(await compare('after the commit', e, await fromScratch(e, live), true)).toEqual([]);
+  });
+
+  it('a segment job whose first attempt died before storing its output, then a task changed back: its label is rewritten', async () => {
+    const e = await first();
+    await putTask(e, task(3, 2, 2));
+    e.ctx.clock.advance(60_000);
+    const latest = projectPaths(project(e)).latest;
+    const label = `${latest}YOLO/labels/img_000003.txt`;
+    const published = (await readAll((await e.out.inner.get(label)).body)).toString();
+    const ref = await planDieAndRetry(e, 'exec-2', async () => {
+      expect((await readAll((await e.out.inner.get(label)).body)).toString()).not.toBe(published);
+      await putTask(e, task(3, 1, 3)); // back to the published content: the retry carries it over
+    });
+    expect((await commitRender(e.ctx, project(e), ref)).status).toBe('rendered');
+    expect((await readAll((await e.out.inner.get(label)).body)).toString()).toBe(published);
+    const live = [1, 2, 3, 4, 5, 6].map((i) => task(i, 1, i === 3 ? 3 : 1));
+    expect(await compare('after the commit', e, await fromScratch(e, live), true)).toEqual([]);
+  });
+
   it('an object changed behind the manifest: the zip refuses it, and the retry repairs latest/', async () => {
     const e = await first(true);
     const latest = projectPaths(project(e)).latest;
