@@ -107,8 +107,14 @@ function readSmallFileSync(path: string): Uint8Array | undefined {
     if (size > SMALL_COPY_BYTES) return undefined;
     // One byte more than the size: a file that grew since is read to its end or left to copyFile.
     const buf = Buffer.allocUnsafe(size + 1);
+    // A short read of a regular file is its end: no second read to see 0 bytes.
     let n = 0;
-    for (let r: number; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, n)) > 0; ) n += r;
+    for (let r = 1; n < buf.length && r > 0; ) {
+      const want = buf.length - n;
+      r = readSync(fd, buf, n, want, n);
+      n += r;
+      if (r < want) break;
+    }
     return n <= size ? buf.subarray(0, n) : undefined;
   } finally {
     closeSync(fd);
