@@ -139,12 +139,36 @@ export function asrWriter(ctx: ExportContext): FormatWriter {
     return outputPath(ctx.sink, 'audio', unique);
   }
 
-  async function fetchAudio(
+  /** url → its fetch under way: items of one task run at once and must not copy it twice. */
+  const fetching = new Map<string, Promise<{ path: string; duration?: number }>>();
+
+  /**
+   * The audio of `url` copied once (and its duration read when `needDuration`). Not `async`: an
+   * item whose fetch is not shared awaits fetchAudioNow's own promise, so its outcome lands as soon
+   * as before (report entries keep their order).
+   */
+  function fetchAudio(
+    url: string,
+    needDuration: boolean,
+  ): { path: string; duration?: number } | Promise<{ path: string; duration?: number }> {
+    const done = copied.get(url);
+    if (done && (done.duration !== undefined || !needDuration)) return done;
+    const running = fetching.get(url);
+    // Its failure is this item's too (the same source).
+    if (running)
+      return running.then((e) => (e.duration !== undefined || !needDuration ? e : fetchAudio(url, true)));
+    const fetch = fetchAudioNow(url, needDuration);
+    fetching.set(url, fetch);
+    const settled = () => fetching.delete(url);
+    fetch.then(settled, settled);
+    return fetch;
+  }
+
+  async function fetchAudioNow(
     url: string,
     needDuration: boolean,
   ): Promise<{ path: string; duration?: number }> {
     const done = copied.get(url);
-    if (done && (done.duration !== undefined || !needDuration)) return done;
     if (!ctx.media) throw new Error('no media access configured to read the audio');
     const file: MediaFile = await ctx.media.open(url);
     const path = done?.path ?? audioPath(url, file.name);

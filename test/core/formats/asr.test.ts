@@ -122,6 +122,64 @@ describe('ASR_MANIFEST', () => {
     expect(report.regions.get('ASR_MANIFEST')).toEqual({ exported: 0, skipped: 0 });
   });
 
+  it("reads and copies a task's audio once for all its annotations (they are converted at once)", async () => {
+    const media = fakeMedia({ 'x/a.wav': makeWav(0.25) });
+    const annotations = [1, 2, 3].map((id) => ({ id, result: [text(`take ${id}`)] }));
+    const tasks = [{ id: 1, data: { audio: 'x/a.wav' }, annotations }];
+    const { sink } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', {}, media);
+    const lines = sink
+      .text('manifest.json')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.audio_filepath, l.duration])).toEqual([
+      ['audio/a.wav', 0.25],
+      ['audio/a.wav', 0.25],
+      ['audio/a.wav', 0.25],
+    ]);
+    // One header read for the duration and one read to copy it (before: three of each).
+    expect(media.reads).toEqual(['x/a.wav', 'x/a.wav']);
+    expect(sink.files.get('audio/a.wav')?.equals(makeWav(0.25))).toBe(true);
+  });
+
+  it('an annotation with a known duration, then one without: the duration is still read, the audio copied once', async () => {
+    const media = fakeMedia({ 'x/a.wav': makeWav(0.5) });
+    const annotations = [
+      { id: 1, result: [text('known', { original_length: 7 })] },
+      { id: 2, result: [text('unknown')] },
+    ];
+    const { sink } = await exportWith(
+      [{ id: 1, data: { audio: 'x/a.wav' }, annotations }],
+      CONFIG,
+      'ASR_MANIFEST',
+      {},
+      media,
+    );
+    const durations = sink
+      .text('manifest.json')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).duration);
+    expect(durations.sort()).toEqual([0.5, 7]);
+    expect(media.reads).toHaveLength(2);
+  });
+
+  it('audio that cannot be read leaves out every annotation of the task that uses it, each reported', async () => {
+    const media = fakeMedia({});
+    const annotations = [1, 2].map((id) => ({ id, result: [text(`take ${id}`)] }));
+    const { sink, report } = await exportWith(
+      [{ id: 1, data: { audio: 'x/missing.wav' }, annotations }],
+      CONFIG,
+      'ASR_MANIFEST',
+      {},
+      media,
+    );
+    expect(sink.text('manifest.json')).toBe('');
+    const reasons = report.skipped.map((e) => e.reason);
+    expect(reasons).toHaveLength(2);
+    for (const r of reasons) expect(r).toMatch(/audio unavailable, item left out: .*file not found/);
+  });
+
   it('gives two different sources with the same file name distinct, stable names', async () => {
     const media = fakeMedia({ 'x/a.wav': makeWav(0.25), 'y/a.wav': makeWav(0.5) });
     const tasks = [
