@@ -178,6 +178,8 @@ export function vocWriter(ctx: ExportContext): FormatWriter {
     async addTask(task, ref) {
       if (key === undefined) return;
       const written = new Map<string, ItemLedger>();
+      /** Each VOC file's last item's XML, written once the task's items are converted (yolo.ts). */
+      const final = new Map<string, { xml: string; acc: ItemLedger }>();
       for (const item of itemsOfTask(task, schema, ref, report)) {
         const acc = ledger.item(item, ref);
         /** Leaves every result of the item out: one entry per result, or one for the task without any. */
@@ -255,12 +257,14 @@ export function vocWriter(ctx: ExportContext): FormatWriter {
           depth,
           objects,
         });
+        final.set(path, { xml, acc });
+      }
+      for (const [path, { xml, acc }] of final)
         await queue.write(path, async () => {
           await sink.writeFile(path, xml);
           // The sink reported a name it cannot hold (and left the file out): so are its objects.
           if (!sink.exists(path)) acc.revoke(`the output refused the VOC file name ${JSON.stringify(path)}`);
         });
-      }
     },
     async finish() {
       await queue.drain();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { vocXml, xmlText } from '../../../functions/core/formats/voc.ts';
-import { exportWith, fixture } from '../../helpers/export.ts';
+import { exportWith, fixture, MemorySink } from '../../helpers/export.ts';
 import { FakeMedia, jpegBytes, pngBytes } from '../images/fake-media.ts';
 
 const CONFIG = `<View>
@@ -79,6 +79,25 @@ describe('VOC (docs/label-studio-behaviour.md#voc)', () => {
     expect([...sink.files.keys()]).toEqual(['Annotations/local.xml']);
     expect(sink.text('Annotations/local.xml')).toBe(OBSERVED);
     expect(report.skippedCount + report.warningCount).toBe(0);
+  });
+
+  it("writes a task's VOC file once, with its oldest annotation's objects (not once per annotation)", async () => {
+    const writes: string[] = [];
+    const sink = new (class extends MemorySink {
+      override async writeFile(path: string, content: string | Uint8Array) {
+        writes.push(path);
+        await super.writeFile(path, content);
+      }
+    })();
+    const media = new FakeMedia({ '/work/pics/local.jpg': jpegBytes(200, 100, 1) });
+    const cat = rect({ x: 50, y: 10, width: 20, height: 20, rectanglelabels: ['Cat'] });
+    const tasks = [task(1, '/work/pics/local.jpg', 1, [ZEBRA], [cat], [ZEBRA, cat])];
+    const { report } = await exportWith(tasks, CONFIG, 'VOC', { vocImages: false }, media, sink);
+    expect(writes).toEqual(['Annotations/local.xml']);
+    // Newest first: the oldest annotation (created_at 2024-01-07) is written last and stays.
+    const xml = sink.text('Annotations/local.xml');
+    expect(xml.match(/<name>(\w+)<\/name>/g)).toEqual(['<name>Zebra</name>', '<name>Cat</name>']);
+    expect(report.toJSON().regions).toEqual({ VOC: { exported: 2, skipped: 2 } });
   });
 
   it('includes images by default: copied under the cache name, depth read from the file', async () => {

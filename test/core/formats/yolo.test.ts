@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exportWith, fixture } from '../../helpers/export.ts';
+import { exportWith, fixture, MemorySink } from '../../helpers/export.ts';
 import { FakeMedia, jpegBytes, pngBytes } from '../images/fake-media.ts';
 
 const YOLO_CONFIG = fixture('test_export_yolo/label_config.xml');
@@ -93,6 +93,23 @@ describe('YOLO (docs/label-studio-behaviour.md#yolo, docs/label-studio-behaviour
       },
     });
     expect(report.skippedCount).toBe(lineCount(USER1_IMAGE1));
+  });
+
+  it("writes a task's label file once, with the lines its annotations leave (not once per annotation)", async () => {
+    const writes: string[] = [];
+    const sink = new (class extends MemorySink {
+      override async writeFile(path: string, content: string | Uint8Array) {
+        writes.push(path);
+        await super.writeFile(path, content);
+      }
+    })();
+    await exportWith(YOLO_DATA, YOLO_CONFIG, 'YOLO', {}, undefined, sink);
+    // Task 1 has two annotations: one write of its label file, holding the older one's lines.
+    expect(writes.filter((p) => p.startsWith('labels/')).sort()).toEqual([
+      'labels/718f1d05__image1.txt',
+      'labels/eee3b1dc__image2.txt',
+    ]);
+    expect(sink.text('labels/718f1d05__image1.txt')).toBe(USER2_IMAGE1);
   });
 
   it('YOLO_WITH_IMAGES with unreachable images falls back to raw names (reference test run)', async () => {
