@@ -39,6 +39,14 @@ import { HttpHostError, HttpRefusedError, safeGet } from './safe-http.ts';
 
 type Range = { start: number; end: number };
 
+/**
+ * Whether `err` is the AWS SDK's "no credentials" error: its provider chain (environment, shared
+ * files, SSO, container and instance metadata) found none. Not a per-object failure, and it does
+ * not happen where credentials exist (a Lambda function always has them).
+ */
+const isMissingCredentials = (err: unknown) =>
+  (err as { name?: unknown } | undefined)?.name === 'CredentialsProviderError';
+
 export interface PolicyMediaOptions {
   /**
    * The object store of a bucket (S3 media, uploads under an S3 prefix); absent = no S3 access.
@@ -84,6 +92,11 @@ export class PolicyMedia implements MediaAccess {
   /** Each failed host as the first failing URL wrote it (hostKey → `127.0.0.1:8080`). */
   private readonly hostNames = new Map<string, string>();
   private bytesRead = 0;
+  /**
+   * Set when the AWS SDK found no credentials at all (its provider chain ran out): every later
+   * s3:// read would fail the same way, each after running the chain again.
+   */
+  private s3Unavailable?: string;
   private deadline?: number;
   private deadlineSignal?: AbortSignal;
   private readonly localFiles = new LocalFiles(
@@ -215,9 +228,17 @@ export class PolicyMedia implements MediaAccess {
     if (refusal) throw refusal;
     if (unsafeKeyReason(key)) throw mediaRefused(url, unsafeKeyReason(key)!);
     if (!this.options.store) throw mediaRefused(url, 'no S3 access is configured');
+    if (this.s3Unavailable) throw mediaSkipped(url, this.s3Unavailable);
     const store = await this.options.store(bucket);
     this.checkBytes(url);
-    const info = await store.head(key);
+    let info: Awaited<ReturnType<ObjectStore['head']>>;
+    try {
+      info = await store.head(key);
+    } catch (err) {
+      if (isMissingCredentials(err))
+        this.s3Unavailable = `no AWS credentials (${(err as Error).message}), found at the first s3:// read of this run`;
+      throw err;
+    }
     if (!info) throw mediaFailed(url, `not found at ${store.description}/${key}`);
     const self = this;
     return {

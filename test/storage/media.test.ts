@@ -171,6 +171,53 @@ describe('s3:// media: only under the allowed prefixes', () => {
   });
 });
 
+describe('s3:// media without AWS credentials', () => {
+  it('after the SDK finds no credentials, later s3:// media are skipped without a request', async () => {
+    const heads: string[] = [];
+    const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    const store = () =>
+      ({
+        description: 's3://media',
+        head: async (key: string) => {
+          heads.push(key);
+          throw noCredentials;
+        },
+      }) as unknown as FsObjectStore;
+    const m = new PolicyMedia(
+      { localRoots: [], s3: 'any', http: { mode: 'off' }, limits: DEFAULT_MEDIA_LIMITS },
+      { store },
+    );
+    await expect(m.open('s3://media/a.jpg')).rejects.toThrow('Could not load credentials from any providers');
+    const second = await refusal(m.open('s3://media/b.jpg'));
+    expect(second.refused).toBe(true);
+    expect(second.message).toBe(
+      'media skipped: s3://media/b.jpg: no AWS credentials (Could not load credentials from any providers), found at the first s3:// read of this run',
+    );
+    expect(heads).toEqual(['a.jpg']);
+  });
+
+  it('another failure (an object denied, a network error) does not stop later reads', async () => {
+    const heads: string[] = [];
+    const store = () =>
+      ({
+        description: 's3://media',
+        head: async (key: string) => {
+          heads.push(key);
+          throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
+        },
+      }) as unknown as FsObjectStore;
+    const m = new PolicyMedia(
+      { localRoots: [], s3: 'any', http: { mode: 'off' }, limits: DEFAULT_MEDIA_LIMITS },
+      { store },
+    );
+    await expect(m.open('s3://media/a.jpg')).rejects.toThrow('Access Denied');
+    await expect(m.open('s3://media/b.jpg')).rejects.toThrow('Access Denied');
+    expect(heads).toEqual(['a.jpg', 'b.jpg']);
+  });
+});
+
 describe('http(s) media', () => {
   const hits: string[] = [];
   let server: Server;
