@@ -112,7 +112,7 @@ export async function runProjectExport(
     const prefix = `${input.prefix}${format}/`;
     const sink: ExportSink = input.sinkFor
       ? input.sinkFor(format, prefix, report)
-      : new HashingSink(new StoreSink(input.store, prefix, { report }), prefix);
+      : new HashingSink(new StoreSink(input.store, prefix, { report, format }), prefix);
     return { format, sink };
   });
   const source = new StateTaskSource(ctx.store(input.project.export.bucket), projectPaths(input.project), {

@@ -34,6 +34,8 @@ export interface PublishSinkOptions {
    * it is then stored again). The caller must `flush` when the writers have finished.
    */
   holdBytes?: number;
+  /** The format whose files these are: named in the skip of a file that cannot be written. */
+  format?: string;
 }
 
 /** Held bytes of a one-pass render's sink (PublishSinkOptions.holdBytes). */
@@ -86,6 +88,7 @@ export class PublishSink implements OutputSink {
     this.holdBytes = options.holdBytes ?? 0;
     this.inner = new StoreSink(store, prefix, {
       report: options.report,
+      ...(options.format ? { format: options.format } : {}),
       onFile: (f) => this.stored.set(f.path, f),
     });
   }

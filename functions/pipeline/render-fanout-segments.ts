@@ -64,7 +64,7 @@ export async function segmentContext(
         ps.store,
         ps.paths.latestFormat(f),
         new Map((previous[f] ?? []).map((x) => [x.path, x])),
-        { report },
+        { report, format: f },
       ),
     );
   return {

@@ -133,7 +133,7 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
       ps.store,
       ps.paths.latestFormat(format),
       rewrite.has(format) ? new Map() : (input.previous.get(format) ?? new Map()),
-      { report, ...(hold ? { holdBytes: DEFAULT_HOLD_BYTES } : {}) },
+      { report, format, ...(hold ? { holdBytes: DEFAULT_HOLD_BYTES } : {}) },
     );
   const sinks = new Map<FormatName, PublishSink>();
   const io: LatestFiles['io'] = {

@@ -134,7 +134,7 @@ async function snapshotContext(
   const formats = run.filter((f) => SEGMENT_FORMATS.has(f)).sort();
   const sinks = new Map<FormatName, PublishSink>();
   for (const f of formats)
-    sinks.set(f, new PublishSink(ps.store, ps.paths.latestFormat(f), new Map(), { report }));
+    sinks.set(f, new PublishSink(ps.store, ps.paths.latestFormat(f), new Map(), { report, format: f }));
   return {
     schema,
     options: parseExportOptions(ps.project.options),

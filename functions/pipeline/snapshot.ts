@@ -139,7 +139,7 @@ export async function convertSnapshot(
   if (run.length === 0) return { ...skipped[0] };
   const prefix = `${base.prefix}${format}/`;
   const report = new Report();
-  const sink = new HashingSink(new StoreSink(ps.store, prefix, { report }), prefix);
+  const sink = new HashingSink(new StoreSink(ps.store, prefix, { report, format }), prefix);
   await runExport({
     source: new SingleFileSource(ps.store, base.file),
     schema,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../functions/core/json/value.ts';
 import { readAll } from '../../functions/core/object-store.ts';
+import { OutputNameError } from '../../functions/core/output-names.ts';
 import { ingestChanges } from '../../functions/pipeline/ingest.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
@@ -253,5 +254,34 @@ describe('per-task files of multi-annotation tasks', () => {
       'labels/a.txt': sha('a-v2'),
       'labels/b.txt': sha('b-v1x'),
     });
+  });
+});
+
+describe('a per-task file the store cannot hold under its name', () => {
+  it("is reported under its format (in-process and fan-out), and the task's other files are published", async () => {
+    for (const render of ['in-process', 'fan-out'] as const) {
+      const p = await project();
+      // The store refuses task 4's per-task files by name, as a folder store does for a name it
+      // cannot hold (storage/fs.ts OutputNameError).
+      const put = p.out.put.bind(p.out);
+      p.out.put = async (key, body, options) => {
+        if (key.includes('/img_000004.')) throw new OutputNameError(key, 'a name the test store refuses');
+        return put(key, body, options);
+      };
+      for (let i = 1; i <= 4; i++) await putTask(p, multiTask(i, 1));
+      if (render === 'in-process') await renderLatest(p.ctx, p.project, { segmentShards: SEGMENT_SHARDS });
+      else await fanout(p, 'exec-1');
+      const m = await manifestOf(p);
+      const refused = (m.report?.skipped ?? []).filter((e) =>
+        e.reason.includes('a name the test store refuses'),
+      );
+      // One entry per format, naming it (before: no format, so the summary counted an input).
+      expect(refused.map((e) => e.format).sort(), render).toEqual(['VOC', 'YOLO', 'YOLO_OBB']);
+      const yolo = m.formats.find((f) => f.format === 'YOLO');
+      expect(
+        yolo?.files?.filter((x) => x.path.startsWith('labels/')).map((x) => x.path),
+        render,
+      ).toEqual(['labels/img_000001.txt', 'labels/img_000002.txt', 'labels/img_000003.txt']);
+    }
   });
 });
