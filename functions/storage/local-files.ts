@@ -5,16 +5,7 @@
  * synchronous calls: they take microseconds, and one file per task through libuv's thread pool cost
  * more in hand-offs than the calls themselves (ASR_MANIFEST, VOC).
  */
-import {
-  closeSync,
-  createReadStream,
-  fstatSync,
-  openSync,
-  readlinkSync,
-  readSync,
-  realpathSync,
-  statSync,
-} from 'node:fs';
+import { closeSync, createReadStream, readSync, realpathSync, statSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { basename, sep } from 'node:path';
 import { type MediaFile, mediaFailed, mediaRefused } from '../core/media.ts';
@@ -27,49 +18,10 @@ export const within = (root: string, path: string) =>
 /** Ranged reads up to this size are made synchronously (a file header). */
 const SMALL_READ_BYTES = 64 * 1024;
 
-/**
- * Linux's O_PATH open flag (not in Node's `fs.constants`): a descriptor that names a file without
- * opening it for reading, so a device, a FIFO or a socket is never really opened, and `open` never
- * blocks.
- */
-const O_PATH = 0o10000000;
-
-/** Whether /proc/self/fd names open descriptors (Linux with /proc mounted); cleared on the first failure. */
-let procFdWorks = process.platform === 'linux';
-
-/** What `open` learns about a local path: its real path and, when it is a regular file, its size. */
-type Located = { real: string; size?: number } | undefined;
-
-/**
- * The real path of `path` (symbolic links resolved) and its size when it is a regular file, or
- * undefined when it does not exist. On Linux the path is opened once with O_PATH and its real path
- * read back from /proc/self/fd: 4 system calls, and the path checked is the file that was opened,
- * where the C library's realpath makes one readlink per path component (8 for an upload under
- * /work/…/upload/7/) and a stat follows (ASR_MANIFEST opens one such file per task). Elsewhere,
- * or where /proc is not mounted, realpath and stat.
- */
-function locate(path: string): Located {
-  if (procFdWorks) {
-    let fd: number;
-    try {
-      fd = openSync(path, O_PATH);
-    } catch {
-      return undefined;
-    }
-    try {
-      const real = readlinkSync(`/proc/self/fd/${fd}`);
-      const s = fstatSync(fd);
-      return { real, size: s.isFile() ? s.size : undefined };
-    } catch {
-      procFdWorks = false;
-    } finally {
-      closeSync(fd);
-    }
-  }
+/** The real path of `path` (symbolic links resolved by the C library), or undefined if missing. */
+function realPathOf(path: string): string | undefined {
   try {
-    const real = realpathSync.native(path);
-    const s = statSync(real);
-    return { real, size: s.isFile() ? s.size : undefined };
+    return realpathSync.native(path);
   } catch {
     return undefined;
   }
@@ -116,37 +68,37 @@ export class LocalFiles {
    */
   async open(url: string, path: string, roots: string[]): Promise<MediaFile> {
     if (!roots.some((r) => within(r, path))) throw mediaRefused(url, 'outside the allowed media roots');
-    const located = locate(path);
-    if (located === undefined) throw mediaFailed(url, `file not found: ${path}`);
-    const { real, size } = located;
+    const real = realPathOf(path);
+    if (real === undefined) throw mediaFailed(url, `file not found: ${path}`);
     const allowed = await Promise.all(roots.map((r) => this.realRoot(r)));
     if (!allowed.some((r) => within(r, real)))
       throw mediaRefused(url, 'outside the allowed media roots (a symbolic link leads out of them)');
-    if (size === undefined) throw mediaFailed(url, `not a file: ${path}`);
+    const s = statSync(real);
+    if (!s.isFile()) throw mediaFailed(url, `not a file: ${path}`);
     const { meter, charge } = this;
     let charged = false;
     return {
       name: basename(path),
-      size,
+      size: s.size,
       // A copy by path reads bytes no `read` meters: the whole size counts against the run's byte
       // budget (once), and past it the copy is refused.
       copyByPath: () => {
         if (!charged) {
           charged = true;
-          charge(url, size);
+          charge(url, s.size);
         }
         return real;
       },
       // Lazy: an eager stream would hold a descriptor open.
       read: (range) =>
         (async function* () {
-          if (range && (size === 0 || range.start >= size)) return;
+          if (range && (s.size === 0 || range.start >= s.size)) return;
           if (range && range.end - range.start <= SMALL_READ_BYTES) {
-            yield* meter(url, [readRange(real, range.start, Math.min(range.end, size))]);
+            yield* meter(url, [readRange(real, range.start, Math.min(range.end, s.size))]);
             return;
           }
           const stream = range
-            ? createReadStream(real, { start: range.start, end: Math.min(range.end, size) - 1 })
+            ? createReadStream(real, { start: range.start, end: Math.min(range.end, s.size) - 1 })
             : createReadStream(real);
           yield* meter(url, stream);
         })(),

@@ -1,29 +1,14 @@
 /**
  * LocalFiles.open (storage/local-files.ts): a local media path is opened only when its real path lies
- * under an allowed root. On Linux the real path is read back from /proc/self/fd of an O_PATH
- * descriptor (nothing is opened for reading, so a FIFO cannot block); where /proc is missing, the
- * C library's realpath. Both ways must give the same answers.
+ * under an allowed root; a FIFO or a folder is "not a file", answered without opening it.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { MediaError } from '../../functions/core/media.ts';
-
-const fsState = vi.hoisted(() => ({ procMissing: false }));
-
-vi.mock('node:fs', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs')>();
-  const readlink = vi.fn((path: string, ...rest: unknown[]) => {
-    if (fsState.procMissing && String(path).startsWith('/proc/self/fd/'))
-      throw Object.assign(new Error(`ENOENT: no such file or directory, readlink '${path}'`), {
-        code: 'ENOENT',
-      });
-    return (fs.readlinkSync as (...a: unknown[]) => string)(path, ...rest);
-  });
-  return { ...fs, readlinkSync: readlink };
-});
+import { describe, expect, it } from 'vitest';
+import { MediaError } from '../../functions/core/media.ts';
+import { LocalFiles } from '../../functions/storage/local-files.ts';
 
 const passThrough = async function* (_url: string, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
   yield* body;
@@ -35,13 +20,13 @@ async function bytes(it: AsyncIterable<Uint8Array>): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
-/** The MediaError `p` rejects with (checked by name: each describe imports fresh modules). */
+/** The MediaError `p` rejects with. */
 async function failure(p: Promise<unknown>): Promise<MediaError> {
   const err = await p.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect((err as Error | undefined)?.constructor.name).toBe('MediaError');
+  expect(err).toBeInstanceOf(MediaError);
   return err as MediaError;
 }
 
@@ -61,58 +46,37 @@ function layout() {
   return { root, outside };
 }
 
-/** The same answers whichever way the real path is found. */
-function describeOpen(way: string, procMissing: boolean) {
-  describe(`LocalFiles.open (${way})`, () => {
-    const { root } = layout();
-    let LocalFiles: typeof import('../../functions/storage/local-files.ts').LocalFiles;
-    beforeEach(async () => {
-      // A fresh module: whether /proc works is found once per module.
-      vi.resetModules();
-      fsState.procMissing = procMissing;
-      vi.mocked(readlinkSync).mockClear();
-      ({ LocalFiles } = await import('../../functions/storage/local-files.ts'));
-    });
-    afterEach(() => {
-      fsState.procMissing = false;
-    });
-    const open = (path: string) => new LocalFiles(passThrough).open(`file://${path}`, path, [root]);
-    const procReads = () =>
-      vi.mocked(readlinkSync).mock.calls.filter(([p]) => String(p).startsWith('/proc/self/fd/')).length;
+describe('LocalFiles.open', () => {
+  const { root } = layout();
+  const open = (path: string) => new LocalFiles(passThrough).open(`file://${path}`, path, [root]);
 
-    it('opens a file under the root, through a link inside it, by its real path', async () => {
-      const file = await open(join(root, 'alias.wav'));
-      expect(file.name).toBe('alias.wav');
-      expect(file.size).toBe(10);
-      expect(file.copyByPath?.()).toBe(join(root, 'sub', 'a.wav'));
-      expect(await bytes(file.read())).toBe('RIFF-bytes');
-      expect(await bytes(file.read({ start: 5, end: 10 }))).toBe('bytes');
-      // Linux with /proc: one readlink of the descriptor (the fallback tries it once, then stops).
-      expect(procReads()).toBe(1);
-    });
-
-    it('refuses a link that leads out of the root, to a file or through a folder', async () => {
-      for (const p of [join(root, 'out.wav'), join(root, 'out-dir', 'secret.txt')]) {
-        const err = await failure(open(p));
-        expect(err.refused, p).toBe(true);
-        expect(err.message, p).toMatch(/a symbolic link leads out of them/);
-      }
-    });
-
-    it('a FIFO or a folder is not a file (answered at once: nothing is opened for reading)', async () => {
-      for (const p of [join(root, 'pipe.wav'), join(root, 'sub')]) {
-        const err = await failure(open(p));
-        expect(err.refused, p).toBe(false);
-        expect(err.message, p).toMatch(/not a file:/);
-      }
-    });
-
-    it('a missing file is "file not found"', async () => {
-      const err = await failure(open(join(root, 'sub', 'missing.wav')));
-      expect(err.message).toMatch(/file not found:/);
-    });
+  it('opens a file under the root, through a link inside it, by its real path', async () => {
+    const file = await open(join(root, 'alias.wav'));
+    expect(file.name).toBe('alias.wav');
+    expect(file.size).toBe(10);
+    expect(file.copyByPath?.()).toBe(join(root, 'sub', 'a.wav'));
+    expect(await bytes(file.read())).toBe('RIFF-bytes');
+    expect(await bytes(file.read({ start: 5, end: 10 }))).toBe('bytes');
   });
-}
 
-describeOpen('/proc/self/fd', false);
-describeOpen('/proc missing: realpath', true);
+  it('refuses a link that leads out of the root, to a file or through a folder', async () => {
+    for (const p of [join(root, 'out.wav'), join(root, 'out-dir', 'secret.txt')]) {
+      const err = await failure(open(p));
+      expect(err.refused, p).toBe(true);
+      expect(err.message, p).toMatch(/a symbolic link leads out of them/);
+    }
+  });
+
+  it('a FIFO or a folder is not a file (answered at once: nothing is opened for reading)', async () => {
+    for (const p of [join(root, 'pipe.wav'), join(root, 'sub')]) {
+      const err = await failure(open(p));
+      expect(err.refused, p).toBe(false);
+      expect(err.message, p).toMatch(/not a file:/);
+    }
+  });
+
+  it('a missing file is "file not found"', async () => {
+    const err = await failure(open(join(root, 'sub', 'missing.wav')));
+    expect(err.message).toMatch(/file not found:/);
+  });
+});
