@@ -6,7 +6,7 @@
  *
  *   node bin/run-ts.mjs bench/side-by-side.ts --reference "/usr/bin/python3 /path/ls-ref-convert.py" \
  *     --sizes 10000,100000 --repeat 3 [--only CSV,COCO] [--cli /copy/bin/ls-export.mjs] [--log runs.jsonl]
- *     [--out /dev/shm/sbs]
+ *     [--out /dev/shm/sbs] [--delete-before]
  *
  * The reference command (also `LS_REFERENCE`) is a prefix; each run appends
  * `-i TASKS.json -c CONFIG.xml -o OUT_DIR -f FORMAT` and, for audio, `--upload-dir DIR` — the
@@ -16,7 +16,10 @@
  * before every run. `--log` appends one JSON line per run (partial results survive an interrupted
  * session); `--table-from runs.jsonl` prints the table of such a file (several sessions' logs
  * concatenated make one table) without running anything. The CLI runs the bundle (`LS_EXPORT_BUNDLE=always`): run `npm run build` first, or pass
- * `--cli` a copy of bin/ + dist/ that other engineers' rebuilds cannot change mid-run.
+ * `--cli` a copy of bin/ + dist/ that other engineers' rebuilds cannot change mid-run. Each run
+ * writes into a fresh folder; the previous run's folder is moved into `side-by-side/.trash/` and
+ * deleted when the bench ends (`--delete-before`: at once, as before 2026-12-01), so no run pays
+ * ext4's cost of allocating inodes right after a mass delete (see `retire`).
  */
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -28,6 +31,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -224,11 +228,31 @@ export async function ensureInput(work: string, kind: Kind, n: number): Promise<
 const loadAverage = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 
 /**
+ * Where the previous run's output goes until the bench ends (`--delete-before`: deleted at once).
+ * ext4 skips inodes freed in the last minute (five, while their table block is dirty) when it
+ * allocates new ones, scanning its bitmaps instead: deleting 100,000 files just before a run put
+ * 20-40 s of system time on whichever tool ran next (YOLO_OBB, VOC, ASR_MANIFEST at 100,000 tasks,
+ * 2026-12-01), which measured the file system, not the tool.
+ */
+const retired = { dir: '', count: 0, deleteNow: false };
+
+/** Moves `out` (if any) out of the way: into the trash folder, or deleted with `--delete-before`. */
+function retire(out: string): void {
+  if (!existsSync(out)) return;
+  if (retired.deleteNow || !retired.dir) {
+    rmSync(out, { recursive: true, force: true });
+    return;
+  }
+  mkdirSync(retired.dir, { recursive: true });
+  renameSync(out, join(retired.dir, `${process.pid}-${++retired.count}`));
+}
+
+/**
  * Runs `command args` under `/usr/bin/time` into a fresh `out` directory; its stdout and stderr go
  * to `out`.log. Throws with the log's tail when the process fails.
  */
 function timed(command: string, args: string[], out: string, env: NodeJS.ProcessEnv): TimeSample {
-  rmSync(out, { recursive: true, force: true });
+  retire(out);
   mkdirSync(out, { recursive: true });
   const timeFile = `${out}.time`;
   const logFile = `${out}.log`;
@@ -257,6 +281,7 @@ async function main(): Promise<void> {
       cli: { type: 'string', default: join(root, 'bin', 'ls-export.mjs') },
       work: { type: 'string', default: join(root, 'bench-output') },
       out: { type: 'string' },
+      'delete-before': { type: 'boolean', default: false },
       log: { type: 'string' },
       'table-from': { type: 'string' },
     },
@@ -280,6 +305,9 @@ async function main(): Promise<void> {
   // 10,000 new files: the YOLO/VOC/ASR rows then measure the file system more than the tools).
   const out = join(values.out ?? values.work, 'side-by-side');
   mkdirSync(out, { recursive: true });
+  // Earlier runs' outputs (an interrupted bench's trash too) are deleted when this one has ended.
+  retired.dir = join(out, '.trash');
+  retired.deleteNow = values['delete-before'] ?? false;
   const oursEnv = {
     ...process.env,
     // The node running this script first on the PATH (Node 24 from node_modules/.bin under npm).
@@ -335,6 +363,7 @@ async function main(): Promise<void> {
       console.log(
         `input ${kind} ${n}: ${(statSync(join(values.work, `${kind}-${n}`, 'tasks.json')).size / 1e6).toFixed(0)} MB`,
       );
+  rmSync(retired.dir, { recursive: true, force: true });
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
