@@ -539,7 +539,9 @@ function makeTask(kind: Kind, r: Rng, idText: string, asString: boolean, round: 
     was_cancelled: r() < 0.1,
     ground_truth: r() < 0.05,
     created_at: '2026-01-01T00:00:00.000000Z',
-    updated_at: `2026-0${1 + (round % 9)}-01T00:00:00.000000Z`,
+    // Before every task stamp (June 2026), whatever the round: an annotation dated later than its
+    // task's update made that update look older (QA, 2026-12-01: with UNSEEN_ROUNDS ≥ 6).
+    updated_at: `2026-0${1 + (round % 5)}-01T00:00:00.000000Z`,
     lead_time: Math.round(r() * 1000) / 10,
   }));
   const body = { id: '__ID__', data, annotations, predictions: [], updated_at: stamp() };
