@@ -139,8 +139,14 @@ export function asrWriter(ctx: ExportContext): FormatWriter {
     return outputPath(ctx.sink, 'audio', unique);
   }
 
-  /** url → its fetch under way: items of one task run at once and must not copy it twice. */
-  const fetching = new Map<string, Promise<{ path: string; duration?: number }>>();
+  /**
+   * url → its fetch under way (and whether it reads the WAV header): items of one task run at once
+   * and must not copy the audio twice.
+   */
+  const fetching = new Map<
+    string,
+    { fetch: Promise<{ path: string; duration?: number }>; needDuration: boolean }
+  >();
 
   /**
    * The audio of `url` copied once (and its duration read when `needDuration`). Not `async`: an
@@ -154,11 +160,17 @@ export function asrWriter(ctx: ExportContext): FormatWriter {
     const done = copied.get(url);
     if (done && (done.duration !== undefined || !needDuration)) return done;
     const running = fetching.get(url);
-    // Its failure is this item's too (the same source).
-    if (running)
-      return running.then((e) => (e.duration !== undefined || !needDuration ? e : fetchAudio(url, true)));
+    if (running) {
+      // A fetch that read the header may have failed on it (not a WAV): an item with a known
+      // duration does not read it, so it tries alone (QA, 2026-12-01). Otherwise the running
+      // fetch's failure is this item's too: the same source.
+      if (running.needDuration && !needDuration) return running.fetch.catch(() => fetchAudio(url, false));
+      return running.fetch.then((e) =>
+        e.duration !== undefined || !needDuration ? e : fetchAudio(url, true),
+      );
+    }
     const fetch = fetchAudioNow(url, needDuration);
-    fetching.set(url, fetch);
+    fetching.set(url, { fetch, needDuration });
     const settled = () => fetching.delete(url);
     fetch.then(settled, settled);
     return fetch;

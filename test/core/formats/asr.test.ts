@@ -164,6 +164,39 @@ describe('ASR_MANIFEST', () => {
     expect(media.reads).toHaveLength(2);
   });
 
+  it('not a WAV: items with a known duration are still written and the audio copied (QA, 2026-12-01)', async () => {
+    const mp3 = Buffer.from('ID3-not-a-wav-file');
+    const media = fakeMedia({ 'x/m.mp3': mp3 });
+    const tasks = [
+      // Within one task: without, with and without a known duration.
+      {
+        id: 1,
+        data: { audio: 'x/m.mp3' },
+        annotations: [
+          { id: 11, result: [text('a')] },
+          { id: 12, result: [text('b', { original_length: 5.5 })] },
+          { id: 13, result: [text('c')] },
+        ],
+      },
+      { id: 2, data: { audio: 'x/m.mp3' }, annotations: [{ id: 21, result: [text('d')] }] },
+      { id: 3, data: { audio: 'x/m.mp3', duration: 3 }, annotations: [{ id: 31, result: [text('e')] }] },
+    ];
+    const { sink, report } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', {}, media);
+    const lines = sink
+      .text('manifest.json')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.text, l.duration, l.audio_filepath])).toEqual([
+      ['b', 5.5, 'audio/m.mp3'],
+      ['e', 3, 'audio/m.mp3'],
+    ]);
+    expect(sink.files.get('audio/m.mp3')?.equals(mp3)).toBe(true);
+    // The three items without a duration are left out, each reported.
+    expect(report.skipped.map((e) => e.annotationId).sort()).toEqual([11, 13, 21]);
+    for (const e of report.skipped) expect(e.reason).toMatch(/not a WAV file/);
+  });
+
   it('audio that cannot be read leaves out every annotation of the task that uses it, each reported', async () => {
     const media = fakeMedia({});
     const annotations = [1, 2].map((id) => ({ id, result: [text(`take ${id}`)] }));
