@@ -235,9 +235,11 @@ export class PolicyMedia implements MediaAccess {
     try {
       info = await store.head(key);
     } catch (err) {
-      if (isMissingCredentials(err))
-        this.s3Unavailable = `no AWS credentials (${(err as Error).message}), found at the first s3:// read of this run`;
-      throw err;
+      if (!isMissingCredentials(err)) throw err;
+      // Worded alike for this medium and every later one, so a run of several formats reports the
+      // image once (the report merges identical entries), not once with each wording.
+      this.s3Unavailable = `no AWS credentials (${(err as Error).message}), found at the first s3:// read of this run`;
+      throw mediaSkipped(url, this.s3Unavailable);
     }
     if (!info) throw mediaFailed(url, `not found at ${store.description}/${key}`);
     const self = this;
