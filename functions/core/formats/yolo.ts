@@ -322,6 +322,17 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
             reason: `${path} was already written for another task (images share the name ${image.name}); ${item.output.size === 0 ? 'it is kept' : 'this task replaces it'}`,
           });
         }
+        if (item.output.size === 0) {
+          if (item.annotation === undefined)
+            report.warn({ ...ref, reason: 'no annotation: exported as an image without objects' });
+          acc.close();
+          // An annotation without regions writes an empty file only where none is (as Label
+          // Studio): a newer annotation's lines stay, and so are its regions exported (QA,
+          // 2026-12-01: they were reported as replaced).
+          if (!written.has(path)) written.set(path, acc);
+          if (!known(path) && !final.has(path)) final.set(path, { text: '' });
+          continue;
+        }
         // Label Studio rewrites the file per annotation: the newer annotation's lines are lost.
         written
           .get(path)
@@ -329,13 +340,6 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
             `replaced in ${path} by an older annotation of the task, as Label Studio does (--fix newest-annotation-wins keeps the newest)`,
           );
         written.set(path, acc);
-        if (item.output.size === 0) {
-          if (item.annotation === undefined)
-            report.warn({ ...ref, reason: 'no annotation: exported as an image without objects' });
-          acc.close();
-          if (!known(path) && !final.has(path)) final.set(path, { text: '' });
-          continue;
-        }
         const text = keypointMode
           ? keypointLabelText(itemValues(item), categories, kpOrder, report, ref, acc, ledger.format)
           : await lines(item, url, ref, acc);

@@ -112,6 +112,19 @@ describe('YOLO (docs/label-studio-behaviour.md#yolo, docs/label-studio-behaviour
     expect(sink.text('labels/718f1d05__image1.txt')).toBe(USER2_IMAGE1);
   });
 
+  it("an older annotation without regions keeps the newer one's lines, and they count as exported (QA, 2026-12-01)", async () => {
+    const tasks = JSON.parse(YOLO_DATA) as Array<{ annotations: Array<{ result: unknown[] }> }>;
+    // Task 1: the older annotation (written last) has no regions; the file keeps the newer lines.
+    tasks[0].annotations[0].result = []; // user 2's, the older one
+    const { sink, report } = await exportWith(JSON.stringify(tasks), YOLO_CONFIG, 'YOLO');
+    expect(sink.text('labels/718f1d05__image1.txt')).toBe(USER1_IMAGE1);
+    const lineCount = (t: string) => t.split('\n').filter(Boolean).length;
+    expect(report.toJSON().regions).toEqual({
+      YOLO: { exported: lineCount(USER1_IMAGE1) + lineCount(USER1_IMAGE2), skipped: 0 },
+    });
+    expect(report.skippedCount).toBe(0);
+  });
+
   it('YOLO_WITH_IMAGES with unreachable images falls back to raw names (reference test run)', async () => {
     const { sink, report } = await exportWith(
       YOLO_DATA,
