@@ -899,15 +899,44 @@ describe('fan-out: the state changes between the segment jobs and the commit', (
     expect(await compare('after the commit', e, await fromScratch(e, live), true)).toEqual([]);
   });
 
-  /** Plans a fan-out and runs its segment jobs; then `between`, then the same jobs again (a Map retry). */
-  const planRunAndRetry = async (e: Env, owner: string, between: () => Promise<void>) => {
+  /**
+   * Plans a fan-out and runs its segment jobs; then `between`, then the same jobs again (a Map
+   * retry). With `dies`, the first attempt dies after writing its per-task files, before storing
+   * its document (the store refuses that write).
+   */
+  const planRunAndRetry = async (e: Env, owner: string, between: () => Promise<void>, dies = false) => {
     const plan = await planRender(e.ctx, project(e), { owner, segmentShards: 1 });
     if (plan.status !== 'planned') throw new Error(plan.status);
     const jobs = await readJsonObject<SegmentJob[]>(e.ctx.store(plan.ref.items.bucket), plan.ref.items.key);
-    await renderSegmentJobs(e.ctx, project(e), plan.ref, jobs);
+    if (dies) {
+      e.out.fail = (key) => /\/render-fanout\/[^/]+\/segments\/[^/.]+\.json$/.test(key);
+      await expect(renderSegmentJobs(e.ctx, project(e), plan.ref, jobs)).rejects.toThrow(/injected fault/);
+    } else await renderSegmentJobs(e.ctx, project(e), plan.ref, jobs);
     await between();
     await renderSegmentJobs(e.ctx, project(e), plan.ref, jobs);
     return plan.ref;
+  };
+
+  /** Task 8 added, its label written by the first attempt, then deleted before the retry. */
+  const deletedBeforeRetry = async (dies: boolean) => {
+    const e = await first();
+    await putTask(e, task(8, 2, 2));
+    e.ctx.clock.advance(60_000);
+    const latest = projectPaths(project(e)).latest;
+    const label = `${latest}YOLO/labels/img_000008.txt`;
+    const ref = await planRunAndRetry(
+      e,
+      'exec-2',
+      async () => {
+        expect(await listKeys(e.out.inner, `${latest}YOLO/labels/`)).toContain(label);
+        await deleteTask(e, '8');
+      },
+      dies,
+    );
+    expect((await commitRender(e.ctx, project(e), ref)).status).toBe('rendered');
+    expect(await listKeys(e.out.inner, `${latest}YOLO/labels/`)).not.toContain(label);
+    const live = [1, 2, 3, 4, 5, 6].map((i) => task(i, 1, 1));
+    expect(await compare('after the commit', e, await fromScratch(e, live), true)).toEqual([]);
   };
 
   // A Map child retried after the state changed (QA s6 incremental, left open): the retry renders
@@ -916,21 +945,8 @@ describe('fan-out: the state changes between the segment jobs and the commit', (
   // worker wrote; the first attempt's files are distrusted too through the retry's document
   // (StoredSegment.superseded): without it the first test's label stayed under latest/, in no
   // manifest. The second held before (the commit rewrites a changed task's files).
-  it('a segment job retried after a task was deleted: the label its first attempt wrote is deleted', async () => {
-    const e = await first();
-    await putTask(e, task(8, 2, 2));
-    e.ctx.clock.advance(60_000);
-    const latest = projectPaths(project(e)).latest;
-    const label = `${latest}YOLO/labels/img_000008.txt`;
-    const ref = await planRunAndRetry(e, 'exec-2', async () => {
-      expect(await listKeys(e.out.inner, `${latest}YOLO/labels/`)).toContain(label);
-      await deleteTask(e, '8');
-    });
-    expect((await commitRender(e.ctx, project(e), ref)).status).toBe('rendered');
-    expect(await listKeys(e.out.inner, `${latest}YOLO/labels/`)).not.toContain(label);
-    const live = [1, 2, 3, 4, 5, 6].map((i) => task(i, 1, 1));
-    expect(await compare('after the commit', e, await fromScratch(e, live), true)).toEqual([]);
-  });
+  it('a segment job retried after a task was deleted: the label its first attempt wrote is deleted', () =>
+    deletedBeforeRetry(false));
 
   it('a segment job retried while a task changed and changed back: the commit renders it again', async () => {
     const e = await first();
@@ -949,40 +965,12 @@ describe('fan-out: the state changes between the segment jobs and the commit', (
     expect(await compare('after the commit', e, await fromScratch(e, live), true)).toEqual([]);
   });
 
-  /**
-   * Plans a fan-out whose first attempt at the segment jobs dies after writing its per-task files,
-   * before storing its document (the store refuses that write); then `between`, then the jobs again.
-   */
-  const planDieAndRetry = async (e: Env, owner: string, between: () => Promise<void>) => {
-    const plan = await planRender(e.ctx, project(e), { owner, segmentShards: 1 });
-    if (plan.status !== 'planned') throw new Error(plan.status);
-    const jobs = await readJsonObject<SegmentJob[]>(e.ctx.store(plan.ref.items.bucket), plan.ref.items.key);
-    e.out.fail = (key) => /\/render-fanout\/[^/]+\/segments\/[^/.]+\.json$/.test(key);
-    await expect(renderSegmentJobs(e.ctx, project(e), plan.ref, jobs)).rejects.toThrow(/injected fault/);
-    await between();
-    await renderSegmentJobs(e.ctx, project(e), plan.ref, jobs);
-    return plan.ref;
-  };
-
   // Not covered before 2026-12-01: an attempt that wrote per-task files and died before storing its
   // document left no record of them. Each attempt now marks itself first (attempts/<job>/<id>); the
   // commit renders a segment with an unaccounted attempt itself, writing its published files again,
   // and sweeps latest/. Both tests fail without the markers (checked).
-  it('a segment job whose first attempt died before storing its output, then a task was deleted: its label is deleted', async () => {
-    const e = await first();
-    await putTask(e, task(8, 2, 2));
-    e.ctx.clock.advance(60_000);
-    const latest = projectPaths(project(e)).latest;
-    const label = `${latest}YOLO/labels/img_000008.txt`;
-    const ref = await planDieAndRetry(e, 'exec-2', async () => {
-      expect(await listKeys(e.out.inner, `${latest}YOLO/labels/`)).toContain(label);
-      await deleteTask(e, '8');
-    });
-    expect((await commitRender(e.ctx, project(e), ref)).status).toBe('rendered');
-    expect(await listKeys(e.out.inner, `${latest}YOLO/labels/`)).not.toContain(label);
-    const live = [1, 2, 3, 4, 5, 6].map((i) => task(i, 1, 1));
-    expect(await compare('after the commit', e, await fromScratch(e, live), true)).toEqual([]);
-  });
+  it('a segment job whose first attempt died before storing its output, then a task was deleted: its label is deleted', () =>
+    deletedBeforeRetry(true));
 
   it('a segment job whose first attempt died before storing its output, then a task changed back: its label is rewritten', async () => {
     const e = await first();
@@ -991,10 +979,15 @@ describe('fan-out: the state changes between the segment jobs and the commit', (
     const latest = projectPaths(project(e)).latest;
     const label = `${latest}YOLO/labels/img_000003.txt`;
     const published = (await readAll((await e.out.inner.get(label)).body)).toString();
-    const ref = await planDieAndRetry(e, 'exec-2', async () => {
-      expect((await readAll((await e.out.inner.get(label)).body)).toString()).not.toBe(published);
-      await putTask(e, task(3, 1, 3)); // back to the published content: the retry carries it over
-    });
+    const ref = await planRunAndRetry(
+      e,
+      'exec-2',
+      async () => {
+        expect((await readAll((await e.out.inner.get(label)).body)).toString()).not.toBe(published);
+        await putTask(e, task(3, 1, 3)); // back to the published content: the retry carries it over
+      },
+      true,
+    );
     expect((await commitRender(e.ctx, project(e), ref)).status).toBe('rendered');
     expect((await readAll((await e.out.inner.get(label)).body)).toString()).toBe(published);
     const live = [1, 2, 3, 4, 5, 6].map((i) => task(i, 1, i === 3 ? 3 : 1));
