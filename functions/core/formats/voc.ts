@@ -203,6 +203,7 @@ export function vocWriter(ctx: ExportContext): FormatWriter {
         if (item.annotation === undefined)
           report.warn({
             ...ref,
+            format: ledger.format,
             reason: options.fixKeepNegativeImages
               ? 'no annotation: exported as an image without objects'
               : 'no annotation: no VOC file is written (as Label Studio; --fix keep-negative-images writes one)',
@@ -237,6 +238,7 @@ export function vocWriter(ctx: ExportContext): FormatWriter {
         if (!written.has(path) && (sink.exists(path) || queue.pending(path))) {
           report.warn({
             ...ref,
+            format: ledger.format,
             reason: `${path} was already written for another task (images share the name ${image.name}); this task replaces it`,
           });
         }

@@ -319,12 +319,17 @@ export function yoloWriter(ctx: ExportContext, mode: YoloMode): FormatWriter {
         if (!written.has(path) && known(path)) {
           report.warn({
             ...ref,
+            format: ledger.format,
             reason: `${path} was already written for another task (images share the name ${image.name}); ${item.output.size === 0 ? 'it is kept' : 'this task replaces it'}`,
           });
         }
         if (item.output.size === 0) {
           if (item.annotation === undefined)
-            report.warn({ ...ref, reason: 'no annotation: exported as an image without objects' });
+            report.warn({
+              ...ref,
+              format: ledger.format,
+              reason: 'no annotation: exported as an image without objects',
+            });
           acc.close();
           // An annotation without regions writes an empty file only where none is (as Label
           // Studio): a newer annotation's lines stay, and so are its regions exported (QA,

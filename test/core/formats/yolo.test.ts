@@ -256,6 +256,10 @@ describe('YOLO (docs/label-studio-behaviour.md#yolo, docs/label-studio-behaviour
     expect(report.warnings.map((w) => w.reason)).toContain(
       'labels/img.txt was already written for another task (images share the name img.png); it is kept',
     );
+    // The format's own warnings name it (a run of several formats lists each format's).
+    const own = report.warnings.filter((w) => /already written|no annotation/.test(w.reason));
+    expect(own.map((w) => w.format)).toEqual(own.map(() => 'YOLO_WITH_IMAGES'));
+    expect(own.length).toBeGreaterThanOrEqual(2);
   });
 
   it('labels outside the config are added as classes with len(categories), and reported', async () => {
