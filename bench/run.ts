@@ -183,7 +183,7 @@ function runOnce(format: string, input: { file: string; config: string; uploadDi
       ? [
           process.execPath,
           [
-            '--max-semi-space-size=16',
+            '--max-semi-space-size=8',
             '--heap-growing-percent=50',
             BUNDLE,
             '--input',

@@ -43,7 +43,7 @@ describe('the ls-export process', () => {
     const env = { ...process.env, PATH: `${fake}:${process.env.PATH}`, MALLOC_ARENA_MAX: undefined };
     const r = spawnSync(BIN, ['--version'], { encoding: 'utf8', env });
     expect(r.stdout).toBe(
-      `MALLOC_ARENA_MAX=2 --max-semi-space-size=16 --heap-growing-percent=50 ${BIN} --version\n`,
+      `MALLOC_ARENA_MAX=2 --max-semi-space-size=8 --heap-growing-percent=50 ${BIN} --version\n`,
     );
     const own = spawnSync(BIN, ['x'], { encoding: 'utf8', env: { ...env, MALLOC_ARENA_MAX: '8' } });
     expect(own.stdout).toMatch(/^MALLOC_ARENA_MAX=8 /);
