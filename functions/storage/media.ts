@@ -4,7 +4,7 @@
  * under the allowed roots (after `..`, percent-decoding and symlinks), `s3://` only under the
  * allowed prefixes, http(s) by the host/address policy (safe-http.ts). It also keeps the run's
  * budgets: http(s) requests at once, one time budget for all http(s) media, one byte budget for
- * all media, and a per-host negative cache. Every refusal is a MediaError (`refused`) whose message
+ * all media, and a per-host circuit breaker (host-breaker.ts). Every refusal is a MediaError (`refused`) whose message
  * says why; the exporters report it per task and go on.
  */
 
@@ -20,7 +20,6 @@ import {
   mediaFailed,
   mediaRefused,
   mediaSkipped,
-  writtenHost,
 } from '../core/media.ts';
 import {
   canonicalHost,
@@ -34,6 +33,7 @@ import {
   unsafeKeyReason,
 } from '../core/media-policy.ts';
 import { NotFoundError, type ObjectStore } from '../core/object-store.ts';
+import { HostBreaker } from './host-breaker.ts';
 import { LocalFiles, within } from './local-files.ts';
 import { HttpHostError, HttpRefusedError, safeGet } from './safe-http.ts';
 
@@ -76,10 +76,6 @@ class Slots {
   }
 }
 
-/** The negative cache's key: canonical host (any IP notation) and port. */
-const hostKey = (url: URL) =>
-  `${canonicalHost(url.hostname)}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
-
 /**
  * MediaAccess under a MediaPolicy. One instance per export run: budgets and the negative cache
  * are per instance. `open` throws MediaError (refused or unavailable); reads throw MediaError too.
@@ -88,9 +84,7 @@ export class PolicyMedia implements MediaAccess {
   readonly policy: MediaPolicy;
   private readonly limits: MediaLimits;
   private readonly slots: Slots;
-  private readonly hostFailures = new Map<string, number>();
-  /** Each failed host as the first failing URL wrote it (hostKey → `127.0.0.1:8080`). */
-  private readonly hostNames = new Map<string, string>();
+  private readonly hosts: HostBreaker;
   private bytesRead = 0;
   /**
    * Set when the AWS SDK found no credentials at all (its provider chain ran out): every later
@@ -115,6 +109,7 @@ export class PolicyMedia implements MediaAccess {
     this.policy = policy;
     this.limits = { ...DEFAULT_MEDIA_LIMITS, ...policy.limits };
     this.slots = new Slots(this.limits.concurrency);
+    this.hosts = new HostBreaker(this.limits.hostFailures);
     this.now = options.now ?? Date.now;
   }
 
@@ -289,36 +284,11 @@ export class PolicyMedia implements MediaAccess {
       const reason = literal && nonPublicReason(literal);
       if (reason) throw mediaRefused(raw, `${host} is ${reason}`);
     }
-    this.checkHost(raw, url);
+    this.hosts.check(raw, url);
     return {
       name: mediaBaseName({ kind: 'http', url }),
       read: (range?: Range) => this.httpRead(raw, url, range),
     };
-  }
-
-  /**
-   * The per-host circuit breaker: why `url` (its host written as `written`) is skipped, or
-   * undefined while its host may still be tried. Names the host as the task wrote it, and the
-   * notation it failed under when that differs (`2130706433:80` is `127.0.0.1:80`).
-   */
-  private hostSkipped(url: URL, written: string): string | undefined {
-    const key = hostKey(url);
-    const failures = this.hostFailures.get(key) ?? 0;
-    if (failures < this.limits.hostFailures) return undefined;
-    const first = this.hostNames.get(key);
-    const same = first && first !== written ? ` (the same host as ${first})` : '';
-    return `the host ${written}${same} is skipped after ${failures} failures in this run`;
-  }
-
-  private checkHost(raw: string, url: URL): void {
-    const why = this.hostSkipped(url, writtenHost(raw) ?? url.host);
-    if (why) throw mediaSkipped(raw, why);
-  }
-
-  private failHost(url: URL, raw: string): void {
-    const key = hostKey(url);
-    this.hostFailures.set(key, (this.hostFailures.get(key) ?? 0) + 1);
-    if (!this.hostNames.has(key)) this.hostNames.set(key, writtenHost(raw) ?? url.host);
   }
 
   private timeBudget(raw: string): AbortSignal {
@@ -336,12 +306,12 @@ export class PolicyMedia implements MediaAccess {
   }
 
   private async *httpRead(raw: string, url: URL, range?: Range): AsyncGenerator<Uint8Array> {
-    this.checkHost(raw, url);
+    this.hosts.check(raw, url);
     this.checkBytes(raw);
     const signal = this.timeBudget(raw);
     const release = await this.slots.acquire();
     try {
-      this.checkHost(raw, url);
+      this.hosts.check(raw, url);
       const signalNow = this.timeBudget(raw);
       const http = this.policy.http;
       let res: Awaited<ReturnType<typeof safeGet>>;
@@ -418,7 +388,7 @@ export class PolicyMedia implements MediaAccess {
    * mediaSkipped (not a policy refusal, so it is not returned as one); undefined otherwise.
    */
   private hostRefusal(raw: string, first: URL, target: URL): undefined {
-    const why = this.hostSkipped(target, target.host);
+    const why = this.hosts.skipped(target, target.host);
     if (!why) return undefined;
     if (target.href === first.href) throw mediaSkipped(raw, why);
     throw mediaSkipped(raw, `redirected to ${displayUrl(target.href)}: ${why}`);
@@ -428,14 +398,14 @@ export class PolicyMedia implements MediaAccess {
     if (err instanceof MediaError) return err;
     if (err instanceof HttpRefusedError) return mediaRefused(raw, err.message);
     if (budget.aborted || (err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError') {
-      this.failHost(url, raw);
+      this.hosts.fail(url, raw);
       return mediaRefused(
         raw,
         `the run's time budget for http(s) media (${this.limits.runTimeMs / 1000} s) is used up`,
       );
     }
     if (err instanceof HttpHostError) {
-      this.failHost(url, raw);
+      this.hosts.fail(url, raw);
       return mediaFailed(raw, err.message);
     }
     return mediaFailed(raw, (err as Error).message);
