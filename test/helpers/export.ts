@@ -21,6 +21,8 @@ export function fixture(path: string): string {
 
 export class MemorySink implements OutputSink {
   readonly files = new Map<string, Buffer>();
+  /** Each `writeFile` call's path, in order (a path written twice is listed twice). */
+  readonly writes: string[] = [];
   open(path: string): FileWriter {
     const parts: Buffer[] = [];
     this.files.set(path, Buffer.alloc(0));
@@ -34,6 +36,7 @@ export class MemorySink implements OutputSink {
     };
   }
   async writeFile(path: string, content: string | Uint8Array): Promise<void> {
+    this.writes.push(path);
     this.files.set(path, Buffer.from(content));
   }
   exists(path: string): boolean {

@@ -7,28 +7,12 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MediaError } from '../../functions/core/media.ts';
 import { LocalFiles } from '../../functions/storage/local-files.ts';
+import { mediaErrorOf, readText } from '../helpers/media.ts';
 
 const passThrough = async function* (_url: string, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
   yield* body;
 };
-
-async function bytes(it: AsyncIterable<Uint8Array>): Promise<string> {
-  const parts: Uint8Array[] = [];
-  for await (const c of it) parts.push(c);
-  return Buffer.concat(parts).toString('utf8');
-}
-
-/** The MediaError `p` rejects with. */
-async function failure(p: Promise<unknown>): Promise<MediaError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MediaError);
-  return err as MediaError;
-}
 
 /** A root with a file, a link to it, a link out, a folder, a FIFO; and a file outside. */
 function layout() {
@@ -55,13 +39,13 @@ describe('LocalFiles.open', () => {
     expect(file.name).toBe('alias.wav');
     expect(file.size).toBe(10);
     expect(file.copyByPath?.()).toBe(join(root, 'sub', 'a.wav'));
-    expect(await bytes(file.read())).toBe('RIFF-bytes');
-    expect(await bytes(file.read({ start: 5, end: 10 }))).toBe('bytes');
+    expect(await readText(file.read())).toBe('RIFF-bytes');
+    expect(await readText(file.read({ start: 5, end: 10 }))).toBe('bytes');
   });
 
   it('refuses a link that leads out of the root, to a file or through a folder', async () => {
     for (const p of [join(root, 'out.wav'), join(root, 'out-dir', 'secret.txt')]) {
-      const err = await failure(open(p));
+      const err = await mediaErrorOf(open(p));
       expect(err.refused, p).toBe(true);
       expect(err.message, p).toMatch(/a symbolic link leads out of them/);
     }
@@ -69,14 +53,14 @@ describe('LocalFiles.open', () => {
 
   it('a FIFO or a folder is not a file (answered at once: nothing is opened for reading)', async () => {
     for (const p of [join(root, 'pipe.wav'), join(root, 'sub')]) {
-      const err = await failure(open(p));
+      const err = await mediaErrorOf(open(p));
       expect(err.refused, p).toBe(false);
       expect(err.message, p).toMatch(/not a file:/);
     }
   });
 
   it('a missing file is "file not found"', async () => {
-    const err = await failure(open(join(root, 'sub', 'missing.wav')));
+    const err = await mediaErrorOf(open(join(root, 'sub', 'missing.wav')));
     expect(err.message).toMatch(/file not found:/);
   });
 });

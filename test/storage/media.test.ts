@@ -12,23 +12,9 @@ import { DEFAULT_MEDIA_LIMITS, type MediaPolicy, s3Location } from '../../functi
 import { FsObjectStore } from '../../functions/storage/fs.ts';
 import { LocalMedia } from '../../functions/storage/local-media.ts';
 import { PolicyMedia } from '../../functions/storage/media.ts';
+import { mediaErrorOf, readText } from '../helpers/media.ts';
 
 const openDescriptors = () => readdirSync('/proc/self/fd').length;
-
-async function text(it: AsyncIterable<Uint8Array>): Promise<string> {
-  const parts: Uint8Array[] = [];
-  for await (const c of it) parts.push(c);
-  return Buffer.concat(parts).toString('utf8');
-}
-
-async function refusal(p: Promise<unknown>): Promise<MediaError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(MediaError);
-  return err as MediaError;
-}
 
 describe('local files: only under the allowed roots', () => {
   const root = mkdtempSync(join(tmpdir(), 'ls-media-'));
@@ -48,8 +34,8 @@ describe('local files: only under the allowed roots', () => {
     expect(file.name).toBe('a b.wav');
     expect(file.size).toBe(16);
     expect(file.copyByPath?.()).toBe(join(upload, '3', 'a b.wav'));
-    expect(await text(file.read())).toBe('RIFF-audio-bytes');
-    expect(await text(file.read({ start: 5, end: 10 }))).toBe('audio');
+    expect(await readText(file.read())).toBe('RIFF-audio-bytes');
+    expect(await readText(file.read({ start: 5, end: 10 }))).toBe('audio');
     // The CLI now strips ?query like the pipeline did (one rule in core/label-studio-urls.ts).
     expect((await m.open('/data/upload/3/a%20b.wav?x=1')).name).toBe('a b.wav');
   });
@@ -69,7 +55,7 @@ describe('local files: only under the allowed roots', () => {
     const second = await m.open('/data/upload/3/a%20b.wav');
     const third = await m.open('/data/upload/3/a%20b.wav');
     // Opening and reading a header charge only what is read (16 + 4 bytes here).
-    expect(await text(first.read({ start: 0, end: 4 }))).toBe('RIFF');
+    expect(await readText(first.read({ start: 0, end: 4 }))).toBe('RIFF');
     expect(first.copyByPath?.()).toBe(join(upload, '3', 'a b.wav'));
     expect(first.copyByPath?.()).toBe(join(upload, '3', 'a b.wav')); // charged once per file
     expect(second.copyByPath?.()).toBe(join(upload, '3', 'a b.wav')); // 4 + 16 + 16 = 36 bytes
@@ -86,8 +72,8 @@ describe('local files: only under the allowed roots', () => {
 
   it('reads plain paths and file: URLs under a media root', async () => {
     const m = new LocalMedia({ mediaRoots: [media] });
-    expect(await text((await m.open(join(media, 'ok.png'))).read())).toBe('allowed');
-    expect(await text((await m.open(`file://${join(media, 'ok.png')}`)).read())).toBe('allowed');
+    expect(await readText((await m.open(join(media, 'ok.png'))).read())).toBe('allowed');
+    expect(await readText((await m.open(`file://${join(media, 'ok.png')}`)).read())).toBe('allowed');
   });
 
   it('refuses paths outside the roots: absolute, .., %2e%2e, file:, symlinks', async () => {
@@ -104,18 +90,18 @@ describe('local files: only under the allowed roots', () => {
       '../../../../etc/passwd',
     ];
     for (const url of cases) {
-      const err = await refusal(m.open(url));
+      const err = await mediaErrorOf(m.open(url));
       expect(err.refused, url).toBe(true);
       expect(err.message, url).toMatch(/outside the allowed media roots/);
     }
-    const up = await refusal(m.open('/data/upload/%2e%2e/outside/secret.txt'));
+    const up = await mediaErrorOf(m.open('/data/upload/%2e%2e/outside/secret.txt'));
     expect(up.message).toMatch(/escapes the upload folder/);
-    const up2 = await refusal(m.open('/data/upload/3/..%2f..%2f..%2foutside/secret.txt'));
+    const up2 = await mediaErrorOf(m.open('/data/upload/3/..%2f..%2f..%2foutside/secret.txt'));
     expect(up2.message).toMatch(/escapes the upload folder/);
   });
 
   it('without roots no local file is read at all', async () => {
-    const err = await refusal(new LocalMedia().open(join(media, 'ok.png')));
+    const err = await mediaErrorOf(new LocalMedia().open(join(media, 'ok.png')));
     expect(err.message).toMatch(/outside the allowed media roots \(none are configured/);
     await expect(new LocalMedia().open('/data/upload/3/a.wav')).rejects.toThrow(/--upload-dir/);
     await expect(new LocalMedia().open('ftp://host/x.wav')).rejects.toThrow(/unsupported URL scheme/);
@@ -147,9 +133,9 @@ describe('s3:// media: only under the allowed prefixes', () => {
 
   it('reads allowed keys, uploads under the upload prefix', async () => {
     const m = new PolicyMedia(policy, { store });
-    expect(await text((await m.open('s3://media/proj-a/x.jpg')).read())).toBe('A-IMAGE');
-    expect(await text((await m.open('/data/upload/1/u.jpg')).read())).toBe('UPLOADED');
-    expect(await text((await m.open('s3://media/upload/1/u.jpg')).read())).toBe('UPLOADED');
+    expect(await readText((await m.open('s3://media/proj-a/x.jpg')).read())).toBe('A-IMAGE');
+    expect(await readText((await m.open('/data/upload/1/u.jpg')).read())).toBe('UPLOADED');
+    expect(await readText((await m.open('s3://media/upload/1/u.jpg')).read())).toBe('UPLOADED');
   });
 
   it('refuses other prefixes, other buckets and dot tricks before any request', async () => {
@@ -163,7 +149,7 @@ describe('s3:// media: only under the allowed prefixes', () => {
       's3://media/proj-a/%2e%2e/proj-b/x.jpg',
       's3://media/proj-a-evil/x.jpg',
     ]) {
-      const err = await refusal(m.open(url));
+      const err = await mediaErrorOf(m.open(url));
       expect(err.refused, url).toBe(true);
       expect(err.message).toMatch(/^media not allowed: /);
     }
@@ -189,11 +175,11 @@ describe('s3:// media without AWS credentials', () => {
       { localRoots: [], s3: 'any', http: { mode: 'off' }, limits: DEFAULT_MEDIA_LIMITS },
       { store },
     );
-    const first = await refusal(m.open('s3://media/a.jpg'));
+    const first = await mediaErrorOf(m.open('s3://media/a.jpg'));
     expect(first.message).toBe(
       'media skipped: s3://media/a.jpg: no AWS credentials (Could not load credentials from any providers), found at the first s3:// read of this run',
     );
-    const second = await refusal(m.open('s3://media/b.jpg'));
+    const second = await mediaErrorOf(m.open('s3://media/b.jpg'));
     expect(second.refused).toBe(true);
     expect(second.message).toBe(
       'media skipped: s3://media/b.jpg: no AWS credentials (Could not load credentials from any providers), found at the first s3:// read of this run',
@@ -283,10 +269,10 @@ describe('http(s) media', () => {
       'localhost',
     ]) {
       const url = `http://${host}:${port}/ok.png`;
-      const err = await refusal(m.open(url).then((f) => text(f.read())));
+      const err = await mediaErrorOf(m.open(url).then((f) => readText(f.read())));
       expect(err.refused, url).toBe(true);
     }
-    const meta = await refusal(m.open('http://169.254.169.254/latest/meta-data/'));
+    const meta = await mediaErrorOf(m.open('http://169.254.169.254/latest/meta-data/'));
     expect(meta.message).toMatch(/link-local/);
     expect(hits).toEqual([]);
   });
@@ -299,7 +285,7 @@ describe('http(s) media', () => {
     expect(addresses.every((a) => nonPublicAddressReason(a.address) !== undefined)).toBe(true);
     hits.length = 0;
     const m = media({ mode: 'public' });
-    const err = await refusal(m.open(`http://${name}:${port}/ok.png`).then((f) => text(f.read())));
+    const err = await mediaErrorOf(m.open(`http://${name}:${port}/ok.png`).then((f) => readText(f.read())));
     expect(err.refused).toBe(true);
     expect(err.message).toMatch(new RegExp(`${name} resolves to .*(loopback|private)`));
     expect(hits).toEqual([]);
@@ -308,9 +294,9 @@ describe('http(s) media', () => {
   it('allow-list: fetches listed hosts, follows checked redirects, refuses a redirect to another host', async () => {
     hits.length = 0;
     const m = media({ mode: 'allow', hosts: [`127.0.0.1:${port}`] });
-    expect(await text((await m.open(`${base}/ok.png`)).read())).toBe('OK-BODY');
-    expect(await text((await m.open(`${base}/redirect-ok`)).read())).toBe('OK-BODY');
-    const err = await refusal(m.open(`${base}/redirect-private`).then((f) => text(f.read())));
+    expect(await readText((await m.open(`${base}/ok.png`)).read())).toBe('OK-BODY');
+    expect(await readText((await m.open(`${base}/redirect-ok`)).read())).toBe('OK-BODY');
+    const err = await mediaErrorOf(m.open(`${base}/redirect-private`).then((f) => readText(f.read())));
     expect(err.refused).toBe(true);
     expect(err.message).toMatch(/redirected to http:\/\/localhost.*not on the allowed host list/);
     expect(hits).not.toContain('/secret');
@@ -319,7 +305,9 @@ describe('http(s) media', () => {
 
   it('caps redirects', async () => {
     const m = media({ mode: 'any' });
-    await expect(m.open(`${base}/loop`).then((f) => text(f.read()))).rejects.toThrow(/more than 3 redirects/);
+    await expect(m.open(`${base}/loop`).then((f) => readText(f.read()))).rejects.toThrow(
+      /more than 3 redirects/,
+    );
   });
 
   it('off: nothing is fetched', async () => {
@@ -330,11 +318,11 @@ describe('http(s) media', () => {
     const m = media({ mode: 'any' }, { timeoutMs: 200, hostFailures: 2 });
     const started = Date.now();
     for (const n of [1, 2]) {
-      const err = await refusal(m.open(`${base}/slow/${n}.png`).then((f) => text(f.read())));
+      const err = await mediaErrorOf(m.open(`${base}/slow/${n}.png`).then((f) => readText(f.read())));
       expect(err.message).toMatch(/no data for 0.2 s/);
     }
     hits.length = 0;
-    const err = await refusal(m.open(`${base}/slow/3.png`));
+    const err = await mediaErrorOf(m.open(`${base}/slow/3.png`));
     expect(err.message).toBe(
       `media skipped: ${base}/slow/3.png: the host 127.0.0.1:${port} is skipped after 2 failures in this run`,
     );
@@ -344,12 +332,13 @@ describe('http(s) media', () => {
 
   it('a host skipped after failures is named as the task writes it, in any notation, and after a redirect', async () => {
     const m = media({ mode: 'any' }, { timeoutMs: 200, hostFailures: 2 });
-    for (const n of [1, 2]) await refusal(m.open(`${base}/slow/${n}.png`).then((f) => text(f.read())));
+    for (const n of [1, 2])
+      await mediaErrorOf(m.open(`${base}/slow/${n}.png`).then((f) => readText(f.read())));
     hits.length = 0;
     const first = `127.0.0.1:${port}`;
     for (const host of [`[::ffff:127.0.0.1]:${port}`, `2130706433:${port}`, `0x7f.1:${port}`]) {
       const url = `http://${host}/slow/3.png`;
-      const err = await refusal(m.open(url));
+      const err = await mediaErrorOf(m.open(url));
       expect(err.message).toBe(
         `media skipped: ${url}: the host ${host} (the same host as ${first}) is skipped after 2 failures in this run`,
       );
@@ -364,7 +353,7 @@ describe('http(s) media', () => {
     try {
       const from = `http://127.0.0.1:${(other.address() as AddressInfo).port}/to-slow`;
       const f = await m.open(from);
-      const err = await refusal(text(f.read()));
+      const err = await mediaErrorOf(readText(f.read()));
       expect(err.message).toBe(
         `media skipped: ${from}: redirected to ${base}/slow/4.png: the host ${first} is skipped after 2 failures in this run`,
       );
@@ -376,22 +365,22 @@ describe('http(s) media', () => {
 
   it('the run time budget ends every further http(s) read', async () => {
     const m = media({ mode: 'any' }, { timeoutMs: 5_000, runTimeMs: 300, hostFailures: 100 });
-    const err = await refusal(m.open(`${base}/slow/9.png`).then((f) => text(f.read())));
+    const err = await mediaErrorOf(m.open(`${base}/slow/9.png`).then((f) => readText(f.read())));
     expect(err.message).toMatch(/time budget for http\(s\) media \(0.3 s\) is used up/);
-    await expect(m.open(`${base}/ok.png`).then((f) => text(f.read()))).rejects.toThrow(/time budget/);
+    await expect(m.open(`${base}/ok.png`).then((f) => readText(f.read()))).rejects.toThrow(/time budget/);
   });
 
   it('the byte budget and the per-file limit stop reads', async () => {
     const perFile = media({ mode: 'any' }, { fileBytes: 5_000 });
-    await expect(perFile.open(`${base}/big`).then((f) => text(f.read()))).rejects.toThrow(/per file/);
+    await expect(perFile.open(`${base}/big`).then((f) => readText(f.read()))).rejects.toThrow(/per file/);
     const run = media({ mode: 'any' }, { runBytes: 12_000 });
-    expect((await text((await run.open(`${base}/big`)).read())).length).toBe(10_000);
-    await expect(run.open(`${base}/big`).then((f) => text(f.read()))).rejects.toThrow(/byte budget/);
-    await expect(run.open(`${base}/ok.png`).then((f) => text(f.read()))).rejects.toThrow(/byte budget/);
+    expect((await readText((await run.open(`${base}/big`)).read())).length).toBe(10_000);
+    await expect(run.open(`${base}/big`).then((f) => readText(f.read()))).rejects.toThrow(/byte budget/);
+    await expect(run.open(`${base}/ok.png`).then((f) => readText(f.read()))).rejects.toThrow(/byte budget/);
   });
 
   it('ranged reads of a server that ignores Range return only the range', async () => {
     const m = media({ mode: 'any' });
-    expect(await text((await m.open(`${base}/ok.png`)).read({ start: 3, end: 7 }))).toBe('BODY');
+    expect(await readText((await m.open(`${base}/ok.png`)).read({ start: 3, end: 7 }))).toBe('BODY');
   });
 });

@@ -82,18 +82,12 @@ describe('VOC (docs/label-studio-behaviour.md#voc)', () => {
   });
 
   it("writes a task's VOC file once, with its oldest annotation's objects (not once per annotation)", async () => {
-    const writes: string[] = [];
-    const sink = new (class extends MemorySink {
-      override async writeFile(path: string, content: string | Uint8Array) {
-        writes.push(path);
-        await super.writeFile(path, content);
-      }
-    })();
+    const sink = new MemorySink();
     const media = new FakeMedia({ '/work/pics/local.jpg': jpegBytes(200, 100, 1) });
     const cat = rect({ x: 50, y: 10, width: 20, height: 20, rectanglelabels: ['Cat'] });
     const tasks = [task(1, '/work/pics/local.jpg', 1, [ZEBRA], [cat], [ZEBRA, cat])];
     const { report } = await exportWith(tasks, CONFIG, 'VOC', { vocImages: false }, media, sink);
-    expect(writes).toEqual(['Annotations/local.xml']);
+    expect(sink.writes).toEqual(['Annotations/local.xml']);
     // Newest first: the oldest annotation (created_at 2024-01-07) is written last and stays.
     const xml = sink.text('Annotations/local.xml');
     expect(xml.match(/<name>(\w+)<\/name>/g)).toEqual(['<name>Zebra</name>', '<name>Cat</name>']);

@@ -96,16 +96,10 @@ describe('YOLO (docs/label-studio-behaviour.md#yolo, docs/label-studio-behaviour
   });
 
   it("writes a task's label file once, with the lines its annotations leave (not once per annotation)", async () => {
-    const writes: string[] = [];
-    const sink = new (class extends MemorySink {
-      override async writeFile(path: string, content: string | Uint8Array) {
-        writes.push(path);
-        await super.writeFile(path, content);
-      }
-    })();
+    const sink = new MemorySink();
     await exportWith(YOLO_DATA, YOLO_CONFIG, 'YOLO', {}, undefined, sink);
     // Task 1 has two annotations: one write of its label file, holding the older one's lines.
-    expect(writes.filter((p) => p.startsWith('labels/')).sort()).toEqual([
+    expect(sink.writes.filter((p) => p.startsWith('labels/')).sort()).toEqual([
       'labels/718f1d05__image1.txt',
       'labels/eee3b1dc__image2.txt',
     ]);
