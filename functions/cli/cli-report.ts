@@ -8,7 +8,7 @@
 import type { FormatRegistry } from '../core/formats/registry.ts';
 import { Report, type ReportEntry } from '../core/report.ts';
 
-/** `option <name>` in a reason (a reason that already names the CLI flag, `(CLI: --…)`, is left). */
+/** `option <name>` in a reason. */
 const OPTION = /\boption ([A-Za-z][A-Za-z0-9]*)\b/g;
 
 /** Each export option with a CLI spelling: `--flag`, or `--fix NAME` for a fix switch. */
@@ -31,7 +31,7 @@ export class CliReport extends Report {
   /** The entry with `option <name>` in its reason spelt as the CLI flag. */
   private cliSpelling(entry: ReportEntry): ReportEntry {
     const { reason } = entry;
-    if (!reason.includes('option ') || reason.includes('(CLI: --')) return entry;
+    if (!reason.includes('option ')) return entry;
     const spelt = reason.replace(OPTION, (text, name: string) => this.optionNames.get(name) ?? text);
     return spelt === reason ? entry : { ...entry, reason: spelt };
   }

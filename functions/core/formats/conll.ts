@@ -158,7 +158,7 @@ export function conllWriter(ctx: ExportContext): FormatWriter {
           ? `span ${at(s)} has ${n} labels; CONLL2003 keeps the first, ${kept[0]} (left out: ${labels
               .slice(1)
               .map((l) => pyStr(l as JsonValue))
-              .join(', ')}; option conllMultiLabel "columns" (CLI: --conll-multi-label columns) keeps them)`
+              .join(', ')}; set option conllMultiLabel to "columns" to keep them)`
           : `span ${at(s)} has ${n} labels; CONLL2003 keeps the first ${columns} (the config's most), left out: ${labels
               .slice(columns)
               .map((l) => pyStr(l as JsonValue))

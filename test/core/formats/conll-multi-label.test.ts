@@ -51,10 +51,8 @@ describe('CONLL2003 spans with several labels (br-09)', () => {
     expect(reasons[0][0]).toBe(619);
     expect(reasons[0][1]).toContain('span 0–26 has 2 labels; CONLL2003 keeps the first, Title1');
     expect(reasons[0][1]).toContain('left out: unittitle');
-    // Names the knob of both surfaces: the pipeline option and the CLI flag (B12).
-    expect(reasons[0][1]).toContain(
-      'option conllMultiLabel "columns" (CLI: --conll-multi-label columns) keeps them',
-    );
+    // Names the pipeline option; the CLI's report spells it as its flag (cli/cli-report.ts).
+    expect(reasons[0][1]).toContain('set option conllMultiLabel to "columns" to keep them');
     expect(reasons[1][0]).toBe(620);
     expect(reasons[1][1]).toContain('span 0–29 has 3 labels; CONLL2003 keeps the first, DATE');
     expect(reasons[1][1]).toContain('left out: Title2, unittitle');
