@@ -227,8 +227,11 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
       // Nobody reads the output folder during the run: new files are created in place (one call
       // fewer than beside it and renamed; an existing file is still replaced by a rename).
       const folder = (path: string) => new FsObjectStore(path, { newFilesInPlace: true });
-      const sink = new CliSink(new StoreSink(folder(filesDir), '', { report, format }), {
-        images: imagesDir ? new StoreSink(folder(imagesDir), '', { report, format }) : undefined,
+      // Only --zip needs the list of written paths (the zip's entries); counts do for the rest.
+      const sink = new CliSink(new StoreSink(folder(filesDir), '', { report, format, keepFiles: args.zip }), {
+        images: imagesDir
+          ? new StoreSink(folder(imagesDir), '', { report, format, keepFiles: false })
+          : undefined,
         csvNoHeader: args.csvNoHeader,
         fixedFiles,
         lost: (path) => lostFile(join(filesDir, path), csvFile ? args.output : join(shown, path), format),

@@ -109,7 +109,10 @@ export class CliSink implements OutputSink {
     this.checkKept(sink, p, path);
   }
 
-  /** Distinct paths written under the main sink (a file rewritten counts once), in first-write order. */
+  /**
+   * Distinct paths written under the main sink (a file rewritten counts once), in first-write
+   * order. Needs a main sink that keeps its file list (StoreSinkOptions.keepFiles, for --zip).
+   */
   mainPaths(): string[] {
     return this.main.distinctPaths();
   }
@@ -123,6 +126,6 @@ export class CliSink implements OutputSink {
   /** How many distinct files this output left: the main sink's and the image folder's. */
   fileCount(): number {
     const images = this.options.images;
-    return this.mainPaths().length + (images ? images.distinctPaths().length : 0);
+    return this.main.distinctCount + (images ? images.distinctCount : 0);
   }
 }

@@ -7,6 +7,7 @@
 import type { FileWriter, OutputSink } from './formats/types.ts';
 import type { ObjectStore, PutResult } from './object-store.ts';
 import { isOutputNameError, S3_MAX_KEY_BYTES } from './output-names.ts';
+import { PathSet } from './path-set.ts';
 import { type Report, reasonOf } from './report.ts';
 
 const BATCH_BYTES = 256 * 1024;
@@ -67,6 +68,12 @@ export interface StoreSinkOptions {
   onFile?: (file: StoredFile) => void;
   /** The format whose files these are: named in the skip of a file that cannot be written. */
   format?: string;
+  /**
+   * Keep each closed file's path and size for `files` and `distinctPaths` (default true). False
+   * keeps only counts: an export of one file per task then needs ≈ its paths' characters + 25 bytes
+   * a file (core/path-set.ts) instead of ≈ 120 (the CLI without --zip).
+   */
+  keepFiles?: boolean;
 }
 
 /** One file a StoreSink wrote: its path, key, size in bytes, and the store's answer to the write. */
@@ -83,15 +90,19 @@ export interface StoredFile extends PutResult {
  * (core/output-names.ts isOutputNameError) is reported and dropped; other failures reject.
  */
 export class StoreSink implements OutputSink {
-  private readonly written = new Set<string>();
+  /** Paths written in this export (marked once closed: `distinctCount`). */
+  private readonly written = new PathSet();
   /** Paths reported as not writable under their name (reported once each). */
   private readonly dropped = new Set<string>();
   /**
-   * The closed files' paths and sizes, in the order they were closed, as two flat arrays: an
-   * export of 100,000 label files kept an object per file until its end (≈4 MiB of the heap).
+   * With `keepFiles`: the closed files' paths and sizes, in the order they were closed, as two
+   * flat arrays (an object per file was ≈4 MiB of the heap at 100,000 label files).
    */
-  private readonly closedPaths: string[] = [];
-  private readonly closedBytes: number[] = [];
+  private readonly closedPaths: string[] | undefined;
+  private readonly closedBytes: number[] | undefined;
+  private closed = 0;
+  private distinctClosed = 0;
+  private anyBytes = false;
   readonly maxPathBytes: number;
 
   constructor(
@@ -100,6 +111,10 @@ export class StoreSink implements OutputSink {
     private readonly options: StoreSinkOptions = {},
   ) {
     this.maxPathBytes = (store.maxKeyBytes ?? S3_MAX_KEY_BYTES) - Buffer.byteLength(this.key(''));
+    if (options.keepFiles !== false) {
+      this.closedPaths = [];
+      this.closedBytes = [];
+    }
   }
 
   private key(path: string): string {
@@ -128,30 +143,52 @@ export class StoreSink implements OutputSink {
     return this.written.has(path);
   }
 
-  /** The distinct paths of the closed files (a file rewritten counts once), in the order each was first closed. */
+  /** The closed files' records; throws for a sink made with `keepFiles: false`. */
+  private kept(): { paths: string[]; bytes: number[] } {
+    if (!this.closedPaths || !this.closedBytes)
+      throw new Error('this StoreSink keeps no file list (keepFiles: false)');
+    return { paths: this.closedPaths, bytes: this.closedBytes };
+  }
+
+  /**
+   * The distinct paths of the closed files (a file rewritten counts once), in the order each was
+   * first closed. Throws for a sink made with `keepFiles: false`.
+   */
   distinctPaths(): string[] {
-    return [...new Set(this.closedPaths)];
+    return [...new Set(this.kept().paths)];
+  }
+
+  /** How many distinct paths were closed (a file rewritten counts once). */
+  get distinctCount(): number {
+    return this.distinctClosed;
   }
 
   /** How many files were closed (a file rewritten counts each time). */
   get closedCount(): number {
-    return this.closedPaths.length;
+    return this.closed;
   }
 
   /** Whether some closed file has at least one byte. */
   wroteBytes(): boolean {
-    return this.closedBytes.some((b) => b > 0);
+    return this.anyBytes;
   }
 
-  /** Every file of this export, with its key and size in bytes, in the order they were closed (built on each call). */
+  /**
+   * Every file of this export, with its key and size in bytes, in the order they were closed
+   * (built on each call). Throws for a sink made with `keepFiles: false`.
+   */
   get files(): Array<{ path: string; key: string; bytes: number }> {
-    return this.closedPaths.map((path, i) => ({ path, key: this.key(path), bytes: this.closedBytes[i]! }));
+    const { paths, bytes } = this.kept();
+    return paths.map((path, i) => ({ path, key: this.key(path), bytes: bytes[i]! }));
   }
 
   /** Records a closed file; the store's result (its ETag) is read only when `onFile` takes it. */
   private stored(path: string, key: string, bytes: number, result?: PutResult): void {
-    this.closedPaths.push(path);
-    this.closedBytes.push(bytes);
+    this.closed++;
+    if (this.written.mark(path)) this.distinctClosed++;
+    if (bytes > 0) this.anyBytes = true;
+    this.closedPaths?.push(path);
+    this.closedBytes?.push(bytes);
     const onFile = this.options.onFile;
     if (onFile) onFile({ path, key, bytes, ...result });
   }

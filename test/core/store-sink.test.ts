@@ -66,3 +66,42 @@ describe('StoreSink string batches', () => {
     expect(batches).toEqual([Buffer.from('ab\ufffd'), Buffer.from([1, 2]), Buffer.from('c')]);
   });
 });
+
+describe('StoreSink without a file list (keepFiles: false, the CLI without --zip)', () => {
+  /** The same writes into a sink with and one without the list: a rewritten file, an empty one. */
+  async function writeAll(keepFiles: boolean): Promise<StoreSink> {
+    const store = { ...memoryStore(), put: async () => ({}) };
+    const sink = new StoreSink(store, 'out', { keepFiles });
+    expect(sink.exists('labels/a.txt')).toBe(false);
+    const a = sink.open('labels/a.txt');
+    await a.write('x');
+    await a.close();
+    await sink.writeFile('labels/b.txt', '');
+    expect(sink.wroteBytes()).toBe(true);
+    await sink.writeFile('labels/a.txt', 'y');
+    for (let n = 0; n < 2_000; n++) await sink.writeFile(`labels/${n}.txt`, '');
+    return sink;
+  }
+
+  it('counts what the file list would give and answers exists() the same, but keeps no paths', async () => {
+    const [listed, counted] = [await writeAll(true), await writeAll(false)];
+    expect(counted.closedCount).toBe(listed.files.length);
+    expect(counted.closedCount).toBe(2_003);
+    expect(counted.distinctCount).toBe(listed.distinctPaths().length);
+    expect(counted.distinctCount).toBe(2_002);
+    expect(listed.distinctCount).toBe(2_002);
+    for (const path of ['labels/a.txt', 'labels/b.txt', 'labels/1999.txt', 'labels/2000.txt', 'a.txt'])
+      expect(counted.exists(path)).toBe(listed.exists(path));
+    expect(counted.exists('labels/1999.txt')).toBe(true);
+    expect(() => counted.distinctPaths()).toThrow(/keepFiles: false/);
+    expect(() => counted.files).toThrow(/keepFiles: false/);
+  });
+
+  it('wroteBytes() is false while every closed file is empty', async () => {
+    const sink = new StoreSink({ ...memoryStore(), put: async () => ({}) }, '', { keepFiles: false });
+    await sink.writeFile('manifest.json', '');
+    expect(sink.wroteBytes()).toBe(false);
+    await sink.writeFile('other.json', '{}');
+    expect(sink.wroteBytes()).toBe(true);
+  });
+});
