@@ -6,7 +6,7 @@
  * problems name it).
  */
 import { rmdirSync, rmSync, statSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { LabelConfigError, parseLabelConfig } from '../core/config/label-config.ts';
 import type { LabelSchema } from '../core/config/schema.ts';
@@ -26,6 +26,7 @@ import { type ConvertArgs, UsageError } from './args.ts';
 import { CliReport, cliOptionNames } from './cli-report.ts';
 import { CliError, labelConfigInputError } from './errors.ts';
 import { onInterrupt, removeTempFiles } from './interrupt.ts';
+import { writeJsonFile } from './json-file.ts';
 import { missingFolders, outputFile, outputFolder, scratchFolder } from './output-folder.ts';
 import { CliSink } from './output-sink.ts';
 import { Progress } from './progress.ts';
@@ -301,7 +302,7 @@ export async function runConvert(args: ConvertArgs, registry: FormatRegistry = R
       report.warn({ source: 'output', reason: stale });
       if (!args.quiet) writeStderr(`ls-export: WARNING: ${stale}\n`);
     }
-    await writeFile(reportPath, `${JSON.stringify(report.toJSON(), null, 2)}\n`);
+    await writeJsonFile(reportPath, report.toJSON());
 
     // One sentence when nothing was found, or when most inputs or results were skipped for one reason.
     const problem = runProblem(report, tasks);

@@ -45,6 +45,7 @@ import { FsObjectStore } from '../storage/fs.ts';
 import { LocalMedia } from '../storage/local-media.ts';
 import { S3ObjectStore, s3ClientConfig } from '../storage/s3.ts';
 import { CliError } from './errors.ts';
+import { writeJsonFile } from './json-file.ts';
 
 /**
  * The repository (samples/, demo-output/): the nearest folder above `from` holding samples/ and a
@@ -159,7 +160,7 @@ async function localConversions(outRoot: string, log: Log, client: S3Client): Pr
         media: new LocalMedia({ uploadDir: join(dir, 'upload'), s3: () => client }),
         report,
       });
-      await writeFile(join(outDir, 'report.json'), `${JSON.stringify(report.toJSON(), null, 2)}\n`);
+      await writeJsonFile(join(outDir, 'report.json'), report.toJSON());
       const bytes = sink.files.reduce((n, f) => n + f.bytes, 0);
       const shown =
         sink.files.length > 3 ? `${sink.files.length} files` : sink.files.map((f) => f.path).join(', ');
