@@ -33,8 +33,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CONFIGS, generateTask, rng } from '../../bench/generate.ts';
 import { encodeRle } from '../../functions/core/brush/rle.ts';
 import { implementedFormats } from '../../functions/core/formats/registry.ts';
@@ -363,6 +364,8 @@ function newId(r: Rng, used: Set<string>): number | string {
 // ---- environments ----------------------------------------------------------------------------------
 
 interface Env {
+  /** Its temp folder (one folder per bucket below). */
+  root: string;
   ctx: FsContext;
   out: LooseStore;
   config: PipelineConfig;
@@ -403,6 +406,7 @@ function projectConfigInput(labelConfig: string, g: Geometry) {
 
 async function newEnv(config: PipelineConfig): Promise<Env> {
   const root = await tempDir();
+  roots.push(root);
   const ctx = fsContext(root, config);
   const out = new LooseStore(new FsObjectStore(join(root, OUT)));
   ctx.stores.set(OUT, out);
@@ -413,8 +417,21 @@ async function newEnv(config: PipelineConfig): Promise<Env> {
     await media.put(`upload/3/up_${k}.jpg`, jpegBytes(30 + k, 20, 3, 100 + k));
     await media.put(`upload/7/clip_${k}.wav`, Buffer.from(`RIFF fake audio ${k}`));
   }
-  return { ctx, out, config };
+  return { root, ctx, out, config };
 }
+
+/**
+ * The temp folders (tempDir) of the running test: deleted when it passes (QA s9: never deleted, a
+ * default run of this file and its twin left some 280 of them, 170 MB), kept and named when it
+ * fails, for a post-mortem.
+ */
+const roots: string[] = [];
+afterEach(async ({ task }) => {
+  const mine = roots.splice(0);
+  if (task.result?.state === 'pass')
+    await Promise.all(mine.map((d) => rm(d, { recursive: true, force: true })));
+  else if (mine.length > 0) console.log(`${task.name}: its folders are kept: ${mine.join(' ')}`);
+});
 
 async function putTask(e: Env, task: JsonObject) {
   const o = objectsOf(task, 'task')[0];
@@ -520,6 +537,7 @@ async function runSequence(kind: Kind, seed: number, log: SequenceLog): Promise<
   const live = new Map<string, JsonObject>();
   const findings: Finding[] = [];
   log.lines.push(`kind ${kind.name} seed ${seed} geometry ${JSON.stringify(g)} zip ${zip}`);
+  log.lines.push(`folders: in-process ${a.root}, fan-out ${b.root}`);
   const apply = async (f: (e: Env) => Promise<void>) => {
     await f(a);
     await f(b);
@@ -645,7 +663,8 @@ async function runSequence(kind: Kind, seed: number, log: SequenceLog): Promise<
     stats.files += (await latestOf(side(ref))).files.size;
     findings.push(...fa, ...fb);
     if (fa.length + fb.length > 0) {
-      log.lines.push(`r${round}: ${fa.length + fb.length} differences`);
+      const refs = refB === ref ? ref.root : `${ref.root} (in-process), ${refB.root} (fan-out)`;
+      log.lines.push(`r${round}: ${fa.length + fb.length} differences; reference folder ${refs}`);
       break;
     }
   }

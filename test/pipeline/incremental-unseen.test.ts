@@ -34,8 +34,9 @@
  * (ingest.ts took the key's retired entry in A's record for a live one).
  */
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { rng } from '../../bench/generate.ts';
 import { implementedFormats } from '../../functions/core/formats/registry.ts';
 import { parseJson } from '../../functions/core/json/parse.ts';
@@ -572,6 +573,8 @@ function newId(r: Rng, used: Set<string>): { idText: string; asString: boolean }
 // ---- environments -------------------------------------------------------------------------------
 
 interface Env {
+  /** Its temp folder (one folder per bucket below). */
+  root: string;
   ctx: FsContext;
   out: LooseStore;
   config: PipelineConfig;
@@ -614,6 +617,7 @@ function projectConfig(s: Setup): PipelineConfig {
 
 async function newEnv(config: PipelineConfig): Promise<Env> {
   const root = await tempDir();
+  roots.push(root);
   const ctx = fsContext(root, config);
   const out = new LooseStore(new FsObjectStore(join(root, OUT)));
   ctx.stores.set(OUT, out);
@@ -624,8 +628,21 @@ async function newEnv(config: PipelineConfig): Promise<Env> {
   await media.put('upload/1/form_001.jpg', jpegBytes(90, 70, 3, 9));
   await media.put('upload/2/6d1e2f3a-orchard_north.jpg', jpegBytes(64, 48, 3, 1));
   await media.put('upload/5/11aa22bb-roof_01.png', jpegBytes(50, 50, 3, 2));
-  return { ctx, out, config };
+  return { root, ctx, out, config };
 }
+
+/**
+ * The temp folders (tempDir) of the running test: deleted when it passes (QA s9: never deleted, a
+ * default run of this file and its twin left some 280 of them, 170 MB), kept and named when it
+ * fails, for a post-mortem.
+ */
+const roots: string[] = [];
+afterEach(async ({ task }) => {
+  const mine = roots.splice(0);
+  if (task.result?.state === 'pass')
+    await Promise.all(mine.map((d) => rm(d, { recursive: true, force: true })));
+  else if (mine.length > 0) console.log(`${task.name}: its folders are kept: ${mine.join(' ')}`);
+});
 
 const project = (e: Env) => e.config.projects[0];
 
@@ -766,7 +783,10 @@ class Twin {
     stats.renders++;
     stats.files += (await latestOf(side(ref))).files.size;
     this.findings.push(...f);
-    if (f.length > 0) this.log.push(`${label}: ${f.length} differences`);
+    if (f.length > 0)
+      this.log.push(
+        `${label}: ${f.length} differences; folders: in-process ${this.a.root}, fan-out ${this.b.root}, reference ${ref.root}`,
+      );
     if (f.length > 0 && process.env.UNSEEN_DEBUG) {
       const ids = async (e: Env) => {
         const j = (await latestOf(side(e))).files.get('JSON/result.json')?.toString('utf8') ?? '';
