@@ -36,7 +36,7 @@
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rng } from '../../bench/generate.ts';
 import { implementedFormats } from '../../functions/core/formats/registry.ts';
 import { parseJson } from '../../functions/core/json/parse.ts';
@@ -525,6 +525,12 @@ let annotationIds = 5000;
  */
 let stampSeconds = 0;
 const stamp = () => new Date(Date.UTC(2026, 5, 1) + ++stampSeconds * 1000).toISOString().replace('Z', '000Z');
+// Each test numbers its annotations and stamps from the start: one test run alone (-t) gets the
+// tasks it gets in the whole file (the counters used to go on from the tests before it).
+beforeEach(() => {
+  annotationIds = 5000;
+  stampSeconds = 0;
+});
 
 /**
  * Task JSON text with `idText` as its id: a raw JSON number (possibly beyond 2^53 or negative) or,
