@@ -176,14 +176,28 @@ export function asrWriter(ctx: ExportContext): FormatWriter {
     return fetch;
   }
 
+  /**
+   * The turn to name a file: fetches name theirs in the order they started (task order), not in the
+   * order their opens finish. Two sources with one file name get `x.wav` and `x_<md5>.wav`, and
+   * which is which must not depend on I/O timing (QA s9: a slower first open swapped them).
+   */
+  let naming: Promise<unknown> = Promise.resolve();
+
   async function fetchAudioNow(
     url: string,
     needDuration: boolean,
   ): Promise<{ path: string; duration?: number }> {
     const done = copied.get(url);
     if (!ctx.media) throw new Error('no media access configured to read the audio');
-    const file: MediaFile = await ctx.media.open(url);
-    const path = done?.path ?? audioPath(url, file.name);
+    // Opens still run at once; only naming waits for the fetches started before this one.
+    const opening = ctx.media.open(url);
+    opening.catch(() => {}); // its failure is awaited below, possibly after a later open's
+    const named = naming.then(async () => {
+      const file: MediaFile = await opening;
+      return { file, path: done?.path ?? audioPath(url, file.name) };
+    });
+    naming = named.catch(() => {});
+    const { file, path } = await named;
     let duration: number | undefined;
     if (needDuration) duration = wavDuration(parseWavHeader(await readHead(file, WAV_HEAD_BYTES)));
     if (!done && ctx.options.copyAudio && ctx.sink.copyFrom) {

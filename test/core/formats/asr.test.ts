@@ -230,3 +230,70 @@ describe('ASR_MANIFEST', () => {
     expect(sink.files.has(paths[1])).toBe(true);
   });
 });
+
+describe('ASR_MANIFEST: audio file names in task order', () => {
+  const CONFIG =
+    '<View><Audio name="audio" value="$audio"/><TextArea name="transcription" toName="audio"/></View>';
+  const task = (id: number, audio: string) => ({
+    id,
+    data: { audio },
+    annotations: [
+      {
+        id,
+        result: [
+          { from_name: 'transcription', to_name: 'audio', type: 'textarea', value: { text: [`t${id}`] } },
+        ],
+      },
+    ],
+  });
+  /** Media whose open of each URL takes `delays[url]` ms. */
+  const slowMedia = (delays: Record<string, number>): MediaAccess => ({
+    async open(url) {
+      await new Promise((r) => setTimeout(r, delays[url] ?? 0));
+      const data = makeWav(1, 8000);
+      return { name: url.split('/').pop() as string, size: data.length, read: () => chunksOf(data) };
+    },
+  });
+  async function* chunksOf(data: Uint8Array) {
+    yield data;
+  }
+
+  it('two sources named x.wav: the first task gets x.wav whichever open finishes first (QA s9)', async () => {
+    const tasks = [task(1, 's3://b1/a/x.wav'), task(2, 's3://b2/b/x.wav')];
+    const paths: string[][] = [];
+    const cases: Array<Record<string, number>> = [{}, { 's3://b1/a/x.wav': 40 }, { 's3://b2/b/x.wav': 40 }];
+    for (const delays of cases) {
+      const { sink } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', {}, slowMedia(delays));
+      const lines = sink
+        .text('manifest.json')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      paths.push(lines.map((l) => l.audio_filepath));
+    }
+    expect(paths[0][0]).toBe('audio/x.wav');
+    expect(paths[0][1]).toMatch(/^audio\/x_[0-9a-f]{4}\.wav$/);
+    expect(paths[1]).toEqual(paths[0]);
+    expect(paths[2]).toEqual(paths[0]);
+  });
+
+  it('a source whose open fails does not hold up or rename the others', async () => {
+    const media: MediaAccess = {
+      async open(url) {
+        if (url.includes('missing')) throw new Error('not found');
+        return slowMedia({}).open(url);
+      },
+    };
+    const tasks = [task(1, 's3://b0/missing/x.wav'), task(2, 's3://b1/a/x.wav'), task(3, 's3://b2/b/x.wav')];
+    const { sink, report } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', {}, media);
+    const lines = sink
+      .text('manifest.json')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.text)).toEqual(['t2', 't3']);
+    expect(lines[0].audio_filepath).toBe('audio/x.wav');
+    expect(lines[1].audio_filepath).toMatch(/^audio\/x_[0-9a-f]{4}\.wav$/);
+    expect(report.skipped.map((e) => e.taskId)).toEqual([1]);
+  });
+});
