@@ -77,8 +77,15 @@ export class PathSet {
    * the path's deletion (StoreSink: "closed at least once").
    */
   mark(path: string): boolean {
-    this.add(path);
-    const i = this.#find(path, hashOf(path));
+    const hash = hashOf(path);
+    let i = this.#find(path, hash);
+    if (i < 0) {
+      this.#append(path, hash);
+      i = this.#count - 1;
+    } else if (this.#flags[i] & DELETED) {
+      this.#flags[i] &= ~DELETED;
+      this.#size++;
+    }
     if (this.#flags[i] & MARKED) return false;
     this.#flags[i] |= MARKED;
     return true;
