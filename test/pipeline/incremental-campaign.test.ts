@@ -33,9 +33,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CONFIGS, generateTask, rng } from '../../bench/generate.ts';
 import { encodeRle } from '../../functions/core/brush/rle.ts';
 import { implementedFormats } from '../../functions/core/formats/registry.ts';
@@ -62,6 +61,7 @@ import {
   OUT,
   objectsOf,
   readJsonObject,
+  removeTempDirsOfPassedTests,
   SRC,
   tempDir,
 } from './helpers.ts';
@@ -406,7 +406,7 @@ function projectConfigInput(labelConfig: string, g: Geometry) {
 
 async function newEnv(config: PipelineConfig): Promise<Env> {
   const root = await tempDir();
-  roots.push(root);
+  recordTempDir(root);
   const ctx = fsContext(root, config);
   const out = new LooseStore(new FsObjectStore(join(root, OUT)));
   ctx.stores.set(OUT, out);
@@ -420,18 +420,8 @@ async function newEnv(config: PipelineConfig): Promise<Env> {
   return { root, ctx, out, config };
 }
 
-/**
- * The temp folders (tempDir) of the running test: deleted when it passes (QA s9: never deleted, a
- * default run of this file and its twin left some 280 of them, 170 MB), kept and named when it
- * fails, for a post-mortem.
- */
-const roots: string[] = [];
-afterEach(async ({ task }) => {
-  const mine = roots.splice(0);
-  if (task.result?.state === 'pass')
-    await Promise.all(mine.map((d) => rm(d, { recursive: true, force: true })));
-  else if (mine.length > 0) console.log(`${task.name}: its folders are kept: ${mine.join(' ')}`);
-});
+/** Temp folders: deleted after a passing test, kept and named after a failing one. */
+const recordTempDir = removeTempDirsOfPassedTests();
 
 async function putTask(e: Env, task: JsonObject) {
   const o = objectsOf(task, 'task')[0];

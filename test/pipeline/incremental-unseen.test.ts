@@ -34,9 +34,8 @@
  * (ingest.ts took the key's retired entry in A's record for a live one).
  */
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { rng } from '../../bench/generate.ts';
 import { implementedFormats } from '../../functions/core/formats/registry.ts';
 import { parseJson } from '../../functions/core/json/parse.ts';
@@ -53,7 +52,17 @@ import { renderSegmentJobs } from '../../functions/pipeline/render-fanout-segmen
 import type { SegmentJob } from '../../functions/pipeline/segments.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
 import { jpegBytes } from '../core/images/fake-media.ts';
-import { change, type FsContext, fsContext, nextSeq, OUT, readJsonObject, SRC, tempDir } from './helpers.ts';
+import {
+  change,
+  type FsContext,
+  fsContext,
+  nextSeq,
+  OUT,
+  readJsonObject,
+  removeTempDirsOfPassedTests,
+  SRC,
+  tempDir,
+} from './helpers.ts';
 import { compareLatest, type Finding, type LatestSide, latestOf } from './latest-compare.ts';
 import { LooseStore } from './loose-store.ts';
 
@@ -623,7 +632,7 @@ function projectConfig(s: Setup): PipelineConfig {
 
 async function newEnv(config: PipelineConfig): Promise<Env> {
   const root = await tempDir();
-  roots.push(root);
+  recordTempDir(root);
   const ctx = fsContext(root, config);
   const out = new LooseStore(new FsObjectStore(join(root, OUT)));
   ctx.stores.set(OUT, out);
@@ -637,18 +646,8 @@ async function newEnv(config: PipelineConfig): Promise<Env> {
   return { root, ctx, out, config };
 }
 
-/**
- * The temp folders (tempDir) of the running test: deleted when it passes (QA s9: never deleted, a
- * default run of this file and its twin left some 280 of them, 170 MB), kept and named when it
- * fails, for a post-mortem.
- */
-const roots: string[] = [];
-afterEach(async ({ task }) => {
-  const mine = roots.splice(0);
-  if (task.result?.state === 'pass')
-    await Promise.all(mine.map((d) => rm(d, { recursive: true, force: true })));
-  else if (mine.length > 0) console.log(`${task.name}: its folders are kept: ${mine.join(' ')}`);
-});
+/** Temp folders: deleted after a passing test, kept and named after a failing one. */
+const recordTempDir = removeTempDirsOfPassedTests();
 
 const project = (e: Env) => e.config.projects[0];
 

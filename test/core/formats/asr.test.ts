@@ -28,6 +28,14 @@ function fakeMedia(files: Record<string, Buffer>): MediaAccess & { reads: string
   };
 }
 
+/** The manifest's lines, parsed. */
+const manifestLines = (sink: { text(path: string): string }) =>
+  sink
+    .text('manifest.json')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+
 const text = (t: string, extra: object = {}) => ({
   from_name: 'transcription',
   to_name: 'audio',
@@ -127,11 +135,7 @@ describe('ASR_MANIFEST', () => {
     const annotations = [1, 2, 3].map((id) => ({ id, result: [text(`take ${id}`)] }));
     const tasks = [{ id: 1, data: { audio: 'x/a.wav' }, annotations }];
     const { sink } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', {}, media);
-    const lines = sink
-      .text('manifest.json')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const lines = manifestLines(sink);
     expect(lines.map((l) => [l.audio_filepath, l.duration])).toEqual([
       ['audio/a.wav', 0.25],
       ['audio/a.wav', 0.25],
@@ -155,11 +159,7 @@ describe('ASR_MANIFEST', () => {
       {},
       media,
     );
-    const durations = sink
-      .text('manifest.json')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l).duration);
+    const durations = manifestLines(sink).map((l) => l.duration);
     expect(durations.sort()).toEqual([0.5, 7]);
     expect(media.reads).toHaveLength(2);
   });
@@ -182,11 +182,7 @@ describe('ASR_MANIFEST', () => {
       { id: 3, data: { audio: 'x/m.mp3', duration: 3 }, annotations: [{ id: 31, result: [text('e')] }] },
     ];
     const { sink, report } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', {}, media);
-    const lines = sink
-      .text('manifest.json')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const lines = manifestLines(sink);
     expect(lines.map((l) => [l.text, l.duration, l.audio_filepath])).toEqual([
       ['b', 5.5, 'audio/m.mp3'],
       ['e', 3, 'audio/m.mp3'],
@@ -220,11 +216,7 @@ describe('ASR_MANIFEST', () => {
       { id: 2, data: { audio: 'y/a.wav' }, annotations: [{ id: 2, result: [text('b')] }] },
     ];
     const { sink } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', {}, media);
-    const paths = sink
-      .text('manifest.json')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l).audio_filepath);
+    const paths = manifestLines(sink).map((l) => l.audio_filepath);
     expect(paths[0]).toBe('audio/a.wav');
     expect(paths[1]).toMatch(/^audio\/a_[0-9a-f]{4}\.wav$/);
     expect(sink.files.has(paths[1])).toBe(true);
@@ -264,11 +256,7 @@ describe('ASR_MANIFEST: audio file names in task order', () => {
     const cases: Array<Record<string, number>> = [{}, { 's3://b1/a/x.wav': 40 }, { 's3://b2/b/x.wav': 40 }];
     for (const delays of cases) {
       const { sink } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', {}, slowMedia(delays));
-      const lines = sink
-        .text('manifest.json')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l));
+      const lines = manifestLines(sink);
       paths.push(lines.map((l) => l.audio_filepath));
     }
     expect(paths[0][0]).toBe('audio/x.wav');
@@ -286,11 +274,7 @@ describe('ASR_MANIFEST: audio file names in task order', () => {
     };
     const tasks = [task(1, 's3://b0/missing/x.wav'), task(2, 's3://b1/a/x.wav'), task(3, 's3://b2/b/x.wav')];
     const { sink, report } = await exportWith(tasks, CONFIG, 'ASR_MANIFEST', {}, media);
-    const lines = sink
-      .text('manifest.json')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const lines = manifestLines(sink);
     expect(lines.map((l) => l.text)).toEqual(['t2', 't3']);
     expect(lines[0].audio_filepath).toBe('audio/x.wav');
     expect(lines[1].audio_filepath).toMatch(/^audio\/x_[0-9a-f]{4}\.wav$/);
