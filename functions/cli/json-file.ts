@@ -19,6 +19,18 @@ function pretty(v: unknown, indent: string): string {
   return text.includes('\n') ? text.replaceAll('\n', `\n${indent}`) : text;
 }
 
+/**
+ * Whether JSON.stringify leaves out a key of this value: undefined, a function, a symbol, or what a
+ * `toJSON` turns into one of those. Decided without stringifying the value (a report's arrays).
+ */
+function omitted(v: unknown, key: string): boolean {
+  const seen =
+    v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function'
+      ? (v as { toJSON(key: string): unknown }).toJSON(key)
+      : v;
+  return seen === undefined || typeof seen === 'function' || typeof seen === 'symbol';
+}
+
 /** The file's text in pieces, in order; their join is `JSON.stringify(value, null, 2) + "\n"`. */
 export function* prettyJsonPieces(value: unknown): Generator<string> {
   const top = value as Record<string, unknown> | null;
@@ -26,8 +38,7 @@ export function* prettyJsonPieces(value: unknown): Generator<string> {
     yield `${pretty(value, '')}\n`;
     return;
   }
-  // As JSON.stringify does: keys whose value is undefined, a function or a symbol are left out.
-  const keys = Object.keys(top).filter((k) => JSON.stringify(top[k]) !== undefined);
+  const keys = Object.keys(top).filter((k) => !omitted(top[k], k));
   if (keys.length === 0) {
     yield '{}\n';
     return;

@@ -30,6 +30,7 @@ describe('writeJsonFile', () => {
   it('matches JSON.stringify for empty arrays and objects, undefined keys, nested arrays and non-objects', () => {
     const values: unknown[] = [
       { skipped: [], warnings: [], regions: {}, gone: undefined, f: () => 1, n: null },
+      { a: { toJSON: () => undefined }, s: Symbol('x'), d: new Date(0), b: [{ toJSON: () => 'x' }] },
       { list: [1, [2, [3, {}]], { a: [] }, undefined, 'x\ny'], nested: { deep: { list: [1, 2] } } },
       {},
       [],
