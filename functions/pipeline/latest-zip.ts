@@ -1,35 +1,47 @@
 /**
- * `latest/<FORMAT>.zip` (and a snapshot's `<FORMAT>.zip`): one format's files streamed from the
- * store into one archive (yazl, one entry read at a time, constant memory), hashed as it is
- * uploaded. Entries carry a fixed time and path order, so the same files give the same bytes.
+ * `latest/<FORMAT>.zip` (and a snapshot's `<FORMAT>.zip`): one format's files in one archive, entries
+ * in path order (core/zip-archive.ts lays out the bytes).
+ *
+ * Written at a cost proportional to the change: when the previous render's zip is known (its
+ * manifest entry, pinned by version id), its central directory is read (two ranged GETs) and every
+ * entry whose file is unchanged (same size and SHA-256 in the previous and the new manifest) keeps
+ * its record, copied server-side by byte range (segments-assemble.ts: UploadPartCopy for runs
+ * ≥ 5 MiB, read back and uploaded below that, the whole file put below 16 MiB). Only changed
+ * files are read and deflated (their records spooled to the OS temp folder until assembled), and
+ * the central directory is written anew: O(changed bytes) read and compressed, O(entries) of
+ * directory. Otherwise (no usable previous zip: first render, repair, snapshots, an archive of
+ * another writer, nothing reusable) the archive is streamed whole, each file read once.
+ * A reused entry keeps the time of the render that wrote it; a new one gets this render's.
  */
 import { createHash } from 'node:crypto';
-import { PassThrough, Readable } from 'node:stream';
-import { ZipFile } from 'yazl';
-import type { ObjectStore } from '../core/object-store.ts';
+import { tmpdir } from 'node:os';
+import { crc32, createDeflateRaw } from 'node:zlib';
+import { type ObjectStore, readAll } from '../core/object-store.ts';
+import { OrderedWork } from '../core/ordered-work.ts';
 import type { Report } from '../core/report.ts';
-import { addZipEntry } from '../core/zip-entry.ts';
+import {
+  centralDirectory,
+  centralDirectoryRange,
+  dosDateTime,
+  localHeader,
+  type PlacedRecord,
+  readCentralDirectory,
+  recordLength,
+  ZIP_TAIL_BYTES,
+  ZipLayoutError,
+  zipNameProblem,
+} from '../core/zip-archive.ts';
 import type { WrittenFile } from './hashing-sink.ts';
+import { type AssembleIo, assembleFile, type Piece } from './segments-assemble.ts';
+import { BodySpool } from './segments-spool.ts';
 
+/** Files read and deflated at once (records kept in order; each holds one file's deflated bytes). */
+const READ_CONCURRENCY = 8;
 /**
- * An entry's bytes as read, checked against its manifest entry at the end: the size, and the
- * SHA-256 unless that is of chunks (an assembled file). Throws ZipSourceError on a mismatch.
+ * Most bytes of changed files an incremental zip reads and spools before it is assembled; past it
+ * the archive is streamed whole instead (one pass, nothing spooled).
  */
-async function* checked(body: AsyncIterable<Uint8Array>, f: WrittenFile): AsyncIterable<Uint8Array> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const c of body) {
-    hash.update(c);
-    bytes += c.length;
-    yield c;
-  }
-  const sha256 = hash.digest('hex');
-  if (bytes !== f.bytes || (f.sha256Of !== 'chunks' && sha256 !== f.sha256))
-    throw new ZipSourceError(
-      f.key,
-      `${bytes} bytes, sha256 ${sha256}; the manifest names ${f.bytes} bytes, ${f.sha256}`,
-    );
-}
+export const MAX_INCREMENTAL_FRESH_BYTES = 2 * 1024 * 1024 * 1024;
 
 /** An object read for a zip does not hold the bytes its manifest entry names. */
 export class ZipSourceError extends Error {
@@ -39,57 +51,307 @@ export class ZipSourceError extends Error {
   }
 }
 
+/** The previous render's zip and the files it was made of (the previous manifest's entries by path). */
+export interface PreviousZip {
+  zip: WrittenFile;
+  files: ReadonlyMap<string, WrittenFile>;
+}
+
+/** How a zip was written, for the manifest's timings and the benchmark. */
+export interface ZipStats {
+  mode: 'unchanged' | 'incremental' | 'full';
+  /** Why an incremental write was not possible (previous archive unusable), when it was tried. */
+  fullReason?: string;
+  entries: number;
+  /** Entries whose record was reused from the previous archive / read, deflated and written. */
+  reusedEntries: number;
+  freshEntries: number;
+  /** Bytes of files read for fresh entries; of the previous archive read (directory, short runs). */
+  sourceBytesRead: number;
+  zipBytesRead: number;
+  /** Archive bytes uploaded / copied server-side. */
+  uploadedBytes: number;
+  copiedBytes: number;
+}
+
+export interface ZipResult {
+  entry: WrittenFile;
+  written: boolean;
+  stats: ZipStats;
+}
+
+/** One file's record: its metadata and header, and its deflated bytes. */
+interface FreshRecord {
+  meta: Omit<PlacedRecord, 'offset'>;
+  header: Buffer;
+  data: Buffer[];
+  sourceBytes: number;
+}
+
+const sameContent = (a: WrittenFile | undefined, b: WrittenFile) =>
+  a !== undefined &&
+  a.bytes === b.bytes &&
+  a.sha256 === b.sha256 &&
+  (a.sha256Of ?? '') === (b.sha256Of ?? '');
+
 /**
- * Zips `files` (read by key: they must be the current objects) into `key`, checking each object
- * against its entry (ZipSourceError: the object changed behind the manifest's back). Returns the
- * zip's manifest entry (`path` is the key's last segment). Entry names the zip format refuses are
- * reported and left out; read, check or write failures reject (nothing is stored).
+ * Reads `f` (the current object under its key), checks it against its manifest entry (size, and
+ * SHA-256 unless that is of chunks: ZipSourceError otherwise) and deflates it into a record.
  */
-export async function writeLatestZip(
+async function freshRecord(store: ObjectStore, f: WrittenFile, mtime: Date): Promise<FreshRecord> {
+  const r = await store.get(f.key);
+  const hash = createHash('sha256');
+  const deflate = createDeflateRaw();
+  const data: Buffer[] = [];
+  deflate.on('data', (c: Buffer) => data.push(c));
+  const ended = new Promise<void>((resolve, reject) => {
+    deflate.on('end', resolve);
+    deflate.on('error', reject);
+  });
+  let crc = 0;
+  let bytes = 0;
+  for await (const c of r.body) {
+    hash.update(c);
+    crc = crc32(c, crc);
+    bytes += c.length;
+    if (!deflate.write(c)) await new Promise((resolve) => deflate.once('drain', resolve));
+  }
+  deflate.end();
+  await ended;
+  const sha256 = hash.digest('hex');
+  if (bytes !== f.bytes || (f.sha256Of !== 'chunks' && sha256 !== f.sha256))
+    throw new ZipSourceError(
+      f.key,
+      `${bytes} bytes, sha256 ${sha256}; the manifest names ${f.bytes} bytes, ${f.sha256}`,
+    );
+  const compressedSize = data.reduce((n, c) => n + c.length, 0);
+  const fields = {
+    name: f.path,
+    crc32: crc,
+    compressedSize,
+    size: bytes,
+    method: 8 as const,
+    ...dosDateTime(mtime),
+  };
+  const header = localHeader(fields);
+  const record = createHash('sha256').update(header);
+  for (const c of data) record.update(c);
+  return { meta: { ...fields, recordSha256: record.digest('hex') }, header, data, sourceBytes: bytes };
+}
+
+/** The previous archive's records by entry name; throws ZipLayoutError when it cannot be reused. */
+async function previousRecords(
+  store: ObjectStore,
+  zip: WrittenFile,
+  stats: ZipStats,
+): Promise<Map<string, PlacedRecord>> {
+  const head = await store.head(zip.key);
+  if (head?.size !== zip.bytes)
+    throw new ZipLayoutError(`${zip.key} holds ${head?.size ?? 'no'} bytes, the manifest names ${zip.bytes}`);
+  const read = async (start: number, end: number) => {
+    const b = await readAll((await store.get(zip.key, { start, end })).body);
+    stats.zipBytesRead += b.length;
+    if (b.length !== end - start)
+      throw new ZipLayoutError(`read ${b.length} bytes of ${zip.key} at ${start}, wanted ${end - start}`);
+    return b;
+  };
+  const tailStart = Math.max(0, zip.bytes - ZIP_TAIL_BYTES);
+  const range = centralDirectoryRange(await read(tailStart, zip.bytes), zip.bytes);
+  const records = readCentralDirectory(await read(range.start, range.end), range);
+  return new Map(records.map((r) => [r.name, r]));
+}
+
+/**
+ * Zips `files` into `key`. With `previous` (the last committed render's zip and files), unchanged
+ * entries are reused from it (module comment); a zip whose files all equal the previous ones is
+ * returned as it was, unwritten. Entry names the zip format refuses are reported and left out.
+ * Throws ZipSourceError when an object read does not match its manifest entry, and what the
+ * store throws (nothing is stored then).
+ */
+export async function writeLatestZip(input: {
+  store: ObjectStore;
+  files: readonly WrittenFile[];
+  key: string;
+  mtime: Date;
+  report: Report;
+  previous?: PreviousZip;
+  /** Smallest multipart file and part (tests of the assembly use less than S3's sizes). */
+  minMultipartBytes?: number;
+  minPartBytes?: number;
+}): Promise<ZipResult> {
+  const { store, key, mtime, report, previous } = input;
+  const sorted = [...input.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const stats: ZipStats = {
+    mode: 'full',
+    entries: 0,
+    reusedEntries: 0,
+    freshEntries: 0,
+    sourceBytesRead: 0,
+    zipBytesRead: 0,
+    uploadedBytes: 0,
+    copiedBytes: 0,
+  };
+  if (
+    previous &&
+    sorted.length === previous.files.size &&
+    sorted.every((f) => sameContent(previous.files.get(f.path), f))
+  ) {
+    stats.mode = 'unchanged';
+    stats.entries = stats.reusedEntries = sorted.length;
+    return { entry: previous.zip, written: false, stats };
+  }
+  const files: WrittenFile[] = [];
+  for (const f of sorted) {
+    const problem = zipNameProblem(f.path);
+    if (problem)
+      report.skip({
+        source: `output file ${f.path}`,
+        reason: `not a valid zip entry name (${problem}); it is left out of the archive`,
+      });
+    else files.push(f);
+  }
+  stats.entries = files.length;
+  let reusable: Map<string, PlacedRecord> | undefined;
+  if (previous) {
+    try {
+      reusable = await previousRecords(store, previous.zip, stats);
+    } catch (err) {
+      if (!(err instanceof ZipLayoutError)) throw err;
+      stats.fullReason = err.message;
+    }
+  }
+  const reuseOf = (f: WrittenFile) => {
+    const r = reusable?.get(f.path);
+    return r && r.size === f.bytes && sameContent(previous?.files.get(f.path), f) ? r : undefined;
+  };
+  if (reusable) {
+    const fresh = files.filter((f) => !reuseOf(f));
+    const freshBytes = fresh.reduce((n, f) => n + f.bytes, 0);
+    if (fresh.length === files.length) stats.fullReason = 'no entry of the previous zip is reusable';
+    else if (freshBytes > MAX_INCREMENTAL_FRESH_BYTES)
+      stats.fullReason = `${freshBytes} bytes of changed files (more than ${MAX_INCREMENTAL_FRESH_BYTES})`;
+    else return writeIncremental({ ...input, files, previous: previous!, reuseOf, stats });
+  }
+  return writeStreamed(store, files, key, mtime, stats);
+}
+
+/** The whole archive in one pass: each file read, deflated and streamed out in order. */
+async function writeStreamed(
   store: ObjectStore,
   files: readonly WrittenFile[],
   key: string,
   mtime: Date,
-  report: Report,
-): Promise<WrittenFile> {
-  const zip = new ZipFile();
-  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  for (const f of sorted) {
-    const skip = addZipEntry(f.path, () =>
-      zip.addReadStreamLazy(f.path, { mtime, size: f.bytes }, (cb) => {
-        store.get(f.key).then(
-          (r) => {
-            // yazl listens for no error on a lazy entry's stream: pass it on as the zip's.
-            const entry = Readable.from(checked(r.body, f));
-            entry.on('error', (err) => zip.emit('error', err));
-            cb(null, entry);
-          },
-          (err) => cb(err, new PassThrough()),
-        );
-      }),
-    );
-    if (skip) report.skip({ source: `output file ${skip.path}`, reason: skip.reason });
-  }
-  zip.end();
-  // yazl reports a failed entry (read error, wrong size) on the ZipFile: fail the output stream
-  // with it, so the upload below rejects (an unhandled 'error' event would end the process).
-  const output = zip.outputStream as Readable;
-  zip.on('error', (err: Error) => output.destroy(err));
+  stats: ZipStats,
+): Promise<ZipResult> {
   const hash = createHash('sha256');
   let bytes = 0;
-  async function* hashed() {
-    for await (const c of output as AsyncIterable<Buffer>) {
-      hash.update(c);
-      bytes += c.length;
-      yield c;
+  async function* archive(): AsyncGenerator<Buffer> {
+    const placed: PlacedRecord[] = [];
+    const ready: FreshRecord[] = [];
+    const work = new OrderedWork<FreshRecord>(READ_CONCURRENCY, (r) => {
+      ready.push(r);
+    });
+    const emit = function* (r: FreshRecord) {
+      placed.push({ ...r.meta, offset: bytes });
+      stats.freshEntries++;
+      stats.sourceBytesRead += r.sourceBytes;
+      for (const c of [r.header, ...r.data]) {
+        hash.update(c);
+        bytes += c.length;
+        yield c;
+      }
+    };
+    for (const f of files) {
+      await work.add(() => freshRecord(store, f, mtime));
+      while (ready.length) yield* emit(ready.shift()!);
     }
+    await work.drain();
+    while (ready.length) yield* emit(ready.shift()!);
+    const cd = centralDirectory(placed, bytes);
+    hash.update(cd);
+    bytes += cd.length;
+    yield cd;
   }
-  const r = await store.putStream(key, hashed(), { contentType: 'application/zip' });
+  const put = await store.putStream(key, archive(), { contentType: 'application/zip' });
+  stats.uploadedBytes = bytes;
   return {
-    path: key.slice(key.lastIndexOf('/') + 1),
-    key,
-    bytes,
-    sha256: hash.digest('hex'),
-    ...(r?.versionId ? { versionId: r.versionId } : {}),
+    entry: {
+      path: key.slice(key.lastIndexOf('/') + 1),
+      key,
+      bytes,
+      sha256: hash.digest('hex'),
+      ...(put?.versionId ? { versionId: put.versionId } : {}),
+    },
+    written: true,
+    stats,
   };
+}
+
+/**
+ * Unchanged entries' records by range from the previous archive, changed ones read, deflated and
+ * spooled, then one assembly (segments-assemble.ts) with the new central directory last.
+ */
+async function writeIncremental(input: {
+  store: ObjectStore;
+  files: readonly WrittenFile[];
+  key: string;
+  mtime: Date;
+  previous: PreviousZip;
+  reuseOf: (f: WrittenFile) => PlacedRecord | undefined;
+  stats: ZipStats;
+  minMultipartBytes?: number;
+  minPartBytes?: number;
+}): Promise<ZipResult> {
+  const { store, files, key, mtime, previous, reuseOf, stats } = input;
+  stats.mode = 'incremental';
+  const spool = await BodySpool.create(tmpdir());
+  try {
+    const pieces: Piece[] = [];
+    const placed: PlacedRecord[] = [];
+    let offset = 0;
+    const place = (meta: Omit<PlacedRecord, 'offset'>) => {
+      placed.push({ ...meta, offset });
+      offset += recordLength(meta);
+    };
+    // Reused and fresh entries go through one ordered queue, so files keep being read a few at a
+    // time across runs of reused entries.
+    const work = new OrderedWork<FreshRecord | PlacedRecord>(READ_CONCURRENCY, async (r) => {
+      if ('header' in r) {
+        stats.freshEntries++;
+        stats.sourceBytesRead += r.sourceBytes;
+        const body = Buffer.concat([r.header, ...r.data]);
+        pieces.push({ spooled: await spool.write(body), sha256: r.meta.recordSha256 });
+        place(r.meta);
+      } else {
+        const { offset: from, ...meta } = r;
+        pieces.push({ prev: { start: from, end: from + recordLength(r) }, sha256: r.recordSha256 });
+        place(meta);
+        stats.reusedEntries++;
+      }
+    });
+    for (const f of files) {
+      const old = reuseOf(f);
+      await work.add(old ? async () => old : () => freshRecord(store, f, mtime));
+    }
+    await work.drain();
+    const cd = centralDirectory(placed, offset);
+    pieces.push({ bytes: cd, sha256: createHash('sha256').update(cd).digest('hex') });
+    const io: AssembleIo = { readBytes: 0, reads: 0, uploadedBytes: 0, copiedBytes: 0, parts: 0 };
+    const r = await assembleFile({
+      store,
+      key,
+      path: key.slice(key.lastIndexOf('/') + 1),
+      pieces,
+      previous: previous.zip,
+      minMultipartBytes: input.minMultipartBytes,
+      minPartBytes: input.minPartBytes,
+      io,
+    });
+    stats.zipBytesRead += io.readBytes;
+    stats.uploadedBytes = io.uploadedBytes;
+    stats.copiedBytes = io.copiedBytes;
+    return { entry: r.entry, written: r.written, stats };
+  } finally {
+    await spool.dispose();
+  }
 }

@@ -11,6 +11,7 @@ import type { ReportEntry, ReportJson } from '../core/report.ts';
 import type { SnapshotOptions } from './config.ts';
 import type { FormatResult } from './export-run.ts';
 import type { WrittenFile } from './hashing-sink.ts';
+import type { ZipStats } from './latest-zip.ts';
 
 /** A format of a manifest: its files and, for `latest/` with `latest.zip`, the zip of them. */
 export type ManifestFormat = FormatResult & {
@@ -85,6 +86,11 @@ export interface Manifest {
       spoolPeakBytes?: number;
       fallback?: Record<string, string>;
     };
+    /**
+     * `latest/<FORMAT>.zip` by format: kept unchanged, written incrementally (entries reused from
+     * the previous zip by byte range) or in full, and the entries and bytes that took.
+     */
+    zips?: Record<string, ZipStats>;
   };
   /** What was skipped: unreadable source objects (from ingest) and inputs the converter skipped. */
   report: ReportJson & { sourceObjects: ReportEntry[] };

@@ -20,7 +20,7 @@ import { snapshotOptionsSchema } from './config.ts';
 import type { PipelineContext } from './context.ts';
 import type { WrittenFile } from './hashing-sink.ts';
 import { loadLabelConfig } from './label-config.ts';
-import { writeLatestZip } from './latest-zip.ts';
+import { writeLatestZip, type ZipStats } from './latest-zip.ts';
 import { type Manifest, type ManifestChanges, type ManifestFormat, serializeManifest } from './manifest.ts';
 import { readJson } from './object-text.ts';
 import { segmentIndexKey } from './segments.ts';
@@ -135,6 +135,7 @@ export async function renderLatest(
     const changes: ManifestChanges = { written: 0, unchanged: 0, deleted: 0, bytesWritten: 0 };
     let result: Awaited<ReturnType<typeof renderLatestFiles>>;
     const formats: ManifestFormat[] = [];
+    const zips: Record<string, ZipStats> = {};
     try {
       result = await renderLatestFiles(ctx, {
         ps,
@@ -167,19 +168,22 @@ export async function renderLatest(
         if (project.latest.zip && f.status === 'completed' && files.length > 1) {
           const before = previous.get(f.format);
           const prevZip = repair ? undefined : current?.formats.find((x) => x.format === f.format)?.zip;
-          const same =
-            prevZip !== undefined &&
-            before !== undefined &&
-            files.every((x) => before.get(x.path)?.sha256 === x.sha256) &&
-            before.size === files.length;
-          if (same) {
-            entry.zip = prevZip;
-            changes.unchanged++;
-          } else {
-            entry.zip = await writeLatestZip(ps.store, files, ps.paths.latestZip(f.format), started, report);
+          const z = await writeLatestZip({
+            store: ps.store,
+            files,
+            key: ps.paths.latestZip(f.format),
+            mtime: started,
+            report,
+            previous: prevZip && before ? { zip: prevZip, files: before } : undefined,
+            minMultipartBytes: options.minMultipartBytes,
+            minPartBytes: options.minPartBytes,
+          });
+          entry.zip = z.entry;
+          zips[f.format] = z.stats;
+          if (z.written) {
             changes.written++;
-            changes.bytesWritten += entry.zip.bytes;
-          }
+            changes.bytesWritten += z.stats.uploadedBytes;
+          } else changes.unchanged++;
         }
         formats.push(entry);
       }
@@ -241,6 +245,7 @@ export async function renderLatest(
           ...result.io.assemble,
           ...(Object.keys(result.io.fallback).length ? { fallback: result.io.fallback } : {}),
         },
+        ...(Object.keys(zips).length ? { zips } : {}),
       },
       report: { ...result.report, sourceObjects },
       previous: current?.id,

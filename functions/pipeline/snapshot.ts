@@ -168,7 +168,8 @@ export async function finishSnapshotFormat(
   report: Report,
 ): Promise<ConvertedFiles> {
   const files = [...written].sort(byPath);
-  if (files.length > 1) await writeLatestZip(store, files, `${base.prefix}${format}.zip`, now, report);
+  if (files.length > 1)
+    await writeLatestZip({ store, files, key: `${base.prefix}${format}.zip`, mtime: now, report });
   return { format, status: 'completed', files, download: downloadOf(base, format, files) };
 }
 

@@ -22,6 +22,7 @@ import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import { PublishSink } from '../../functions/pipeline/publish-sink.ts';
 import { renderLatest } from '../../functions/pipeline/render.ts';
+import { readZip } from '../helpers/zip-reader.ts';
 import { change, type FsContext, fsContext, tempDir } from './helpers.ts';
 
 interface Version {
@@ -327,10 +328,21 @@ describe('latest/ under fixed, versioned keys', () => {
     const again = (await renderLatest(ctx, project(), { force: true })).manifest!;
     expect(out.puts.filter((k) => k.startsWith(paths().latest))).toEqual([paths().latestManifest]);
     expect(again.formats.find((f) => f.format === 'YOLO')!.zip).toEqual(yolo.zip);
-    // A change: the zip is rewritten.
+    // A change: the zip is rewritten, from the previous zip's records for the files that did not
+    // change (only task 2's label file is read and deflated) plus a new directory.
     await ls({ 2: 22 });
     const third = await render();
-    expect(third.formats.find((f) => f.format === 'YOLO')!.zip!.versionId).not.toBe(yolo.zip!.versionId);
+    const yolo3 = third.formats.find((f) => f.format === 'YOLO')!;
+    expect(yolo3.zip!.versionId).not.toBe(yolo.zip!.versionId);
+    expect(third.timings?.zips?.YOLO).toMatchObject({
+      mode: 'incremental',
+      entries: yolo3.files!.length,
+      freshEntries: 1,
+      reusedEntries: yolo3.files!.length - 1,
+    });
+    const entries = await readZip(out.version(yolo3.zip!.key, yolo3.zip!.versionId!)!);
+    expect(entries.map((e) => e.name)).toEqual(yolo3.files!.map((f) => f.path));
+    for (const [i, f] of yolo3.files!.entries()) expect(sha(entries[i].data)).toBe(f.sha256);
     readByVersions(out, third);
   });
 
