@@ -16,7 +16,7 @@
  *   node bin/run-ts.mjs bench/pipeline.ts [--sizes 10000,100000] [--changed 100] [--render-sizes 100000]
  *   [--render-only] [--render-store s3|folder] [--render-formats JSON_MIN,CSV]
  *   [--render-kind text-ner|image-bbox|audio-asr]
- *   [--render-changes 1,100,10000|none] [--worker-batches 8|all|0] [--fanout-commit]
+ *   [--render-changes 1,100,10000|none] [--worker-batches 8|all|0] [--fanout-commit] [--render-zip]
  * Sizes also come from LS_EXPORT_BENCH_PIPELINE_SIZES. fauxqs keeps objects in memory: 100,000
  * tasks hold about 0.4 GB of objects plus the state; `--render-store folder` keeps the render
  * bench's objects in a temporary folder instead (how 1,000,000 tasks fit one machine).
@@ -64,11 +64,22 @@ import { CONFIGS, generateTask, KINDS, type Kind } from './generate.ts';
 const mb = (n: number) => (n / 1e6).toFixed(1);
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-/** Task `i` of a generated project of `kind` (bench/generate.ts); `version` > 0 moves its annotations' updated_at. */
-function task(i: number, version = 0, kind: Kind = 'text-ner'): JsonObject {
+/**
+ * Task `i` of a generated project of `kind` (bench/generate.ts); `version` > 0 moves its
+ * annotations' updated_at, and with `moveRegions` also each region's `x` by `version` / 10 percent
+ * (so per-task label files change too, not only the aggregate files).
+ */
+function task(i: number, version = 0, kind: Kind = 'text-ner', moveRegions = false): JsonObject {
   const t = parseJson(JSON.stringify(generateTask(kind, i, 1))) as JsonObject;
   if (version > 0 && Array.isArray(t.annotations)) {
-    for (const a of t.annotations as JsonObject[]) a.updated_at = `2027-01-0${version}T00:00:00.000000Z`;
+    for (const a of t.annotations as JsonObject[]) {
+      a.updated_at = `2027-01-0${version}T00:00:00.000000Z`;
+      if (moveRegions && Array.isArray(a.result))
+        for (const r of a.result as JsonObject[]) {
+          const v = r.value as JsonObject | undefined;
+          if (v && typeof v.x === 'number') v.x = Math.min(90, v.x + version / 10);
+        }
+    }
   }
   return t;
 }
@@ -230,6 +241,13 @@ export interface RenderBenchOptions {
    * CPU, and the manifest's `spoolPeakBytes` / `peakHeldBytes` against the aggregate files' sizes.
    */
   fanoutCommit?: boolean;
+  /**
+   * The project asks for zips (`latest.zip`): every multi-file format's `latest/<FORMAT>.zip` is
+   * written too; each render prints how (kept, incremental, full), its entries reused and read,
+   * and its bytes uploaded and copied server-side. Changed tasks also move their regions (`task`), so
+   * their label files change.
+   */
+  zip?: boolean;
 }
 
 interface WorkerResult {
@@ -300,6 +318,7 @@ export async function runRenderBench(options: RenderBenchOptions = {}): Promise<
   const segmentRows: string[] = [];
   const workerRows: string[] = [];
   const commitRows: string[] = [];
+  const zipRows: string[] = [];
   const storeName =
     storeKind === 's3'
       ? 'local S3 server (fauxqs) over HTTP'
@@ -328,6 +347,7 @@ export async function runRenderBench(options: RenderBenchOptions = {}): Promise<
             labelConfig: { inline: CONFIGS[kind] },
             formats,
             export: { bucket: 'bench-exports', prefix: 'exports' },
+            ...(options.zip ? { latest: { zip: true } } : {}),
           },
         ],
       };
@@ -356,7 +376,7 @@ export async function runRenderBench(options: RenderBenchOptions = {}): Promise<
           } catch {}
           const shard = Shard.parse(text);
           for (const i of list) {
-            const body = task(i, version, kind);
+            const body = task(i, version, kind, options.zip);
             shard.set({
               taskId: String(i),
               entries: [
@@ -412,6 +432,11 @@ export async function runRenderBench(options: RenderBenchOptions = {}): Promise<
         console.error(
           `  [report: ${fmt(rep?.skippedCount ?? 0)} skipped${rep?.skipped[0] ? ` (first: ${rep.skipped[0].format ?? ''} ${rep.skipped[0].reason})` : ''}, ${fmt(rep?.warningCount ?? 0)} warnings${rep?.warnings[0] ? ` (first: ${rep.warnings[0].reason})` : ''}; formats over every task: ${fallback.join(', ') || 'none'}]`,
         );
+        for (const [format, z] of Object.entries(r.manifest?.timings?.zips ?? {})) {
+          const zipRow = `| ${fmt(n)} | ${label} | ${format} | ${z.mode} | ${fmt(z.entries)} | ${fmt(z.reusedEntries)} / ${fmt(z.freshEntries)} | ${mb(z.sourceBytesRead)} | ${mb(z.zipBytesRead)} | ${mb(z.uploadedBytes)} | ${mb(z.copiedBytes)} |`;
+          console.error(`  [zip: ${zipRow}]`);
+          zipRows.push(zipRow);
+        }
         if (perSegment.length > 0) {
           const slowest = Math.max(...perSegment.map((x) => x.secs));
           const mean = perSegment.reduce((a, x) => a + x.secs, 0) / perSegment.length;
@@ -517,10 +542,19 @@ export async function runRenderBench(options: RenderBenchOptions = {}): Promise<
   if (workerRows.length > 0) tables.push(...workerHeader, ...workerRows);
   const commitHeader = ['', ...fanoutCommitHeader(storeName)];
   if (commitRows.length > 0) tables.push(...commitHeader, ...commitRows);
+  const zipHeader = [
+    '',
+    `latest/<FORMAT>.zip per render (${storeName}):`,
+    '',
+    '| tasks | render | format | written | entries | reused / read entries | MB of files read | MB of the old zip read | MB uploaded | MB copied server-side |',
+    '|---:|---|---|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  if (zipRows.length > 0) tables.push(...zipHeader, ...zipRows);
   const text = tables.join('\n');
   console.log(segmentHeader.concat(segmentRows).join('\n'));
   if (workerRows.length > 0) console.log(workerHeader.concat(workerRows).join('\n'));
   if (commitRows.length > 0) console.log(commitHeader.concat(commitRows).join('\n'));
+  if (zipRows.length > 0) console.log(zipHeader.concat(zipRows).join('\n'));
   return text;
 }
 
@@ -545,6 +579,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
       'render-kind': { type: 'string' },
       'worker-batches': { type: 'string' },
       'fanout-commit': { type: 'boolean' },
+      'render-zip': { type: 'boolean' },
     },
   });
   if (values['render-sizes']) process.env.LS_EXPORT_BENCH_RENDER_SIZES = values['render-sizes'];
@@ -564,6 +599,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     kind: kind as Kind,
     ...(batches ? { workerBatches: batches === 'all' ? 'all' : Number(batches) } : {}),
     ...(values['fanout-commit'] ? { fanoutCommit: true } : {}),
+    ...(values['render-zip'] ? { zip: true } : {}),
   };
   if (values['render-only']) await runRenderBench(renderOptions);
   else

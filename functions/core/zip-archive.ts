@@ -62,21 +62,6 @@ export class ZipLayoutError extends Error {
   }
 }
 
-/**
- * Why the zip format refuses `name` as an entry name, or undefined when it is fine. The rule yazl
- * applies (so the CLI's folder zip and the pipeline's zips refuse the same names): empty, absolute
- * (`/…`, `C:…`), a `..` segment, a trailing `/`, more than 65,535 UTF-8 bytes.
- */
-export function zipNameProblem(name: string): string | undefined {
-  if (name === '') return 'empty name';
-  const n = name.replace(/\\/g, '/');
-  if (/^[a-zA-Z]:/.test(n) || n.startsWith('/')) return `absolute path: ${name}`;
-  if (n.split('/').includes('..')) return `invalid relative path: ${name}`;
-  if (n.endsWith('/')) return `file path cannot end with '/': ${name}`;
-  if (Buffer.byteLength(n) > U16_MAX) return `utf8 file name too long: ${Buffer.byteLength(n)} > ${U16_MAX}`;
-  return undefined;
-}
-
 /** MS-DOS date and time of `d` in UTC (years before 1980 are written as 1980-01-01 00:00). */
 export function dosDateTime(d: Date): { dosTime: number; dosDate: number } {
   if (d.getUTCFullYear() < 1980) return { dosTime: 0, dosDate: (1 << 5) | 1 };

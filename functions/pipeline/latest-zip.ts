@@ -29,8 +29,8 @@ import {
   recordLength,
   ZIP_TAIL_BYTES,
   ZipLayoutError,
-  zipNameProblem,
 } from '../core/zip-archive.ts';
+import { zipEntrySkip } from '../core/zip-entry.ts';
 import type { WrittenFile } from './hashing-sink.ts';
 import { type AssembleIo, assembleFile, type Piece } from './segments-assemble.ts';
 import { BodySpool } from './segments-spool.ts';
@@ -88,6 +88,9 @@ interface FreshRecord {
   sourceBytes: number;
 }
 
+/** A file's entry name: its path with `\\` as `/` (as yazl, the CLI's zip writer, stores it). */
+const entryName = (path: string) => path.replace(/\\/g, '/');
+
 const sameContent = (a: WrittenFile | undefined, b: WrittenFile) =>
   a !== undefined &&
   a.bytes === b.bytes &&
@@ -126,7 +129,7 @@ async function freshRecord(store: ObjectStore, f: WrittenFile, mtime: Date): Pro
     );
   const compressedSize = data.reduce((n, c) => n + c.length, 0);
   const fields = {
-    name: f.path,
+    name: entryName(f.path),
     crc32: crc,
     compressedSize,
     size: bytes,
@@ -202,12 +205,8 @@ export async function writeLatestZip(input: {
   }
   const files: WrittenFile[] = [];
   for (const f of sorted) {
-    const problem = zipNameProblem(f.path);
-    if (problem)
-      report.skip({
-        source: `output file ${f.path}`,
-        reason: `not a valid zip entry name (${problem}); it is left out of the archive`,
-      });
+    const skip = zipEntrySkip(f.path);
+    if (skip) report.skip({ source: `output file ${f.path}`, reason: skip.reason });
     else files.push(f);
   }
   stats.entries = files.length;
@@ -221,7 +220,7 @@ export async function writeLatestZip(input: {
     }
   }
   const reuseOf = (f: WrittenFile) => {
-    const r = reusable?.get(f.path);
+    const r = reusable?.get(entryName(f.path));
     return r && r.size === f.bytes && sameContent(previous?.files.get(f.path), f) ? r : undefined;
   };
   if (reusable) {
