@@ -35,8 +35,13 @@ import type { WrittenFile } from './hashing-sink.ts';
 import { type AssembleIo, assembleFile, type Piece } from './segments-assemble.ts';
 import { BodySpool } from './segments-spool.ts';
 
-/** Files read and deflated at once (records kept in order; each holds one file's deflated bytes). */
-const READ_CONCURRENCY = 8;
+/**
+ * Files read and deflated at once, and the most bytes of them (by their manifest sizes) in flight:
+ * each holds its deflated bytes until its turn to be written. Small files (labels, XML) are mostly
+ * request latency, so many go at once; large ones (images, an aggregate result) one budget's worth.
+ */
+const READ_CONCURRENCY = 32;
+const READ_BUDGET_BYTES = 64 * 1024 * 1024;
 /**
  * Most bytes of changed files an incremental zip reads and spools before it is assembled; past it
  * the archive is streamed whole instead (one pass, nothing spooled).
@@ -247,9 +252,13 @@ async function writeStreamed(
   async function* archive(): AsyncGenerator<Buffer> {
     const placed: PlacedRecord[] = [];
     const ready: FreshRecord[] = [];
-    const work = new OrderedWork<FreshRecord>(READ_CONCURRENCY, (r) => {
-      ready.push(r);
-    });
+    const work = new OrderedWork<FreshRecord>(
+      READ_CONCURRENCY,
+      (r) => {
+        ready.push(r);
+      },
+      READ_BUDGET_BYTES,
+    );
     const emit = function* (r: FreshRecord) {
       placed.push({ ...r.meta, offset: bytes });
       stats.freshEntries++;
@@ -261,7 +270,7 @@ async function writeStreamed(
       }
     };
     for (const f of files) {
-      await work.add(() => freshRecord(store, f, mtime));
+      await work.add(() => freshRecord(store, f, mtime), f.bytes);
       while (ready.length) yield* emit(ready.shift()!);
     }
     await work.drain();
@@ -314,23 +323,27 @@ async function writeIncremental(input: {
     };
     // Reused and fresh entries go through one ordered queue, so files keep being read a few at a
     // time across runs of reused entries.
-    const work = new OrderedWork<FreshRecord | PlacedRecord>(READ_CONCURRENCY, async (r) => {
-      if ('header' in r) {
-        stats.freshEntries++;
-        stats.sourceBytesRead += r.sourceBytes;
-        const body = Buffer.concat([r.header, ...r.data]);
-        pieces.push({ spooled: await spool.write(body), sha256: r.meta.recordSha256 });
-        place(r.meta);
-      } else {
-        const { offset: from, ...meta } = r;
-        pieces.push({ prev: { start: from, end: from + recordLength(r) }, sha256: r.recordSha256 });
-        place(meta);
-        stats.reusedEntries++;
-      }
-    });
+    const work = new OrderedWork<FreshRecord | PlacedRecord>(
+      READ_CONCURRENCY,
+      async (r) => {
+        if ('header' in r) {
+          stats.freshEntries++;
+          stats.sourceBytesRead += r.sourceBytes;
+          const body = Buffer.concat([r.header, ...r.data]);
+          pieces.push({ spooled: await spool.write(body), sha256: r.meta.recordSha256 });
+          place(r.meta);
+        } else {
+          const { offset: from, ...meta } = r;
+          pieces.push({ prev: { start: from, end: from + recordLength(r) }, sha256: r.recordSha256 });
+          place(meta);
+          stats.reusedEntries++;
+        }
+      },
+      READ_BUDGET_BYTES,
+    );
     for (const f of files) {
       const old = reuseOf(f);
-      await work.add(old ? async () => old : () => freshRecord(store, f, mtime));
+      await work.add(old ? async () => old : () => freshRecord(store, f, mtime), old ? 0 : f.bytes);
     }
     await work.drain();
     const cd = centralDirectory(placed, offset);
