@@ -33,7 +33,7 @@ const INFRA_TESTS = ['test/infra/**/*.test.ts'];
  * 200-vs-2,000-task request count: 15–25 s alone, most of `test:unit`'s time before it moved), and
  * the hostile-task fuzz (test/sec/hostile-fuzz.test.ts: 14 CLI runs over every format, 15–21 s), and
  * snapshots by segments against the one-pass snapshot (six projects, every format, several options
- * each: 30–60 s).
+ * each: 30–60 s), and the QA campaigns.
  */
 const SLOW_TESTS = [
   'test/**/*.process.test.ts',
@@ -44,6 +44,8 @@ const SLOW_TESTS = [
   'test/pipeline/incremental-campaign.test.ts',
   // QA: unseen projects and change sequences (incremental-unseen.test.ts header; minutes).
   'test/pipeline/incremental-unseen.test.ts',
+  // QA of latest/<FORMAT>.zip: random change sequences and a 65,600-entry archive (30–55 s).
+  'test/pipeline/latest-zip-qa.test.ts',
 ];
 /** Pure tests (no mocks of shared clients, no environment changes) that may share one process. */
 const CORE_TESTS = ['test/core/**/*.test.ts'];

@@ -46,8 +46,8 @@ export class CountingStore implements ObjectStore {
     this.c.lists++;
     yield* this.inner.list(prefix, options);
   }
-  async get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
-    const r = await this.inner.get(key, range);
+  async get(key: string, range?: { start: number; end: number }, versionId?: string): Promise<GetResult> {
+    const r = await this.inner.get(key, range, versionId);
     this.c.gets++;
     const c = this.c;
     return {

@@ -18,6 +18,12 @@ export interface S3Location {
 export const READ = ['s3:GetObject'];
 export const WRITE = ['s3:PutObject', 's3:AbortMultipartUpload'];
 export const DELETE = ['s3:DeleteObject'];
+/**
+ * Reading a given version of an object: a GET with `versionId`, and an UploadPartCopy whose source
+ * names one (S3 asks for s3:GetObjectVersion there, not s3:GetObject). A render assembles files and
+ * `latest/<FORMAT>.zip` from byte ranges of the previous versions its manifest names.
+ */
+export const READ_VERSIONS = ['s3:GetObjectVersion'];
 
 export function bucketArn(bucket: string): string {
   return `arn:${Aws.PARTITION}:s3:::${bucket}`;

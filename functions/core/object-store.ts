@@ -91,8 +91,11 @@ export interface ObjectStore {
    * store does not list it anyway (a folder store hashes the files then).
    */
   list(prefix: string, options?: { etags?: boolean }): AsyncIterable<ObjectInfo>;
-  /** Reads an object (or a byte range `[start, end)`); throws NotFoundError. */
-  get(key: string, range?: { start: number; end: number }): Promise<GetResult>;
+  /**
+   * Reads an object (or a byte range `[start, end)`); `versionId`: that version (S3, versioned
+   * buckets; a folder store has one version and ignores it). Throws NotFoundError.
+   */
+  get(key: string, range?: { start: number; end: number }, versionId?: string): Promise<GetResult>;
   /** Metadata without the body; undefined when absent. */
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Writes a whole object; throws PreconditionFailedError when a condition fails. */

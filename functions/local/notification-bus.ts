@@ -148,8 +148,8 @@ class NotifyingStore implements ObjectStore {
   list(prefix: string, options?: { etags?: boolean }): AsyncIterable<ObjectInfo> {
     return this.inner.list(prefix, options);
   }
-  get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
-    return this.inner.get(key, range);
+  get(key: string, range?: { start: number; end: number }, versionId?: string): Promise<GetResult> {
+    return this.inner.get(key, range, versionId);
   }
   head(key: string): Promise<ObjectInfo | undefined> {
     return this.inner.head(key);

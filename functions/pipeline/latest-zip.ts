@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { crc32, createDeflateRaw } from 'node:zlib';
-import { type ObjectStore, readAll } from '../core/object-store.ts';
+import { NotFoundError, type ObjectStore, readAll } from '../core/object-store.ts';
 import { OrderedWork } from '../core/ordered-work.ts';
 import type { Report } from '../core/report.ts';
 import {
@@ -147,17 +147,32 @@ async function freshRecord(store: ObjectStore, f: WrittenFile, mtime: Date): Pro
   return { meta: { ...fields, recordSha256: record.digest('hex') }, header, data, sourceBytes: bytes };
 }
 
-/** The previous archive's records by entry name; throws ZipLayoutError when it cannot be reused. */
+/**
+ * The previous archive's records by entry name, read from the version its manifest entry names
+ * (in a versioned bucket; elsewhere the current object, whose size must be the manifest's).
+ * Throws ZipLayoutError when it cannot be reused.
+ */
 async function previousRecords(
   store: ObjectStore,
   zip: WrittenFile,
   stats: ZipStats,
 ): Promise<Map<string, PlacedRecord>> {
-  const head = await store.head(zip.key);
-  if (head?.size !== zip.bytes)
-    throw new ZipLayoutError(`${zip.key} holds ${head?.size ?? 'no'} bytes, the manifest names ${zip.bytes}`);
+  if (!zip.versionId) {
+    const head = await store.head(zip.key);
+    if (head?.size !== zip.bytes)
+      throw new ZipLayoutError(
+        `${zip.key} holds ${head?.size ?? 'no'} bytes, the manifest names ${zip.bytes}`,
+      );
+  }
   const read = async (start: number, end: number) => {
-    const b = await readAll((await store.get(zip.key, { start, end })).body);
+    let b: Buffer;
+    try {
+      b = await readAll((await store.get(zip.key, { start, end }, zip.versionId)).body);
+    } catch (err) {
+      if (err instanceof NotFoundError)
+        throw new ZipLayoutError(`${zip.key} (version ${zip.versionId ?? 'current'}) is gone`);
+      throw err;
+    }
     stats.zipBytesRead += b.length;
     if (b.length !== end - start)
       throw new ZipLayoutError(`read ${b.length} bytes of ${zip.key} at ${start}, wanted ${end - start}`);
@@ -199,20 +214,32 @@ export async function writeLatestZip(input: {
     uploadedBytes: 0,
     copiedBytes: 0,
   };
+  // Names the zip refuses, and a second path with the same entry name (`a/b` and `a\\b`), are
+  // reported and left out — every render, also when the zip is kept as it was.
+  const files: WrittenFile[] = [];
+  const names = new Set<string>();
+  for (const f of sorted) {
+    const skip = zipEntrySkip(f.path);
+    const name = entryName(f.path);
+    if (skip) report.skip({ source: `output file ${f.path}`, reason: skip.reason });
+    else if (names.has(name))
+      report.skip({
+        source: `output file ${f.path}`,
+        reason: `its zip entry name ${name} is another file's; it is left out of the archive`,
+      });
+    else {
+      names.add(name);
+      files.push(f);
+    }
+  }
   if (
     previous &&
     sorted.length === previous.files.size &&
     sorted.every((f) => sameContent(previous.files.get(f.path), f))
   ) {
     stats.mode = 'unchanged';
-    stats.entries = stats.reusedEntries = sorted.length;
+    stats.entries = stats.reusedEntries = files.length;
     return { entry: previous.zip, written: false, stats };
-  }
-  const files: WrittenFile[] = [];
-  for (const f of sorted) {
-    const skip = zipEntrySkip(f.path);
-    if (skip) report.skip({ source: `output file ${f.path}`, reason: skip.reason });
-    else files.push(f);
   }
   stats.entries = files.length;
   let reusable: Map<string, PlacedRecord> | undefined;

@@ -111,7 +111,7 @@ export async function assembleFile(input: {
   const needPrev = runs.some((r) => 'prev' in r);
   if (needPrev && !previous) throw new Error(`${key}: pieces refer to a previous version that is not known`);
   const readPrev = async (start: number, end: number): Promise<Buffer> => {
-    const r = await store.get(previous!.key, { start, end });
+    const r = await store.get(previous!.key, { start, end }, previous!.versionId);
     const b = await readAll(r.body);
     io.reads++;
     io.readBytes += b.length;

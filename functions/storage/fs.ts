@@ -227,7 +227,8 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  async get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
+  /** `_versionId`: a folder keeps one version of a file, so it reads the current one. */
+  async get(key: string, range?: { start: number; end: number }, _versionId?: string): Promise<GetResult> {
     const p = this.path(key);
     let size: number;
     try {

@@ -155,12 +155,13 @@ export class S3ObjectStore implements ObjectStore {
     } while (token);
   }
 
-  async get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
+  async get(key: string, range?: { start: number; end: number }, versionId?: string): Promise<GetResult> {
     try {
       const r = await this.client.send(
         new GetObjectCommand({
           Bucket: this.bucket,
           Key: key,
+          ...(versionId ? { VersionId: versionId } : {}),
           ...(range ? { Range: `bytes=${range.start}-${Math.max(range.start, range.end - 1)}` } : {}),
         }),
       );

@@ -22,7 +22,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ProjectLayout } from '../layout.ts';
 import type { PipelineFunction } from '../pipeline-function.ts';
-import { DELETE, READ, S3Access, type S3Location, WRITE } from '../s3-access.ts';
+import { DELETE, READ, READ_VERSIONS, S3Access, type S3Location, WRITE } from '../s3-access.ts';
 import { grantDistributedMapRole } from './distributed-map-role.ts';
 import { markGroupingScope } from './logical-ids.ts';
 import { exportAreas, type PipelineProps, pipelineFunction } from './pipeline.ts';
@@ -109,7 +109,8 @@ export class RenderFanout extends Construct {
     segment.list('ListMedia', props.media);
     const commit = new S3Access(this.commitFunction.role, props.nag);
     commit.objects('ReadWriteState', [...READ, ...WRITE, ...DELETE], state);
-    commit.objects('ReadWriteLatest', [...READ, ...WRITE, ...DELETE], latest);
+    // The commit assembles files and zips from the previous versions' ranges (READ_VERSIONS).
+    commit.objects('ReadWriteLatest', [...READ, ...READ_VERSIONS, ...WRITE, ...DELETE], latest);
     // A snapshot job's commit writes the snapshot (its abort deletes an incomplete one) and the record.
     commit.objects('ReadWriteSnapshots', [...READ, ...WRITE, ...DELETE], snapshots);
     commit.objects('ReadWriteExports', [...READ, ...WRITE], exportsArea);

@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import type { NotificationRoute } from '../../functions/pipeline/notifications.ts';
 import { DEFAULT_FANOUT_SEGMENTS } from '../../functions/pipeline/render-route.ts';
 import type { PipelineFunction } from '../pipeline-function.ts';
-import { DELETE, READ, S3Access, type S3Location, WRITE } from '../s3-access.ts';
+import { DELETE, READ, READ_VERSIONS, S3Access, type S3Location, WRITE } from '../s3-access.ts';
 import { routeToFanout } from './fanout-route.ts';
 import { markGroupingScope } from './logical-ids.ts';
 import { addRouteNotifications } from './notifications.ts';
@@ -54,7 +54,7 @@ export class Render extends Construct {
     const latest = exportAreas(layout, 'latest');
     const access = new S3Access(this.function.role, props.nag);
     access.objects('ReadWriteState', [...READ, ...WRITE, ...DELETE], state);
-    access.objects('ReadWriteLatest', [...READ, ...WRITE, ...DELETE], latest);
+    access.objects('ReadWriteLatest', [...READ, ...READ_VERSIONS, ...WRITE, ...DELETE], latest);
     access.list('ListStateAndLatest', [...state, ...latest]);
     access.objects('ReadMedia', READ, props.media);
     access.list('ListMedia', props.media);

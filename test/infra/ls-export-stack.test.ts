@@ -134,7 +134,8 @@ describe('IAM: least privilege', () => {
     render: [
       [common, R],
       [both('_state'), RWD],
-      [both('latest'), RWD],
+      // Files and zips are assembled from the previous versions' byte ranges (pinned versionId).
+      [both('latest'), [...RWD, 's3:GetObjectVersion'].sort()],
       [media, R],
     ],
     snapshot: [

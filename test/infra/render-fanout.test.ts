@@ -211,6 +211,10 @@ describe('render fan-out state machines', () => {
       roleStatements(s, logicalId(s, x.role)).flatMap((st) => asArray(st.Action as string | string[]));
     expect(actions(f.segmentFunction)).not.toContain('s3:DeleteObject');
     expect(actions(f.commitFunction)).toContain('s3:DeleteObject');
+    // The commit copies ranges of the previous versions its manifest names (UploadPartCopy with a
+    // versionId needs s3:GetObjectVersion); the segment workers never read a version.
+    expect(actions(f.commitFunction)).toContain('s3:GetObjectVersion');
+    expect(actions(f.segmentFunction)).not.toContain('s3:GetObjectVersion');
     expect(actions(f.planFunction)).toContain('s3:ListBucket');
   });
 

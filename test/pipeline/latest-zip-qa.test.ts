@@ -523,8 +523,10 @@ class MemStore implements ObjectStore {
     for (const key of [...this.versions.keys()].filter((k) => k.startsWith(prefix)).sort())
       yield { key, size: this.current(key).body.length };
   }
-  async get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
-    const b = this.current(key).body;
+  async get(key: string, range?: { start: number; end: number }, versionId?: string): Promise<GetResult> {
+    const v = versionId ? this.versions.get(key)?.find((x) => x.id === versionId) : this.current(key);
+    if (!v) throw new NotFoundError(key);
+    const b = v.body;
     const body = range ? b.subarray(range.start, range.end) : b;
     return {
       body: (async function* () {

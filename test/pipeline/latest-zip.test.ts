@@ -6,8 +6,16 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import type { GetResult } from '../../functions/core/object-store.ts';
-import { readAll } from '../../functions/core/object-store.ts';
+import {
+  type AssemblyPart,
+  type GetResult,
+  NotFoundError,
+  type ObjectInfo,
+  type ObjectStore,
+  type PutResult,
+  readAll,
+  uploadedBytes,
+} from '../../functions/core/object-store.ts';
 import { Report } from '../../functions/core/report.ts';
 import type { WrittenFile } from '../../functions/pipeline/hashing-sink.ts';
 import { type PreviousZip, writeLatestZip, ZipSourceError } from '../../functions/pipeline/latest-zip.ts';
@@ -282,5 +290,154 @@ describe('writeLatestZip', () => {
     expect(r.stats.mode).toBe('incremental');
     expect(report2.toJSON().skipped[0].reason).toMatch(/not a valid zip entry name \(invalid relative path/);
     expect((await readZip(await zipBytes(store))).map((e) => e.name)).not.toContain('../escape.txt');
+  });
+});
+
+/** A versioned in-memory bucket: every write a new version; reads and copies may pin one. */
+class Versions implements ObjectStore {
+  readonly description = 'mem://versions';
+  private readonly store = new Map<string, Array<{ id: string; body: Buffer }>>();
+  private n = 0;
+  private pick(key: string, versionId?: string) {
+    const list = this.store.get(key) ?? [];
+    const v = versionId ? list.find((x) => x.id === versionId) : list.at(-1);
+    if (!v) throw new NotFoundError(key);
+    return v;
+  }
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    for (const key of [...this.store.keys()].filter((k) => k.startsWith(prefix)).sort()) yield { key };
+  }
+  async get(key: string, range?: { start: number; end: number }, versionId?: string): Promise<GetResult> {
+    const b = this.pick(key, versionId).body;
+    const body = range ? b.subarray(range.start, range.end) : b;
+    return {
+      body: (async function* () {
+        yield body;
+      })(),
+      size: body.length,
+    };
+  }
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    const v = this.store.get(key)?.at(-1);
+    return v && { key, size: v.body.length };
+  }
+  async put(key: string, body: string | Uint8Array): Promise<PutResult> {
+    const v = { id: `v${++this.n}`, body: Buffer.from(body) };
+    this.store.set(key, [...(this.store.get(key) ?? []), v]);
+    return { versionId: v.id };
+  }
+  async putStream(key: string, body: AsyncIterable<Uint8Array | string>): Promise<PutResult> {
+    const parts: Buffer[] = [];
+    for await (const c of body) parts.push(Buffer.from(c));
+    return this.put(key, Buffer.concat(parts));
+  }
+  async delete(key: string): Promise<void> {
+    this.store.delete(key);
+  }
+  async assemble(key: string, parts: AssemblyPart[]): Promise<PutResult> {
+    const out: Buffer[] = [];
+    for (const p of parts)
+      out.push(
+        'copy' in p
+          ? this.pick(p.copy.key, p.copy.versionId).body.subarray(p.copy.start, p.copy.end)
+          : Buffer.from(await uploadedBytes(p)),
+      );
+    return this.put(key, Buffer.concat(out));
+  }
+}
+
+describe('writeLatestZip: what it refuses to trust (QA s10)', () => {
+  async function put(store: ObjectStore, path: string, text: string): Promise<WrittenFile> {
+    const key = `latest/YOLO/${path}`;
+    const r = await store.put(key, text);
+    const body = Buffer.from(text);
+    return { path, key, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex'), ...r };
+  }
+  const current = async (store: ObjectStore, key = ZIP) =>
+    readZip(await readAll((await store.get(key)).body));
+
+  it('two paths with one entry name (d/x, d\\x): the second is reported and left out, in every write', async () => {
+    const store = new Versions();
+    const files = [
+      await put(store, 'd/x', 'AAAA'),
+      await put(store, 'd\\x', 'BBBB'),
+      await put(store, 'z.txt', 'one'),
+    ];
+    const r1 = new Report();
+    const first = await writeLatestZip({ store, files, key: ZIP, mtime: T1, report: r1 });
+    expect(r1.toJSON().skipped).toEqual([
+      expect.objectContaining({
+        source: 'output file d\\x',
+        reason: expect.stringMatching(/entry name d\/x is another file's/),
+      }),
+    ]);
+    const next = [files[0], files[1], await put(store, 'z.txt', 'two')];
+    const r2 = new Report();
+    const r = await writeLatestZip({
+      store,
+      files: next,
+      key: ZIP,
+      mtime: T2,
+      report: r2,
+      previous: previousOf(first.entry, files),
+    });
+    expect(r.stats.mode).toBe('incremental');
+    expect((await current(store)).map((e) => [e.name, e.data.toString()])).toEqual([
+      ['d/x', 'AAAA'],
+      ['z.txt', 'two'],
+    ]);
+    expect(r2.skippedCount).toBe(1);
+    // Kept as it was: the left-out file is still reported.
+    const r3 = new Report();
+    expect(
+      (
+        await writeLatestZip({
+          store,
+          files: next,
+          key: ZIP,
+          mtime: T2,
+          report: r3,
+          previous: previousOf(r.entry, next),
+        })
+      ).stats.mode,
+    ).toBe('unchanged');
+    expect(r3.skippedCount).toBe(1);
+  });
+
+  it('reads the previous zip at the version its manifest names, not whatever the key holds now', async () => {
+    const store = new Versions();
+    const files = [
+      await put(store, 'a.txt', 'aaaaaaaa'),
+      await put(store, 'b.txt', 'qrstuvwx'),
+      await put(store, 'c.txt', 'c'),
+    ];
+    const first = await writeLatestZip({ store, files, key: ZIP, mtime: T1, report: new Report() });
+    expect(first.entry.versionId).toBeDefined();
+    // Another zip of the same size over the key (a stray writer): records of other bytes.
+    const other = [await put(store, 'a.txt', 'abcdefgh'), await put(store, 'b.txt', 'qqqqqqqq'), files[2]];
+    await writeLatestZip({ store, files: other, key: 'tmp/other.zip', mtime: T1, report: new Report() });
+    await store.put(ZIP, await readAll((await store.get('tmp/other.zip')).body));
+    const next = [
+      await put(store, 'a.txt', 'aaaaaaaa'),
+      await put(store, 'b.txt', 'qrstuvwx'),
+      await put(store, 'c.txt', 'd'),
+    ];
+    for (const sizes of [{}, { minMultipartBytes: 1, minPartBytes: 1 }]) {
+      const r = await writeLatestZip({
+        store,
+        files: next,
+        key: ZIP,
+        mtime: T2,
+        report: new Report(),
+        previous: previousOf(first.entry, files),
+        ...sizes,
+      });
+      expect(r.stats).toMatchObject({ mode: 'incremental', reusedEntries: 2 });
+      expect((await current(store)).map((e) => [e.name, e.data.toString()])).toEqual([
+        ['a.txt', 'aaaaaaaa'],
+        ['b.txt', 'qrstuvwx'],
+        ['c.txt', 'd'],
+      ]);
+    }
   });
 });

@@ -34,8 +34,8 @@ export class LooseStore implements ObjectStore {
   list(prefix: string, options?: { etags?: boolean }): AsyncIterable<ObjectInfo> {
     return this.inner.list(prefix, options);
   }
-  get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
-    return this.inner.get(key, range);
+  get(key: string, range?: { start: number; end: number }, versionId?: string): Promise<GetResult> {
+    return this.inner.get(key, range, versionId);
   }
   head(key: string) {
     return this.inner.head(key);

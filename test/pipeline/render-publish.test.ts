@@ -58,8 +58,10 @@ class VersionedStore implements ObjectStore {
     }
   }
 
-  async get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
-    const c = this.current(key);
+  async get(key: string, range?: { start: number; end: number }, versionId?: string): Promise<GetResult> {
+    const c = versionId
+      ? this.versions.get(key)?.find((v) => v.id === versionId && v.body)
+      : this.current(key);
     if (!c) throw new NotFoundError(key);
     const body = range ? c.body!.subarray(range.start, range.end) : c.body!;
     return {

@@ -85,8 +85,8 @@ class CountingStore implements ObjectStore {
     this.c.lists++;
     yield* this.inner.list(prefix, options);
   }
-  async get(key: string, range?: { start: number; end: number }): Promise<GetResult> {
-    const r = await this.inner.get(key, range);
+  async get(key: string, range?: { start: number; end: number }, versionId?: string): Promise<GetResult> {
+    const r = await this.inner.get(key, range, versionId);
     const body = await readAll(r.body);
     this.c.gets++;
     this.c.getBytes += body.length;
