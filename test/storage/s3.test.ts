@@ -64,6 +64,15 @@ describe('S3ObjectStore (mocked S3)', () => {
     expect(s3.mock.commandCalls(ListObjectsV2Command)).toHaveLength(1);
   });
 
+  it('get pins a version when given one (a ranged read of the version a manifest names)', async () => {
+    s3.put('b', 'k', 'hello world');
+    await collect((await store().get('k', { start: 2, end: 5 }, 'v-123')).body);
+    await collect((await store().get('k')).body);
+    const [pinned, plain] = s3.mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input);
+    expect(pinned).toMatchObject({ Bucket: 'b', Key: 'k', Range: 'bytes=2-4', VersionId: 'v-123' });
+    expect(plain).not.toHaveProperty('VersionId');
+  });
+
   it('reports missing objects as NotFoundError (get) and undefined (head)', async () => {
     await expect(store().get('missing')).rejects.toBeInstanceOf(NotFoundError);
     expect(await store().head('missing')).toBeUndefined();
