@@ -39,8 +39,12 @@ import { MemorySink, SegmentSink } from './segments-sinks.ts';
 import type { AggregateBody, BodySpool } from './segments-spool.ts';
 import { StateTaskSource } from './state-source.ts';
 
-/** Report entries kept per segment in the index. */
-const SEGMENT_REPORT_ENTRIES = 100;
+/**
+ * Report entries kept per segment in the index, and in the merged report of every segment: the
+ * first ones in task order, the same whatever the segmentation (a segment keeps its first entries,
+ * so the first 100 of all segments in order are the export's first 100).
+ */
+export const SEGMENT_REPORT_ENTRIES = 100;
 
 /** What every step needs: the project's writers' inputs and the render's sinks. */
 export interface SegmentRenderContext {
@@ -261,7 +265,8 @@ export function mergeSegmentReports(
   empty: Report,
   entries: SegmentEntry[],
 ): { report: ReportJson; counts: { tasks: number; annotations: number } } {
-  const report = new Report();
+  // Capped as each segment is: more entries would depend on how many segments there are.
+  const report = new Report(SEGMENT_REPORT_ENTRIES);
   const base = empty.toJSON();
   for (const e of base.skipped) report.skip(e);
   for (const e of base.warnings) report.warn(e);

@@ -1,0 +1,61 @@
+/**
+ * The manifest's report does not depend on how the project is cut into segments (QA s6 F4): the
+ * same state rendered with segments of 1 shard and with one segment lists the same entries (the
+ * first 100 in task order), the same counts, and `truncated` alike.
+ */
+import { describe, expect, it } from 'vitest';
+import type { JsonObject } from '../../functions/core/json/value.ts';
+import { ingestChanges } from '../../functions/pipeline/ingest.ts';
+import { renderLatest } from '../../functions/pipeline/render.ts';
+import { change, fsContext, lsTask, makeConfig, objectsOf, putAll, SRC, tempDir } from './helpers.ts';
+
+/** Task `i` with one more result, of a control the label config does not have (skipped per task). */
+function taskWithGhost(i: number): JsonObject {
+  const t = lsTask(i);
+  const annotations = (t.annotations as JsonObject[]) ?? [];
+  if (annotations.length === 0) t.annotations = annotations;
+  if (annotations.length === 0) annotations.push({ id: i * 1000, result: [] } as unknown as JsonObject);
+  (annotations[0].result as JsonObject[]).push({
+    id: `ghost-${i}`,
+    from_name: 'ghost',
+    to_name: 'text',
+    type: 'labels',
+    value: { start: 0, end: 1, labels: ['X'] },
+  } as unknown as JsonObject);
+  return t;
+}
+
+async function renderWith(segmentShards: number, tasks: number) {
+  const ctx = fsContext(await tempDir(), makeConfig({ formats: ['JSON_MIN', 'CSV'] }));
+  const changes = [];
+  for (let i = 1; i <= tasks; i++) {
+    const objects = objectsOf(taskWithGhost(i), 'task');
+    await putAll(ctx.store(SRC), objects);
+    changes.push(...objects.map((o) => change(o.key)));
+  }
+  await ingestChanges(ctx, changes);
+  const r = await renderLatest(ctx, ctx.config.projects[0], { segmentShards });
+  return { report: r.manifest!.report, segments: r.manifest!.timings!.segments! };
+}
+
+describe('the manifest report and segmentation', () => {
+  it('one shard per segment and one segment give the same report', async () => {
+    const small = await renderWith(1, 160);
+    const one = await renderWith(1000, 160);
+    expect(small.segments.total).toBeGreaterThan(30);
+    expect(one.segments.total).toBe(1);
+    const entries = (r: typeof small.report) => ({
+      skipped: r.skipped,
+      warnings: r.warnings,
+      skippedCount: r.skippedCount,
+      warningCount: r.warningCount,
+      truncated: r.truncated,
+    });
+    expect(small.report.skippedCount).toBeGreaterThan(100);
+    expect(small.report.skipped.length).toBe(100);
+    expect(small.report.truncated).toBe(true);
+    expect(entries(small.report)).toEqual(entries(one.report));
+    // In task order: the first entries are task 1's.
+    expect(small.report.skipped[0].taskId).toBe(1);
+  });
+});
