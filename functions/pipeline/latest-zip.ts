@@ -9,8 +9,10 @@
  * ≥ 5 MiB, read back and uploaded below that, the whole file put below 16 MiB). Only changed
  * files are read and deflated (their records spooled to the OS temp folder until assembled), and
  * the central directory is written anew: O(changed bytes) read and compressed, O(entries) of
- * directory. Otherwise (no usable previous zip: first render, repair, snapshots, an archive of
- * another writer, nothing reusable) the archive is streamed whole, each file read once.
+ * directory. After a failed render (a repair) the previous zip is still reused in a versioned
+ * bucket: the version its manifest names is unchanged whatever the key holds. Otherwise (no usable
+ * previous zip: first render, a repair without versions, snapshots, an archive of another writer,
+ * nothing reusable) the archive is streamed whole, each file read once.
  * A reused entry keeps the time of the render that wrote it; a new one gets this render's.
  */
 import { createHash } from 'node:crypto';
@@ -198,6 +200,8 @@ export async function writeLatestZip(input: {
   mtime: Date;
   report: Report;
   previous?: PreviousZip;
+  /** Write the zip even when its files equal the previous ones (a repair rewrites every key). */
+  alwaysWrite?: boolean;
   /** Smallest multipart file and part (tests of the assembly use less than S3's sizes). */
   minMultipartBytes?: number;
   minPartBytes?: number;
@@ -234,6 +238,7 @@ export async function writeLatestZip(input: {
   }
   if (
     previous &&
+    !input.alwaysWrite &&
     sorted.length === previous.files.size &&
     sorted.every((f) => sameContent(previous.files.get(f.path), f))
   ) {

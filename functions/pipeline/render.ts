@@ -128,6 +128,17 @@ export async function renderLatest(
       });
     const previous =
       current && !repair ? previousFiles(current) : new Map<string, Map<string, WrittenFile>>();
+    // The previous zip to reuse records from. After a failed render the keys are not trusted, but
+    // a version the manifest names is (versioned buckets): its records still match its files.
+    let filesOfCurrent: Map<string, Map<string, WrittenFile>> | undefined;
+    const zipPrevious = (format: string) => {
+      const zip =
+        current?.layout === 'fixed' ? current.formats.find((x) => x.format === format)?.zip : undefined;
+      if (!current || !zip || (repair && !zip.versionId)) return undefined;
+      filesOfCurrent ??= repair ? previousFiles(current) : previous;
+      const files = filesOfCurrent.get(format);
+      return files ? { zip, files } : undefined;
+    };
     const doc: InflightDoc = { owner, renderId, startedAt: started.toISOString() };
     await ps.store.put(ps.paths.renderInflight, JSON.stringify(doc), { contentType: 'application/json' });
     const sourceObjects = await readSkipped(ps);
@@ -166,15 +177,15 @@ export async function renderLatest(
         const files = [...(f.files ?? [])].sort(byPath);
         const entry: ManifestFormat = f.status === 'completed' ? { ...f, files } : f;
         if (project.latest.zip && f.status === 'completed' && files.length > 1) {
-          const before = previous.get(f.format);
-          const prevZip = repair ? undefined : current?.formats.find((x) => x.format === f.format)?.zip;
           const z = await writeLatestZip({
             store: ps.store,
             files,
             key: ps.paths.latestZip(f.format),
             mtime: started,
             report,
-            previous: prevZip && before ? { zip: prevZip, files: before } : undefined,
+            previous: zipPrevious(f.format),
+            // A repair rewrites every key, the zip too, even when its files are unchanged.
+            alwaysWrite: repair,
             minMultipartBytes: options.minMultipartBytes,
             minPartBytes: options.minPartBytes,
           });

@@ -348,6 +348,38 @@ describe('latest/ under fixed, versioned keys', () => {
     readByVersions(out, third);
   });
 
+  it('after a failed render, the repair still reuses the zip records of the version the manifest names', async () => {
+    await setup(true);
+    await ls({ 1: 10, 2: 20, 3: 30 });
+    const first = await render();
+    const zip1 = first.formats.find((f) => f.format === 'YOLO')!.zip!;
+    await ls({ 2: 22 });
+    // The zip of the next render is written, then the manifest write fails: the key holds a zip
+    // the manifest does not name, and the in-flight record makes the next render a repair.
+    out.beforePut = (key) => {
+      if (key === paths().latestManifest) throw new Error('injected failure');
+    };
+    await expect(render()).rejects.toThrow(/injected/);
+    out.beforePut = undefined;
+    expect(out.current(zip1.key)!.id).not.toBe(zip1.versionId);
+    await ls({ 3: 33 });
+    const repaired = await render();
+    const yolo = repaired.formats.find((f) => f.format === 'YOLO')!;
+    // Tasks 2 and 3 changed since the committed zip: their two labels are read, the rest reused
+    // from the committed version (not from the failed render's object at the key).
+    expect(repaired.timings?.zips?.YOLO).toMatchObject({
+      mode: 'incremental',
+      freshEntries: 2,
+      reusedEntries: yolo.files!.length - 2,
+    });
+    const entries = await readZip(out.version(yolo.zip!.key, yolo.zip!.versionId!)!);
+    expect(entries.map((e) => e.name)).toEqual(yolo.files!.map((f) => f.path));
+    for (const [i, f] of yolo.files!.entries()) expect(sha(entries[i].data)).toBe(f.sha256);
+    // The key holds the version the manifest names again.
+    expect(out.current(yolo.zip!.key)!.id).toBe(yolo.zip!.versionId);
+    readByVersions(out, repaired);
+  });
+
   it('moves a manifest of the older layout (latest/<render id>/) to fixed keys and deletes the old folder', async () => {
     await ls({ 1: 10 });
     const oldKey = 'exports/p/latest/20260101T000000Z-v1-abcdef12/JSON/result.json';
