@@ -106,85 +106,90 @@ export function recordLength(m: Pick<ZipRecordMeta, 'name' | 'size' | 'compresse
   return 30 + Buffer.byteLength(m.name) + (sizes64(m) ? 20 : 0) + m.compressedSize;
 }
 
-function centralEntry(r: PlacedRecord): Buffer {
-  const name = Buffer.from(r.name);
+/** Bytes of a record's central directory entry. */
+function centralEntryLength(r: PlacedRecord): number {
+  const z64Bytes = (sizes64(r) ? 16 : 0) + (r.offset >= U32_MAX ? 8 : 0);
+  return 46 + Buffer.byteLength(r.name) + (z64Bytes ? 4 + z64Bytes : 0) + 4 + 32;
+}
+
+/** Writes a record's central directory entry into `b` at `at`; returns where it ends. */
+function writeCentralEntry(b: Buffer, at: number, r: PlacedRecord): number {
   const z64 = sizes64(r);
   const off64 = r.offset >= U32_MAX;
   const z64Bytes = (z64 ? 16 : 0) + (off64 ? 8 : 0);
   const extra = (z64Bytes ? 4 + z64Bytes : 0) + 4 + 32;
-  const b = Buffer.alloc(46 + name.length + extra);
-  b.writeUInt32LE(SIG_CENTRAL, 0);
-  b.writeUInt16LE(MADE_BY, 4);
-  b.writeUInt16LE(z64 || off64 ? 45 : 20, 6);
-  b.writeUInt16LE(FLAG_UTF8, 8);
-  b.writeUInt16LE(r.method, 10);
-  b.writeUInt16LE(r.dosTime, 12);
-  b.writeUInt16LE(r.dosDate, 14);
-  b.writeUInt32LE(r.crc32 >>> 0, 16);
-  b.writeUInt32LE(z64 ? U32_MAX : r.compressedSize, 20);
-  b.writeUInt32LE(z64 ? U32_MAX : r.size, 24);
-  b.writeUInt16LE(name.length, 28);
-  b.writeUInt16LE(extra, 30);
-  // comment length, disk number start, internal attributes: 0
-  b.writeUInt32LE(FILE_MODE, 38);
-  b.writeUInt32LE(off64 ? U32_MAX : r.offset, 42);
-  name.copy(b, 46);
-  let at = 46 + name.length;
+  const nameLength = b.write(r.name, at + 46, 'utf8');
+  b.writeUInt32LE(SIG_CENTRAL, at);
+  b.writeUInt16LE(MADE_BY, at + 4);
+  b.writeUInt16LE(z64 || off64 ? 45 : 20, at + 6);
+  b.writeUInt16LE(FLAG_UTF8, at + 8);
+  b.writeUInt16LE(r.method, at + 10);
+  b.writeUInt16LE(r.dosTime, at + 12);
+  b.writeUInt16LE(r.dosDate, at + 14);
+  b.writeUInt32LE(r.crc32 >>> 0, at + 16);
+  b.writeUInt32LE(z64 ? U32_MAX : r.compressedSize, at + 20);
+  b.writeUInt32LE(z64 ? U32_MAX : r.size, at + 24);
+  b.writeUInt16LE(nameLength, at + 28);
+  b.writeUInt16LE(extra, at + 30);
+  // comment length, disk number start, internal attributes: 0 (the buffer is zero-filled)
+  b.writeUInt32LE(FILE_MODE, at + 38);
+  b.writeUInt32LE(off64 ? U32_MAX : r.offset, at + 42);
+  let x = at + 46 + nameLength;
   if (z64Bytes) {
-    b.writeUInt16LE(ZIP64_EXTRA, at);
-    b.writeUInt16LE(z64Bytes, at + 2);
-    at += 4;
+    b.writeUInt16LE(ZIP64_EXTRA, x);
+    b.writeUInt16LE(z64Bytes, x + 2);
+    x += 4;
     if (z64) {
-      b.writeBigUInt64LE(BigInt(r.size), at);
-      b.writeBigUInt64LE(BigInt(r.compressedSize), at + 8);
-      at += 16;
+      b.writeBigUInt64LE(BigInt(r.size), x);
+      b.writeBigUInt64LE(BigInt(r.compressedSize), x + 8);
+      x += 16;
     }
     if (off64) {
-      b.writeBigUInt64LE(BigInt(r.offset), at);
-      at += 8;
+      b.writeBigUInt64LE(BigInt(r.offset), x);
+      x += 8;
     }
   }
-  b.writeUInt16LE(LS_RECORD_SHA256, at);
-  b.writeUInt16LE(32, at + 2);
-  Buffer.from(r.recordSha256, 'hex').copy(b, at + 4);
-  return b;
+  b.writeUInt16LE(LS_RECORD_SHA256, x);
+  b.writeUInt16LE(32, x + 2);
+  b.write(r.recordSha256, x + 4, 32, 'hex');
+  return x + 36;
 }
 
 /**
  * The archive's end: central directory (one entry per record, in the order given) starting at
- * byte `cdOffset`, then the ZIP64 end record and locator when needed, then the end record.
+ * byte `cdOffset`, then the ZIP64 end record and locator when needed, then the end record. One
+ * buffer, sized first (a million entries: ≈ 100 MB, not a million small buffers).
  */
 export function centralDirectory(records: readonly PlacedRecord[], cdOffset: number): Buffer {
-  const entries = records.map(centralEntry);
-  const cdSize = entries.reduce((n, e) => n + e.length, 0);
+  let cdSize = 0;
+  for (const r of records) cdSize += centralEntryLength(r);
   const z64 = records.length >= U16_MAX || cdSize >= U32_MAX || cdOffset >= U32_MAX;
-  const tail: Buffer[] = [];
+  const b = Buffer.alloc(cdSize + (z64 ? 56 + 20 : 0) + 22);
+  let at = 0;
+  for (const r of records) at = writeCentralEntry(b, at, r);
   if (z64) {
-    const end64 = Buffer.alloc(56);
-    end64.writeUInt32LE(SIG_END64, 0);
-    end64.writeBigUInt64LE(44n, 4);
-    end64.writeUInt16LE(MADE_BY, 12);
-    end64.writeUInt16LE(45, 14);
+    b.writeUInt32LE(SIG_END64, at);
+    b.writeBigUInt64LE(44n, at + 4);
+    b.writeUInt16LE(MADE_BY, at + 12);
+    b.writeUInt16LE(45, at + 14);
     // this disk, disk with the central directory: 0
-    end64.writeBigUInt64LE(BigInt(records.length), 24);
-    end64.writeBigUInt64LE(BigInt(records.length), 32);
-    end64.writeBigUInt64LE(BigInt(cdSize), 40);
-    end64.writeBigUInt64LE(BigInt(cdOffset), 48);
-    const locator = Buffer.alloc(20);
-    locator.writeUInt32LE(SIG_LOCATOR64, 0);
-    locator.writeBigUInt64LE(BigInt(cdOffset + cdSize), 8);
-    locator.writeUInt32LE(1, 16);
-    tail.push(end64, locator);
+    b.writeBigUInt64LE(BigInt(records.length), at + 24);
+    b.writeBigUInt64LE(BigInt(records.length), at + 32);
+    b.writeBigUInt64LE(BigInt(cdSize), at + 40);
+    b.writeBigUInt64LE(BigInt(cdOffset), at + 48);
+    at += 56;
+    b.writeUInt32LE(SIG_LOCATOR64, at);
+    b.writeBigUInt64LE(BigInt(cdOffset + cdSize), at + 8);
+    b.writeUInt32LE(1, at + 16);
+    at += 20;
   }
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(SIG_END, 0);
+  b.writeUInt32LE(SIG_END, at);
   const count = z64 ? U16_MAX : records.length;
-  end.writeUInt16LE(count, 8);
-  end.writeUInt16LE(count, 10);
-  end.writeUInt32LE(z64 ? U32_MAX : cdSize, 12);
-  end.writeUInt32LE(z64 ? U32_MAX : cdOffset, 16);
-  tail.push(end);
-  return Buffer.concat([...entries, ...tail]);
+  b.writeUInt16LE(count, at + 8);
+  b.writeUInt16LE(count, at + 10);
+  b.writeUInt32LE(z64 ? U32_MAX : cdSize, at + 12);
+  b.writeUInt32LE(z64 ? U32_MAX : cdOffset, at + 16);
+  return b;
 }
 
 /**

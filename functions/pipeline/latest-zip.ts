@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { crc32, createDeflateRaw } from 'node:zlib';
+import { crc32, createDeflateRaw, deflateRawSync } from 'node:zlib';
 import { NotFoundError, type ObjectStore, readAll } from '../core/object-store.ts';
 import { OrderedWork } from '../core/ordered-work.ts';
 import type { Report } from '../core/report.ts';
@@ -49,6 +49,8 @@ const READ_BUDGET_BYTES = 64 * 1024 * 1024;
  * the archive is streamed whole instead (one pass, nothing spooled).
  */
 export const MAX_INCREMENTAL_FRESH_BYTES = 2 * 1024 * 1024 * 1024;
+/** Files up to this size are read whole and deflated in one call; larger ones are streamed. */
+const SMALL_FILE_BYTES = 1024 * 1024;
 
 /** An object read for a zip does not hold the bytes its manifest entry names. */
 export class ZipSourceError extends Error {
@@ -111,23 +113,33 @@ const sameContent = (a: WrittenFile | undefined, b: WrittenFile) =>
 async function freshRecord(store: ObjectStore, f: WrittenFile, mtime: Date): Promise<FreshRecord> {
   const r = await store.get(f.key);
   const hash = createHash('sha256');
-  const deflate = createDeflateRaw();
-  const data: Buffer[] = [];
-  deflate.on('data', (c: Buffer) => data.push(c));
-  const ended = new Promise<void>((resolve, reject) => {
-    deflate.on('end', resolve);
-    deflate.on('error', reject);
-  });
   let crc = 0;
   let bytes = 0;
-  for await (const c of r.body) {
-    hash.update(c);
-    crc = crc32(c, crc);
-    bytes += c.length;
-    if (!deflate.write(c)) await new Promise((resolve) => deflate.once('drain', resolve));
+  let data: Buffer[];
+  if (f.bytes <= SMALL_FILE_BYTES) {
+    // Labels, XML: read whole and deflated in one call (a zlib stream per file cost ≈ 0.3 ms of CPU).
+    const body = await readAll(r.body);
+    hash.update(body);
+    crc = crc32(body);
+    bytes = body.length;
+    data = [deflateRawSync(body)];
+  } else {
+    const deflate = createDeflateRaw();
+    data = [];
+    deflate.on('data', (c: Buffer) => data.push(c));
+    const ended = new Promise<void>((resolve, reject) => {
+      deflate.on('end', resolve);
+      deflate.on('error', reject);
+    });
+    for await (const c of r.body) {
+      hash.update(c);
+      crc = crc32(c, crc);
+      bytes += c.length;
+      if (!deflate.write(c)) await new Promise((resolve) => deflate.once('drain', resolve));
+    }
+    deflate.end();
+    await ended;
   }
-  deflate.end();
-  await ended;
   const sha256 = hash.digest('hex');
   if (bytes !== f.bytes || (f.sha256Of !== 'chunks' && sha256 !== f.sha256))
     throw new ZipSourceError(
@@ -349,9 +361,12 @@ async function writeIncremental(input: {
     const pieces: Piece[] = [];
     const placed: PlacedRecord[] = [];
     let offset = 0;
-    const place = (meta: Omit<PlacedRecord, 'offset'>) => {
-      placed.push({ ...meta, offset });
-      offset += recordLength(meta);
+    // Consecutive reused records that are consecutive in the previous zip are one piece (one
+    // object per run, not per entry); its digest is of its records' digests.
+    let run: { start: number; end: number; digests: ReturnType<typeof createHash> } | undefined;
+    const endRun = () => {
+      if (run) pieces.push({ prev: { start: run.start, end: run.end }, sha256: run.digests.digest('hex') });
+      run = undefined;
     };
     // Reused and fresh entries go through one ordered queue, so files keep being read a few at a
     // time across runs of reused entries.
@@ -359,15 +374,26 @@ async function writeIncremental(input: {
       READ_CONCURRENCY,
       async (r) => {
         if ('header' in r) {
+          endRun();
           stats.freshEntries++;
           stats.sourceBytesRead += r.sourceBytes;
           const body = Buffer.concat([r.header, ...r.data]);
           pieces.push({ spooled: await spool.write(body), sha256: r.meta.recordSha256 });
-          place(r.meta);
+          placed.push({ ...r.meta, offset });
+          offset += body.length;
         } else {
-          const { offset: from, ...meta } = r;
-          pieces.push({ prev: { start: from, end: from + recordLength(r) }, sha256: r.recordSha256 });
-          place(meta);
+          const from = r.offset;
+          const length = recordLength(r);
+          if (run?.end !== from) {
+            endRun();
+            run = { start: from, end: from, digests: createHash('sha256') };
+          }
+          run!.end += length;
+          run!.digests.update(r.recordSha256);
+          // The previous zip's record object, moved to its new offset (each is used once).
+          r.offset = offset;
+          placed.push(r);
+          offset += length;
           stats.reusedEntries++;
         }
       },
@@ -378,6 +404,7 @@ async function writeIncremental(input: {
       await work.add(old ? async () => old : () => freshRecord(store, f, mtime), old ? 0 : f.bytes);
     }
     await work.drain();
+    endRun();
     const cd = centralDirectory(placed, offset);
     pieces.push({ bytes: cd, sha256: createHash('sha256').update(cd).digest('hex') });
     const io: AssembleIo = { readBytes: 0, reads: 0, uploadedBytes: 0, copiedBytes: 0, parts: 0 };
