@@ -3,8 +3,8 @@
  * peak RSS is its own: `full` zips N synthetic label files (made from their keys, not stored),
  * `incremental` changes K of them (spread evenly) and writes the zip again from the previous one.
  * The zip itself lives in a folder store (FsObjectStore under the OS temp folder). Prints the
- * phase's seconds, CPU seconds, peak RSS (VmHWM), most heap used (sampled every 50 ms) and the
- * writer's stats.
+ * phase's seconds, CPU seconds, peak RSS (VmHWM), most heap used (sampled every 50 ms), the heap
+ * used before the writer ran (the file lists the caller holds) and the writer's stats.
  *
  *   node bin/run-ts.mjs bench/zip-scale.ts --entries 1000000 --changes 1
  * (runs both phases as child processes; `--phase full|incremental --dir D` runs one.)
@@ -125,6 +125,8 @@ async function phase(kind: 'full' | 'incremental', dir: string, n: number, k: nu
           files: new Map(filesOf(n, new Map()).map((f) => [f.path, f])),
         }
       : undefined;
+  // What the caller holds (the file lists, as a render holds its manifests) before the writer runs.
+  const heapBefore = process.memoryUsage().heapUsed;
   const r = await writeLatestZip({
     store,
     files,
@@ -147,6 +149,7 @@ async function phase(kind: 'full' | 'incremental', dir: string, n: number, k: nu
       cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
       peakRssMiB: Math.round(vmHwmMiB()),
       heapUsedMaxMB: Number((heap / 1e6).toFixed(1)),
+      heapBeforeMB: Number((heapBefore / 1e6).toFixed(1)),
       zipMB: Number((r.entry.bytes / 1e6).toFixed(1)),
       stats: r.stats,
     }),
