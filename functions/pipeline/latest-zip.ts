@@ -248,15 +248,20 @@ export async function writeLatestZip(input: {
       files.push(f);
     }
   }
+  let alwaysWrite = input.alwaysWrite ?? false;
   if (
     previous &&
-    !input.alwaysWrite &&
+    !alwaysWrite &&
     sorted.length === previous.files.size &&
     sorted.every((f) => sameContent(previous.files.get(f.path), f))
   ) {
-    stats.mode = 'unchanged';
-    stats.entries = stats.reusedEntries = files.length;
-    return { entry: previous.zip, written: false, stats };
+    // One HEAD: a zip deleted (or cut) under the key by someone else is written again (QA s10b F2).
+    if ((await store.head(previous.zip.key))?.size === previous.zip.bytes) {
+      stats.mode = 'unchanged';
+      stats.entries = stats.reusedEntries = files.length;
+      return { entry: previous.zip, written: false, stats };
+    }
+    alwaysWrite = true;
   }
   stats.entries = files.length;
   let reusable: Map<string, PlacedRecord> | undefined;
@@ -278,7 +283,7 @@ export async function writeLatestZip(input: {
     if (fresh.length === files.length) stats.fullReason = 'no entry of the previous zip is reusable';
     else if (freshBytes > MAX_INCREMENTAL_FRESH_BYTES)
       stats.fullReason = `${freshBytes} bytes of changed files (more than ${MAX_INCREMENTAL_FRESH_BYTES})`;
-    else return writeIncremental({ ...input, files, previous: previous!, reuseOf, stats });
+    else return writeIncremental({ ...input, files, previous: previous!, reuseOf, stats, alwaysWrite });
   }
   return writeStreamed(store, files, key, mtime, stats);
 }
@@ -351,6 +356,7 @@ async function writeIncremental(input: {
   previous: PreviousZip;
   reuseOf: (f: WrittenFile) => PlacedRecord | undefined;
   stats: ZipStats;
+  alwaysWrite: boolean;
   minMultipartBytes?: number;
   minPartBytes?: number;
 }): Promise<ZipResult> {
@@ -416,6 +422,7 @@ async function writeIncremental(input: {
       previous: previous.zip,
       minMultipartBytes: input.minMultipartBytes,
       minPartBytes: input.minPartBytes,
+      alwaysWrite: input.alwaysWrite,
       io,
     });
     stats.zipBytesRead += io.readBytes;

@@ -94,6 +94,8 @@ export async function assembleFile(input: {
   minMultipartBytes?: number;
   /** Smallest part but the last (S3: 5 MiB; tests of the part planning use less). */
   minPartBytes?: number;
+  /** Write even when the bytes equal the previous version's (the key may not hold that version). */
+  alwaysWrite?: boolean;
   io: AssembleIo;
 }): Promise<AssembleResult> {
   const MIN_PART = input.minPartBytes ?? MIN_PART_BYTES;
@@ -102,6 +104,7 @@ export async function assembleFile(input: {
   const runs = mergeRuns(input.pieces);
   if (
     previous &&
+    !input.alwaysWrite &&
     runs.length === 1 &&
     'prev' in runs[0] &&
     runs[0].prev.start === 0 &&
@@ -156,7 +159,7 @@ export async function assembleFile(input: {
           }
         })(),
       );
-    if (previous && previous.bytes === total && !previous.sha256Of) {
+    if (previous && !input.alwaysWrite && previous.bytes === total && !previous.sha256Of) {
       // Maybe unchanged: hashed first, written only when it differs.
       for (const r of runs) {
         const p = await bytesOf(r);

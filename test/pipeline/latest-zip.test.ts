@@ -212,6 +212,25 @@ describe('writeLatestZip', () => {
     expect(store.reads).toEqual([]);
   });
 
+  it('files unchanged but the zip object deleted under its key: written again (QA s10b F2)', async () => {
+    const store = await setup();
+    const files = await project(store);
+    const first = await writeLatestZip({ store, files, key: ZIP, mtime: T1, report: new Report() });
+    await store.inner.delete(ZIP);
+    const r = await writeLatestZip({
+      store,
+      files,
+      key: ZIP,
+      mtime: T2,
+      report: new Report(),
+      previous: previousOf(first.entry, files),
+    });
+    expect(r.written).toBe(true);
+    // No versions here: the old zip cannot be read, so it is rewritten from the files.
+    expect(r.stats).toMatchObject({ mode: 'full', fullReason: expect.stringMatching(/holds no bytes/) });
+    expect((await readZip(await zipBytes(store))).length).toBe(files.length);
+  });
+
   it('an older zip by another writer (yazl), or one whose size disagrees, is rewritten whole', async () => {
     const store = await setup();
     const files = await project(store);
@@ -293,16 +312,19 @@ describe('writeLatestZip', () => {
   });
 });
 
-/** A versioned in-memory bucket: every write a new version; reads and copies may pin one. */
+/**
+ * A versioned in-memory bucket: every write a new version, a delete a delete marker; reads and
+ * copies may pin a version.
+ */
 class Versions implements ObjectStore {
   readonly description = 'mem://versions';
-  private readonly store = new Map<string, Array<{ id: string; body: Buffer }>>();
+  private readonly store = new Map<string, Array<{ id: string; body?: Buffer }>>();
   private n = 0;
   private pick(key: string, versionId?: string) {
     const list = this.store.get(key) ?? [];
     const v = versionId ? list.find((x) => x.id === versionId) : list.at(-1);
-    if (!v) throw new NotFoundError(key);
-    return v;
+    if (!v?.body) throw new NotFoundError(key);
+    return v as { id: string; body: Buffer };
   }
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     for (const key of [...this.store.keys()].filter((k) => k.startsWith(prefix)).sort()) yield { key };
@@ -319,12 +341,15 @@ class Versions implements ObjectStore {
   }
   async head(key: string): Promise<ObjectInfo | undefined> {
     const v = this.store.get(key)?.at(-1);
-    return v && { key, size: v.body.length };
+    return v?.body && { key, size: v.body.length };
   }
-  async put(key: string, body: string | Uint8Array): Promise<PutResult> {
-    const v = { id: `v${++this.n}`, body: Buffer.from(body) };
+  private add(key: string, body?: Buffer): PutResult {
+    const v = { id: `v${++this.n}`, body };
     this.store.set(key, [...(this.store.get(key) ?? []), v]);
     return { versionId: v.id };
+  }
+  async put(key: string, body: string | Uint8Array): Promise<PutResult> {
+    return this.add(key, Buffer.from(body));
   }
   async putStream(key: string, body: AsyncIterable<Uint8Array | string>): Promise<PutResult> {
     const parts: Buffer[] = [];
@@ -332,7 +357,7 @@ class Versions implements ObjectStore {
     return this.put(key, Buffer.concat(parts));
   }
   async delete(key: string): Promise<void> {
-    this.store.delete(key);
+    this.add(key);
   }
   async assemble(key: string, parts: AssemblyPart[]): Promise<PutResult> {
     const out: Buffer[] = [];
@@ -402,6 +427,26 @@ describe('writeLatestZip: what it refuses to trust (QA s10)', () => {
       ).stats.mode,
     ).toBe('unchanged');
     expect(r3.skippedCount).toBe(1);
+  });
+
+  it('with versions, a zip deleted under its key is written again from the version the manifest names', async () => {
+    const store = new Versions();
+    const files = [await put(store, 'a.txt', 'aaaa'), await put(store, 'b.txt', 'bbbb')];
+    const first = await writeLatestZip({ store, files, key: ZIP, mtime: T1, report: new Report() });
+    await store.delete(ZIP);
+    const r = await writeLatestZip({
+      store,
+      files,
+      key: ZIP,
+      mtime: T2,
+      report: new Report(),
+      previous: previousOf(first.entry, files),
+    });
+    expect(r.stats).toMatchObject({ mode: 'incremental', reusedEntries: 2, freshEntries: 0 });
+    expect((await current(store)).map((e) => [e.name, e.data.toString()])).toEqual([
+      ['a.txt', 'aaaa'],
+      ['b.txt', 'bbbb'],
+    ]);
   });
 
   it('reads the previous zip at the version its manifest names, not whatever the key holds now', async () => {

@@ -146,6 +146,23 @@ describe('records', () => {
     expect(Shard.parse(s.serialize()).taskIds()).toEqual(['9', '10', '100']);
   });
 
+  it('a zero-padded id sits next to its value whatever the shard size (QA s10b F1)', () => {
+    const ids = ['100', '007', '99', '8', '7'];
+    for (const shardTasks of [2, 100, 1000]) {
+      const shards = new Map<string, Shard>();
+      for (const id of ids) {
+        const key = shardOf(id, shardTasks);
+        if (!shards.has(key)) shards.set(key, new Shard());
+        shards
+          .get(key)!
+          .set({ taskId: id, entries: [{ key: `k${id}`, deleted: true, seq: '', observedAt: '' }] });
+      }
+      // Render order: shards by key, tasks in each shard in order (state-source.ts).
+      const order = [...shards.keys()].sort().flatMap((k) => shards.get(k)!.taskIds());
+      expect([shardTasks, order]).toEqual([shardTasks, ['7', '007', '8', '99', '100']]);
+    }
+  });
+
   it('orders task objects by their newest annotation too', () => {
     const t = body(
       '{"id": 1, "data": {}, "updated_at": "2026-01-01", "annotations": [{"id": 2, "updated_at": "2026-02-01"}]}',

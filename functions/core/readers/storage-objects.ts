@@ -105,11 +105,24 @@ export function taskFromAnnotations(annotations: JsonObject[], base?: JsonObject
   return task;
 }
 
-/** Numeric ids in numeric order, anything else after them in string order. */
+/**
+ * Ids made of digits by value (leading zeros do not count: `7`, `007`, `8`; equal values shorter
+ * first), anything else after them in string order. The pipeline's state shards group digit ids by
+ * value too (records.ts shardOf), so both give one order whatever the shard size.
+ */
 export function compareIds(a: string, b: string): number {
   const na = /^\d+$/.test(a);
   const nb = /^\d+$/.test(b);
-  if (na && nb) return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+  if (na && nb) {
+    const va = a.replace(/^0+(?=\d)/, '');
+    const vb = b.replace(/^0+(?=\d)/, '');
+    return (
+      va.length - vb.length ||
+      (va < vb ? -1 : va > vb ? 1 : 0) ||
+      a.length - b.length ||
+      (a < b ? -1 : a > b ? 1 : 0)
+    );
+  }
   if (na !== nb) return na ? -1 : 1;
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify, UJSON_COMPACT } from '../../../functions/core/json/serialize.ts';
-import { parseStorageObject, StorageObjectsSource } from '../../../functions/core/readers/storage-objects.ts';
+import {
+  compareIds,
+  parseStorageObject,
+  StorageObjectsSource,
+} from '../../../functions/core/readers/storage-objects.ts';
 import { Report } from '../../../functions/core/report.ts';
 import { FsObjectStore } from '../../../functions/storage/fs.ts';
 
@@ -37,6 +41,21 @@ async function readAllTasks(dir: string) {
 }
 
 describe('StorageObjectsSource', () => {
+  it('task ids made of digits come out by value, leading zeros aside (QA s10b F1), others after them', async () => {
+    const ids = ['100', 'abc', '007', '99', '-5', '8', '7', '07', '0'];
+    expect([...ids].sort(compareIds)).toEqual(['0', '7', '07', '007', '8', '99', '100', '-5', 'abc']);
+    const task = (id: number | string) => JSON.stringify({ id, data: { text: `t ${id}` }, annotations: [] });
+    const dir = folder({
+      'a.json': task(100),
+      'b.json': task('007'),
+      'c.json': task(99),
+      'd.json': task(8),
+      'e.json': task(7),
+    });
+    const { tasks } = await readAllTasks(dir);
+    expect(tasks.map((t) => t.task.id)).toEqual([7, '007', 8, 99, 100]);
+  });
+
   it('regroups annotation-layout objects (no extension) into tasks, newest updated_at winning', async () => {
     const dir = folder({
       'exports//27': annotationObject(27, 594, '2025-01-01T00:00:00.000000Z', 'old'),
