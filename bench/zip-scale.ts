@@ -19,7 +19,6 @@ import { parseArgs } from 'node:util';
 import {
   type AssemblyPart,
   type GetResult,
-  NotFoundError,
   type ObjectInfo,
   type ObjectStore,
   type PutOptions,
