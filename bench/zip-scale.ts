@@ -16,13 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  type AssemblyPart,
-  type GetResult,
-  type ObjectInfo,
-  type ObjectStore,
-  type PutOptions,
-  type PutResult,
+import type {
+  AssemblyPart,
+  GetResult,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+  PutResult,
 } from '../functions/core/object-store.ts';
 import { Report } from '../functions/core/report.ts';
 import type { WrittenFile } from '../functions/pipeline/hashing-sink.ts';
