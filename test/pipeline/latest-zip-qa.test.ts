@@ -8,21 +8,12 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type AssemblyPart,
-  type GetResult,
-  NotFoundError,
-  type ObjectInfo,
-  type ObjectStore,
-  type PutResult,
-  readAll,
-  uploadedBytes,
-} from '../../functions/core/object-store.ts';
+import { readAll } from '../../functions/core/object-store.ts';
 import { Report } from '../../functions/core/report.ts';
 import { parseConfig } from '../../functions/pipeline/config.ts';
 import type { WrittenFile } from '../../functions/pipeline/hashing-sink.ts';
 import { ingestChanges } from '../../functions/pipeline/ingest.ts';
-import { type PreviousZip, writeLatestZip, type ZipResult } from '../../functions/pipeline/latest-zip.ts';
+import { writeLatestZip, type ZipResult } from '../../functions/pipeline/latest-zip.ts';
 import type { Manifest } from '../../functions/pipeline/manifest.ts';
 import { projectPaths } from '../../functions/pipeline/paths.ts';
 import { renderLatest } from '../../functions/pipeline/render.ts';
@@ -30,12 +21,13 @@ import { FsObjectStore } from '../../functions/storage/fs.ts';
 import { readZip } from '../helpers/zip-reader.ts';
 import { change, fsContext, removeTempDirsOfPassedTests, tempDir } from './helpers.ts';
 import { LooseStore } from './loose-store.ts';
+import { MemoryVersions } from './memory-versions.ts';
+import { previousOf, putFile, sha, ZIP, zipBytes } from './zip-files.ts';
 
 const cleanup = removeTempDirsOfPassedTests();
 let dir = '';
 afterEach(() => cleanup(dir));
 
-const ZIP = 'latest/YOLO.zip';
 const FULL = 'latest/full.zip';
 /** Set QA_ZIP_DUMP=<folder> to keep every incremental archive (for checks with unzip / python). */
 const DUMP = process.env.QA_ZIP_DUMP;
@@ -44,20 +36,6 @@ async function setup() {
   dir = await tempDir();
   return new LooseStore(new FsObjectStore(dir));
 }
-
-/** Stores `body` under latest/YOLO/<path> and returns its manifest entry. */
-async function file(store: LooseStore, path: string, body: Buffer): Promise<WrittenFile> {
-  const key = `latest/YOLO/${path}`;
-  await store.put(key, body);
-  return { path, key, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') };
-}
-
-const zipBytes = async (store: LooseStore, key = ZIP) => readAll((await store.inner.get(key)).body);
-const previousOf = (zip: WrittenFile, files: readonly WrittenFile[]): PreviousZip => ({
-  zip,
-  files: new Map(files.map((f) => [f.path, f])),
-});
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** The entries as yauzl reads them: name and bytes (hex), in archive order. */
 async function entriesOf(store: LooseStore, key: string) {
@@ -169,7 +147,7 @@ async function campaign(seed: number, steps: number, thresholds: Thresholds) {
     }
     for (const b of current.values()) history.push(b);
     const files: WrittenFile[] = [];
-    for (const [name, body] of current) files.push(await file(store, name, body));
+    for (const [name, body] of current) files.push(await putFile(store, name, body));
     const mtime = new Date(Date.UTC(2026, 11, 1, 1, step * 2, 0));
     const zip = await writeLatestZip({
       store,
@@ -237,16 +215,16 @@ async function written(store: LooseStore, t: Thresholds = {}) {
   const files: WrittenFile[] = [];
   for (let i = 0; i < 30; i++)
     files.push(
-      await file(
+      await putFile(
         store,
         `labels/img${String(i).padStart(2, '0')}.txt`,
         Buffer.from(`${i} 0.5 0.5\n`.repeat(i + 1)),
       ),
     );
-  files.push(await file(store, 'big.bin', createHash('sha512').update('x').digest().subarray(0, 1)));
+  files.push(await putFile(store, 'big.bin', createHash('sha512').update('x').digest().subarray(0, 1)));
   const noise = Buffer.alloc(20 * 1024);
   for (let i = 0; i < noise.length; i += 64) createHash('sha512').update(String(i)).digest().copy(noise, i);
-  files.push(await file(store, 'noise.bin', noise));
+  files.push(await putFile(store, 'noise.bin', noise));
   const first = await writeLatestZip({
     store,
     files,
@@ -262,7 +240,7 @@ async function written(store: LooseStore, t: Thresholds = {}) {
 async function changed(store: LooseStore, files: WrittenFile[]) {
   const next = [...files];
   const i = next.findIndex((f) => f.path === 'labels/img05.txt');
-  next[i] = await file(store, 'labels/img05.txt', Buffer.from('changed\n'));
+  next[i] = await putFile(store, 'labels/img05.txt', Buffer.from('changed\n'));
   return next;
 }
 
@@ -509,66 +487,9 @@ describe('renders with latest.zip around a failed render', () => {
   });
 });
 
-/** An in-memory versioned store (fast for archives of many entries); `assemble` copies pinned versions. */
-class MemStore implements ObjectStore {
-  readonly description = 'mem://qa';
-  readonly versions = new Map<string, Array<{ id: string; body: Buffer }>>();
-  private n = 0;
-  private current(key: string) {
-    const v = this.versions.get(key)?.at(-1);
-    if (!v) throw new NotFoundError(key);
-    return v;
-  }
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    for (const key of [...this.versions.keys()].filter((k) => k.startsWith(prefix)).sort())
-      yield { key, size: this.current(key).body.length };
-  }
-  async get(key: string, range?: { start: number; end: number }, versionId?: string): Promise<GetResult> {
-    const v = versionId ? this.versions.get(key)?.find((x) => x.id === versionId) : this.current(key);
-    if (!v) throw new NotFoundError(key);
-    const b = v.body;
-    const body = range ? b.subarray(range.start, range.end) : b;
-    return {
-      body: (async function* () {
-        yield body;
-      })(),
-      size: body.length,
-    };
-  }
-  async head(key: string): Promise<ObjectInfo | undefined> {
-    const v = this.versions.get(key)?.at(-1);
-    return v ? { key, size: v.body.length } : undefined;
-  }
-  async put(key: string, body: string | Uint8Array): Promise<PutResult> {
-    const v = { id: `v${++this.n}`, body: Buffer.from(body) };
-    this.versions.set(key, [...(this.versions.get(key) ?? []), v]);
-    return { versionId: v.id };
-  }
-  async putStream(key: string, body: AsyncIterable<Uint8Array | string>): Promise<PutResult> {
-    const parts: Buffer[] = [];
-    for await (const c of body) parts.push(Buffer.from(c));
-    return this.put(key, Buffer.concat(parts));
-  }
-  async delete(key: string) {
-    this.versions.delete(key);
-  }
-  async assemble(key: string, parts: AssemblyPart[]): Promise<PutResult> {
-    const out: Buffer[] = [];
-    for (const p of parts) {
-      if (!('copy' in p)) out.push(Buffer.from(await uploadedBytes(p)));
-      else {
-        const v = this.versions.get(p.copy.key)?.find((x) => x.id === p.copy.versionId);
-        if (!v) throw new Error(`${p.copy.key}@${p.copy.versionId}: no such version`);
-        out.push(v.body.subarray(p.copy.start, p.copy.end));
-      }
-    }
-    return this.put(key, Buffer.concat(out));
-  }
-}
-
 describe('many entries (ZIP64 end records)', () => {
   it('65,600 files: after one change the incremental write (put whole, and by parts) holds every file in order', async () => {
-    const store = new MemStore();
+    const store = new MemoryVersions();
     const files: WrittenFile[] = [];
     for (let i = 0; i < 65_600; i++) {
       const path = `labels/${String(i).padStart(6, '0')}.txt`;

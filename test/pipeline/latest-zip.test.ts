@@ -1,28 +1,15 @@
-/**
- * `latest/<FORMAT>.zip` written at a cost proportional to the change (pipeline/latest-zip.ts): after a
- * change only the changed files are read; unchanged entries' records come from the previous zip by
- * byte range; the archive holds what a full write holds, entry for entry.
- */
-import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import {
-  type AssemblyPart,
-  type GetResult,
-  NotFoundError,
-  type ObjectInfo,
-  type ObjectStore,
-  type PutResult,
-  readAll,
-  uploadedBytes,
-} from '../../functions/core/object-store.ts';
+import { type GetResult, type ObjectStore, readAll } from '../../functions/core/object-store.ts';
 import { Report } from '../../functions/core/report.ts';
 import type { WrittenFile } from '../../functions/pipeline/hashing-sink.ts';
-import { type PreviousZip, writeLatestZip, ZipSourceError } from '../../functions/pipeline/latest-zip.ts';
+import { writeLatestZip, ZipSourceError } from '../../functions/pipeline/latest-zip.ts';
 import { FsObjectStore } from '../../functions/storage/fs.ts';
 import { readZip } from '../helpers/zip-reader.ts';
 import { removeTempDirsOfPassedTests, tempDir } from './helpers.ts';
 import { LooseStore } from './loose-store.ts';
+import { MemoryVersions } from './memory-versions.ts';
+import { previousOf, putFile, sha, ZIP, zipBytes } from './zip-files.ts';
 
 /** LooseStore recording every read: key and range. */
 class ReadLog extends LooseStore {
@@ -39,23 +26,10 @@ afterEach(() => cleanup(dir));
 
 const T1 = new Date('2026-12-01T01:00:00Z');
 const T2 = new Date('2026-12-01T02:00:00Z');
-const ZIP = 'latest/YOLO.zip';
 
 async function setup() {
   dir = await tempDir();
   return new ReadLog(new FsObjectStore(dir));
-}
-
-/** Stores `text` under latest/YOLO/<path> and returns its manifest entry. */
-async function file(store: ReadLog, path: string, text: string | Buffer): Promise<WrittenFile> {
-  const key = `latest/YOLO/${path}`;
-  const body = typeof text === 'string' ? Buffer.from(text) : text;
-  await store.put(key, body);
-  return { path, key, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') };
-}
-
-async function zipBytes(store: ReadLog, key = ZIP) {
-  return readAll((await store.inner.get(key)).body);
 }
 
 /** 40 label files, classes.txt and notes.json. */
@@ -63,17 +37,12 @@ async function project(store: ReadLog) {
   const files: WrittenFile[] = [];
   for (let i = 0; i < 40; i++)
     files.push(
-      await file(store, `labels/img${String(i).padStart(2, '0')}.txt`, `${i % 3} 0.5 0.5 0.${i} 0.2\n`),
+      await putFile(store, `labels/img${String(i).padStart(2, '0')}.txt`, `${i % 3} 0.5 0.5 0.${i} 0.2\n`),
     );
-  files.push(await file(store, 'classes.txt', 'cat\ndog\nbird\n'));
-  files.push(await file(store, 'notes.json', '{"categories": []}'));
+  files.push(await putFile(store, 'classes.txt', 'cat\ndog\nbird\n'));
+  files.push(await putFile(store, 'notes.json', '{"categories": []}'));
   return files;
 }
-
-const previousOf = (zip: WrittenFile, files: WrittenFile[]): PreviousZip => ({
-  zip,
-  files: new Map(files.map((f) => [f.path, f])),
-});
 
 describe('writeLatestZip', () => {
   it('writes every file in path order; a reader gets each file back', async () => {
@@ -89,7 +58,7 @@ describe('writeLatestZip', () => {
     expect(r.stats).toMatchObject({ mode: 'full', entries: 42, freshEntries: 42, reusedEntries: 0 });
     const bytes = await zipBytes(store);
     expect(r.entry).toMatchObject({ path: 'YOLO.zip', key: ZIP, bytes: bytes.length });
-    expect(r.entry.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(r.entry.sha256).toBe(sha(bytes));
     const entries = await readZip(bytes);
     expect(entries.map((e) => e.name)).toEqual(files.map((f) => f.path).sort());
     for (const e of entries)
@@ -105,9 +74,9 @@ describe('writeLatestZip', () => {
     const before = await readZip(await zipBytes(store));
     // One label changed, one added, one removed; notes.json changed.
     const next = files.filter((f) => f.path !== 'labels/img07.txt');
-    next[3] = await file(store, next[3].path, '1 0.1 0.1 0.1 0.1\n');
-    next.push(await file(store, 'labels/img99.txt', '2 0.9 0.9 0.1 0.1\n'));
-    next[next.findIndex((f) => f.path === 'notes.json')] = await file(
+    next[3] = await putFile(store, next[3].path, '1 0.1 0.1 0.1 0.1\n');
+    next.push(await putFile(store, 'labels/img99.txt', '2 0.9 0.9 0.1 0.1\n'));
+    next[next.findIndex((f) => f.path === 'notes.json')] = await putFile(
       store,
       'notes.json',
       '{"categories": [1]}',
@@ -153,7 +122,7 @@ describe('writeLatestZip', () => {
     // The manifest entry names what the object holds.
     const bytes = await zipBytes(store);
     expect(r.entry.bytes).toBe(bytes.length);
-    expect(r.entry.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(r.entry.sha256).toBe(sha(bytes));
   });
 
   it('assembled by parts: runs of unchanged records are copied server-side, the rest uploaded', async () => {
@@ -161,7 +130,7 @@ describe('writeLatestZip', () => {
     const files = await project(store);
     const first = await writeLatestZip({ store, files, key: ZIP, mtime: T1, report: new Report() });
     const next = [...files];
-    next[20] = await file(store, next[20].path, 'changed\n');
+    next[20] = await putFile(store, next[20].path, 'changed\n');
     const r = await writeLatestZip({
       store,
       files: next,
@@ -180,7 +149,7 @@ describe('writeLatestZip', () => {
     expect(after.length).toBe(42);
     // A second incremental write reuses the assembled zip (its sha256 of chunks does not matter).
     const again = [...next];
-    again[0] = await file(store, again[0].path, 'again\n');
+    again[0] = await putFile(store, again[0].path, 'again\n');
     const r2 = await writeLatestZip({
       store,
       files: again,
@@ -241,7 +210,7 @@ describe('writeLatestZip', () => {
     await store.put(ZIP, old);
     const oldEntry: WrittenFile = { path: 'YOLO.zip', key: ZIP, bytes: old.length, sha256: 'x' };
     const next = [...files];
-    next[1] = await file(store, next[1].path, 'new\n');
+    next[1] = await putFile(store, next[1].path, 'new\n');
     const r = await writeLatestZip({
       store,
       files: next,
@@ -274,7 +243,7 @@ describe('writeLatestZip', () => {
     const first = await writeLatestZip({ store, files, key: ZIP, mtime: T1, report: new Report() });
     const firstBytes = await zipBytes(store);
     const next = [...files];
-    next[5] = { ...(await file(store, next[5].path, 'new\n')), sha256: '0'.repeat(64) };
+    next[5] = { ...(await putFile(store, next[5].path, 'new\n')), sha256: '0'.repeat(64) };
     await expect(
       writeLatestZip({
         store,
@@ -290,13 +259,13 @@ describe('writeLatestZip', () => {
 
   it('entry names the zip format refuses are reported and left out, also in an incremental write', async () => {
     const store = await setup();
-    const files = [...(await project(store)), await file(store, 'ok.txt', 'ok')];
+    const files = [...(await project(store)), await putFile(store, 'ok.txt', 'ok')];
     const bad: WrittenFile = { ...files[0], path: '../escape.txt' };
     const report = new Report();
     const first = await writeLatestZip({ store, files: [...files, bad], key: ZIP, mtime: T1, report });
     expect(report.toJSON().skipped.map((s) => s.source)).toEqual(['output file ../escape.txt']);
     const next = [...files];
-    next[0] = await file(store, next[0].path, 'x\n');
+    next[0] = await putFile(store, next[0].path, 'x\n');
     const report2 = new Report();
     const r = await writeLatestZip({
       store,
@@ -312,81 +281,16 @@ describe('writeLatestZip', () => {
   });
 });
 
-/**
- * A versioned in-memory bucket: every write a new version, a delete a delete marker; reads and
- * copies may pin a version.
- */
-class Versions implements ObjectStore {
-  readonly description = 'mem://versions';
-  private readonly store = new Map<string, Array<{ id: string; body?: Buffer }>>();
-  private n = 0;
-  private pick(key: string, versionId?: string) {
-    const list = this.store.get(key) ?? [];
-    const v = versionId ? list.find((x) => x.id === versionId) : list.at(-1);
-    if (!v?.body) throw new NotFoundError(key);
-    return v as { id: string; body: Buffer };
-  }
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    for (const key of [...this.store.keys()].filter((k) => k.startsWith(prefix)).sort()) yield { key };
-  }
-  async get(key: string, range?: { start: number; end: number }, versionId?: string): Promise<GetResult> {
-    const b = this.pick(key, versionId).body;
-    const body = range ? b.subarray(range.start, range.end) : b;
-    return {
-      body: (async function* () {
-        yield body;
-      })(),
-      size: body.length,
-    };
-  }
-  async head(key: string): Promise<ObjectInfo | undefined> {
-    const v = this.store.get(key)?.at(-1);
-    return v?.body && { key, size: v.body.length };
-  }
-  private add(key: string, body?: Buffer): PutResult {
-    const v = { id: `v${++this.n}`, body };
-    this.store.set(key, [...(this.store.get(key) ?? []), v]);
-    return { versionId: v.id };
-  }
-  async put(key: string, body: string | Uint8Array): Promise<PutResult> {
-    return this.add(key, Buffer.from(body));
-  }
-  async putStream(key: string, body: AsyncIterable<Uint8Array | string>): Promise<PutResult> {
-    const parts: Buffer[] = [];
-    for await (const c of body) parts.push(Buffer.from(c));
-    return this.put(key, Buffer.concat(parts));
-  }
-  async delete(key: string): Promise<void> {
-    this.add(key);
-  }
-  async assemble(key: string, parts: AssemblyPart[]): Promise<PutResult> {
-    const out: Buffer[] = [];
-    for (const p of parts)
-      out.push(
-        'copy' in p
-          ? this.pick(p.copy.key, p.copy.versionId).body.subarray(p.copy.start, p.copy.end)
-          : Buffer.from(await uploadedBytes(p)),
-      );
-    return this.put(key, Buffer.concat(out));
-  }
-}
-
 describe('writeLatestZip: what it refuses to trust (QA s10)', () => {
-  async function put(store: ObjectStore, path: string, text: string): Promise<WrittenFile> {
-    const key = `latest/YOLO/${path}`;
-    const r = await store.put(key, text);
-    const body = Buffer.from(text);
-    return { path, key, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex'), ...r };
-  }
   const current = async (store: ObjectStore, key = ZIP) =>
     readZip(await readAll((await store.get(key)).body));
 
   it('two paths with one entry name (d/x, d\\x): the second is reported and left out, in every write', async () => {
-    const store = new Versions();
+    const store = new MemoryVersions();
     const files = [
-      await put(store, 'd/x', 'AAAA'),
-      await put(store, 'd\\x', 'BBBB'),
-      await put(store, 'z.txt', 'one'),
+      await putFile(store, 'd/x', 'AAAA'),
+      await putFile(store, 'd\\x', 'BBBB'),
+      await putFile(store, 'z.txt', 'one'),
     ];
     const r1 = new Report();
     const first = await writeLatestZip({ store, files, key: ZIP, mtime: T1, report: r1 });
@@ -396,7 +300,7 @@ describe('writeLatestZip: what it refuses to trust (QA s10)', () => {
         reason: expect.stringMatching(/entry name d\/x is another file's/),
       }),
     ]);
-    const next = [files[0], files[1], await put(store, 'z.txt', 'two')];
+    const next = [files[0], files[1], await putFile(store, 'z.txt', 'two')];
     const r2 = new Report();
     const r = await writeLatestZip({
       store,
@@ -430,8 +334,8 @@ describe('writeLatestZip: what it refuses to trust (QA s10)', () => {
   });
 
   it('with versions, a zip deleted under its key is written again from the version the manifest names', async () => {
-    const store = new Versions();
-    const files = [await put(store, 'a.txt', 'aaaa'), await put(store, 'b.txt', 'bbbb')];
+    const store = new MemoryVersions();
+    const files = [await putFile(store, 'a.txt', 'aaaa'), await putFile(store, 'b.txt', 'bbbb')];
     const first = await writeLatestZip({ store, files, key: ZIP, mtime: T1, report: new Report() });
     await store.delete(ZIP);
     const r = await writeLatestZip({
@@ -450,22 +354,26 @@ describe('writeLatestZip: what it refuses to trust (QA s10)', () => {
   });
 
   it('reads the previous zip at the version its manifest names, not whatever the key holds now', async () => {
-    const store = new Versions();
+    const store = new MemoryVersions();
     const files = [
-      await put(store, 'a.txt', 'aaaaaaaa'),
-      await put(store, 'b.txt', 'qrstuvwx'),
-      await put(store, 'c.txt', 'c'),
+      await putFile(store, 'a.txt', 'aaaaaaaa'),
+      await putFile(store, 'b.txt', 'qrstuvwx'),
+      await putFile(store, 'c.txt', 'c'),
     ];
     const first = await writeLatestZip({ store, files, key: ZIP, mtime: T1, report: new Report() });
     expect(first.entry.versionId).toBeDefined();
     // Another zip of the same size over the key (a stray writer): records of other bytes.
-    const other = [await put(store, 'a.txt', 'abcdefgh'), await put(store, 'b.txt', 'qqqqqqqq'), files[2]];
+    const other = [
+      await putFile(store, 'a.txt', 'abcdefgh'),
+      await putFile(store, 'b.txt', 'qqqqqqqq'),
+      files[2],
+    ];
     await writeLatestZip({ store, files: other, key: 'tmp/other.zip', mtime: T1, report: new Report() });
     await store.put(ZIP, await readAll((await store.get('tmp/other.zip')).body));
     const next = [
-      await put(store, 'a.txt', 'aaaaaaaa'),
-      await put(store, 'b.txt', 'qrstuvwx'),
-      await put(store, 'c.txt', 'd'),
+      await putFile(store, 'a.txt', 'aaaaaaaa'),
+      await putFile(store, 'b.txt', 'qrstuvwx'),
+      await putFile(store, 'c.txt', 'd'),
     ];
     for (const sizes of [{}, { minMultipartBytes: 1, minPartBytes: 1 }]) {
       const r = await writeLatestZip({
