@@ -374,17 +374,24 @@ async function pipelineDemo(outRoot: string, log: Log, client: S3Client, endpoin
       const bytes = files.reduce((n, x) => n + x.bytes, 0);
       const where =
         files.length === 1 ? files[0].key : `${manifest.prefix}${f.format}/ (${files.length} files)`;
+      const zip = f.zip ? ` + ${f.zip.key} (${f.zip.bytes.toLocaleString('en-US')} bytes)` : '';
       log(
-        `    ${f.format.padEnd(14)} ${f.status === 'completed' ? `${where}, ${bytes.toLocaleString('en-US')} bytes` : `skipped: ${f.reason}`}`,
+        `    ${f.format.padEnd(14)} ${f.status === 'completed' ? `${where}, ${bytes.toLocaleString('en-US')} bytes${zip}` : `skipped: ${f.reason}`}`,
       );
       for (const file of files) {
         const local = join(outRoot, p.id, 'latest', f.format, file.path);
         await mkdir(dirname(local), { recursive: true });
         await writeFile(local, await readAll((await out.get(file.key)).body));
       }
+      if (f.zip)
+        await writeFile(
+          join(outRoot, p.id, 'latest', `${f.format}.zip`),
+          await readAll((await out.get(f.zip.key)).body),
+        );
     }
     for (const s of manifest.report.sourceObjects) log(`    skipped source object ${s.source}: ${s.reason}`);
-    // The manifest (and demo-output/…/manifest.json) keeps every entry; the printout groups them.
+    // The manifest (and demo-output/…/manifest.json) keeps the first 100 entries (task order, with
+    // the full counts); the printout groups them.
     for (const g of groupByReason(manifest.report.skipped))
       log(
         `    skipped by the converter${g.count > 1 ? `, ${g.count} entries like` : ''} ${g.example.source}: ${g.example.reason}`,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { groupByReason, runDemo } from '../../functions/cli/demo.ts';
 import { parseImageHeader } from '../../functions/core/images/image-info.ts';
+import { readZip } from '../helpers/zip-reader.ts';
 import { tempDir } from '../pipeline/helpers.ts';
 
 afterEach(() => vi.restoreAllMocks());
@@ -35,6 +36,12 @@ describe('demo', () => {
       true,
     );
     expect(existsSync(join(out, 'local', 'text-ner', 'CONLL2003', 'result.conll'))).toBe(true);
+    // The image project asks for zips: latest/YOLO.zip holds the files of latest/YOLO/.
+    const latestDir = join(out, 'pipeline', 'image-bbox', 'latest');
+    const entries = await readZip(readFileSync(join(latestDir, 'YOLO.zip')));
+    expect(entries.length).toBeGreaterThan(30);
+    for (const e of entries)
+      expect(e.data.equals(readFileSync(join(latestDir, 'YOLO', e.name))), e.name).toBe(true);
 
     // No Powertools noise: neither "No application metrics to publish" nor EMF lines.
     expect(written.join('')).not.toMatch(/No application metrics|"_aws"/);
