@@ -17,8 +17,13 @@ import { readSpooled, type SpoolRef } from './segments-spool.ts';
 
 /** Files below this size are put whole; from it on they are assembled with UploadPartCopy. */
 export const DEFAULT_MULTIPART_BYTES = 16 * 1024 * 1024;
-/** Uploaded parts are cut at this size (a longer run of fresh bytes becomes several parts). */
+/** A group of uploaded bytes is closed at this size (a longer run of fresh bytes goes on growing it). */
 const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
+/**
+ * Most bytes of one uploaded part: a group is cut into equal parts no larger (each ≥ 5 MiB when
+ * there are several). Under the 11 MiB request bodies a local S3 server (fauxqs) accepts.
+ */
+export const MAX_UPLOAD_PART_BYTES = 10 * 1024 * 1024;
 
 /**
  * A piece of the new file: fresh bytes, a spooled body (`lead` separator first; read when it is
@@ -224,7 +229,7 @@ export async function assembleFile(input: {
   flush();
   // Uploaded parts are made when the store sends them (a folder store: in order, one at a time; S3:
   // ASSEMBLE_CONCURRENCY at a time), so the step holds a bounded number of parts (each ≤
-  // UPLOAD_PART_BYTES + MIN_PART) whatever the number of changed segments.
+  // MAX_UPLOAD_PART_BYTES) whatever the number of changed segments.
   const parts: AssemblyPart[] = [];
   let cached: { piece: Piece; bytes: Buffer } | undefined;
   const pieceText = async (x: Exclude<Piece, { prev: unknown }>): Promise<Buffer> => {
@@ -258,15 +263,12 @@ export async function assembleFile(input: {
       const group = p.upload;
       const size = group.reduce((n, x) => n + pieceBytes(x), 0);
       io.uploadedBytes += size;
-      // Parts of UPLOAD_PART_BYTES; a short tail joins the part before it (≥ MIN_PART each).
-      let at = 0;
+      // n equal parts of ≤ MAX_UPLOAD_PART_BYTES: with n ≥ 2 each is > (n − 1) / n of the maximum,
+      // so ≥ half of it (5 MiB, S3's minimum).
       const cut = (from: number, to: number) =>
         parts.push({ upload: { bytes: to - from, read: () => readGroup(group, from, to) } });
-      while (size - at > UPLOAD_PART_BYTES + MIN_PART) {
-        cut(at, at + UPLOAD_PART_BYTES);
-        at += UPLOAD_PART_BYTES;
-      }
-      cut(at, size);
+      const n = Math.max(1, Math.ceil(size / MAX_UPLOAD_PART_BYTES));
+      for (let k = 0; k < n; k++) cut(Math.floor((k * size) / n), Math.floor(((k + 1) * size) / n));
     }
   }
   io.parts += parts.length;

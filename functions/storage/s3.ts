@@ -61,9 +61,11 @@ export const DEFAULT_S3_MAX_ATTEMPTS = 5;
 /**
  * Parts of one assembled object sent at once (UploadPart / UploadPartCopy). One at a time, a
  * full render's commit waited a round trip per part (≈ 1,500 parts of 8 MiB for 12 GB); each part
- * in flight holds its bytes (≤ 13 MiB, made when it is sent), so 4 hold ≤ 52 MiB.
+ * in flight holds its bytes (≤ 10 MiB, made when it is sent), so 4 hold ≤ 40 MiB.
  */
 export const ASSEMBLE_CONCURRENCY = 4;
+/** Bodies above this go in parts (put): 10 MiB, under the 11 MiB request bodies fauxqs accepts. */
+export const SINGLE_PUT_MAX_BYTES = 10 * 1024 * 1024;
 
 /**
  * S3 client settings from explicit values (an endpoint for S3-compatible servers forces path style).
@@ -203,6 +205,16 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<PutResult> {
+    // A large unconditional body (a manifest of many files) goes in parts, as putStream sends it:
+    // one request body stays under the 11 MiB a local S3 server (fauxqs) accepts. S3 takes 5 GB.
+    if (!options.ifMatch && !options.ifNoneMatch && Buffer.byteLength(body) > SINGLE_PUT_MAX_BYTES)
+      return this.putStream(
+        key,
+        (async function* () {
+          yield body;
+        })(),
+        options,
+      );
     try {
       return await this.conditional(key, options, async () => {
         const r = await this.client.send(

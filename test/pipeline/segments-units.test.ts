@@ -242,6 +242,52 @@ describe('assembly', () => {
     await spool.dispose();
   });
 
+  it('uploaded parts are ≤ 10 MiB (a local S3 server takes 11 MiB bodies) and ≥ 5 MiB but the last', async () => {
+    const MiB = 1024 * 1024;
+    const store = new FsObjectStore(await tempDir());
+    const prev = Buffer.alloc(6 * MiB, 'p');
+    await store.put('f', prev);
+    const sizes: string[] = [];
+    const spy = Object.assign(Object.create(store), {
+      assemble: async (key: string, parts: AssemblyPart[]) => {
+        for (const p of parts)
+          sizes.push('copy' in p ? `copy ${p.copy.end - p.copy.start}` : `upload ${partBytes(p)}`);
+        return store.assemble(key, parts);
+      },
+    });
+    const fresh = (n: number, c: string) => ({ bytes: Buffer.alloc(n, c), sha256: c });
+    // 23 MiB of fresh bytes (the old rule cut 8 + 8 + 7), the copied run, then 10.5 MiB.
+    const io = { readBytes: 0, reads: 0, uploadedBytes: 0, copiedBytes: 0, parts: 0 };
+    await assembleFile({
+      store: spy,
+      key: 'f',
+      path: 'f',
+      pieces: [
+        fresh(23 * MiB, 'a'),
+        { prev: { start: 0, end: 6 * MiB }, sha256: 'p' },
+        fresh(10.5 * MiB, 'b'),
+      ],
+      previous: { path: 'f', key: 'f', bytes: prev.length, sha256: sha256(prev) },
+      io,
+    });
+    const third = Math.floor((23 * MiB) / 3);
+    expect(sizes).toEqual([
+      `upload ${third}`,
+      `upload ${Math.floor((2 * 23 * MiB) / 3) - third}`,
+      `upload ${23 * MiB - Math.floor((2 * 23 * MiB) / 3)}`,
+      `copy ${6 * MiB}`,
+      `upload ${5.25 * MiB}`,
+      `upload ${5.25 * MiB}`,
+    ]);
+    const got = await readAll((await store.get('f')).body);
+    expect(got.length).toBe(39.5 * MiB);
+    expect([got[0], got[23 * MiB], got[29 * MiB]].map((x) => String.fromCharCode(x))).toEqual([
+      'a',
+      'p',
+      'b',
+    ]);
+  });
+
   it('copies runs of previous bytes ≥ the part minimum and tops a short fresh part up from the next run', async () => {
     const store = new FsObjectStore(await tempDir());
     const prev = Buffer.from('0123456789'.repeat(10)); // 100 bytes

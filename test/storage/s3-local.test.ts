@@ -1,7 +1,9 @@
 /** S3ObjectStore against the local server (a separate file: aws-sdk-client-mock patches every S3Client). */
+import { randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { PreconditionFailedError, readAll } from '../../functions/core/object-store.ts';
+import { assembleFile } from '../../functions/pipeline/segments-assemble.ts';
 import { S3ObjectStore } from '../../functions/storage/s3.ts';
 import { bucketNames, createBuckets, s3Client } from '../integration/helpers.ts';
 
@@ -29,5 +31,34 @@ describe('S3ObjectStore on the local server', () => {
     expect(
       results.filter((r) => r.status === 'rejected' && r.reason instanceof PreconditionFailedError),
     ).toHaveLength(1);
+  });
+
+  it('puts a 12 MiB body and assembles 12 MiB of fresh bytes: parts stay under the 11 MiB request bodies it accepts', async () => {
+    const client: S3Client = s3Client();
+    const { src } = bucketNames();
+    await createBuckets(client, [src]);
+    const store = new S3ObjectStore(client, src);
+    const MiB = 1024 * 1024;
+    const big = randomBytes(12 * MiB);
+    await store.put('manifest.json', big);
+    expect((await readAll((await store.get('manifest.json')).body)).equals(big)).toBe(true);
+    // 12 MiB of fresh bytes after a 6 MiB copied run: two uploaded parts of 6 MiB (one of 12 MiB
+    // would be refused).
+    const fresh = randomBytes(12 * MiB);
+    const io = { readBytes: 0, reads: 0, uploadedBytes: 0, copiedBytes: 0, parts: 0 };
+    await assembleFile({
+      store,
+      key: 'assembled',
+      path: 'assembled',
+      pieces: [
+        { prev: { start: 0, end: 6 * MiB }, sha256: 'p' },
+        { bytes: fresh, sha256: 'f' },
+      ],
+      previous: { path: 'manifest.json', key: 'manifest.json', bytes: big.length, sha256: 'x' },
+      io,
+    });
+    const got = await readAll((await store.get('assembled')).body);
+    expect(got.equals(Buffer.concat([big.subarray(0, 6 * MiB), fresh]))).toBe(true);
+    expect(io).toMatchObject({ copiedBytes: 6 * MiB, uploadedBytes: 12 * MiB, parts: 3 });
   });
 });

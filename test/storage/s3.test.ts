@@ -12,7 +12,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError, PreconditionFailedError } from '../../functions/core/object-store.ts';
-import { ASSEMBLE_CONCURRENCY, contentTypeFor, S3ObjectStore } from '../../functions/storage/s3.ts';
+import {
+  ASSEMBLE_CONCURRENCY,
+  contentTypeFor,
+  S3ObjectStore,
+  SINGLE_PUT_MAX_BYTES,
+} from '../../functions/storage/s3.ts';
 import { FakeS3, s3Error } from '../handlers/fake-s3.ts';
 
 const s3 = new FakeS3();
@@ -62,6 +67,18 @@ describe('S3ObjectStore (mocked S3)', () => {
     });
     await expect(collect(store().list('p/'))).rejects.toMatchObject({ name: 'SlowDown' });
     expect(s3.mock.commandCalls(ListObjectsV2Command)).toHaveLength(1);
+  });
+
+  it('put sends a body over 10 MiB in parts (unless conditional); smaller ones in one request', async () => {
+    const big = Buffer.alloc(SINGLE_PUT_MAX_BYTES + 1, 'x');
+    await store().put('big', big);
+    expect(s3.mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(s3.mock.commandCalls(CreateMultipartUploadCommand)).toHaveLength(1);
+    expect(s3.mock.commandCalls(UploadPartCommand).length).toBeGreaterThanOrEqual(2);
+    expect(s3.text('b', 'big')).toBe(big.toString());
+    await store().put('small', Buffer.alloc(SINGLE_PUT_MAX_BYTES, 'y'));
+    await store().put('cond', big, { ifNoneMatch: '*' });
+    expect(s3.mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['small', 'cond']);
   });
 
   it('get pins a version when given one (a ranged read of the version a manifest names)', async () => {
