@@ -24,6 +24,8 @@ const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
  * there are several). Under the 11 MiB request bodies a local S3 server (fauxqs) accepts.
  */
 export const MAX_UPLOAD_PART_BYTES = 10 * 1024 * 1024;
+/** Most bytes of one copied part (UploadPartCopy): S3's limit, 5 GiB. */
+export const MAX_COPY_PART_BYTES = 5 * 1024 * 1024 * 1024;
 
 /**
  * A piece of the new file: fresh bytes, a spooled body (`lead` separator first; read when it is
@@ -219,7 +221,16 @@ export async function assembleFile(input: {
         }
       }
       flush();
-      plan.push({ copy: r.prev });
+      // S3 copies at most 5 GiB per part: a longer run is cut into equal parts (each > 2.5 GiB).
+      const { start, end } = r.prev;
+      const n = Math.ceil((end - start) / MAX_COPY_PART_BYTES);
+      for (let k = 0; k < n; k++)
+        plan.push({
+          copy: {
+            start: start + Math.floor((k * (end - start)) / n),
+            end: start + Math.floor(((k + 1) * (end - start)) / n),
+          },
+        });
     } else {
       pending.push(r);
       pendingBytes += pieceBytes(r);

@@ -288,6 +288,38 @@ describe('assembly', () => {
     ]);
   });
 
+  it('a run of previous bytes over 5 GiB is copied in equal parts of ≤ 5 GiB (S3 UploadPartCopy; review s11 F4)', async () => {
+    const GiB = 1024 ** 3;
+    const parts: AssemblyPart[] = [];
+    // No bytes move: the store only records the parts it is asked to make.
+    const store = {
+      assemble: async (_key: string, p: AssemblyPart[]) => {
+        parts.push(...p);
+        return {};
+      },
+    } as unknown as FsObjectStore;
+    const io = { readBytes: 0, reads: 0, uploadedBytes: 0, copiedBytes: 0, parts: 0 };
+    await assembleFile({
+      store,
+      key: 'f',
+      path: 'f',
+      pieces: [
+        { prev: { start: 7, end: 7 + 11 * GiB }, sha256: 'p' },
+        { bytes: Buffer.from('tail'), sha256: 't' },
+      ],
+      previous: { path: 'f', key: 'f', bytes: 11 * GiB + 7, sha256: 'x' },
+      io,
+    });
+    const cut = (k: number) => 7 + Math.floor((k * 11 * GiB) / 3);
+    expect(parts.map((p) => ('copy' in p ? [p.copy.start, p.copy.end] : partBytes(p)))).toEqual([
+      [cut(0), cut(1)],
+      [cut(1), cut(2)],
+      [cut(2), cut(3)],
+      4,
+    ]);
+    expect(io.copiedBytes).toBe(11 * GiB);
+  });
+
   it('copies runs of previous bytes ≥ the part minimum and tops a short fresh part up from the next run', async () => {
     const store = new FsObjectStore(await tempDir());
     const prev = Buffer.from('0123456789'.repeat(10)); // 100 bytes
