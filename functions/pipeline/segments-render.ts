@@ -275,11 +275,16 @@ export function mergeSegmentReports(
   let warningCount = base.warningCount;
   const counts = { tasks: 0, annotations: 0 };
   for (const s of entries) {
+    // An entry another segment (or the empty run) already listed — a label config warning, raised
+    // by every segment — is not counted again (review s11 F5); the rest of the segment's count is.
+    const before = { skipped: report.skippedCount, warnings: report.warningCount };
     for (const e of s.report.skipped) report.skip(e);
     for (const e of s.report.warnings) report.warn(e);
     report.addCounts(s.report);
-    skippedCount += s.report.skippedCount;
-    warningCount += s.report.warningCount;
+    skippedCount +=
+      s.report.skippedCount - (s.report.skipped.length - (report.skippedCount - before.skipped));
+    warningCount +=
+      s.report.warningCount - (s.report.warnings.length - (report.warningCount - before.warnings));
     counts.tasks += s.counts.tasks;
     counts.annotations += s.counts.annotations;
   }

@@ -25,11 +25,16 @@ function taskWithGhost(i: number): JsonObject {
   return t;
 }
 
-async function renderWith(segmentShards: number, tasks: number) {
-  const ctx = fsContext(await tempDir(), makeConfig({ formats: ['JSON_MIN', 'CSV'] }));
+async function renderWith(
+  segmentShards: number,
+  tasks: number,
+  config = makeConfig({ formats: ['JSON_MIN', 'CSV'] }),
+  task: (i: number) => JsonObject = taskWithGhost,
+) {
+  const ctx = fsContext(await tempDir(), config);
   const changes = [];
   for (let i = 1; i <= tasks; i++) {
-    const objects = objectsOf(taskWithGhost(i), 'task');
+    const objects = objectsOf(task(i), 'task');
     await putAll(ctx.store(SRC), objects);
     changes.push(...objects.map((o) => change(o.key)));
   }
@@ -57,5 +62,26 @@ describe('the manifest report and segmentation', () => {
     expect(entries(small.report)).toEqual(entries(one.report));
     // In task order: the first entries are task 1's.
     expect(small.report.skipped[0].taskId).toBe(1);
+  });
+
+  it('a label config warning, raised by every segment, is counted once (review s11 F5)', async () => {
+    // A label with a category YOLO does not use: warned once per run, not per task.
+    const config = makeConfig({ kind: 'image-bbox', formats: ['YOLO'] });
+    const project = config.projects[0];
+    if (!('inline' in project.labelConfig)) throw new Error('inline label config expected');
+    const inline = project.labelConfig.inline.replace(
+      /<Label value="([^"]*)"\s*\/>/,
+      '<Label value="$1" category="x"/>',
+    );
+    expect(inline).not.toBe(project.labelConfig.inline);
+    project.labelConfig = { inline };
+    const small = await renderWith(1, 40, config, (i) => lsTask(i, 1, 'image-bbox'));
+    const one = await renderWith(1000, 40, structuredClone(config), (i) => lsTask(i, 1, 'image-bbox'));
+    expect(small.segments.total).toBeGreaterThan(5);
+    expect(one.segments.total).toBe(1);
+    expect(small.report.warnings.some((w) => w.source === 'label config')).toBe(true);
+    expect(small.report.warningCount).toBe(small.report.warnings.length);
+    expect(small.report.truncated).toBe(false);
+    expect(small.report).toEqual(one.report);
   });
 });
