@@ -32,6 +32,7 @@ import {
   emptyRun,
   mergeSegmentReports,
   renderSegments,
+  SEGMENT_REPORT_ENTRIES,
   type SegmentRenderContext,
   type SegmentRunner,
 } from './segments-render.ts';
@@ -269,7 +270,11 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
     formats.push(...skipped);
     let reportJson = report.toJSON();
     if (merged) {
-      const all = new Report();
+      // Capped as the segments' merged report is (review s11 F6): the manifest lists the first
+      // SEGMENT_REPORT_ENTRIES entries, the segments' first, then the render's own (formats that
+      // fell back, output files). Counts stay the larger of the two: a format that fell back ran
+      // over every task in its segments too, so its run repeats what they counted.
+      const all = new Report(SEGMENT_REPORT_ENTRIES);
       for (const e of merged.report.skipped) all.skip(e);
       for (const e of merged.report.warnings) all.warn(e);
       for (const e of reportJson.skipped) all.skip(e);
@@ -288,11 +293,13 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
       });
       all.addCounts(reportJson);
       const j = all.toJSON();
+      const skippedCount = Math.max(j.skippedCount, merged.report.skippedCount);
+      const warningCount = Math.max(j.warningCount, merged.report.warningCount);
       reportJson = {
         ...j,
-        skippedCount: Math.max(j.skippedCount, merged.report.skippedCount),
-        warningCount: Math.max(j.warningCount, merged.report.warningCount),
-        truncated: j.truncated || merged.report.truncated,
+        skippedCount,
+        warningCount,
+        truncated: j.truncated || skippedCount > j.skipped.length || warningCount > j.warnings.length,
       };
     }
     return {

@@ -84,4 +84,28 @@ describe('the manifest report and segmentation', () => {
     expect(small.report.truncated).toBe(false);
     expect(small.report).toEqual(one.report);
   });
+
+  it('a format that falls back to a run over every task adds no more than the first 100 entries (review s11 F6)', async () => {
+    // Every task has a label outside the config: YOLO falls back, and its run reports each task.
+    const outside = (i: number) => {
+      const t = lsTask(i, 1, 'image-bbox');
+      for (const a of (t.annotations as JsonObject[]) ?? [])
+        for (const r of (a.result as JsonObject[]) ?? [])
+          (r.value as JsonObject).rectanglelabels = ['NotInTheConfig'];
+      return t;
+    };
+    const config = () => makeConfig({ kind: 'image-bbox', formats: ['JSON_MIN', 'YOLO'] });
+    const small = await renderWith(1, 160, config(), outside);
+    const one = await renderWith(1000, 160, config(), outside);
+    expect(Object.keys(small.segments.fallback ?? {})).toEqual(['YOLO']);
+    for (const r of [small.report, one.report]) {
+      expect(r.skippedCount + r.warningCount).toBeGreaterThan(150);
+      expect(r.skipped.length).toBeLessThanOrEqual(100);
+      expect(r.warnings.length).toBeLessThanOrEqual(100);
+      expect(r.truncated).toBe(true);
+    }
+    // Not yet independent of the segments: the segment pass of the format that fell back raised
+    // its own warnings (one "added as category" per segment), and they stay in the merged report.
+    expect(small.report.skipped).toEqual(one.report.skipped);
+  });
 });
