@@ -101,6 +101,50 @@ export function localHeader(m: Omit<ZipRecordMeta, 'recordSha256'>): Buffer {
   return b;
 }
 
+/**
+ * The fields of the local file header at `at` in `b` (as localHeader writes it: no data
+ * descriptor; ZIP64 sizes in its extra field) and the header's length. Throws ZipLayoutError when
+ * there is no local header there or it is cut short.
+ */
+export function readLocalHeader(
+  b: Buffer,
+  at = 0,
+): { meta: Omit<ZipRecordMeta, 'recordSha256'>; headerLength: number } {
+  if (at + 30 > b.length || b.readUInt32LE(at) !== SIG_LOCAL)
+    throw new ZipLayoutError(`no local file header at ${at}`);
+  const flags = b.readUInt16LE(at + 6);
+  const method = b.readUInt16LE(at + 8);
+  if (flags & 0x0008) throw new ZipLayoutError('a record uses a data descriptor');
+  if (method !== 0 && method !== 8) throw new ZipLayoutError(`compression method ${method}`);
+  const nameLength = b.readUInt16LE(at + 26);
+  const extraLength = b.readUInt16LE(at + 28);
+  const headerLength = 30 + nameLength + extraLength;
+  if (at + headerLength > b.length) throw new ZipLayoutError(`local file header at ${at} is cut short`);
+  let compressedSize = b.readUInt32LE(at + 18);
+  let size = b.readUInt32LE(at + 22);
+  for (let x = at + 30 + nameLength; x + 4 <= at + headerLength; ) {
+    const id = b.readUInt16LE(x);
+    const len = b.readUInt16LE(x + 2);
+    if (id === ZIP64_EXTRA && len >= 16) {
+      size = Number(b.readBigUInt64LE(x + 4));
+      compressedSize = Number(b.readBigUInt64LE(x + 12));
+    }
+    x += 4 + len;
+  }
+  return {
+    meta: {
+      name: b.subarray(at + 30, at + 30 + nameLength).toString('utf8'),
+      crc32: b.readUInt32LE(at + 14),
+      compressedSize,
+      size,
+      method: method as 0 | 8,
+      dosTime: b.readUInt16LE(at + 10),
+      dosDate: b.readUInt16LE(at + 12),
+    },
+    headerLength,
+  };
+}
+
 /** A record's length in bytes: its local header plus its data. */
 export function recordLength(m: Pick<ZipRecordMeta, 'name' | 'size' | 'compressedSize'>): number {
   return 30 + Buffer.byteLength(m.name) + (sizes64(m) ? 20 : 0) + m.compressedSize;

@@ -13,19 +13,20 @@
  * bucket: the version its manifest names is unchanged whatever the key holds. Otherwise (no usable
  * previous zip: first render, a repair without versions, snapshots, an archive of another writer,
  * nothing reusable) the archive is streamed whole, each file read once.
+ * A file's fresh record is read from the store only when the render did not make it: a render of
+ * a project with zips deflates each small per-task file as it writes it (zip-records.ts; a fan-out
+ * commit loads the records its segment workers stored), so a first zip of label files reads none.
  * A reused entry keeps the time of the render that wrote it; a new one gets this render's.
  */
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { crc32, createDeflateRaw, deflateRawSync } from 'node:zlib';
+import { crc32, createDeflateRaw } from 'node:zlib';
 import { NotFoundError, type ObjectStore, readAll } from '../core/object-store.ts';
 import { OrderedWork } from '../core/ordered-work.ts';
 import type { Report } from '../core/report.ts';
 import {
   centralDirectory,
   centralDirectoryRange,
-  dosDateTime,
-  localHeader,
   type PlacedRecord,
   readCentralDirectory,
   recordLength,
@@ -36,6 +37,7 @@ import { zipEntrySkip } from '../core/zip-entry.ts';
 import type { WrittenFile } from './hashing-sink.ts';
 import { type AssembleIo, assembleFile, type Piece } from './segments-assemble.ts';
 import { BodySpool } from './segments-spool.ts';
+import { entryName, type FreshRecord, recordFrom, recordOf } from './zip-records.ts';
 
 /**
  * Files read and deflated at once, and the most bytes of them (by their manifest sizes) in flight:
@@ -75,6 +77,8 @@ export interface ZipStats {
   /** Entries whose record was reused from the previous archive / read, deflated and written. */
   reusedEntries: number;
   freshEntries: number;
+  /** Fresh entries whose record the render made as it wrote the file (zip-records.ts): not read. */
+  recordedEntries: number;
   /** Bytes of files read for fresh entries; of the previous archive read (directory, short runs). */
   sourceBytesRead: number;
   zipBytesRead: number;
@@ -89,22 +93,37 @@ export interface ZipResult {
   stats: ZipStats;
 }
 
-/** One file's record: its metadata and header, and its deflated bytes. */
-interface FreshRecord {
-  meta: Omit<PlacedRecord, 'offset'>;
-  header: Buffer;
-  data: Buffer[];
-  sourceBytes: number;
-}
-
-/** A file's entry name: its path with `\\` as `/` (as yazl, the CLI's zip writer, stores it). */
-const entryName = (path: string) => path.replace(/\\/g, '/');
-
 const sameContent = (a: WrittenFile | undefined, b: WrittenFile) =>
   a !== undefined &&
   a.bytes === b.bytes &&
   a.sha256 === b.sha256 &&
   (a.sha256Of ?? '') === (b.sha256Of ?? '');
+
+const byPath = (a: WrittenFile, b: WrittenFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/**
+ * The files an archive holds, of `sorted` (in path order): a name the zip format refuses, and a
+ * second path with another's entry name (`a/b` and `a\\b`), are passed to `leftOut` and left out.
+ */
+function zipped(
+  sorted: readonly WrittenFile[],
+  leftOut: (path: string, reason: string) => void,
+): WrittenFile[] {
+  const files: WrittenFile[] = [];
+  const names = new Set<string>();
+  for (const f of sorted) {
+    const skip = zipEntrySkip(f.path);
+    const name = entryName(f.path);
+    if (skip) leftOut(f.path, skip.reason);
+    else if (names.has(name))
+      leftOut(f.path, `its zip entry name ${name} is another file's; it is left out of the archive`);
+    else {
+      names.add(name);
+      files.push(f);
+    }
+  }
+  return files;
+}
 
 /**
  * Reads `f` (the current object under its key), checks it against its manifest entry (size, and
@@ -113,19 +132,17 @@ const sameContent = (a: WrittenFile | undefined, b: WrittenFile) =>
 async function freshRecord(store: ObjectStore, f: WrittenFile, mtime: Date): Promise<FreshRecord> {
   const r = await store.get(f.key);
   const hash = createHash('sha256');
-  let crc = 0;
-  let bytes = 0;
-  let data: Buffer[];
+  let record: FreshRecord;
   if (f.bytes <= SMALL_FILE_BYTES) {
     // Labels, XML: read whole and deflated in one call (a zlib stream per file cost ≈ 0.3 ms of CPU).
     const body = await readAll(r.body);
     hash.update(body);
-    crc = crc32(body);
-    bytes = body.length;
-    data = [deflateRawSync(body)];
+    record = recordOf(f.path, body, mtime);
   } else {
     const deflate = createDeflateRaw();
-    data = [];
+    const data: Buffer[] = [];
+    let crc = 0;
+    let bytes = 0;
     deflate.on('data', (c: Buffer) => data.push(c));
     const ended = new Promise<void>((resolve, reject) => {
       deflate.on('end', resolve);
@@ -139,26 +156,15 @@ async function freshRecord(store: ObjectStore, f: WrittenFile, mtime: Date): Pro
     }
     deflate.end();
     await ended;
+    record = recordFrom(f.path, bytes, crc, data, mtime);
   }
   const sha256 = hash.digest('hex');
-  if (bytes !== f.bytes || (f.sha256Of !== 'chunks' && sha256 !== f.sha256))
+  if (record.sourceBytes !== f.bytes || (f.sha256Of !== 'chunks' && sha256 !== f.sha256))
     throw new ZipSourceError(
       f.key,
-      `${bytes} bytes, sha256 ${sha256}; the manifest names ${f.bytes} bytes, ${f.sha256}`,
+      `${record.sourceBytes} bytes, sha256 ${sha256}; the manifest names ${f.bytes} bytes, ${f.sha256}`,
     );
-  const compressedSize = data.reduce((n, c) => n + c.length, 0);
-  const fields = {
-    name: entryName(f.path),
-    crc32: crc,
-    compressedSize,
-    size: bytes,
-    method: 8 as const,
-    ...dosDateTime(mtime),
-  };
-  const header = localHeader(fields);
-  const record = createHash('sha256').update(header);
-  for (const c of data) record.update(c);
-  return { meta: { ...fields, recordSha256: record.digest('hex') }, header, data, sourceBytes: bytes };
+  return record;
 }
 
 /**
@@ -214,17 +220,23 @@ export async function writeLatestZip(input: {
   previous?: PreviousZip;
   /** Write the zip even when its files equal the previous ones (a repair rewrites every key). */
   alwaysWrite?: boolean;
+  /**
+   * A file's record made by the render from the bytes the manifest names, at `mtime`
+   * (ZipRecords.get); undefined: the file is read from the store.
+   */
+  recorded?: (f: WrittenFile) => Promise<FreshRecord | undefined>;
   /** Smallest multipart file and part (tests of the assembly use less than S3's sizes). */
   minMultipartBytes?: number;
   minPartBytes?: number;
 }): Promise<ZipResult> {
-  const { store, key, mtime, report, previous } = input;
-  const sorted = [...input.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const { store, key, report, previous } = input;
+  const sorted = [...input.files].sort(byPath);
   const stats: ZipStats = {
     mode: 'full',
     entries: 0,
     reusedEntries: 0,
     freshEntries: 0,
+    recordedEntries: 0,
     sourceBytesRead: 0,
     zipBytesRead: 0,
     uploadedBytes: 0,
@@ -232,31 +244,18 @@ export async function writeLatestZip(input: {
   };
   // Names the zip refuses, and a second path with the same entry name (`a/b` and `a\\b`), are
   // reported and left out — every render, also when the zip is kept as it was.
-  const files: WrittenFile[] = [];
-  const names = new Set<string>();
-  for (const f of sorted) {
-    const skip = zipEntrySkip(f.path);
-    const name = entryName(f.path);
-    if (skip) report.skip({ source: `output file ${f.path}`, reason: skip.reason });
-    else if (names.has(name))
-      report.skip({
-        source: `output file ${f.path}`,
-        reason: `its zip entry name ${name} is another file's; it is left out of the archive`,
-      });
-    else {
-      names.add(name);
-      files.push(f);
-    }
-  }
+  const files = zipped(sorted, (path, reason) => report.skip({ source: `output file ${path}`, reason }));
   let alwaysWrite = input.alwaysWrite ?? false;
+  // The key holds the previous zip? A zip deleted (or cut) under the key by someone else is written
+  // again, also when the new bytes equal it (QA s10b F2, review s11 F3). One HEAD.
+  const intact = async () => (await store.head(previous!.zip.key))?.size === previous!.zip.bytes;
   if (
     previous &&
     !alwaysWrite &&
     sorted.length === previous.files.size &&
     sorted.every((f) => sameContent(previous.files.get(f.path), f))
   ) {
-    // One HEAD: a zip deleted (or cut) under the key by someone else is written again (QA s10b F2).
-    if ((await store.head(previous.zip.key))?.size === previous.zip.bytes) {
+    if (await intact()) {
       stats.mode = 'unchanged';
       stats.entries = stats.reusedEntries = files.length;
       return { entry: previous.zip, written: false, stats };
@@ -273,9 +272,22 @@ export async function writeLatestZip(input: {
       stats.fullReason = err.message;
     }
   }
+  // Which path each entry of the previous zip was made of (the same rule): a record is reused only
+  // for its own path, never for another path that now takes its name (review s11 F1).
+  const previousPaths = new Map(
+    previous
+      ? zipped([...previous.files.values()].sort(byPath), () => {}).map((f) => [entryName(f.path), f.path])
+      : [],
+  );
   const reuseOf = (f: WrittenFile) => {
-    const r = reusable?.get(entryName(f.path));
-    return r && r.size === f.bytes && sameContent(previous?.files.get(f.path), f) ? r : undefined;
+    const name = entryName(f.path);
+    const r = reusable?.get(name);
+    return r &&
+      previousPaths.get(name) === f.path &&
+      r.size === f.bytes &&
+      sameContent(previous?.files.get(f.path), f)
+      ? r
+      : undefined;
   };
   if (reusable) {
     const fresh = files.filter((f) => !reuseOf(f));
@@ -283,9 +295,32 @@ export async function writeLatestZip(input: {
     if (fresh.length === files.length) stats.fullReason = 'no entry of the previous zip is reusable';
     else if (freshBytes > MAX_INCREMENTAL_FRESH_BYTES)
       stats.fullReason = `${freshBytes} bytes of changed files (more than ${MAX_INCREMENTAL_FRESH_BYTES})`;
-    else return writeIncremental({ ...input, files, previous: previous!, reuseOf, stats, alwaysWrite });
+    else
+      return writeIncremental({
+        ...input,
+        files,
+        previous: previous!,
+        reuseOf,
+        stats,
+        alwaysWrite: alwaysWrite || !(await intact()),
+      });
   }
-  return writeStreamed(store, files, key, mtime, stats);
+  return writeStreamed(store, files, key, recordMaker(input, stats), stats);
+}
+
+/** Makes a file's record: the render's (input.recorded) when it has one, else read from the store. */
+function recordMaker(
+  input: { store: ObjectStore; mtime: Date; recorded?: (f: WrittenFile) => Promise<FreshRecord | undefined> },
+  stats: ZipStats,
+): (f: WrittenFile) => Promise<FreshRecord> {
+  return async (f) => {
+    const r = await input.recorded?.(f);
+    if (r) {
+      stats.recordedEntries++;
+      return r;
+    }
+    return freshRecord(input.store, f, input.mtime);
+  };
 }
 
 /** The whole archive in one pass: each file read, deflated and streamed out in order. */
@@ -293,7 +328,7 @@ async function writeStreamed(
   store: ObjectStore,
   files: readonly WrittenFile[],
   key: string,
-  mtime: Date,
+  makeRecord: (f: WrittenFile) => Promise<FreshRecord>,
   stats: ZipStats,
 ): Promise<ZipResult> {
   const hash = createHash('sha256');
@@ -319,7 +354,7 @@ async function writeStreamed(
       }
     };
     for (const f of files) {
-      await work.add(() => freshRecord(store, f, mtime), f.bytes);
+      await work.add(() => makeRecord(f), f.bytes);
       while (ready.length) yield* emit(ready.shift()!);
     }
     await work.drain();
@@ -357,10 +392,12 @@ async function writeIncremental(input: {
   reuseOf: (f: WrittenFile) => PlacedRecord | undefined;
   stats: ZipStats;
   alwaysWrite: boolean;
+  recorded?: (f: WrittenFile) => Promise<FreshRecord | undefined>;
   minMultipartBytes?: number;
   minPartBytes?: number;
 }): Promise<ZipResult> {
-  const { store, files, key, mtime, previous, reuseOf, stats } = input;
+  const { store, files, key, previous, reuseOf, stats } = input;
+  const makeRecord = recordMaker(input, stats);
   stats.mode = 'incremental';
   const spool = await BodySpool.create(tmpdir());
   try {
@@ -407,7 +444,7 @@ async function writeIncremental(input: {
     );
     for (const f of files) {
       const old = reuseOf(f);
-      await work.add(old ? async () => old : () => freshRecord(store, f, mtime), old ? 0 : f.bytes);
+      await work.add(old ? async () => old : () => makeRecord(f), old ? 0 : f.bytes);
     }
     await work.drain();
     endRun();

@@ -36,6 +36,11 @@ export interface PublishSinkOptions {
   holdBytes?: number;
   /** The format whose files these are: named in the skip of a file that cannot be written. */
   format?: string;
+  /**
+   * Called with each small file's entry and final bytes once they are settled (written or carried
+   * over): the render makes its zip record then (zip-records.ts), so the zip need not read it back.
+   */
+  onSmallFile?: (file: WrittenFile, body: Buffer) => Promise<void>;
 }
 
 /** Held bytes of a one-pass render's sink (PublishSinkOptions.holdBytes). */
@@ -70,6 +75,7 @@ export class PublishSink implements OutputSink {
   private readonly inner: StoreSink;
   private readonly bufferBytes: number;
   private readonly holdBytes: number;
+  private readonly onSmallFile?: (file: WrittenFile, body: Buffer) => Promise<void>;
   /** Small files waiting for `flush` (holdBytes > 0): path → final bytes so far, oldest first. */
   private readonly held = new Map<string, Buffer>();
   private heldBytes = 0;
@@ -86,6 +92,7 @@ export class PublishSink implements OutputSink {
   ) {
     this.bufferBytes = options.bufferBytes ?? DEFAULT_COMPARE_BYTES;
     this.holdBytes = options.holdBytes ?? 0;
+    this.onSmallFile = options.onSmallFile;
     this.inner = new StoreSink(store, prefix, {
       report: options.report,
       ...(options.format ? { format: options.format } : {}),
@@ -157,9 +164,17 @@ export class PublishSink implements OutputSink {
 
   /** Writes a complete small file unless its bytes equal the previous manifest's entry. */
   private async emit(path: string, body: Buffer): Promise<void> {
-    const hash = createHash('sha256').update(body);
-    if (this.reuse(path, body.length, hash.copy().digest('hex'))) return;
-    await this.putWhole(path, body, hash);
+    await this.settle(path, body, createHash('sha256').update(body));
+  }
+
+  /**
+   * A complete small file (`hash`: of its bytes so far): carried over when its bytes equal the
+   * previous manifest's entry, else written; then handed to `onSmallFile` when it is listed.
+   */
+  private async settle(path: string, body: Buffer, hash: Hash): Promise<void> {
+    if (!this.reuse(path, body.length, hash.copy().digest('hex'))) await this.putWhole(path, body, hash);
+    const entry = this.onSmallFile && this.entries.get(path);
+    if (entry) await this.onSmallFile!(entry, body);
   }
 
   /** Holds a complete small file (claimed) until `flush`, writing the oldest past `holdBytes`. */
@@ -257,9 +272,7 @@ export class PublishSink implements OutputSink {
           const body = Buffer.concat(held);
           held = undefined;
           if (this.holdBytes > 0) return this.hold(path, body);
-          const digest = hash.copy().digest('hex');
-          if (this.reuse(path, body.length, digest)) return;
-          await this.putWhole(path, body, hash);
+          await this.settle(path, body, hash);
           return;
         }
         await stream!.close();
@@ -273,8 +286,11 @@ export class PublishSink implements OutputSink {
     const body = Buffer.from(content);
     if (this.holdBytes > 0 && body.length <= this.bufferBytes) return this.hold(path, body);
     const hash = createHash('sha256').update(body);
-    if (this.reuse(path, body.length, hash.copy().digest('hex'))) return;
-    await this.putWhole(path, body, hash);
+    if (body.length > this.bufferBytes) {
+      if (!this.reuse(path, body.length, hash.copy().digest('hex'))) await this.putWhole(path, body, hash);
+      return;
+    }
+    await this.settle(path, body, hash);
   }
 
   /**
@@ -300,9 +316,7 @@ export class PublishSink implements OutputSink {
     for (;;) {
       const r = await it.next();
       if (r.done) {
-        const body = Buffer.concat(held);
-        if (this.reuse(path, body.length, hash.copy().digest('hex'))) return;
-        await this.putWhole(path, body, hash);
+        await this.settle(path, Buffer.concat(held), hash);
         return;
       }
       const buf = Buffer.from(r.value);

@@ -21,6 +21,7 @@ import type { SegmentEntry, SegmentJob } from './segments.ts';
 import type { SegmentOutput, SegmentRenderContext } from './segments-render.ts';
 import { type AggregateBody, bodyText } from './segments-spool.ts';
 import type { ProjectStore } from './state.ts';
+import type { StoredRecords } from './zip-records.ts';
 
 /** What a snapshot fan-out renders (snapshot-fanout.ts): from its export record. */
 export interface FanoutSnapshot {
@@ -101,6 +102,11 @@ export interface StoredSegment {
    * writing and stored nothing (its invocation died, or its failure was tolerated).
    */
   attempts?: string[];
+  /**
+   * Per format, the zip records of the small per-task files this job wrote or carried over
+   * (projects with zips; zip-records.ts): the commit's zip takes them instead of reading each file.
+   */
+  zipRecords?: Partial<Record<FormatName, StoredRecords>>;
 }
 
 /**

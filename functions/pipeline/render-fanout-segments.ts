@@ -23,6 +23,7 @@ import { type InflightDoc, plannedLabelConfig } from './render.ts';
 import {
   attemptKey,
   type FanoutRef,
+  fanoutPrefix,
   JSON_TYPE,
   type PreviousSlice,
   previousSliceKey,
@@ -38,6 +39,7 @@ import { summarizeOutput } from './segments-merge.ts';
 import { emptyRun, renderSegment, type SegmentRenderContext } from './segments-render.ts';
 import { snapshotTransform } from './snapshot-filter.ts';
 import { type ProjectStore, projectStore } from './state.ts';
+import { ZipRecords, zipRecording } from './zip-records.ts';
 
 const LS_EXPORT_DEFAULTS = snapshotOptionsSchema.parse(undefined);
 /**
@@ -51,6 +53,8 @@ export async function segmentContext(
   report: Report,
   previous: Partial<Record<FormatName, WrittenFile[]>> = {},
   labelConfigSha256?: string,
+  /** Where the sinks make small files' zip records (a worker of a project with zips). */
+  zipRecords?: ZipRecords,
 ): Promise<SegmentRenderContext & { all: FormatName[] }> {
   const project = ps.project;
   const schema = await loadSchema(ctx, project, labelConfigSha256);
@@ -64,7 +68,7 @@ export async function segmentContext(
         ps.store,
         ps.paths.latestFormat(f),
         new Map((previous[f] ?? []).map((x) => [x.path, x])),
-        { report, format: f },
+        { report, format: f, ...zipRecording(zipRecords, f) },
       ),
     );
   return {
@@ -78,6 +82,7 @@ export async function segmentContext(
     media: projectMedia(ctx, project),
     now,
     sinks,
+    ...(zipRecords ? { zipRecords } : {}),
   };
 }
 
@@ -108,31 +113,45 @@ export async function renderSegmentJobs(
     await ps.store.put(attemptKey(ps, ref.owner, job.id, attempt), '', JSON_TYPE);
     const slice = (await readJson<PreviousSlice>(ps.store, previousSliceKey(ps, ref.owner, job.id)))?.value;
     const report = new Report();
-    const rc = await segmentContext(ctx, ps, new Date(ref.startedAt), report, slice?.files, labelConfig);
-    if (job.skip?.length) rc.formats = rc.formats.filter((f) => !job.skip!.includes(f));
-    const empty = await emptyRun(rc);
-    const aggregatePaths = new Map([...empty.files].map(([f, m]) => [f, new Set(m.keys())]));
-    const o = await renderSegment(rc, job, aggregatePaths);
-    // Summarized here, so the commit reads no body for the counts (COCO's would be read twice).
-    await summarizeOutput(o, rc.formats, empty);
-    const r = report.toJSON();
-    o.entry.report.skipped.push(...r.skipped);
-    o.entry.report.warnings.push(...r.warnings);
-    o.entry.report.skippedCount += r.skippedCount;
-    o.entry.report.warningCount += r.warningCount;
-    const doc = await storedSegment(ps, ref.owner, job, o, rc);
-    // A retry (this job's document is already there): what the earlier attempts wrote and this one
-    // did not may be stale objects under latest/; the commit is told (StoredSegment.superseded).
-    const earlier = (await readJson<StoredSegment>(ps.store, segmentKey(ps, ref.owner, job.id)))?.value;
-    const own = earlier?.owner === ref.owner ? earlier : undefined;
-    const superseded = supersededPaths(own, doc);
-    if (superseded) doc.superseded = superseded;
-    doc.attempts = [...(own?.attempts ?? []), attempt];
-    await ps.store.put(segmentKey(ps, ref.owner, job.id), JSON.stringify(doc), JSON_TYPE);
-    out.segments++;
-    out.tasks += o.entry.counts.tasks;
-    out.shardsRead += o.io.shards;
-    out.bytesRead += o.io.bytes;
+    const now = new Date(ref.startedAt);
+    // The zip records of the files this job writes, stored for the commit (zip-records.ts).
+    const zipRecords = project.latest.zip ? await ZipRecords.create(now) : undefined;
+    try {
+      const rc = await segmentContext(ctx, ps, now, report, slice?.files, labelConfig, zipRecords);
+      if (job.skip?.length) rc.formats = rc.formats.filter((f) => !job.skip!.includes(f));
+      const empty = await emptyRun(rc);
+      const aggregatePaths = new Map([...empty.files].map(([f, m]) => [f, new Set(m.keys())]));
+      const o = await renderSegment(rc, job, aggregatePaths);
+      // Summarized here, so the commit reads no body for the counts (COCO's would be read twice).
+      await summarizeOutput(o, rc.formats, empty);
+      const r = report.toJSON();
+      o.entry.report.skipped.push(...r.skipped);
+      o.entry.report.warnings.push(...r.warnings);
+      o.entry.report.skippedCount += r.skippedCount;
+      o.entry.report.warningCount += r.warningCount;
+      const doc = await storedSegment(ps, ref.owner, job, o, rc);
+      if (zipRecords) {
+        const stored = await zipRecords.storeRecords(
+          ps.store,
+          `${fanoutPrefix(ps, ref.owner)}segments/${job.id}.${randomUUID()}.zip-`,
+        );
+        if (Object.keys(stored).length) doc.zipRecords = stored;
+      }
+      // A retry (this job's document is already there): what the earlier attempts wrote and this one
+      // did not may be stale objects under latest/; the commit is told (StoredSegment.superseded).
+      const earlier = (await readJson<StoredSegment>(ps.store, segmentKey(ps, ref.owner, job.id)))?.value;
+      const own = earlier?.owner === ref.owner ? earlier : undefined;
+      const superseded = supersededPaths(own, doc);
+      if (superseded) doc.superseded = superseded;
+      doc.attempts = [...(own?.attempts ?? []), attempt];
+      await ps.store.put(segmentKey(ps, ref.owner, job.id), JSON.stringify(doc), JSON_TYPE);
+      out.segments++;
+      out.tasks += o.entry.counts.tasks;
+      out.shardsRead += o.io.shards;
+      out.bytesRead += o.io.bytes;
+    } finally {
+      await zipRecords?.dispose();
+    }
   }
   return out;
 }

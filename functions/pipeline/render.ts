@@ -28,6 +28,7 @@ import { renderLatestFiles } from './segments-latest.ts';
 import type { SegmentRunner } from './segments-render.ts';
 import { snapshotTransform } from './snapshot-filter.ts';
 import { acquireLock, loadHead, type ProjectStore, projectStore, readSkipped, releaseLock } from './state.ts';
+import { ZipRecords } from './zip-records.ts';
 
 /** Label Studio's default export: every task and annotation, users as ids, no history. */
 const LS_EXPORT_DEFAULTS = snapshotOptionsSchema.parse(undefined);
@@ -147,8 +148,11 @@ export async function renderLatest(
     let result: Awaited<ReturnType<typeof renderLatestFiles>>;
     const formats: ManifestFormat[] = [];
     const zips: Record<string, ZipStats> = {};
+    // Zip records made as the files are written (zip-records.ts): the zips read no file back.
+    const zipRecords = project.latest.zip ? await ZipRecords.create(started) : undefined;
     try {
       result = await renderLatestFiles(ctx, {
+        zipRecords,
         ps,
         now: started,
         report,
@@ -186,6 +190,7 @@ export async function renderLatest(
             previous: zipPrevious(f.format),
             // A repair rewrites every key, the zip too, even when its files are unchanged.
             alwaysWrite: repair,
+            recorded: zipRecords && ((file) => zipRecords.get(f.format, file, started)),
             minMultipartBytes: options.minMultipartBytes,
             minPartBytes: options.minPartBytes,
           });
@@ -216,6 +221,8 @@ export async function renderLatest(
         written.filter((k) => !named.has(k)),
       );
       throw err;
+    } finally {
+      await zipRecords?.dispose();
     }
     const keep = new Set<string>([ps.paths.latestManifest]);
     for (const f of formats) {

@@ -38,6 +38,7 @@ import {
 } from './segments-render.ts';
 import { BodySpool } from './segments-spool.ts';
 import type { ProjectStore } from './state.ts';
+import { type ZipRecords, zipRecording } from './zip-records.ts';
 
 export interface LatestFilesInput {
   ps: ProjectStore;
@@ -65,6 +66,8 @@ export interface LatestFilesInput {
    * with that config or fails with LabelConfigChangedError (an upload during the render).
    */
   labelConfigSha256?: string;
+  /** Where small per-task files' zip records are made as they are written (projects with zips). */
+  zipRecords?: ZipRecords;
 }
 
 export interface LatestFiles {
@@ -134,7 +137,12 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
       ps.store,
       ps.paths.latestFormat(format),
       rewrite.has(format) ? new Map() : (input.previous.get(format) ?? new Map()),
-      { report, format, ...(hold ? { holdBytes: DEFAULT_HOLD_BYTES } : {}) },
+      {
+        report,
+        format,
+        ...(hold ? { holdBytes: DEFAULT_HOLD_BYTES } : {}),
+        ...zipRecording(input.zipRecords, format),
+      },
     );
   const sinks = new Map<FormatName, PublishSink>();
   const io: LatestFiles['io'] = {
@@ -167,6 +175,7 @@ export async function renderLatestFiles(ctx: PipelineContext, input: LatestFiles
         now: input.now,
         sinks,
         spool,
+        ...(input.zipRecords ? { zipRecords: input.zipRecords } : {}),
       };
       const empty = await emptyRun(rc);
       let prevIndex: SegmentIndex | undefined;

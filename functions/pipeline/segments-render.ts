@@ -38,6 +38,7 @@ import type { CsvColumns } from './segments-codecs.ts';
 import { MemorySink, SegmentSink } from './segments-sinks.ts';
 import type { AggregateBody, BodySpool } from './segments-spool.ts';
 import { StateTaskSource } from './state-source.ts';
+import type { ZipRecords } from './zip-records.ts';
 
 /**
  * Report entries kept per segment in the index, and in the merged report of every segment: the
@@ -64,6 +65,11 @@ export interface SegmentRenderContext {
    * one they are held in memory until then (the fan-out's segment workers, which store them).
    */
   spool?: BodySpool;
+  /**
+   * The render's zip records (projects with zips; the sinks make them): a fan-out commit loads the
+   * records its workers stored into it.
+   */
+  zipRecords?: ZipRecords;
 }
 
 // ---- the empty run ---------------------------------------------------------------------------

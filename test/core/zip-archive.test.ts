@@ -14,6 +14,7 @@ import {
   localHeader,
   type PlacedRecord,
   readCentralDirectory,
+  readLocalHeader,
   recordLength,
   ZIP_TAIL_BYTES,
   ZipLayoutError,
@@ -186,5 +187,29 @@ describe('zip archive layout', () => {
       dosTime: (23 << 11) | (59 << 5) | 29,
       dosDate: (127 << 9) | (12 << 5) | 31,
     });
+  });
+});
+
+describe('readLocalHeader', () => {
+  it('reads back what localHeader wrote, ZIP64 sizes included, at an offset', () => {
+    const base = {
+      name: 'labels/ä b.txt',
+      crc32: 0xdeadbeef,
+      method: 8 as const,
+      dosTime: 0x6b2f,
+      dosDate: 0x5b81,
+    };
+    for (const sizes of [
+      { size: 1234, compressedSize: 99 },
+      { size: 0xffffffff, compressedSize: 0x1_0000_0005 },
+    ]) {
+      const header = localHeader({ ...base, ...sizes });
+      const b = Buffer.concat([Buffer.from('pad'), header, Buffer.from('data')]);
+      const got = readLocalHeader(b, 3);
+      expect(got).toEqual({ meta: { ...base, ...sizes }, headerLength: header.length });
+    }
+    expect(() => readLocalHeader(Buffer.alloc(40))).toThrow(/no local file header at 0/);
+    const cut = localHeader({ ...base, size: 1, compressedSize: 1 }).subarray(0, 35);
+    expect(() => readLocalHeader(cut)).toThrow(/cut short/);
   });
 });

@@ -393,4 +393,55 @@ describe('writeLatestZip: what it refuses to trust (QA s10)', () => {
       ]);
     }
   });
+
+  it('a path left out as a duplicate entry name gets its own bytes once it is the file of that name (review s11 F1)', async () => {
+    const store = new MemoryVersions();
+    const slash = await putFile(store, 'a/b', 'XXXX');
+    const backslash = await putFile(store, 'a\\b', 'YYYY');
+    const other = await putFile(store, 'c.txt', 'cccc');
+    const first = await writeLatestZip({
+      store,
+      files: [slash, backslash, other],
+      key: ZIP,
+      mtime: T1,
+      report: new Report(),
+    });
+    expect((await current(store)).map((e) => [e.name, e.data.toString()])).toEqual([
+      ['a/b', 'XXXX'],
+      ['c.txt', 'cccc'],
+    ]);
+    // a/b is deleted: a\b, unchanged, is now the file named a/b; its record is not a/b's old one.
+    const r = await writeLatestZip({
+      store,
+      files: [backslash, other],
+      key: ZIP,
+      mtime: T2,
+      report: new Report(),
+      previous: previousOf(first.entry, [slash, backslash, other]),
+    });
+    expect(r.stats).toMatchObject({ mode: 'incremental', reusedEntries: 1, freshEntries: 1 });
+    expect((await current(store)).map((e) => [e.name, e.data.toString()])).toEqual([
+      ['a/b', 'YYYY'],
+      ['c.txt', 'cccc'],
+    ]);
+  });
+
+  it('a zip deleted under its key is written again when only a left-out file changed (review s11 F3)', async () => {
+    const store = new MemoryVersions();
+    const files = [await putFile(store, 'a/b', 'XXXX'), await putFile(store, 'c.txt', 'cccc')];
+    const first = await writeLatestZip({ store, files, key: ZIP, mtime: T1, report: new Report() });
+    await store.delete(ZIP);
+    // Same entry name as a/b: reported and left out, so the archive's bytes are the previous ones.
+    const dup = await putFile(store, 'a\\b', 'YYYY');
+    const r = await writeLatestZip({
+      store,
+      files: [...files, dup],
+      key: ZIP,
+      mtime: T2,
+      report: new Report(),
+      previous: previousOf(first.entry, files),
+    });
+    expect(r).toMatchObject({ written: true, stats: { mode: 'incremental', reusedEntries: 2 } });
+    expect((await store.head(ZIP))?.size).toBe(first.entry.bytes);
+  });
 });

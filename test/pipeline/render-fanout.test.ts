@@ -40,12 +40,13 @@ import { VersioningStore } from './versioning-store.ts';
 const FORMATS = ['JSON', 'JSON_MIN', 'CSV', 'TSV', 'COCO', 'YOLO', 'VOC'];
 const SEGMENT_SHARDS = 2;
 
-async function project() {
+async function project(zip = false) {
   const config = makeConfig({
     kind: 'image-bbox',
     formats: FORMATS,
     settings: { shardTasks: 4, keyShards: 4 },
   });
+  config.projects[0].latest.zip = zip;
   const root = await tempDir();
   const ctx = fsContext(root, config);
   const out = new VersioningStore(new FsObjectStore(join(root, OUT)));
@@ -61,9 +62,9 @@ async function putTask(p: P, task: JsonObject): Promise<void> {
 }
 
 /** Two identical projects (a: rendered in-process, b: by the fan-out) holding tasks 1…n. */
-async function twins(n: number): Promise<[P, P]> {
-  const a = await project();
-  const b = await project();
+async function twins(n: number, zip = false): Promise<[P, P]> {
+  const a = await project(zip);
+  const b = await project(zip);
   for (let i = 1; i <= n; i++) {
     await putTask(a, lsTask(i, 1, 'image-bbox'));
     await putTask(b, lsTask(i, 1, 'image-bbox'));
@@ -186,6 +187,62 @@ describe('render fan-out', () => {
     expect(left).toEqual([]);
     expect(await ps.store.head(ps.paths.lock)).toBeUndefined();
     expect(await ps.store.head(ps.paths.renderInflight)).toBeUndefined();
+  });
+
+  it('with zips, the workers make the records of their files: the commit reads none back and writes the in-process zips', async () => {
+    const [a, b] = await twins(40, true);
+    const zipsOf = async (p: P) => {
+      const m = await manifestOf(p);
+      const out = new Map<string, Buffer>();
+      for (const f of m.formats)
+        if (f.zip) out.set(f.format, await readAll((await p.out.get(f.zip.key)).body));
+      return { m, out };
+    };
+    // Keys the commit reads under latest/YOLO/ and latest/VOC/.
+    const latestB = projectPaths(b.project).latest;
+    const reads: string[] = [];
+    const get = b.out.get.bind(b.out);
+    let recording = false;
+    b.out.get = (key, range, versionId) => {
+      if (recording && (key.startsWith(`${latestB}YOLO/`) || key.startsWith(`${latestB}VOC/`)))
+        reads.push(key);
+      return get(key, range, versionId);
+    };
+    const both = async (label: string, owner: string) => {
+      await renderLatest(a.ctx, a.project, { segmentShards: SEGMENT_SHARDS });
+      reads.length = 0;
+      const r = await fanout(b, owner, async () => {
+        recording = true;
+      });
+      recording = false;
+      const za = await zipsOf(a);
+      const zb = await zipsOf(b);
+      expect([...zb.out.keys()].sort(), label).toEqual(['VOC', 'YOLO']);
+      for (const [f, bytes] of za.out) expect(zb.out.get(f)!.equals(bytes), `${label} ${f}.zip`).toBe(true);
+      expect(reads, label).toEqual([]);
+      return { r, zips: zb.m.timings!.zips! };
+    };
+    const first = await both('first', 'exec-1');
+    expect(first.r.commit).toMatchObject({ stored: first.r.ref.segments, renderedHere: 0 });
+    expect(first.zips.YOLO.recordedEntries).toBe(first.zips.YOLO.entries);
+    expect(first.zips.VOC.recordedEntries).toBe(first.zips.VOC.entries);
+    // The workers stored their records next to their documents; the commit removed them.
+    expect(first.r.workerPuts.filter((k) => /\.zip-(YOLO|VOC)$/.test(k)).length).toBe(
+      2 * first.r.ref.segments,
+    );
+
+    for (const i of [5, 41]) {
+      await putTask(a, lsTask(i, 9, 'image-bbox'));
+      await putTask(b, lsTask(i, 9, 'image-bbox'));
+    }
+    a.ctx.clock.advance(60_000);
+    b.ctx.clock.advance(60_000);
+    const second = await both('second', 'exec-2');
+    expect(second.zips.YOLO).toMatchObject({ mode: 'incremental', freshEntries: 2, recordedEntries: 2 });
+    const ps = projectStore(b.ctx, b.project);
+    const left: string[] = [];
+    for await (const o of ps.store.list(`${ps.paths.state}render-fanout/`)) left.push(o.key);
+    expect(left).toEqual([]);
   });
 
   it('after 1 changed task the workers write only its per-task files; without an index they compare in the commit', async () => {

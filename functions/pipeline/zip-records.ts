@@ -1,0 +1,256 @@
+/**
+ * Zip records made while a render writes `latest/<FORMAT>/`, so `latest/<FORMAT>.zip` need not read
+ * the files back (pipeline/latest-zip.ts): each small per-task file (≤ the PublishSink's compare
+ * size: labels, VOC XML, masks, small copied media) is deflated into its record (local header +
+ * data, core/zip-archive.ts) the moment its final bytes are known, written or carried over, and
+ * appended to one local file per format (Lambda: /tmp). The zip writer takes a file's record from
+ * here when it was made from the bytes the manifest names (same size and SHA-256) at the zip's
+ * time; any other file is read from the store as before.
+ *
+ * A fan-out segment worker stores its records as one object per format next to its segment
+ * document (`storeRecords`); the commit reads each such object once (`loadStored`), so a first zip
+ * of a million label files costs one GET per segment and format, not one per file.
+ */
+import { createHash } from 'node:crypto';
+import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateRawSync, crc32 as zlibCrc32 } from 'node:zlib';
+import type { FormatName } from '../core/config/formats.ts';
+import { type ObjectStore, readAll } from '../core/object-store.ts';
+import { dosDateTime, localHeader, type PlacedRecord, readLocalHeader } from '../core/zip-archive.ts';
+import type { WrittenFile } from './hashing-sink.ts';
+import type { PublishSinkOptions } from './publish-sink.ts';
+
+/** Most bytes of records kept per render (all formats); past it files are read back by the zip. */
+export const MAX_RECORDED_BYTES = 2 * 1024 * 1024 * 1024;
+
+/** A file's zip entry name: its path with `\\` as `/` (as yazl, the CLI's zip writer, stores it). */
+export const entryName = (path: string) => path.replace(/\\/g, '/');
+
+/** One file's record: its metadata and header, and its deflated bytes. */
+export interface FreshRecord {
+  meta: Omit<PlacedRecord, 'offset'>;
+  header: Buffer;
+  data: Buffer[];
+  /** Bytes of the file (uncompressed). */
+  sourceBytes: number;
+}
+
+/** A record made from `body`, the whole file at `path`, deflated in one call, dated `mtime`. */
+export function recordOf(path: string, body: Uint8Array, mtime: Date): FreshRecord {
+  return recordFrom(path, body.length, zlibCrc32(body), [deflateRawSync(body)], mtime);
+}
+
+/** A record from a file's size, CRC-32 and deflated chunks (large files: deflated as a stream). */
+export function recordFrom(
+  path: string,
+  size: number,
+  crc32: number,
+  data: Buffer[],
+  mtime: Date,
+): FreshRecord {
+  const compressedSize = data.reduce((n, c) => n + c.length, 0);
+  const fields = {
+    name: entryName(path),
+    crc32,
+    compressedSize,
+    size,
+    method: 8 as const,
+    ...dosDateTime(mtime),
+  };
+  const header = localHeader(fields);
+  const digest = createHash('sha256').update(header);
+  for (const c of data) digest.update(c);
+  return { meta: { ...fields, recordSha256: digest.digest('hex') }, header, data, sourceBytes: size };
+}
+
+/** Where a record is in a format's record file, and the file it was made from. */
+interface Recorded {
+  at: number;
+  length: number;
+  bytes: number;
+  sha256: string;
+}
+
+/** A stored segment's records of one format: the object, and per record [path, SHA-256 of the file, start]. */
+export interface StoredRecords {
+  key: string;
+  bytes: number;
+  entries: [string, string, number][];
+}
+
+/** One format's records: an append-only local file and an index by path (the last record wins). */
+class FormatRecords {
+  readonly index = new Map<string, Recorded>();
+  size = 0;
+  private constructor(
+    private readonly fh: FileHandle,
+    readonly file: string,
+  ) {}
+  static async create(file: string): Promise<FormatRecords> {
+    return new FormatRecords(await open(file, 'w+'), file);
+  }
+  /** Appends bytes; positions are taken at once, so concurrent appends do not interleave. */
+  async append(bytes: Buffer): Promise<number> {
+    const at = this.size;
+    this.size += bytes.length;
+    await this.fh.write(bytes, 0, bytes.length, at);
+    return at;
+  }
+  async read(at: number, length: number): Promise<Buffer> {
+    const b = Buffer.alloc(length);
+    const { bytesRead } = await this.fh.read(b, 0, length, at);
+    if (bytesRead !== length)
+      throw new Error(`${this.file}: read ${bytesRead} bytes at ${at}, wanted ${length}`);
+    return b;
+  }
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
+
+/**
+ * The records of one render, per format, in a temp folder; `dispose` removes it. Safe for
+ * concurrent `add`s (a sink flushes several files at once).
+ */
+export class ZipRecords {
+  private readonly formats = new Map<FormatName, Promise<FormatRecords>>();
+  private readonly opened: FormatRecords[] = [];
+  private recordedBytes = 0;
+  /** Records made here / loaded from stored segments, and files left to the zip (over the cap). */
+  readonly stats = { made: 0, loaded: 0, overCap: 0 };
+  private constructor(
+    private readonly dir: string,
+    /** The zip's time: records carry it (a record of another time is not used). */
+    readonly mtime: Date,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** A new set of record files under `dir` (default: the OS temp folder). */
+  static async create(mtime: Date, options: { dir?: string; maxBytes?: number } = {}): Promise<ZipRecords> {
+    const dir = await mkdtemp(join(options.dir ?? tmpdir(), 'ls-export-zip-records-'));
+    return new ZipRecords(dir, mtime, options.maxBytes ?? MAX_RECORDED_BYTES);
+  }
+
+  private of(format: FormatName): Promise<FormatRecords> {
+    let f = this.formats.get(format);
+    if (!f) {
+      f = FormatRecords.create(join(this.dir, format)).then((r) => {
+        this.opened.push(r);
+        return r;
+      });
+      this.formats.set(format, f);
+    }
+    return f;
+  }
+
+  /** Whether another `bytes` bytes of records fit under the cap (counted when they do). */
+  private take(bytes: number): boolean {
+    if (this.recordedBytes + bytes > this.maxBytes) {
+      this.stats.overCap++;
+      return false;
+    }
+    this.recordedBytes += bytes;
+    return true;
+  }
+
+  /** Deflates `body` (the final bytes of `file`, of `format`) into its record and keeps it. */
+  async add(format: FormatName, file: Pick<WrittenFile, 'path' | 'sha256'>, body: Buffer): Promise<void> {
+    const r = recordOf(file.path, body, this.mtime);
+    const bytes = Buffer.concat([r.header, ...r.data]);
+    if (!this.take(bytes.length)) return;
+    const records = await this.of(format);
+    const at = await records.append(bytes);
+    records.index.set(file.path, { at, length: bytes.length, bytes: body.length, sha256: file.sha256 });
+    this.stats.made++;
+  }
+
+  /**
+   * The record of `file` (of `format`) when one was made from its bytes (same size and SHA-256) at
+   * this set's time; undefined otherwise. Throws when the record file cannot be read.
+   */
+  async get(format: FormatName, file: WrittenFile, mtime: Date): Promise<FreshRecord | undefined> {
+    if (mtime.getTime() !== this.mtime.getTime() || file.sha256Of) return undefined;
+    const f = this.formats.get(format);
+    const records = f && (await f);
+    const r = records?.index.get(file.path);
+    if (!records || !r || r.bytes !== file.bytes || r.sha256 !== file.sha256) return undefined;
+    const bytes = await records.read(r.at, r.length);
+    const { meta, headerLength } = readLocalHeader(bytes);
+    if (
+      meta.name !== entryName(file.path) ||
+      meta.size !== file.bytes ||
+      headerLength + meta.compressedSize !== r.length
+    )
+      throw new Error(`the zip record of ${file.path} in ${records.file} does not describe it`);
+    return {
+      meta: { ...meta, recordSha256: createHash('sha256').update(bytes).digest('hex') },
+      header: bytes.subarray(0, headerLength),
+      data: [bytes.subarray(headerLength)],
+      sourceBytes: 0,
+    };
+  }
+
+  /**
+   * Stores the records of every format as one object each, `<prefix><FORMAT>` (a fan-out segment
+   * worker, next to its segment document); returns what the commit needs to load them.
+   */
+  async storeRecords(
+    store: ObjectStore,
+    prefix: string,
+  ): Promise<Partial<Record<FormatName, StoredRecords>>> {
+    const out: Partial<Record<FormatName, StoredRecords>> = {};
+    for (const [format, f] of this.formats) {
+      const records = await f;
+      if (records.size === 0) continue;
+      const key = `${prefix}${format}`;
+      await store.put(key, await records.read(0, records.size), { contentType: 'application/octet-stream' });
+      out[format] = {
+        key,
+        bytes: records.size,
+        entries: [...records.index].map(([path, r]) => [path, r.sha256, r.at]),
+      };
+    }
+    return out;
+  }
+
+  /**
+   * Adds the records a segment worker stored (one GET). A record that does not parse, or an object
+   * of another length, is an error (the commit renders nothing from a half-read object).
+   */
+  async loadStored(store: ObjectStore, format: FormatName, stored: StoredRecords): Promise<void> {
+    if (!this.take(stored.bytes)) return;
+    const body = await readAll((await store.get(stored.key)).body);
+    if (body.length !== stored.bytes)
+      throw new Error(
+        `${stored.key} holds ${body.length} bytes of zip records, its segment names ${stored.bytes}`,
+      );
+    const records = await this.of(format);
+    const base = await records.append(body);
+    for (const [path, sha256, start] of stored.entries) {
+      const { meta, headerLength } = readLocalHeader(body, start);
+      records.index.set(path, {
+        at: base + start,
+        length: headerLength + meta.compressedSize,
+        bytes: meta.size,
+        sha256,
+      });
+      this.stats.loaded++;
+    }
+  }
+
+  /** Closes and removes the record files. */
+  async dispose(): Promise<void> {
+    await Promise.allSettled(this.opened.map((r) => r.close()));
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A PublishSink's option making each small file's zip record in `records` (none without). */
+export function zipRecording(
+  records: ZipRecords | undefined,
+  format: FormatName,
+): Pick<PublishSinkOptions, 'onSmallFile'> {
+  return records ? { onSmallFile: (file, body) => records.add(format, file, body) } : {};
+}
