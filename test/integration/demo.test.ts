@@ -1,6 +1,6 @@
 /** `npm run demo` (the embedded default) runs the whole flow and tells what it exported where. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { groupByReason, runDemo } from '../../functions/cli/demo.ts';
 import { parseImageHeader } from '../../functions/core/images/image-info.ts';
@@ -42,6 +42,12 @@ describe('demo', () => {
     expect(entries.length).toBeGreaterThan(30);
     for (const e of entries)
       expect(e.data.equals(readFileSync(join(latestDir, 'YOLO', e.name))), e.name).toBe(true);
+    // …and every file of latest/YOLO/ is in it (both directions: no file left out).
+    const files = readdirSync(join(latestDir, 'YOLO'), { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => relative(join(latestDir, 'YOLO'), join(d.parentPath, d.name)).split(sep).join('/'))
+      .sort();
+    expect(entries.map((e) => e.name).sort()).toEqual(files);
 
     // No Powertools noise: neither "No application metrics to publish" nor EMF lines.
     expect(written.join('')).not.toMatch(/No application metrics|"_aws"/);
