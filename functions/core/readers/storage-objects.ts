@@ -108,7 +108,8 @@ export function taskFromAnnotations(annotations: JsonObject[], base?: JsonObject
 /**
  * Ids made of digits by value (leading zeros do not count: `7`, `007`, `8`; equal values shorter
  * first), anything else after them in string order. The pipeline's state shards group digit ids by
- * value too (records.ts shardOf), so both give one order whatever the shard size.
+ * value too (records.ts shardOf), so both give one order whatever the shard size — for ids of at
+ * most 15 digits whose shard range number fits shardOf's 10 digits (DESIGN.md "Segments").
  */
 export function compareIds(a: string, b: string): number {
   const na = /^\d+$/.test(a);
