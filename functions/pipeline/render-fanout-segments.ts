@@ -39,7 +39,7 @@ import { summarizeOutput } from './segments-merge.ts';
 import { emptyRun, renderSegment, type SegmentRenderContext } from './segments-render.ts';
 import { snapshotTransform } from './snapshot-filter.ts';
 import { type ProjectStore, projectStore } from './state.ts';
-import { ZipRecords, zipRecording } from './zip-records.ts';
+import { WORKER_RECORDED_BYTES, ZipRecords, zipRecording } from './zip-records.ts';
 
 const LS_EXPORT_DEFAULTS = snapshotOptionsSchema.parse(undefined);
 /**
@@ -115,7 +115,9 @@ export async function renderSegmentJobs(
     const report = new Report();
     const now = new Date(ref.startedAt);
     // The zip records of the files this job writes, stored for the commit (zip-records.ts).
-    const zipRecords = project.latest.zip ? await ZipRecords.create(now) : undefined;
+    const zipRecords = project.latest.zip
+      ? await ZipRecords.create(now, { maxBytes: WORKER_RECORDED_BYTES })
+      : undefined;
     try {
       const rc = await segmentContext(ctx, ps, now, report, slice?.files, labelConfig, zipRecords);
       if (job.skip?.length) rc.formats = rc.formats.filter((f) => !job.skip!.includes(f));

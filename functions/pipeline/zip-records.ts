@@ -12,6 +12,7 @@
  * of a million label files costs one GET per segment and format, not one per file.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,11 @@ import type { PublishSinkOptions } from './publish-sink.ts';
 
 /** Most bytes of records kept per render (all formats); past it files are read back by the zip. */
 export const MAX_RECORDED_BYTES = 2 * 1024 * 1024 * 1024;
+/**
+ * Most bytes of records a fan-out segment worker keeps per job: its /tmp is 2 GiB
+ * (infra/constructs/render-fanout.ts), and the commit reads each stored object whole.
+ */
+export const WORKER_RECORDED_BYTES = 256 * 1024 * 1024;
 
 /** A file's zip entry name: its path with `\\` as `/` (as yazl, the CLI's zip writer, stores it). */
 export const entryName = (path: string) => path.replace(/\\/g, '/');
@@ -118,8 +124,13 @@ export class ZipRecords {
   private readonly formats = new Map<FormatName, Promise<FormatRecords>>();
   private readonly opened: FormatRecords[] = [];
   private recordedBytes = 0;
-  /** Records made here / loaded from stored segments, and files left to the zip (over the cap). */
-  readonly stats = { made: 0, loaded: 0, overCap: 0 };
+  /**
+   * Records made here / loaded from stored segments; files left to the zip over the cap, and
+   * records that could not be written or loaded (`failed`: a full disk, a stored object gone).
+   */
+  readonly stats = { made: 0, loaded: 0, overCap: 0, failed: 0 };
+  /** Set by the first failure: a full disk would fail every later record too. */
+  private stopped = false;
   private constructor(
     private readonly dir: string,
     /** The zip's time: records carry it (a record of another time is not used). */
@@ -155,15 +166,29 @@ export class ZipRecords {
     return true;
   }
 
-  /** Deflates `body` (the final bytes of `file`, of `format`) into its record and keeps it. */
+  /**
+   * Deflates `body` (the final bytes of `file`, of `format`) into its record and keeps it. Never
+   * throws: records are a shortcut, so one that cannot be written (a full disk) is dropped, the set
+   * stops recording, and the zip reads those files back.
+   */
   async add(format: FormatName, file: Pick<WrittenFile, 'path' | 'sha256'>, body: Buffer): Promise<void> {
+    if (this.stopped) return;
     const r = recordOf(file.path, body, this.mtime);
     const bytes = Buffer.concat([r.header, ...r.data]);
     if (!this.take(bytes.length)) return;
-    const records = await this.of(format);
-    const at = await records.append(bytes);
-    records.index.set(file.path, { at, length: bytes.length, bytes: body.length, sha256: file.sha256 });
-    this.stats.made++;
+    try {
+      const records = await this.of(format);
+      const at = await records.append(bytes);
+      records.index.set(file.path, { at, length: bytes.length, bytes: body.length, sha256: file.sha256 });
+      this.stats.made++;
+    } catch {
+      this.fail();
+    }
+  }
+
+  private fail(): void {
+    this.stats.failed++;
+    this.stopped = true;
   }
 
   /**
@@ -173,7 +198,7 @@ export class ZipRecords {
   async get(format: FormatName, file: WrittenFile, mtime: Date): Promise<FreshRecord | undefined> {
     if (mtime.getTime() !== this.mtime.getTime() || file.sha256Of) return undefined;
     const f = this.formats.get(format);
-    const records = f && (await f);
+    const records = f && (await f.catch(() => undefined));
     const r = records?.index.get(file.path);
     if (!records || !r || r.bytes !== file.bytes || r.sha256 !== file.sha256) return undefined;
     const bytes = await records.read(r.at, r.length);
@@ -194,18 +219,21 @@ export class ZipRecords {
 
   /**
    * Stores the records of every format as one object each, `<prefix><FORMAT>` (a fan-out segment
-   * worker, next to its segment document); returns what the commit needs to load them.
+   * worker, next to its segment document), streamed from the record files; returns what the commit
+   * needs to load them (nothing after a failure: the commit's zip then reads those files back).
+   * Throws what the store throws.
    */
   async storeRecords(
     store: ObjectStore,
     prefix: string,
   ): Promise<Partial<Record<FormatName, StoredRecords>>> {
     const out: Partial<Record<FormatName, StoredRecords>> = {};
+    if (this.stopped) return out;
     for (const [format, f] of this.formats) {
       const records = await f;
       if (records.size === 0) continue;
       const key = `${prefix}${format}`;
-      await store.put(key, await records.read(0, records.size), { contentType: 'application/octet-stream' });
+      await store.putStream(key, createReadStream(records.file), { contentType: 'application/octet-stream' });
       out[format] = {
         key,
         bytes: records.size,
@@ -216,27 +244,34 @@ export class ZipRecords {
   }
 
   /**
-   * Adds the records a segment worker stored (one GET). A record that does not parse, or an object
-   * of another length, is an error (the commit renders nothing from a half-read object).
+   * Adds the records a segment worker stored (one GET of ≤ WORKER_RECORDED_BYTES). Never throws: an
+   * object gone, of another length, or whose records do not parse adds nothing (those files are
+   * read back by the zip) and counts in `stats.failed`.
    */
   async loadStored(store: ObjectStore, format: FormatName, stored: StoredRecords): Promise<void> {
-    if (!this.take(stored.bytes)) return;
-    const body = await readAll((await store.get(stored.key)).body);
-    if (body.length !== stored.bytes)
-      throw new Error(
-        `${stored.key} holds ${body.length} bytes of zip records, its segment names ${stored.bytes}`,
-      );
-    const records = await this.of(format);
-    const base = await records.append(body);
-    for (const [path, sha256, start] of stored.entries) {
-      const { meta, headerLength } = readLocalHeader(body, start);
-      records.index.set(path, {
-        at: base + start,
-        length: headerLength + meta.compressedSize,
-        bytes: meta.size,
-        sha256,
+    if (this.stopped || !this.take(stored.bytes)) return;
+    try {
+      const body = await readAll((await store.get(stored.key)).body);
+      if (body.length !== stored.bytes)
+        throw new Error(
+          `${stored.key} holds ${body.length} bytes of zip records, its segment names ${stored.bytes}`,
+        );
+      // Every record parsed before any is kept: a bad object adds none.
+      const found = stored.entries.map(([path, sha256, start]) => {
+        const { meta, headerLength } = readLocalHeader(body, start);
+        const length = headerLength + meta.compressedSize;
+        if (start + length > body.length)
+          throw new Error(`${stored.key}: the record of ${path} runs past its end`);
+        return { path, sha256, start, length, bytes: meta.size };
       });
-      this.stats.loaded++;
+      const records = await this.of(format);
+      const base = await records.append(body);
+      for (const r of found) {
+        records.index.set(r.path, { at: base + r.start, length: r.length, bytes: r.bytes, sha256: r.sha256 });
+        this.stats.loaded++;
+      }
+    } catch {
+      this.fail();
     }
   }
 
