@@ -41,7 +41,6 @@ import {
 import { fenceLock, renewLock } from './render-lock.ts';
 import { renderSegment, type SegmentOutput, type SegmentRunner, spoolOutput } from './segments-render.ts';
 import { projectStore } from './state.ts';
-import type { StoredRecords } from './zip-records.ts';
 
 /** Commit step: assembles the stored segments and publishes the manifest (see the module comment). */
 export async function commitRender(
@@ -102,9 +101,7 @@ export async function commitRender(
         if (sink) adoptFiles(sink, files, doc.stats[f]);
       }
       // The records of its small files, made by the worker: the zips read them here, one object per format.
-      if (rc.zipRecords)
-        for (const [f, r] of Object.entries(doc.zipRecords ?? {}) as [FormatName, StoredRecords][])
-          if (rc.sinks.has(f)) await rc.zipRecords.loadStored(ps.store, f, r);
+      await rc.zipRecords?.loadSegment(ps.store, doc.zipRecords, (f) => rc.sinks.has(f));
       // Its bodies stay in the store, read when their file is assembled: neither held nor spooled.
       outs.set(job.id, {
         entry: doc.entry,

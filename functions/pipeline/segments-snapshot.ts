@@ -64,6 +64,7 @@ import {
 import { snapshotTransform } from './snapshot-filter.ts';
 import { type Head, loadHead, projectStore } from './state.ts';
 import { StateTaskSource } from './state-source.ts';
+import { ZipRecords } from './zip-records.ts';
 
 /** How a snapshot is cut and written (tests use small segments). */
 export interface SnapshotRenderTuning {
@@ -313,6 +314,8 @@ async function renderSnapshotFiles(
   const head = await loadHead(ctx, ps);
   const labelConfig = tuning.labelConfigSha256 ?? (await loadLabelConfig(ctx, project)).sha256;
   const spool = await BodySpool.create();
+  // Zip records of the small files as they are written: the snapshot's zips read none back.
+  const zipRecords = await ZipRecords.create(createdAt);
   const report = new Report();
   const engine = { segments: 0, fallback: {} as Record<string, string> };
   const file = new SnapshotFile(ctx, project, name, head, spool, transform);
@@ -393,6 +396,7 @@ async function renderSnapshotFiles(
         formats: requested,
         labelConfigSha256: labelConfig,
         wholeRun,
+        zipRecords,
       });
       results = lf.formats;
       engine.segments = lf.io.segments;
@@ -425,6 +429,7 @@ async function renderSnapshotFiles(
               (r.files ?? []).map(asSnapshotFile),
               createdAt,
               report,
+              zipRecords,
             ),
           );
       }
@@ -432,6 +437,7 @@ async function renderSnapshotFiles(
     return { base, converted, engine };
   } finally {
     await spool.dispose();
+    await zipRecords.dispose();
   }
 }
 

@@ -21,6 +21,7 @@
  *    record `failed`; with one (the commit failed after it) it completes the record from it; an
  *    export deleted meanwhile is left alone.
  */
+import { randomUUID } from 'node:crypto';
 import type { FormatName } from '../core/config/formats.ts';
 import { parseExportOptions } from '../core/formats/options.ts';
 import { Report } from '../core/report.ts';
@@ -63,6 +64,7 @@ import {
 import { completedSnapshot, type RenderedSnapshot } from './snapshot.ts';
 import { snapshotTransform } from './snapshot-filter.ts';
 import { type ProjectStore, projectStore } from './state.ts';
+import { WORKER_RECORDED_BYTES, ZipRecords, zipRecording } from './zip-records.ts';
 
 const JSON_TYPE = { contentType: 'application/json' };
 
@@ -125,6 +127,8 @@ async function snapshotContext(
   spec: FanoutSnapshot,
   now: Date,
   report: Report,
+  /** Where the sinks make small files' zip records (a worker's, stored for the commit). */
+  zipRecords?: ZipRecords,
 ): Promise<SegmentRenderContext> {
   const schema = await loadSchema(ctx, ps.project, spec.labelConfigSha256);
   const { run } = planFormats(
@@ -134,7 +138,14 @@ async function snapshotContext(
   const formats = run.filter((f) => SEGMENT_FORMATS.has(f)).sort();
   const sinks = new Map<FormatName, PublishSink>();
   for (const f of formats)
-    sinks.set(f, new PublishSink(ps.store, ps.paths.latestFormat(f), new Map(), { report, format: f }));
+    sinks.set(
+      f,
+      new PublishSink(ps.store, ps.paths.latestFormat(f), new Map(), {
+        report,
+        format: f,
+        ...zipRecording(zipRecords, f),
+      }),
+    );
   return {
     schema,
     options: parseExportOptions(ps.project.options),
@@ -144,6 +155,7 @@ async function snapshotContext(
     media: projectMedia(ctx, ps.project),
     now,
     sinks,
+    ...(zipRecords ? { zipRecords } : {}),
   };
 }
 
@@ -163,30 +175,46 @@ export async function renderSnapshotSegmentJobs(
   const transform = snapshotTransform(ref.snapshot.options);
   const out = { segments: 0, tasks: 0, shardsRead: 0, bytesRead: 0 };
   for (const job of jobs) {
-    const rc = await snapshotContext(ctx, ps, ref.snapshot, new Date(ref.startedAt), new Report());
-    let doc: StoredSegment | StoredBody;
-    if (rc.formats.length === 0) {
-      // No format by segments: only the segment's snapshot.json body.
-      const body = await serializeSegment(ctx, project, job, transform);
-      doc = { format: STORED_SEGMENT_FORMAT, owner: ref.owner, job, snapshot: body };
-    } else {
-      const empty = await emptyRun(rc);
-      const aggregatePaths = new Map([...empty.files].map(([f, m]) => [f, new Set(m.keys())]));
-      const into = { parts: [] as string[], annotations: 0 };
-      const o = await renderSegment(
-        { ...rc, transform: captureTransform(transform, into) },
-        job,
-        aggregatePaths,
-      );
-      // As a latest/ worker does: the commit then reads each stored body once.
-      await summarizeOutput(o, rc.formats, empty);
-      doc = { ...(await storedSegment(ps, ref.owner, job, o, rc)), snapshot: snapshotBody(into) };
-      out.tasks += o.entry.counts.tasks;
-      out.bytesRead += o.io.bytes;
+    const now = new Date(ref.startedAt);
+    // The zip records of the files this job writes (a snapshot zips every format of several files).
+    const zipRecords = await ZipRecords.create(now, { maxBytes: WORKER_RECORDED_BYTES });
+    try {
+      const rc = await snapshotContext(ctx, ps, ref.snapshot, now, new Report(), zipRecords);
+      let doc: StoredSegment | StoredBody;
+      if (rc.formats.length === 0) {
+        // No format by segments: only the segment's snapshot.json body.
+        const body = await serializeSegment(ctx, project, job, transform);
+        doc = { format: STORED_SEGMENT_FORMAT, owner: ref.owner, job, snapshot: body };
+      } else {
+        const empty = await emptyRun(rc);
+        const aggregatePaths = new Map([...empty.files].map(([f, m]) => [f, new Set(m.keys())]));
+        const into = { parts: [] as string[], annotations: 0 };
+        const o = await renderSegment(
+          { ...rc, transform: captureTransform(transform, into) },
+          job,
+          aggregatePaths,
+        );
+        // As a latest/ worker does: the commit then reads each stored body once.
+        await summarizeOutput(o, rc.formats, empty);
+        const segment: StoredSegment = {
+          ...(await storedSegment(ps, ref.owner, job, o, rc)),
+          snapshot: snapshotBody(into),
+        };
+        const stored = await zipRecords.storeRecords(
+          ps.store,
+          `${fanoutPrefix(ps, ref.owner)}segments/${job.id}.${randomUUID()}.zip-`,
+        );
+        if (Object.keys(stored).length) segment.zipRecords = stored;
+        doc = segment;
+        out.tasks += o.entry.counts.tasks;
+        out.bytesRead += o.io.bytes;
+      }
+      await ps.store.put(segmentKey(ps, ref.owner, job.id), JSON.stringify(doc), JSON_TYPE);
+      out.segments++;
+      out.shardsRead += Object.keys(job.shards).length;
+    } finally {
+      await zipRecords.dispose();
     }
-    await ps.store.put(segmentKey(ps, ref.owner, job.id), JSON.stringify(doc), JSON_TYPE);
-    out.segments++;
-    out.shardsRead += Object.keys(job.shards).length;
   }
   return out;
 }
@@ -218,6 +246,7 @@ function storedOutputs(ps: ProjectStore, owner: string, counts: { stored: number
         const sink = rc.sinks.get(f);
         if (sink) adoptFiles(sink, files, doc.stats[f]);
       }
+      await rc.zipRecords?.loadSegment(ps.store, doc.zipRecords, (f) => rc.sinks.has(f));
       const aggregate = storedAggregate(ps.store, doc, fanoutPrefix(ps, owner));
       if (!aggregate) return undefined;
       counts.stored++;

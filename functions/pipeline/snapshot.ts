@@ -35,6 +35,7 @@ import { projectPaths } from './paths.ts';
 import { snapshotTransform } from './snapshot-filter.ts';
 import { loadHead, projectStore, readSkipped } from './state.ts';
 import { StateTaskSource } from './state-source.ts';
+import type { ZipRecords } from './zip-records.ts';
 
 /** json.dump(obj, ensure_ascii=False): one line, `, ` and `: ` separators. */
 export const PY_JSON_UNICODE: JsonStyle = { ...PY_JSON_COMPACT, ensureAscii: false, escapeDel: false };
@@ -166,10 +167,19 @@ export async function finishSnapshotFormat(
   written: readonly WrittenFile[],
   now: Date,
   report: Report,
+  /** Zip records the render made of these files (segments-snapshot.ts), instead of reading them. */
+  records?: ZipRecords,
 ): Promise<ConvertedFiles> {
   const files = [...written].sort(byPath);
   if (files.length > 1)
-    await writeLatestZip({ store, files, key: `${base.prefix}${format}.zip`, mtime: now, report });
+    await writeLatestZip({
+      store,
+      files,
+      key: `${base.prefix}${format}.zip`,
+      mtime: now,
+      report,
+      ...(records ? { recorded: (file: WrittenFile) => records.get(format, file, now) } : {}),
+    });
   return { format, status: 'completed', files, download: downloadOf(base, format, files) };
 }
 

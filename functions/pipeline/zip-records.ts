@@ -275,6 +275,16 @@ export class ZipRecords {
     }
   }
 
+  /** Loads a stored segment's records (StoredSegment.zipRecords) of the formats `wanted` accepts. */
+  async loadSegment(
+    store: ObjectStore,
+    stored: Partial<Record<FormatName, StoredRecords>> | undefined,
+    wanted: (format: FormatName) => boolean,
+  ): Promise<void> {
+    for (const [f, r] of Object.entries(stored ?? {}) as [FormatName, StoredRecords][])
+      if (wanted(f)) await this.loadStored(store, f, r);
+  }
+
   /** Closes and removes the record files. */
   async dispose(): Promise<void> {
     await Promise.allSettled(this.opened.map((r) => r.close()));

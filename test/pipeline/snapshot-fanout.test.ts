@@ -40,13 +40,16 @@ async function fanout(s: Setup, r: ExportRecord, owner: string) {
   const store = s.ctx.store(ref.items.bucket);
   const get = store.get.bind(store);
   const bodyReads: string[] = [];
+  // Per-task files the commit reads back (its zips take the workers' records instead).
+  const fileReads: string[] = [];
   store.get = async (key, range) => {
     if (key.endsWith('.bodies')) bodyReads.push(`${key} ${range?.start}-${range?.end}`);
+    if (/\/(labels|Annotations|images|masks)\//.test(key)) fileReads.push(key);
     return get(key, range);
   };
   try {
     const commit = await commitSnapshotFanout(s.ctx, s.project, { ...ref, snapshot });
-    return { items, commit, bodyReads };
+    return { items, commit, bodyReads, fileReads };
   } finally {
     store.get = get;
   }
@@ -64,8 +67,9 @@ describe('snapshot jobs: every format, byte for byte', () => {
         const inProcess = await runSnapshot(s.ctx, s.project, await record(s, OPTIONS[label]));
         expect(inProcess.status).toBe('completed');
         const r = await record(s, OPTIONS[label]);
-        const { items, commit, bodyReads } = await fanout(s, r, `snapshot-${r.id}`);
+        const { items, commit, bodyReads, fileReads } = await fanout(s, r, `snapshot-${r.id}`);
         expect(items.length).toBeGreaterThan(2);
+        expect(fileReads, label).toEqual([]);
         expect(commit.stored).toBe(items.length);
         expect(bodyReads.length).toBeGreaterThan(items.length);
         expect(bodyReads.length, label).toBe(new Set(bodyReads).size);
