@@ -193,7 +193,9 @@ export class ZipRecords {
 
   /**
    * The record of `file` (of `format`) when one was made from its bytes (same size and SHA-256) at
-   * this set's time; undefined otherwise. Throws when the record file cannot be read.
+   * this set's time; undefined otherwise, also when the record cannot be read back or does not
+   * describe the file (counted in `stats.failed`: the zip then reads the file, checked against its
+   * manifest entry). Never throws.
    */
   async get(format: FormatName, file: WrittenFile, mtime: Date): Promise<FreshRecord | undefined> {
     if (mtime.getTime() !== this.mtime.getTime() || file.sha256Of) return undefined;
@@ -201,14 +203,24 @@ export class ZipRecords {
     const records = f && (await f.catch(() => undefined));
     const r = records?.index.get(file.path);
     if (!records || !r || r.bytes !== file.bytes || r.sha256 !== file.sha256) return undefined;
-    const bytes = await records.read(r.at, r.length);
-    const { meta, headerLength } = readLocalHeader(bytes);
+    let bytes: Buffer;
+    let header: ReturnType<typeof readLocalHeader>;
+    try {
+      bytes = await records.read(r.at, r.length);
+      header = readLocalHeader(bytes);
+    } catch {
+      this.stats.failed++;
+      return undefined;
+    }
+    const { meta, headerLength } = header;
     if (
       meta.name !== entryName(file.path) ||
       meta.size !== file.bytes ||
       headerLength + meta.compressedSize !== r.length
-    )
-      throw new Error(`the zip record of ${file.path} in ${records.file} does not describe it`);
+    ) {
+      this.stats.failed++;
+      return undefined;
+    }
     return {
       meta: { ...meta, recordSha256: createHash('sha256').update(bytes).digest('hex') },
       header: bytes.subarray(0, headerLength),

@@ -4,7 +4,7 @@
  * render of a project with zips reads no per-task file back for its zips, writing the same archive
  * as a zip made by reading every file.
  */
-import { rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { JsonObject } from '../../functions/core/json/value.ts';
@@ -146,6 +146,26 @@ describe('ZipRecords', () => {
       await later.loadStored(store, 'VOC', stored.VOC!);
       expect(later.stats.loaded).toBe(0);
     }
+  });
+
+  it('a record file damaged after the fact gives no record (the zip reads the file), nothing thrown', async () => {
+    const dir = await tempDir();
+    cleanup(dir);
+    const z = await ZipRecords.create(T1, { dir });
+    open.push(z);
+    const a = Buffer.from('0 0.5 0.5 0.1 0.1\n');
+    const b = Buffer.from('1 0.5 0.5 0.1 0.1\n');
+    await z.add('YOLO', fileOf('a.txt', a), a);
+    await z.add('YOLO', fileOf('b.txt', b), b);
+    const [folder] = await readdir(dir);
+    const file = join(dir, folder, 'YOLO');
+    const bytes = await readFile(file);
+    // a.txt's header renamed (same length), b.txt's record cut off.
+    bytes.write('x', 30);
+    await writeFile(file, bytes.subarray(0, bytes.length - 3));
+    expect(await z.get('YOLO', fileOf('a.txt', a), T1)).toBeUndefined();
+    expect(await z.get('YOLO', fileOf('b.txt', b), T1)).toBeUndefined();
+    expect(z.stats.failed).toBe(2);
   });
 
   it('a record that cannot be written (the folder gone, as with a full disk) is dropped, not thrown', async () => {
